@@ -1,0 +1,589 @@
+/*
+** catalog.c -- where relext keeps its definitions, and how a connection
+** holds them in memory.
+**
+** The catalog is an ordinary table in the main schema, so definitions
+** travel with the database file and survive closing and reopening:
+**
+**   relext_relations(model, field, kind, target, column, to_field,
+**                    on_delete, null, related_name, related_query_name,
+**                    db_table, symmetrical, db_constraint, db_index,
+**                    default, has_default, set_value, through,
+**                    through_fields)                PRIMARY KEY(model, field)
+**
+** It is also the listing the spec promises: SELECT * FROM relext_relations.
+** Every value stored is already resolved (real table and column names,
+** effective related names), so loading needs no Django knowledge.
+**
+** Loading (relCatalogLoad) treats the table as untrusted input: a record
+** edited by hand may hold anything. Each record is checked (known kind and
+** rule, tables and columns that exist, sane sizes) and the first bad one
+** stops the load with a message naming it. Names read here only ever
+** reach SQL through %w / %Q.
+**
+** From the definitions, relCtxDerive() computes the rule edges the
+** enforcement engine works on (see RelEdge in relext_int.h) and iGen, a
+** 64-bit hash of the whole catalog that the stored guard triggers carry,
+** so that a connection holding an older copy notices it is stale.
+*/
+#include "relext_int.h"
+SQLITE_EXTENSION_INIT3
+
+#include <stdlib.h>
+#include <string.h>
+
+const char *relCatalogSchema =
+    "CREATE TABLE IF NOT EXISTS main.relext_relations(\n"
+    "  model TEXT NOT NULL,\n"
+    "  field TEXT NOT NULL,\n"
+    "  kind TEXT NOT NULL,\n"
+    "  target TEXT NOT NULL,\n"
+    "  \"column\" TEXT,\n"
+    "  to_field TEXT,\n"
+    "  on_delete TEXT,\n"
+    "  \"null\" INTEGER NOT NULL DEFAULT 0,\n"
+    "  related_name TEXT,\n"
+    "  related_query_name TEXT,\n"
+    "  db_table TEXT,\n"
+    "  symmetrical INTEGER NOT NULL DEFAULT 0,\n"
+    "  db_constraint INTEGER NOT NULL DEFAULT 1,\n"
+    "  db_index INTEGER NOT NULL DEFAULT 1,\n"
+    "  \"default\",\n"
+    "  has_default INTEGER NOT NULL DEFAULT 0,\n"
+    "  set_value,\n"
+    "  through TEXT,\n"
+    "  through_fields TEXT,\n"
+    "  PRIMARY KEY(model, field)\n"
+    ")";
+
+/* Longest name accepted from a stored record. */
+#define REL_MAX_NAME 1000
+
+const char *relKindName(int eKind) {
+  switch (eKind) {
+  case REL_FK:
+    return "ForeignKey";
+  case REL_O2O:
+    return "OneToOneField";
+  case REL_M2M:
+    return "ManyToManyField";
+  }
+  return "?";
+}
+
+const char *relRuleName(int eRule) {
+  static const char *az[] = {"",         "CASCADE",     "PROTECT",
+                             "RESTRICT", "SET_NULL",    "SET_DEFAULT",
+                             "SET",      "DO_NOTHING"};
+  if (eRule < 0 || eRule > ON_DO_NOTHING) return "?";
+  return az[eRule];
+}
+
+char *relRuleText(const RelDef *p) {
+  if (p->eKind == REL_M2M) return 0;
+  if (p->eOnDelete == ON_SET) {
+    char *zV = relValueRepr(&p->setVal);
+    char *z = zV ? sqlite3_mprintf("SET(%s)", zV) : 0;
+    sqlite3_free(zV);
+    return z;
+  }
+  return sqlite3_mprintf("%s", relRuleName(p->eOnDelete));
+}
+
+void relDefClear(RelDef *p) {
+  sqlite3_free(p->zModel);
+  sqlite3_free(p->zField);
+  sqlite3_free(p->zTarget);
+  sqlite3_free(p->zColumn);
+  sqlite3_free(p->zToField);
+  relValueClear(&p->setVal);
+  relValueClear(&p->defVal);
+  sqlite3_free(p->zRelName);
+  sqlite3_free(p->zRelQuery);
+  sqlite3_free(p->zDbTable);
+  sqlite3_free(p->zThrough);
+  sqlite3_free(p->zSrcCol);
+  sqlite3_free(p->zDstCol);
+  sqlite3_free(p->zSrcKey);
+  sqlite3_free(p->zDstKey);
+  memset(p, 0, sizeof(*p));
+}
+
+int relDefHidden(const RelDef *p) {
+  size_t n = p->zRelName ? strlen(p->zRelName) : 0;
+  return n == 0 || p->zRelName[n - 1] == '+';
+}
+
+int relDefCompare(const RelDef *a, const RelDef *b) {
+  if (!relStrEq(a->zModel, b->zModel) || !relStrEq(a->zField, b->zField))
+    return 1;
+  if (a->eKind != b->eKind || !relStrEq(a->zTarget, b->zTarget)) return 1;
+  if (!relStrEq(a->zColumn, b->zColumn) ||
+      !relStrEq(a->zToField, b->zToField))
+    return 1;
+  if (a->eOnDelete != b->eOnDelete || !relValueEq(&a->setVal, &b->setVal))
+    return 1;
+  if (a->bNull != b->bNull || !relValueEq(&a->defVal, &b->defVal)) return 1;
+  if (!relStrEq(a->zRelName, b->zRelName) ||
+      !relStrEq(a->zRelQuery, b->zRelQuery))
+    return 1;
+  if (!relStrEq(a->zDbTable, b->zDbTable) ||
+      !relStrEq(a->zThrough, b->zThrough))
+    return 1;
+  if (!relStrEq(a->zSrcCol, b->zSrcCol) || !relStrEq(a->zDstCol, b->zDstCol))
+    return 1;
+  if (a->bSymmetrical != b->bSymmetrical ||
+      a->bDbConstraint != b->bDbConstraint || a->bDbIndex != b->bDbIndex)
+    return 1;
+  return 0;
+}
+
+int relCatalogEnsure(sqlite3 *db, char **pzErr) {
+  return relExecf(db, pzErr, "%s", relCatalogSchema);
+}
+
+int relCatalogInsert(sqlite3 *db, const RelDef *p, char **pzErr) {
+  sqlite3_stmt *pStmt = 0;
+  char *zRule = 0;
+  char *zThroughFields = 0;
+  int rc = relPreparef(
+      db, &pStmt, pzErr,
+      "INSERT INTO main.relext_relations(model, field, kind, target, "
+      "\"column\", to_field, on_delete, \"null\", related_name, "
+      "related_query_name, db_table, symmetrical, db_constraint, db_index, "
+      "\"default\", has_default, set_value, through, through_fields) "
+      "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,"
+      "?18,?19)");
+  if (rc) return rc;
+  if (p->eKind != REL_M2M) {
+    zRule = relRuleText(p);
+    if (zRule == 0) rc = SQLITE_NOMEM;
+  } else {
+    zThroughFields = sqlite3_mprintf("%s, %s", p->zSrcCol, p->zDstCol);
+    if (zThroughFields == 0) rc = SQLITE_NOMEM;
+  }
+  if (rc == SQLITE_OK) {
+    sqlite3_bind_text(pStmt, 1, p->zModel, -1, SQLITE_STATIC);
+    sqlite3_bind_text(pStmt, 2, p->zField, -1, SQLITE_STATIC);
+    sqlite3_bind_text(pStmt, 3, relKindName(p->eKind), -1, SQLITE_STATIC);
+    sqlite3_bind_text(pStmt, 4, p->zTarget, -1, SQLITE_STATIC);
+    sqlite3_bind_text(pStmt, 5, p->zColumn, -1, SQLITE_STATIC);
+    sqlite3_bind_text(pStmt, 6, p->zToField, -1, SQLITE_STATIC);
+    sqlite3_bind_text(pStmt, 7, zRule, -1, SQLITE_STATIC);
+    sqlite3_bind_int(pStmt, 8, p->bNull);
+    sqlite3_bind_text(pStmt, 9, p->zRelName, -1, SQLITE_STATIC);
+    sqlite3_bind_text(pStmt, 10, p->zRelQuery, -1, SQLITE_STATIC);
+    sqlite3_bind_text(pStmt, 11, p->zDbTable, -1, SQLITE_STATIC);
+    sqlite3_bind_int(pStmt, 12, p->bSymmetrical);
+    sqlite3_bind_int(pStmt, 13, p->bDbConstraint);
+    sqlite3_bind_int(pStmt, 14, p->bDbIndex);
+    if (p->defVal.eType) relValueBind(pStmt, 15, &p->defVal);
+    sqlite3_bind_int(pStmt, 16, p->defVal.eType != 0);
+    if (p->eOnDelete == ON_SET) relValueBind(pStmt, 17, &p->setVal);
+    sqlite3_bind_text(pStmt, 18, p->zThrough, -1, SQLITE_STATIC);
+    sqlite3_bind_text(pStmt, 19, zThroughFields, -1, SQLITE_STATIC);
+    sqlite3_step(pStmt);
+  }
+  if (rc == SQLITE_OK) {
+    rc = sqlite3_finalize(pStmt);
+    if (rc && pzErr && *pzErr == 0)
+      *pzErr = sqlite3_mprintf("%s", sqlite3_errmsg(db));
+  } else {
+    sqlite3_finalize(pStmt);
+  }
+  sqlite3_free(zRule);
+  sqlite3_free(zThroughFields);
+  return rc;
+}
+
+int relCatalogDelete(sqlite3 *db, const char *zModel, const char *zField,
+                     char **pzErr) {
+  sqlite3_stmt *pStmt = 0;
+  int rc = relPreparef(db, &pStmt, pzErr,
+                       "DELETE FROM main.relext_relations "
+                       "WHERE model=?1 AND field=?2");
+  if (rc) return rc;
+  sqlite3_bind_text(pStmt, 1, zModel, -1, SQLITE_STATIC);
+  sqlite3_bind_text(pStmt, 2, zField, -1, SQLITE_STATIC);
+  sqlite3_step(pStmt);
+  rc = sqlite3_finalize(pStmt);
+  if (rc && pzErr && *pzErr == 0)
+    *pzErr = sqlite3_mprintf("%s", sqlite3_errmsg(db));
+  return rc;
+}
+
+void relCtxClearDefs(RelCtx *p) {
+  int i;
+  for (i = 0; i < p->nDef; i++) relDefClear(&p->aDef[i]);
+  sqlite3_free(p->aDef);
+  for (i = 0; i < p->nEdge; i++) {
+    sqlite3_free(p->aEdge[i].zChildCol);
+    sqlite3_free(p->aEdge[i].zParentCol);
+    sqlite3_free(p->aEdge[i].zName);
+  }
+  sqlite3_free(p->aEdge);
+  for (i = 0; i < p->nTable; i++) sqlite3_free(p->azTable[i]);
+  sqlite3_free(p->azTable);
+  p->aDef = 0;
+  p->nDef = 0;
+  p->aEdge = 0;
+  p->nEdge = 0;
+  p->azTable = 0;
+  p->nTable = 0;
+  p->iGen = 0;
+}
+
+int relCtxFindDef(RelCtx *p, const char *zModel, const char *zField) {
+  int i;
+  for (i = 0; i < p->nDef; i++) {
+    if (relStrICmp(p->aDef[i].zModel, zModel) == 0 &&
+        relStrICmp(p->aDef[i].zField, zField) == 0)
+      return i;
+  }
+  return -1;
+}
+
+int relCtxTable(RelCtx *p, const char *zTab) {
+  int i;
+  for (i = 0; i < p->nTable; i++) {
+    if (relStrICmp(p->azTable[i], zTab) == 0) return i;
+  }
+  return -1;
+}
+
+/* Add zTab to azTable if missing; returns its index or -1 on OOM. */
+static int relCtxAddTable(RelCtx *p, const char *zTab) {
+  int i = relCtxTable(p, zTab);
+  char **az;
+  if (i >= 0) return i;
+  az = sqlite3_realloc64(p->azTable, sizeof(char *) * (size_t)(p->nTable + 1));
+  if (az == 0) return -1;
+  p->azTable = az;
+  az[p->nTable] = relStrdup(zTab);
+  if (az[p->nTable] == 0) return -1;
+  return p->nTable++;
+}
+
+static int relCtxAddEdge(RelCtx *p, int iDef, const char *zChild,
+                         const char *zChildCol, const char *zParent,
+                         const char *zParentCol, int eRule, int bConstraint) {
+  RelEdge *a, *pE;
+  const RelDef *pDef = &p->aDef[iDef];
+  a = sqlite3_realloc64(p->aEdge, sizeof(RelEdge) * (size_t)(p->nEdge + 1));
+  if (a == 0) return SQLITE_NOMEM;
+  p->aEdge = a;
+  pE = &a[p->nEdge];
+  memset(pE, 0, sizeof(*pE));
+  p->nEdge++;
+  pE->iDef = iDef;
+  pE->iChild = relCtxAddTable(p, zChild);
+  pE->iParent = relCtxAddTable(p, zParent);
+  pE->zChildCol = relStrdup(zChildCol);
+  pE->zParentCol = relStrdup(zParentCol);
+  pE->zName = sqlite3_mprintf("%s.%s", pDef->zModel, pDef->zField);
+  pE->eRule = eRule;
+  pE->bConstraint = bConstraint;
+  if (pE->iChild < 0 || pE->iParent < 0 || !pE->zChildCol ||
+      !pE->zParentCol || !pE->zName)
+    return SQLITE_NOMEM;
+  return SQLITE_OK;
+}
+
+/* Is junction column zCol of table zTab covered by a declared FK? */
+static int relCoveredByFk(RelCtx *p, const char *zTab, const char *zCol) {
+  int i;
+  for (i = 0; i < p->nDef; i++) {
+    const RelDef *d = &p->aDef[i];
+    if (d->eKind != REL_M2M && relStrICmp(d->zModel, zTab) == 0 &&
+        relStrICmp(d->zColumn, zCol) == 0)
+      return 1;
+  }
+  return 0;
+}
+
+static void relHash(sqlite3_uint64 *pH, const char *z) {
+  sqlite3_uint64 h = *pH;
+  if (z) {
+    for (; *z; z++) {
+      h ^= (unsigned char)*z;
+      h *= 1099511628211ULL;
+    }
+  }
+  h ^= 0xff;
+  h *= 1099511628211ULL;
+  *pH = h;
+}
+
+int relCtxDerive(RelCtx *p) {
+  int i, rc = SQLITE_OK;
+  sqlite3_uint64 h = 1469598103934665603ULL;
+  for (i = 0; rc == SQLITE_OK && i < p->nDef; i++) {
+    const RelDef *d = &p->aDef[i];
+    char *zRule = relRuleText(d);
+    char *zDef = relValueRepr(&d->defVal);
+    relHash(&h, d->zModel);
+    relHash(&h, d->zField);
+    relHash(&h, relKindName(d->eKind));
+    relHash(&h, d->zTarget);
+    relHash(&h, d->zColumn);
+    relHash(&h, d->zToField);
+    relHash(&h, zRule);
+    relHash(&h, d->bNull ? "1" : "0");
+    relHash(&h, zDef);
+    relHash(&h, d->zDbTable);
+    relHash(&h, d->zThrough);
+    relHash(&h, d->zSrcCol);
+    relHash(&h, d->zDstCol);
+    relHash(&h, d->bSymmetrical ? "1" : "0");
+    relHash(&h, d->bDbConstraint ? "1" : "0");
+    sqlite3_free(zRule);
+    sqlite3_free(zDef);
+    if (d->eKind != REL_M2M) {
+      rc = relCtxAddEdge(p, i, d->zModel, d->zColumn, d->zTarget,
+                         d->zToField, d->eOnDelete, d->bDbConstraint);
+    } else {
+      if (d->zThrough == 0 || !relCoveredByFk(p, d->zDbTable, d->zSrcCol)) {
+        rc = relCtxAddEdge(p, i, d->zDbTable, d->zSrcCol, d->zModel,
+                           d->zSrcKey, ON_CASCADE, d->bDbConstraint);
+      }
+      if (rc == SQLITE_OK &&
+          (d->zThrough == 0 || !relCoveredByFk(p, d->zDbTable, d->zDstCol))) {
+        rc = relCtxAddEdge(p, i, d->zDbTable, d->zDstCol, d->zTarget,
+                           d->zDstKey, ON_CASCADE, d->bDbConstraint);
+      }
+    }
+  }
+  /* Keep the hash positive and non-zero so it prints as a plain integer. */
+  p->iGen = (sqlite3_int64)(h >> 2) + 1;
+  return rc;
+}
+
+/* The key column a relationship references by default: the single
+** primary key column, or "rowid". Caller frees. */
+char *relPkColumn(sqlite3 *db, const char *zTab, int *pRc) {
+  sqlite3_stmt *pStmt = 0;
+  char *zCol = 0;
+  int nPk = 0;
+  int rc = sqlite3_prepare_v2(
+      db, "SELECT name FROM pragma_table_info(?1, 'main') WHERE pk>0", -1,
+      &pStmt, 0);
+  if (rc == SQLITE_OK) {
+    sqlite3_bind_text(pStmt, 1, zTab, -1, SQLITE_STATIC);
+    while (sqlite3_step(pStmt) == SQLITE_ROW) {
+      nPk++;
+      if (nPk == 1) {
+        zCol = relStrdup((const char *)sqlite3_column_text(pStmt, 0));
+        if (zCol == 0) rc = SQLITE_NOMEM;
+      }
+    }
+    if (rc == SQLITE_OK) rc = sqlite3_finalize(pStmt);
+    else sqlite3_finalize(pStmt);
+  }
+  if (rc == SQLITE_OK && nPk != 1) {
+    sqlite3_free(zCol);
+    zCol = relStrdup("rowid");
+    if (zCol == 0) rc = SQLITE_NOMEM;
+  }
+  if (rc) {
+    sqlite3_free(zCol);
+    zCol = 0;
+  }
+  *pRc = rc;
+  return zCol;
+}
+
+/* Does column zCol exist in main.zTab? ("rowid" always does.) */
+int relColumnExists(sqlite3 *db, const char *zTab, const char *zCol) {
+  sqlite3_stmt *pStmt = 0;
+  int bFound = 0;
+  if (sqlite3_stricmp(zCol, "rowid") == 0) return 1;
+  if (sqlite3_prepare_v2(db,
+                         "SELECT 1 FROM pragma_table_info(?1, 'main') "
+                         "WHERE name=?2 COLLATE NOCASE",
+                         -1, &pStmt, 0) == SQLITE_OK) {
+    sqlite3_bind_text(pStmt, 1, zTab, -1, SQLITE_STATIC);
+    sqlite3_bind_text(pStmt, 2, zCol, -1, SQLITE_STATIC);
+    bFound = (sqlite3_step(pStmt) == SQLITE_ROW);
+  }
+  sqlite3_finalize(pStmt);
+  return bFound;
+}
+
+/* Read column iCol as a checked name into *pz. Returns an error message
+** (static text) or NULL. */
+static const char *relReadName(sqlite3_stmt *pStmt, int iCol, int bRequired,
+                               char **pz, int *pRc) {
+  const char *z = (const char *)sqlite3_column_text(pStmt, iCol);
+  if (z == 0) {
+    if (sqlite3_errcode(sqlite3_db_handle(pStmt)) == SQLITE_NOMEM) {
+      *pRc = SQLITE_NOMEM;
+      return "out of memory";
+    }
+    return bRequired ? "missing name" : 0;
+  }
+  if (strlen(z) == 0 || strlen(z) > REL_MAX_NAME) return "name too long or empty";
+  *pz = relStrdup(z);
+  if (*pz == 0) {
+    *pRc = SQLITE_NOMEM;
+    return "out of memory";
+  }
+  return 0;
+}
+
+static int relParseRule(const char *z, int *peRule) {
+  static const struct {
+    const char *z;
+    int e;
+  } a[] = {{"CASCADE", ON_CASCADE},       {"PROTECT", ON_PROTECT},
+           {"RESTRICT", ON_RESTRICT},     {"SET_NULL", ON_SET_NULL},
+           {"SET_DEFAULT", ON_SET_DEFAULT}, {"DO_NOTHING", ON_DO_NOTHING}};
+  size_t i;
+  if (z == 0) return 0;
+  for (i = 0; i < sizeof(a) / sizeof(a[0]); i++) {
+    if (strcmp(z, a[i].z) == 0) {
+      *peRule = a[i].e;
+      return 1;
+    }
+  }
+  if (strncmp(z, "SET(", 4) == 0 && z[strlen(z) - 1] == ')') {
+    *peRule = ON_SET;
+    return 1;
+  }
+  return 0;
+}
+
+/* Load one record from the current row of pStmt into d. Returns SQLITE_OK,
+** or an error with *pzErr describing the bad record. */
+static int relLoadRecord(sqlite3 *db, sqlite3_stmt *pStmt, RelDef *d,
+                         char **pzErr) {
+  const char *zBad = 0;
+  int rc = SQLITE_OK;
+  const char *zKind;
+  memset(d, 0, sizeof(*d));
+  zBad = relReadName(pStmt, 0, 1, &d->zModel, &rc);
+  if (!zBad) zBad = relReadName(pStmt, 1, 1, &d->zField, &rc);
+  if (!zBad) zBad = relReadName(pStmt, 3, 1, &d->zTarget, &rc);
+  if (!zBad) zBad = relReadName(pStmt, 4, 0, &d->zColumn, &rc);
+  if (!zBad) zBad = relReadName(pStmt, 5, 0, &d->zToField, &rc);
+  if (!zBad) zBad = relReadName(pStmt, 8, 0, &d->zRelName, &rc);
+  if (!zBad) zBad = relReadName(pStmt, 9, 0, &d->zRelQuery, &rc);
+  if (!zBad) zBad = relReadName(pStmt, 10, 0, &d->zDbTable, &rc);
+  if (!zBad) zBad = relReadName(pStmt, 17, 0, &d->zThrough, &rc);
+  if (!zBad) {
+    zKind = (const char *)sqlite3_column_text(pStmt, 2);
+    if (zKind && strcmp(zKind, "ForeignKey") == 0) d->eKind = REL_FK;
+    else if (zKind && strcmp(zKind, "OneToOneField") == 0) d->eKind = REL_O2O;
+    else if (zKind && strcmp(zKind, "ManyToManyField") == 0)
+      d->eKind = REL_M2M;
+    else zBad = "unknown kind";
+  }
+  if (!zBad) {
+    d->bNull = sqlite3_column_int(pStmt, 7) != 0;
+    d->bSymmetrical = sqlite3_column_int(pStmt, 11) != 0;
+    d->bDbConstraint = sqlite3_column_int(pStmt, 12) != 0;
+    d->bDbIndex = sqlite3_column_int(pStmt, 13) != 0;
+    if (sqlite3_column_int(pStmt, 15)) {
+      rc = relValueFromSql(&d->defVal, sqlite3_column_value(pStmt, 14));
+    }
+    if (d->zRelName == 0) {
+      d->zRelName = relStrdup("");
+      if (d->zRelName == 0) rc = SQLITE_NOMEM;
+    }
+    if (d->zRelQuery == 0) {
+      d->zRelQuery = relStrdup("");
+      if (d->zRelQuery == 0) rc = SQLITE_NOMEM;
+    }
+  }
+  if (!zBad && rc == SQLITE_OK && d->eKind != REL_M2M) {
+    const char *zRule = (const char *)sqlite3_column_text(pStmt, 6);
+    if (!relParseRule(zRule, &d->eOnDelete)) {
+      zBad = "unknown on_delete rule";
+    } else if (d->eOnDelete == ON_SET) {
+      rc = relValueFromSql(&d->setVal, sqlite3_column_value(pStmt, 16));
+    }
+    if (!zBad && (d->zColumn == 0 || d->zToField == 0))
+      zBad = "missing column or to_field";
+  }
+  if (!zBad && rc == SQLITE_OK && d->eKind == REL_M2M) {
+    const char *zTf = (const char *)sqlite3_column_text(pStmt, 18);
+    const char *zComma = zTf ? strchr(zTf, ',') : 0;
+    if (d->zDbTable == 0 || zComma == 0 || strlen(zTf) > 2 * REL_MAX_NAME) {
+      zBad = "missing db_table or through_fields";
+    } else {
+      const char *z2 = zComma + 1;
+      while (*z2 == ' ') z2++;
+      d->zSrcCol = sqlite3_mprintf("%.*s", (int)(zComma - zTf), zTf);
+      d->zDstCol = sqlite3_mprintf("%s", z2);
+      if (!d->zSrcCol || !d->zDstCol) rc = SQLITE_NOMEM;
+    }
+  }
+  /* The tables and columns must exist. */
+  if (!zBad && rc == SQLITE_OK) {
+    if (relTableExists(db, d->zModel) != 1) zBad = "model table is missing";
+    else if (relTableExists(db, d->zTarget) != 1)
+      zBad = "target table is missing";
+    else if (d->eKind != REL_M2M) {
+      if (!relColumnExists(db, d->zModel, d->zColumn))
+        zBad = "column is missing";
+      else if (!relColumnExists(db, d->zTarget, d->zToField))
+        zBad = "to_field column is missing";
+    } else {
+      if (relTableExists(db, d->zDbTable) != 1)
+        zBad = "junction table is missing";
+      else if (!relColumnExists(db, d->zDbTable, d->zSrcCol) ||
+               !relColumnExists(db, d->zDbTable, d->zDstCol))
+        zBad = "junction column is missing";
+      else {
+        d->zSrcKey = relPkColumn(db, d->zModel, &rc);
+        if (rc == SQLITE_OK) d->zDstKey = relPkColumn(db, d->zTarget, &rc);
+      }
+    }
+  }
+  if (zBad && rc == SQLITE_OK) {
+    const char *zM = (const char *)sqlite3_column_text(pStmt, 0);
+    const char *zF = (const char *)sqlite3_column_text(pStmt, 1);
+    *pzErr = sqlite3_mprintf(
+        "relext: bad record in relext_relations (model=%Q, field=%Q): %s",
+        zM ? zM : "NULL", zF ? zF : "NULL", zBad);
+    rc = *pzErr ? SQLITE_CORRUPT : SQLITE_NOMEM;
+  }
+  if (rc) relDefClear(d);
+  return rc;
+}
+
+int relCatalogLoad(RelCtx *p, char **pzErr) {
+  sqlite3 *db = p->db;
+  sqlite3_stmt *pStmt = 0;
+  int rc;
+  relCtxClearDefs(p);
+  rc = relTableExists(db, "relext_relations");
+  if (rc <= 0) return -rc; /* no catalog: nothing declared */
+  rc = relPreparef(
+      db, &pStmt, pzErr,
+      "SELECT model, field, kind, target, \"column\", to_field, on_delete, "
+      "\"null\", related_name, related_query_name, db_table, symmetrical, "
+      "db_constraint, db_index, \"default\", has_default, set_value, "
+      "through, through_fields FROM main.relext_relations "
+      "ORDER BY model, field");
+  if (rc) return rc;
+  while (sqlite3_step(pStmt) == SQLITE_ROW) {
+    RelDef *a = sqlite3_realloc64(p->aDef, sizeof(RelDef) * (size_t)(p->nDef + 1));
+    if (a == 0) {
+      rc = SQLITE_NOMEM;
+      break;
+    }
+    p->aDef = a;
+    rc = relLoadRecord(db, pStmt, &a[p->nDef], pzErr);
+    if (rc) break;
+    p->nDef++;
+  }
+  if (rc == SQLITE_OK) {
+    rc = sqlite3_finalize(pStmt);
+    if (rc && *pzErr == 0) *pzErr = sqlite3_mprintf("%s", sqlite3_errmsg(db));
+  } else {
+    sqlite3_finalize(pStmt);
+  }
+  if (rc == SQLITE_OK) rc = relCtxDerive(p);
+  if (rc) relCtxClearDefs(p);
+  return rc;
+}

@@ -1,0 +1,1328 @@
+/*
+** define.c -- rel_define() and rel_undefine(): declaring relationships.
+**
+**   SELECT rel_define('article.category', 'ForeignKey', 'category',
+**                     'on_delete=models.CASCADE, related_name="articles"');
+**   SELECT rel_define('article',
+**     'category = models.ForeignKey(Category, on_delete=models.CASCADE)');
+**   SELECT rel_undefine('article.category');
+**
+** rel_define works in three phases, all or nothing:
+**   1. understand: parse the arguments (options.c) into a RelDef, resolving
+**      Django names ('self', 'app.Model', class names) to real tables and
+**      filling in Django's defaults;
+**   2. validate: Django's system checks (fields.E302-E309, E320, E321 and
+**      the relational ones) and SQLite-side checks (tables, columns, unique
+**      to_field); nothing has been written yet when any of them fails;
+**   3. create, inside a SAVEPOINT: the key column (ALTER TABLE ADD COLUMN),
+**      its index, the junction table, the catalog record; then the
+**      connection reloads the catalog, which rewrites the stored guard
+**      triggers and the TEMP enforcement and accessor objects. Any failure
+**      rolls the savepoint back and reloads the previous state.
+**
+** The same definition again is a no-op that returns the same summary; a
+** different definition of an existing field is an error that names
+** rel_undefine. rel_undefine removes the record, the accessors and the
+** enforcement, and leaves data, columns and junction tables alone.
+**
+** Both functions change the database, so they are SQLITE_DIRECTONLY: a
+** view or trigger planted in an untrusted database cannot call them.
+** Every name that reaches SQL is quoted with %w or bound as a parameter.
+*/
+#include "relext_int.h"
+SQLITE_EXTENSION_INIT3
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A parsed but not yet validated rel_define call. */
+typedef struct RelInput RelInput;
+struct RelInput {
+  char *zModel;      /* model table as given */
+  char *zField;      /* field name */
+  int eKind;         /* REL_xxx */
+  char *zTargetSpec; /* target as given */
+  int bClassName;    /* target was a bare class name (pasted form) */
+  PyArg *aOpt;       /* keyword options */
+  int nOpt;
+  PyVal ruleArg;     /* on_delete given positionally (pasted form) */
+};
+
+static void relInputClear(RelInput *p) {
+  sqlite3_free(p->zModel);
+  sqlite3_free(p->zField);
+  sqlite3_free(p->zTargetSpec);
+  relPyArgsFree(p->aOpt, p->nOpt);
+  relPyValClear(&p->ruleArg);
+  memset(p, 0, sizeof(*p));
+}
+
+/* Error helper: *pzErr = "relext: <message>" (first error wins). */
+static int relErr(char **pzErr, const char *zFmt, ...) {
+  va_list ap;
+  char *z;
+  if (*pzErr) return SQLITE_ERROR;
+  va_start(ap, zFmt);
+  z = sqlite3_vmprintf(zFmt, ap);
+  va_end(ap);
+  if (z == 0) return SQLITE_NOMEM;
+  *pzErr = sqlite3_mprintf("relext: %s", z);
+  sqlite3_free(z);
+  return *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
+}
+
+/* Parse a kind: ForeignKey, models.OneToOneField, fk, m2m ... */
+static int relParseKind(const char *z) {
+  const char *zBase = relPyBaseName(z);
+  if (zBase == 0) return 0;
+  if (z != zBase && sqlite3_strnicmp(z, "models.", 7) != 0) return 0;
+  if (sqlite3_stricmp(zBase, "ForeignKey") == 0 ||
+      sqlite3_stricmp(zBase, "fk") == 0)
+    return REL_FK;
+  if (sqlite3_stricmp(zBase, "OneToOneField") == 0 ||
+      sqlite3_stricmp(zBase, "o2o") == 0)
+    return REL_O2O;
+  if (sqlite3_stricmp(zBase, "ManyToManyField") == 0 ||
+      sqlite3_stricmp(zBase, "m2m") == 0)
+    return REL_M2M;
+  return 0;
+}
+
+/* ---------------------------------------------------------------- */
+/* Phase 1: understanding the call                                   */
+
+/* The 4-argument form. */
+static int relInputFromArgs(RelInput *p, const char *zField,
+                            const char *zKind, const char *zTarget,
+                            const char *zOptions, char **pzErr) {
+  const char *zDot = zField ? strrchr(zField, '.') : 0;
+  if (zField == 0 || zDot == 0 || zDot == zField || zDot[1] == 0) {
+    return relErr(pzErr, "field must be 'model.field', got %Q",
+                  zField ? zField : "NULL");
+  }
+  p->zModel = sqlite3_mprintf("%.*s", (int)(zDot - zField), zField);
+  p->zField = relStrdup(zDot + 1);
+  if (!p->zModel || !p->zField) return SQLITE_NOMEM;
+  p->eKind = relParseKind(zKind);
+  if (p->eKind == 0) {
+    return relErr(pzErr,
+                  "unknown relationship kind %Q: use ForeignKey, "
+                  "OneToOneField or ManyToManyField",
+                  zKind ? zKind : "NULL");
+  }
+  if (zTarget == 0 || zTarget[0] == 0) {
+    return relErr(pzErr, "%s.%s: a target model is required", p->zModel,
+                  p->zField);
+  }
+  p->zTargetSpec = relStrdup(zTarget);
+  if (p->zTargetSpec == 0) return SQLITE_NOMEM;
+  if (zOptions) {
+    char *zMsg = 0;
+    int rc = relParseOptions(zOptions, &p->aOpt, &p->nOpt, &zMsg);
+    if (rc == SQLITE_ERROR) {
+      rc = relErr(pzErr, "malformed options: %s", zMsg);
+    }
+    sqlite3_free(zMsg);
+    if (rc) return rc;
+  }
+  return SQLITE_OK;
+}
+
+/* The 2-argument form: rel_define('article', 'category = models...'). */
+static int relInputFromLine(RelInput *p, const char *zModel,
+                            const char *zLine, char **pzErr) {
+  PyVal call;
+  char *zMsg = 0;
+  int rc, k, nPos = 0;
+  if (zModel == 0 || zModel[0] == 0) {
+    return relErr(pzErr, "a model table is required");
+  }
+  rc = relParseFieldLine(zLine, &p->zField, &call, &zMsg);
+  if (rc == SQLITE_ERROR) {
+    rc = relErr(pzErr, "malformed field line: %s", zMsg);
+  }
+  sqlite3_free(zMsg);
+  if (rc) return rc;
+  p->zModel = relStrdup(zModel);
+  if (p->zModel == 0) {
+    relPyValClear(&call);
+    return SQLITE_NOMEM;
+  }
+  p->eKind = relParseKind(call.z);
+  if (p->eKind == 0) {
+    rc = relErr(pzErr,
+                "unknown relationship kind %Q: use ForeignKey, "
+                "OneToOneField or ManyToManyField",
+                call.z);
+    relPyValClear(&call);
+    return rc;
+  }
+  /* Split the call's arguments: positional target and on_delete, the
+  ** rest are options. Move them out of call without copying. */
+  p->aOpt = sqlite3_malloc64(sizeof(PyArg) * (size_t)(call.nArg + 1));
+  if (p->aOpt == 0) {
+    relPyValClear(&call);
+    return SQLITE_NOMEM;
+  }
+  for (k = 0; k < call.nArg && rc == SQLITE_OK; k++) {
+    PyArg *a = &call.aArg[k];
+    if (a->zKey == 0 || strcmp(a->zKey, "to") == 0) {
+      if (a->zKey == 0) nPos++;
+      if (a->zKey == 0 && nPos == 2 && p->eKind != REL_M2M) {
+        p->ruleArg = a->v; /* on_delete given positionally */
+        memset(&a->v, 0, sizeof(a->v));
+        continue;
+      }
+      if (a->zKey == 0 && nPos > 1) {
+        rc = relErr(pzErr, "%s.%s: too many positional arguments", zModel,
+                    p->zField);
+        break;
+      }
+      if (p->zTargetSpec) {
+        rc = relErr(pzErr, "%s.%s: the target is given twice", zModel,
+                    p->zField);
+        break;
+      }
+      if (a->v.eType == PY_STRING) {
+        p->zTargetSpec = a->v.z;
+      } else if (a->v.eType == PY_NAME) {
+        p->zTargetSpec = a->v.z;
+        p->bClassName = 1;
+      } else {
+        rc = relErr(pzErr, "%s.%s: the target must be a model name",
+                    zModel, p->zField);
+        break;
+      }
+      a->v.z = 0;
+      continue;
+    }
+    p->aOpt[p->nOpt++] = *a;
+    memset(a, 0, sizeof(*a));
+  }
+  relPyValClear(&call);
+  if (rc == SQLITE_OK && p->zTargetSpec == 0) {
+    rc = relErr(pzErr, "%s.%s: a target model is required", zModel,
+                p->zField);
+  }
+  return rc;
+}
+
+/* ---------------------------------------------------------------- */
+/* Resolving names                                                    */
+
+/* Lower-case ASCII copy. */
+static char *relLower(const char *z) {
+  char *zOut = relStrdup(z);
+  char *q;
+  if (zOut == 0) return 0;
+  for (q = zOut; *q; q++) {
+    if (*q >= 'A' && *q <= 'Z') *q = (char)(*q + 32);
+  }
+  return zOut;
+}
+
+char *relResolveTarget(sqlite3 *db, const char *zModel, const char *zSpec,
+                       int bClassName, char **pzErr) {
+  int rc = SQLITE_OK;
+  char *zTab = 0;
+  const char *zDot;
+  (void)bClassName;
+  if (strcmp(zSpec, "self") == 0) {
+    zTab = relTableName(db, zModel, &rc);
+  } else if ((zDot = strchr(zSpec, '.')) != 0 && strchr(zDot + 1, '.') == 0 &&
+             relTableExists(db, zSpec) != 1) {
+    /* 'app_label.ModelName' -> app_label_modelname */
+    char *zName = sqlite3_mprintf("%.*s_%s", (int)(zDot - zSpec), zSpec,
+                                  zDot + 1);
+    char *zLow = zName ? relLower(zName) : 0;
+    sqlite3_free(zName);
+    if (zLow == 0) return 0;
+    zTab = relTableName(db, zLow, &rc);
+    sqlite3_free(zLow);
+  } else {
+    zTab = relTableName(db, zSpec, &rc);
+    if (zTab == 0 && rc == SQLITE_OK) {
+      /* A class name: the only table named <app>_<classname>. */
+      sqlite3_stmt *pStmt = 0;
+      char *zLow = relLower(zSpec);
+      int n = 0;
+      if (zLow == 0) return 0;
+      rc = sqlite3_prepare_v2(
+          db,
+          "SELECT name FROM main.sqlite_schema WHERE type='table' AND "
+          "lower(name) LIKE '%\\_' || ?1 ESCAPE '\\' AND "
+          "length(name) > length(?1) + 1 AND "
+          "substr(lower(name), -length(?1)) = ?1 "
+          "AND instr(substr(name, 1, length(name)-length(?1)-1), '_') = 0",
+          -1, &pStmt, 0);
+      if (rc == SQLITE_OK) {
+        sqlite3_bind_text(pStmt, 1, zLow, -1, SQLITE_STATIC);
+        while (sqlite3_step(pStmt) == SQLITE_ROW) {
+          n++;
+          if (n == 1) {
+            zTab = relStrdup((const char *)sqlite3_column_text(pStmt, 0));
+          }
+        }
+        sqlite3_finalize(pStmt);
+      }
+      sqlite3_free(zLow);
+      if (n > 1) {
+        sqlite3_free(zTab);
+        zTab = 0;
+        relErr(pzErr,
+               "model %Q is ambiguous: more than one table <app>_%s; "
+               "name the table",
+               zSpec, zSpec);
+        return 0;
+      }
+    }
+  }
+  if (zTab == 0 && *pzErr == 0) {
+    if (rc == SQLITE_OK) {
+      relErr(pzErr, "no such table for model %Q", zSpec);
+    } else {
+      relErr(pzErr, "%s", sqlite3_errmsg(db));
+    }
+  }
+  return zTab;
+}
+
+/* Facts about a column: its real name, declared type, whether a unique
+** index or primary key covers exactly it, and whether an index leads with
+** it. Returns 0 when the column does not exist. */
+typedef struct RelColInfo RelColInfo;
+struct RelColInfo {
+  char *zName;
+  char *zType;
+  int bUnique;    /* pk alone, or a unique index on exactly this column */
+  int bIndexed;   /* some index (or the pk) leads with it */
+  int bIntPk;     /* INTEGER PRIMARY KEY (rowid alias) */
+};
+
+static void relColInfoClear(RelColInfo *p) {
+  sqlite3_free(p->zName);
+  sqlite3_free(p->zType);
+  memset(p, 0, sizeof(*p));
+}
+
+static int relColInfo(sqlite3 *db, const char *zTab, const char *zCol,
+                      RelColInfo *p, int *pRc) {
+  sqlite3_stmt *pStmt = 0;
+  int rc, nPk = 0, bFound = 0;
+  memset(p, 0, sizeof(*p));
+  if (sqlite3_stricmp(zCol, "rowid") == 0) {
+    p->zName = relStrdup("rowid");
+    p->zType = relStrdup("INTEGER");
+    p->bUnique = p->bIndexed = p->bIntPk = 1;
+    if (!p->zName || !p->zType) *pRc = SQLITE_NOMEM;
+    return 1;
+  }
+  rc = sqlite3_prepare_v2(db,
+                          "SELECT name, type, pk, "
+                          "(SELECT count(*) FROM pragma_table_info(?1,'main')"
+                          " WHERE pk>0) FROM pragma_table_info(?1, 'main') "
+                          "WHERE name=?2 COLLATE NOCASE",
+                          -1, &pStmt, 0);
+  if (rc == SQLITE_OK) {
+    sqlite3_bind_text(pStmt, 1, zTab, -1, SQLITE_STATIC);
+    sqlite3_bind_text(pStmt, 2, zCol, -1, SQLITE_STATIC);
+    if (sqlite3_step(pStmt) == SQLITE_ROW) {
+      bFound = 1;
+      p->zName = relStrdup((const char *)sqlite3_column_text(pStmt, 0));
+      p->zType = relStrdup((const char *)sqlite3_column_text(pStmt, 1));
+      nPk = sqlite3_column_int(pStmt, 3);
+      if (sqlite3_column_int(pStmt, 2) == 1) {
+        p->bIndexed = 1;
+        if (nPk == 1) {
+          p->bUnique = 1;
+          if (p->zType && sqlite3_stricmp(p->zType, "INTEGER") == 0)
+            p->bIntPk = 1;
+        }
+      }
+      if (!p->zName || !p->zType) rc = SQLITE_NOMEM;
+    }
+    sqlite3_finalize(pStmt);
+  }
+  if (rc == SQLITE_OK && bFound) {
+    /* Indexes: unique on exactly this column; any leading with it. */
+    rc = sqlite3_prepare_v2(
+        db,
+        "SELECT il.\"unique\", (SELECT count(*) FROM "
+        "pragma_index_info(il.name, 'main')) FROM pragma_index_list(?1, "
+        "'main') AS il, pragma_index_info(il.name, 'main') AS ii "
+        "WHERE ii.seqno=0 AND ii.name=?2 COLLATE NOCASE",
+        -1, &pStmt, 0);
+    if (rc == SQLITE_OK) {
+      sqlite3_bind_text(pStmt, 1, zTab, -1, SQLITE_STATIC);
+      sqlite3_bind_text(pStmt, 2, p->zName, -1, SQLITE_STATIC);
+      while (sqlite3_step(pStmt) == SQLITE_ROW) {
+        p->bIndexed = 1;
+        if (sqlite3_column_int(pStmt, 0) && sqlite3_column_int(pStmt, 1) == 1)
+          p->bUnique = 1;
+      }
+      sqlite3_finalize(pStmt);
+    }
+  }
+  if (rc) *pRc = rc;
+  if (!bFound) relColInfoClear(p);
+  return bFound;
+}
+
+/* ---------------------------------------------------------------- */
+/* Options                                                            */
+
+/* Read a name-like option value (string or bare name). */
+static int relOptName(const PyArg *a, char **pz, char **pzErr) {
+  if (a->v.eType == PY_STRING || a->v.eType == PY_NAME) {
+    if (a->v.eType == PY_NAME && strcmp(a->v.z, "None") == 0) {
+      *pz = 0;
+      return SQLITE_OK;
+    }
+    sqlite3_free(*pz);
+    *pz = relStrdup(a->v.z);
+    return *pz ? SQLITE_OK : SQLITE_NOMEM;
+  }
+  return relErr(pzErr, "option %s must be a name", a->zKey);
+}
+
+static int relOptBool(const PyArg *a, int *pb, char **pzErr) {
+  if ((a->v.eType == PY_NAME || a->v.eType == PY_NUMBER) && a->v.z) {
+    if (strcmp(a->v.z, "True") == 0 || strcmp(a->v.z, "1") == 0) {
+      *pb = 1;
+      return SQLITE_OK;
+    }
+    if (strcmp(a->v.z, "False") == 0 || strcmp(a->v.z, "0") == 0) {
+      *pb = 0;
+      return SQLITE_OK;
+    }
+  }
+  return relErr(pzErr, "option %s must be True or False", a->zKey);
+}
+
+/* A literal value: number, string, None, True, False. */
+static int relOptLiteral(const PyVal *v, RelValue *pOut, const char *zWhat,
+                         char **pzErr) {
+  relValueClear(pOut);
+  if (v->eType == PY_STRING) {
+    pOut->z = relStrdup(v->z);
+    if (pOut->z == 0) return SQLITE_NOMEM;
+    pOut->eType = SQLITE_TEXT;
+    return SQLITE_OK;
+  }
+  if (v->eType == PY_NUMBER) {
+    const char *z = v->z;
+    int bReal = strchr(z, '.') || strchr(z, 'e') || strchr(z, 'E');
+    if (!bReal) {
+      sqlite3_int64 i = 0;
+      const char *q = z;
+      int neg = 0;
+      if (*q == '-' || *q == '+') neg = (*q++ == '-');
+      for (; *q; q++) {
+        if (i > (sqlite3_int64)922337203685477580LL) {
+          return relErr(pzErr, "%s: integer %s is too large", zWhat, z);
+        }
+        i = i * 10 + (*q - '0');
+        if (i < 0) return relErr(pzErr, "%s: integer %s is too large", zWhat, z);
+      }
+      pOut->eType = SQLITE_INTEGER;
+      pOut->i = neg ? -i : i;
+    } else {
+      pOut->eType = SQLITE_FLOAT;
+      pOut->r = strtod(z, 0);
+    }
+    return SQLITE_OK;
+  }
+  if (v->eType == PY_NAME) {
+    if (strcmp(v->z, "None") == 0) {
+      pOut->eType = SQLITE_NULL;
+      return SQLITE_OK;
+    }
+    if (strcmp(v->z, "True") == 0 || strcmp(v->z, "False") == 0) {
+      pOut->eType = SQLITE_INTEGER;
+      pOut->i = (v->z[0] == 'T');
+      return SQLITE_OK;
+    }
+  }
+  return relErr(pzErr, "%s must be a literal value (number, 'text', None)",
+                zWhat);
+}
+
+/* Names of the options rel_define knows. */
+static const char *azIgnored[] = {"blank",     "verbose_name",
+                                  "help_text", "limit_choices_to",
+                                  "editable",  "db_comment"};
+static const char *azKnown[] = {
+    "on_delete",     "related_name", "related_query_name", "null",
+    "default",       "db_column",    "to_field",           "db_index",
+    "db_constraint", "db_table",     "through",            "through_fields",
+    "symmetrical"};
+
+static int relIsIgnored(const char *z) {
+  size_t i;
+  for (i = 0; i < sizeof(azIgnored) / sizeof(azIgnored[0]); i++) {
+    if (strcmp(z, azIgnored[i]) == 0) return 1;
+  }
+  return 0;
+}
+static int relIsKnown(const char *z) {
+  size_t i;
+  for (i = 0; i < sizeof(azKnown) / sizeof(azKnown[0]); i++) {
+    if (strcmp(z, azKnown[i]) == 0) return 1;
+  }
+  return 0;
+}
+
+/* Does option z apply to relationships of kind eKind? */
+static int relOptApplies(const char *z, int eKind) {
+  static const char *azFkOnly[] = {"on_delete", "default", "db_column",
+                                   "to_field", "db_index"};
+  static const char *azM2mOnly[] = {"db_table", "through", "through_fields",
+                                    "symmetrical"};
+  size_t i;
+  for (i = 0; i < sizeof(azFkOnly) / sizeof(azFkOnly[0]); i++) {
+    if (strcmp(z, azFkOnly[i]) == 0) return eKind != REL_M2M;
+  }
+  for (i = 0; i < sizeof(azM2mOnly) / sizeof(azM2mOnly[0]); i++) {
+    if (strcmp(z, azM2mOnly[i]) == 0) return eKind == REL_M2M;
+  }
+  return 1;
+}
+
+/* Parse an on_delete value: CASCADE, models.PROTECT, SET(5), ... */
+static int relOptRule(const PyVal *v, RelDef *d, char **pzErr) {
+  static const struct {
+    const char *z;
+    int e;
+  } a[] = {{"CASCADE", ON_CASCADE},         {"PROTECT", ON_PROTECT},
+           {"RESTRICT", ON_RESTRICT},       {"SET_NULL", ON_SET_NULL},
+           {"SET_DEFAULT", ON_SET_DEFAULT}, {"DO_NOTHING", ON_DO_NOTHING}};
+  const char *zBase = relPyBaseName(v->z);
+  size_t i;
+  int bPrefixOk = zBase == v->z || sqlite3_strnicmp(v->z, "models.", 7) == 0;
+  if ((v->eType == PY_NAME || v->eType == PY_STRING) && bPrefixOk) {
+    for (i = 0; i < sizeof(a) / sizeof(a[0]); i++) {
+      if (sqlite3_stricmp(zBase, a[i].z) == 0) {
+        d->eOnDelete = a[i].e;
+        return SQLITE_OK;
+      }
+    }
+  }
+  if (v->eType == PY_CALL && bPrefixOk && sqlite3_stricmp(zBase, "SET") == 0) {
+    if (v->nArg != 1 || v->aArg[0].zKey) {
+      return relErr(pzErr, "%s.%s: SET() takes exactly one value", d->zModel,
+                    d->zField);
+    }
+    d->eOnDelete = ON_SET;
+    return relOptLiteral(&v->aArg[0].v, &d->setVal, "SET()", pzErr);
+  }
+  return relErr(pzErr,
+                "%s.%s: unknown on_delete rule %Q: use CASCADE, PROTECT, "
+                "RESTRICT, SET_NULL, SET_DEFAULT, SET(value) or DO_NOTHING",
+                d->zModel, d->zField, v->z ? v->z : "?");
+}
+
+/* Python's keywords (a related_name may not be one). */
+static int relIsPyKeyword(const char *z) {
+  static const char *az[] = {
+      "False", "None",   "True",    "and",      "as",     "assert", "async",
+      "await", "break",  "class",   "continue", "def",    "del",    "elif",
+      "else",  "except", "finally", "for",      "from",   "global", "if",
+      "import", "in",    "is",      "lambda",   "nonlocal", "not",  "or",
+      "pass",  "raise",  "return",  "try",      "while",  "with",   "yield"};
+  size_t i;
+  for (i = 0; i < sizeof(az) / sizeof(az[0]); i++) {
+    if (strcmp(z, az[i]) == 0) return 1;
+  }
+  return 0;
+}
+
+static int relIsIdentifier(const char *z) {
+  const unsigned char *q = (const unsigned char *)z;
+  if (!*q || (*q >= '0' && *q <= '9')) return 0;
+  for (; *q; q++) {
+    if (!(*q == '_' || (*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') ||
+          (*q >= '0' && *q <= '9') || *q >= 0x80))
+      return 0;
+  }
+  return 1;
+}
+
+/* Django's default related names use the model name: the table name
+** without an "app_" prefix when the model came from 'app.Model'. We use
+** the table name as the model name throughout. */
+
+/* Fill in the M2M junction: db_table, through, through_fields. */
+static int relResolveJunction(sqlite3 *db, RelDef *d, const char *zThroughSpec,
+                              const char *zThroughFields, char **pzErr) {
+  int bSelf = sqlite3_stricmp(d->zModel, d->zTarget) == 0;
+  int rc = SQLITE_OK;
+  if (zThroughSpec) {
+    sqlite3_free(d->zThrough);
+    d->zThrough = relResolveTarget(db, d->zModel, zThroughSpec, 0, pzErr);
+    if (d->zThrough == 0) {
+      sqlite3_free(*pzErr);
+      *pzErr = 0;
+      return relErr(pzErr,
+                    "%s.%s: (fields.E331) Field specifies a many-to-many "
+                    "relation through model %Q, which has not been installed",
+                    d->zModel, d->zField, zThroughSpec);
+    }
+    if (d->zDbTable) {
+      return relErr(pzErr,
+                    "%s.%s: (fields.E340) The field's intermediary table "
+                    "cannot be given with db_table when through is set",
+                    d->zModel, d->zField);
+    }
+    d->zDbTable = relStrdup(d->zThrough);
+    if (d->zDbTable == 0) return SQLITE_NOMEM;
+  } else if (d->zDbTable == 0) {
+    d->zDbTable = sqlite3_mprintf("%s_%s", d->zModel, d->zField);
+    if (d->zDbTable == 0) return SQLITE_NOMEM;
+  }
+  if (zThroughFields) {
+    const char *zComma = strchr(zThroughFields, ',');
+    const char *z2;
+    if (zComma == 0) {
+      return relErr(pzErr,
+                    "%s.%s: through_fields must name two columns: "
+                    "'source_col, target_col'",
+                    d->zModel, d->zField);
+    }
+    z2 = zComma + 1;
+    while (*z2 == ' ') z2++;
+    d->zSrcCol = sqlite3_mprintf("%.*s", (int)(zComma - zThroughFields),
+                                 zThroughFields);
+    if (d->zSrcCol) {
+      char *q = d->zSrcCol + strlen(d->zSrcCol);
+      while (q > d->zSrcCol && q[-1] == ' ') *--q = 0;
+    }
+    d->zDstCol = sqlite3_mprintf("%s", z2);
+    if (d->zDstCol) {
+      char *q = d->zDstCol + strlen(d->zDstCol);
+      while (q > d->zDstCol && q[-1] == ' ') *--q = 0;
+    }
+    if (!d->zSrcCol || !d->zDstCol) return SQLITE_NOMEM;
+    if (!d->zSrcCol[0] || !d->zDstCol[0]) {
+      return relErr(pzErr, "%s.%s: through_fields must name two columns",
+                    d->zModel, d->zField);
+    }
+  } else {
+    int bExists = relTableExists(db, d->zDbTable);
+    if (bExists < 0) return -bExists;
+    if (bSelf) {
+      d->zSrcCol = sqlite3_mprintf("from_%s_id", d->zModel);
+      d->zDstCol = sqlite3_mprintf("to_%s_id", d->zModel);
+    } else {
+      d->zSrcCol = sqlite3_mprintf("%s_id", d->zModel);
+      d->zDstCol = sqlite3_mprintf("%s_id", d->zTarget);
+    }
+    if (!d->zSrcCol || !d->zDstCol) return SQLITE_NOMEM;
+    if (bExists && !bSelf) {
+      /* Adopting an existing table: Django names the columns after the
+      ** model class, which is the table name without its app prefix. */
+      const char *azEnd[2];
+      char **apCol[2];
+      int k;
+      azEnd[0] = d->zModel;
+      azEnd[1] = d->zTarget;
+      apCol[0] = &d->zSrcCol;
+      apCol[1] = &d->zDstCol;
+      for (k = 0; k < 2; k++) {
+        const char *zName = azEnd[k];
+        while (!relColumnExists(db, d->zDbTable, *apCol[k])) {
+          const char *zUs = strchr(zName, '_');
+          if (zUs == 0 || zUs[1] == 0) break;
+          zName = zUs + 1;
+          sqlite3_free(*apCol[k]);
+          *apCol[k] = sqlite3_mprintf("%s_id", zName);
+          if (*apCol[k] == 0) return SQLITE_NOMEM;
+        }
+      }
+    }
+  }
+  if (relTableExists(db, d->zDbTable) == 1) {
+    RelColInfo a, b;
+    int ok1 = relColInfo(db, d->zDbTable, d->zSrcCol, &a, &rc);
+    int ok2 = relColInfo(db, d->zDbTable, d->zDstCol, &b, &rc);
+    if (ok1 && ok2 && rc == SQLITE_OK) {
+      sqlite3_free(d->zSrcCol);
+      sqlite3_free(d->zDstCol);
+      d->zSrcCol = a.zName;
+      d->zDstCol = b.zName;
+      a.zName = b.zName = 0;
+    }
+    relColInfoClear(&a);
+    relColInfoClear(&b);
+    if (rc) return rc;
+    if (!ok1 || !ok2) {
+      return relErr(pzErr,
+                    "%s.%s: (fields.E336) The table %Q is used as the "
+                    "intermediate table, but it has no column %Q; give "
+                    "through_fields",
+                    d->zModel, d->zField, d->zDbTable,
+                    ok1 ? d->zDstCol : d->zSrcCol);
+    }
+  } else if (d->zThrough) {
+    return relErr(pzErr, "%s.%s: through table %Q does not exist", d->zModel,
+                  d->zField, d->zDbTable);
+  }
+  return rc;
+}
+
+/* Phase 1 and 2: build a resolved, validated RelDef from the input. */
+static int relBuildDef(RelCtx *pCtx, RelInput *in, RelDef *d, char **pzErr) {
+  sqlite3 *db = pCtx->db;
+  int rc = SQLITE_OK;
+  int k;
+  int bRuleSet = 0;
+  int bSymSet = 0;
+  const char *zThroughSpec = 0;
+  char *zThroughFields = 0;
+  char *zDbColumn = 0;
+  char *zToField = 0;
+  char *zRelName = 0;
+  char *zRelQuery = 0;
+  int bHasRelName = 0;
+
+  memset(d, 0, sizeof(*d));
+  d->eKind = in->eKind;
+  d->bDbConstraint = 1;
+  d->bDbIndex = 1;
+  d->zField = relStrdup(in->zField);
+  if (d->zField == 0) return SQLITE_NOMEM;
+  d->zModel = relTableName(db, in->zModel, &rc);
+  if (rc) return rc;
+  if (d->zModel == 0) return relErr(pzErr, "no such table: %s", in->zModel);
+  if (!relIsIdentifier(d->zField) || strstr(d->zField, "__") ||
+      d->zField[strlen(d->zField) - 1] == '_') {
+    return relErr(pzErr,
+                  "%s.%s: (fields.E001) Field names must be identifiers that "
+                  "do not end with an underscore or contain '__'",
+                  d->zModel, d->zField);
+  }
+  d->zTarget = relResolveTarget(db, d->zModel, in->zTargetSpec,
+                                in->bClassName, pzErr);
+  if (d->zTarget == 0) return *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
+
+  /* Options. */
+  for (k = 0; k < in->nOpt && rc == SQLITE_OK; k++) {
+    PyArg *a = &in->aOpt[k];
+    int j;
+    for (j = 0; j < k; j++) {
+      if (strcmp(in->aOpt[j].zKey, a->zKey) == 0) {
+        rc = relErr(pzErr, "%s.%s: option %s is given twice", d->zModel,
+                    d->zField, a->zKey);
+      }
+    }
+    if (rc) break;
+    if (relIsIgnored(a->zKey)) continue;
+    if (!relIsKnown(a->zKey)) {
+      rc = relErr(pzErr, "%s.%s: unknown option %Q", d->zModel, d->zField,
+                  a->zKey);
+      break;
+    }
+    if (!relOptApplies(a->zKey, d->eKind)) {
+      rc = relErr(pzErr, "%s.%s: option %s does not apply to %s", d->zModel,
+                  d->zField, a->zKey, relKindName(d->eKind));
+      break;
+    }
+    if (strcmp(a->zKey, "on_delete") == 0) {
+      rc = relOptRule(&a->v, d, pzErr);
+      bRuleSet = 1;
+    } else if (strcmp(a->zKey, "related_name") == 0) {
+      rc = relOptName(a, &zRelName, pzErr);
+      bHasRelName = zRelName != 0;
+    } else if (strcmp(a->zKey, "related_query_name") == 0) {
+      rc = relOptName(a, &zRelQuery, pzErr);
+    } else if (strcmp(a->zKey, "null") == 0) {
+      rc = relOptBool(a, &d->bNull, pzErr);
+    } else if (strcmp(a->zKey, "default") == 0) {
+      rc = relOptLiteral(&a->v, &d->defVal, "default", pzErr);
+    } else if (strcmp(a->zKey, "db_column") == 0) {
+      rc = relOptName(a, &zDbColumn, pzErr);
+    } else if (strcmp(a->zKey, "to_field") == 0) {
+      rc = relOptName(a, &zToField, pzErr);
+    } else if (strcmp(a->zKey, "db_index") == 0) {
+      rc = relOptBool(a, &d->bDbIndex, pzErr);
+    } else if (strcmp(a->zKey, "db_constraint") == 0) {
+      rc = relOptBool(a, &d->bDbConstraint, pzErr);
+    } else if (strcmp(a->zKey, "db_table") == 0) {
+      rc = relOptName(a, &d->zDbTable, pzErr);
+    } else if (strcmp(a->zKey, "through") == 0) {
+      if (a->v.eType != PY_STRING && a->v.eType != PY_NAME) {
+        rc = relErr(pzErr, "option through must be a model name");
+      } else {
+        zThroughSpec = a->v.z;
+      }
+    } else if (strcmp(a->zKey, "through_fields") == 0) {
+      if (a->v.eType == PY_STRING) {
+        zThroughFields = relStrdup(a->v.z);
+        if (zThroughFields == 0) rc = SQLITE_NOMEM;
+      } else if (a->v.eType == PY_SEQ && a->v.nArg == 2 &&
+                 a->v.aArg[0].v.eType == PY_STRING &&
+                 a->v.aArg[1].v.eType == PY_STRING) {
+        zThroughFields = sqlite3_mprintf("%s, %s", a->v.aArg[0].v.z,
+                                         a->v.aArg[1].v.z);
+        if (zThroughFields == 0) rc = SQLITE_NOMEM;
+      } else {
+        rc = relErr(pzErr, "option through_fields must be "
+                           "'source_col, target_col'");
+      }
+    } else if (strcmp(a->zKey, "symmetrical") == 0) {
+      rc = relOptBool(a, &d->bSymmetrical, pzErr);
+      bSymSet = 1;
+    }
+  }
+  if (rc == SQLITE_OK && in->ruleArg.eType) {
+    if (bRuleSet) {
+      rc = relErr(pzErr, "%s.%s: on_delete is given twice", d->zModel,
+                  d->zField);
+    } else {
+      rc = relOptRule(&in->ruleArg, d, pzErr);
+      bRuleSet = 1;
+    }
+  }
+  if (rc) goto done;
+
+  /* Required and dependent options. */
+  if (d->eKind != REL_M2M && !bRuleSet) {
+    rc = relErr(pzErr,
+                "%s.%s: TypeError: %s.__init__() missing 1 required "
+                "positional argument: 'on_delete'",
+                d->zModel, d->zField, relKindName(d->eKind));
+    goto done;
+  }
+  if (d->eKind == REL_M2M) {
+    int bSelf = sqlite3_stricmp(d->zModel, d->zTarget) == 0;
+    if (!bSymSet) d->bSymmetrical = bSelf;
+    if (d->bSymmetrical && !bSelf) {
+      rc = relErr(pzErr, "%s.%s: symmetrical=True is only for relations "
+                         "to 'self'",
+                  d->zModel, d->zField);
+      goto done;
+    }
+    d->bNull = 0;
+  }
+  if (d->eOnDelete == ON_SET_NULL && !d->bNull) {
+    rc = relErr(pzErr,
+                "%s.%s: (fields.E320) Field specifies on_delete=SET_NULL, "
+                "but cannot be null. HINT: Set null=True argument on the "
+                "field, or change the on_delete rule.",
+                d->zModel, d->zField);
+    goto done;
+  }
+  if (d->eOnDelete == ON_SET_DEFAULT && d->defVal.eType == 0) {
+    rc = relErr(pzErr,
+                "%s.%s: (fields.E321) Field specifies on_delete=SET_DEFAULT, "
+                "but has no default value. HINT: Set a default value, or "
+                "change the on_delete rule.",
+                d->zModel, d->zField);
+    goto done;
+  }
+
+  /* Related names. */
+  if (bHasRelName) {
+    size_t n = strlen(zRelName);
+    int bHidden = n > 0 && zRelName[n - 1] == '+';
+    if (!bHidden && (!relIsIdentifier(zRelName) || relIsPyKeyword(zRelName))) {
+      rc = relErr(pzErr,
+                  "%s.%s: (fields.E306) The name %Q is invalid related_name "
+                  "for field %s.%s. HINT: Related name must be a valid Python "
+                  "identifier or end with a '+'",
+                  d->zModel, d->zField, zRelName, d->zModel, d->zField);
+      goto done;
+    }
+    d->zRelName = zRelName;
+    zRelName = 0;
+  } else if (d->eKind == REL_M2M && d->bSymmetrical) {
+    d->zRelName = sqlite3_mprintf("%s_rel_+", d->zField);
+  } else if (d->eKind == REL_O2O) {
+    d->zRelName = sqlite3_mprintf("%s", d->zModel);
+  } else {
+    d->zRelName = sqlite3_mprintf("%s_set", d->zModel);
+  }
+  if (d->zRelName == 0) {
+    rc = SQLITE_NOMEM;
+    goto done;
+  }
+  if (zRelQuery) {
+    d->zRelQuery = zRelQuery;
+    zRelQuery = 0;
+  } else {
+    d->zRelQuery = relStrdup(bHasRelName ? d->zRelName : d->zModel);
+    if (d->zRelQuery == 0) {
+      rc = SQLITE_NOMEM;
+      goto done;
+    }
+  }
+  if (!relDefHidden(d)) {
+    size_t n = strlen(d->zRelQuery);
+    if (n > 0 && d->zRelQuery[n - 1] == '_') {
+      rc = relErr(pzErr,
+                  "%s.%s: (fields.E308) Reverse query name %Q must not end "
+                  "with an underscore. HINT: Add or change a related_name or "
+                  "related_query_name argument for this field.",
+                  d->zModel, d->zField, d->zRelQuery);
+      goto done;
+    }
+    if (strstr(d->zRelQuery, "__")) {
+      rc = relErr(pzErr,
+                  "%s.%s: (fields.E309) Reverse query name %Q must not "
+                  "contain '__'. HINT: Add or change a related_name or "
+                  "related_query_name argument for this field.",
+                  d->zModel, d->zField, d->zRelQuery);
+      goto done;
+    }
+  }
+
+  /* Columns. */
+  if (d->eKind != REL_M2M) {
+    RelColInfo ci;
+    if (zToField) {
+      if (!relColInfo(db, d->zTarget, zToField, &ci, &rc)) {
+        if (rc == SQLITE_OK)
+          rc = relErr(pzErr,
+                      "%s.%s: (fields.E312) The to_field %Q doesn't exist on "
+                      "the related model %Q",
+                      d->zModel, d->zField, zToField, d->zTarget);
+        goto done;
+      }
+      if (!ci.bUnique) {
+        rc = relErr(pzErr,
+                    "%s.%s: (fields.E311) '%s.%s' must be unique because it "
+                    "is referenced by a foreign key",
+                    d->zModel, d->zField, d->zTarget, ci.zName);
+        relColInfoClear(&ci);
+        goto done;
+      }
+      d->zToField = ci.zName;
+      ci.zName = 0;
+      relColInfoClear(&ci);
+    } else {
+      d->zToField = relPkColumn(db, d->zTarget, &rc);
+      if (rc) goto done;
+    }
+    if (zDbColumn == 0) {
+      zDbColumn = sqlite3_mprintf("%s_id", d->zField);
+      if (zDbColumn == 0) {
+        rc = SQLITE_NOMEM;
+        goto done;
+      }
+    }
+    if (relColInfo(db, d->zModel, zDbColumn, &ci, &rc)) {
+      d->zColumn = ci.zName;
+      ci.zName = 0;
+      relColInfoClear(&ci);
+    } else if (rc == SQLITE_OK) {
+      d->zColumn = zDbColumn;
+      zDbColumn = 0;
+    }
+    if (rc) goto done;
+    if (sqlite3_stricmp(d->zColumn, "rowid") == 0) {
+      rc = relErr(pzErr, "%s.%s: the key column cannot be rowid", d->zModel,
+                  d->zField);
+      goto done;
+    }
+  } else {
+    rc = relResolveJunction(db, d, zThroughSpec, zThroughFields, pzErr);
+    if (rc) goto done;
+    d->zSrcKey = relPkColumn(db, d->zModel, &rc);
+    if (rc == SQLITE_OK) d->zDstKey = relPkColumn(db, d->zTarget, &rc);
+    if (rc) goto done;
+  }
+
+done:
+  sqlite3_free(zThroughFields);
+  sqlite3_free(zDbColumn);
+  sqlite3_free(zToField);
+  sqlite3_free(zRelName);
+  sqlite3_free(zRelQuery);
+  return rc;
+}
+
+/* The "fields" of a model as Django would see them: its columns (a key
+** column of a declared relationship counts under the field's name), and
+** its declared forward relationships. Returns 1 if zName is one. */
+static int relModelHasField(RelCtx *pCtx, const char *zTab,
+                            const char *zName, int *pRc) {
+  sqlite3_stmt *pStmt = 0;
+  int i, bFound = 0;
+  for (i = 0; i < pCtx->nDef; i++) {
+    const RelDef *o = &pCtx->aDef[i];
+    if (relStrICmp(o->zModel, zTab) == 0 && strcmp(o->zField, zName) == 0)
+      return 1;
+  }
+  if (sqlite3_prepare_v2(pCtx->db,
+                         "SELECT name FROM pragma_table_info(?1, 'main') "
+                         "WHERE name=?2",
+                         -1, &pStmt, 0) != SQLITE_OK) {
+    *pRc = sqlite3_errcode(pCtx->db);
+    return 0;
+  }
+  sqlite3_bind_text(pStmt, 1, zTab, -1, SQLITE_STATIC);
+  sqlite3_bind_text(pStmt, 2, zName, -1, SQLITE_STATIC);
+  if (sqlite3_step(pStmt) == SQLITE_ROW) {
+    bFound = 1;
+    for (i = 0; i < pCtx->nDef; i++) {
+      const RelDef *o = &pCtx->aDef[i];
+      if (o->eKind != REL_M2M && relStrICmp(o->zModel, zTab) == 0 &&
+          relStrICmp(o->zColumn, zName) == 0)
+        bFound = 0; /* a key column: Django knows it by its field name */
+    }
+  }
+  sqlite3_finalize(pStmt);
+  return bFound;
+}
+
+/* Django's clash checks, fields.E302 - E305. */
+static int relCheckClashes(RelCtx *pCtx, const RelDef *d, char **pzErr) {
+  int rc = SQLITE_OK;
+  int i;
+  int bHidden = relDefHidden(d);
+  if (d->eKind == REL_M2M && d->bSymmetrical && !bHidden) bHidden = 1;
+  if (!bHidden && relModelHasField(pCtx, d->zTarget, d->zRelName, &rc)) {
+    return relErr(pzErr,
+                  "%s.%s: (fields.E302) Reverse accessor for '%s.%s' clashes "
+                  "with field name '%s.%s'. HINT: Rename field '%s.%s', or "
+                  "add/change a related_name argument to the definition for "
+                  "field '%s.%s'.",
+                  d->zModel, d->zField, d->zModel, d->zField, d->zTarget,
+                  d->zRelName, d->zTarget, d->zRelName, d->zModel,
+                  d->zField);
+  }
+  if (rc == SQLITE_OK &&
+      relModelHasField(pCtx, d->zTarget, d->zRelQuery, &rc)) {
+    return relErr(pzErr,
+                  "%s.%s: (fields.E303) Reverse query name for '%s.%s' "
+                  "clashes with field name '%s.%s'. HINT: Rename field "
+                  "'%s.%s', or add/change a related_name argument to the "
+                  "definition for field '%s.%s'.",
+                  d->zModel, d->zField, d->zModel, d->zField, d->zTarget,
+                  d->zRelQuery, d->zTarget, d->zRelQuery, d->zModel,
+                  d->zField);
+  }
+  if (rc) return rc;
+  for (i = 0; i < pCtx->nDef; i++) {
+    const RelDef *o = &pCtx->aDef[i];
+    int bOtherHidden = relDefHidden(o);
+    if (relStrICmp(o->zTarget, d->zTarget) != 0) continue;
+    if (relStrICmp(o->zModel, d->zModel) == 0 &&
+        strcmp(o->zField, d->zField) == 0)
+      continue;
+    if (!bHidden && !bOtherHidden && strcmp(o->zRelName, d->zRelName) == 0) {
+      return relErr(pzErr,
+                    "%s.%s: (fields.E304) Reverse accessor for '%s.%s' "
+                    "clashes with reverse accessor for '%s.%s'. HINT: Add or "
+                    "change a related_name argument to the definition for "
+                    "'%s.%s' or '%s.%s'.",
+                    d->zModel, d->zField, d->zModel, d->zField, o->zModel,
+                    o->zField, d->zModel, d->zField, o->zModel, o->zField);
+    }
+    if (strcmp(o->zRelQuery, d->zRelQuery) == 0) {
+      return relErr(pzErr,
+                    "%s.%s: (fields.E305) Reverse query name for '%s.%s' "
+                    "clashes with reverse query name for '%s.%s'. HINT: Add "
+                    "or change a related_name argument to the definition for "
+                    "'%s.%s' or '%s.%s'.",
+                    d->zModel, d->zField, d->zModel, d->zField, o->zModel,
+                    o->zField, d->zModel, d->zField, o->zModel, o->zField);
+    }
+  }
+  /* Accessor table names must not collide with existing tables. */
+  {
+    char *azName[2];
+    int k;
+    azName[0] = relAccessorForward(d);
+    azName[1] = relAccessorReverse(d);
+    for (k = 0; k < 2 && rc == SQLITE_OK; k++) {
+      if (azName[k] && relTableExists(pCtx->db, azName[k]) == 1) {
+        rc = relErr(pzErr,
+                    "%s.%s: accessor table %Q would clash with an existing "
+                    "table of that name",
+                    d->zModel, d->zField, azName[k]);
+      }
+    }
+    sqlite3_free(azName[0]);
+    sqlite3_free(azName[1]);
+  }
+  return rc;
+}
+
+/* ---------------------------------------------------------------- */
+/* Phase 3: creating what is missing                                  */
+
+static int relCreateObjects(RelCtx *pCtx, const RelDef *d, char **pzErr) {
+  sqlite3 *db = pCtx->db;
+  int rc = SQLITE_OK;
+  if (d->eKind != REL_M2M) {
+    RelColInfo ci, ti;
+    int bHave = relColInfo(db, d->zModel, d->zColumn, &ci, &rc);
+    if (rc) return rc;
+    if (!bHave) {
+      const char *zType = "";
+      if (relColInfo(db, d->zTarget, d->zToField, &ti, &rc)) {
+        zType = ti.zType ? ti.zType : "";
+      }
+      if (rc == SQLITE_OK) {
+        rc = relExecf(db, pzErr, "ALTER TABLE main.\"%w\" ADD COLUMN \"%w\" %s",
+                      d->zModel, d->zColumn,
+                      sqlite3_stricmp(zType, "INTEGER") == 0 ? "INTEGER"
+                      : sqlite3_stricmp(zType, "TEXT") == 0  ? "TEXT"
+                                                             : "");
+      }
+      relColInfoClear(&ti);
+      if (rc) return rc;
+      relColInfo(db, d->zModel, d->zColumn, &ci, &rc);
+      if (rc) return rc;
+    }
+    if (d->eKind == REL_O2O && !ci.bUnique) {
+      rc = relExecf(db, pzErr,
+                    "CREATE UNIQUE INDEX main.\"%w_%w_uniq\" ON \"%w\"(\"%w\")",
+                    d->zModel, d->zColumn, d->zModel, d->zColumn);
+    } else if (d->eKind == REL_FK && d->bDbIndex && !ci.bIndexed) {
+      rc = relExecf(db, pzErr,
+                    "CREATE INDEX main.\"%w_%w_idx\" ON \"%w\"(\"%w\")",
+                    d->zModel, d->zColumn, d->zModel, d->zColumn);
+    }
+    relColInfoClear(&ci);
+    if (rc && *pzErr) {
+      char *z = *pzErr;
+      *pzErr = sqlite3_mprintf("relext: %s.%s: cannot index %s.%s: %s",
+                               d->zModel, d->zField, d->zModel, d->zColumn, z);
+      sqlite3_free(z);
+    }
+    return rc;
+  }
+  /* ManyToManyField: the junction table. */
+  if (relTableExists(db, d->zDbTable) == 0) {
+    RelColInfo a, b;
+    const char *zTa = "INTEGER", *zTb = "INTEGER";
+    memset(&a, 0, sizeof(a));
+    memset(&b, 0, sizeof(b));
+    if (relColInfo(db, d->zModel, d->zSrcKey, &a, &rc) && !a.bIntPk)
+      zTa = (a.zType ? a.zType : "");
+    if (relColInfo(db, d->zTarget, d->zDstKey, &b, &rc) && !b.bIntPk)
+      zTb = (b.zType ? b.zType : "");
+    if (rc == SQLITE_OK) {
+      rc = relExecf(db, pzErr,
+                    "CREATE TABLE main.\"%w\"(id INTEGER PRIMARY KEY, "
+                    "\"%w\" %s NOT NULL, \"%w\" %s NOT NULL, "
+                    "UNIQUE(\"%w\", \"%w\") ON CONFLICT IGNORE)",
+                    d->zDbTable, d->zSrcCol, zTa, d->zDstCol, zTb, d->zSrcCol,
+                    d->zDstCol);
+    }
+    if (rc == SQLITE_OK) {
+      rc = relExecf(db, pzErr,
+                    "CREATE INDEX main.\"%w_%w_idx\" ON \"%w\"(\"%w\")",
+                    d->zDbTable, d->zDstCol, d->zDbTable, d->zDstCol);
+    }
+    relColInfoClear(&a);
+    relColInfoClear(&b);
+  }
+  return rc;
+}
+
+/* A one-line summary of a definition. Caller frees. */
+static char *relSummary(const RelDef *d) {
+  RelStr s = {0};
+  relStrPrintf(&s, "%s %s.%s -> %s", relKindName(d->eKind), d->zModel,
+               d->zField, d->zTarget);
+  if (d->eKind != REL_M2M) {
+    char *zRule = relRuleText(d);
+    relStrPrintf(&s, " (column %s -> %s.%s, on_delete=%s", d->zColumn,
+                 d->zTarget, d->zToField, zRule ? zRule : "?");
+    sqlite3_free(zRule);
+    if (d->bNull) relStrPrintf(&s, ", null=True");
+  } else {
+    relStrPrintf(&s, " (%s %s(%s, %s)", d->zThrough ? "through" : "junction",
+                 d->zDbTable, d->zSrcCol, d->zDstCol);
+    if (d->bSymmetrical) relStrPrintf(&s, ", symmetrical=True");
+  }
+  if (relDefHidden(d) || (d->eKind == REL_M2M && d->bSymmetrical)) {
+    relStrPrintf(&s, ", no reverse accessor)");
+  } else {
+    relStrPrintf(&s, ", related_name=%s)", d->zRelName);
+  }
+  return relStrFinish(&s);
+}
+
+/* Run xWork inside SAVEPOINT relext_define; roll back and reload the
+** previous state on failure. */
+static int relInSavepoint(RelCtx *pCtx, int (*xWork)(RelCtx *, void *,
+                                                     char **),
+                          void *pArg, char **pzErr) {
+  sqlite3 *db = pCtx->db;
+  int rc = relExecf(db, pzErr, "SAVEPOINT relext_define");
+  if (rc) return rc;
+  rc = xWork(pCtx, pArg, pzErr);
+  if (rc == SQLITE_OK) rc = relCtxReload(pCtx, pzErr);
+  if (rc == SQLITE_OK) rc = relGuardsWrite(pCtx, pzErr);
+  if (rc == SQLITE_OK) {
+    rc = relExecf(db, pzErr, "RELEASE relext_define");
+    if (rc == SQLITE_OK) return SQLITE_OK;
+  }
+  sqlite3_exec(db, "ROLLBACK TO relext_define", 0, 0, 0);
+  sqlite3_exec(db, "RELEASE relext_define", 0, 0, 0);
+  {
+    char *zIgnore = 0;
+    relCtxReload(pCtx, &zIgnore);
+    sqlite3_free(zIgnore);
+  }
+  return rc;
+}
+
+static int relDefineWork(RelCtx *pCtx, void *pArg, char **pzErr) {
+  const RelDef *d = (const RelDef *)pArg;
+  int rc = relCatalogEnsure(pCtx->db, pzErr);
+  if (rc == SQLITE_OK) rc = relCreateObjects(pCtx, d, pzErr);
+  if (rc == SQLITE_OK) rc = relCatalogInsert(pCtx->db, d, pzErr);
+  return rc;
+}
+
+static int relUndefineWork(RelCtx *pCtx, void *pArg, char **pzErr) {
+  const RelDef *d = (const RelDef *)pArg;
+  return relCatalogDelete(pCtx->db, d->zModel, d->zField, pzErr);
+}
+
+/* Report an error from a function: "relext: ..." with the right code. */
+static void relResultError(sqlite3_context *ctx, int rc, char *zErr) {
+  if (rc == SQLITE_NOMEM) {
+    sqlite3_result_error_nomem(ctx);
+  } else {
+    sqlite3_result_error(ctx, zErr ? zErr : "relext: error", -1);
+    sqlite3_result_error_code(ctx, rc);
+  }
+  sqlite3_free(zErr);
+}
+
+/*
+** rel_define(field, kind, target [, options])
+** rel_define(model, field_line)
+*/
+static void relDefineFunc(sqlite3_context *ctx, int argc,
+                          sqlite3_value **argv) {
+  RelCtx *pCtx = (RelCtx *)sqlite3_user_data(ctx);
+  RelInput in;
+  RelDef d;
+  char *zErr = 0;
+  int rc, iOld;
+  memset(&in, 0, sizeof(in));
+  memset(&d, 0, sizeof(d));
+  if (argc == 2) {
+    rc = relInputFromLine(&in, (const char *)sqlite3_value_text(argv[0]),
+                          (const char *)sqlite3_value_text(argv[1]), &zErr);
+  } else if (argc == 3 || argc == 4) {
+    rc = relInputFromArgs(&in, (const char *)sqlite3_value_text(argv[0]),
+                          (const char *)sqlite3_value_text(argv[1]),
+                          (const char *)sqlite3_value_text(argv[2]),
+                          argc == 4 ? (const char *)sqlite3_value_text(argv[3])
+                                    : 0,
+                          &zErr);
+  } else {
+    rc = relErr(&zErr, "rel_define takes (field, kind, target [, options]) "
+                       "or (model, field_line)");
+  }
+  if (rc == SQLITE_OK) rc = relBuildDef(pCtx, &in, &d, &zErr);
+  if (rc == SQLITE_OK) {
+    iOld = relCtxFindDef(pCtx, d.zModel, d.zField);
+    if (iOld >= 0) {
+      if (relDefCompare(&pCtx->aDef[iOld], &d) != 0) {
+        rc = relErr(&zErr,
+                    "%s.%s is already defined differently; call "
+                    "rel_undefine('%s.%s') first",
+                    d.zModel, d.zField, d.zModel, d.zField);
+      } else {
+        char *zSum = relSummary(&d);
+        if (zSum) sqlite3_result_text(ctx, zSum, -1, sqlite3_free);
+        else rc = SQLITE_NOMEM;
+        goto done;
+      }
+    }
+  }
+  if (rc == SQLITE_OK) rc = relCheckClashes(pCtx, &d, &zErr);
+  if (rc == SQLITE_OK) rc = relInSavepoint(pCtx, relDefineWork, &d, &zErr);
+  if (rc == SQLITE_OK) {
+    char *zSum = relSummary(&d);
+    if (zSum) sqlite3_result_text(ctx, zSum, -1, sqlite3_free);
+    else rc = SQLITE_NOMEM;
+  }
+done:
+  if (rc) relResultError(ctx, rc, zErr);
+  else sqlite3_free(zErr);
+  relInputClear(&in);
+  relDefClear(&d);
+}
+
+/* rel_undefine('model.field') */
+static void relUndefineFunc(sqlite3_context *ctx, int argc,
+                            sqlite3_value **argv) {
+  RelCtx *pCtx = (RelCtx *)sqlite3_user_data(ctx);
+  const char *zArg = (const char *)sqlite3_value_text(argv[0]);
+  const char *zDot = zArg ? strrchr(zArg, '.') : 0;
+  char *zErr = 0;
+  char *zModel = 0;
+  int rc = SQLITE_OK, i;
+  (void)argc;
+  if (zDot == 0) {
+    rc = relErr(&zErr, "field must be 'model.field', got %Q",
+                zArg ? zArg : "NULL");
+  } else {
+    zModel = sqlite3_mprintf("%.*s", (int)(zDot - zArg), zArg);
+    if (zModel == 0) rc = SQLITE_NOMEM;
+  }
+  if (rc == SQLITE_OK) {
+    i = relCtxFindDef(pCtx, zModel, zDot + 1);
+    if (i < 0) {
+      rc = relErr(&zErr, "no relationship %s is defined", zArg);
+    } else {
+      RelDef d;
+      memset(&d, 0, sizeof(d));
+      d.zModel = relStrdup(pCtx->aDef[i].zModel);
+      d.zField = relStrdup(pCtx->aDef[i].zField);
+      if (!d.zModel || !d.zField) rc = SQLITE_NOMEM;
+      if (rc == SQLITE_OK) rc = relInSavepoint(pCtx, relUndefineWork, &d, &zErr);
+      if (rc == SQLITE_OK) {
+        sqlite3_result_text(ctx,
+                            sqlite3_mprintf("undefined %s.%s", d.zModel,
+                                            d.zField),
+                            -1, sqlite3_free);
+      }
+      relDefClear(&d);
+    }
+  }
+  sqlite3_free(zModel);
+  if (rc) relResultError(ctx, rc, zErr);
+}
+
+/* rel_reload(): reread the catalog (after another connection changed it). */
+static void relReloadFunc(sqlite3_context *ctx, int argc,
+                          sqlite3_value **argv) {
+  RelCtx *pCtx = (RelCtx *)sqlite3_user_data(ctx);
+  char *zErr = 0;
+  int rc;
+  (void)argc;
+  (void)argv;
+  rc = relCtxReload(pCtx, &zErr);
+  if (rc) relResultError(ctx, rc, zErr);
+  else sqlite3_result_int(ctx, pCtx->nDef);
+}
+
+int relRegisterDefine(sqlite3 *db, RelCtx *p) {
+  /* These change the database: SQLITE_DIRECTONLY keeps them out of reach
+  ** of views and triggers stored in a database file. */
+  const int f = SQLITE_UTF8 | SQLITE_DIRECTONLY;
+  int rc = SQLITE_OK;
+  int n;
+  for (n = 2; rc == SQLITE_OK && n <= 4; n++) {
+    rc = sqlite3_create_function_v2(db, "rel_define", n, f, relCtxRef(p),
+                                    relDefineFunc, 0, 0, relCtxUnref);
+  }
+  if (rc == SQLITE_OK)
+    rc = sqlite3_create_function_v2(db, "rel_undefine", 1, f, relCtxRef(p),
+                                    relUndefineFunc, 0, 0, relCtxUnref);
+  if (rc == SQLITE_OK)
+    rc = sqlite3_create_function_v2(db, "rel_reload", 0, f, relCtxRef(p),
+                                    relReloadFunc, 0, 0, relCtxUnref);
+  return rc;
+}

@@ -1,0 +1,1191 @@
+/*
+** enforce.c -- holding every write to Django's rules.
+**
+** WHAT IS ENFORCED
+**   on_delete (CASCADE, PROTECT, RESTRICT, SET_NULL, SET_DEFAULT, SET(v),
+**   DO_NOTHING) for every DELETE of a row that a relationship references;
+**   no dangling key at COMMIT (db_constraint=True); NOT NULL for keys with
+**   null=False; M2M junction link rows going with either end; symmetrical
+**   junctions mirrored.
+**
+** THE MECHANISM
+**   The catalog is reduced to rule edges (child.column -> parent.key, rule;
+**   see catalog.c). For this connection, relEnforceInstall() creates TEMP
+**   triggers on the governed tables of the main schema:
+**
+**   - BEFORE DELETE on a parent calls relext_on_delete(table, rowid). That
+**     C function is the delete engine below. It works like Django's
+**     Collector, but set-based and iterative: one recursive CTE collects
+**     the closure of rows reached through CASCADE edges (no trigger
+**     recursion, so no depth limit and no dependence on
+**     PRAGMA recursive_triggers); then PROTECT is checked against that
+**     closure (any referencing row blocks, even one the same cascade would
+**     delete), RESTRICT rows outside the closure are noted, SET_* updates
+**     run, and each table's share of the closure goes in one
+**     DELETE ... WHERE rowid IN (...). While the engine runs, the triggers
+**     of the rows it deletes return at once: those rows were collected.
+**   - AFTER INSERT / UPDATE on a child probe the parent, as SQLite's own
+**     foreign keys do, and note a key that points nowhere; AFTER UPDATE on
+**     a parent notes an old key that is still referenced.
+**
+**   Notes go to relext_txn, a TEMP virtual table. Writing to it from a
+**   trigger makes SQLite enrol the table in the transaction of every
+**   statement that can fire the trigger, so its xSync runs at every COMMIT
+**   (or at the end of an autocommit statement). xSync re-checks each noted
+**   key: a key still dangling (or a RESTRICT row still referencing a
+**   deleted row) fails the COMMIT with a "relext: " message and
+**   SQLITE_CONSTRAINT, and SQLite rolls the transaction back. This is
+**   SQLite's deferred-constraint design (src/fkey.c) with a list of
+**   suspects instead of a counter: the fast path costs one index probe per
+**   written row and the commit check costs one probe per suspect, never a
+**   scan. The notes follow savepoints through xSavepoint/xRollbackTo, so
+**   ROLLBACK TO and failed statements forget what they noted.
+**
+**   Why not sqlite3_commit_hook: it cannot run SQL, its failure message is
+**   fixed ("constraint failed"), and there is one per connection, which an
+**   application may replace. xSync can query, report its own message, and
+**   coexists with any commit hook the application installs.
+**
+**   Connections without relext: stored triggers (relext_guard_*) on every
+**   governed table call relext_must_be_loaded(G), an SQLITE_INNOCUOUS
+**   function. Without relext the write fails with "no such function:
+**   relext_must_be_loaded"; with relext loaded but holding definitions
+**   older than G (another connection changed them), the write fails with a
+**   message asking for SELECT rel_reload(). Reads never involve them.
+**
+** INVARIANTS
+**   - PROTECT is decided before anything is changed for that row.
+**   - RESTRICT is lifted by any deletion in the same statement (autocommit)
+**     or transaction; a RESTRICT violation outside the closure of the row
+**     is reported when the statement's transaction commits.
+**   - The engine never holds the closure in C memory: it lives in the TEMP
+**     table relext_victim and is cleared after each row.
+**
+** LIMITS
+**   - Inside an explicit transaction, a RESTRICT violation is reported at
+**     COMMIT, not at the DELETE (see README).
+**   - Rows deleted by the application's own triggers while a relext
+**     cascade runs are not followed by relext.
+**   - REPLACE conflict resolution deletes rows without delete triggers
+**     unless PRAGMA recursive_triggers is on; the COMMIT check still
+**     catches the dangling keys that such a delete leaves.
+*/
+#include "relext_int.h"
+SQLITE_EXTENSION_INIT3
+
+#include <string.h>
+
+/* Kinds of pending note. */
+#define NOTE_DANGLING 1
+#define NOTE_RESTRICT 2
+
+typedef struct RelNote RelNote;
+struct RelNote {
+  int iEdge;
+  int eKind;
+  RelValue key;
+};
+
+/* Per-table engine plan. */
+typedef struct RelPlan RelPlan;
+struct RelPlan {
+  int *aReach;  /* tables reached through CASCADE, deepest first */
+  int nReach;
+  sqlite3_stmt **apDel; /* DELETE ... rowid IN victims, per aReach entry */
+};
+
+typedef struct RelEnforce RelEnforce;
+struct RelEnforce {
+  RelNote *aNote;
+  int nNote, nNoteAlloc;
+  int *aMark; /* aMark[i]: nNote when savepoint i was opened */
+  int nMark;
+  sqlite3_stmt *pCollect;   /* the closure CTE */
+  sqlite3_stmt *pClear;     /* DELETE FROM temp.relext_victim */
+  sqlite3_stmt *pDropRoot;  /* remove the root from the victims */
+  sqlite3_stmt **apEdge;    /* per edge: the rule's statement (or NULL) */
+  int nEdgeStmt;            /* entries in apEdge */
+  int bPrepared;            /* statements match the loaded definitions */
+  RelPlan *aPlan;           /* per table */
+  int nPlan;
+};
+
+static RelEnforce *relEnf(RelCtx *p) { return (RelEnforce *)p->pEnforce; }
+
+/* ------------------------------------------------------------------ */
+/* Notes                                                               */
+
+static void relNotesTruncate(RelEnforce *e, int n) {
+  while (e->nNote > n) {
+    e->nNote--;
+    relValueClear(&e->aNote[e->nNote].key);
+  }
+}
+
+static int relNoteAdd(RelEnforce *e, int iEdge, int eKind, sqlite3_value *v) {
+  RelNote *pN;
+  if (e->nNote >= e->nNoteAlloc) {
+    int nNew = e->nNoteAlloc ? e->nNoteAlloc * 2 : 16;
+    RelNote *a = sqlite3_realloc64(e->aNote, sizeof(RelNote) * (size_t)nNew);
+    if (a == 0) return SQLITE_NOMEM;
+    e->aNote = a;
+    e->nNoteAlloc = nNew;
+  }
+  pN = &e->aNote[e->nNote];
+  memset(pN, 0, sizeof(*pN));
+  pN->iEdge = iEdge;
+  pN->eKind = eKind;
+  if (relValueFromSql(&pN->key, v)) return SQLITE_NOMEM;
+  e->nNote++;
+  return SQLITE_OK;
+}
+
+/* Remap the edges of pending notes after the catalog was reloaded:
+** aMap[old] = new index or -1. */
+void relEnforceRemap(RelCtx *p, const int *aMap, int nOld);
+void relEnforceRemap(RelCtx *p, const int *aMap, int nOld) {
+  RelEnforce *e = relEnf(p);
+  int i, j = 0;
+  if (e == 0) return;
+  for (i = 0; i < e->nNote; i++) {
+    int iOld = e->aNote[i].iEdge;
+    int iNew = (iOld >= 0 && iOld < nOld) ? aMap[iOld] : -1;
+    if (iNew < 0) {
+      relValueClear(&e->aNote[i].key);
+      continue;
+    }
+    e->aNote[j] = e->aNote[i];
+    e->aNote[j].iEdge = iNew;
+    j++;
+  }
+  e->nNote = j;
+  for (i = 0; i < e->nMark; i++) {
+    if (e->aMark[i] > j) e->aMark[i] = j;
+  }
+}
+
+/* ------------------------------------------------------------------ */
+/* Messages                                                            */
+
+static char *relValueText(sqlite3_value *v) {
+  switch (sqlite3_value_type(v)) {
+  case SQLITE_NULL:
+    return sqlite3_mprintf("NULL");
+  case SQLITE_TEXT:
+    return sqlite3_mprintf("%Q", sqlite3_value_text(v));
+  default:
+    return sqlite3_mprintf("%s", sqlite3_value_text(v));
+  }
+}
+
+static char *relRelValueText(const RelValue *p) {
+  switch (p->eType) {
+  case SQLITE_INTEGER:
+    return sqlite3_mprintf("%lld", p->i);
+  case SQLITE_FLOAT:
+    return sqlite3_mprintf("%!.15g", p->r);
+  case SQLITE_TEXT:
+    return sqlite3_mprintf("%Q", p->z);
+  default:
+    return sqlite3_mprintf("NULL");
+  }
+}
+
+/* Is zCol a name for the rowid of zTab? We treat "rowid" and the INTEGER
+** PRIMARY KEY the same; the catalog stores the real column name. */
+static int relIsRowid(const char *zCol) {
+  return sqlite3_stricmp(zCol, "rowid") == 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* The commit check: xSync of relext_txn                               */
+
+/* Check one note. Returns SQLITE_OK, or SQLITE_CONSTRAINT with *pzErr. */
+static int relNoteCheck(RelCtx *p, const RelNote *pN, char **pzErr) {
+  const RelEdge *pE;
+  sqlite3_stmt *pStmt = 0;
+  int rc;
+  if (pN->iEdge < 0 || pN->iEdge >= p->nEdge) return SQLITE_OK;
+  pE = &p->aEdge[pN->iEdge];
+  if (pN->key.eType == SQLITE_NULL || pN->key.eType == 0) return SQLITE_OK;
+  rc = relPreparef(p->db, &pStmt, pzErr,
+                   "SELECT (SELECT rowid FROM main.\"%w\" WHERE \"%w\"=?1 "
+                   "ORDER BY rowid LIMIT 1), "
+                   "(SELECT count(*) FROM main.\"%w\" WHERE \"%w\"=?1) "
+                   "WHERE NOT EXISTS (SELECT 1 FROM main.\"%w\" WHERE "
+                   "\"%w\"=?1)",
+                   p->azTable[pE->iChild], pE->zChildCol,
+                   p->azTable[pE->iChild], pE->zChildCol,
+                   p->azTable[pE->iParent], pE->zParentCol);
+  if (rc) return rc;
+  relValueBind(pStmt, 1, &pN->key);
+  if (sqlite3_step(pStmt) == SQLITE_ROW &&
+      sqlite3_column_type(pStmt, 0) != SQLITE_NULL) {
+    char *zKey = relRelValueText(&pN->key);
+    sqlite3_int64 nRef = sqlite3_column_int64(pStmt, 1);
+    if (pN->eKind == NOTE_RESTRICT) {
+      *pzErr = sqlite3_mprintf(
+          "relext: RESTRICT: cannot delete %s %s: referenced by %lld row%s "
+          "of %s",
+          p->azTable[pE->iParent], zKey, nRef, nRef == 1 ? "" : "s",
+          pE->zName);
+    } else {
+      *pzErr = sqlite3_mprintf(
+          "relext: FOREIGN KEY: %s %lld: %s=%s points at no row of %s (%s)",
+          p->azTable[pE->iChild], sqlite3_column_int64(pStmt, 0),
+          pE->zChildCol, zKey, p->azTable[pE->iParent], pE->zName);
+    }
+    sqlite3_free(zKey);
+    rc = *pzErr ? SQLITE_CONSTRAINT : SQLITE_NOMEM;
+  }
+  if (rc == SQLITE_OK) {
+    rc = sqlite3_finalize(pStmt);
+    if (rc && *pzErr == 0) *pzErr = sqlite3_mprintf("%s", sqlite3_errmsg(p->db));
+  } else {
+    sqlite3_finalize(pStmt);
+  }
+  return rc;
+}
+
+/* relext_txn: the virtual table the triggers write their notes to. */
+static void relEnforceStmtsFree(RelEnforce *e);
+
+typedef struct TxnVtab TxnVtab;
+struct TxnVtab {
+  sqlite3_vtab base; /* base class - must be first */
+  RelCtx *pCtx;      /* the connection's relext state */
+};
+
+static int txnConnect(sqlite3 *db, void *pAux, int argc,
+                      const char *const *argv, sqlite3_vtab **ppVtab,
+                      char **pzErr) {
+  TxnVtab *pTab;
+  int rc;
+  (void)argc;
+  (void)argv;
+  (void)pzErr;
+  rc = sqlite3_declare_vtab(db, "CREATE TABLE x(e INTEGER, k)");
+  if (rc) return rc;
+  pTab = sqlite3_malloc64(sizeof(*pTab));
+  if (pTab == 0) return SQLITE_NOMEM;
+  memset(pTab, 0, sizeof(*pTab));
+  pTab->pCtx = (RelCtx *)pAux;
+  *ppVtab = &pTab->base;
+  return SQLITE_OK;
+}
+
+/* The engine's cached statements are finalized here: SQLite disconnects
+** virtual tables before it checks for unfinalized statements at close.
+** They are prepared again on the next use. */
+/* A distinct xCreate keeps relext_txn from being eponymous: it exists only
+** as the TEMP table relext creates. */
+static int txnCreate(sqlite3 *db, void *pAux, int argc,
+                     const char *const *argv, sqlite3_vtab **ppVtab,
+                     char **pzErr) {
+  return txnConnect(db, pAux, argc, argv, ppVtab, pzErr);
+}
+
+static int txnDisconnect(sqlite3_vtab *pVtab) {
+  TxnVtab *pTab = (TxnVtab *)pVtab;
+  RelEnforce *e = relEnf(pTab->pCtx);
+  if (e) relEnforceStmtsFree(e);
+  sqlite3_free(pVtab);
+  return SQLITE_OK;
+}
+
+static int txnBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *pInfo) {
+  (void)pVtab;
+  pInfo->estimatedCost = 1.0;
+  pInfo->estimatedRows = 1;
+  return SQLITE_OK;
+}
+
+/* Scans return nothing: the notes are internal. */
+typedef struct TxnCursor TxnCursor;
+struct TxnCursor {
+  sqlite3_vtab_cursor base;
+};
+static int txnOpen(sqlite3_vtab *p, sqlite3_vtab_cursor **ppCur) {
+  TxnCursor *pCur = sqlite3_malloc64(sizeof(*pCur));
+  (void)p;
+  if (pCur == 0) return SQLITE_NOMEM;
+  memset(pCur, 0, sizeof(*pCur));
+  *ppCur = &pCur->base;
+  return SQLITE_OK;
+}
+static int txnClose(sqlite3_vtab_cursor *cur) {
+  sqlite3_free(cur);
+  return SQLITE_OK;
+}
+static int txnFilter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr,
+                     int argc, sqlite3_value **argv) {
+  (void)cur;
+  (void)idxNum;
+  (void)idxStr;
+  (void)argc;
+  (void)argv;
+  return SQLITE_OK;
+}
+static int txnNext(sqlite3_vtab_cursor *cur) {
+  (void)cur;
+  return SQLITE_OK;
+}
+static int txnEof(sqlite3_vtab_cursor *cur) {
+  (void)cur;
+  return 1;
+}
+static int txnColumn(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int i) {
+  (void)cur;
+  (void)ctx;
+  (void)i;
+  return SQLITE_OK;
+}
+static int txnRowid(sqlite3_vtab_cursor *cur, sqlite_int64 *pRowid) {
+  (void)cur;
+  *pRowid = 0;
+  return SQLITE_OK;
+}
+
+/* INSERT INTO relext_txn(e, k): note that key k of edge e may dangle. */
+static int txnUpdate(sqlite3_vtab *pVtab, int argc, sqlite3_value **argv,
+                     sqlite_int64 *pRowid) {
+  TxnVtab *pTab = (TxnVtab *)pVtab;
+  RelEnforce *e = relEnf(pTab->pCtx);
+  (void)pRowid;
+  if (argc < 4 || sqlite3_value_type(argv[0]) != SQLITE_NULL) {
+    pVtab->zErrMsg = sqlite3_mprintf("relext: relext_txn is internal");
+    return SQLITE_ERROR;
+  }
+  if (e == 0) return SQLITE_OK;
+  return relNoteAdd(e, sqlite3_value_int(argv[2]), NOTE_DANGLING, argv[3]);
+}
+
+static int txnBegin(sqlite3_vtab *pVtab) {
+  TxnVtab *pTab = (TxnVtab *)pVtab;
+  RelEnforce *e = relEnf(pTab->pCtx);
+  if (e) relNotesTruncate(e, 0);
+  return SQLITE_OK;
+}
+
+/* At COMMIT: every noted key must be settled. */
+static int txnSync(sqlite3_vtab *pVtab) {
+  TxnVtab *pTab = (TxnVtab *)pVtab;
+  RelCtx *p = pTab->pCtx;
+  RelEnforce *e = relEnf(p);
+  int i, rc = SQLITE_OK;
+  char *zErr = 0;
+  if (e == 0) return SQLITE_OK;
+  /* PROTECT-style priority: report RESTRICT notes first. */
+  for (i = 0; rc == SQLITE_OK && i < e->nNote; i++) {
+    if (e->aNote[i].eKind == NOTE_RESTRICT)
+      rc = relNoteCheck(p, &e->aNote[i], &zErr);
+  }
+  for (i = 0; rc == SQLITE_OK && i < e->nNote; i++) {
+    if (e->aNote[i].eKind != NOTE_RESTRICT &&
+        p->aEdge && e->aNote[i].iEdge < p->nEdge &&
+        p->aEdge[e->aNote[i].iEdge].bConstraint)
+      rc = relNoteCheck(p, &e->aNote[i], &zErr);
+  }
+  if (rc) {
+    sqlite3_free(pVtab->zErrMsg);
+    pVtab->zErrMsg = zErr;
+  }
+  return rc;
+}
+
+/* At the end of a transaction: forget the notes, and finalize the engine's
+** statements. They hold references to relext_txn through the triggers
+** they fire, so they could not be finalized in xDisconnect and would keep
+** sqlite3_close() from closing; they are cached per transaction instead. */
+static int txnCommit(sqlite3_vtab *pVtab) {
+  TxnVtab *pTab = (TxnVtab *)pVtab;
+  RelEnforce *e = relEnf(pTab->pCtx);
+  if (e) {
+    relNotesTruncate(e, 0);
+    e->nMark = 0;
+    relEnforceStmtsFree(e);
+  }
+  return SQLITE_OK;
+}
+
+static int txnSavepoint(sqlite3_vtab *pVtab, int iSave) {
+  TxnVtab *pTab = (TxnVtab *)pVtab;
+  RelEnforce *e = relEnf(pTab->pCtx);
+  if (e == 0 || iSave < 0) return SQLITE_OK;
+  if (iSave >= e->nMark) {
+    int *a = sqlite3_realloc64(e->aMark, sizeof(int) * (size_t)(iSave + 1));
+    if (a == 0) return SQLITE_NOMEM;
+    e->aMark = a;
+    while (e->nMark <= iSave) e->aMark[e->nMark++] = e->nNote;
+  }
+  e->aMark[iSave] = e->nNote;
+  return SQLITE_OK;
+}
+
+static int txnRelease(sqlite3_vtab *pVtab, int iSave) {
+  TxnVtab *pTab = (TxnVtab *)pVtab;
+  RelEnforce *e = relEnf(pTab->pCtx);
+  if (e && iSave >= 0 && iSave < e->nMark) e->nMark = iSave;
+  return SQLITE_OK;
+}
+
+static int txnRollbackTo(sqlite3_vtab *pVtab, int iSave) {
+  TxnVtab *pTab = (TxnVtab *)pVtab;
+  RelEnforce *e = relEnf(pTab->pCtx);
+  if (e && iSave >= 0 && iSave < e->nMark) relNotesTruncate(e, e->aMark[iSave]);
+  return SQLITE_OK;
+}
+
+static sqlite3_module txnModule = {
+    2,             /* iVersion: 2 for the savepoint methods */
+    txnCreate,     /* xCreate */
+    txnConnect,    /* xConnect */
+    txnBestIndex,  /* xBestIndex */
+    txnDisconnect, /* xDisconnect */
+    txnDisconnect, /* xDestroy */
+    txnOpen,       /* xOpen */
+    txnClose,      /* xClose */
+    txnFilter,     /* xFilter */
+    txnNext,       /* xNext */
+    txnEof,        /* xEof */
+    txnColumn,     /* xColumn */
+    txnRowid,      /* xRowid */
+    txnUpdate,     /* xUpdate: notes */
+    txnBegin,      /* xBegin */
+    txnSync,       /* xSync: the commit check */
+    txnCommit,     /* xCommit */
+    txnCommit,     /* xRollback: forget the notes too */
+    0,             /* xFindFunction */
+    0,             /* xRename */
+    txnSavepoint,  /* xSavepoint */
+    txnRelease,    /* xRelease */
+    txnRollbackTo, /* xRollbackTo */
+    0,             /* xShadowName */
+#if SQLITE_VERSION_NUMBER >= 3044000
+    0 /* xIntegrity */
+#endif
+};
+
+/* ------------------------------------------------------------------ */
+/* The delete engine                                                   */
+
+static int relEnforcePrepare(RelCtx *p, char **pzErr);
+
+/* Report an engine error on ctx. */
+static void relEngineError(sqlite3_context *ctx, int rc, char *zErr) {
+  if (rc == SQLITE_NOMEM) {
+    sqlite3_result_error_nomem(ctx);
+  } else {
+    sqlite3_result_error(ctx, zErr ? zErr : "relext: delete failed", -1);
+    sqlite3_result_error_code(ctx, rc);
+  }
+  sqlite3_free(zErr);
+}
+
+/* Step a statement that returns no rows; reset it. */
+static int relStepDone(sqlite3 *db, sqlite3_stmt *pStmt, char **pzErr) {
+  int rc;
+  sqlite3_step(pStmt);
+  rc = sqlite3_reset(pStmt);
+  if (rc && *pzErr == 0) *pzErr = sqlite3_mprintf("%s", sqlite3_errmsg(db));
+  return rc;
+}
+
+/* Is table iTab in the plan of root iRoot? */
+static int relPlanHas(const RelPlan *pPlan, int iTab) {
+  int i;
+  for (i = 0; i < pPlan->nReach; i++) {
+    if (pPlan->aReach[i] == iTab) return 1;
+  }
+  return 0;
+}
+
+/* Run the engine for one row of table iRoot about to be deleted. */
+static int relEngineRun(RelCtx *p, int iRoot, sqlite3_int64 iRowid,
+                        char **pzErr) {
+  RelEnforce *e = relEnf(p);
+  sqlite3 *db = p->db;
+  const RelPlan *pPlan;
+  int rc = SQLITE_OK;
+  int i, pass;
+
+  if (e == 0) return SQLITE_OK;
+  if (!e->bPrepared) {
+    rc = relEnforcePrepare(p, pzErr);
+    if (rc) return rc;
+  }
+  if (iRoot < 0 || iRoot >= e->nPlan) {
+    *pzErr = sqlite3_mprintf("relext: internal error: no plan for table %d",
+                             iRoot);
+    return SQLITE_INTERNAL;
+  }
+  pPlan = &e->aPlan[iRoot];
+
+  /* 1. Collect the closure of CASCADE edges into temp.relext_victim. */
+  sqlite3_bind_int(e->pCollect, 1, iRoot);
+  sqlite3_bind_int64(e->pCollect, 2, iRowid);
+  rc = relStepDone(db, e->pCollect, pzErr);
+
+  /* 2. PROTECT first (it wins over RESTRICT), then RESTRICT, then SET_*,
+  **    then DO_NOTHING notes. */
+  for (pass = 0; rc == SQLITE_OK && pass < 4; pass++) {
+    static const int aRule[4][3] = {{ON_PROTECT, -1, -1},
+                                    {ON_RESTRICT, -1, -1},
+                                    {ON_SET_NULL, ON_SET_DEFAULT, ON_SET},
+                                    {ON_DO_NOTHING, -1, -1}};
+    for (i = 0; rc == SQLITE_OK && i < p->nEdge; i++) {
+      const RelEdge *pE = &p->aEdge[i];
+      sqlite3_stmt *pStmt = e->apEdge[i];
+      if (pStmt == 0) continue;
+      if (pE->eRule != aRule[pass][0] && pE->eRule != aRule[pass][1] &&
+          pE->eRule != aRule[pass][2])
+        continue;
+      if (!relPlanHas(pPlan, pE->iParent)) continue;
+      if (pE->eRule == ON_PROTECT) {
+        if (sqlite3_step(pStmt) == SQLITE_ROW) {
+          char *zKey = relValueText(sqlite3_column_value(pStmt, 0));
+          sqlite3_int64 n = sqlite3_column_int64(pStmt, 1);
+          *pzErr = sqlite3_mprintf(
+              "relext: PROTECT: cannot delete %s %s: referenced by %lld "
+              "row%s of %s",
+              p->azTable[pE->iParent], zKey ? zKey : "?", n,
+              n == 1 ? "" : "s", pE->zName);
+          sqlite3_free(zKey);
+          rc = *pzErr ? SQLITE_CONSTRAINT : SQLITE_NOMEM;
+        }
+        if (rc == SQLITE_OK) {
+          rc = sqlite3_reset(pStmt);
+          if (rc && !*pzErr) *pzErr = sqlite3_mprintf("%s", sqlite3_errmsg(db));
+        } else {
+          sqlite3_reset(pStmt);
+        }
+      } else if (pE->eRule == ON_RESTRICT || pE->eRule == ON_DO_NOTHING) {
+        /* Keys still referenced from outside the closure. */
+        while (rc == SQLITE_OK && sqlite3_step(pStmt) == SQLITE_ROW) {
+          if (pE->eRule == ON_RESTRICT || pE->bConstraint) {
+            rc = relNoteAdd(e, i,
+                            pE->eRule == ON_RESTRICT ? NOTE_RESTRICT
+                                                     : NOTE_DANGLING,
+                            sqlite3_column_value(pStmt, 0));
+          }
+        }
+        if (rc == SQLITE_OK) {
+          rc = sqlite3_reset(pStmt);
+          if (rc && !*pzErr) *pzErr = sqlite3_mprintf("%s", sqlite3_errmsg(db));
+        } else {
+          sqlite3_reset(pStmt);
+        }
+      } else {
+        /* SET_NULL / SET_DEFAULT / SET(v): the statement has its value
+        ** bound at install time. */
+        rc = relStepDone(db, pStmt, pzErr);
+      }
+    }
+  }
+
+  /* 3. Delete the closure, deepest tables first; the root row is left to
+  **    the statement that is deleting it. */
+  if (rc == SQLITE_OK) {
+    sqlite3_bind_int(e->pDropRoot, 1, iRoot);
+    sqlite3_bind_int64(e->pDropRoot, 2, iRowid);
+    rc = relStepDone(db, e->pDropRoot, pzErr);
+  }
+  for (i = 0; rc == SQLITE_OK && i < pPlan->nReach; i++) {
+    if (pPlan->apDel[i]) rc = relStepDone(db, pPlan->apDel[i], pzErr);
+  }
+  /* 4. Forget the closure. */
+  {
+    char *zIgnore = 0;
+    int rc2 = relStepDone(db, e->pClear, rc ? &zIgnore : pzErr);
+    sqlite3_free(zIgnore);
+    if (rc == SQLITE_OK) rc = rc2;
+  }
+  return rc;
+}
+
+/* relext_on_delete(table, rowid): called by the BEFORE DELETE trigger. */
+static void relOnDeleteFunc(sqlite3_context *ctx, int argc,
+                            sqlite3_value **argv) {
+  RelCtx *p = (RelCtx *)sqlite3_user_data(ctx);
+  char *zErr = 0;
+  int rc;
+  (void)argc;
+  if (p->nEngine > 0) return; /* a row the running engine collected */
+  p->nEngine++;
+  rc = relEngineRun(p, sqlite3_value_int(argv[0]), sqlite3_value_int64(argv[1]),
+                    &zErr);
+  p->nEngine--;
+  if (rc) relEngineError(ctx, rc, zErr);
+}
+
+/* relext_fail(kind, edge, rowid): an immediate violation (NOT NULL). */
+static void relFailFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+  RelCtx *p = (RelCtx *)sqlite3_user_data(ctx);
+  int iEdge = sqlite3_value_int(argv[1]);
+  char *zErr = 0;
+  char *zRow = relValueText(argv[2]);
+  (void)argc;
+  if (iEdge >= 0 && iEdge < p->nEdge) {
+    const RelEdge *pE = &p->aEdge[iEdge];
+    zErr = sqlite3_mprintf(
+        "relext: NOT NULL: %s %s: %s cannot be NULL (%s has null=False)",
+        p->azTable[pE->iChild], zRow ? zRow : "?", pE->zChildCol, pE->zName);
+  }
+  sqlite3_free(zRow);
+  relEngineError(ctx, zErr ? SQLITE_CONSTRAINT : SQLITE_NOMEM, zErr);
+}
+
+/* relext_must_be_loaded(G): 0 when this connection's definitions are the
+** ones the guard trigger was written for, 1 when they are stale. Pure and
+** cheap: SQLITE_INNOCUOUS, so it works under PRAGMA trusted_schema=OFF. */
+static void relMustBeLoadedFunc(sqlite3_context *ctx, int argc,
+                                sqlite3_value **argv) {
+  RelCtx *p = (RelCtx *)sqlite3_user_data(ctx);
+  (void)argc;
+  sqlite3_result_int(ctx, sqlite3_value_int64(argv[0]) != p->iGen);
+}
+
+/* ------------------------------------------------------------------ */
+/* Installing: TEMP triggers, the engine's statements, guards          */
+
+/* Is zCol of zTab the rowid (by name or as INTEGER PRIMARY KEY)? */
+static int relIsRowidAlias(sqlite3 *db, const char *zTab, const char *zCol) {
+  sqlite3_stmt *pStmt = 0;
+  int bAlias = 0;
+  if (relIsRowid(zCol)) return 1;
+  if (sqlite3_prepare_v2(db,
+                         "SELECT count(*)=1 AND sum(pk=1 AND name=?2 COLLATE "
+                         "NOCASE AND upper(type)='INTEGER')=1 FROM "
+                         "pragma_table_info(?1,'main') WHERE pk>0",
+                         -1, &pStmt, 0) == SQLITE_OK) {
+    sqlite3_bind_text(pStmt, 1, zTab, -1, SQLITE_STATIC);
+    sqlite3_bind_text(pStmt, 2, zCol, -1, SQLITE_STATIC);
+    if (sqlite3_step(pStmt) == SQLITE_ROW) bAlias = sqlite3_column_int(pStmt, 0);
+  }
+  sqlite3_finalize(pStmt);
+  return bAlias;
+}
+
+/* The SQL expression for a parent key column through alias zAlias. */
+static char *relKeyExpr(const char *zAlias, const char *zCol) {
+  if (relIsRowid(zCol)) return sqlite3_mprintf("%s.rowid", zAlias);
+  return sqlite3_mprintf("%s.\"%w\"", zAlias, zCol);
+}
+
+static void relPlansFree(RelEnforce *e) {
+  int i, j;
+  for (i = 0; i < e->nPlan; i++) {
+    for (j = 0; j < e->aPlan[i].nReach; j++)
+      sqlite3_finalize(e->aPlan[i].apDel[j]);
+    sqlite3_free(e->aPlan[i].apDel);
+    sqlite3_free(e->aPlan[i].aReach);
+  }
+  sqlite3_free(e->aPlan);
+  e->aPlan = 0;
+  e->nPlan = 0;
+}
+
+static void relEnforceStmtsFree(RelEnforce *e) {
+  int i;
+  int nEdge = e->nEdgeStmt;
+  sqlite3_finalize(e->pCollect);
+  sqlite3_finalize(e->pClear);
+  sqlite3_finalize(e->pDropRoot);
+  e->pCollect = e->pClear = e->pDropRoot = 0;
+  if (e->apEdge) {
+    for (i = 0; i < nEdge; i++) sqlite3_finalize(e->apEdge[i]);
+    sqlite3_free(e->apEdge);
+    e->apEdge = 0;
+  }
+  e->nEdgeStmt = 0;
+  e->bPrepared = 0;
+  relPlansFree(e);
+}
+
+void relEnforceFree(RelCtx *p) {
+  RelEnforce *e = relEnf(p);
+  if (e == 0) return;
+  relEnforceStmtsFree(e);
+  relNotesTruncate(e, 0);
+  sqlite3_free(e->aNote);
+  sqlite3_free(e->aMark);
+  sqlite3_free(e);
+  p->pEnforce = 0;
+}
+
+/* Drop every object of schema zDb whose name starts with zPrefix and whose
+** type is zType. */
+static int relDropByPrefix(sqlite3 *db, const char *zDb, const char *zType,
+                           const char *zPrefix, char **pzErr) {
+  sqlite3_stmt *pStmt = 0;
+  char **azName = 0;
+  int nName = 0, i, rc;
+  rc = relPreparef(db, &pStmt, pzErr,
+                   "SELECT name FROM \"%w\".sqlite_schema WHERE type=%Q AND "
+                   "substr(name, 1, length(%Q))=%Q",
+                   zDb, zType, zPrefix, zPrefix);
+  if (rc) return rc;
+  while (sqlite3_step(pStmt) == SQLITE_ROW) {
+    char **a = sqlite3_realloc64(azName, sizeof(char *) * (size_t)(nName + 1));
+    if (a == 0) {
+      rc = SQLITE_NOMEM;
+      break;
+    }
+    azName = a;
+    azName[nName] = relStrdup((const char *)sqlite3_column_text(pStmt, 0));
+    if (azName[nName] == 0) {
+      rc = SQLITE_NOMEM;
+      break;
+    }
+    nName++;
+  }
+  sqlite3_finalize(pStmt);
+  for (i = 0; i < nName; i++) {
+    if (rc == SQLITE_OK) {
+      rc = relExecf(db, pzErr, "DROP %s IF EXISTS \"%w\".\"%w\"", zType, zDb,
+                    azName[i]);
+    }
+    sqlite3_free(azName[i]);
+  }
+  sqlite3_free(azName);
+  return rc;
+}
+
+/* Build the closure CTE over all CASCADE edges. */
+static char *relCollectSql(RelCtx *p, const int *aRowidParent) {
+  RelStr s = {0};
+  int i;
+  relStrPrintf(&s, "WITH RECURSIVE v(t, r) AS (VALUES(?1, ?2)");
+  for (i = 0; i < p->nEdge; i++) {
+    const RelEdge *pE = &p->aEdge[i];
+    if (pE->eRule != ON_CASCADE) continue;
+    if (aRowidParent[i]) {
+      relStrPrintf(&s,
+                   " UNION SELECT %d, c.rowid FROM v JOIN main.\"%w\" AS c "
+                   "ON c.\"%w\"=v.r WHERE v.t=%d",
+                   pE->iChild, p->azTable[pE->iChild], pE->zChildCol,
+                   pE->iParent);
+    } else {
+      relStrPrintf(&s,
+                   " UNION SELECT %d, c.rowid FROM v JOIN main.\"%w\" AS p "
+                   "ON p.rowid=v.r JOIN main.\"%w\" AS c ON c.\"%w\"=p.\"%w\" "
+                   "WHERE v.t=%d",
+                   pE->iChild, p->azTable[pE->iParent], p->azTable[pE->iChild],
+                   pE->zChildCol, pE->zParentCol, pE->iParent);
+    }
+  }
+  relStrPrintf(&s, ") INSERT OR IGNORE INTO temp.relext_victim(t, r) "
+                   "SELECT t, r FROM v");
+  return relStrFinish(&s);
+}
+
+/* Prepare the rule statement of edge i (NULL for CASCADE). */
+static int relEdgeStmt(RelCtx *p, int i, sqlite3_stmt **pp, char **pzErr) {
+  const RelEdge *pE = &p->aEdge[i];
+  const char *zP = p->azTable[pE->iParent];
+  const char *zC = p->azTable[pE->iChild];
+  char *zKey = relKeyExpr("p", pE->zParentCol);
+  int rc = SQLITE_OK;
+  *pp = 0;
+  if (zKey == 0) return SQLITE_NOMEM;
+  switch (pE->eRule) {
+  case ON_PROTECT:
+    rc = relPreparef(p->db, pp, pzErr,
+                     "SELECT %s, count(*) FROM temp.relext_victim AS v "
+                     "JOIN main.\"%w\" AS p ON p.rowid=v.r "
+                     "JOIN main.\"%w\" AS c ON c.\"%w\"=%s "
+                     "WHERE v.t=%d GROUP BY 1 ORDER BY 1 LIMIT 1",
+                     zKey, zP, zC, pE->zChildCol, zKey, pE->iParent);
+    break;
+  case ON_RESTRICT:
+  case ON_DO_NOTHING:
+    rc = relPreparef(p->db, pp, pzErr,
+                     "SELECT DISTINCT %s FROM temp.relext_victim AS v "
+                     "JOIN main.\"%w\" AS p ON p.rowid=v.r "
+                     "JOIN main.\"%w\" AS c ON c.\"%w\"=%s "
+                     "WHERE v.t=%d AND NOT EXISTS (SELECT 1 FROM "
+                     "temp.relext_victim AS w WHERE w.t=%d AND w.r=c.rowid)",
+                     zKey, zP, zC, pE->zChildCol, zKey, pE->iParent,
+                     pE->iChild);
+    break;
+  case ON_SET_NULL:
+  case ON_SET_DEFAULT:
+  case ON_SET: {
+    const RelDef *d = &p->aDef[pE->iDef];
+    rc = relPreparef(p->db, pp, pzErr,
+                     "UPDATE main.\"%w\" SET \"%w\"=?1 WHERE \"%w\" IN "
+                     "(SELECT %s FROM temp.relext_victim AS v JOIN "
+                     "main.\"%w\" AS p ON p.rowid=v.r WHERE v.t=%d) AND "
+                     "rowid NOT IN (SELECT r FROM temp.relext_victim WHERE "
+                     "t=%d)",
+                     zC, pE->zChildCol, pE->zChildCol, zKey, zP, pE->iParent,
+                     pE->iChild);
+    if (rc == SQLITE_OK && pE->eRule == ON_SET_DEFAULT)
+      relValueBind(*pp, 1, &d->defVal);
+    if (rc == SQLITE_OK && pE->eRule == ON_SET) relValueBind(*pp, 1, &d->setVal);
+    break;
+  }
+  default:
+    break;
+  }
+  sqlite3_free(zKey);
+  return rc;
+}
+
+/* The per-root plans: tables reached through CASCADE edges. */
+static int relBuildPlans(RelCtx *p, RelEnforce *e, char **pzErr) {
+  int t, rc = SQLITE_OK;
+  e->aPlan = sqlite3_malloc64(sizeof(RelPlan) * (size_t)(p->nTable + 1));
+  if (e->aPlan == 0) return SQLITE_NOMEM;
+  memset(e->aPlan, 0, sizeof(RelPlan) * (size_t)(p->nTable + 1));
+  e->nPlan = p->nTable;
+  for (t = 0; rc == SQLITE_OK && t < p->nTable; t++) {
+    RelPlan *pPlan = &e->aPlan[t];
+    int *aQ = sqlite3_malloc64(sizeof(int) * (size_t)(p->nTable + 1));
+    int nQ = 0, iHead = 0, i, k;
+    if (aQ == 0) return SQLITE_NOMEM;
+    aQ[nQ++] = t;
+    while (iHead < nQ) {
+      int iCur = aQ[iHead++];
+      for (i = 0; i < p->nEdge; i++) {
+        const RelEdge *pE = &p->aEdge[i];
+        if (pE->eRule != ON_CASCADE || pE->iParent != iCur) continue;
+        for (k = 0; k < nQ && aQ[k] != pE->iChild; k++) {
+        }
+        if (k == nQ) aQ[nQ++] = pE->iChild;
+      }
+    }
+    /* Deepest first. */
+    for (i = 0; i < nQ / 2; i++) {
+      int tmp = aQ[i];
+      aQ[i] = aQ[nQ - 1 - i];
+      aQ[nQ - 1 - i] = tmp;
+    }
+    pPlan->aReach = aQ;
+    pPlan->nReach = nQ;
+    pPlan->apDel = sqlite3_malloc64(sizeof(sqlite3_stmt *) * (size_t)nQ);
+    if (pPlan->apDel == 0) return SQLITE_NOMEM;
+    memset(pPlan->apDel, 0, sizeof(sqlite3_stmt *) * (size_t)nQ);
+    for (i = 0; rc == SQLITE_OK && i < nQ; i++) {
+      /* Only tables that can hold victims other than the root. */
+      int bChild = 0;
+      for (k = 0; k < p->nEdge; k++) {
+        if (p->aEdge[k].eRule == ON_CASCADE && p->aEdge[k].iChild == aQ[i])
+          bChild = 1;
+      }
+      if (!bChild) continue;
+      rc = relPreparef(p->db, &pPlan->apDel[i], pzErr,
+                       "DELETE FROM main.\"%w\" WHERE rowid IN (SELECT r FROM "
+                       "temp.relext_victim WHERE t=%d)",
+                       p->azTable[aQ[i]], aQ[i]);
+    }
+  }
+  return rc;
+}
+
+/* Append the TEMP triggers of table t to s. */
+static void relTriggerSql(RelCtx *p, int t, const int *aRowidParent,
+                          RelStr *s) {
+  const char *zT = p->azTable[t];
+  int i, bParent = 0, bChild = 0, bRowidKey = 0;
+  RelStr body = {0};
+  RelStr cols = {0};
+  for (i = 0; i < p->nEdge; i++) {
+    if (p->aEdge[i].iParent == t) {
+      bParent = 1;
+      if (relIsRowid(p->aEdge[i].zParentCol)) bRowidKey = 1;
+    }
+    if (p->aEdge[i].iChild == t) bChild = 1;
+  }
+  if (bParent) {
+    relStrPrintf(s,
+                 "CREATE TEMP TRIGGER \"relext_del_%w\" BEFORE DELETE ON "
+                 "main.\"%w\" BEGIN SELECT relext_on_delete(%d, OLD.rowid); "
+                 "INSERT INTO relext_txn(e, k) SELECT -1, NULL WHERE 0; END;\n",
+                 zT, zT, t);
+    /* Key changes: an old key still referenced is noted. */
+    for (i = 0; i < p->nEdge; i++) {
+      const RelEdge *pE = &p->aEdge[i];
+      char *zOld, *zNew;
+      if (pE->iParent != t) continue;
+      zOld = relKeyExpr("OLD", pE->zParentCol);
+      zNew = relKeyExpr("NEW", pE->zParentCol);
+      if (zOld && zNew) {
+        relStrPrintf(&body,
+                     "INSERT INTO relext_txn(e, k) SELECT %d, %s WHERE %s IS "
+                     "NOT %s AND EXISTS (SELECT 1 FROM main.\"%w\" WHERE "
+                     "\"%w\"=%s); ",
+                     i, zOld, zOld, zNew, p->azTable[pE->iChild],
+                     pE->zChildCol, zOld);
+        if (!relIsRowid(pE->zParentCol)) {
+          relStrPrintf(&cols, "%s\"%w\"", cols.n ? "," : "", pE->zParentCol);
+        }
+      } else {
+        s->eRc = SQLITE_NOMEM;
+      }
+      sqlite3_free(zOld);
+      sqlite3_free(zNew);
+    }
+    relStrPrintf(s,
+                 "CREATE TEMP TRIGGER \"relext_key_%w\" AFTER UPDATE %s%s ON "
+                 "main.\"%w\" BEGIN %s END;\n",
+                 zT, bRowidKey || !cols.n ? "" : "OF ",
+                 bRowidKey || !cols.n ? "" : cols.z, zT, body.z ? body.z : "");
+    relStrReset(&body);
+    relStrReset(&cols);
+  }
+  if (bChild) {
+    int ev;
+    for (ev = 0; ev < 2; ev++) {
+      int nStmt = 0;
+      for (i = 0; i < p->nEdge; i++) {
+        const RelEdge *pE = &p->aEdge[i];
+        const RelDef *d = &p->aDef[pE->iDef];
+        char *zPk;
+        const char *zChanged = "";
+        char *zCh = 0;
+        if (pE->iChild != t) continue;
+        if (ev == 1) {
+          zCh = sqlite3_mprintf(" AND NEW.\"%w\" IS NOT OLD.\"%w\"",
+                                pE->zChildCol, pE->zChildCol);
+          if (zCh == 0) {
+            s->eRc = SQLITE_NOMEM;
+            continue;
+          }
+          zChanged = zCh;
+          relStrPrintf(&cols, "%s\"%w\"", cols.n ? "," : "", pE->zChildCol);
+        }
+        zPk = relIsRowid(pE->zParentCol) || aRowidParent[i]
+                  ? sqlite3_mprintf("rowid")
+                  : sqlite3_mprintf("\"%w\"", pE->zParentCol);
+        if (zPk == 0) s->eRc = SQLITE_NOMEM;
+        else if (pE->bConstraint) {
+          relStrPrintf(&body,
+                       "INSERT INTO relext_txn(e, k) SELECT %d, NEW.\"%w\" "
+                       "WHERE NEW.\"%w\" IS NOT NULL%s AND NOT EXISTS (SELECT "
+                       "1 FROM main.\"%w\" WHERE %s=NEW.\"%w\"); ",
+                       i, pE->zChildCol, pE->zChildCol, zChanged,
+                       p->azTable[pE->iParent], zPk, pE->zChildCol);
+          nStmt++;
+        }
+        if (d->eKind != REL_M2M && !d->bNull) {
+          relStrPrintf(&body,
+                       "SELECT relext_fail(1, %d, NEW.rowid) WHERE NEW.\"%w\" "
+                       "IS NULL; ",
+                       i, pE->zChildCol);
+          nStmt++;
+        }
+        sqlite3_free(zPk);
+        sqlite3_free(zCh);
+      }
+      if (nStmt) {
+        relStrPrintf(s,
+                     "CREATE TEMP TRIGGER \"relext_%s_%w\" AFTER %s%s%s ON "
+                     "main.\"%w\" BEGIN %s END;\n",
+                     ev ? "upd" : "ins", zT, ev ? "UPDATE OF " : "INSERT",
+                     ev ? cols.z : "", "", zT, body.z);
+      }
+      relStrReset(&body);
+      relStrReset(&cols);
+    }
+  }
+}
+
+/* Extra TEMP triggers of M2M junctions: duplicate pairs as no-ops (when the
+** table was not created with ON CONFLICT IGNORE) and symmetrical mirror. */
+static void relJunctionSql(RelCtx *p, const RelDef *d, RelStr *s) {
+  const char *zJ = d->zDbTable;
+  if (d->zThrough == 0) {
+    sqlite3_stmt *pStmt = 0;
+    int bIgnore = 0;
+    if (sqlite3_prepare_v2(p->db,
+                           "SELECT sql LIKE '%ON CONFLICT IGNORE%' FROM "
+                           "main.sqlite_schema WHERE type='table' AND "
+                           "name=?1 COLLATE NOCASE",
+                           -1, &pStmt, 0) == SQLITE_OK) {
+      sqlite3_bind_text(pStmt, 1, zJ, -1, SQLITE_STATIC);
+      if (sqlite3_step(pStmt) == SQLITE_ROW)
+        bIgnore = sqlite3_column_int(pStmt, 0);
+    }
+    sqlite3_finalize(pStmt);
+    if (!bIgnore) {
+      relStrPrintf(s,
+                   "CREATE TEMP TRIGGER \"relext_dup_%w\" BEFORE INSERT ON "
+                   "main.\"%w\" WHEN EXISTS (SELECT 1 FROM main.\"%w\" WHERE "
+                   "\"%w\"=NEW.\"%w\" AND \"%w\"=NEW.\"%w\") BEGIN SELECT "
+                   "RAISE(IGNORE); END;\n",
+                   zJ, zJ, zJ, d->zSrcCol, d->zSrcCol, d->zDstCol,
+                   d->zDstCol);
+    }
+  }
+  if (d->bSymmetrical) {
+    relStrPrintf(s,
+                 "CREATE TEMP TRIGGER \"relext_symi_%w\" AFTER INSERT ON "
+                 "main.\"%w\" BEGIN INSERT INTO \"%w\"(\"%w\", \"%w\") SELECT "
+                 "NEW.\"%w\", NEW.\"%w\" WHERE NOT EXISTS (SELECT 1 FROM "
+                 "main.\"%w\" WHERE \"%w\"=NEW.\"%w\" AND \"%w\"=NEW.\"%w\"); "
+                 "END;\n",
+                 zJ, zJ, zJ, d->zSrcCol, d->zDstCol, d->zDstCol, d->zSrcCol,
+                 zJ, d->zSrcCol, d->zDstCol, d->zDstCol, d->zSrcCol);
+    relStrPrintf(s,
+                 "CREATE TEMP TRIGGER \"relext_symd_%w\" AFTER DELETE ON "
+                 "main.\"%w\" BEGIN DELETE FROM \"%w\" WHERE \"%w\"=OLD.\"%w\" "
+                 "AND \"%w\"=OLD.\"%w\"; END;\n",
+                 zJ, zJ, zJ, d->zSrcCol, d->zDstCol, d->zDstCol, d->zSrcCol);
+  }
+}
+
+/* Prepare the engine's statements for the loaded definitions. */
+static int relEnforcePrepare(RelCtx *p, char **pzErr) {
+  RelEnforce *e = relEnf(p);
+  sqlite3 *db = p->db;
+  int rc = SQLITE_OK, i;
+  int *aRowidParent;
+  char *zSql;
+  relEnforceStmtsFree(e);
+  aRowidParent = sqlite3_malloc64(sizeof(int) * (size_t)(p->nEdge + 1));
+  if (aRowidParent == 0) return SQLITE_NOMEM;
+  for (i = 0; i < p->nEdge; i++) {
+    aRowidParent[i] = relIsRowidAlias(db, p->azTable[p->aEdge[i].iParent],
+                                      p->aEdge[i].zParentCol);
+  }
+  zSql = relCollectSql(p, aRowidParent);
+  if (zSql == 0) rc = SQLITE_NOMEM;
+  else rc = relPreparef(db, &e->pCollect, pzErr, "%s", zSql);
+  sqlite3_free(zSql);
+  sqlite3_free(aRowidParent);
+  if (rc == SQLITE_OK)
+    rc = relPreparef(db, &e->pClear, pzErr, "DELETE FROM temp.relext_victim");
+  if (rc == SQLITE_OK)
+    rc = relPreparef(db, &e->pDropRoot, pzErr,
+                     "DELETE FROM temp.relext_victim WHERE t=?1 AND r=?2");
+  if (rc == SQLITE_OK) {
+    e->apEdge =
+        sqlite3_malloc64(sizeof(sqlite3_stmt *) * (size_t)(p->nEdge + 1));
+    if (e->apEdge == 0) rc = SQLITE_NOMEM;
+    else {
+      memset(e->apEdge, 0, sizeof(sqlite3_stmt *) * (size_t)(p->nEdge + 1));
+      e->nEdgeStmt = p->nEdge;
+    }
+  }
+  for (i = 0; rc == SQLITE_OK && i < p->nEdge; i++) {
+    rc = relEdgeStmt(p, i, &e->apEdge[i], pzErr);
+  }
+  if (rc == SQLITE_OK) rc = relBuildPlans(p, e, pzErr);
+  if (rc == SQLITE_OK) e->bPrepared = 1;
+  else relEnforceStmtsFree(e);
+  return rc;
+}
+
+int relEnforceInstall(RelCtx *p, char **pzErr) {
+  RelEnforce *e = relEnf(p);
+  sqlite3 *db = p->db;
+  int rc, i;
+  int *aRowidParent = 0;
+  char *zSql = 0;
+  RelStr s = {0};
+
+  if (e == 0) return SQLITE_MISUSE;
+  relEnforceStmtsFree(e);
+  rc = relDropByPrefix(db, "temp", "trigger", "relext_", pzErr);
+  if (rc == SQLITE_OK && p->nDef == 0) return SQLITE_OK;
+  if (rc == SQLITE_OK) {
+    rc = relExecf(db, pzErr,
+                  "CREATE TEMP TABLE IF NOT EXISTS relext_victim(t INTEGER "
+                  "NOT NULL, r INTEGER NOT NULL, PRIMARY KEY(t, r)) WITHOUT "
+                  "ROWID;"
+                  "CREATE VIRTUAL TABLE IF NOT EXISTS temp.relext_txn USING "
+                  "relext_txn");
+  }
+  if (rc) return rc;
+
+  aRowidParent = sqlite3_malloc64(sizeof(int) * (size_t)(p->nEdge + 1));
+  if (aRowidParent == 0) return SQLITE_NOMEM;
+  for (i = 0; i < p->nEdge; i++) {
+    aRowidParent[i] = relIsRowidAlias(db, p->azTable[p->aEdge[i].iParent],
+                                      p->aEdge[i].zParentCol);
+  }
+  for (i = 0; i < p->nTable; i++) relTriggerSql(p, i, aRowidParent, &s);
+  for (i = 0; i < p->nDef; i++) {
+    if (p->aDef[i].eKind == REL_M2M) relJunctionSql(p, &p->aDef[i], &s);
+  }
+  sqlite3_free(aRowidParent);
+  zSql = relStrFinish(&s);
+  if (zSql == 0) rc = SQLITE_NOMEM;
+  if (rc == SQLITE_OK) rc = relExecf(db, pzErr, "%s", zSql);
+  sqlite3_free(zSql);
+  return rc;
+}
+
+int relGuardsWrite(RelCtx *p, char **pzErr) {
+  sqlite3 *db = p->db;
+  RelStr s = {0};
+  char *zSql;
+  int rc, t, i;
+  static const char *zMsg =
+      "relext: relationship definitions changed in another connection; "
+      "run SELECT rel_reload() first";
+  rc = relDropByPrefix(db, "main", "trigger", "relext_guard_", pzErr);
+  if (rc) return rc;
+  for (t = 0; t < p->nTable; t++) {
+    int bParent = 0, bChild = 0;
+    const char *zT = p->azTable[t];
+    for (i = 0; i < p->nEdge; i++) {
+      if (p->aEdge[i].iParent == t) bParent = 1;
+      if (p->aEdge[i].iChild == t) bChild = 1;
+    }
+    if (bParent) {
+      relStrPrintf(&s,
+                   "CREATE TRIGGER main.\"relext_guard_d_%w\" BEFORE DELETE "
+                   "ON \"%w\" WHEN relext_must_be_loaded(%lld) BEGIN SELECT "
+                   "RAISE(ABORT, %Q); END;\n",
+                   zT, zT, p->iGen, zMsg);
+    }
+    if (bChild) {
+      relStrPrintf(&s,
+                   "CREATE TRIGGER main.\"relext_guard_i_%w\" BEFORE INSERT "
+                   "ON \"%w\" WHEN relext_must_be_loaded(%lld) BEGIN SELECT "
+                   "RAISE(ABORT, %Q); END;\n",
+                   zT, zT, p->iGen, zMsg);
+    }
+    relStrPrintf(&s,
+                 "CREATE TRIGGER main.\"relext_guard_u_%w\" BEFORE UPDATE "
+                 "ON \"%w\" WHEN relext_must_be_loaded(%lld) BEGIN SELECT "
+                 "RAISE(ABORT, %Q); END;\n",
+                 zT, zT, p->iGen, zMsg);
+  }
+  zSql = relStrFinish(&s);
+  if (zSql == 0) return SQLITE_NOMEM;
+  rc = relExecf(db, pzErr, "%s", zSql);
+  sqlite3_free(zSql);
+  return rc;
+}
+
+int relRegisterEnforce(sqlite3 *db, RelCtx *p) {
+  int rc;
+  RelEnforce *e = sqlite3_malloc64(sizeof(RelEnforce));
+  if (e == 0) return SQLITE_NOMEM;
+  memset(e, 0, sizeof(*e));
+  p->pEnforce = e;
+  /* Side effects: only TEMP triggers (which are trusted) may call these. */
+  rc = sqlite3_create_function_v2(db, "relext_on_delete", 2,
+                                  SQLITE_UTF8 | SQLITE_DIRECTONLY,
+                                  relCtxRef(p), relOnDeleteFunc, 0, 0,
+                                  relCtxUnref);
+  if (rc == SQLITE_OK)
+    rc = sqlite3_create_function_v2(db, "relext_fail", 3,
+                                    SQLITE_UTF8 | SQLITE_DIRECTONLY,
+                                    relCtxRef(p), relFailFunc, 0, 0,
+                                    relCtxUnref);
+  /* Pure: the stored guard triggers call it, even under trusted_schema=OFF.
+  */
+  if (rc == SQLITE_OK)
+    rc = sqlite3_create_function_v2(db, "relext_must_be_loaded", 1,
+                                    SQLITE_UTF8 | SQLITE_INNOCUOUS,
+                                    relCtxRef(p), relMustBeLoadedFunc, 0, 0,
+                                    relCtxUnref);
+  if (rc == SQLITE_OK)
+    rc = sqlite3_create_module_v2(db, "relext_txn", &txnModule, relCtxRef(p),
+                                  relCtxUnref);
+  return rc;
+}

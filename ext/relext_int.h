@@ -1,0 +1,248 @@
+/*
+** relext_int.h -- the types and calls shared by relext's source files.
+**
+** Nothing here is public: the public surface is ext/relext.h (the entry
+** point) and the SQL functions and tables described in README.md.
+**
+** The pieces, one file each:
+**   util.c      string builder, error helpers, small SQL helpers
+**   options.c   the Django-syntax parser (options text, pasted field lines)
+**   catalog.c   the stored catalog (table relext_relations) and the
+**               in-memory model of it (RelDef, RelEdge) for a connection
+**   define.c    rel_define() / rel_undefine(): validation and creation
+**   enforce.c   on_delete rules, key checks at commit, guards
+**   accessor.c  the accessor virtual tables (category__articles, ...)
+**   inspect.c   rel_collect, rel_check, rel_graph
+**   lookup.c    rel_lookup
+**   relext.c    the entry point that ties them together
+*/
+#ifndef RELEXT_INT_H
+#define RELEXT_INT_H
+
+#include "sqlite3ext.h"
+#include <stddef.h>
+
+#define RELEXT_VERSION "0.1.0"
+
+/* Relationship kinds. */
+#define REL_FK 1
+#define REL_O2O 2
+#define REL_M2M 3
+
+/* on_delete rules. */
+#define ON_NONE 0
+#define ON_CASCADE 1
+#define ON_PROTECT 2
+#define ON_RESTRICT 3
+#define ON_SET_NULL 4
+#define ON_SET_DEFAULT 5
+#define ON_SET 6
+#define ON_DO_NOTHING 7
+
+/* ------------------------------------------------------------------ */
+/* util.c                                                              */
+
+/* A growable string. Once an allocation fails, eRc is SQLITE_NOMEM and
+** further appends do nothing; relStrFinish() then returns NULL. */
+typedef struct RelStr RelStr;
+struct RelStr {
+  char *z;  /* text so far, always NUL-terminated when n>0 */
+  size_t n; /* bytes used, excluding the NUL */
+  size_t a; /* bytes allocated */
+  int eRc;  /* SQLITE_OK or SQLITE_NOMEM */
+};
+void relStrAppend(RelStr *p, const char *z, size_t n);
+void relStrPrintf(RelStr *p, const char *zFmt, ...);
+char *relStrFinish(RelStr *p); /* hand over the text (caller frees) */
+void relStrReset(RelStr *p);
+
+char *relStrdup(const char *z);
+int relStrICmp(const char *a, const char *b);
+int relStrEq(const char *a, const char *b); /* NULL-safe, case-sensitive */
+
+/* A literal value from Django syntax (default=, SET(...)). */
+typedef struct RelValue RelValue;
+struct RelValue {
+  int eType; /* 0 = absent, else SQLITE_NULL/INTEGER/FLOAT/TEXT */
+  sqlite3_int64 i;
+  double r;
+  char *z;
+};
+void relValueClear(RelValue *p);
+int relValueCopy(RelValue *pTo, const RelValue *pFrom);
+int relValueFromSql(RelValue *p, sqlite3_value *v);
+int relValueBind(sqlite3_stmt *pStmt, int i, const RelValue *p);
+void relValueResult(sqlite3_context *ctx, const RelValue *p);
+char *relValueRepr(const RelValue *p); /* Python-ish text: 5, 'x', None */
+int relValueEq(const RelValue *a, const RelValue *b);
+
+/* Run SQL built with sqlite3_vmprintf (use %w / %Q for names and text).
+** On failure *pzErr (if not NULL and still NULL) gets the message. */
+int relExecf(sqlite3 *db, char **pzErr, const char *zFmt, ...);
+/* Prepare SQL built like relExecf. */
+int relPreparef(sqlite3 *db, sqlite3_stmt **pp, char **pzErr,
+                const char *zFmt, ...);
+/* Does table zTab exist in main? 1 yes, 0 no, <0 error code negated. */
+int relTableExists(sqlite3 *db, const char *zTab);
+/* The exact spelling of table zTab in main (case-insensitive lookup), or
+** NULL when there is none. Caller frees. */
+char *relTableName(sqlite3 *db, const char *zTab, int *pRc);
+
+/* ------------------------------------------------------------------ */
+/* options.c: Python-ish syntax                                        */
+
+typedef struct PyVal PyVal;
+typedef struct PyArg PyArg;
+#define PY_STRING 1 /* 'x' or "x": z holds the content */
+#define PY_NUMBER 2 /* 12, -3.5: z holds the text */
+#define PY_NAME 3   /* dotted identifier: z holds it (models.CASCADE) */
+#define PY_CALL 4   /* NAME(args): z holds the callee */
+#define PY_SEQ 5    /* (a, b) [a, b] {k: v}: args hold the items */
+struct PyVal {
+  int eType;
+  char *z;
+  int nArg;
+  PyArg *aArg;
+};
+struct PyArg {
+  char *zKey; /* keyword, or NULL for a positional argument */
+  PyVal v;
+};
+void relPyArgsFree(PyArg *a, int n);
+/* Parse "k=v, k=v" (all keywords). */
+int relParseOptions(const char *zText, PyArg **paArg, int *pnArg,
+                    char **pzErr);
+/* Parse "name = models.Kind(args)"; returns the field name and the call. */
+int relParseFieldLine(const char *zText, char **pzField, PyVal *pCall,
+                      char **pzErr);
+void relPyValClear(PyVal *p);
+/* The last component of a dotted name (models.CASCADE -> CASCADE). */
+const char *relPyBaseName(const char *z);
+
+/* ------------------------------------------------------------------ */
+/* catalog.c                                                           */
+
+/* One declared relationship, as stored in relext_relations. All names
+** are resolved (the real spelling of tables and columns). */
+typedef struct RelDef RelDef;
+struct RelDef {
+  char *zModel;     /* source table */
+  char *zField;     /* relationship name */
+  int eKind;        /* REL_FK, REL_O2O, REL_M2M */
+  char *zTarget;    /* target table */
+  char *zColumn;    /* FK/O2O: key column of zModel; M2M: NULL */
+  char *zToField;   /* FK/O2O: referenced column of zTarget ("rowid" if
+                       the target has no primary key column) */
+  int eOnDelete;    /* ON_xxx (FK/O2O); ON_NONE for M2M */
+  RelValue setVal;  /* value of SET(value) */
+  int bNull;        /* null=True */
+  RelValue defVal;  /* default= (eType 0 when none) */
+  char *zRelName;   /* effective related_name ("" = none, ends in + hidden) */
+  char *zRelQuery;  /* effective related_query_name */
+  char *zDbTable;   /* M2M: junction table */
+  char *zThrough;   /* M2M: through table given by the user, or NULL */
+  char *zSrcCol;    /* M2M: junction column pointing at zModel */
+  char *zDstCol;    /* M2M: junction column pointing at zTarget */
+  char *zSrcKey;    /* M2M: referenced key of zModel ("rowid" if none) */
+  char *zDstKey;    /* M2M: referenced key of zTarget */
+  int bSymmetrical; /* M2M symmetrical */
+  int bDbConstraint;
+  int bDbIndex;
+};
+void relDefClear(RelDef *p);
+int relDefHidden(const RelDef *p); /* no reverse accessor */
+
+/* A rule edge: child.column -> parent.key with an on_delete rule. Every
+** FK and O2O is one edge; an M2M adds one edge per end of its junction
+** (CASCADE), except an end of a through table that has a declared FK. */
+typedef struct RelEdge RelEdge;
+struct RelEdge {
+  int iDef;        /* index of the RelDef it comes from */
+  int iChild;      /* index into RelCtx.azTable */
+  int iParent;     /* index into RelCtx.azTable */
+  char *zChildCol; /* column of the child table holding the key */
+  char *zParentCol;/* referenced column of the parent ("rowid" allowed) */
+  int eRule;       /* ON_xxx */
+  int bConstraint; /* check dangling keys at commit */
+  char *zName;     /* relationship name for messages: model.field */
+};
+
+typedef struct RelCtx RelCtx;
+/* Per-connection state. */
+struct RelCtx {
+  sqlite3 *db;
+  int nRef;            /* registrations holding this context */
+  RelDef *aDef;        /* the catalog, loaded */
+  int nDef;
+  RelEdge *aEdge;      /* derived rule edges */
+  int nEdge;
+  char **azTable;      /* every table that appears in an edge */
+  int nTable;
+  sqlite3_int64 iGen;  /* hash of the loaded catalog */
+  int nEngine;         /* >0 while the delete engine is running */
+  void *pEnforce;      /* enforce.c private state */
+};
+
+/* The SQL that creates the catalog table. */
+extern const char *relCatalogSchema;
+int relCatalogEnsure(sqlite3 *db, char **pzErr);
+/* Load all definitions from the catalog into p (replacing what it had).
+** Bad records are reported in *pzErr and stop the load. */
+int relCatalogLoad(RelCtx *p, char **pzErr);
+int relCatalogInsert(sqlite3 *db, const RelDef *pDef, char **pzErr);
+int relCatalogDelete(sqlite3 *db, const char *zModel, const char *zField,
+                     char **pzErr);
+/* Find a loaded definition, or -1. */
+int relCtxFindDef(RelCtx *p, const char *zModel, const char *zField);
+int relCtxTable(RelCtx *p, const char *zTab); /* index or -1 */
+void relCtxClearDefs(RelCtx *p);
+/* Derive aEdge/azTable/iGen from aDef. */
+int relCtxDerive(RelCtx *p);
+/* Compare two definitions: 0 if the same. */
+int relDefCompare(const RelDef *a, const RelDef *b);
+const char *relKindName(int eKind);
+/* The single primary key column of zTab, or "rowid". Caller frees. */
+char *relPkColumn(sqlite3 *db, const char *zTab, int *pRc);
+/* Does column zCol exist in main.zTab? ("rowid" always does.) */
+int relColumnExists(sqlite3 *db, const char *zTab, const char *zCol);
+const char *relRuleName(int eRule);
+/* on_delete text as listed: CASCADE, SET(5), ... (caller frees) */
+char *relRuleText(const RelDef *p);
+
+/* ------------------------------------------------------------------ */
+/* define.c                                                            */
+int relRegisterDefine(sqlite3 *db, RelCtx *p);
+/* Resolve a Django target spec to a table name (caller frees). */
+char *relResolveTarget(sqlite3 *db, const char *zModel, const char *zSpec,
+                       int bClassName, char **pzErr);
+
+/* ------------------------------------------------------------------ */
+/* enforce.c                                                           */
+int relRegisterEnforce(sqlite3 *db, RelCtx *p);
+/* (Re)create the TEMP triggers and state for the loaded definitions. */
+int relEnforceInstall(RelCtx *p, char **pzErr);
+/* Rewrite the stored guard triggers after the catalog changed. */
+int relGuardsWrite(RelCtx *p, char **pzErr);
+void relEnforceFree(RelCtx *p);
+
+/* ------------------------------------------------------------------ */
+/* accessor.c                                                          */
+int relRegisterAccessor(sqlite3 *db, RelCtx *p);
+/* (Re)create the TEMP accessor tables for the loaded definitions. */
+int relAccessorInstall(RelCtx *p, char **pzErr);
+/* Name of the accessor tables of definition i (caller frees), or NULL. */
+char *relAccessorForward(const RelDef *p);
+char *relAccessorReverse(const RelDef *p);
+
+/* ------------------------------------------------------------------ */
+/* inspect.c, lookup.c                                                 */
+int relRegisterInspect(sqlite3 *db, RelCtx *p);
+int relRegisterLookup(sqlite3 *db, RelCtx *p);
+
+/* relext.c */
+void relCtxUnref(void *p);
+RelCtx *relCtxRef(RelCtx *p);
+/* Reload the catalog and reinstall TEMP objects. */
+int relCtxReload(RelCtx *p, char **pzErr);
+
+#endif /* RELEXT_INT_H */

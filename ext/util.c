@@ -1,0 +1,265 @@
+/*
+** util.c -- small helpers used everywhere in relext.
+**
+** Contract:
+**   - RelStr builds strings; after an allocation failure it stays failed
+**     (eRc==SQLITE_NOMEM) and relStrFinish() returns NULL.
+**   - relExecf()/relPreparef() take a sqlite3_mprintf() format: callers
+**     quote every name with %w (inside "...") and every text with %Q.
+**     Nothing built here pastes a user-supplied name unquoted.
+**   - RelValue holds a literal from Django syntax (default=, SET(v)).
+** All memory comes from sqlite3_malloc64()/sqlite3_free().
+*/
+#include "relext_int.h"
+SQLITE_EXTENSION_INIT3
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+/* Append n bytes of z (n may be (size_t)-1 for strlen). */
+void relStrAppend(RelStr *p, const char *z, size_t n) {
+  if (p->eRc) return;
+  if (n == (size_t)-1) n = strlen(z);
+  if (p->n + n + 1 > p->a) {
+    size_t a = (p->a ? p->a * 2 : 64);
+    char *zNew;
+    while (a < p->n + n + 1) a *= 2;
+    zNew = sqlite3_realloc64(p->z, a);
+    if (zNew == 0) {
+      p->eRc = SQLITE_NOMEM;
+      return;
+    }
+    p->z = zNew;
+    p->a = a;
+  }
+  memcpy(p->z + p->n, z, n);
+  p->n += n;
+  p->z[p->n] = 0;
+}
+
+/* Append text formatted by sqlite3_vmprintf (so %w and %Q work). */
+void relStrPrintf(RelStr *p, const char *zFmt, ...) {
+  va_list ap;
+  char *z;
+  if (p->eRc) return;
+  va_start(ap, zFmt);
+  z = sqlite3_vmprintf(zFmt, ap);
+  va_end(ap);
+  if (z == 0) {
+    p->eRc = SQLITE_NOMEM;
+    return;
+  }
+  relStrAppend(p, z, (size_t)-1);
+  sqlite3_free(z);
+}
+
+char *relStrFinish(RelStr *p) {
+  char *z = p->z;
+  if (p->eRc) {
+    sqlite3_free(z);
+    z = 0;
+  } else if (z == 0) {
+    z = sqlite3_malloc64(1);
+    if (z) z[0] = 0;
+  }
+  p->z = 0;
+  p->n = p->a = 0;
+  return z;
+}
+
+void relStrReset(RelStr *p) {
+  sqlite3_free(p->z);
+  memset(p, 0, sizeof(*p));
+}
+
+char *relStrdup(const char *z) {
+  char *zNew;
+  size_t n;
+  if (z == 0) return 0;
+  n = strlen(z);
+  zNew = sqlite3_malloc64(n + 1);
+  if (zNew) memcpy(zNew, z, n + 1);
+  return zNew;
+}
+
+int relStrICmp(const char *a, const char *b) {
+  if (a == 0 || b == 0) return a == b ? 0 : (a ? 1 : -1);
+  return sqlite3_stricmp(a, b);
+}
+
+int relStrEq(const char *a, const char *b) {
+  if (a == 0 || b == 0) return a == b;
+  return strcmp(a, b) == 0;
+}
+
+void relValueClear(RelValue *p) {
+  sqlite3_free(p->z);
+  memset(p, 0, sizeof(*p));
+}
+
+int relValueCopy(RelValue *pTo, const RelValue *pFrom) {
+  relValueClear(pTo);
+  *pTo = *pFrom;
+  pTo->z = 0;
+  if (pFrom->z) {
+    pTo->z = relStrdup(pFrom->z);
+    if (pTo->z == 0) {
+      memset(pTo, 0, sizeof(*pTo));
+      return SQLITE_NOMEM;
+    }
+  }
+  return SQLITE_OK;
+}
+
+/* Fill p from an SQL value (a NULL stored value means "absent" only when
+** the caller says so; here it is SQLITE_NULL). */
+int relValueFromSql(RelValue *p, sqlite3_value *v) {
+  relValueClear(p);
+  p->eType = sqlite3_value_type(v);
+  switch (p->eType) {
+  case SQLITE_INTEGER:
+    p->i = sqlite3_value_int64(v);
+    break;
+  case SQLITE_FLOAT:
+    p->r = sqlite3_value_double(v);
+    break;
+  case SQLITE_TEXT:
+  case SQLITE_BLOB: {
+    const char *z = (const char *)sqlite3_value_text(v);
+    p->eType = SQLITE_TEXT;
+    p->z = relStrdup(z ? z : "");
+    if (p->z == 0) {
+      p->eType = 0;
+      return SQLITE_NOMEM;
+    }
+    break;
+  }
+  default:
+    p->eType = SQLITE_NULL;
+  }
+  return SQLITE_OK;
+}
+
+int relValueBind(sqlite3_stmt *pStmt, int i, const RelValue *p) {
+  switch (p->eType) {
+  case SQLITE_INTEGER:
+    return sqlite3_bind_int64(pStmt, i, p->i);
+  case SQLITE_FLOAT:
+    return sqlite3_bind_double(pStmt, i, p->r);
+  case SQLITE_TEXT:
+    return sqlite3_bind_text(pStmt, i, p->z, -1, SQLITE_TRANSIENT);
+  default:
+    return sqlite3_bind_null(pStmt, i);
+  }
+}
+
+void relValueResult(sqlite3_context *ctx, const RelValue *p) {
+  switch (p->eType) {
+  case SQLITE_INTEGER:
+    sqlite3_result_int64(ctx, p->i);
+    break;
+  case SQLITE_FLOAT:
+    sqlite3_result_double(ctx, p->r);
+    break;
+  case SQLITE_TEXT:
+    sqlite3_result_text(ctx, p->z, -1, SQLITE_TRANSIENT);
+    break;
+  default:
+    sqlite3_result_null(ctx);
+  }
+}
+
+/* Python-ish text of a value, as Django would print it. */
+char *relValueRepr(const RelValue *p) {
+  switch (p->eType) {
+  case SQLITE_INTEGER:
+    return sqlite3_mprintf("%lld", p->i);
+  case SQLITE_FLOAT:
+    return sqlite3_mprintf("%!.15g", p->r);
+  case SQLITE_TEXT:
+    return sqlite3_mprintf("%Q", p->z);
+  case SQLITE_NULL:
+    return sqlite3_mprintf("None");
+  default:
+    return sqlite3_mprintf("");
+  }
+}
+
+int relValueEq(const RelValue *a, const RelValue *b) {
+  if (a->eType != b->eType) return 0;
+  switch (a->eType) {
+  case SQLITE_INTEGER:
+    return a->i == b->i;
+  case SQLITE_FLOAT:
+    return a->r == b->r;
+  case SQLITE_TEXT:
+    return relStrEq(a->z, b->z);
+  default:
+    return 1;
+  }
+}
+
+static void relSetErr(char **pzErr, const char *zMsg) {
+  if (pzErr && *pzErr == 0) *pzErr = sqlite3_mprintf("%s", zMsg);
+}
+
+int relExecf(sqlite3 *db, char **pzErr, const char *zFmt, ...) {
+  va_list ap;
+  char *zSql;
+  int rc;
+  va_start(ap, zFmt);
+  zSql = sqlite3_vmprintf(zFmt, ap);
+  va_end(ap);
+  if (zSql == 0) return SQLITE_NOMEM;
+  rc = sqlite3_exec(db, zSql, 0, 0, 0);
+  if (rc != SQLITE_OK) relSetErr(pzErr, sqlite3_errmsg(db));
+  sqlite3_free(zSql);
+  return rc;
+}
+
+int relPreparef(sqlite3 *db, sqlite3_stmt **pp, char **pzErr,
+                const char *zFmt, ...) {
+  va_list ap;
+  char *zSql;
+  int rc;
+  *pp = 0;
+  va_start(ap, zFmt);
+  zSql = sqlite3_vmprintf(zFmt, ap);
+  va_end(ap);
+  if (zSql == 0) return SQLITE_NOMEM;
+  rc = sqlite3_prepare_v2(db, zSql, -1, pp, 0);
+  if (rc != SQLITE_OK) relSetErr(pzErr, sqlite3_errmsg(db));
+  sqlite3_free(zSql);
+  return rc;
+}
+
+char *relTableName(sqlite3 *db, const char *zTab, int *pRc) {
+  sqlite3_stmt *pStmt = 0;
+  char *zRet = 0;
+  int rc = sqlite3_prepare_v2(db,
+                              "SELECT name FROM main.sqlite_schema WHERE "
+                              "type='table' AND name=?1 COLLATE NOCASE "
+                              "ORDER BY name=?1 DESC LIMIT 1",
+                              -1, &pStmt, 0);
+  if (rc == SQLITE_OK) {
+    sqlite3_bind_text(pStmt, 1, zTab, -1, SQLITE_STATIC);
+    if (sqlite3_step(pStmt) == SQLITE_ROW) {
+      zRet = relStrdup((const char *)sqlite3_column_text(pStmt, 0));
+      if (zRet == 0) rc = SQLITE_NOMEM;
+    }
+    if (rc == SQLITE_OK) rc = sqlite3_finalize(pStmt);
+    else sqlite3_finalize(pStmt);
+  }
+  if (pRc) *pRc = rc;
+  return zRet;
+}
+
+int relTableExists(sqlite3 *db, const char *zTab) {
+  int rc;
+  char *z = relTableName(db, zTab, &rc);
+  int bFound = (z != 0);
+  sqlite3_free(z);
+  if (rc) return -rc;
+  return bFound;
+}

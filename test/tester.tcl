@@ -1,0 +1,90 @@
+# tester.tcl -- relext's small test harness, in the spirit of SQLite's
+# tester.tcl, for plain tclsh with Debian's libsqlite3-tcl.
+#
+#   do_execsql_test NAME SQL EXPECTED   run SQL on db, compare the flat list
+#   do_catchsql_test NAME SQL EXPECTED  expect {0 result} or {1 errmsg}
+#   do_test NAME SCRIPT EXPECTED        run a Tcl script, compare its result
+#   do_eqp_test NAME SQL PATTERN        EXPLAIN QUERY PLAN details must match
+#                                       the glob PATTERN
+#   reset_db                            close db, open a new test.db with
+#                                       relext loaded
+#   load_relext HANDLE                  load relext into another connection
+#
+# The extension path comes from the environment (RELEXT_EXT), set by all.tcl.
+package require sqlite3
+
+set ::nPass 0
+set ::nFail 0
+set ::ext [expr {[info exists ::env(RELEXT_EXT)] ? $::env(RELEXT_EXT) : "./relext"}]
+set ::testdir [file dirname [file normalize [info script]]]
+set ::tmpdir [expr {[info exists ::env(RELEXT_TMP)] ? $::env(RELEXT_TMP) : "/tmp"}]
+set ::testdb [file join $::tmpdir "relext-test-[pid].db"]
+
+proc load_relext {h} {
+  $h enable_load_extension 1
+  $h eval {SELECT load_extension($::ext)}
+  $h enable_load_extension 0
+}
+
+proc delete_db {f} {
+  foreach s {"" -journal -wal -shm} { file delete -force $f$s }
+}
+
+proc reset_db {} {
+  catch {db close}
+  delete_db $::testdb
+  sqlite3 db $::testdb
+  load_relext db
+}
+
+proc reopen_db {} {
+  catch {db close}
+  sqlite3 db $::testdb
+  load_relext db
+}
+
+proc test_result {name ok got expected} {
+  if {$ok} {
+    incr ::nPass
+  } else {
+    incr ::nFail
+    puts "! $name failed"
+    puts "!   expected: \[$expected\]"
+    puts "!   got:      \[$got\]"
+  }
+}
+
+proc do_execsql_test {name sql expected} {
+  if {[catch {db eval $sql} got]} { set got [list ERROR $got] }
+  test_result $name [expr {$got eq [list {*}$expected]}] $got $expected
+}
+
+proc do_catchsql_test {name sql expected} {
+  set rc [catch {db eval $sql} msg]
+  set got [list $rc $msg]
+  test_result $name [expr {$got eq [list {*}$expected]}] $got $expected
+}
+
+proc do_test {name script expected} {
+  if {[catch {uplevel 1 $script} got]} { set got [list ERROR $got] }
+  test_result $name [expr {$got eq $expected}] $got $expected
+}
+
+proc do_eqp_test {name sql pattern} {
+  set plan [join [db eval "EXPLAIN QUERY PLAN $sql" {} { set x $detail }] "\n"]
+  set lines {}
+  db eval "EXPLAIN QUERY PLAN $sql" { lappend lines $detail }
+  set got [join $lines "\n"]
+  test_result $name [string match $pattern $got] $got $pattern
+}
+
+# The extended error code of the last error on db, as a name.
+proc errcode {} { db errorcode }
+
+proc finish_test {} {
+  catch {db close}
+  delete_db $::testdb
+  puts "[file tail [info script]]: $::nPass passed, $::nFail failed"
+  # Report to all.tcl on a line of its own.
+  puts "@@RESULT $::nPass $::nFail"
+}
