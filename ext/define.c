@@ -1005,12 +1005,14 @@ static int relCheckClashes(RelCtx *pCtx, const RelDef *d, char **pzErr) {
   if (rc) return rc;
   for (i = 0; i < pCtx->nDef; i++) {
     const RelDef *o = &pCtx->aDef[i];
-    int bOtherHidden = relDefHidden(o);
+    /* Django compares with the other relations' accessor names; hidden
+    ** relations (related_name ending in '+') are not among them. */
     if (relStrICmp(o->zTarget, d->zTarget) != 0) continue;
     if (relStrICmp(o->zModel, d->zModel) == 0 &&
         strcmp(o->zField, d->zField) == 0)
       continue;
-    if (!bHidden && !bOtherHidden && strcmp(o->zRelName, d->zRelName) == 0) {
+    if (relDefHidden(o) && o->eKind != REL_M2M) continue;
+    if (!bHidden && strcmp(o->zRelName, d->zRelName) == 0) {
       return relErr(pzErr,
                     "%s.%s: (fields.E304) Reverse accessor for '%s.%s' "
                     "clashes with reverse accessor for '%s.%s'. HINT: Add or "
@@ -1019,7 +1021,7 @@ static int relCheckClashes(RelCtx *pCtx, const RelDef *d, char **pzErr) {
                     d->zModel, d->zField, d->zModel, d->zField, o->zModel,
                     o->zField, d->zModel, d->zField, o->zModel, o->zField);
     }
-    if (strcmp(o->zRelQuery, d->zRelQuery) == 0) {
+    if (strcmp(o->zRelName, d->zRelQuery) == 0) {
       return relErr(pzErr,
                     "%s.%s: (fields.E305) Reverse query name for '%s.%s' "
                     "clashes with reverse query name for '%s.%s'. HINT: Add "

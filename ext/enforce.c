@@ -135,9 +135,18 @@ static int relNoteAdd(RelEnforce *e, int iEdge, int eKind, sqlite3_value *v) {
   memset(pN, 0, sizeof(*pN));
   pN->iEdge = iEdge;
   pN->eKind = eKind;
-  if (relValueFromSql(&pN->key, v)) return SQLITE_NOMEM;
+  if (v && relValueFromSql(&pN->key, v)) return SQLITE_NOMEM;
   e->nNote++;
   return SQLITE_OK;
+}
+
+static int relNoteAddValue(RelEnforce *e, int iEdge, int eKind,
+                           const RelValue *pV) {
+  RelNote *pN;
+  int rc = relNoteAdd(e, iEdge, eKind, 0);
+  if (rc) return rc;
+  pN = &e->aNote[e->nNote - 1];
+  return relValueCopy(&pN->key, pV);
 }
 
 /* Remap the edges of pending notes after the catalog was reloaded:
@@ -577,8 +586,15 @@ static int relEngineRun(RelCtx *p, int iRoot, sqlite3_int64 iRowid,
         }
       } else {
         /* SET_NULL / SET_DEFAULT / SET(v): the statement has its value
-        ** bound at install time. */
+        ** bound at install time. The new value may name a missing row or
+        ** one this very delete removes: note it for the commit check. */
         rc = relStepDone(db, pStmt, pzErr);
+        if (rc == SQLITE_OK && pE->bConstraint && pE->eRule != ON_SET_NULL &&
+            sqlite3_changes(db) > 0) {
+          const RelDef *d = &p->aDef[pE->iDef];
+          rc = relNoteAddValue(e, i, NOTE_DANGLING,
+                               pE->eRule == ON_SET ? &d->setVal : &d->defVal);
+        }
       }
     }
   }
