@@ -9,14 +9,33 @@
 **      (define.c, enforce.c, accessor.c, inspect.c, lookup.c);
 **   3. reads the catalog and installs this connection's TEMP triggers and
 **      accessor tables, so every declared rule is in force.
-** Loading twice replaces the first registration; the old context is freed
-** when its last registration goes. Nothing here writes to the main
+** Loading twice finds the first context (a registry of live contexts, one
+** per connection) and only reloads the catalog. Nothing here writes to the main
 ** schema, so loading works on read-only databases and replicas.
 */
 #include "relext_int.h"
 SQLITE_EXTENSION_INIT1
 
 #include <string.h>
+
+/* Every live context, so that a second load on the same connection finds
+** and reuses the first one (its TEMP tables may be held by the
+** application's cached statements, so they cannot simply be replaced). */
+static RelCtx *pAllCtx = 0;
+
+static sqlite3_mutex *relRegistryMutex(void) {
+  return sqlite3_mutex_alloc(SQLITE_MUTEX_STATIC_APP3);
+}
+
+static RelCtx *relCtxFind(sqlite3 *db) {
+  RelCtx *p;
+  sqlite3_mutex *m = relRegistryMutex();
+  sqlite3_mutex_enter(m);
+  for (p = pAllCtx; p && p->db != db; p = p->pNextCtx) {
+  }
+  sqlite3_mutex_leave(m);
+  return p;
+}
 
 RelCtx *relCtxRef(RelCtx *p) {
   p->nRef++;
@@ -25,8 +44,16 @@ RelCtx *relCtxRef(RelCtx *p) {
 
 void relCtxUnref(void *pArg) {
   RelCtx *p = (RelCtx *)pArg;
+  RelCtx **pp;
+  sqlite3_mutex *m;
   if (p == 0) return;
   if (--p->nRef > 0) return;
+  m = relRegistryMutex();
+  sqlite3_mutex_enter(m);
+  for (pp = &pAllCtx; *pp && *pp != p; pp = &(*pp)->pNextCtx) {
+  }
+  if (*pp) *pp = p->pNextCtx;
+  sqlite3_mutex_leave(m);
   relEnforceFree(p);
   relCtxClearDefs(p);
   sqlite3_free(p);
@@ -103,11 +130,29 @@ int sqlite3_relext_init(sqlite3 *db, char **pzErrMsg,
       *pzErrMsg = sqlite3_mprintf("relext: needs SQLite 3.34 or newer");
     return SQLITE_ERROR;
   }
+  /* Loaded before on this connection: bring the definitions up to date. */
+  p = relCtxFind(db);
+  if (p) {
+    rc = relCtxReload(p, &zErr);
+    if (rc != SQLITE_OK && pzErrMsg) {
+      *pzErrMsg = zErr;
+      zErr = 0;
+    }
+    sqlite3_free(zErr);
+    return rc;
+  }
   p = sqlite3_malloc64(sizeof(RelCtx));
   if (p == 0) return SQLITE_NOMEM;
   memset(p, 0, sizeof(*p));
   p->db = db;
   p->nRef = 1; /* held by this function until the end */
+  {
+    sqlite3_mutex *m = relRegistryMutex();
+    sqlite3_mutex_enter(m);
+    p->pNextCtx = pAllCtx;
+    pAllCtx = p;
+    sqlite3_mutex_leave(m);
+  }
   rc = sqlite3_create_function_v2(db, "relext_version", 0,
                                   SQLITE_UTF8 | SQLITE_INNOCUOUS |
                                       SQLITE_DETERMINISTIC,
@@ -117,9 +162,6 @@ int sqlite3_relext_init(sqlite3 *db, char **pzErrMsg,
   if (rc == SQLITE_OK) rc = relRegisterAccessor(db, p);
   if (rc == SQLITE_OK) rc = relRegisterInspect(db, p);
   if (rc == SQLITE_OK) rc = relRegisterLookup(db, p);
-  /* A second load: the TEMP objects of the first belong to its context. */
-  if (rc == SQLITE_OK)
-    rc = relExecf(db, &zErr, "DROP TABLE IF EXISTS temp.relext_txn");
   if (rc == SQLITE_OK) rc = relCtxReload(p, &zErr);
   if (rc != SQLITE_OK) {
     if (pzErrMsg) {

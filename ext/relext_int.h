@@ -181,6 +181,8 @@ struct RelCtx {
   sqlite3_int64 iGen;  /* hash of the loaded catalog */
   int nEngine;         /* >0 while the delete engine is running */
   void *pEnforce;      /* enforce.c private state */
+  void *pAccessor;     /* accessor.c private state */
+  RelCtx *pNextCtx;    /* registry of live contexts (relext.c) */
 };
 
 /* The SQL that creates the catalog table. */
