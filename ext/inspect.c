@@ -1,11 +1,688 @@
 /*
-** inspect.c -- rel_collect, rel_check and rel_graph.
+** inspect.c -- looking before you leap: rel_collect, rel_check, rel_graph.
+**
+**   SELECT * FROM rel_collect('category', 1);
+**       action, model, key, via, depth  -- what deleting that row would do;
+**       changes nothing (Django admin's "are you sure?" page)
+**   SELECT * FROM rel_check;
+**       relationship, model, key, problem -- every violation in the database
+**   SELECT rel_graph('mermaid');  SELECT rel_graph('dot');
+**       the declared relationships as an ER diagram
+**
+** rel_collect and rel_check are eponymous virtual tables:
+**
+**   CREATE TABLE rel_collect(action, model, key, via, depth,
+**                            model_in HIDDEN, key_in HIDDEN)
+**   CREATE TABLE rel_check(relationship, model, key, problem)
+**
+** How rel_collect works: a breadth-first walk over the rule edges, one level
+** at a time, in a TEMP table (relext_collect) that deduplicates rows, so
+** cycles end. Each level follows the CASCADE edges of the rows it deleted;
+** rows reached through other rules are listed with their action
+** (set_null, set_default, set, protect, restrict) and not followed. After
+** the walk, a row that is deleted is not also listed as set_null etc., and
+** a RESTRICT row that the same delete removes is not listed (it does not
+** block). The result is read into memory and the TEMP table emptied, so
+** nothing is left behind. xBestIndex requires both hidden arguments; a plan
+** without them gets SQLITE_CONSTRAINT.
+**
+** How rel_check works: one UNION ALL query over the edges (dangling keys,
+** NULL keys where null=False, duplicate one-to-one keys); no state.
 */
 #include "relext_int.h"
 SQLITE_EXTENSION_INIT3
 
-int relRegisterInspect(sqlite3 *db, RelCtx *p) {
-  (void)db;
-  (void)p;
+#include <string.h>
+
+/* ------------------------------------------------------------------ */
+/* rel_collect                                                         */
+
+#define COLLECT_ACTION 0
+#define COLLECT_MODEL 1
+#define COLLECT_KEY 2
+#define COLLECT_VIA 3
+#define COLLECT_DEPTH 4
+#define COLLECT_MODEL_IN 5
+#define COLLECT_KEY_IN 6
+
+typedef struct CollectRow CollectRow;
+struct CollectRow {
+  char *zAction;
+  char *zModel;
+  RelValue key;
+  char *zVia; /* NULL for the row itself */
+  int iDepth;
+};
+
+typedef struct CollectVtab CollectVtab;
+struct CollectVtab {
+  sqlite3_vtab base; /* base class - must be first */
+  RelCtx *pCtx;      /* connection state */
+};
+
+typedef struct CollectCursor CollectCursor;
+struct CollectCursor {
+  sqlite3_vtab_cursor base; /* base class - must be first */
+  CollectRow *aRow;         /* the result, in memory */
+  int nRow;
+  int iRow; /* current row */
+};
+
+static int collectConnect(sqlite3 *db, void *pAux, int argc,
+                          const char *const *argv, sqlite3_vtab **ppVtab,
+                          char **pzErr) {
+  CollectVtab *pTab;
+  int rc = sqlite3_declare_vtab(
+      db, "CREATE TABLE x(action, model, key, via, depth, "
+          "model_in HIDDEN, key_in HIDDEN)");
+  (void)argc;
+  (void)argv;
+  (void)pzErr;
+  if (rc) return rc;
+  pTab = sqlite3_malloc64(sizeof(*pTab));
+  if (pTab == 0) return SQLITE_NOMEM;
+  memset(pTab, 0, sizeof(*pTab));
+  pTab->pCtx = (RelCtx *)pAux;
+  sqlite3_vtab_config(db, SQLITE_VTAB_DIRECTONLY);
+  *ppVtab = &pTab->base;
   return SQLITE_OK;
+}
+
+static int collectDisconnect(sqlite3_vtab *pVtab) {
+  sqlite3_free(pVtab);
+  return SQLITE_OK;
+}
+
+/* idxNum 3: both hidden arguments, model_in first (argvIndex 1). */
+static int collectBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *p) {
+  int i, iModel = -1, iKey = -1;
+  (void)pVtab;
+  for (i = 0; i < p->nConstraint; i++) {
+    const struct sqlite3_index_constraint *c = &p->aConstraint[i];
+    if (c->op != SQLITE_INDEX_CONSTRAINT_EQ) continue;
+    if (c->iColumn == COLLECT_MODEL_IN) {
+      if (!c->usable) return SQLITE_CONSTRAINT;
+      iModel = i;
+    } else if (c->iColumn == COLLECT_KEY_IN) {
+      if (!c->usable) return SQLITE_CONSTRAINT;
+      iKey = i;
+    }
+  }
+  if (iModel < 0 || iKey < 0) {
+    p->estimatedCost = 1e300;
+    return SQLITE_CONSTRAINT;
+  }
+  p->aConstraintUsage[iModel].argvIndex = 1;
+  p->aConstraintUsage[iModel].omit = 1;
+  p->aConstraintUsage[iKey].argvIndex = 2;
+  p->aConstraintUsage[iKey].omit = 1;
+  p->idxNum = 3;
+  p->estimatedCost = 1000;
+  p->estimatedRows = 100;
+  return SQLITE_OK;
+}
+
+static void collectRowsFree(CollectCursor *pCur) {
+  int i;
+  for (i = 0; i < pCur->nRow; i++) {
+    sqlite3_free(pCur->aRow[i].zAction);
+    sqlite3_free(pCur->aRow[i].zModel);
+    sqlite3_free(pCur->aRow[i].zVia);
+    relValueClear(&pCur->aRow[i].key);
+  }
+  sqlite3_free(pCur->aRow);
+  pCur->aRow = 0;
+  pCur->nRow = pCur->iRow = 0;
+}
+
+static int collectOpen(sqlite3_vtab *p, sqlite3_vtab_cursor **ppCur) {
+  CollectCursor *pCur = sqlite3_malloc64(sizeof(*pCur));
+  (void)p;
+  if (pCur == 0) return SQLITE_NOMEM;
+  memset(pCur, 0, sizeof(*pCur));
+  *ppCur = &pCur->base;
+  return SQLITE_OK;
+}
+
+static int collectClose(sqlite3_vtab_cursor *cur) {
+  collectRowsFree((CollectCursor *)cur);
+  sqlite3_free(cur);
+  return SQLITE_OK;
+}
+
+static const char *relActionName(int eRule) {
+  switch (eRule) {
+  case ON_CASCADE:
+    return "delete";
+  case ON_PROTECT:
+    return "protect";
+  case ON_RESTRICT:
+    return "restrict";
+  case ON_SET_NULL:
+    return "set_null";
+  case ON_SET_DEFAULT:
+    return "set_default";
+  case ON_SET:
+    return "set";
+  }
+  return 0;
+}
+
+/* The walk. Fills pCur->aRow. */
+static int collectRun(CollectVtab *pTab, CollectCursor *pCur,
+                      const char *zModel, sqlite3_value *pKey) {
+  RelCtx *p = pTab->pCtx;
+  sqlite3 *db = p->db;
+  sqlite3_stmt *pStmt = 0;
+  char *zErr = 0;
+  char *zPk = 0;
+  int rc, iRoot, d, i;
+  sqlite3_int64 nNew;
+
+  iRoot = relCtxTable(p, zModel ? zModel : "");
+  if (iRoot < 0) {
+    char *zReal = relTableName(db, zModel ? zModel : "", &rc);
+    if (rc) return rc;
+    if (zReal == 0) {
+      pTab->base.zErrMsg =
+          sqlite3_mprintf("relext: no such table: %s", zModel ? zModel : "");
+      return SQLITE_ERROR;
+    }
+    /* A table that no relationship references: deleting it only deletes
+    ** the row itself. */
+    iRoot = -1;
+    sqlite3_free(zReal);
+  }
+  rc = relExecf(db, &zErr,
+                "CREATE TEMP TABLE IF NOT EXISTS relext_collect(t INT, r INT, "
+                "k, depth INT, action TEXT, via INT, UNIQUE(t, r, action));"
+                "DELETE FROM temp.relext_collect");
+  if (rc) goto done;
+
+  /* The row itself. */
+  {
+    int iTab = iRoot;
+    const char *zT = iRoot >= 0 ? p->azTable[iRoot] : zModel;
+    zPk = relPkColumn(db, zT, &rc);
+    if (rc) goto done;
+    rc = relPreparef(db, &pStmt, &zErr,
+                     "INSERT INTO temp.relext_collect SELECT %d, rowid, "
+                     "%s%w%s, 0, 'delete', -1 FROM main.\"%w\" WHERE "
+                     "%s%w%s = ?1",
+                     iTab, relStrICmp(zPk, "rowid") ? "\"" : "", zPk,
+                     relStrICmp(zPk, "rowid") ? "\"" : "", zT,
+                     relStrICmp(zPk, "rowid") ? "\"" : "", zPk,
+                     relStrICmp(zPk, "rowid") ? "\"" : "");
+    if (rc) goto done;
+    sqlite3_bind_value(pStmt, 1, pKey);
+    sqlite3_step(pStmt);
+    rc = sqlite3_finalize(pStmt);
+    pStmt = 0;
+    if (rc) goto done;
+    sqlite3_free(zPk);
+    zPk = 0;
+  }
+
+  /* Level by level. */
+  for (d = 0; iRoot >= 0; d++) {
+    nNew = 0;
+    for (i = 0; rc == SQLITE_OK && i < p->nEdge; i++) {
+      const RelEdge *pE = &p->aEdge[i];
+      const char *zAction = relActionName(pE->eRule);
+      const char *zP = p->azTable[pE->iParent];
+      const char *zC = p->azTable[pE->iChild];
+      char *zChildPk;
+      const char *q;
+      if (zAction == 0) continue; /* DO_NOTHING */
+      zChildPk = relPkColumn(db, zC, &rc);
+      if (rc) break;
+      q = relStrICmp(zChildPk, "rowid") ? "\"" : "";
+      rc = relPreparef(
+          db, &pStmt, &zErr,
+          "INSERT OR IGNORE INTO temp.relext_collect "
+          "SELECT %d, c.rowid, c.%s%w%s, %d, %Q, %d FROM temp.relext_collect "
+          "AS v JOIN main.\"%w\" AS p ON p.rowid=v.r JOIN main.\"%w\" AS c "
+          "ON c.\"%w\"=p.%s%w%s WHERE v.t=%d AND v.depth=%d AND "
+          "v.action='delete'",
+          pE->iChild, q, zChildPk, q, d + 1, zAction, i, zP, zC,
+          pE->zChildCol, relStrICmp(pE->zParentCol, "rowid") ? "\"" : "",
+          pE->zParentCol, relStrICmp(pE->zParentCol, "rowid") ? "\"" : "",
+          pE->iParent, d);
+      sqlite3_free(zChildPk);
+      if (rc) break;
+      sqlite3_step(pStmt);
+      rc = sqlite3_finalize(pStmt);
+      pStmt = 0;
+      if (rc == SQLITE_OK && pE->eRule == ON_CASCADE)
+        nNew += sqlite3_changes(db);
+    }
+    if (rc || nNew == 0) break;
+    /* A row deleted at an earlier level is not deleted again. */
+    rc = relExecf(db, &zErr,
+                  "DELETE FROM temp.relext_collect AS x WHERE depth=%d AND "
+                  "action='delete' AND EXISTS (SELECT 1 FROM "
+                  "temp.relext_collect AS y WHERE y.t=x.t AND y.r=x.r AND "
+                  "y.action='delete' AND y.depth<%d)",
+                  d + 1, d + 1);
+    if (rc) break;
+  }
+  if (rc) goto done;
+
+  /* Deleted rows are not also updated; RESTRICT rows deleted anyway do not
+  ** block. */
+  rc = relExecf(db, &zErr,
+                "DELETE FROM temp.relext_collect AS x WHERE action NOT IN "
+                "('delete', 'protect') AND EXISTS (SELECT 1 FROM "
+                "temp.relext_collect AS y WHERE y.t=x.t AND y.r=x.r AND "
+                "y.action='delete')");
+  if (rc) goto done;
+
+  /* Read the result. */
+  rc = relPreparef(db, &pStmt, &zErr,
+                   "SELECT action, t, k, via, min(depth) FROM "
+                   "temp.relext_collect GROUP BY t, r, action "
+                   "ORDER BY min(depth), t, r");
+  if (rc) goto done;
+  while (sqlite3_step(pStmt) == SQLITE_ROW) {
+    CollectRow *a = sqlite3_realloc64(pCur->aRow,
+                                      sizeof(CollectRow) * (size_t)(pCur->nRow + 1));
+    CollectRow *pRow;
+    int t = sqlite3_column_int(pStmt, 1);
+    int iVia = sqlite3_column_int(pStmt, 3);
+    if (a == 0) {
+      rc = SQLITE_NOMEM;
+      break;
+    }
+    pCur->aRow = a;
+    pRow = &a[pCur->nRow++];
+    memset(pRow, 0, sizeof(*pRow));
+    pRow->zAction = relStrdup((const char *)sqlite3_column_text(pStmt, 0));
+    pRow->zModel = relStrdup(t >= 0 && t < p->nTable ? p->azTable[t] : zModel);
+    if (iVia >= 0 && iVia < p->nEdge) pRow->zVia = relStrdup(p->aEdge[iVia].zName);
+    pRow->iDepth = sqlite3_column_int(pStmt, 4);
+    if (relValueFromSql(&pRow->key, sqlite3_column_value(pStmt, 2)) ||
+        !pRow->zAction || !pRow->zModel || (iVia >= 0 && !pRow->zVia)) {
+      rc = SQLITE_NOMEM;
+      break;
+    }
+  }
+  if (rc == SQLITE_OK) rc = sqlite3_finalize(pStmt);
+  else sqlite3_finalize(pStmt);
+  pStmt = 0;
+
+done:
+  sqlite3_finalize(pStmt);
+  sqlite3_free(zPk);
+  {
+    char *zIgnore = 0;
+    relExecf(db, &zIgnore, "DELETE FROM temp.relext_collect");
+    sqlite3_free(zIgnore);
+  }
+  if (rc && rc != SQLITE_NOMEM) {
+    sqlite3_free(pTab->base.zErrMsg);
+    pTab->base.zErrMsg = zErr ? zErr : sqlite3_mprintf("relext: %s", sqlite3_errmsg(db));
+    zErr = 0;
+  }
+  sqlite3_free(zErr);
+  return rc;
+}
+
+static int collectFilter(sqlite3_vtab_cursor *cur, int idxNum,
+                         const char *idxStr, int argc, sqlite3_value **argv) {
+  CollectCursor *pCur = (CollectCursor *)cur;
+  (void)idxStr;
+  collectRowsFree(pCur);
+  if (idxNum != 3 || argc < 2) return SQLITE_OK;
+  return collectRun((CollectVtab *)cur->pVtab, pCur,
+                    (const char *)sqlite3_value_text(argv[0]), argv[1]);
+}
+
+static int collectNext(sqlite3_vtab_cursor *cur) {
+  ((CollectCursor *)cur)->iRow++;
+  return SQLITE_OK;
+}
+
+static int collectEof(sqlite3_vtab_cursor *cur) {
+  CollectCursor *pCur = (CollectCursor *)cur;
+  return pCur->iRow >= pCur->nRow;
+}
+
+static int collectColumn(sqlite3_vtab_cursor *cur, sqlite3_context *ctx,
+                         int i) {
+  CollectCursor *pCur = (CollectCursor *)cur;
+  const CollectRow *pRow = &pCur->aRow[pCur->iRow];
+  switch (i) {
+  case COLLECT_ACTION:
+    sqlite3_result_text(ctx, pRow->zAction, -1, SQLITE_TRANSIENT);
+    break;
+  case COLLECT_MODEL:
+    sqlite3_result_text(ctx, pRow->zModel, -1, SQLITE_TRANSIENT);
+    break;
+  case COLLECT_KEY:
+    relValueResult(ctx, &pRow->key);
+    break;
+  case COLLECT_VIA:
+    if (pRow->zVia) sqlite3_result_text(ctx, pRow->zVia, -1, SQLITE_TRANSIENT);
+    break;
+  case COLLECT_DEPTH:
+    sqlite3_result_int(ctx, pRow->iDepth);
+    break;
+  default:
+    break;
+  }
+  return SQLITE_OK;
+}
+
+static int collectRowid(sqlite3_vtab_cursor *cur, sqlite_int64 *pRowid) {
+  *pRowid = ((CollectCursor *)cur)->iRow + 1;
+  return SQLITE_OK;
+}
+
+static sqlite3_module collectModule = {
+    0,                 /* iVersion */
+    0,                 /* xCreate: eponymous only */
+    collectConnect,    /* xConnect */
+    collectBestIndex,  /* xBestIndex */
+    collectDisconnect, /* xDisconnect */
+    0,                 /* xDestroy */
+    collectOpen,       /* xOpen */
+    collectClose,      /* xClose */
+    collectFilter,     /* xFilter: runs the walk */
+    collectNext,       /* xNext */
+    collectEof,        /* xEof */
+    collectColumn,     /* xColumn */
+    collectRowid,      /* xRowid */
+    0,                 /* xUpdate: read-only */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+#if SQLITE_VERSION_NUMBER >= 3044000
+    0
+#endif
+};
+
+/* ------------------------------------------------------------------ */
+/* rel_check                                                           */
+
+#define CHECK_RELATIONSHIP 0
+#define CHECK_MODEL 1
+#define CHECK_KEY 2
+#define CHECK_PROBLEM 3
+
+typedef struct CheckCursor CheckCursor;
+struct CheckCursor {
+  sqlite3_vtab_cursor base; /* base class - must be first */
+  sqlite3_stmt *pStmt;      /* the UNION ALL query */
+  int bEof;
+  sqlite3_int64 iRow;
+};
+
+static int checkConnect(sqlite3 *db, void *pAux, int argc,
+                        const char *const *argv, sqlite3_vtab **ppVtab,
+                        char **pzErr) {
+  CollectVtab *pTab;
+  int rc = sqlite3_declare_vtab(
+      db, "CREATE TABLE x(relationship, model, key, problem)");
+  (void)argc;
+  (void)argv;
+  (void)pzErr;
+  if (rc) return rc;
+  pTab = sqlite3_malloc64(sizeof(*pTab));
+  if (pTab == 0) return SQLITE_NOMEM;
+  memset(pTab, 0, sizeof(*pTab));
+  pTab->pCtx = (RelCtx *)pAux;
+  *ppVtab = &pTab->base;
+  return SQLITE_OK;
+}
+
+static int checkBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *p) {
+  (void)pVtab;
+  p->estimatedCost = 1e6;
+  return SQLITE_OK;
+}
+
+static int checkOpen(sqlite3_vtab *p, sqlite3_vtab_cursor **ppCur) {
+  CheckCursor *pCur = sqlite3_malloc64(sizeof(*pCur));
+  (void)p;
+  if (pCur == 0) return SQLITE_NOMEM;
+  memset(pCur, 0, sizeof(*pCur));
+  *ppCur = &pCur->base;
+  return SQLITE_OK;
+}
+
+static int checkClose(sqlite3_vtab_cursor *cur) {
+  sqlite3_finalize(((CheckCursor *)cur)->pStmt);
+  sqlite3_free(cur);
+  return SQLITE_OK;
+}
+
+/* The SQL of every check, or NULL (no edges) with *pRc set. */
+static char *checkSql(RelCtx *p, int *pRc) {
+  RelStr s = {0};
+  int i, n = 0;
+  for (i = 0; i < p->nEdge; i++) {
+    const RelEdge *pE = &p->aEdge[i];
+    const RelDef *d = &p->aDef[pE->iDef];
+    const char *zC = p->azTable[pE->iChild];
+    const char *zP = p->azTable[pE->iParent];
+    char *zPk = relPkColumn(p->db, zC, pRc);
+    const char *q;
+    if (*pRc) {
+      relStrReset(&s);
+      return 0;
+    }
+    q = relStrICmp(zPk, "rowid") ? "\"" : "";
+    if (pE->bConstraint) {
+      relStrPrintf(&s,
+                   "%sSELECT %Q, %Q, c.%s%w%s, '%s%q=' || quote(c.\"%w\") "
+                   "FROM main.\"%w\" AS c WHERE c.\"%w\" IS NOT NULL AND NOT "
+                   "EXISTS (SELECT 1 FROM main.\"%w\" AS p WHERE "
+                   "p.%s%w%s=c.\"%w\")",
+                   n++ ? " UNION ALL " : "", pE->zName, zC, q, zPk, q,
+                   d->eKind == REL_M2M ? "orphan link row: " : "dangling key: ",
+                   pE->zChildCol, pE->zChildCol, zC, pE->zChildCol, zP,
+                   relStrICmp(pE->zParentCol, "rowid") ? "\"" : "",
+                   pE->zParentCol,
+                   relStrICmp(pE->zParentCol, "rowid") ? "\"" : "",
+                   pE->zChildCol);
+      /* The column name is part of the message. */
+    }
+    if (d->eKind != REL_M2M && !d->bNull) {
+      relStrPrintf(&s,
+                   "%sSELECT %Q, %Q, c.%s%w%s, 'NULL key: %q is NULL' FROM "
+                   "main.\"%w\" AS c WHERE c.\"%w\" IS NULL",
+                   n++ ? " UNION ALL " : "", pE->zName, zC, q, zPk, q,
+                   pE->zChildCol, zC, pE->zChildCol);
+    }
+    if (d->eKind == REL_O2O) {
+      relStrPrintf(&s,
+                   "%sSELECT %Q, %Q, c.%s%w%s, 'duplicate one-to-one key: ' "
+                   "|| quote(c.\"%w\") FROM main.\"%w\" AS c WHERE c.\"%w\" IN "
+                   "(SELECT \"%w\" FROM main.\"%w\" GROUP BY 1 HAVING "
+                   "count(*)>1)",
+                   n++ ? " UNION ALL " : "", pE->zName, zC, q, zPk, q,
+                   pE->zChildCol, zC, pE->zChildCol, pE->zChildCol, zC);
+    }
+    sqlite3_free(zPk);
+  }
+  if (n == 0) {
+    relStrReset(&s);
+    return 0;
+  }
+  relStrPrintf(&s, " ORDER BY 1, 2, 3");
+  {
+    char *z = relStrFinish(&s);
+    if (z == 0) *pRc = SQLITE_NOMEM;
+    return z;
+  }
+}
+
+static int checkFilter(sqlite3_vtab_cursor *cur, int idxNum,
+                       const char *idxStr, int argc, sqlite3_value **argv) {
+  CheckCursor *pCur = (CheckCursor *)cur;
+  CollectVtab *pTab = (CollectVtab *)cur->pVtab;
+  RelCtx *p = pTab->pCtx;
+  int rc = SQLITE_OK;
+  char *zSql;
+  char *zErr = 0;
+  (void)idxNum;
+  (void)idxStr;
+  (void)argc;
+  (void)argv;
+  sqlite3_finalize(pCur->pStmt);
+  pCur->pStmt = 0;
+  pCur->bEof = 1;
+  pCur->iRow = 0;
+  zSql = checkSql(p, &rc);
+  if (zSql == 0) return rc;
+  rc = relPreparef(p->db, &pCur->pStmt, &zErr, "%s", zSql);
+  sqlite3_free(zSql);
+  if (rc) {
+    sqlite3_free(pTab->base.zErrMsg);
+    pTab->base.zErrMsg = zErr;
+    return rc;
+  }
+  sqlite3_free(zErr);
+  rc = sqlite3_step(pCur->pStmt);
+  if (rc == SQLITE_ROW) {
+    pCur->bEof = 0;
+    return SQLITE_OK;
+  }
+  return rc == SQLITE_DONE ? SQLITE_OK : sqlite3_reset(pCur->pStmt);
+}
+
+static int checkNext(sqlite3_vtab_cursor *cur) {
+  CheckCursor *pCur = (CheckCursor *)cur;
+  int rc = sqlite3_step(pCur->pStmt);
+  pCur->iRow++;
+  if (rc == SQLITE_ROW) return SQLITE_OK;
+  pCur->bEof = 1;
+  return rc == SQLITE_DONE ? SQLITE_OK : sqlite3_reset(pCur->pStmt);
+}
+
+static int checkEof(sqlite3_vtab_cursor *cur) {
+  return ((CheckCursor *)cur)->bEof;
+}
+
+static int checkColumn(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int i) {
+  CheckCursor *pCur = (CheckCursor *)cur;
+  sqlite3_result_value(ctx, sqlite3_column_value(pCur->pStmt, i));
+  return SQLITE_OK;
+}
+
+static int checkRowid(sqlite3_vtab_cursor *cur, sqlite_int64 *pRowid) {
+  *pRowid = ((CheckCursor *)cur)->iRow + 1;
+  return SQLITE_OK;
+}
+
+static sqlite3_module checkModule = {
+    0,                 /* iVersion */
+    0,                 /* xCreate: eponymous only */
+    checkConnect,      /* xConnect */
+    checkBestIndex,    /* xBestIndex */
+    collectDisconnect, /* xDisconnect */
+    0,                 /* xDestroy */
+    checkOpen,         /* xOpen */
+    checkClose,        /* xClose */
+    checkFilter,       /* xFilter */
+    checkNext,         /* xNext */
+    checkEof,          /* xEof */
+    checkColumn,       /* xColumn */
+    checkRowid,        /* xRowid */
+    0,                 /* xUpdate: read-only */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+#if SQLITE_VERSION_NUMBER >= 3044000
+    0
+#endif
+};
+
+/* ------------------------------------------------------------------ */
+/* rel_graph                                                           */
+
+/* A Mermaid entity name: bare when it is a plain name, else quoted. */
+static char *relMermaidName(const char *z) {
+  const char *q;
+  for (q = z; *q; q++) {
+    if (!((*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') ||
+          (*q >= '0' && *q <= '9') || *q == '_' || *q == '-'))
+      return sqlite3_mprintf("\"%w\"", z);
+  }
+  return sqlite3_mprintf("%s", z);
+}
+
+/* rel_graph('mermaid' | 'dot') */
+static void relGraphFunc(sqlite3_context *ctx, int argc,
+                         sqlite3_value **argv) {
+  RelCtx *p = (RelCtx *)sqlite3_user_data(ctx);
+  const char *zFmt = argc > 0 ? (const char *)sqlite3_value_text(argv[0]) : 0;
+  int bDot;
+  int i;
+  RelStr s = {0};
+  char *z;
+  if (zFmt == 0 || sqlite3_stricmp(zFmt, "mermaid") == 0) {
+    bDot = 0;
+  } else if (sqlite3_stricmp(zFmt, "dot") == 0) {
+    bDot = 1;
+  } else {
+    sqlite3_result_error(ctx, "relext: rel_graph takes 'mermaid' or 'dot'", -1);
+    return;
+  }
+  if (bDot) {
+    relStrPrintf(&s, "digraph relext {\n  rankdir=LR;\n"
+                     "  node [shape=box, fontname=\"Helvetica\"];\n"
+                     "  edge [fontname=\"Helvetica\", fontsize=10];\n");
+  } else {
+    relStrPrintf(&s, "erDiagram\n");
+  }
+  for (i = 0; i < p->nDef; i++) {
+    const RelDef *d = &p->aDef[i];
+    char *zRule = relRuleText(d);
+    if (bDot) {
+      /* The edge points from the target to the model; the model's end is
+      ** the "many" end (a crow), or one (a tee) for OneToOneField. */
+      relStrPrintf(&s,
+                   "  \"%w\" -> \"%w\" [label=\"%w%s%w%s\", dir=both, "
+                   "arrowtail=%s, arrowhead=%s%s];\n",
+                   d->zTarget, d->zModel, d->zField, zRule ? " (" : "",
+                   zRule ? zRule : "", zRule ? ")" : "",
+                   d->eKind == REL_M2M ? "crow" : "tee",
+                   d->eKind == REL_O2O ? "tee" : "crow",
+                   d->eKind == REL_M2M ? ", style=dashed" : "");
+    } else {
+      const char *zCard = d->eKind == REL_M2M   ? "}o--o{"
+                          : d->eKind == REL_O2O ? (d->bNull ? "|o--o|" : "||--o|")
+                          : d->bNull            ? "|o--o{"
+                                                : "||--o{";
+      char *zA = relMermaidName(d->zTarget);
+      char *zB = relMermaidName(d->zModel);
+      if (zA && zB) {
+        relStrPrintf(&s, "    %s %s %s : \"%w%s%w\"\n", zA, zCard, zB,
+                     d->zField, zRule ? " " : "", zRule ? zRule : "");
+      } else {
+        s.eRc = SQLITE_NOMEM;
+      }
+      sqlite3_free(zA);
+      sqlite3_free(zB);
+    }
+    sqlite3_free(zRule);
+  }
+  if (bDot) relStrPrintf(&s, "}\n");
+  z = relStrFinish(&s);
+  if (z == 0) {
+    sqlite3_result_error_nomem(ctx);
+    return;
+  }
+  sqlite3_result_text(ctx, z, -1, sqlite3_free);
+}
+
+int relRegisterInspect(sqlite3 *db, RelCtx *p) {
+  int rc = sqlite3_create_module_v2(db, "rel_collect", &collectModule,
+                                    relCtxRef(p), relCtxUnref);
+  if (rc == SQLITE_OK)
+    rc = sqlite3_create_module_v2(db, "rel_check", &checkModule, relCtxRef(p),
+                                  relCtxUnref);
+  if (rc == SQLITE_OK)
+    rc = sqlite3_create_function_v2(db, "rel_graph", 1,
+                                    SQLITE_UTF8 | SQLITE_INNOCUOUS,
+                                    relCtxRef(p), relGraphFunc, 0, 0,
+                                    relCtxUnref);
+  return rc;
 }
