@@ -80,3 +80,6 @@ help:
 	@echo "make valgrind   the test suite under valgrind (leaks are errors)"
 	@echo "make bench      benchmarks (SCALE=0.1 for a quick run)"
 	@echo "make install    install relext.so and relext.h (PREFIX, DESTDIR)"
+
+# Feature-specific targets live in mk/*.mk (one file per concern).
+include $(wildcard mk/*.mk)
