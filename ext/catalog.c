@@ -452,6 +452,56 @@ static int relParseRule(const char *z, int *peRule) {
   return 0;
 }
 
+/* Is z a Python identifier (letters, digits, '_', any non-ASCII; not
+** starting with a digit)? With bPlus, a trailing run of '+' is allowed
+** (a hidden related name such as "+" or "articles+"). */
+static int relNameOk(const char *z, int bPlus) {
+  const unsigned char *q = (const unsigned char *)z;
+  size_t n = strlen(z);
+  size_t i;
+  if (bPlus) {
+    while (n > 0 && q[n - 1] == '+') n--;
+    if (n < strlen(z) && n == 0) return 1;
+  }
+  if (n == 0 || (q[0] >= '0' && q[0] <= '9')) return 0;
+  for (i = 0; i < n; i++) {
+    unsigned char c = q[i];
+    if (!(c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+          (c >= '0' && c <= '9') || c >= 0x80))
+      return 0;
+  }
+  return 1;
+}
+
+/* Is zCol of zTab unique on its own: the only primary key column, the
+** rowid, or the one column of a unique index that is not partial? */
+static int relColumnUnique(sqlite3 *db, const char *zTab, const char *zCol) {
+  sqlite3_stmt *pStmt = 0;
+  int bUnique = 0;
+  if (sqlite3_stricmp(zCol, "rowid") == 0) return 1;
+  if (sqlite3_prepare_v2(
+          db,
+          "SELECT 1 FROM pragma_table_info(?1, 'main') WHERE pk=1 AND "
+          "name=?2 COLLATE NOCASE AND (SELECT count(*) FROM "
+          "pragma_table_info(?1, 'main') WHERE pk>0)=1 "
+          "UNION ALL SELECT 1 FROM pragma_index_list(?1, 'main') AS il "
+          "WHERE il.\"unique\" AND NOT il.partial AND (SELECT count(*) FROM "
+          "pragma_index_info(il.name, 'main'))=1 AND (SELECT name FROM "
+          "pragma_index_info(il.name, 'main'))=?2 COLLATE NOCASE",
+          -1, &pStmt, 0) == SQLITE_OK) {
+    sqlite3_bind_text(pStmt, 1, zTab, -1, SQLITE_STATIC);
+    sqlite3_bind_text(pStmt, 2, zCol, -1, SQLITE_STATIC);
+    bUnique = (sqlite3_step(pStmt) == SQLITE_ROW);
+  }
+  sqlite3_finalize(pStmt);
+  return bUnique;
+}
+
+static int relReservedTable(const char *z) {
+  return z && (sqlite3_strnicmp(z, "sqlite_", 7) == 0 ||
+               sqlite3_strnicmp(z, "relext_", 7) == 0);
+}
+
 /* Load one record from the current row of pStmt into d. Returns SQLITE_OK,
 ** or an error with *pzErr describing the bad record. */
 static int relLoadRecord(sqlite3 *db, sqlite3_stmt *pStmt, RelDef *d,
@@ -469,6 +519,23 @@ static int relLoadRecord(sqlite3 *db, sqlite3_stmt *pStmt, RelDef *d,
   if (!zBad) zBad = relReadName(pStmt, 9, 0, &d->zRelQuery, &rc);
   if (!zBad) zBad = relReadName(pStmt, 10, 0, &d->zDbTable, &rc);
   if (!zBad) zBad = relReadName(pStmt, 17, 0, &d->zThrough, &rc);
+  if (!zBad && !relNameOk(d->zField, 0)) zBad = "field is not an identifier";
+  /* Related names are identifiers, or Django's defaults built from the
+  ** model (a table name, which may be anything). */
+  if (!zBad && d->zRelName && d->zRelName[0] && !relNameOk(d->zRelName, 1)) {
+    char *zSet = sqlite3_mprintf("%s_set", d->zModel);
+    if (zSet == 0) rc = SQLITE_NOMEM;
+    else if (strcmp(d->zRelName, d->zModel) != 0 &&
+             strcmp(d->zRelName, zSet) != 0)
+      zBad = "invalid related_name";
+    sqlite3_free(zSet);
+  }
+  if (!zBad && d->zRelQuery && d->zRelQuery[0] &&
+      !relNameOk(d->zRelQuery, 1) && strcmp(d->zRelQuery, d->zModel) != 0)
+    zBad = "invalid related_query_name";
+  if (!zBad && (relReservedTable(d->zModel) || relReservedTable(d->zTarget) ||
+                relReservedTable(d->zDbTable)))
+    zBad = "reserved table";
   if (!zBad) {
     zKind = (const char *)sqlite3_column_text(pStmt, 2);
     if (zKind && strcmp(zKind, "ForeignKey") == 0) d->eKind = REL_FK;
@@ -500,6 +567,13 @@ static int relLoadRecord(sqlite3 *db, sqlite3_stmt *pStmt, RelDef *d,
       zBad = "unknown on_delete rule";
     } else if (d->eOnDelete == ON_SET) {
       rc = relValueFromSql(&d->setVal, sqlite3_column_value(pStmt, 16));
+      if (rc == SQLITE_OK) {
+        /* The text must be what SET(set_value) prints. */
+        char *zText = relRuleText(d);
+        if (zText == 0) rc = SQLITE_NOMEM;
+        else if (strcmp(zText, zRule) != 0) zBad = "unknown on_delete rule";
+        sqlite3_free(zText);
+      }
     }
     if (!zBad && (d->zColumn == 0 || d->zToField == 0))
       zBad = "missing column or to_field";
@@ -527,6 +601,8 @@ static int relLoadRecord(sqlite3 *db, sqlite3_stmt *pStmt, RelDef *d,
         zBad = "column is missing";
       else if (!relColumnExists(db, d->zTarget, d->zToField))
         zBad = "to_field column is missing";
+      else if (!relColumnUnique(db, d->zTarget, d->zToField))
+        zBad = "to_field is not unique";
     } else {
       if (relTableExists(db, d->zDbTable) != 1)
         zBad = "junction table is missing";
@@ -542,9 +618,16 @@ static int relLoadRecord(sqlite3 *db, sqlite3_stmt *pStmt, RelDef *d,
   if (zBad && rc == SQLITE_OK) {
     const char *zM = (const char *)sqlite3_column_text(pStmt, 0);
     const char *zF = (const char *)sqlite3_column_text(pStmt, 1);
+    /* Quote at most 50 characters of a name (bytes, cut on a UTF-8
+    ** character boundary). */
+    int nM = zM ? (int)strlen(zM) : 0, nF = zF ? (int)strlen(zF) : 0;
+    int cM = nM > 50 ? 50 : nM, cF = nF > 50 ? 50 : nF;
+    while (cM < nM && cM > 0 && (zM[cM] & 0xc0) == 0x80) cM--;
+    while (cF < nF && cF > 0 && (zF[cF] & 0xc0) == 0x80) cF--;
     *pzErr = sqlite3_mprintf(
-        "relext: bad record in relext_relations (model=%Q, field=%Q): %s",
-        zM ? zM : "NULL", zF ? zF : "NULL", zBad);
+        "relext: bad record in relext_relations (model=%.*Q%s, field=%.*Q%s): "
+        "%s",
+        cM, zM, cM < nM ? "..." : "", cF, zF, cF < nF ? "..." : "", zBad);
     rc = *pzErr ? SQLITE_CORRUPT : SQLITE_NOMEM;
   }
   if (rc) relDefClear(d);
@@ -575,6 +658,14 @@ int relCatalogLoad(RelCtx *p, char **pzErr) {
     p->aDef = a;
     rc = relLoadRecord(db, pStmt, &a[p->nDef], pzErr);
     if (rc) break;
+    if (relCtxFindDef(p, a[p->nDef].zModel, a[p->nDef].zField) >= 0) {
+      *pzErr = sqlite3_mprintf("relext: bad record in relext_relations "
+                               "(model=%Q, field=%Q): defined twice",
+                               a[p->nDef].zModel, a[p->nDef].zField);
+      relDefClear(&a[p->nDef]);
+      rc = *pzErr ? SQLITE_CORRUPT : SQLITE_NOMEM;
+      break;
+    }
     p->nDef++;
   }
   if (rc == SQLITE_OK) {

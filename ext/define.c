@@ -98,8 +98,7 @@ static int relInputFromArgs(RelInput *p, const char *zField,
                             const char *zOptions, char **pzErr) {
   const char *zDot = zField ? strrchr(zField, '.') : 0;
   if (zField == 0 || zDot == 0 || zDot == zField || zDot[1] == 0) {
-    return relErr(pzErr, "field must be 'model.field', got %Q",
-                  zField ? zField : "NULL");
+    return relErr(pzErr, "field must be 'model.field', got %Q", zField);
   }
   p->zModel = sqlite3_mprintf("%.*s", (int)(zDot - zField), zField);
   p->zField = relStrdup(zDot + 1);
@@ -109,7 +108,7 @@ static int relInputFromArgs(RelInput *p, const char *zField,
     return relErr(pzErr,
                   "unknown relationship kind %Q: use ForeignKey, "
                   "OneToOneField or ManyToManyField",
-                  zKind ? zKind : "NULL");
+                  zKind);
   }
   if (zTarget == 0 || zTarget[0] == 0) {
     return relErr(pzErr, "%s.%s: a target model is required", p->zModel,
@@ -222,70 +221,146 @@ static char *relLower(const char *z) {
   return zOut;
 }
 
-char *relResolveTarget(sqlite3 *db, const char *zModel, const char *zSpec,
-                       int bClassName, char **pzErr) {
+/* Is zTab a name relext will not govern: SQLite's own tables and relext's
+** catalog. */
+static int relIsReserved(const char *zTab) {
+  return sqlite3_strnicmp(zTab, "sqlite_", 7) == 0 ||
+         sqlite3_strnicmp(zTab, "relext_", 7) == 0;
+}
+
+/* The exact spelling of the ordinary table zTab of main (any case), or
+** NULL. Views and virtual tables are not tables a relationship can use. */
+static char *relFindTable(sqlite3 *db, const char *zTab, int *pRc) {
+  sqlite3_stmt *pStmt = 0;
+  char *zRet = 0;
+  int rc = sqlite3_prepare_v2(db,
+                              "SELECT name FROM main.sqlite_schema WHERE "
+                              "type='table' AND name=?1 COLLATE NOCASE AND "
+                              "sql NOT LIKE 'CREATE VIRTUAL%'",
+                              -1, &pStmt, 0);
+  if (rc == SQLITE_OK) {
+    sqlite3_bind_text(pStmt, 1, zTab, -1, SQLITE_STATIC);
+    if (sqlite3_step(pStmt) == SQLITE_ROW) {
+      zRet = relStrdup((const char *)sqlite3_column_text(pStmt, 0));
+      if (zRet == 0) rc = SQLITE_NOMEM;
+    }
+    if (rc == SQLITE_OK) rc = sqlite3_finalize(pStmt);
+    else sqlite3_finalize(pStmt);
+  }
+  *pRc = rc;
+  return zRet;
+}
+
+/* A class name: the only table named <app>_<classname> (lower case).
+** *pnFound receives how many tables match. */
+static char *relFindClassTable(sqlite3 *db, const char *zLow, int *pnFound,
+                               int *pRc) {
+  sqlite3_stmt *pStmt = 0;
+  char *zRet = 0;
+  size_t nLow = strlen(zLow);
+  int rc = sqlite3_prepare_v2(db,
+                              "SELECT name FROM main.sqlite_schema WHERE "
+                              "type='table' AND sql NOT LIKE 'CREATE VIRTUAL%'",
+                              -1, &pStmt, 0);
+  *pnFound = 0;
+  while (rc == SQLITE_OK && sqlite3_step(pStmt) == SQLITE_ROW) {
+    const char *z = (const char *)sqlite3_column_text(pStmt, 0);
+    size_t n = z ? strlen(z) : 0;
+    if (n > nLow + 1 && z[n - nLow - 1] == '_' &&
+        sqlite3_stricmp(z + n - nLow, zLow) == 0) {
+      (*pnFound)++;
+      if (zRet == 0) {
+        zRet = relStrdup(z);
+        if (zRet == 0) rc = SQLITE_NOMEM;
+      }
+    }
+  }
+  if (rc == SQLITE_OK) rc = sqlite3_finalize(pStmt);
+  else sqlite3_finalize(pStmt);
+  *pRc = rc;
+  return zRet;
+}
+
+/* Resolve a Django model reference to a table of main:
+**   'self'                       zSelf (when zSelf is not NULL)
+**   a table name                 that table (any case)
+**   'app_label.ModelName'        app_label_modelname
+**   settings.AUTH_USER_MODEL     auth_user
+**   a class name (Category)      category, else the only <app>_category
+** zCtx prefixes error messages ("article.category: " or ""). */
+static char *relResolveModel(sqlite3 *db, const char *zSelf,
+                             const char *zSpec, const char *zCtx,
+                             const char *zRole, char **pzErr) {
   int rc = SQLITE_OK;
   char *zTab = 0;
+  char *zLooked = 0;
   const char *zDot;
-  (void)bClassName;
-  if (strcmp(zSpec, "self") == 0) {
-    zTab = relTableName(db, zModel, &rc);
-  } else if ((zDot = strchr(zSpec, '.')) != 0 && strchr(zDot + 1, '.') == 0 &&
-             relTableExists(db, zSpec) != 1) {
-    /* 'app_label.ModelName' -> app_label_modelname */
-    char *zName = sqlite3_mprintf("%.*s_%s", (int)(zDot - zSpec), zSpec,
-                                  zDot + 1);
-    char *zLow = zName ? relLower(zName) : 0;
-    sqlite3_free(zName);
-    if (zLow == 0) return 0;
-    zTab = relTableName(db, zLow, &rc);
-    sqlite3_free(zLow);
+  int nFound = 0;
+  if (zSpec == 0 || zSpec[0] == 0) {
+    relErr(pzErr, "%sa %s model is required", zCtx, zRole);
+    return 0;
+  }
+  if (zSelf && strcmp(zSpec, "self") == 0) {
+    zTab = relFindTable(db, zSelf, &rc);
+  } else if (strcmp(zSpec, "settings.AUTH_USER_MODEL") == 0 ||
+             strcmp(zSpec, "AUTH_USER_MODEL") == 0) {
+    zLooked = relStrdup("auth_user");
+    if (zLooked == 0) return 0;
+    zTab = relFindTable(db, zLooked, &rc);
   } else {
-    zTab = relTableName(db, zSpec, &rc);
-    if (zTab == 0 && rc == SQLITE_OK) {
-      /* A class name: the only table named <app>_<classname>. */
-      sqlite3_stmt *pStmt = 0;
-      char *zLow = relLower(zSpec);
-      int n = 0;
-      if (zLow == 0) return 0;
-      rc = sqlite3_prepare_v2(
-          db,
-          "SELECT name FROM main.sqlite_schema WHERE type='table' AND "
-          "lower(name) LIKE '%\\_' || ?1 ESCAPE '\\' AND "
-          "length(name) > length(?1) + 1 AND "
-          "substr(lower(name), -length(?1)) = ?1 "
-          "AND instr(substr(name, 1, length(name)-length(?1)-1), '_') = 0",
-          -1, &pStmt, 0);
-      if (rc == SQLITE_OK) {
-        sqlite3_bind_text(pStmt, 1, zLow, -1, SQLITE_STATIC);
-        while (sqlite3_step(pStmt) == SQLITE_ROW) {
-          n++;
-          if (n == 1) {
-            zTab = relStrdup((const char *)sqlite3_column_text(pStmt, 0));
-          }
-        }
-        sqlite3_finalize(pStmt);
-      }
-      sqlite3_free(zLow);
-      if (n > 1) {
+    zTab = relFindTable(db, zSpec, &rc);
+    zDot = strchr(zSpec, '.');
+    if (zTab == 0 && rc == SQLITE_OK && zDot && zDot != zSpec && zDot[1] &&
+        strchr(zDot + 1, '.') == 0) {
+      /* 'app_label.ModelName' -> app_label_modelname */
+      char *zName = sqlite3_mprintf("%.*s_%s", (int)(zDot - zSpec), zSpec,
+                                    zDot + 1);
+      zLooked = zName ? relLower(zName) : 0;
+      sqlite3_free(zName);
+      if (zLooked == 0) return 0;
+      zTab = relFindTable(db, zLooked, &rc);
+    } else if (zTab == 0 && rc == SQLITE_OK && zDot == 0) {
+      zTab = relFindClassTable(db, zSpec, &nFound, &rc);
+      if (nFound > 1) {
+        char *zLow = relLower(zSpec);
         sqlite3_free(zTab);
         zTab = 0;
-        relErr(pzErr,
-               "model %Q is ambiguous: more than one table <app>_%s; "
-               "name the table",
-               zSpec, zSpec);
+        if (zLow) {
+          relErr(pzErr,
+                 "%smodel %Q is ambiguous: more than one table <app>_%s; "
+                 "name the table",
+                 zCtx, zSpec, zLow);
+        }
+        sqlite3_free(zLow);
         return 0;
       }
     }
   }
   if (zTab == 0 && *pzErr == 0) {
-    if (rc == SQLITE_OK) {
-      relErr(pzErr, "no such table for model %Q", zSpec);
+    if (rc == SQLITE_NOMEM) {
+      /* nothing: the caller reports out of memory */
+    } else if (rc != SQLITE_OK) {
+      relErr(pzErr, "%s%s", zCtx, sqlite3_errmsg(db));
+    } else if (zLooked) {
+      relErr(pzErr, "%sno such table for %s %Q (looked for %s)", zCtx, zRole,
+             zSpec, zLooked);
     } else {
-      relErr(pzErr, "%s", sqlite3_errmsg(db));
+      relErr(pzErr, "%sno such table for %s %Q", zCtx, zRole, zSpec);
     }
   }
+  sqlite3_free(zLooked);
+  if (zTab && relIsReserved(zTab)) {
+    relErr(pzErr, "%stable %Q is reserved", zCtx, zTab);
+    sqlite3_free(zTab);
+    zTab = 0;
+  }
   return zTab;
+}
+
+char *relResolveTarget(sqlite3 *db, const char *zModel, const char *zSpec,
+                       int bClassName, char **pzErr) {
+  (void)bClassName;
+  return relResolveModel(db, zModel, zSpec, "", "target", pzErr);
 }
 
 /* Facts about a column: its real name, declared type, whether a unique
@@ -351,7 +426,7 @@ static int relColInfo(sqlite3 *db, const char *zTab, const char *zCol,
         "SELECT il.\"unique\", (SELECT count(*) FROM "
         "pragma_index_info(il.name, 'main')) FROM pragma_index_list(?1, "
         "'main') AS il, pragma_index_info(il.name, 'main') AS ii "
-        "WHERE ii.seqno=0 AND ii.name=?2 COLLATE NOCASE",
+        "WHERE ii.seqno=0 AND ii.name=?2 COLLATE NOCASE AND NOT il.partial",
         -1, &pStmt, 0);
     if (rc == SQLITE_OK) {
       sqlite3_bind_text(pStmt, 1, zTab, -1, SQLITE_STATIC);
@@ -557,6 +632,12 @@ static int relResolveJunction(sqlite3 *db, RelDef *d, const char *zThroughSpec,
                               const char *zThroughFields, char **pzErr) {
   int bSelf = sqlite3_stricmp(d->zModel, d->zTarget) == 0;
   int rc = SQLITE_OK;
+  if (zThroughFields && zThroughSpec == 0) {
+    return relErr(pzErr,
+                  "%s.%s: ValueError: Cannot specify through_fields without a "
+                  "through model",
+                  d->zModel, d->zField);
+  }
   if (zThroughSpec) {
     sqlite3_free(d->zThrough);
     d->zThrough = relResolveTarget(db, d->zModel, zThroughSpec, 0, pzErr);
@@ -670,6 +751,14 @@ static int relResolveJunction(sqlite3 *db, RelDef *d, const char *zThroughSpec,
   return rc;
 }
 
+/* Does main.zTab have a rowid (it is not WITHOUT ROWID)? */
+static int relHasRowid(sqlite3 *db, const char *zTab) {
+  sqlite3_stmt *pStmt = 0;
+  int rc = relPreparef(db, &pStmt, 0, "SELECT rowid FROM main.\"%w\"", zTab);
+  sqlite3_finalize(pStmt);
+  return rc == SQLITE_OK;
+}
+
 /* Phase 1 and 2: build a resolved, validated RelDef from the input. */
 static int relBuildDef(RelCtx *pCtx, RelInput *in, RelDef *d, char **pzErr) {
   sqlite3 *db = pCtx->db;
@@ -691,9 +780,13 @@ static int relBuildDef(RelCtx *pCtx, RelInput *in, RelDef *d, char **pzErr) {
   d->bDbIndex = 1;
   d->zField = relStrdup(in->zField);
   if (d->zField == 0) return SQLITE_NOMEM;
-  d->zModel = relTableName(db, in->zModel, &rc);
-  if (rc) return rc;
-  if (d->zModel == 0) return relErr(pzErr, "no such table: %s", in->zModel);
+  {
+    char *zCtx = sqlite3_mprintf("%s.%s: ", in->zModel, in->zField);
+    if (zCtx == 0) return SQLITE_NOMEM;
+    d->zModel = relResolveModel(db, 0, in->zModel, zCtx, "model", pzErr);
+    sqlite3_free(zCtx);
+    if (d->zModel == 0) return *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
+  }
   if (!relIsIdentifier(d->zField) || strstr(d->zField, "__") ||
       d->zField[strlen(d->zField) - 1] == '_') {
     return relErr(pzErr,
@@ -701,9 +794,14 @@ static int relBuildDef(RelCtx *pCtx, RelInput *in, RelDef *d, char **pzErr) {
                   "do not end with an underscore or contain '__'",
                   d->zModel, d->zField);
   }
-  d->zTarget = relResolveTarget(db, d->zModel, in->zTargetSpec,
-                                in->bClassName, pzErr);
-  if (d->zTarget == 0) return *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
+  {
+    char *zCtx = sqlite3_mprintf("%s.%s: ", d->zModel, d->zField);
+    if (zCtx == 0) return SQLITE_NOMEM;
+    d->zTarget = relResolveModel(db, d->zModel, in->zTargetSpec, zCtx,
+                                 "target", pzErr);
+    sqlite3_free(zCtx);
+    if (d->zTarget == 0) return *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
+  }
 
   /* Options. */
   for (k = 0; k < in->nOpt && rc == SQLITE_OK; k++) {
@@ -847,6 +945,14 @@ static int relBuildDef(RelCtx *pCtx, RelInput *in, RelDef *d, char **pzErr) {
     goto done;
   }
   if (zRelQuery) {
+    /* A query name given must be usable in lookups. */
+    if (!relIsIdentifier(zRelQuery) || relIsPyKeyword(zRelQuery)) {
+      rc = relErr(pzErr,
+                  "%s.%s: the name %Q is invalid related_query_name: it "
+                  "must be a valid Python identifier",
+                  d->zModel, d->zField, zRelQuery);
+      goto done;
+    }
     d->zRelQuery = zRelQuery;
     zRelQuery = 0;
   } else {
@@ -919,6 +1025,14 @@ static int relBuildDef(RelCtx *pCtx, RelInput *in, RelDef *d, char **pzErr) {
       zDbColumn = 0;
     }
     if (rc) goto done;
+    if (sqlite3_stricmp(d->zToField, "rowid") == 0 &&
+        !relHasRowid(db, d->zTarget)) {
+      rc = relErr(pzErr,
+                  "%s.%s: table '%s' has no single-column primary key and no "
+                  "rowid; give to_field",
+                  d->zModel, d->zField, d->zTarget);
+      goto done;
+    }
     if (sqlite3_stricmp(d->zColumn, "rowid") == 0) {
       rc = relErr(pzErr, "%s.%s: the key column cannot be rowid", d->zModel,
                   d->zField);
@@ -930,6 +1044,37 @@ static int relBuildDef(RelCtx *pCtx, RelInput *in, RelDef *d, char **pzErr) {
     d->zSrcKey = relPkColumn(db, d->zModel, &rc);
     if (rc == SQLITE_OK) d->zDstKey = relPkColumn(db, d->zTarget, &rc);
     if (rc) goto done;
+    for (k = 0; k < 2; k++) {
+      const char *zTab = k ? d->zTarget : d->zModel;
+      const char *zKey = k ? d->zDstKey : d->zSrcKey;
+      if (sqlite3_stricmp(zKey, "rowid") == 0 && !relHasRowid(db, zTab)) {
+        rc = relErr(pzErr,
+                    "%s.%s: table '%s' has no single-column primary key and "
+                    "no rowid",
+                    d->zModel, d->zField, zTab);
+        goto done;
+      }
+    }
+  }
+
+  /* The catalog refuses longer names when it is read back. */
+  if (rc == SQLITE_OK) {
+    const char *az[8];
+    az[0] = d->zModel;
+    az[1] = d->zField;
+    az[2] = d->zTarget;
+    az[3] = d->zColumn;
+    az[4] = d->zToField;
+    az[5] = d->zDbTable;
+    az[6] = d->zRelName;
+    az[7] = d->zRelQuery;
+    for (k = 0; k < 8; k++) {
+      if (az[k] && strlen(az[k]) > 1000) {
+        rc = relErr(pzErr, "%.50s.%.50s: name longer than 1000 bytes",
+                    d->zModel, d->zField);
+        break;
+      }
+    }
   }
 
 done:
@@ -975,12 +1120,80 @@ static int relModelHasField(RelCtx *pCtx, const char *zTab,
   return bFound;
 }
 
+/* Checks of the new field against its own model: Django's models.E006
+** (a field name used twice) and models.E007 (a column used by two fields),
+** and one junction table for one relationship. */
+static int relCheckModel(RelCtx *pCtx, const RelDef *d, char **pzErr) {
+  int i;
+  if (relColumnExists(pCtx->db, d->zModel, d->zField) &&
+      sqlite3_stricmp(d->zField, "rowid") != 0 &&
+      (d->zColumn == 0 || sqlite3_stricmp(d->zColumn, d->zField) != 0)) {
+    return relErr(pzErr,
+                  "%s.%s: (models.E006) The field '%s' clashes with the "
+                  "field '%s' from model '%s'.",
+                  d->zModel, d->zField, d->zField, d->zField, d->zModel);
+  }
+  for (i = 0; i < pCtx->nDef; i++) {
+    const RelDef *o = &pCtx->aDef[i];
+    if (relStrICmp(o->zModel, d->zModel) == 0 &&
+        relStrICmp(o->zField, d->zField) == 0)
+      continue;
+    if (d->eKind != REL_M2M && o->eKind != REL_M2M &&
+        relStrICmp(o->zModel, d->zModel) == 0 &&
+        relStrICmp(o->zColumn, d->zColumn) == 0) {
+      return relErr(pzErr,
+                    "%s.%s: (models.E007) Field '%s' has column name '%s' "
+                    "that is used by another field (%s.%s). HINT: Specify a "
+                    "'db_column' for the field.",
+                    d->zModel, d->zField, d->zField, d->zColumn, o->zModel,
+                    o->zField);
+    }
+    if (d->eKind == REL_M2M && o->eKind == REL_M2M &&
+        relStrICmp(o->zDbTable, d->zDbTable) == 0) {
+      return relErr(pzErr,
+                    "%s.%s: (fields.E340) The field's intermediary table "
+                    "'%s' clashes with the table name of %s.%s.",
+                    d->zModel, d->zField, d->zDbTable, o->zModel, o->zField);
+    }
+  }
+  return SQLITE_OK;
+}
+
 /* Django's clash checks, fields.E302 - E305. */
 static int relCheckClashes(RelCtx *pCtx, const RelDef *d, char **pzErr) {
   int rc = SQLITE_OK;
   int i;
   int bHidden = relDefHidden(d);
   if (d->eKind == REL_M2M && d->bSymmetrical && !bHidden) bHidden = 1;
+  rc = relCheckModel(pCtx, d, pzErr);
+  if (rc) return rc;
+  /* The new field, as a field of its model, against the reverse names of
+  ** the relations that already point at that model (their E302/E303). */
+  for (i = 0; i < pCtx->nDef; i++) {
+    const RelDef *o = &pCtx->aDef[i];
+    if (relStrICmp(o->zTarget, d->zModel) != 0) continue;
+    if (relStrICmp(o->zModel, d->zModel) == 0 &&
+        strcmp(o->zField, d->zField) == 0)
+      continue;
+    if (!relDefHidden(o) && strcmp(o->zRelName, d->zField) == 0) {
+      return relErr(pzErr,
+                    "%s.%s: (fields.E302) Reverse accessor for '%s.%s' clashes "
+                    "with field name '%s.%s'. HINT: Rename field '%s.%s', or "
+                    "add/change a related_name argument to the definition for "
+                    "field '%s.%s'.",
+                    o->zModel, o->zField, o->zModel, o->zField, d->zModel,
+                    d->zField, d->zModel, d->zField, o->zModel, o->zField);
+    }
+    if (strcmp(o->zRelQuery, d->zField) == 0) {
+      return relErr(pzErr,
+                    "%s.%s: (fields.E303) Reverse query name for '%s.%s' "
+                    "clashes with field name '%s.%s'. HINT: Rename field "
+                    "'%s.%s', or add/change a related_name argument to the "
+                    "definition for field '%s.%s'.",
+                    o->zModel, o->zField, o->zModel, o->zField, d->zModel,
+                    d->zField, d->zModel, d->zField, o->zModel, o->zField);
+    }
+  }
   if (!bHidden && relModelHasField(pCtx, d->zTarget, d->zRelName, &rc)) {
     return relErr(pzErr,
                   "%s.%s: (fields.E302) Reverse accessor for '%s.%s' clashes "
@@ -1011,7 +1224,9 @@ static int relCheckClashes(RelCtx *pCtx, const RelDef *d, char **pzErr) {
     if (relStrICmp(o->zModel, d->zModel) == 0 &&
         strcmp(o->zField, d->zField) == 0)
       continue;
-    if (relDefHidden(o) && o->eKind != REL_M2M) continue;
+    /* Hidden FKs are not among them; Django renames a hidden M2M's
+    ** related_name to a unique '_app_model_field_+', so it never clashes. */
+    if (relDefHidden(o)) continue;
     if (!bHidden && strcmp(o->zRelName, d->zRelName) == 0) {
       return relErr(pzErr,
                     "%s.%s: (fields.E304) Reverse accessor for '%s.%s' "
@@ -1054,6 +1269,60 @@ static int relCheckClashes(RelCtx *pCtx, const RelDef *d, char **pzErr) {
 /* ---------------------------------------------------------------- */
 /* Phase 3: creating what is missing                                  */
 
+/* The column type for a key that holds values of a column declared with
+** zType: the name of its affinity (SQLite's rules, section 3.1 of
+** datatype3.html). Never the declared text itself, which is the user's
+** and is not pasted into SQL. */
+static const char *relAffinityType(const char *zType) {
+  char *z = zType ? relLower(zType) : 0;
+  const char *zRet = "";
+  if (z == 0) return "";
+  if (strstr(z, "int")) zRet = "INTEGER";
+  else if (strstr(z, "char") || strstr(z, "clob") || strstr(z, "text"))
+    zRet = "TEXT";
+  else if (z[0] == 0 || strstr(z, "blob")) zRet = "";
+  else if (strstr(z, "real") || strstr(z, "floa") || strstr(z, "doub"))
+    zRet = "REAL";
+  else zRet = "NUMERIC";
+  sqlite3_free(z);
+  return zRet;
+}
+
+/* A name for a new index of zTab on zCol that no object of main has:
+** <table>_<column>_<suffix>, then with 2, 3, ... appended. */
+static char *relIndexName(sqlite3 *db, const char *zTab, const char *zCol,
+                          const char *zSuffix, int *pRc) {
+  int i;
+  for (i = 1; i < 1000; i++) {
+    char *z = i == 1 ? sqlite3_mprintf("%s_%s_%s", zTab, zCol, zSuffix)
+                     : sqlite3_mprintf("%s_%s_%s%d", zTab, zCol, zSuffix, i);
+    sqlite3_stmt *pStmt = 0;
+    int bTaken = 0, rc;
+    if (z == 0) {
+      *pRc = SQLITE_NOMEM;
+      return 0;
+    }
+    rc = sqlite3_prepare_v2(db,
+                            "SELECT 1 FROM main.sqlite_schema WHERE "
+                            "name=?1 COLLATE NOCASE",
+                            -1, &pStmt, 0);
+    if (rc == SQLITE_OK) {
+      sqlite3_bind_text(pStmt, 1, z, -1, SQLITE_STATIC);
+      bTaken = sqlite3_step(pStmt) == SQLITE_ROW;
+      rc = sqlite3_finalize(pStmt);
+    }
+    if (rc) {
+      sqlite3_free(z);
+      *pRc = rc;
+      return 0;
+    }
+    if (!bTaken) return z;
+    sqlite3_free(z);
+  }
+  *pRc = SQLITE_ERROR;
+  return 0;
+}
+
 static int relCreateObjects(RelCtx *pCtx, const RelDef *d, char **pzErr) {
   sqlite3 *db = pCtx->db;
   int rc = SQLITE_OK;
@@ -1068,24 +1337,24 @@ static int relCreateObjects(RelCtx *pCtx, const RelDef *d, char **pzErr) {
       }
       if (rc == SQLITE_OK) {
         rc = relExecf(db, pzErr, "ALTER TABLE main.\"%w\" ADD COLUMN \"%w\" %s",
-                      d->zModel, d->zColumn,
-                      sqlite3_stricmp(zType, "INTEGER") == 0 ? "INTEGER"
-                      : sqlite3_stricmp(zType, "TEXT") == 0  ? "TEXT"
-                                                             : "");
+                      d->zModel, d->zColumn, relAffinityType(zType));
       }
       relColInfoClear(&ti);
       if (rc) return rc;
       relColInfo(db, d->zModel, d->zColumn, &ci, &rc);
       if (rc) return rc;
     }
-    if (d->eKind == REL_O2O && !ci.bUnique) {
-      rc = relExecf(db, pzErr,
-                    "CREATE UNIQUE INDEX main.\"%w_%w_uniq\" ON \"%w\"(\"%w\")",
-                    d->zModel, d->zColumn, d->zModel, d->zColumn);
-    } else if (d->eKind == REL_FK && d->bDbIndex && !ci.bIndexed) {
-      rc = relExecf(db, pzErr,
-                    "CREATE INDEX main.\"%w_%w_idx\" ON \"%w\"(\"%w\")",
-                    d->zModel, d->zColumn, d->zModel, d->zColumn);
+    if ((d->eKind == REL_O2O && !ci.bUnique) ||
+        (d->eKind == REL_FK && d->bDbIndex && !ci.bIndexed)) {
+      int bUnique = d->eKind == REL_O2O;
+      char *zIdx = relIndexName(db, d->zModel, d->zColumn,
+                                bUnique ? "uniq" : "idx", &rc);
+      if (zIdx) {
+        rc = relExecf(db, pzErr,
+                      "CREATE %sINDEX main.\"%w\" ON \"%w\"(\"%w\")",
+                      bUnique ? "UNIQUE " : "", zIdx, d->zModel, d->zColumn);
+      }
+      sqlite3_free(zIdx);
     }
     relColInfoClear(&ci);
     if (rc && *pzErr) {
@@ -1103,9 +1372,9 @@ static int relCreateObjects(RelCtx *pCtx, const RelDef *d, char **pzErr) {
     memset(&a, 0, sizeof(a));
     memset(&b, 0, sizeof(b));
     if (relColInfo(db, d->zModel, d->zSrcKey, &a, &rc) && !a.bIntPk)
-      zTa = (a.zType ? a.zType : "");
+      zTa = relAffinityType(a.zType);
     if (relColInfo(db, d->zTarget, d->zDstKey, &b, &rc) && !b.bIntPk)
-      zTb = (b.zType ? b.zType : "");
+      zTb = relAffinityType(b.zType);
     if (rc == SQLITE_OK) {
       rc = relExecf(db, pzErr,
                     "CREATE TABLE main.\"%w\"(id INTEGER PRIMARY KEY, "
@@ -1115,9 +1384,12 @@ static int relCreateObjects(RelCtx *pCtx, const RelDef *d, char **pzErr) {
                     d->zDstCol);
     }
     if (rc == SQLITE_OK) {
-      rc = relExecf(db, pzErr,
-                    "CREATE INDEX main.\"%w_%w_idx\" ON \"%w\"(\"%w\")",
-                    d->zDbTable, d->zDstCol, d->zDbTable, d->zDstCol);
+      char *zIdx = relIndexName(db, d->zDbTable, d->zDstCol, "idx", &rc);
+      if (zIdx) {
+        rc = relExecf(db, pzErr, "CREATE INDEX main.\"%w\" ON \"%w\"(\"%w\")",
+                      zIdx, d->zDbTable, d->zDstCol);
+      }
+      sqlite3_free(zIdx);
     }
     relColInfoClear(&a);
     relColInfoClear(&b);
@@ -1267,8 +1539,7 @@ static void relUndefineFunc(sqlite3_context *ctx, int argc,
   int rc = SQLITE_OK, i;
   (void)argc;
   if (zDot == 0) {
-    rc = relErr(&zErr, "field must be 'model.field', got %Q",
-                zArg ? zArg : "NULL");
+    rc = relErr(&zErr, "field must be 'model.field', got %Q", zArg);
   } else {
     zModel = sqlite3_mprintf("%.*s", (int)(zDot - zArg), zArg);
     if (zModel == 0) rc = SQLITE_NOMEM;
