@@ -1577,6 +1577,29 @@ static void relReloadFunc(sqlite3_context *ctx, int argc,
   (void)argc;
   (void)argv;
   rc = relCtxReload(pCtx, &zErr);
+  if (rc == SQLITE_OK) {
+    /* Guards written for another catalog (a hand edit of
+    ** relext_relations): write them again. */
+    sqlite3_stmt *pStmt = 0;
+    int bStale = 0;
+    rc = relPreparef(pCtx->db, &pStmt, &zErr,
+                     "SELECT 1 FROM main.sqlite_schema WHERE type='trigger' "
+                     "AND name GLOB 'relext_guard_*' AND instr(sql, "
+                     "'relext_must_be_loaded(' || ?1 || ')') = 0 LIMIT 1");
+    if (rc == SQLITE_OK) {
+      sqlite3_bind_int64(pStmt, 1, pCtx->iGen);
+      bStale = sqlite3_step(pStmt) == SQLITE_ROW;
+      rc = sqlite3_finalize(pStmt);
+    }
+    if (rc == SQLITE_OK && bStale) {
+      rc = relExecf(pCtx->db, &zErr, "SAVEPOINT relext_reload");
+      if (rc == SQLITE_OK) {
+        rc = relGuardsWrite(pCtx, &zErr);
+        if (rc) sqlite3_exec(pCtx->db, "ROLLBACK TO relext_reload", 0, 0, 0);
+        sqlite3_exec(pCtx->db, "RELEASE relext_reload", 0, 0, 0);
+      }
+    }
+  }
   if (rc) relResultError(ctx, rc, zErr);
   else sqlite3_result_int(ctx, pCtx->nDef);
 }

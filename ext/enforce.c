@@ -714,7 +714,7 @@ static char *relKeyExpr(const char *zAlias, const char *zCol) {
 static void relPlansFree(RelEnforce *e) {
   int i, j;
   for (i = 0; i < e->nPlan; i++) {
-    for (j = 0; j < e->aPlan[i].nReach; j++)
+    for (j = 0; e->aPlan[i].apDel && j < e->aPlan[i].nReach; j++)
       sqlite3_finalize(e->aPlan[i].apDel[j]);
     sqlite3_free(e->aPlan[i].apDel);
     sqlite3_free(e->aPlan[i].aReach);

@@ -108,6 +108,57 @@ int relCtxReload(RelCtx *p, char **pzErr) {
   return rc;
 }
 
+/* Everything relext registers, so that a failed load can take it all back
+** before SQLite unloads the library (the destructors live in it). Keep in
+** step with the relRegister* functions. */
+static const struct {
+  const char *zName;
+  int nArg; /* -2: a module */
+} aRegistered[] = {
+    {"relext_version", 0},   {"rel_define", 2},        {"rel_define", 3},
+    {"rel_define", 4},       {"rel_undefine", 1},      {"rel_reload", 0},
+    {"relext_on_delete", 2}, {"relext_fail", 3},       {"relext_fail", 4},
+    {"relext_in_engine", 0}, {"relext_must_be_loaded", 1},
+    {"rel_graph", 1},        {"relext_txn", -2},       {"rel_collect", -2},
+    {"rel_check", -2},       {"relext_accessor", -2},  {"rel_lookup", -2},
+};
+
+static void relUnregisterAll(sqlite3 *db) {
+  size_t i;
+  char *zIgnore = 0;
+  /* TEMP objects first: they refer to the functions and modules. */
+  sqlite3_stmt *pStmt = 0;
+  if (sqlite3_prepare_v2(db,
+                         "SELECT type, name FROM temp.sqlite_schema WHERE "
+                         "name GLOB 'relext_*' OR sql GLOB "
+                         "'CREATE VIRTUAL TABLE * USING relext_*'",
+                         -1, &pStmt, 0) == SQLITE_OK) {
+    RelStr s = {0};
+    char *zSql;
+    while (sqlite3_step(pStmt) == SQLITE_ROW) {
+      const char *zType = (const char *)sqlite3_column_text(pStmt, 0);
+      const char *zName = (const char *)sqlite3_column_text(pStmt, 1);
+      if (zType && zName && strcmp(zType, "index") != 0) {
+        relStrPrintf(&s, "DROP %s IF EXISTS temp.\"%w\";",
+                     strcmp(zType, "trigger") == 0 ? "TRIGGER" : "TABLE", zName);
+      }
+    }
+    sqlite3_finalize(pStmt);
+    zSql = relStrFinish(&s);
+    if (zSql) sqlite3_exec(db, zSql, 0, 0, &zIgnore);
+    sqlite3_free(zSql);
+    sqlite3_free(zIgnore);
+  }
+  for (i = 0; i < sizeof(aRegistered) / sizeof(aRegistered[0]); i++) {
+    if (aRegistered[i].nArg == -2) {
+      sqlite3_create_module_v2(db, aRegistered[i].zName, 0, 0, 0);
+    } else {
+      sqlite3_create_function_v2(db, aRegistered[i].zName, aRegistered[i].nArg,
+                                 SQLITE_UTF8, 0, 0, 0, 0, 0);
+    }
+  }
+}
+
 /* relext_version() */
 static void relVersionFunc(sqlite3_context *ctx, int argc,
                            sqlite3_value **argv) {
@@ -146,6 +197,20 @@ int sqlite3_relext_init(sqlite3 *db, char **pzErrMsg,
   memset(p, 0, sizeof(*p));
   p->db = db;
   p->nRef = 1; /* held by this function until the end */
+  /* A bad catalog is reported before anything is registered. */
+  rc = relCatalogLoad(p, &zErr);
+  if (rc != SQLITE_OK) {
+    if (pzErrMsg) {
+      *pzErrMsg = zErr ? zErr
+                       : sqlite3_mprintf("relext: cannot load: %s",
+                                         sqlite3_errstr(rc));
+    } else {
+      sqlite3_free(zErr);
+    }
+    relCtxClearDefs(p);
+    sqlite3_free(p);
+    return rc;
+  }
   {
     sqlite3_mutex *m = relRegistryMutex();
     sqlite3_mutex_enter(m);
@@ -170,6 +235,11 @@ int sqlite3_relext_init(sqlite3 *db, char **pzErrMsg,
                                          sqlite3_errstr(rc));
       zErr = 0;
     }
+    /* SQLite unloads the library after a failed init: nothing of ours may
+    ** stay registered. */
+    p->nRef++;
+    relUnregisterAll(db);
+    relCtxUnref(p);
   }
   sqlite3_free(zErr);
   relCtxUnref(p);
