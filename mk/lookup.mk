@@ -1,0 +1,16 @@
+# rel_lookup and the Django bridge (issue 5): ext/lookup.c, tool/django2relext.
+
+# test/django.test runs a real Django project; `make deps` installs Debian's
+# python3-django with the other test packages.
+DEPS_APT += python3-django
+
+.PHONY: lookup-ref test-django
+
+# Django 3.2's own answers for test/lookup.test's cases
+# (test/django_ref/lookup_cases.txt), to compare with the test's expectations.
+lookup-ref:
+	/usr/bin/python3 test/django_ref/lookup_ref.py
+
+# Only the lookup and Django round-trip tests.
+test-django: deps relext.so
+	$(TCLSH) test/all.tcl --ext ./relext lookup django
