@@ -632,7 +632,11 @@ static int relResolveJunction(sqlite3 *db, RelDef *d, const char *zThroughSpec,
                               const char *zThroughFields, char **pzErr) {
   int bSelf = sqlite3_stricmp(d->zModel, d->zTarget) == 0;
   int rc = SQLITE_OK;
-  if (zThroughFields && zThroughSpec == 0) {
+  /* through_fields needs a through model, as in Django; relext also takes
+  ** it with db_table naming an existing junction, to adopt one whose
+  ** columns do not follow the naming rule. */
+  if (zThroughFields && zThroughSpec == 0 &&
+      !(d->zDbTable && relTableExists(db, d->zDbTable) == 1)) {
     return relErr(pzErr,
                   "%s.%s: ValueError: Cannot specify through_fields without a "
                   "through model",
@@ -699,14 +703,17 @@ static int relResolveJunction(sqlite3 *db, RelDef *d, const char *zThroughSpec,
       d->zDstCol = sqlite3_mprintf("%s_id", d->zTarget);
     }
     if (!d->zSrcCol || !d->zDstCol) return SQLITE_NOMEM;
-    if (bExists && !bSelf) {
+    if (bExists) {
       /* Adopting an existing table: Django names the columns after the
       ** model class, which is the table name without its app prefix. */
       const char *azEnd[2];
+      const char *azPre[2];
       char **apCol[2];
       int k;
       azEnd[0] = d->zModel;
       azEnd[1] = d->zTarget;
+      azPre[0] = bSelf ? "from_" : "";
+      azPre[1] = bSelf ? "to_" : "";
       apCol[0] = &d->zSrcCol;
       apCol[1] = &d->zDstCol;
       for (k = 0; k < 2; k++) {
@@ -716,7 +723,7 @@ static int relResolveJunction(sqlite3 *db, RelDef *d, const char *zThroughSpec,
           if (zUs == 0 || zUs[1] == 0) break;
           zName = zUs + 1;
           sqlite3_free(*apCol[k]);
-          *apCol[k] = sqlite3_mprintf("%s_id", zName);
+          *apCol[k] = sqlite3_mprintf("%s%s_id", azPre[k], zName);
           if (*apCol[k] == 0) return SQLITE_NOMEM;
         }
       }
