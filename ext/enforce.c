@@ -24,34 +24,51 @@
 **     run, and each table's share of the closure goes in one
 **     DELETE ... WHERE rowid IN (...). While the engine runs, the triggers
 **     of the rows it deletes return at once: those rows were collected.
-**   - AFTER INSERT / UPDATE on a child probe the parent, as SQLite's own
-**     foreign keys do, and note a key that points nowhere; AFTER UPDATE on
-**     a parent notes an old key that is still referenced.
+**   - A child's key columns are watched by stored guard indexes: an index
+**     on the key column whose WHERE clause is
+**     relext_must_be_loaded(G, edge, key [, row]). It always returns 0, so
+**     the index stays empty, but SQLite evaluates it inline for every row
+**     inserted, deleted, or updated in that column -- a function call,
+**     where a trigger would cost a whole sub-program per row (measured:
+**     an empty AFTER INSERT trigger costs more per row than SQLite's entire
+**     native foreign key check). The function notes the key (once per
+**     distinct key and transaction) as a suspect for the commit check, and
+**     the row of a NULL key when null=False.
+**   - The same kind of guard index on each referenced key column notes the
+**     keys of parent rows written or deleted: a changed key, or a row that
+**     REPLACE removes without delete triggers, leaves a suspect that the
+**     commit check verifies. (A bare rowid cannot be indexed; for it an
+**     AFTER UPDATE TEMP trigger notes an old key still referenced.)
 **
-**   Notes go to relext_txn, a TEMP virtual table. Writing to it from a
-**   trigger makes SQLite enrol the table in the transaction of every
-**   statement that can fire the trigger, so its xSync runs at every COMMIT
-**   (or at the end of an autocommit statement). xSync re-checks each noted
-**   key: a key still dangling (or a RESTRICT row still referencing a
-**   deleted row) fails the COMMIT with a "relext: " message and
-**   SQLITE_CONSTRAINT, and SQLite rolls the transaction back. This is
-**   SQLite's deferred-constraint design (src/fkey.c) with a list of
-**   suspects instead of a counter: the fast path costs one index probe per
-**   written row and the commit check costs one probe per suspect, never a
-**   scan. The notes follow savepoints through xSavepoint/xRollbackTo, so
-**   ROLLBACK TO and failed statements forget what they noted.
+**   Notes go to relext_txn, a TEMP virtual table. Statements that can fire
+**   relext's TEMP triggers enrol it in their transaction (the triggers
+**   write to it); the guard function enrols it with a nested statement the
+**   first time it notes a key in a transaction. Either way its xSync runs
+**   at COMMIT (or at the end of an autocommit statement). xSync checks each
+**   suspect once, with one index probe: a key that points nowhere (or a
+**   RESTRICT row still referencing a deleted row, or a NULL key) fails the
+**   COMMIT with a "relext: " message and SQLITE_CONSTRAINT, and SQLite
+**   rolls the transaction back. This is SQLite's deferred-constraint design
+**   (src/fkey.c) with a set of suspects instead of a counter: writing a row
+**   costs a function call and a hash probe, and the commit check costs one
+**   probe per distinct key, never a scan. The notes follow savepoints
+**   through xSavepoint/xRollbackTo, so ROLLBACK TO and failed statements
+**   forget what they noted.
 **
 **   Why not sqlite3_commit_hook: it cannot run SQL, its failure message is
 **   fixed ("constraint failed"), and there is one per connection, which an
 **   application may replace. xSync can query, report its own message, and
 **   coexists with any commit hook the application installs.
 **
-**   Connections without relext: stored triggers (relext_guard_*) on every
-**   governed table call relext_must_be_loaded(G), an SQLITE_INNOCUOUS
-**   function. Without relext the write fails with "no such function:
-**   relext_must_be_loaded"; with relext loaded but holding definitions
-**   older than G (another connection changed them), the write fails with a
-**   message asking for SELECT rel_reload(). Reads never involve them.
+**   Connections without relext: every write that could break a rule meets
+**   relext_must_be_loaded(), an SQLITE_INNOCUOUS function: in the guard
+**   indexes of children, and in stored triggers (relext_guard_*) on every
+**   DELETE and UPDATE of a parent (a trigger there, so that a DELETE
+**   without WHERE cannot truncate past it). Without relext the write fails
+**   with "no such function" (or "unknown function") relext_must_be_loaded;
+**   with relext loaded but holding definitions older than G (another
+**   connection changed them), it fails with a message asking for
+**   SELECT rel_reload(). Reads never involve them.
 **
 ** INVARIANTS
 **   - PROTECT is decided before anything is changed for that row.
@@ -67,8 +84,12 @@
 **   - Rows deleted by the application's own triggers while a relext
 **     cascade runs are not followed by relext.
 **   - REPLACE conflict resolution deletes rows without delete triggers
-**     unless PRAGMA recursive_triggers is on; the COMMIT check still
-**     catches the dangling keys that such a delete leaves.
+**     unless PRAGMA recursive_triggers is on: the parent's on_delete rules
+**     do not run for such a row (the COMMIT check still refuses the
+**     dangling keys it leaves).
+**   - NOT NULL (null=False) is checked with the other keys, at COMMIT.
+**   - Without relext, PRAGMA integrity_check and VACUUM cannot evaluate the
+**     guard indexes of governed tables: run them with relext loaded.
 */
 #include "relext_int.h"
 SQLITE_EXTENSION_INIT3
@@ -76,8 +97,9 @@ SQLITE_EXTENSION_INIT3
 #include <string.h>
 
 /* Kinds of pending note. */
-#define NOTE_DANGLING 1
-#define NOTE_RESTRICT 2
+#define NOTE_DANGLING 1 /* key of edge may point nowhere */
+#define NOTE_RESTRICT 2 /* key of edge was deleted under RESTRICT */
+#define NOTE_NULL 3     /* row (key = rowid) of the child may hold NULL */
 
 typedef struct RelNote RelNote;
 struct RelNote {
@@ -106,6 +128,13 @@ struct RelEnforce {
   sqlite3_stmt **apEdge;    /* per edge: the rule's statement (or NULL) */
   int nEdgeStmt;            /* entries in apEdge */
   int bPrepared;            /* statements match the loaded definitions */
+  int bFreeLater;           /* free the statements when the engine returns */
+  int *aHash;               /* open-addressing set of note indexes + 1 */
+  int nHash;                /* slots in aHash (a power of two), or 0 */
+  int bHashStale;           /* notes were truncated: rebuild before use */
+  int bInTxn;               /* relext_txn is enrolled in the transaction */
+  int bQuiet;               /* take no notes (while guards are created) */
+  sqlite3_stmt *pEnroll;    /* enrols relext_txn in the transaction */
   RelPlan *aPlan;           /* per table */
   int nPlan;
 };
@@ -116,14 +145,87 @@ static RelEnforce *relEnf(RelCtx *p) { return (RelEnforce *)p->pEnforce; }
 /* Notes                                                               */
 
 static void relNotesTruncate(RelEnforce *e, int n) {
+  if (e->nNote > n) e->bHashStale = 1;
   while (e->nNote > n) {
     e->nNote--;
     relValueClear(&e->aNote[e->nNote].key);
   }
 }
 
-static int relNoteAdd(RelEnforce *e, int iEdge, int eKind, sqlite3_value *v) {
+/* The hash of a note. */
+static unsigned relNoteHash(int iEdge, int eKind, const RelValue *pV) {
+  unsigned h = (unsigned)iEdge * 2654435761u ^ (unsigned)eKind * 40503u;
+  switch (pV->eType) {
+  case SQLITE_INTEGER:
+    h ^= (unsigned)(pV->i ^ (pV->i >> 32)) * 2246822519u;
+    break;
+  case SQLITE_FLOAT: {
+    sqlite3_int64 x;
+    memcpy(&x, &pV->r, sizeof(x));
+    h ^= (unsigned)(x ^ (x >> 32)) * 3266489917u;
+    break;
+  }
+  case SQLITE_TEXT: {
+    const unsigned char *z = (const unsigned char *)pV->z;
+    for (; z && *z; z++) h = (h ^ *z) * 16777619u;
+    break;
+  }
+  default:
+    break;
+  }
+  return h ^ (h >> 15);
+}
+
+/* Put note i into the hash set (which has room). */
+static void relHashPut(RelEnforce *e, int i) {
+  const RelNote *pN = &e->aNote[i];
+  unsigned m = (unsigned)e->nHash - 1;
+  unsigned h = relNoteHash(pN->iEdge, pN->eKind, &pN->key) & m;
+  while (e->aHash[h]) h = (h + 1) & m;
+  e->aHash[h] = i + 1;
+}
+
+/* Make the hash set hold every note, with room for one more. */
+static int relHashReady(RelEnforce *e) {
+  int i;
+  if (!e->bHashStale && e->nHash > 2 * (e->nNote + 1)) return SQLITE_OK;
+  if (e->nHash <= 2 * (e->nNote + 1)) {
+    int n = e->nHash ? e->nHash : 64;
+    int *a;
+    while (n <= 2 * (e->nNote + 1)) n *= 2;
+    a = sqlite3_malloc64(sizeof(int) * (size_t)n);
+    if (a == 0) return SQLITE_NOMEM;
+    sqlite3_free(e->aHash);
+    e->aHash = a;
+    e->nHash = n;
+  }
+  memset(e->aHash, 0, sizeof(int) * (size_t)e->nHash);
+  for (i = 0; i < e->nNote; i++) relHashPut(e, i);
+  e->bHashStale = 0;
+  return SQLITE_OK;
+}
+
+/* Is this note taken already? */
+static int relNoteSeen(RelEnforce *e, int iEdge, int eKind,
+                       const RelValue *pV) {
+  unsigned m = (unsigned)e->nHash - 1;
+  unsigned h = relNoteHash(iEdge, eKind, pV) & m;
+  while (e->aHash[h]) {
+    const RelNote *pN = &e->aNote[e->aHash[h] - 1];
+    if (pN->iEdge == iEdge && pN->eKind == eKind && relValueEq(&pN->key, pV))
+      return 1;
+    h = (h + 1) & m;
+  }
+  return 0;
+}
+
+/* Take a note (once: a note already taken is not taken again). */
+static int relNoteAddValue(RelEnforce *e, int iEdge, int eKind,
+                           const RelValue *pV) {
   RelNote *pN;
+  int rc = relHashReady(e);
+  if (rc) return rc;
+  if (relNoteSeen(e, iEdge, eKind, pV)) return SQLITE_OK;
   if (e->nNote >= e->nNoteAlloc) {
     int nNew = e->nNoteAlloc ? e->nNoteAlloc * 2 : 16;
     RelNote *a = sqlite3_realloc64(e->aNote, sizeof(RelNote) * (size_t)nNew);
@@ -135,18 +237,21 @@ static int relNoteAdd(RelEnforce *e, int iEdge, int eKind, sqlite3_value *v) {
   memset(pN, 0, sizeof(*pN));
   pN->iEdge = iEdge;
   pN->eKind = eKind;
-  if (v && relValueFromSql(&pN->key, v)) return SQLITE_NOMEM;
+  rc = relValueCopy(&pN->key, pV);
+  if (rc) return rc;
+  relHashPut(e, e->nNote);
   e->nNote++;
   return SQLITE_OK;
 }
 
-static int relNoteAddValue(RelEnforce *e, int iEdge, int eKind,
-                           const RelValue *pV) {
-  RelNote *pN;
-  int rc = relNoteAdd(e, iEdge, eKind, 0);
-  if (rc) return rc;
-  pN = &e->aNote[e->nNote - 1];
-  return relValueCopy(&pN->key, pV);
+static int relNoteAdd(RelEnforce *e, int iEdge, int eKind, sqlite3_value *v) {
+  RelValue val;
+  int rc;
+  memset(&val, 0, sizeof(val));
+  rc = relValueFromSql(&val, v);
+  if (rc == SQLITE_OK) rc = relNoteAddValue(e, iEdge, eKind, &val);
+  relValueClear(&val);
+  return rc;
 }
 
 /* Remap the edges of pending notes after the catalog was reloaded:
@@ -168,6 +273,7 @@ void relEnforceRemap(RelCtx *p, const int *aMap, int nOld) {
     j++;
   }
   e->nNote = j;
+  e->bHashStale = 1;
   for (i = 0; i < e->nMark; i++) {
     if (e->aMark[i] > j) e->aMark[i] = j;
   }
@@ -209,23 +315,78 @@ static int relIsRowid(const char *zCol) {
 /* ------------------------------------------------------------------ */
 /* The commit check: xSync of relext_txn                               */
 
+/* How a row of zTab is named in SQL: "rowid", or the primary key column
+** of a WITHOUT ROWID table (quoted), or NULL when it has no single one.
+** Caller frees. */
+static char *relRowKey(sqlite3 *db, const char *zTab) {
+  sqlite3_stmt *pStmt = 0;
+  char *z = 0;
+  int rc = relPreparef(db, &pStmt, 0, "SELECT rowid FROM main.\"%w\"", zTab);
+  sqlite3_finalize(pStmt);
+  if (rc == SQLITE_OK) return sqlite3_mprintf("rowid");
+  pStmt = 0;
+  if (sqlite3_prepare_v2(db,
+                         "SELECT name FROM pragma_table_info(?1, 'main') "
+                         "WHERE pk>0",
+                         -1, &pStmt, 0) == SQLITE_OK) {
+    sqlite3_bind_text(pStmt, 1, zTab, -1, SQLITE_STATIC);
+    if (sqlite3_step(pStmt) == SQLITE_ROW) {
+      z = sqlite3_mprintf("\"%w\"", sqlite3_column_text(pStmt, 0));
+      if (sqlite3_step(pStmt) == SQLITE_ROW) {
+        sqlite3_free(z);
+        z = 0;
+      }
+    }
+  }
+  sqlite3_finalize(pStmt);
+  return z;
+}
+
+/* The statement that checks notes of edge iEdge and kind eKind: one row
+** (a child rowid, a count) when the note is a violation, none otherwise.
+** Cached in apCheck[] for one xSync. */
+static int relCheckStmt(RelCtx *p, sqlite3_stmt **apCheck, int iEdge,
+                        int eKind, sqlite3_stmt **ppOut, char **pzErr) {
+  const RelEdge *pE = &p->aEdge[iEdge];
+  sqlite3_stmt **pp = &apCheck[iEdge * 2 + (eKind == NOTE_NULL)];
+  int rc = SQLITE_OK;
+  if (*pp == 0) {
+    if (eKind == NOTE_NULL) {
+      char *zRow = relRowKey(p->db, p->azTable[pE->iChild]);
+      if (zRow == 0) return SQLITE_NOMEM;
+      rc = relPreparef(p->db, pp, pzErr,
+                       "SELECT %s, 1 FROM main.\"%w\" WHERE %s=?1 AND "
+                       "\"%w\" IS NULL",
+                       zRow, p->azTable[pE->iChild], zRow, pE->zChildCol);
+      sqlite3_free(zRow);
+    } else {
+      char *zRow = relRowKey(p->db, p->azTable[pE->iChild]);
+      rc = relPreparef(p->db, pp, pzErr,
+                       "SELECT (SELECT %s FROM main.\"%w\" WHERE \"%w\"=?1 "
+                       "ORDER BY 1 LIMIT 1), "
+                       "(SELECT count(*) FROM main.\"%w\" WHERE \"%w\"=?1) "
+                       "WHERE NOT EXISTS (SELECT 1 FROM main.\"%w\" WHERE "
+                       "\"%w\"=?1)",
+                       zRow ? zRow : "1", p->azTable[pE->iChild],
+                       pE->zChildCol, p->azTable[pE->iChild], pE->zChildCol,
+                       p->azTable[pE->iParent], pE->zParentCol);
+      sqlite3_free(zRow);
+    }
+  }
+  *ppOut = *pp;
+  return rc;
+}
+
 /* Check one note. Returns SQLITE_OK, or SQLITE_CONSTRAINT with *pzErr. */
-static int relNoteCheck(RelCtx *p, const RelNote *pN, char **pzErr) {
+static int relNoteCheck(RelCtx *p, sqlite3_stmt **apCheck, const RelNote *pN,
+                        char **pzErr) {
   const RelEdge *pE;
   sqlite3_stmt *pStmt = 0;
   int rc;
   if (pN->iEdge < 0 || pN->iEdge >= p->nEdge) return SQLITE_OK;
   pE = &p->aEdge[pN->iEdge];
   if (pN->key.eType == SQLITE_NULL || pN->key.eType == 0) return SQLITE_OK;
-  rc = relPreparef(p->db, &pStmt, pzErr,
-                   "SELECT (SELECT rowid FROM main.\"%w\" WHERE \"%w\"=?1 "
-                   "ORDER BY rowid LIMIT 1), "
-                   "(SELECT count(*) FROM main.\"%w\" WHERE \"%w\"=?1) "
-                   "WHERE NOT EXISTS (SELECT 1 FROM main.\"%w\" WHERE "
-                   "\"%w\"=?1)",
-                   p->azTable[pE->iChild], pE->zChildCol,
-                   p->azTable[pE->iChild], pE->zChildCol,
-                   p->azTable[pE->iParent], pE->zParentCol);
+  rc = relCheckStmt(p, apCheck, pN->iEdge, pN->eKind, &pStmt, pzErr);
   if (rc) return rc;
   relValueBind(pStmt, 1, &pN->key);
   if (sqlite3_step(pStmt) == SQLITE_ROW &&
@@ -238,25 +399,30 @@ static int relNoteCheck(RelCtx *p, const RelNote *pN, char **pzErr) {
           "of %s",
           p->azTable[pE->iParent], zKey, nRef, nRef == 1 ? "" : "s",
           pE->zName);
-    } else {
+    } else if (pN->eKind == NOTE_NULL) {
       *pzErr = sqlite3_mprintf(
-          "relext: FOREIGN KEY: %s %lld: %s=%s points at no row of %s (%s)",
-          p->azTable[pE->iChild], sqlite3_column_int64(pStmt, 0),
-          pE->zChildCol, zKey, p->azTable[pE->iParent], pE->zName);
+          "relext: NOT NULL: %s %s: %s cannot be NULL (%s has null=False)",
+          p->azTable[pE->iChild], zKey, pE->zChildCol, pE->zName);
+    } else {
+      char *zRow = relValueText(sqlite3_column_value(pStmt, 0));
+      *pzErr = sqlite3_mprintf(
+          "relext: FOREIGN KEY: %s %s: %s=%s points at no row of %s (%s)",
+          p->azTable[pE->iChild], zRow ? zRow : "?", pE->zChildCol, zKey,
+          p->azTable[pE->iParent], pE->zName);
+      sqlite3_free(zRow);
     }
     sqlite3_free(zKey);
     rc = *pzErr ? SQLITE_CONSTRAINT : SQLITE_NOMEM;
   }
   if (rc == SQLITE_OK) {
-    rc = sqlite3_finalize(pStmt);
+    rc = sqlite3_reset(pStmt);
     if (rc && *pzErr == 0) *pzErr = sqlite3_mprintf("%s", sqlite3_errmsg(p->db));
   } else {
-    sqlite3_finalize(pStmt);
+    sqlite3_reset(pStmt);
   }
   return rc;
 }
 
-/* relext_txn: the virtual table the triggers write their notes to. */
 static void relEnforceStmtsFree(RelEnforce *e);
 
 typedef struct TxnVtab TxnVtab;
@@ -300,7 +466,8 @@ static int txnCreate(sqlite3 *db, void *pAux, int argc,
 static int txnDisconnect(sqlite3_vtab *pVtab) {
   TxnVtab *pTab = (TxnVtab *)pVtab;
   RelEnforce *e = relEnf(pTab->pCtx);
-  if (e) relEnforceStmtsFree(e);
+  if (e && pTab->pCtx->nEngine > 0) e->bFreeLater = 1;
+  else if (e) relEnforceStmtsFree(e);
   sqlite3_free(pVtab);
   return SQLITE_OK;
 }
@@ -375,7 +542,10 @@ static int txnUpdate(sqlite3_vtab *pVtab, int argc, sqlite3_value **argv,
 static int txnBegin(sqlite3_vtab *pVtab) {
   TxnVtab *pTab = (TxnVtab *)pVtab;
   RelEnforce *e = relEnf(pTab->pCtx);
-  if (e) relNotesTruncate(e, 0);
+  if (e) {
+    relNotesTruncate(e, 0);
+    e->bInTxn = 1;
+  }
   return SQLITE_OK;
 }
 
@@ -384,20 +554,28 @@ static int txnSync(sqlite3_vtab *pVtab) {
   TxnVtab *pTab = (TxnVtab *)pVtab;
   RelCtx *p = pTab->pCtx;
   RelEnforce *e = relEnf(p);
-  int i, rc = SQLITE_OK;
+  int i, pass, rc = SQLITE_OK;
   char *zErr = 0;
-  if (e == 0) return SQLITE_OK;
-  /* PROTECT-style priority: report RESTRICT notes first. */
-  for (i = 0; rc == SQLITE_OK && i < e->nNote; i++) {
-    if (e->aNote[i].eKind == NOTE_RESTRICT)
-      rc = relNoteCheck(p, &e->aNote[i], &zErr);
+  sqlite3_stmt **apCheck;
+  if (e == 0 || e->nNote == 0 || p->nEdge == 0) return SQLITE_OK;
+  apCheck = sqlite3_malloc64(sizeof(sqlite3_stmt *) * (size_t)p->nEdge * 2);
+  if (apCheck == 0) return SQLITE_NOMEM;
+  memset(apCheck, 0, sizeof(sqlite3_stmt *) * (size_t)p->nEdge * 2);
+  /* RESTRICT notes are reported first, then NOT NULL, then dangling keys
+  ** (of relationships with db_constraint=True). */
+  for (pass = 0; rc == SQLITE_OK && pass < 3; pass++) {
+    static const int aKind[3] = {NOTE_RESTRICT, NOTE_NULL, NOTE_DANGLING};
+    for (i = 0; rc == SQLITE_OK && i < e->nNote; i++) {
+      const RelNote *pN = &e->aNote[i];
+      if (pN->eKind != aKind[pass]) continue;
+      if (pN->iEdge < 0 || pN->iEdge >= p->nEdge) continue;
+      if (pN->eKind == NOTE_DANGLING && !p->aEdge[pN->iEdge].bConstraint)
+        continue;
+      rc = relNoteCheck(p, apCheck, pN, &zErr);
+    }
   }
-  for (i = 0; rc == SQLITE_OK && i < e->nNote; i++) {
-    if (e->aNote[i].eKind != NOTE_RESTRICT &&
-        p->aEdge && e->aNote[i].iEdge < p->nEdge &&
-        p->aEdge[e->aNote[i].iEdge].bConstraint)
-      rc = relNoteCheck(p, &e->aNote[i], &zErr);
-  }
+  for (i = 0; i < p->nEdge * 2; i++) sqlite3_finalize(apCheck[i]);
+  sqlite3_free(apCheck);
   if (rc) {
     sqlite3_free(pVtab->zErrMsg);
     pVtab->zErrMsg = zErr;
@@ -415,7 +593,12 @@ static int txnCommit(sqlite3_vtab *pVtab) {
   if (e) {
     relNotesTruncate(e, 0);
     e->nMark = 0;
-    relEnforceStmtsFree(e);
+    e->bInTxn = 0;
+    /* A rollback inside the engine (an OOM or I/O error in one of its
+    ** statements rolls the whole transaction back): its statements are
+    ** still in use, so they are freed when it returns. */
+    if (pTab->pCtx->nEngine > 0) e->bFreeLater = 1;
+    else relEnforceStmtsFree(e);
   }
   return SQLITE_OK;
 }
@@ -634,6 +817,10 @@ static void relOnDeleteFunc(sqlite3_context *ctx, int argc,
   rc = relEngineRun(p, sqlite3_value_int(argv[0]), sqlite3_value_int64(argv[1]),
                     &zErr);
   p->nEngine--;
+  if (p->nEngine == 0 && relEnf(p) && relEnf(p)->bFreeLater) {
+    relEnf(p)->bFreeLater = 0;
+    relEnforceStmtsFree(relEnf(p));
+  }
   if (rc) relEngineError(ctx, rc, zErr);
 }
 
@@ -665,6 +852,10 @@ static void relFailFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   relEngineError(ctx, zErr ? SQLITE_CONSTRAINT : SQLITE_NOMEM, zErr);
 }
 
+static const char *zStaleMsg =
+    "relext: relationship definitions changed in another connection; "
+    "run SELECT rel_reload() first";
+
 /* relext_in_engine(): 1 while the delete engine runs. */
 static void relInEngineFunc(sqlite3_context *ctx, int argc,
                             sqlite3_value **argv) {
@@ -680,8 +871,54 @@ static void relInEngineFunc(sqlite3_context *ctx, int argc,
 static void relMustBeLoadedFunc(sqlite3_context *ctx, int argc,
                                 sqlite3_value **argv) {
   RelCtx *p = (RelCtx *)sqlite3_user_data(ctx);
-  (void)argc;
-  sqlite3_result_int(ctx, sqlite3_value_int64(argv[0]) != p->iGen);
+  RelEnforce *e = relEnf(p);
+  int iEdge, rc = SQLITE_OK;
+  if (argc == 1) {
+    sqlite3_result_int(ctx, sqlite3_value_int64(argv[0]) != p->iGen);
+    return;
+  }
+  /* relext_must_be_loaded(G, edge, key [, rowid]): the WHERE clause of a
+  ** child's guard index, evaluated for every row written or deleted. */
+  if (sqlite3_value_int64(argv[0]) != p->iGen) {
+    sqlite3_result_error(ctx, zStaleMsg, -1);
+    return;
+  }
+  sqlite3_result_int(ctx, 0); /* never indexed: the index stays empty */
+  if (e == 0 || e->bQuiet || p->nEngine > 0) return;
+  iEdge = sqlite3_value_int(argv[1]);
+  if (iEdge < 0 || iEdge >= p->nEdge) return;
+  if (sqlite3_value_type(argv[2]) == SQLITE_NULL && argc < 4) return;
+  if (sqlite3_value_type(argv[2]) != SQLITE_NULL &&
+      !p->aEdge[iEdge].bConstraint)
+    return;
+  /* Enrol relext_txn so that its xSync runs at COMMIT. */
+  if (!e->bInTxn) {
+    if (e->pEnroll == 0) {
+      rc = sqlite3_prepare_v2(p->db,
+                              "INSERT INTO temp.relext_txn(e, k) "
+                              "SELECT -1, NULL WHERE 0",
+                              -1, &e->pEnroll, 0);
+    }
+    if (rc == SQLITE_OK) {
+      sqlite3_step(e->pEnroll);
+      rc = sqlite3_reset(e->pEnroll);
+    }
+    if (rc == SQLITE_OK && !e->bInTxn) rc = SQLITE_INTERNAL;
+  }
+  if (rc == SQLITE_OK) {
+    if (sqlite3_value_type(argv[2]) == SQLITE_NULL) {
+      rc = relNoteAdd(e, iEdge, NOTE_NULL, argv[3]);
+    } else {
+      rc = relNoteAdd(e, iEdge, NOTE_DANGLING, argv[2]);
+    }
+  }
+  if (rc == SQLITE_NOMEM) {
+    sqlite3_result_error_nomem(ctx);
+  } else if (rc) {
+    sqlite3_result_error(ctx, "relext: cannot note a key for the commit check",
+                         -1);
+    sqlite3_result_error_code(ctx, rc);
+  }
 }
 
 /* ------------------------------------------------------------------ */
@@ -727,6 +964,8 @@ static void relPlansFree(RelEnforce *e) {
 static void relEnforceStmtsFree(RelEnforce *e) {
   int i;
   int nEdge = e->nEdgeStmt;
+  sqlite3_finalize(e->pEnroll);
+  e->pEnroll = 0;
   sqlite3_finalize(e->pCollect);
   sqlite3_finalize(e->pClear);
   sqlite3_finalize(e->pDropRoot);
@@ -748,6 +987,7 @@ void relEnforceFree(RelCtx *p) {
   relNotesTruncate(e, 0);
   sqlite3_free(e->aNote);
   sqlite3_free(e->aMark);
+  sqlite3_free(e->aHash);
   sqlite3_free(e);
   p->pEnforce = 0;
 }
@@ -1100,6 +1340,9 @@ static void relTriggerSql(RelCtx *p, int t, const int *aRowidParent,
       const RelEdge *pE = &p->aEdge[i];
       char *zOld, *zNew;
       if (pE->iParent != t) continue;
+      /* A key column has a guard index that notes changes (see
+      ** relGuardsWrite); only a bare rowid needs the trigger. */
+      if (!relIsRowid(pE->zParentCol)) continue;
       zOld = relKeyExpr("OLD", pE->zParentCol);
       zNew = relKeyExpr("NEW", pE->zParentCol);
       if (zOld && zNew) {
@@ -1118,69 +1361,18 @@ static void relTriggerSql(RelCtx *p, int t, const int *aRowidParent,
       sqlite3_free(zOld);
       sqlite3_free(zNew);
     }
-    relStrPrintf(s,
-                 "CREATE TEMP TRIGGER \"relext_key_%w\" AFTER UPDATE %s%s ON "
-                 "main.\"%w\" BEGIN %s END;\n",
-                 zT, bRowidKey || !cols.n ? "" : "OF ",
-                 bRowidKey || !cols.n ? "" : cols.z, zT, body.z ? body.z : "");
+    if (body.n) {
+      relStrPrintf(s,
+                   "CREATE TEMP TRIGGER \"relext_key_%w\" AFTER UPDATE %s%s ON "
+                   "main.\"%w\" BEGIN %s END;\n",
+                   zT, bRowidKey || !cols.n ? "" : "OF ",
+                   bRowidKey || !cols.n ? "" : cols.z, zT, body.z);
+    }
     relStrReset(&body);
     relStrReset(&cols);
   }
-  if (bChild) {
-    int ev;
-    for (ev = 0; ev < 2; ev++) {
-      int nStmt = 0;
-      for (i = 0; i < p->nEdge; i++) {
-        const RelEdge *pE = &p->aEdge[i];
-        const RelDef *d = &p->aDef[pE->iDef];
-        char *zPk;
-        const char *zChanged = "";
-        char *zCh = 0;
-        if (pE->iChild != t) continue;
-        if (ev == 1) {
-          zCh = sqlite3_mprintf(" AND NEW.\"%w\" IS NOT OLD.\"%w\"",
-                                pE->zChildCol, pE->zChildCol);
-          if (zCh == 0) {
-            s->eRc = SQLITE_NOMEM;
-            continue;
-          }
-          zChanged = zCh;
-          relStrPrintf(&cols, "%s\"%w\"", cols.n ? "," : "", pE->zChildCol);
-        }
-        zPk = relIsRowid(pE->zParentCol) || aRowidParent[i]
-                  ? sqlite3_mprintf("rowid")
-                  : sqlite3_mprintf("\"%w\"", pE->zParentCol);
-        if (zPk == 0) s->eRc = SQLITE_NOMEM;
-        else if (pE->bConstraint) {
-          relStrPrintf(&body,
-                       "INSERT INTO relext_txn(e, k) SELECT %d, NEW.\"%w\" "
-                       "WHERE NEW.\"%w\" IS NOT NULL%s AND NOT EXISTS (SELECT "
-                       "1 FROM main.\"%w\" WHERE %s=NEW.\"%w\"); ",
-                       i, pE->zChildCol, pE->zChildCol, zChanged,
-                       p->azTable[pE->iParent], zPk, pE->zChildCol);
-          nStmt++;
-        }
-        if (d->eKind != REL_M2M && !d->bNull) {
-          relStrPrintf(&body,
-                       "SELECT relext_fail(1, %d, NEW.rowid) WHERE NEW.\"%w\" "
-                       "IS NULL; ",
-                       i, pE->zChildCol);
-          nStmt++;
-        }
-        sqlite3_free(zPk);
-        sqlite3_free(zCh);
-      }
-      if (nStmt) {
-        relStrPrintf(s,
-                     "CREATE TEMP TRIGGER \"relext_%s_%w\" AFTER %s%s%s ON "
-                     "main.\"%w\" BEGIN %s END;\n",
-                     ev ? "upd" : "ins", zT, ev ? "UPDATE OF " : "INSERT",
-                     ev ? cols.z : "", "", zT, body.z);
-      }
-      relStrReset(&body);
-      relStrReset(&cols);
-    }
-  }
+  (void)bChild;
+  (void)aRowidParent;
 }
 
 /* Extra TEMP triggers of M2M junctions: duplicate pairs as no-ops (when the
@@ -1311,44 +1503,70 @@ int relEnforceInstall(RelCtx *p, char **pzErr) {
 
 int relGuardsWrite(RelCtx *p, char **pzErr) {
   sqlite3 *db = p->db;
+  RelEnforce *e = relEnf(p);
   RelStr s = {0};
   char *zSql;
   int rc, t, i;
-  static const char *zMsg =
-      "relext: relationship definitions changed in another connection; "
-      "run SELECT rel_reload() first";
   rc = relDropByPrefix(db, "main", "trigger", "relext_guard_", pzErr);
+  if (rc == SQLITE_OK)
+    rc = relDropByPrefix(db, "main", "index", "relext_guard_", pzErr);
   if (rc) return rc;
+  /* Parents: every DELETE, every UPDATE (a key may change). A trigger,
+  ** not an index, so that DELETE without WHERE cannot truncate the table
+  ** past it. */
   for (t = 0; t < p->nTable; t++) {
-    int bParent = 0, bChild = 0;
     const char *zT = p->azTable[t];
+    int bParent = 0;
     for (i = 0; i < p->nEdge; i++) {
       if (p->aEdge[i].iParent == t) bParent = 1;
-      if (p->aEdge[i].iChild == t) bChild = 1;
     }
-    if (bParent) {
-      relStrPrintf(&s,
-                   "CREATE TRIGGER main.\"relext_guard_d_%w\" BEFORE DELETE "
-                   "ON \"%w\" WHEN relext_must_be_loaded(%lld) BEGIN SELECT "
-                   "RAISE(ABORT, %Q); END;\n",
-                   zT, zT, p->iGen, zMsg);
-    }
-    if (bChild) {
-      relStrPrintf(&s,
-                   "CREATE TRIGGER main.\"relext_guard_i_%w\" BEFORE INSERT "
-                   "ON \"%w\" WHEN relext_must_be_loaded(%lld) BEGIN SELECT "
-                   "RAISE(ABORT, %Q); END;\n",
-                   zT, zT, p->iGen, zMsg);
-    }
+    if (!bParent) continue;
+    relStrPrintf(&s,
+                 "CREATE TRIGGER main.\"relext_guard_d_%w\" BEFORE DELETE "
+                 "ON \"%w\" WHEN relext_must_be_loaded(%lld) BEGIN SELECT "
+                 "RAISE(ABORT, %Q); END;\n",
+                 zT, zT, p->iGen, zStaleMsg);
     relStrPrintf(&s,
                  "CREATE TRIGGER main.\"relext_guard_u_%w\" BEFORE UPDATE "
                  "ON \"%w\" WHEN relext_must_be_loaded(%lld) BEGIN SELECT "
                  "RAISE(ABORT, %Q); END;\n",
-                 zT, zT, p->iGen, zMsg);
+                 zT, zT, p->iGen, zStaleMsg);
+  }
+  /* Children: an always-empty partial index on each key column, whose
+  ** WHERE clause SQLite evaluates for every row written (see the header).
+  */
+  for (i = 0; i < p->nEdge; i++) {
+    const RelEdge *pE = &p->aEdge[i];
+    const RelDef *d = &p->aDef[pE->iDef];
+    const char *zC = p->azTable[pE->iChild];
+    char *zRow = 0;
+    if (d->eKind != REL_M2M && !d->bNull) {
+      /* null=False: the row's key comes along, for the NOT NULL check. */
+      zRow = relRowKey(db, zC);
+    }
+    relStrPrintf(&s,
+                 "CREATE INDEX main.\"relext_guard_%d_%w\" ON \"%w\"(\"%w\") "
+                 "WHERE relext_must_be_loaded(%lld, %d, \"%w\"%s%s);\n",
+                 i, zC, zC, pE->zChildCol, p->iGen, i, pE->zChildCol,
+                 zRow ? ", " : "", zRow ? zRow : "");
+    sqlite3_free(zRow);
+    /* The parent's key too: a key that goes (a changed key, a row that
+    ** REPLACE removes without delete triggers) is a suspect as well. */
+    if (!relIsRowid(pE->zParentCol)) {
+      const char *zP = p->azTable[pE->iParent];
+      relStrPrintf(&s,
+                   "CREATE INDEX main.\"relext_guard_p%d_%w\" ON "
+                   "\"%w\"(\"%w\") WHERE relext_must_be_loaded(%lld, %d, "
+                   "\"%w\");\n",
+                   i, zP, zP, pE->zParentCol, p->iGen, i, pE->zParentCol);
+    }
   }
   zSql = relStrFinish(&s);
   if (zSql == 0) return SQLITE_NOMEM;
+  /* Creating an index reads the existing rows: take no notes of them. */
+  if (e) e->bQuiet++;
   rc = relExecf(db, pzErr, "%s", zSql);
+  if (e) e->bQuiet--;
   sqlite3_free(zSql);
   return rc;
 }
@@ -1384,6 +1602,22 @@ int relRegisterEnforce(sqlite3 *db, RelCtx *p) {
   if (rc == SQLITE_OK)
     rc = sqlite3_create_function_v2(db, "relext_must_be_loaded", 1,
                                     SQLITE_UTF8 | SQLITE_INNOCUOUS,
+                                    relCtxRef(p), relMustBeLoadedFunc, 0, 0,
+                                    relCtxUnref);
+  /* The guard indexes' WHERE clause: an index expression must be
+  ** deterministic and, under trusted_schema=OFF, innocuous. It is
+  ** deterministic in what it returns (always 0, or an error when stale);
+  ** its one effect is a note for relext's own commit check. */
+  if (rc == SQLITE_OK)
+    rc = sqlite3_create_function_v2(db, "relext_must_be_loaded", 3,
+                                    SQLITE_UTF8 | SQLITE_INNOCUOUS |
+                                        SQLITE_DETERMINISTIC,
+                                    relCtxRef(p), relMustBeLoadedFunc, 0, 0,
+                                    relCtxUnref);
+  if (rc == SQLITE_OK)
+    rc = sqlite3_create_function_v2(db, "relext_must_be_loaded", 4,
+                                    SQLITE_UTF8 | SQLITE_INNOCUOUS |
+                                        SQLITE_DETERMINISTIC,
                                     relCtxRef(p), relMustBeLoadedFunc, 0, 0,
                                     relCtxUnref);
   if (rc == SQLITE_OK)

@@ -119,6 +119,7 @@ static const struct {
     {"rel_define", 4},       {"rel_undefine", 1},      {"rel_reload", 0},
     {"relext_on_delete", 2}, {"relext_fail", 3},       {"relext_fail", 4},
     {"relext_in_engine", 0}, {"relext_must_be_loaded", 1},
+    {"relext_must_be_loaded", 3}, {"relext_must_be_loaded", 4},
     {"rel_graph", 1},        {"relext_txn", -2},       {"rel_collect", -2},
     {"rel_check", -2},       {"relext_accessor", -2},  {"rel_lookup", -2},
 };

@@ -6,6 +6,7 @@
 #   do_test NAME SCRIPT EXPECTED        run a Tcl script, compare its result
 #   do_eqp_test NAME SQL PATTERN        EXPLAIN QUERY PLAN details must match
 #                                       the glob PATTERN
+#   do_norelext_test NAME SQL ?DB?      SQL is refused for want of relext
 #   reset_db                            close db, open a new test.db with
 #                                       relext loaded
 #   load_relext HANDLE                  load relext into another connection
@@ -76,6 +77,15 @@ proc do_eqp_test {name sql pattern} {
   db eval "EXPLAIN QUERY PLAN $sql" { lappend lines $detail }
   set got [join $lines "\n"]
   test_result $name [string match $pattern $got] $got $pattern
+}
+
+# Expect SQL to be refused because relext is not loaded: SQLite words the
+# missing guard function as "no such function: relext_must_be_loaded" (in a
+# trigger) or "unknown function: relext_must_be_loaded()" (in an index).
+proc do_norelext_test {name sql {handle db}} {
+  set rc [catch {$handle eval $sql} msg]
+  set ok [expr {$rc == 1 && [regexp {^(no such|unknown) function: relext_must_be_loaded(\(\))?$} $msg]}]
+  test_result $name $ok [list $rc $msg] {1 {no such/unknown function: relext_must_be_loaded}}
 }
 
 # The extended error code of the last error on db, as a name.
