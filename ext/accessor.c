@@ -1,11 +1,1404 @@
 /*
 ** accessor.c -- the accessor virtual tables (category__articles, ...).
 **
-** Names: forward <model>__<field>, reverse <target>__<related_name>.
-** (The virtual table module itself is being written; see issue 4.)
+** Every declared relationship gets TEMP virtual tables named like Django's
+** attribute access, so related rows can be read and written with SQL:
+**
+**   SELECT title FROM category__articles(1);          -- category.articles
+**   SELECT title FROM category__articles WHERE category = 1;
+**   SELECT name FROM article__tags(7);                -- article.tags.all()
+**   INSERT INTO article__tags(article, id) VALUES(7, 3);   -- tags.add(3)
+**   INSERT INTO article__tags(article, name) VALUES(7, 'x'); -- tags.create()
+**   DELETE FROM article__tags WHERE article = 7 AND id = 3; -- tags.remove()
+**   SELECT * FROM auth_user__profile(1);              -- user.profile
+**   SELECT * FROM article__category(7);               -- article.category
+**
+** NAMES AND KINDS (ACC_xxx below)
+**   forward FK/O2O  <model>__<field>          ACC_FWD  read-only
+**   reverse FK/O2O  <target>__<related_name>  ACC_REV
+**   forward M2M     <model>__<field>          ACC_M2M
+**   reverse M2M     <target>__<related_name>  ACC_M2M
+**   No reverse table when related_name ends in '+', and none for a
+**   symmetrical 'self' M2M (its forward table already lists both ways).
+**
+** SCHEMA
+**   The columns of the listed table (pragma_table_info order, declared
+**   type and collation copied), then one HIDDEN column named
+**   after the owner table holding the owner's key: the key column value
+**   (to_field) for a reverse FK/O2O, the junction column for an M2M, the
+**   owner's primary key (or rowid) for a forward FK/O2O:
+**
+**     CREATE TABLE x("id" INTEGER, "title" TEXT, ..., "category" HIDDEN)
+**
+**   Collision rule: when the listed table already has a column of the
+**   owner's name (compared case-insensitively), the hidden column is
+**   called <owner>_owner, and then <owner>_owner2, <owner>_owner3, ...
+**   until the name is free.
+**
+**   The rowid of an accessor row is the rowid of the row that makes the
+**   pair unique: the source row for FK/O2O accessors (forward: the owner
+**   row, reverse: the listed row) and the junction row for M2M accessors.
+**
+** HOW IT WORKS
+**   The table is created, one per accessor, by relAccessorInstall() after
+**   every catalog (re)load as
+**     CREATE VIRTUAL TABLE temp."category__articles"
+**       USING relext_accessor('article', 'category', 'reverse')
+**   and xConnect looks the definition up by model and field. Reads run an
+**   ordinary SELECT on the real tables (so a transaction sees its own
+**   writes), written by xBestIndex as the idxStr:
+**     SELECT <rowid>, <owner key>, t.* FROM <tables> WHERE <conditions>
+**   (alias t: the listed table; o: the owner table of a forward FK/O2O;
+**   j: the junction of an M2M). xBestIndex pushes every usable =, IS, <,
+**   <=, >, >=, !=, IS NOT, IS NULL, IS NOT NULL and IN (SQLite loops IN
+**   as equalities) on any column, the hidden column or the rowid into that
+**   WHERE clause, with ?1..?N numbered like argvIndex, and omits them from
+**   SQLite's own check: the inner statement is the authority, with the real
+**   columns' affinities and collations (a COLLATE differing from the
+**   column's is carried over). A complete ORDER BY on columns of the table
+**   is pushed down as well and marked consumed. The inner query's own
+**   planner then picks the indexes, so EXPLAIN QUERY PLAN of the idxStr
+**   shows exactly what a read costs. idxNum only describes the plan:
+**     ACC_IDX_OWNER   0x01  equality on the hidden owner column
+**     ACC_IDX_ROWID   0x02  equality on the rowid
+**     ACC_IDX_INDEX   0x04  equality on an indexed column of the table
+**     ACC_IDX_RANGE   0x08  range on an indexed column
+**     ACC_IDX_FILTER  0x10  other conditions pushed down (no index)
+**     ACC_IDX_ORDER   0x20  ORDER BY consumed
+**   Costs follow SQLite's own defaults: a table has sqlite_stat1's row
+**   count or 1048576 rows; an equality on an indexed column yields 10 rows
+**   (1 on a unique one), a range a quarter; a plan with no usable index
+**   costs a full scan. The cursor keeps its prepared statement across
+**   xFilter calls with the same idxStr, so the inner side of a join is
+**   re-bound, not re-prepared, for each outer row.
+**
+** WRITES (xUpdate), all as plain SQL on the real tables, so relext's
+** triggers enforce every rule and their errors reach the user unchanged:
+**   INSERT  reverse FK/O2O: a row of the source table whose key is the
+**           owner (the hidden column, or else the key column itself);
+**           M2M: if the row's key column names an existing target row it
+**           is linked (add()), otherwise the row is created and linked
+**           (create()); linking an existing pair is a no-op. SQLite
+**           hands a virtual table NULL for every column an INSERT leaves
+**           out, so a NULL for a column that has a DEFAULT is left out of
+**           the inner INSERT: the column gets its default (an explicit
+**           NULL there cannot be told apart and gets the default too).
+**   DELETE  M2M: the junction row goes (remove()); reverse FK/O2O with
+**           null=True: the key becomes NULL; without: the row is deleted
+**           with its own on_delete rules.
+**   UPDATE  the listed row's changed columns (only those: SQLite tells
+**           unchanged ones through sqlite3_vtab_nochange). Changing the
+**           hidden column moves the row to another owner: a reverse FK/O2O
+**           row gets the new key; an M2M link is re-pointed (refused for
+**           symmetrical relations, whose mirror row would not follow).
+**   Forward FK/O2O accessors are read-only.
+**
+** LIMITS
+**   - Columns are those of the listed table when the accessor was created;
+**     after ALTER TABLE run SELECT rel_reload(). Columns added later are
+**     ignored; dropped ones make reads fail with a message saying so.
+**   - Tables WITHOUT ROWID can be listed but their accessors are read-only.
+**   - An M2M target keyed by its rowid only (no primary key column) cannot
+**     be linked by INSERT: every INSERT creates a new row.
+**   - ON CONFLICT clauses of the outer statement are not passed down, and a
+**     multi-row write that fails part-way inside an explicit transaction
+**     keeps its earlier rows (SQLite gives virtual tables no statement
+**     rollback over other tables); in autocommit mode the whole statement
+**     is rolled back.
 */
 #include "relext_int.h"
 SQLITE_EXTENSION_INIT3
+
+#include <stdarg.h>
+#include <string.h>
+
+/* Accessor kinds. */
+#define ACC_MISSING 0 /* definition gone: every use is an error */
+#define ACC_FWD 1     /* forward FK/O2O: the one target row, read-only */
+#define ACC_REV 2     /* reverse FK/O2O: the source rows */
+#define ACC_M2M 3     /* forward or reverse M2M: rows through the junction */
+
+/* idxNum bits (see the header comment). */
+#define ACC_IDX_OWNER 0x01
+#define ACC_IDX_ROWID 0x02
+#define ACC_IDX_INDEX 0x04
+#define ACC_IDX_RANGE 0x08
+#define ACC_IDX_FILTER 0x10
+#define ACC_IDX_ORDER 0x20
+
+/* Columns of the inner SELECT before the listed table's own columns. */
+#define ACC_STMT_ROWID 0 /* rowid of the accessor row */
+#define ACC_STMT_OWNER 1 /* the owner's key (the HIDDEN column) */
+#define ACC_STMT_FIRST 2 /* first column of the listed table */
+
+/* SQLite's row estimate for a table without statistics. */
+#define ACC_DEFAULT_ROWS 1048576.0
+
+/* Schema of an accessor whose definition is gone. */
+#define ACC_MISSING_SCHEMA "CREATE TABLE x(relext_missing HIDDEN)"
+
+typedef struct AccCol AccCol;
+struct AccCol {
+  char *zName;  /* column name */
+  char *zColl;  /* collation (NULL: BINARY) */
+  int bIndexed; /* leftmost column of an index (or the rowid alias) */
+  int bUnique;  /* a unique index on this column alone */
+  int bDefault; /* the column has a DEFAULT */
+};
+
+typedef struct AccVtab AccVtab;
+struct AccVtab {
+  sqlite3_vtab base; /* base class - must be first */
+  sqlite3 *db;       /* the connection */
+  char *zName;       /* the accessor table's name, for messages */
+  int eAcc;          /* ACC_xxx */
+  int bNull;         /* ACC_REV: null=True, so DELETE sets the key NULL */
+  int bSymmetrical;  /* ACC_M2M: symmetrical relation */
+  int bNoRowid;      /* the rowid source is WITHOUT ROWID: read-only */
+  char *zListed;     /* table whose rows are listed (alias t) */
+  char *zKeyCol;     /* ACC_REV: key column of zListed; ACC_FWD: of owner */
+  int iKeyCol;       /* ACC_REV: index of zKeyCol in aCol, or -1 */
+  char *zOwnerTab;   /* the owner table */
+  char *zJunction;   /* ACC_M2M: junction table (alias j) */
+  char *zJOwner;     /* ACC_M2M: junction column holding the owner key */
+  char *zJListed;    /* ACC_M2M: junction column holding the listed key */
+  char *zListedKey;  /* ACC_M2M: key of zListed referenced by zJListed */
+  int iListedKey;    /* ACC_M2M: index of zListedKey in aCol, or -1 */
+  char *zHidden;     /* name of the HIDDEN owner column */
+  char *zOwnerColl;  /* collation of the owner key (NULL: BINARY) */
+  int bOwnerIndexed; /* an index leads with the owner key */
+  int bOwnerUnique;  /* at most one row per owner */
+  char *zBase;       /* SELECT <rowid>, <owner>, t.* FROM ... */
+  char *zBaseWhere;  /* condition every read applies, or NULL */
+  char *zOwnerExpr;  /* owner key in the inner SELECT */
+  char *zRowidExpr;  /* rowid in the inner SELECT */
+  int nCol;          /* columns of the listed table */
+  AccCol *aCol;      /* their names and index flags */
+  double nRow;       /* estimated rows of the driving table */
+};
+
+typedef struct AccCursor AccCursor;
+struct AccCursor {
+  sqlite3_vtab_cursor base; /* base class - must be first */
+  sqlite3_stmt *pStmt;      /* the inner SELECT */
+  char *zSql;               /* the idxStr pStmt was prepared from */
+  int bEof;                 /* no current row */
+};
+
+/* ------------------------------------------------------------------ */
+/* Helpers                                                             */
+
+/* Set the vtab's error message (printf-style). */
+static void accErr(AccVtab *pTab, const char *zFmt, ...) {
+  va_list ap;
+  sqlite3_free(pTab->base.zErrMsg);
+  va_start(ap, zFmt);
+  pTab->base.zErrMsg = sqlite3_vmprintf(zFmt, ap);
+  va_end(ap);
+}
+
+/* Copy the connection's error into the vtab; return its extended code,
+** so the user sees exactly what the underlying table said. */
+static int accDbErr(AccVtab *pTab) {
+  int rc = sqlite3_extended_errcode(pTab->db);
+  sqlite3_free(pTab->base.zErrMsg);
+  pTab->base.zErrMsg = sqlite3_mprintf("%s", sqlite3_errmsg(pTab->db));
+  if (rc == SQLITE_OK) rc = SQLITE_ERROR;
+  return rc;
+}
+
+/* Is zCol the rowid by name? */
+static int accIsRowid(const char *zCol) {
+  return sqlite3_stricmp(zCol, "rowid") == 0;
+}
+
+/* alias."col", or alias.rowid (caller frees). */
+static char *accColExpr(const char *zAlias, const char *zCol) {
+  if (accIsRowid(zCol)) return sqlite3_mprintf("%s.rowid", zAlias);
+  return sqlite3_mprintf("%s.\"%w\"", zAlias, zCol);
+}
+
+/* The text of a module argument without its SQL quotes (caller frees). */
+static char *accDequote(const char *z) {
+  size_t n, i, j;
+  char *zOut;
+  char q;
+  if (z == 0) return 0;
+  n = strlen(z);
+  zOut = sqlite3_malloc64(n + 1);
+  if (zOut == 0) return 0;
+  q = z[0];
+  if (n < 2 || (q != '\'' && q != '"') || z[n - 1] != q) {
+    memcpy(zOut, z, n + 1);
+    return zOut;
+  }
+  for (i = 1, j = 0; i < n - 1; i++) {
+    zOut[j++] = z[i];
+    if (z[i] == q && z[i + 1] == q) i++;
+  }
+  zOut[j] = 0;
+  return zOut;
+}
+
+/* A declared type safe to repeat in sqlite3_declare_vtab(): letters,
+** digits, spaces and one (n[,m]) suffix. Other types are dropped (the
+** inner statement applies the real column's affinity anyway). */
+static int accSafeType(const char *z) {
+  int nParen = 0;
+  if (z == 0) return 0;
+  for (; *z; z++) {
+    char c = *z;
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+        (c >= '0' && c <= '9') || c == '_' || c == ' ' || c == ',' ||
+        c == '+' || c == '-' || c == '.')
+      continue;
+    if (c == '(' && nParen == 0)
+      nParen = 1;
+    else if (c == ')' && nParen == 1)
+      nParen = 2;
+    else
+      return 0;
+  }
+  return nParen != 1;
+}
+
+/* Collation of main.zTab.zCol, or NULL for BINARY / unknown (caller
+** frees). sqlite3_table_column_metadata is absent from builds without
+** SQLITE_ENABLE_COLUMN_METADATA: then columns count as BINARY. */
+static char *accCollation(sqlite3 *db, const char *zTab, const char *zCol,
+                          int *pRc) {
+  const char *zColl = 0;
+  char *zRet = 0;
+  if (accIsRowid(zCol)) return 0;
+#ifndef SQLITE_CORE
+  if (sqlite3_api->table_column_metadata == 0) return 0;
+#endif
+  if (sqlite3_table_column_metadata(db, "main", zTab, zCol, 0, &zColl, 0, 0,
+                                    0) != SQLITE_OK)
+    return 0;
+  if (zColl && sqlite3_stricmp(zColl, "BINARY") != 0) {
+    zRet = relStrdup(zColl);
+    if (zRet == 0) *pRc = SQLITE_NOMEM;
+  }
+  return zRet;
+}
+
+/* Index flags of main.zTab.zCol: leftmost column of an index, and unique
+** on its own (the rowid and an INTEGER PRIMARY KEY are both). */
+static int accIndexFlags(sqlite3 *db, const char *zTab, const char *zCol,
+                         int *pbIndexed, int *pbUnique) {
+  sqlite3_stmt *pStmt = 0;
+  int rc;
+  *pbIndexed = *pbUnique = 0;
+  if (accIsRowid(zCol)) {
+    *pbIndexed = *pbUnique = 1;
+    return SQLITE_OK;
+  }
+  rc = sqlite3_prepare_v2(
+      db,
+      "SELECT 1, 1 FROM pragma_table_info(?1,'main') WHERE pk=1 AND "
+      "name=?2 COLLATE NOCASE AND upper(type)='INTEGER' AND (SELECT "
+      "count(*) FROM pragma_table_info(?1,'main') WHERE pk>0)=1 "
+      "UNION ALL SELECT 1, il.\"unique\" AND (SELECT count(*) FROM "
+      "pragma_index_info(il.name,'main'))=1 FROM pragma_index_list(?1,'main') "
+      "AS il, pragma_index_info(il.name,'main') AS ii WHERE ii.seqno=0 AND "
+      "ii.name=?2 COLLATE NOCASE",
+      -1, &pStmt, 0);
+  if (rc) return rc;
+  sqlite3_bind_text(pStmt, 1, zTab, -1, SQLITE_STATIC);
+  sqlite3_bind_text(pStmt, 2, zCol, -1, SQLITE_STATIC);
+  while (sqlite3_step(pStmt) == SQLITE_ROW) {
+    *pbIndexed = 1;
+    if (sqlite3_column_int(pStmt, 1)) *pbUnique = 1;
+  }
+  return sqlite3_finalize(pStmt);
+}
+
+/* Rows of main.zTab according to sqlite_stat1, or SQLite's default. */
+static double accRowEstimate(sqlite3 *db, const char *zTab) {
+  sqlite3_stmt *pStmt = 0;
+  double n = ACC_DEFAULT_ROWS;
+  if (sqlite3_prepare_v2(db,
+                         "SELECT CAST(stat AS INTEGER) FROM main.sqlite_stat1 "
+                         "WHERE tbl=?1 COLLATE NOCASE LIMIT 1",
+                         -1, &pStmt, 0) == SQLITE_OK) {
+    sqlite3_bind_text(pStmt, 1, zTab, -1, SQLITE_STATIC);
+    if (sqlite3_step(pStmt) == SQLITE_ROW) {
+      n = (double)sqlite3_column_int64(pStmt, 0);
+      if (n < 1.0) n = 1.0;
+    }
+  }
+  sqlite3_finalize(pStmt);
+  return n;
+}
+
+/* Does main.zTab have a rowid? */
+static int accHasRowid(sqlite3 *db, const char *zTab) {
+  sqlite3_stmt *pStmt = 0;
+  int rc = relPreparef(db, &pStmt, 0, "SELECT rowid FROM main.\"%w\"", zTab);
+  sqlite3_finalize(pStmt);
+  return rc == SQLITE_OK;
+}
+
+/* About log2(x), for costs. */
+static double accLog2(double x) {
+  double n = 1.0;
+  while (x > 2.0) {
+    x /= 2.0;
+    n += 1.0;
+  }
+  return n;
+}
+
+/* Values equal for the purpose of "conflicting owner" checks. */
+static int accValueEq(sqlite3_value *a, sqlite3_value *b) {
+  int ta = sqlite3_value_type(a), tb = sqlite3_value_type(b);
+  if (ta == SQLITE_NULL || tb == SQLITE_NULL) return ta == tb;
+  if ((ta == SQLITE_INTEGER || ta == SQLITE_FLOAT) &&
+      (tb == SQLITE_INTEGER || tb == SQLITE_FLOAT)) {
+    if (ta == SQLITE_INTEGER && tb == SQLITE_INTEGER)
+      return sqlite3_value_int64(a) == sqlite3_value_int64(b);
+    return sqlite3_value_double(a) == sqlite3_value_double(b);
+  }
+  if (ta != tb) return 0;
+  return sqlite3_value_bytes(a) == sqlite3_value_bytes(b) &&
+         memcmp(sqlite3_value_blob(a), sqlite3_value_blob(b),
+                (size_t)sqlite3_value_bytes(a)) == 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Running statements for writes                                       */
+
+/* Run zSql (sqlite3_mprintf'd by the caller, freed here) with the nArg
+** values of apArg bound to ?1..?N. If ppOut is not NULL, the first column
+** of the first row returned is copied there (sqlite3_value_dup; caller
+** frees with sqlite3_value_free). On failure the vtab holds the message
+** of the underlying statement and its extended code is returned. */
+static int accRun(AccVtab *pTab, char *zSql, int nArg, sqlite3_value **apArg,
+                  sqlite3_value **ppOut, sqlite3_int64 *piOut2) {
+  sqlite3_stmt *pStmt = 0;
+  int rc, i, bFirst = 1;
+  if (ppOut) *ppOut = 0;
+  if (zSql == 0) return SQLITE_NOMEM;
+  rc = sqlite3_prepare_v2(pTab->db, zSql, -1, &pStmt, 0);
+  sqlite3_free(zSql);
+  if (rc) {
+    rc = accDbErr(pTab);
+    goto done;
+  }
+  for (i = 0; i < nArg; i++)
+    sqlite3_bind_value(pStmt, i + 1, apArg[i]);
+  while ((rc = sqlite3_step(pStmt)) == SQLITE_ROW) {
+    if (bFirst && ppOut) {
+      *ppOut = sqlite3_value_dup(sqlite3_column_value(pStmt, 0));
+      if (*ppOut == 0) {
+        rc = SQLITE_NOMEM;
+        goto done;
+      }
+      if (piOut2) *piOut2 = sqlite3_column_int64(pStmt, 1);
+    }
+    bFirst = 0;
+  }
+  if (rc != SQLITE_DONE) {
+    rc = accDbErr(pTab);
+    goto done;
+  }
+  rc = SQLITE_OK;
+done:
+  sqlite3_finalize(pStmt);
+  if (rc && ppOut && *ppOut) {
+    sqlite3_value_free(*ppOut);
+    *ppOut = 0;
+  }
+  return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* The virtual table                                                   */
+
+static void accVtabFree(AccVtab *pTab) {
+  int i;
+  if (pTab == 0) return;
+  sqlite3_free(pTab->zName);
+  sqlite3_free(pTab->zListed);
+  sqlite3_free(pTab->zKeyCol);
+  sqlite3_free(pTab->zOwnerTab);
+  sqlite3_free(pTab->zJunction);
+  sqlite3_free(pTab->zJOwner);
+  sqlite3_free(pTab->zJListed);
+  sqlite3_free(pTab->zListedKey);
+  sqlite3_free(pTab->zHidden);
+  sqlite3_free(pTab->zOwnerColl);
+  sqlite3_free(pTab->zBase);
+  sqlite3_free(pTab->zBaseWhere);
+  sqlite3_free(pTab->zOwnerExpr);
+  sqlite3_free(pTab->zRowidExpr);
+  for (i = 0; i < pTab->nCol; i++) {
+    sqlite3_free(pTab->aCol[i].zName);
+    sqlite3_free(pTab->aCol[i].zColl);
+  }
+  sqlite3_free(pTab->aCol);
+  sqlite3_free(pTab->base.zErrMsg);
+  sqlite3_free(pTab);
+}
+
+/* Read the listed table's columns into pTab->aCol and append their
+** declarations to pDecl. */
+static int accLoadColumns(AccVtab *pTab, RelStr *pDecl) {
+  sqlite3 *db = pTab->db;
+  sqlite3_stmt *pStmt = 0;
+  int rc, nAlloc = 0;
+  rc = sqlite3_prepare_v2(db,
+                          "SELECT name, type, dflt_value FROM "
+                          "pragma_table_info(?1,'main') ORDER BY cid",
+                          -1, &pStmt, 0);
+  if (rc) return rc;
+  sqlite3_bind_text(pStmt, 1, pTab->zListed, -1, SQLITE_STATIC);
+  while (rc == SQLITE_OK && sqlite3_step(pStmt) == SQLITE_ROW) {
+    const char *zName = (const char *)sqlite3_column_text(pStmt, 0);
+    const char *zType = (const char *)sqlite3_column_text(pStmt, 1);
+    const char *zDflt = (const char *)sqlite3_column_text(pStmt, 2);
+    AccCol *pCol;
+    if (zName == 0) {
+      rc = SQLITE_NOMEM;
+      break;
+    }
+    if (pTab->nCol >= nAlloc) {
+      int nNew = nAlloc ? nAlloc * 2 : 8;
+      AccCol *a = sqlite3_realloc64(pTab->aCol, sizeof(AccCol) * (size_t)nNew);
+      if (a == 0) {
+        rc = SQLITE_NOMEM;
+        break;
+      }
+      pTab->aCol = a;
+      nAlloc = nNew;
+    }
+    pCol = &pTab->aCol[pTab->nCol];
+    memset(pCol, 0, sizeof(*pCol));
+    pCol->zName = relStrdup(zName);
+    if (pCol->zName == 0) {
+      rc = SQLITE_NOMEM;
+      break;
+    }
+    pTab->nCol++;
+    pCol->zColl = accCollation(db, pTab->zListed, zName, &rc);
+    if (rc == SQLITE_OK)
+      rc = accIndexFlags(db, pTab->zListed, zName, &pCol->bIndexed,
+                         &pCol->bUnique);
+    relStrPrintf(pDecl, "%s\"%w\"", pTab->nCol > 1 ? ", " : "", zName);
+    if (accSafeType(zType) && zType[0]) relStrPrintf(pDecl, " %s", zType);
+    pCol->bDefault = zDflt != 0;
+    if (pCol->zColl) relStrPrintf(pDecl, " COLLATE \"%w\"", pCol->zColl);
+  }
+  if (rc == SQLITE_OK)
+    rc = sqlite3_finalize(pStmt);
+  else
+    sqlite3_finalize(pStmt);
+  if (rc == SQLITE_OK && pTab->nCol == 0) rc = SQLITE_ERROR;
+  return rc;
+}
+
+/* Index of column zCol in aCol, or -1. */
+static int accFindCol(AccVtab *pTab, const char *zCol) {
+  int i;
+  for (i = 0; zCol && i < pTab->nCol; i++) {
+    if (sqlite3_stricmp(pTab->aCol[i].zName, zCol) == 0) return i;
+  }
+  return -1;
+}
+
+/* The declared type of the owner key, if safe to repeat (caller frees). */
+static char *accColType(sqlite3 *db, const char *zTab, const char *zCol) {
+  sqlite3_stmt *pStmt = 0;
+  char *zType = 0;
+  if (sqlite3_prepare_v2(db,
+                         "SELECT type FROM pragma_table_info(?1,'main') "
+                         "WHERE name=?2 COLLATE NOCASE",
+                         -1, &pStmt, 0) == SQLITE_OK) {
+    sqlite3_bind_text(pStmt, 1, zTab, -1, SQLITE_STATIC);
+    sqlite3_bind_text(pStmt, 2, zCol, -1, SQLITE_STATIC);
+    if (sqlite3_step(pStmt) == SQLITE_ROW) {
+      const char *z = (const char *)sqlite3_column_text(pStmt, 0);
+      if (accSafeType(z)) zType = relStrdup(z);
+    }
+  }
+  sqlite3_finalize(pStmt);
+  return zType;
+}
+
+/* Fill pTab from definition d; direction bReverse. Declares the schema. */
+static int accSetup(AccVtab *pTab, const RelDef *d, int bReverse,
+                    char **pzErr) {
+  sqlite3 *db = pTab->db;
+  RelStr decl = {0};
+  RelStr from = {0};
+  char *zOwnerName;      /* owner table name, before the collision rule */
+  char *zOwnerType = 0;  /* declared type of the owner key */
+  const char *zRowidTab; /* the table whose rowid is the accessor rowid */
+  const char *zOwnerKeyTab, *zOwnerKeyCol; /* where the owner key lives */
+  char *zDecl = 0;
+  char *zListedKeyExpr = 0;
+  int rc = SQLITE_OK, n;
+
+  if (d->eKind != REL_M2M && !bReverse) {
+    /* forward FK/O2O: owner o (the model), listed t (the target) */
+    int rcPk = SQLITE_OK;
+    pTab->eAcc = ACC_FWD;
+    pTab->zListed = relStrdup(d->zTarget);
+    pTab->zOwnerTab = relStrdup(d->zModel);
+    pTab->zKeyCol = relStrdup(d->zColumn);
+    pTab->zListedKey = relPkColumn(db, d->zModel, &rcPk);
+    if (rcPk) rc = rcPk;
+    if (!pTab->zListed || !pTab->zOwnerTab || !pTab->zKeyCol ||
+        !pTab->zListedKey)
+      rc = rc ? rc : SQLITE_NOMEM;
+    if (rc) goto done;
+    /* zListedKey holds the owner's key column here */
+    zListedKeyExpr = accColExpr("t", d->zToField);
+    pTab->zOwnerExpr = accColExpr("o", pTab->zListedKey);
+    pTab->zRowidExpr = sqlite3_mprintf("o.rowid");
+    relStrPrintf(&from, "main.\"%w\" AS o JOIN main.\"%w\" AS t ON %s=o.\"%w\"",
+                 d->zModel, d->zTarget, zListedKeyExpr ? zListedKeyExpr : "",
+                 d->zColumn);
+    zRowidTab = d->zModel;
+    zOwnerKeyTab = d->zModel;
+    zOwnerKeyCol = pTab->zListedKey;
+    pTab->bOwnerIndexed = pTab->bOwnerUnique = 1;
+    zOwnerName = d->zModel;
+  } else if (d->eKind != REL_M2M) {
+    /* reverse FK/O2O: listed t (the model), owner key = its key column */
+    pTab->eAcc = ACC_REV;
+    pTab->bNull = d->bNull;
+    pTab->zListed = relStrdup(d->zModel);
+    pTab->zOwnerTab = relStrdup(d->zTarget);
+    pTab->zKeyCol = relStrdup(d->zColumn);
+    if (!pTab->zListed || !pTab->zOwnerTab || !pTab->zKeyCol) {
+      rc = SQLITE_NOMEM;
+      goto done;
+    }
+    pTab->zOwnerExpr = accColExpr("t", d->zColumn);
+    pTab->zRowidExpr = sqlite3_mprintf("t.rowid");
+    pTab->zBaseWhere = sqlite3_mprintf("t.\"%w\" IS NOT NULL", d->zColumn);
+    if (pTab->zBaseWhere == 0) rc = SQLITE_NOMEM;
+    relStrPrintf(&from, "main.\"%w\" AS t", d->zModel);
+    zRowidTab = d->zModel;
+    zOwnerKeyTab = d->zModel;
+    zOwnerKeyCol = d->zColumn;
+    zOwnerName = d->zTarget;
+  } else {
+    /* M2M: junction j joined to the listed table t */
+    pTab->eAcc = ACC_M2M;
+    pTab->bSymmetrical = d->bSymmetrical;
+    pTab->zListed = relStrdup(bReverse ? d->zModel : d->zTarget);
+    pTab->zOwnerTab = relStrdup(bReverse ? d->zTarget : d->zModel);
+    pTab->zJunction = relStrdup(d->zDbTable);
+    pTab->zJOwner = relStrdup(bReverse ? d->zDstCol : d->zSrcCol);
+    pTab->zJListed = relStrdup(bReverse ? d->zSrcCol : d->zDstCol);
+    pTab->zListedKey = relStrdup(bReverse ? d->zSrcKey : d->zDstKey);
+    if (!pTab->zListed || !pTab->zOwnerTab || !pTab->zJunction ||
+        !pTab->zJOwner || !pTab->zJListed || !pTab->zListedKey) {
+      rc = SQLITE_NOMEM;
+      goto done;
+    }
+    zListedKeyExpr = accColExpr("t", pTab->zListedKey);
+    pTab->zOwnerExpr = accColExpr("j", pTab->zJOwner);
+    pTab->zRowidExpr = sqlite3_mprintf("j.rowid");
+    relStrPrintf(&from, "main.\"%w\" AS j JOIN main.\"%w\" AS t ON %s=j.\"%w\"",
+                 pTab->zJunction, pTab->zListed,
+                 zListedKeyExpr ? zListedKeyExpr : "", pTab->zJListed);
+    zRowidTab = pTab->zJunction;
+    zOwnerKeyTab = pTab->zJunction;
+    zOwnerKeyCol = pTab->zJOwner;
+    rc = accIndexFlags(db, pTab->zJunction, pTab->zJOwner, &pTab->bOwnerIndexed,
+                       &pTab->bOwnerUnique);
+    pTab->bOwnerUnique = 0; /* many links per owner */
+    zOwnerName = pTab->zOwnerTab;
+  }
+  if (rc == SQLITE_OK && (!pTab->zOwnerExpr || !pTab->zRowidExpr ||
+                          (!zListedKeyExpr && pTab->eAcc != ACC_REV)))
+    rc = SQLITE_NOMEM;
+  if (rc) goto done;
+
+  /* Columns of the listed table. */
+  relStrPrintf(&decl, "CREATE TABLE x(");
+  rc = accLoadColumns(pTab, &decl);
+  if (rc == SQLITE_ERROR) {
+    *pzErr = sqlite3_mprintf("relext: %s: cannot read the columns of %s",
+                             pTab->zName, pTab->zListed);
+  }
+  if (rc) goto done;
+  pTab->iKeyCol = pTab->eAcc == ACC_REV ? accFindCol(pTab, pTab->zKeyCol) : -1;
+  pTab->iListedKey =
+      pTab->eAcc == ACC_M2M ? accFindCol(pTab, pTab->zListedKey) : -1;
+  if (pTab->eAcc == ACC_REV && pTab->iKeyCol >= 0) {
+    pTab->bOwnerIndexed = pTab->aCol[pTab->iKeyCol].bIndexed;
+    pTab->bOwnerUnique = pTab->aCol[pTab->iKeyCol].bUnique;
+  }
+
+  /* The hidden owner column, named by the collision rule. */
+  pTab->zHidden = relStrdup(zOwnerName);
+  for (n = 1; pTab->zHidden && accFindCol(pTab, pTab->zHidden) >= 0; n++) {
+    sqlite3_free(pTab->zHidden);
+    pTab->zHidden = n == 1 ? sqlite3_mprintf("%s_owner", zOwnerName)
+                           : sqlite3_mprintf("%s_owner%d", zOwnerName, n);
+  }
+  if (pTab->zHidden == 0) {
+    rc = SQLITE_NOMEM;
+    goto done;
+  }
+  pTab->zOwnerColl = accCollation(db, zOwnerKeyTab, zOwnerKeyCol, &rc);
+  if (rc) goto done;
+  if (!accIsRowid(zOwnerKeyCol))
+    zOwnerType = accColType(db, zOwnerKeyTab, zOwnerKeyCol);
+  relStrPrintf(&decl, ", \"%w\" %s HIDDEN", pTab->zHidden,
+               zOwnerType ? zOwnerType : "");
+  if (pTab->zOwnerColl)
+    relStrPrintf(&decl, " COLLATE \"%w\"", pTab->zOwnerColl);
+  relStrPrintf(&decl, ")");
+
+  pTab->bNoRowid = !accHasRowid(db, zRowidTab);
+  if (pTab->bNoRowid) {
+    sqlite3_free(pTab->zRowidExpr);
+    pTab->zRowidExpr = sqlite3_mprintf("NULL");
+    if (pTab->zRowidExpr == 0) rc = SQLITE_NOMEM;
+  }
+  pTab->nRow = accRowEstimate(db, pTab->eAcc == ACC_M2M   ? pTab->zJunction
+                                  : pTab->eAcc == ACC_FWD ? pTab->zOwnerTab
+                                                          : pTab->zListed);
+  if (rc == SQLITE_OK) {
+    char *zFrom = relStrFinish(&from);
+    if (zFrom) {
+      pTab->zBase = sqlite3_mprintf("SELECT %s, %s, t.* FROM %s",
+                                    pTab->zRowidExpr, pTab->zOwnerExpr, zFrom);
+    }
+    sqlite3_free(zFrom);
+    zDecl = relStrFinish(&decl);
+    if (pTab->zBase == 0 || zDecl == 0) rc = SQLITE_NOMEM;
+  }
+  if (rc == SQLITE_OK) {
+    rc = sqlite3_declare_vtab(db, zDecl);
+    if (rc && *pzErr == 0) {
+      *pzErr = sqlite3_mprintf("relext: %s: cannot declare columns: %s",
+                               pTab->zName, sqlite3_errmsg(db));
+    }
+  }
+done:
+  relStrReset(&decl);
+  relStrReset(&from);
+  sqlite3_free(zDecl);
+  sqlite3_free(zOwnerType);
+  sqlite3_free(zListedKeyExpr);
+  return rc;
+}
+
+/*
+** xConnect / xCreate: argv[3..5] are the quoted model, field and
+** direction ('forward' or 'reverse'). A definition that is gone (the
+** catalog changed and this table is about to be dropped) gives a table
+** that reports an error when used.
+*/
+static int accConnect(sqlite3 *db, void *pAux, int argc,
+                      const char *const *argv, sqlite3_vtab **ppVtab,
+                      char **pzErr) {
+  RelCtx *pCtx = (RelCtx *)pAux;
+  AccVtab *pTab = 0;
+  char *zModel = 0, *zField = 0, *zDir = 0;
+  int rc = SQLITE_OK, iDef;
+
+  *ppVtab = 0;
+  pTab = sqlite3_malloc64(sizeof(*pTab));
+  if (pTab == 0) return SQLITE_NOMEM;
+  memset(pTab, 0, sizeof(*pTab));
+  pTab->db = db;
+  pTab->iKeyCol = pTab->iListedKey = -1;
+  pTab->zName = relStrdup(argv[2]);
+  if (pTab->zName == 0) {
+    rc = SQLITE_NOMEM;
+    goto done;
+  }
+  if (argc != 6) {
+    *pzErr = sqlite3_mprintf(
+        "relext: relext_accessor takes (model, field, direction)");
+    rc = SQLITE_ERROR;
+    goto done;
+  }
+  zModel = accDequote(argv[3]);
+  zField = accDequote(argv[4]);
+  zDir = accDequote(argv[5]);
+  if (!zModel || !zField || !zDir) {
+    rc = SQLITE_NOMEM;
+    goto done;
+  }
+  iDef = relCtxFindDef(pCtx, zModel, zField);
+  if (iDef < 0) {
+    pTab->eAcc = ACC_MISSING;
+    rc = sqlite3_declare_vtab(db, ACC_MISSING_SCHEMA);
+    goto done;
+  }
+  rc = accSetup(pTab, &pCtx->aDef[iDef], strcmp(zDir, "reverse") == 0, pzErr);
+done:
+  sqlite3_free(zModel);
+  sqlite3_free(zField);
+  sqlite3_free(zDir);
+  if (rc) {
+    accVtabFree(pTab);
+  } else {
+    *ppVtab = &pTab->base;
+  }
+  return rc;
+}
+
+/* A distinct xCreate keeps the module from being eponymous: accessor
+** tables exist only as the TEMP tables relext creates. */
+static int accCreate(sqlite3 *db, void *pAux, int argc, const char *const *argv,
+                     sqlite3_vtab **ppVtab, char **pzErr) {
+  return accConnect(db, pAux, argc, argv, ppVtab, pzErr);
+}
+
+/* xDisconnect / xDestroy: nothing is stored outside the struct. */
+static int accDisconnect(sqlite3_vtab *pVtab) {
+  accVtabFree((AccVtab *)pVtab);
+  return SQLITE_OK;
+}
+
+/* SQL operator for a constraint op, or NULL when not pushed down. */
+static const char *accOpText(int op, int *pbArg, int *pbEq, int *pbRange) {
+  *pbArg = 1;
+  *pbEq = *pbRange = 0;
+  switch (op) {
+  case SQLITE_INDEX_CONSTRAINT_EQ:
+    *pbEq = 1;
+    return "=";
+  case SQLITE_INDEX_CONSTRAINT_IS:
+    *pbEq = 1;
+    return "IS";
+  case SQLITE_INDEX_CONSTRAINT_GT:
+    *pbRange = 1;
+    return ">";
+  case SQLITE_INDEX_CONSTRAINT_GE:
+    *pbRange = 1;
+    return ">=";
+  case SQLITE_INDEX_CONSTRAINT_LT:
+    *pbRange = 1;
+    return "<";
+  case SQLITE_INDEX_CONSTRAINT_LE:
+    *pbRange = 1;
+    return "<=";
+  case SQLITE_INDEX_CONSTRAINT_NE:
+    return "<>";
+  case SQLITE_INDEX_CONSTRAINT_ISNOT:
+    return "IS NOT";
+  case SQLITE_INDEX_CONSTRAINT_ISNULL:
+    *pbArg = 0;
+    return "IS NULL";
+  case SQLITE_INDEX_CONSTRAINT_ISNOTNULL:
+    *pbArg = 0;
+    return "IS NOT NULL";
+  }
+  return 0;
+}
+
+/*
+** xBestIndex: writes the inner SELECT into idxStr (see the header
+** comment). Arguments reach xFilter in argvIndex order and are bound to
+** ?1..?N in that order. Constraints on any column of the table, the hidden
+** owner column and the rowid are used; none is required, so every call
+** returns a plan (a full scan costs the whole table).
+*/
+static int accBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *pInfo) {
+  AccVtab *pTab = (AccVtab *)pVtab;
+  RelStr w = {0};
+  char *zSql = 0;
+  int i, nArg = 0, nCond = 0, idxNum = 0, bSeek = 0;
+  double nRow = pTab->nRow;
+  double nOut = nRow;  /* rows after every pushed condition */
+  double nSeek = nRow; /* rows the best index visits */
+  double rPerRow = pTab->eAcc == ACC_REV ? 1.0 : 2.0; /* joins cost more */
+  int rc = SQLITE_OK;
+
+  if (pTab->eAcc == ACC_MISSING) {
+    pInfo->estimatedCost = 1.0;
+    pInfo->estimatedRows = 1;
+    return SQLITE_OK;
+  }
+  if (pTab->zBaseWhere) {
+    relStrPrintf(&w, "%s", pTab->zBaseWhere);
+    nCond++;
+  }
+  for (i = 0; i < pInfo->nConstraint; i++) {
+    const struct sqlite3_index_constraint *pC = &pInfo->aConstraint[i];
+    int bArg, bEq, bRange, bIndexed = 0, bUnique = 0, bOwner = 0;
+    const char *zOp;
+    char *zExpr = 0;
+    const char *zColl = 0, *zWant;
+    if (!pC->usable) continue;
+    zOp = accOpText(pC->op, &bArg, &bEq, &bRange);
+    if (zOp == 0) continue;
+    if (pC->iColumn < 0) {
+      if (pTab->bNoRowid) continue;
+      zExpr = sqlite3_mprintf("%s", pTab->zRowidExpr);
+      bIndexed = bUnique = 1;
+    } else if (pC->iColumn < pTab->nCol) {
+      const AccCol *pCol = &pTab->aCol[pC->iColumn];
+      zExpr = sqlite3_mprintf("t.\"%w\"", pCol->zName);
+      zColl = pCol->zColl;
+      bIndexed = pCol->bIndexed;
+      /* Unique in the listed table means one row only when each listed
+      ** row appears once (reverse FK/O2O). */
+      bUnique = pCol->bUnique && pTab->eAcc == ACC_REV;
+    } else if (pC->iColumn == pTab->nCol) {
+      zExpr = sqlite3_mprintf("%s", pTab->zOwnerExpr);
+      zColl = pTab->zOwnerColl;
+      bIndexed = pTab->bOwnerIndexed;
+      bUnique = pTab->bOwnerUnique;
+      bOwner = 1;
+    } else {
+      continue;
+    }
+    if (zExpr == 0) {
+      rc = SQLITE_NOMEM;
+      break;
+    }
+    relStrPrintf(&w, "%s%s %s", nCond ? " AND " : "", zExpr, zOp);
+    sqlite3_free(zExpr);
+    nCond++;
+    if (bArg) {
+      pInfo->aConstraintUsage[i].argvIndex = ++nArg;
+      relStrPrintf(&w, " ?%d", nArg);
+      zWant = sqlite3_vtab_collation(pInfo, i);
+      if (zWant && sqlite3_stricmp(zWant, zColl ? zColl : "BINARY") != 0)
+        relStrPrintf(&w, " COLLATE \"%w\"", zWant);
+    }
+    pInfo->aConstraintUsage[i].omit = 1;
+    /* Estimates. */
+    if (bEq && bIndexed) {
+      double n = bUnique ? 1.0 : 10.0;
+      if (n < nSeek) nSeek = n;
+      if (n < nOut) nOut = n;
+      bSeek = 1;
+      idxNum |= bOwner            ? ACC_IDX_OWNER
+                : pC->iColumn < 0 ? ACC_IDX_ROWID
+                                  : ACC_IDX_INDEX;
+    } else if (bRange && bIndexed) {
+      double n = nRow / 4.0;
+      if (n < nSeek) nSeek = n;
+      nOut /= 4.0;
+      bSeek = 1;
+      idxNum |= ACC_IDX_RANGE;
+    } else {
+      nOut /= bEq ? 10.0 : bRange ? 4.0 : 2.0;
+      idxNum |= ACC_IDX_FILTER;
+    }
+  }
+  if (rc == SQLITE_OK && nCond) {
+    char *zW = relStrFinish(&w);
+    zSql = zW ? sqlite3_mprintf("%s WHERE %s", pTab->zBase, zW) : 0;
+    sqlite3_free(zW);
+  } else if (rc == SQLITE_OK) {
+    zSql = sqlite3_mprintf("%s", pTab->zBase);
+  }
+  relStrReset(&w);
+  if (rc == SQLITE_OK && zSql == 0) rc = SQLITE_NOMEM;
+
+  /* ORDER BY: pushed down whole or not at all. */
+  if (rc == SQLITE_OK && pInfo->nOrderBy > 0) {
+    int bAll = 1;
+    RelStr o = {0};
+    for (i = 0; i < pInfo->nOrderBy && bAll; i++) {
+      int iCol = pInfo->aOrderBy[i].iColumn;
+      const char *zDesc = pInfo->aOrderBy[i].desc ? " DESC" : "";
+      const char *zSep = i ? ", " : " ORDER BY ";
+      if (iCol < 0 && !pTab->bNoRowid) {
+        relStrPrintf(&o, "%s%s%s", zSep, pTab->zRowidExpr, zDesc);
+      } else if (iCol >= 0 && iCol < pTab->nCol) {
+        relStrPrintf(&o, "%st.\"%w\"%s", zSep, pTab->aCol[iCol].zName, zDesc);
+      } else if (iCol == pTab->nCol) {
+        relStrPrintf(&o, "%s%s%s", zSep, pTab->zOwnerExpr, zDesc);
+      } else {
+        bAll = 0;
+      }
+    }
+    if (bAll) {
+      char *zO = relStrFinish(&o);
+      char *z = zO ? sqlite3_mprintf("%s%s", zSql, zO) : 0;
+      sqlite3_free(zO);
+      if (z == 0)
+        rc = SQLITE_NOMEM;
+      else {
+        sqlite3_free(zSql);
+        zSql = z;
+        pInfo->orderByConsumed = 1;
+        idxNum |= ACC_IDX_ORDER;
+      }
+    }
+    relStrReset(&o);
+  }
+  if (rc) {
+    sqlite3_free(zSql);
+    return rc;
+  }
+  if (nOut < 1.0) nOut = 1.0;
+  if (nSeek < 1.0) nSeek = 1.0;
+  pInfo->idxNum = idxNum;
+  pInfo->idxStr = zSql;
+  pInfo->needToFreeIdxStr = 1;
+  pInfo->estimatedRows = (sqlite3_int64)nOut;
+  pInfo->estimatedCost =
+      bSeek ? accLog2(nRow) + nSeek * rPerRow : nRow * rPerRow * 3.0;
+  return SQLITE_OK;
+}
+
+/* xOpen */
+static int accOpen(sqlite3_vtab *pVtab, sqlite3_vtab_cursor **ppCur) {
+  AccCursor *pCur = sqlite3_malloc64(sizeof(*pCur));
+  (void)pVtab;
+  if (pCur == 0) return SQLITE_NOMEM;
+  memset(pCur, 0, sizeof(*pCur));
+  pCur->bEof = 1;
+  *ppCur = &pCur->base;
+  return SQLITE_OK;
+}
+
+/* xClose: the cursor's statement is finalized here. */
+static int accClose(sqlite3_vtab_cursor *cur) {
+  AccCursor *pCur = (AccCursor *)cur;
+  sqlite3_finalize(pCur->pStmt);
+  sqlite3_free(pCur->zSql);
+  sqlite3_free(pCur);
+  return SQLITE_OK;
+}
+
+/* Step the inner statement; a finished statement is reset at once so it
+** holds no read cursor while the caller writes. */
+static int accStep(AccCursor *pCur) {
+  AccVtab *pTab = (AccVtab *)pCur->base.pVtab;
+  int rc = sqlite3_step(pCur->pStmt);
+  if (rc == SQLITE_ROW) {
+    pCur->bEof = 0;
+    return SQLITE_OK;
+  }
+  pCur->bEof = 1;
+  if (rc == SQLITE_DONE) {
+    sqlite3_reset(pCur->pStmt);
+    return SQLITE_OK;
+  }
+  rc = accDbErr(pTab);
+  sqlite3_reset(pCur->pStmt);
+  return rc;
+}
+
+/* xFilter: idxStr is the inner SELECT; argv are its parameters. */
+static int accFilter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr,
+                     int argc, sqlite3_value **argv) {
+  AccCursor *pCur = (AccCursor *)cur;
+  AccVtab *pTab = (AccVtab *)cur->pVtab;
+  int i, rc;
+  (void)idxNum;
+  pCur->bEof = 1;
+  if (pTab->eAcc == ACC_MISSING || idxStr == 0) {
+    accErr(pTab,
+           "relext: %s has no relationship behind it any more; run "
+           "SELECT rel_reload()",
+           pTab->zName);
+    return SQLITE_ERROR;
+  }
+  if (pCur->pStmt && pCur->zSql && strcmp(pCur->zSql, idxStr) == 0) {
+    sqlite3_reset(pCur->pStmt);
+    sqlite3_clear_bindings(pCur->pStmt);
+  } else {
+    sqlite3_finalize(pCur->pStmt);
+    sqlite3_free(pCur->zSql);
+    pCur->pStmt = 0;
+    pCur->zSql = relStrdup(idxStr);
+    if (pCur->zSql == 0) return SQLITE_NOMEM;
+    rc = sqlite3_prepare_v2(pTab->db, idxStr, -1, &pCur->pStmt, 0);
+    if (rc) return accDbErr(pTab);
+    if (sqlite3_column_count(pCur->pStmt) < ACC_STMT_FIRST + pTab->nCol) {
+      accErr(pTab,
+             "relext: %s: table %s has changed; run SELECT "
+             "rel_reload()",
+             pTab->zName, pTab->zListed);
+      return SQLITE_ERROR;
+    }
+  }
+  for (i = 0; i < argc; i++) {
+    rc = sqlite3_bind_value(pCur->pStmt, i + 1, argv[i]);
+    if (rc) return accDbErr(pTab);
+  }
+  return accStep(pCur);
+}
+
+/* xNext */
+static int accNext(sqlite3_vtab_cursor *cur) {
+  return accStep((AccCursor *)cur);
+}
+
+/* xEof */
+static int accEof(sqlite3_vtab_cursor *cur) {
+  return ((AccCursor *)cur)->bEof;
+}
+
+/* xColumn: the listed columns, then the owner key. Unchanged columns of
+** an UPDATE are left unset (sqlite3_vtab_nochange), so xUpdate writes
+** only what the statement changes. */
+static int accColumn(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int i) {
+  AccCursor *pCur = (AccCursor *)cur;
+  AccVtab *pTab = (AccVtab *)cur->pVtab;
+  int iStmt;
+  if (pTab->eAcc == ACC_MISSING || pCur->pStmt == 0) return SQLITE_OK;
+  if (sqlite3_vtab_nochange(ctx)) return SQLITE_OK;
+  iStmt = i < pTab->nCol ? ACC_STMT_FIRST + i : ACC_STMT_OWNER;
+  sqlite3_result_value(ctx, sqlite3_column_value(pCur->pStmt, iStmt));
+  return SQLITE_OK;
+}
+
+/* xRowid */
+static int accRowid(sqlite3_vtab_cursor *cur, sqlite3_int64 *pRowid) {
+  AccCursor *pCur = (AccCursor *)cur;
+  *pRowid = pCur->pStmt ? sqlite3_column_int64(pCur->pStmt, ACC_STMT_ROWID) : 0;
+  return SQLITE_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* Writes                                                              */
+
+/* DELETE of the accessor row with rowid pRowid. */
+static int accDelete(AccVtab *pTab, sqlite3_value *pRowid) {
+  if (pTab->eAcc == ACC_M2M) {
+    return accRun(pTab,
+                  sqlite3_mprintf("DELETE FROM main.\"%w\" WHERE rowid=?1",
+                                  pTab->zJunction),
+                  1, &pRowid, 0, 0);
+  }
+  if (pTab->bNull) {
+    return accRun(pTab,
+                  sqlite3_mprintf("UPDATE main.\"%w\" SET \"%w\"=NULL WHERE "
+                                  "rowid=?1",
+                                  pTab->zListed, pTab->zKeyCol),
+                  1, &pRowid, 0, 0);
+  }
+  return accRun(
+      pTab,
+      sqlite3_mprintf("DELETE FROM main.\"%w\" WHERE rowid=?1", pTab->zListed),
+      1, &pRowid, 0, 0);
+}
+
+/* INSERT INTO main.zListed(columns) VALUES(apVal) RETURNING zRet, rowid.
+** SQLite gives a virtual table NULL for every column an INSERT leaves out
+** (declared defaults are not applied), so a NULL for a column that has a
+** DEFAULT is left out of the inner INSERT and the real default applies.
+** *ppKey gets zRet; *piRowid the rowid. */
+static int accInsertListed(AccVtab *pTab, sqlite3_value *pNewRowid,
+                           sqlite3_value **apVal, const char *zRet,
+                           sqlite3_value **ppKey, sqlite3_int64 *piRowid) {
+  RelStr s = {0};
+  sqlite3_value **apArg;
+  int i, n = 0, rc;
+  char *zRetExpr = accIsRowid(zRet) ? sqlite3_mprintf("rowid")
+                                    : sqlite3_mprintf("\"%w\"", zRet);
+  apArg = sqlite3_malloc64(sizeof(sqlite3_value *) * (size_t)(pTab->nCol + 1));
+  if (apArg == 0 || zRetExpr == 0) {
+    rc = SQLITE_NOMEM;
+    goto done;
+  }
+  relStrPrintf(&s, "INSERT INTO main.\"%w\"", pTab->zListed);
+  if (pNewRowid && sqlite3_value_type(pNewRowid) != SQLITE_NULL) {
+    relStrPrintf(&s, "%srowid", n ? ", " : "(");
+    apArg[n++] = pNewRowid;
+  }
+  for (i = 0; i < pTab->nCol; i++) {
+    /* NULL into a column with a DEFAULT: leave it to the default. */
+    if (pTab->aCol[i].bDefault && sqlite3_value_type(apVal[i]) == SQLITE_NULL)
+      continue;
+    relStrPrintf(&s, "%s\"%w\"", n ? ", " : "(", pTab->aCol[i].zName);
+    apArg[n++] = apVal[i];
+  }
+  if (n == 0) {
+    relStrPrintf(&s, " DEFAULT VALUES");
+  } else {
+    relStrPrintf(&s, ") VALUES(");
+    for (i = 0; i < n; i++)
+      relStrPrintf(&s, "%s?%d", i ? ", " : "", i + 1);
+    relStrPrintf(&s, ")");
+  }
+  relStrPrintf(&s, " RETURNING %s, rowid", zRetExpr);
+  rc = accRun(pTab, relStrFinish(&s), n, apArg, ppKey, piRowid);
+done:
+  relStrReset(&s);
+  sqlite3_free(apArg);
+  sqlite3_free(zRetExpr);
+  return rc;
+}
+
+/* INSERT on a reverse FK/O2O accessor: a source row bound to the owner. */
+static int accInsertRev(AccVtab *pTab, sqlite3_value *pNewRowid,
+                        sqlite3_value **apVal, sqlite3_int64 *pRowid) {
+  sqlite3_value *pOwner = apVal[pTab->nCol];
+  sqlite3_value *pKey = pTab->iKeyCol >= 0 ? apVal[pTab->iKeyCol] : 0;
+  sqlite3_value *pRet = 0;
+  sqlite3_value **apCopy = 0;
+  int rc;
+  if (sqlite3_value_type(pOwner) == SQLITE_NULL) {
+    if (pKey == 0 || sqlite3_value_type(pKey) == SQLITE_NULL) {
+      accErr(pTab, "relext: %s: an inserted row needs its owner: set %s",
+             pTab->zName, pTab->zHidden);
+      return SQLITE_CONSTRAINT;
+    }
+    pOwner = pKey;
+  } else if (pKey && sqlite3_value_type(pKey) != SQLITE_NULL &&
+             !accValueEq(pKey, pOwner)) {
+    accErr(pTab, "relext: %s: %s and %s disagree about the owner", pTab->zName,
+           pTab->zHidden, pTab->zKeyCol);
+    return SQLITE_CONSTRAINT;
+  }
+  apCopy = sqlite3_malloc64(sizeof(sqlite3_value *) * (size_t)(pTab->nCol + 1));
+  if (apCopy == 0) return SQLITE_NOMEM;
+  memcpy(apCopy, apVal, sizeof(sqlite3_value *) * (size_t)pTab->nCol);
+  if (pTab->iKeyCol >= 0) apCopy[pTab->iKeyCol] = pOwner;
+  rc = accInsertListed(pTab, pNewRowid, apCopy, "rowid", &pRet, 0);
+  if (rc == SQLITE_OK) *pRowid = pRet ? sqlite3_value_int64(pRet) : 0;
+  sqlite3_value_free(pRet);
+  sqlite3_free(apCopy);
+  return rc;
+}
+
+/* INSERT on an M2M accessor: link an existing row (add) or create one and
+** link it (create). *pRowid gets the junction row's rowid. */
+static int accInsertM2M(AccVtab *pTab, sqlite3_value *pNewRowid,
+                        sqlite3_value **apVal, sqlite3_int64 *pRowid) {
+  sqlite3_value *pOwner = apVal[pTab->nCol];
+  sqlite3_value *pKey = 0; /* the listed row's key (owned) */
+  sqlite3_value *apArg[2];
+  sqlite3_value *pJRowid = 0;
+  sqlite3_int64 iCreated = 0;
+  int bCreated = 0, rc = SQLITE_OK;
+  char *zKeyExpr = accIsRowid(pTab->zListedKey)
+                       ? sqlite3_mprintf("rowid")
+                       : sqlite3_mprintf("\"%w\"", pTab->zListedKey);
+  if (zKeyExpr == 0) return SQLITE_NOMEM;
+  if (pNewRowid && sqlite3_value_type(pNewRowid) != SQLITE_NULL) {
+    accErr(pTab, "relext: %s: the rowid of a link is chosen by %s", pTab->zName,
+           pTab->zJunction);
+    rc = SQLITE_CONSTRAINT;
+    goto done;
+  }
+  if (sqlite3_value_type(pOwner) == SQLITE_NULL) {
+    accErr(pTab, "relext: %s: an inserted row needs its owner: set %s",
+           pTab->zName, pTab->zHidden);
+    rc = SQLITE_CONSTRAINT;
+    goto done;
+  }
+  /* An existing row named by its key is linked as it is. */
+  if (pTab->iListedKey >= 0 &&
+      sqlite3_value_type(apVal[pTab->iListedKey]) != SQLITE_NULL) {
+    rc = accRun(pTab,
+                sqlite3_mprintf("SELECT %s FROM main.\"%w\" WHERE %s=?1",
+                                zKeyExpr, pTab->zListed, zKeyExpr),
+                1, &apVal[pTab->iListedKey], &pKey, 0);
+    if (rc) goto done;
+  }
+  if (pKey == 0) {
+    rc = accInsertListed(pTab, 0, apVal, pTab->zListedKey, &pKey, &iCreated);
+    if (rc) goto done;
+    if (pKey == 0) goto done; /* ignored by a trigger: nothing to link */
+    bCreated = 1;
+  }
+  apArg[0] = pOwner;
+  apArg[1] = pKey;
+  rc = accRun(pTab,
+              sqlite3_mprintf("INSERT INTO main.\"%w\"(\"%w\", \"%w\") "
+                              "VALUES(?1, ?2)",
+                              pTab->zJunction, pTab->zJOwner, pTab->zJListed),
+              2, apArg, 0, 0);
+  if (rc && bCreated) {
+    /* Undo the create; keep the link's error for the user. */
+    char *zKeep = pTab->base.zErrMsg;
+    pTab->base.zErrMsg = 0;
+    {
+      sqlite3_stmt *pStmt = 0;
+      char *zSql = sqlite3_mprintf("DELETE FROM main.\"%w\" WHERE rowid=%lld",
+                                   pTab->zListed, iCreated);
+      if (zSql && sqlite3_prepare_v2(pTab->db, zSql, -1, &pStmt, 0) == 0)
+        sqlite3_step(pStmt);
+      sqlite3_finalize(pStmt);
+      sqlite3_free(zSql);
+    }
+    sqlite3_free(pTab->base.zErrMsg);
+    pTab->base.zErrMsg = zKeep;
+  }
+  if (rc) goto done;
+  rc = accRun(pTab,
+              sqlite3_mprintf("SELECT rowid FROM main.\"%w\" WHERE \"%w\"=?1 "
+                              "AND \"%w\"=?2",
+                              pTab->zJunction, pTab->zJOwner, pTab->zJListed),
+              2, apArg, &pJRowid, 0);
+  if (rc == SQLITE_OK) *pRowid = pJRowid ? sqlite3_value_int64(pJRowid) : 0;
+done:
+  sqlite3_value_free(pKey);
+  sqlite3_value_free(pJRowid);
+  sqlite3_free(zKeyExpr);
+  return rc;
+}
+
+/* UPDATE of the accessor row with rowid pOld (new rowid pNew). */
+static int accUpdate(AccVtab *pTab, sqlite3_value *pOld, sqlite3_value *pNew,
+                     sqlite3_value **apVal) {
+  RelStr s = {0};
+  sqlite3_value **apArg = 0;
+  sqlite3_value *pOwner = apVal[pTab->nCol];
+  int bOwner = !sqlite3_value_nochange(pOwner);
+  int bRowid = !accValueEq(pOld, pNew);
+  int i, n = 0, rc = SQLITE_OK;
+
+  apArg = sqlite3_malloc64(sizeof(sqlite3_value *) * (size_t)(pTab->nCol + 3));
+  if (apArg == 0) return SQLITE_NOMEM;
+  if (pTab->eAcc == ACC_M2M && bRowid) {
+    accErr(pTab, "relext: %s: the rowid of a link cannot change", pTab->zName);
+    rc = SQLITE_CONSTRAINT;
+    goto done;
+  }
+  if (pTab->eAcc == ACC_M2M && bOwner && pTab->bSymmetrical) {
+    accErr(pTab,
+           "relext: %s: a symmetrical link cannot be moved; delete it and "
+           "insert the new one",
+           pTab->zName);
+    rc = SQLITE_CONSTRAINT;
+    goto done;
+  }
+  if (pTab->eAcc == ACC_REV && bOwner && pTab->iKeyCol >= 0 &&
+      !sqlite3_value_nochange(apVal[pTab->iKeyCol]) &&
+      !accValueEq(apVal[pTab->iKeyCol], pOwner)) {
+    accErr(pTab, "relext: %s: %s and %s disagree about the owner", pTab->zName,
+           pTab->zHidden, pTab->zKeyCol);
+    rc = SQLITE_CONSTRAINT;
+    goto done;
+  }
+  /* The listed row's own columns. */
+  relStrPrintf(&s, "UPDATE main.\"%w\" SET ", pTab->zListed);
+  for (i = 0; i < pTab->nCol; i++) {
+    sqlite3_value *v = apVal[i];
+    if (pTab->eAcc == ACC_REV && i == pTab->iKeyCol && bOwner)
+      v = pOwner;
+    else if (sqlite3_value_nochange(v))
+      continue;
+    relStrPrintf(&s, "%s\"%w\"=?%d", n ? ", " : "", pTab->aCol[i].zName, n + 1);
+    apArg[n++] = v;
+  }
+  if (pTab->eAcc == ACC_REV && bRowid) {
+    relStrPrintf(&s, "%srowid=?%d", n ? ", " : "", n + 1);
+    apArg[n++] = pNew;
+  }
+  if (pTab->eAcc == ACC_REV && bOwner && pTab->iKeyCol < 0) {
+    relStrPrintf(&s, "%s\"%w\"=?%d", n ? ", " : "", pTab->zKeyCol, n + 1);
+    apArg[n++] = pOwner;
+  }
+  if (n > 0) {
+    if (pTab->eAcc == ACC_REV) {
+      relStrPrintf(&s, " WHERE rowid=?%d", n + 1);
+    } else {
+      char *zKey = accColExpr("x", pTab->zListedKey);
+      relStrPrintf(&s,
+                   " WHERE %s=(SELECT \"%w\" FROM main.\"%w\" WHERE "
+                   "rowid=?%d)",
+                   zKey ? zKey + 2 : "", pTab->zJListed, pTab->zJunction,
+                   n + 1);
+      if (zKey == 0) s.eRc = SQLITE_NOMEM;
+      sqlite3_free(zKey);
+    }
+    apArg[n++] = pOld;
+    rc = accRun(pTab, relStrFinish(&s), n, apArg, 0, 0);
+    if (rc) goto done;
+  }
+  /* Moving an M2M link to another owner. */
+  if (pTab->eAcc == ACC_M2M && bOwner) {
+    apArg[0] = pOwner;
+    apArg[1] = pOld;
+    rc = accRun(pTab,
+                sqlite3_mprintf("UPDATE main.\"%w\" SET \"%w\"=?1 WHERE "
+                                "rowid=?2",
+                                pTab->zJunction, pTab->zJOwner),
+                2, apArg, 0, 0);
+  }
+done:
+  relStrReset(&s);
+  sqlite3_free(apArg);
+  return rc;
+}
+
+/*
+** xUpdate: argc==1 is DELETE of rowid argv[0]; argv[0] NULL is INSERT
+** (argv[1] the rowid asked for, usually NULL); otherwise UPDATE of rowid
+** argv[0] to rowid argv[1]. argv[2..] are the listed columns, then the
+** hidden owner column.
+*/
+static int accUpdateMethod(sqlite3_vtab *pVtab, int argc, sqlite3_value **argv,
+                           sqlite3_int64 *pRowid) {
+  AccVtab *pTab = (AccVtab *)pVtab;
+  if (pTab->eAcc == ACC_MISSING) {
+    accErr(pTab,
+           "relext: %s has no relationship behind it any more; run "
+           "SELECT rel_reload()",
+           pTab->zName);
+    return SQLITE_ERROR;
+  }
+  if (pTab->eAcc == ACC_FWD) {
+    accErr(pTab,
+           "relext: %s is read-only: it shows the %s row of each %s; set "
+           "%s.%s instead",
+           pTab->zName, pTab->zListed, pTab->zOwnerTab, pTab->zOwnerTab,
+           pTab->zKeyCol);
+    return SQLITE_READONLY;
+  }
+  if (pTab->bNoRowid) {
+    accErr(pTab, "relext: %s is read-only: its rows have no rowid",
+           pTab->zName);
+    return SQLITE_READONLY;
+  }
+  if (argc == 1) return accDelete(pTab, argv[0]);
+  if (argc != pTab->nCol + 3) {
+    accErr(pTab, "relext: %s: unexpected number of columns", pTab->zName);
+    return SQLITE_ERROR;
+  }
+  if (sqlite3_value_type(argv[0]) == SQLITE_NULL) {
+    if (pTab->eAcc == ACC_REV)
+      return accInsertRev(pTab, argv[1], argv + 2, pRowid);
+    return accInsertM2M(pTab, argv[1], argv + 2, pRowid);
+  }
+  return accUpdate(pTab, argv[0], argv[1], argv + 2);
+}
+
+static sqlite3_module accModule = {
+    0,               /* iVersion */
+    accCreate,       /* xCreate: distinct, so not eponymous */
+    accConnect,      /* xConnect */
+    accBestIndex,    /* xBestIndex: writes the inner SELECT */
+    accDisconnect,   /* xDisconnect */
+    accDisconnect,   /* xDestroy: nothing stored */
+    accOpen,         /* xOpen */
+    accClose,        /* xClose: finalizes the cursor's statement */
+    accFilter,       /* xFilter */
+    accNext,         /* xNext */
+    accEof,          /* xEof */
+    accColumn,       /* xColumn */
+    accRowid,        /* xRowid */
+    accUpdateMethod, /* xUpdate: writes to the real tables */
+    0,               /* xBegin */
+    0,               /* xSync */
+    0,               /* xCommit */
+    0,               /* xRollback */
+    0,               /* xFindFunction */
+    0,               /* xRename */
+    0,               /* xSavepoint */
+    0,               /* xRelease */
+    0,               /* xRollbackTo */
+    0,               /* xShadowName */
+#if SQLITE_VERSION_NUMBER >= 3044000
+    0 /* xIntegrity */
+#endif
+};
+
+/* ------------------------------------------------------------------ */
+/* Names and installation                                              */
 
 char *relAccessorForward(const RelDef *p) {
   return sqlite3_mprintf("%s__%s", p->zModel, p->zField);
@@ -17,13 +1410,67 @@ char *relAccessorReverse(const RelDef *p) {
 }
 
 int relRegisterAccessor(sqlite3 *db, RelCtx *p) {
-  (void)db;
-  (void)p;
-  return SQLITE_OK;
+  return sqlite3_create_module_v2(db, "relext_accessor", &accModule,
+                                  relCtxRef(p), relCtxUnref);
+}
+
+/* Drop every accessor table of this connection (also those a previous
+** load of relext created, which belong to its context). */
+static int accDropAll(sqlite3 *db, char **pzErr) {
+  sqlite3_stmt *pStmt = 0;
+  char **azName = 0;
+  int nName = 0, i, rc;
+  rc = relPreparef(db, &pStmt, pzErr,
+                   "SELECT name FROM temp.sqlite_schema WHERE type='table' "
+                   "AND sql LIKE 'CREATE VIRTUAL TABLE %% USING "
+                   "relext_accessor(%%'");
+  if (rc) return rc;
+  while (sqlite3_step(pStmt) == SQLITE_ROW) {
+    char **a = sqlite3_realloc64(azName, sizeof(char *) * (size_t)(nName + 1));
+    if (a == 0) {
+      rc = SQLITE_NOMEM;
+      break;
+    }
+    azName = a;
+    azName[nName] = relStrdup((const char *)sqlite3_column_text(pStmt, 0));
+    if (azName[nName] == 0) {
+      rc = SQLITE_NOMEM;
+      break;
+    }
+    nName++;
+  }
+  sqlite3_finalize(pStmt);
+  for (i = 0; i < nName; i++) {
+    if (rc == SQLITE_OK)
+      rc = relExecf(db, pzErr, "DROP TABLE IF EXISTS temp.\"%w\"", azName[i]);
+    sqlite3_free(azName[i]);
+  }
+  sqlite3_free(azName);
+  return rc;
 }
 
 int relAccessorInstall(RelCtx *p, char **pzErr) {
-  (void)p;
-  (void)pzErr;
-  return SQLITE_OK;
+  int i, rc;
+  rc = accDropAll(p->db, pzErr);
+  for (i = 0; rc == SQLITE_OK && i < p->nDef; i++) {
+    const RelDef *d = &p->aDef[i];
+    char *zFwd = relAccessorForward(d);
+    char *zRev = relAccessorReverse(d);
+    if (zFwd == 0) rc = SQLITE_NOMEM;
+    if (rc == SQLITE_OK) {
+      rc = relExecf(p->db, pzErr,
+                    "CREATE VIRTUAL TABLE temp.\"%w\" USING relext_accessor("
+                    "%Q, %Q, 'forward')",
+                    zFwd, d->zModel, d->zField);
+    }
+    if (rc == SQLITE_OK && zRev) {
+      rc = relExecf(p->db, pzErr,
+                    "CREATE VIRTUAL TABLE temp.\"%w\" USING relext_accessor("
+                    "%Q, %Q, 'reverse')",
+                    zRev, d->zModel, d->zField);
+    }
+    sqlite3_free(zFwd);
+    sqlite3_free(zRev);
+  }
+  return rc;
 }
