@@ -49,30 +49,55 @@ INSERT INTO pages_article_tags(pages_article_id, pages_tag_id) VALUES (2, 1);
 SELECT * FROM pages_article_tags;
 
 .print ''
-.print '== 4. ForeignKey rules: a dangling key is refused'
+.print '== 4. Accessor tables: related objects, like category.articles.all()'
+.print '   pages_category__articles(1): the articles of category 1 (reverse ForeignKey)'
+SELECT id, title FROM pages_category__articles(1);
+.print '   pages_article__tags(2): the tags of article 2 (ManyToManyField)'
+SELECT id, name FROM pages_article__tags(2);
+.print '   pages_tag__articles: reverse ManyToManyField, tag.articles.all()'
+SELECT pages_tag AS tag, id, title FROM pages_tag__articles WHERE pages_tag = 2;
+.print '   auth_user__profile: reverse OneToOneField, user.profile'
+SELECT auth_user AS user, bio FROM auth_user__profile WHERE auth_user = 1;
+.print '   article.tags.add(tag) and tag.articles.create(...) through accessors'
+INSERT INTO pages_article__tags(pages_article, id) VALUES (3, 1);
+INSERT INTO pages_tag__articles(pages_tag, title, category_id) VALUES (3, 'Hiking', 2);
+SELECT pages_article, name FROM pages_article__tags WHERE pages_article IN (3, 4) ORDER BY 1, 2;
+.print '   article.tags.remove(tag): DELETE from the accessor unlinks'
+DELETE FROM pages_article__tags WHERE pages_article = 3 AND name = 'django';
+SELECT pages_article, name FROM pages_article__tags WHERE pages_article = 3;
+.print '   category.articles.create(...)'
+INSERT INTO pages_category__articles(pages_category, title) VALUES (2, 'Composting');
+SELECT id, title, category_id FROM pages_article WHERE category_id = 2;
+
+.print ''
+.print '== 5. ForeignKey rules: a dangling key is refused'
 INSERT INTO pages_article(id, title, category_id) VALUES (9, 'Orphan', 42);
 .print '   ... but inside a transaction rows may come in any order'
 BEGIN;
-INSERT INTO pages_article(id, title, category_id) VALUES (4, 'Travel', 3);
+INSERT INTO pages_article(id, title, category_id) VALUES (10, 'Travel', 3);
 INSERT INTO pages_category VALUES (3, 'Travel');
 COMMIT;
 SELECT id, title, category_id FROM pages_article;
 
 .print ''
-.print '== 5. on_delete=SET_NULL: deleting user linus keeps his article, without author'
+.print '== 6. on_delete=SET_NULL: deleting user linus keeps his article, without author'
 .print '   (and CASCADE deletes his profile, the OneToOneField)'
 DELETE FROM auth_user WHERE username = 'linus';
 SELECT id, title, author_id FROM pages_article;
 SELECT * FROM pages_profile;
 
 .print ''
-.print '== 6. on_delete=CASCADE: deleting a category deletes its articles and their tag links'
+.print ''
+.print '== 7. rel_collect: what deleting category Technology would do'
+SELECT * FROM rel_collect('pages_category', 1);
+.print ''
+.print '== 8. on_delete=CASCADE: deleting a category deletes its articles and their tag links'
 DELETE FROM pages_category WHERE title = 'Technology';
 SELECT id, title, category_id FROM pages_article;
 SELECT * FROM pages_article_tags;
 
 .print ''
-.print '== 7. on_delete=PROTECT: a category that articles protect cannot go'
+.print '== 9. on_delete=PROTECT: a category that articles protect cannot go'
 CREATE TABLE pages_review(id INTEGER PRIMARY KEY, stars INTEGER);
 .mode list
 SELECT rel_define('pages_review.category', 'fk', 'pages.Category',
@@ -81,3 +106,10 @@ SELECT rel_define('pages_review.category', 'fk', 'pages.Category',
 INSERT INTO pages_review VALUES (1, 5, 2);
 DELETE FROM pages_category WHERE id = 2;
 SELECT id, title FROM pages_category;
+
+.print ''
+.print '== 10. Lookups across relationships: categories with an article tagged outdoors'
+SELECT key FROM rel_lookup('pages_category', 'articles__tags__name', 'outdoors');
+.print ''
+.print '== 11. Everything holds: rel_check finds no violation'
+SELECT count(*) AS violations FROM rel_check;
