@@ -417,7 +417,10 @@ static int relColInfo(sqlite3 *db, const char *zTab, const char *zCol,
       }
       if (!p->zName || !p->zType) rc = SQLITE_NOMEM;
     }
-    sqlite3_finalize(pStmt);
+    /* An error here (OOM) may have rolled the transaction back: report
+    ** it, never go on as if the column were missing. */
+    if (sqlite3_finalize(pStmt) != SQLITE_OK && rc == SQLITE_OK)
+      rc = sqlite3_errcode(db);
   }
   if (rc == SQLITE_OK && bFound) {
     /* Indexes: unique on exactly this column; any leading with it. */
@@ -436,7 +439,7 @@ static int relColInfo(sqlite3 *db, const char *zTab, const char *zCol,
         if (sqlite3_column_int(pStmt, 0) && sqlite3_column_int(pStmt, 1) == 1)
           p->bUnique = 1;
       }
-      sqlite3_finalize(pStmt);
+      rc = sqlite3_finalize(pStmt);
     }
   }
   if (rc) *pRc = rc;
@@ -1586,18 +1589,12 @@ static void relReloadFunc(sqlite3_context *ctx, int argc,
   rc = relCtxReload(pCtx, &zErr);
   if (rc == SQLITE_OK) {
     /* Guards written for another catalog (a hand edit of
-    ** relext_relations): write them again. */
-    sqlite3_stmt *pStmt = 0;
+    ** relext_relations), or gone with a table that was rebuilt: write them
+    ** again. */
     int bStale = 0;
-    rc = relPreparef(pCtx->db, &pStmt, &zErr,
-                     "SELECT 1 FROM main.sqlite_schema WHERE type='trigger' "
-                     "AND name GLOB 'relext_guard_*' AND instr(sql, "
-                     "'relext_must_be_loaded(' || ?1 || ')') = 0 LIMIT 1");
-    if (rc == SQLITE_OK) {
-      sqlite3_bind_int64(pStmt, 1, pCtx->iGen);
-      bStale = sqlite3_step(pStmt) == SQLITE_ROW;
-      rc = sqlite3_finalize(pStmt);
-    }
+    int bCur = relGuardsCurrent(pCtx);
+    if (bCur < 0) rc = -bCur;
+    else bStale = (bCur == 0);
     if (rc == SQLITE_OK && bStale) {
       rc = relExecf(pCtx->db, &zErr, "SAVEPOINT relext_reload");
       if (rc == SQLITE_OK) {

@@ -885,6 +885,10 @@ static void relMustBeLoadedFunc(sqlite3_context *ctx, int argc,
   }
   sqlite3_result_int(ctx, 0); /* never indexed: the index stays empty */
   if (e == 0 || e->bQuiet || p->nEngine > 0) return;
+  /* Only a write to main needs a note. PRAGMA integrity_check evaluates
+  ** this too, in a read transaction: enrolling relext_txn there would
+  ** commit at once and free pEnroll while it runs. */
+  if (sqlite3_txn_state(p->db, "main") != SQLITE_TXN_WRITE) return;
   iEdge = sqlite3_value_int(argv[1]);
   if (iEdge < 0 || iEdge >= p->nEdge) return;
   if (sqlite3_value_type(argv[2]) == SQLITE_NULL && argc < 4) return;
@@ -900,8 +904,16 @@ static void relMustBeLoadedFunc(sqlite3_context *ctx, int argc,
                               -1, &e->pEnroll, 0);
     }
     if (rc == SQLITE_OK) {
+      /* An OOM in the step rolls the transaction back: nEngine keeps
+      ** xRollback from finalizing pEnroll while it runs. */
+      p->nEngine++;
       sqlite3_step(e->pEnroll);
       rc = sqlite3_reset(e->pEnroll);
+      p->nEngine--;
+      if (p->nEngine == 0 && e->bFreeLater) {
+        e->bFreeLater = 0;
+        relEnforceStmtsFree(e);
+      }
     }
     if (rc == SQLITE_OK && !e->bInTxn) rc = SQLITE_INTERNAL;
   }
@@ -1499,6 +1511,39 @@ int relEnforceInstall(RelCtx *p, char **pzErr) {
   if (rc == SQLITE_OK) rc = relExecf(db, pzErr, "%s", zSql);
   sqlite3_free(zSql);
   return rc;
+}
+
+/* Are the stored guards in place for the loaded definitions? 1 yes, 0 no
+** (missing, or written for another catalog), <0 an error code negated. */
+int relGuardsCurrent(RelCtx *p) {
+  sqlite3_stmt *pStmt = 0;
+  int nWant = 0, nHave = -1, t, i, rc;
+  for (t = 0; t < p->nTable; t++) {
+    for (i = 0; i < p->nEdge; i++) {
+      if (p->aEdge[i].iParent == t) {
+        nWant += 2;
+        break;
+      }
+    }
+  }
+  for (i = 0; i < p->nEdge; i++) {
+    nWant += relIsRowid(p->aEdge[i].zParentCol) ? 1 : 2;
+  }
+  rc = sqlite3_prepare_v2(p->db,
+                          "SELECT count(*) FROM main.sqlite_schema WHERE type "
+                          "IN ('trigger', 'index') AND name GLOB "
+                          "'relext_guard_*' AND instr(sql, "
+                          "'relext_must_be_loaded(' || ?1) > 0",
+                          -1, &pStmt, 0);
+  if (rc == SQLITE_OK) {
+    sqlite3_bind_int64(pStmt, 1, p->iGen);
+    if (sqlite3_step(pStmt) == SQLITE_ROW) nHave = sqlite3_column_int(pStmt, 0);
+    rc = sqlite3_finalize(pStmt);
+  } else {
+    sqlite3_finalize(pStmt);
+  }
+  if (rc) return -rc;
+  return nHave == nWant;
 }
 
 int relGuardsWrite(RelCtx *p, char **pzErr) {

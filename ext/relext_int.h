@@ -225,6 +225,8 @@ int relRegisterEnforce(sqlite3 *db, RelCtx *p);
 int relEnforceInstall(RelCtx *p, char **pzErr);
 /* Rewrite the stored guard triggers after the catalog changed. */
 int relGuardsWrite(RelCtx *p, char **pzErr);
+/* 1 if the stored guards match the loaded definitions, 0 if not. */
+int relGuardsCurrent(RelCtx *p);
 void relEnforceFree(RelCtx *p);
 
 /* ------------------------------------------------------------------ */
