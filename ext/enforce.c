@@ -135,6 +135,9 @@ struct RelEnforce {
   int bInTxn;               /* relext_txn is enrolled in the transaction */
   int bQuiet;               /* take no notes (while guards are created) */
   sqlite3_stmt *pEnroll;    /* enrols relext_txn in the transaction */
+  sqlite3_int64 *aLast;     /* per edge: the integer key noted last */
+  int nLast;                /* entries in aLast; 0 = no cache */
+  unsigned char *aLastOk;   /* per edge: aLast[] holds a noted key */
   RelPlan *aPlan;           /* per table */
   int nPlan;
 };
@@ -145,7 +148,10 @@ static RelEnforce *relEnf(RelCtx *p) { return (RelEnforce *)p->pEnforce; }
 /* Notes                                                               */
 
 static void relNotesTruncate(RelEnforce *e, int n) {
-  if (e->nNote > n) e->bHashStale = 1;
+  if (e->nNote > n) {
+    e->bHashStale = 1;
+    if (e->aLastOk) memset(e->aLastOk, 0, (size_t)e->nLast);
+  }
   while (e->nNote > n) {
     e->nNote--;
     relValueClear(&e->aNote[e->nNote].key);
@@ -274,6 +280,7 @@ void relEnforceRemap(RelCtx *p, const int *aMap, int nOld) {
   }
   e->nNote = j;
   e->bHashStale = 1;
+  if (e->aLastOk) memset(e->aLastOk, 0, (size_t)e->nLast);
   for (i = 0; i < e->nMark; i++) {
     if (e->aMark[i] > j) e->aMark[i] = j;
   }
@@ -920,6 +927,24 @@ static void relMustBeLoadedFunc(sqlite3_context *ctx, int argc,
   if (rc == SQLITE_OK) {
     if (sqlite3_value_type(argv[2]) == SQLITE_NULL) {
       rc = relNoteAdd(e, iEdge, NOTE_NULL, argv[3]);
+    } else if (sqlite3_value_type(argv[2]) == SQLITE_INTEGER) {
+      /* Rows come in runs with the same key (the articles of one
+      ** category): remember the last integer key noted for each edge. */
+      sqlite3_int64 k = sqlite3_value_int64(argv[2]);
+      if (e->nLast != p->nEdge) {
+        sqlite3_free(e->aLast);
+        e->aLast = sqlite3_malloc64((sizeof(sqlite3_int64) + 1) *
+                                    (size_t)(p->nEdge + 1));
+        e->nLast = e->aLast ? p->nEdge : 0;
+        e->aLastOk = e->aLast ? (unsigned char *)&e->aLast[p->nEdge + 1] : 0;
+        if (e->aLastOk) memset(e->aLastOk, 0, (size_t)p->nEdge);
+      }
+      if (e->nLast && e->aLastOk[iEdge] && e->aLast[iEdge] == k) return;
+      rc = relNoteAdd(e, iEdge, NOTE_DANGLING, argv[2]);
+      if (rc == SQLITE_OK && e->nLast) {
+        e->aLast[iEdge] = k;
+        e->aLastOk[iEdge] = 1;
+      }
     } else {
       rc = relNoteAdd(e, iEdge, NOTE_DANGLING, argv[2]);
     }
@@ -1000,6 +1025,7 @@ void relEnforceFree(RelCtx *p) {
   sqlite3_free(e->aNote);
   sqlite3_free(e->aMark);
   sqlite3_free(e->aHash);
+  sqlite3_free(e->aLast);
   sqlite3_free(e);
   p->pEnforce = 0;
 }
