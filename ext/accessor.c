@@ -175,6 +175,8 @@ struct AccVtab {
   int nCol;          /* columns of the listed table */
   AccCol *aCol;      /* their names and index flags */
   double nRow;       /* estimated rows of the driving table */
+  sqlite3_stmt *pCache; /* an inner SELECT kept from a closed cursor */
+  char *zCacheSql;      /* the idxStr pCache was prepared from */
 };
 
 typedef struct AccCursor AccCursor;
@@ -438,6 +440,8 @@ static void accVtabFree(AccVtab *pTab) {
     sqlite3_free(pTab->aCol[i].zColl);
   }
   sqlite3_free(pTab->aCol);
+  sqlite3_finalize(pTab->pCache);
+  sqlite3_free(pTab->zCacheSql);
   sqlite3_free(pTab->base.zErrMsg);
   sqlite3_free(pTab);
 }
@@ -959,11 +963,23 @@ static int accOpen(sqlite3_vtab *pVtab, sqlite3_vtab_cursor **ppCur) {
   return SQLITE_OK;
 }
 
-/* xClose: the cursor's statement is finalized here. */
+/* xClose: the cursor's statement goes to the table's one-entry cache (a
+** statement run again and again, like category__articles(?), then costs no
+** prepare), or is finalized. Cached statements read only real tables, so
+** they never keep this virtual table from disconnecting; xDisconnect
+** finalizes them. */
 static int accClose(sqlite3_vtab_cursor *cur) {
   AccCursor *pCur = (AccCursor *)cur;
-  sqlite3_finalize(pCur->pStmt);
-  sqlite3_free(pCur->zSql);
+  AccVtab *pTab = (AccVtab *)cur->pVtab;
+  if (pCur->pStmt && pTab->pCache == 0) {
+    sqlite3_reset(pCur->pStmt);
+    sqlite3_clear_bindings(pCur->pStmt);
+    pTab->pCache = pCur->pStmt;
+    pTab->zCacheSql = pCur->zSql;
+  } else {
+    sqlite3_finalize(pCur->pStmt);
+    sqlite3_free(pCur->zSql);
+  }
   sqlite3_free(pCur);
   return SQLITE_OK;
 }
@@ -1005,6 +1021,12 @@ static int accFilter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr,
   if (pCur->pStmt && pCur->zSql && strcmp(pCur->zSql, idxStr) == 0) {
     sqlite3_reset(pCur->pStmt);
     sqlite3_clear_bindings(pCur->pStmt);
+  } else if (pCur->pStmt == 0 && pTab->pCache &&
+             strcmp(pTab->zCacheSql, idxStr) == 0) {
+    pCur->pStmt = pTab->pCache;
+    pCur->zSql = pTab->zCacheSql;
+    pTab->pCache = 0;
+    pTab->zCacheSql = 0;
   } else {
     sqlite3_finalize(pCur->pStmt);
     sqlite3_free(pCur->zSql);
