@@ -136,8 +136,10 @@ struct RelEnforce {
   int bQuiet;               /* take no notes (while guards are created) */
   sqlite3_stmt *pEnroll;    /* enrols relext_txn in the transaction */
   sqlite3_int64 *aLast;     /* per edge: the integer key noted last */
-  int nLast;                /* entries in aLast; 0 = no cache */
+  int nLast;                /* edges the per-edge arrays are sized for */
   unsigned char *aLastOk;   /* per edge: aLast[] holds a noted key */
+  int *aCount;              /* per edge: notes taken this transaction */
+  unsigned char *aBulk;     /* per edge: too many notes, check it whole */
   RelPlan *aPlan;           /* per table */
   int nPlan;
 };
@@ -155,6 +157,23 @@ static void relNotesTruncate(RelEnforce *e, int n) {
   while (e->nNote > n) {
     e->nNote--;
     relValueClear(&e->aNote[e->nNote].key);
+  }
+}
+
+/* Forget the per-edge counts of a transaction; give back the memory of a
+** large one. */
+static void relBulkReset(RelEnforce *e) {
+  if (e->aCount) {
+    memset(e->aCount, 0, sizeof(int) * (size_t)(e->nLast + 1));
+    memset(e->aBulk, 0, (size_t)(e->nLast + 1));
+  }
+  if (e->nNote == 0 && e->nNoteAlloc > 4096) {
+    sqlite3_free(e->aNote);
+    sqlite3_free(e->aHash);
+    e->aNote = 0;
+    e->aHash = 0;
+    e->nNoteAlloc = e->nHash = 0;
+    e->bHashStale = 1;
   }
 }
 
@@ -225,6 +244,33 @@ static int relNoteSeen(RelEnforce *e, int iEdge, int eKind,
   return 0;
 }
 
+/* An edge with more distinct suspects than this in one transaction (a bulk
+** load) stops taking notes and is checked whole at COMMIT, with one
+** anti-join: memory stays bounded, and a set-based check is then cheaper
+** than one probe per key. */
+#define REL_BULK_NOTES 65536
+
+/* Size the per-edge arrays for nEdge edges (and clear them). */
+static int relEdgeArrays(RelEnforce *e, int nEdge) {
+  size_t n = (size_t)(nEdge + 1);
+  char *a;
+  if (e->nLast == nEdge && e->aLast) return SQLITE_OK;
+  sqlite3_free(e->aLast);
+  e->aLast = 0;
+  e->aCount = 0;
+  e->aLastOk = e->aBulk = 0;
+  e->nLast = 0;
+  a = sqlite3_malloc64(n * (sizeof(sqlite3_int64) + sizeof(int) + 2));
+  if (a == 0) return SQLITE_NOMEM;
+  memset(a, 0, n * (sizeof(sqlite3_int64) + sizeof(int) + 2));
+  e->aLast = (sqlite3_int64 *)a;
+  e->aCount = (int *)&a[n * sizeof(sqlite3_int64)];
+  e->aLastOk = (unsigned char *)&a[n * (sizeof(sqlite3_int64) + sizeof(int))];
+  e->aBulk = e->aLastOk + n;
+  e->nLast = nEdge;
+  return SQLITE_OK;
+}
+
 /* Take a note (once: a note already taken is not taken again). */
 static int relNoteAddValue(RelEnforce *e, int iEdge, int eKind,
                            const RelValue *pV) {
@@ -247,6 +293,10 @@ static int relNoteAddValue(RelEnforce *e, int iEdge, int eKind,
   if (rc) return rc;
   relHashPut(e, e->nNote);
   e->nNote++;
+  if (e->aCount && iEdge >= 0 && iEdge < e->nLast &&
+      ++e->aCount[iEdge] > REL_BULK_NOTES) {
+    e->aBulk[iEdge] = 1;
+  }
   return SQLITE_OK;
 }
 
@@ -381,6 +431,70 @@ static int relCheckStmt(RelCtx *p, sqlite3_stmt **apCheck, int iEdge,
     }
   }
   *ppOut = *pp;
+  return rc;
+}
+
+static int relAnyBulk(RelEnforce *e) {
+  int i;
+  for (i = 0; e->aBulk && i < e->nLast; i++) {
+    if (e->aBulk[i]) return 1;
+  }
+  return 0;
+}
+
+/* Check a whole edge (one that took too many notes): every key of the
+** child must point at a row (db_constraint=True), and no key may be NULL
+** (null=False). */
+static int relBulkCheck(RelCtx *p, int iEdge, char **pzErr) {
+  const RelEdge *pE = &p->aEdge[iEdge];
+  const RelDef *d = &p->aDef[pE->iDef];
+  const char *zC = p->azTable[pE->iChild];
+  sqlite3_stmt *pStmt = 0;
+  char *zRow = relRowKey(p->db, zC);
+  int rc = SQLITE_OK;
+  if (zRow == 0) return SQLITE_NOMEM;
+  if (pE->bConstraint) {
+    rc = relPreparef(p->db, &pStmt, pzErr,
+                     "SELECT c.%s, c.\"%w\" FROM main.\"%w\" AS c WHERE "
+                     "c.\"%w\" IS NOT NULL AND NOT EXISTS (SELECT 1 FROM "
+                     "main.\"%w\" AS p WHERE p.\"%w\"=c.\"%w\") LIMIT 1",
+                     zRow, pE->zChildCol, zC, pE->zChildCol,
+                     p->azTable[pE->iParent], pE->zParentCol, pE->zChildCol);
+    if (rc == SQLITE_OK && sqlite3_step(pStmt) == SQLITE_ROW) {
+      char *zR = relValueText(sqlite3_column_value(pStmt, 0));
+      char *zK = relValueText(sqlite3_column_value(pStmt, 1));
+      *pzErr = sqlite3_mprintf(
+          "relext: FOREIGN KEY: %s %s: %s=%s points at no row of %s (%s)", zC,
+          zR ? zR : "?", pE->zChildCol, zK ? zK : "?",
+          p->azTable[pE->iParent], pE->zName);
+      sqlite3_free(zR);
+      sqlite3_free(zK);
+      rc = *pzErr ? SQLITE_CONSTRAINT : SQLITE_NOMEM;
+    }
+    if (pStmt) {
+      int rc2 = sqlite3_finalize(pStmt);
+      if (rc == SQLITE_OK) rc = rc2;
+      pStmt = 0;
+    }
+  }
+  if (rc == SQLITE_OK && d->eKind != REL_M2M && !d->bNull) {
+    rc = relPreparef(p->db, &pStmt, pzErr,
+                     "SELECT %s FROM main.\"%w\" WHERE \"%w\" IS NULL LIMIT 1",
+                     zRow, zC, pE->zChildCol);
+    if (rc == SQLITE_OK && sqlite3_step(pStmt) == SQLITE_ROW) {
+      char *zR = relValueText(sqlite3_column_value(pStmt, 0));
+      *pzErr = sqlite3_mprintf(
+          "relext: NOT NULL: %s %s: %s cannot be NULL (%s has null=False)", zC,
+          zR ? zR : "?", pE->zChildCol, pE->zName);
+      sqlite3_free(zR);
+      rc = *pzErr ? SQLITE_CONSTRAINT : SQLITE_NOMEM;
+    }
+    if (pStmt) {
+      int rc2 = sqlite3_finalize(pStmt);
+      if (rc == SQLITE_OK) rc = rc2;
+    }
+  }
+  sqlite3_free(zRow);
   return rc;
 }
 
@@ -552,6 +666,7 @@ static int txnBegin(sqlite3_vtab *pVtab) {
   if (e) {
     relNotesTruncate(e, 0);
     e->bInTxn = 1;
+    relBulkReset(e);
   }
   return SQLITE_OK;
 }
@@ -564,7 +679,8 @@ static int txnSync(sqlite3_vtab *pVtab) {
   int i, pass, rc = SQLITE_OK;
   char *zErr = 0;
   sqlite3_stmt **apCheck;
-  if (e == 0 || e->nNote == 0 || p->nEdge == 0) return SQLITE_OK;
+  if (e == 0 || p->nEdge == 0) return SQLITE_OK;
+  if (e->nNote == 0 && !relAnyBulk(e)) return SQLITE_OK;
   apCheck = sqlite3_malloc64(sizeof(sqlite3_stmt *) * (size_t)p->nEdge * 2);
   if (apCheck == 0) return SQLITE_NOMEM;
   memset(apCheck, 0, sizeof(sqlite3_stmt *) * (size_t)p->nEdge * 2);
@@ -580,6 +696,11 @@ static int txnSync(sqlite3_vtab *pVtab) {
         continue;
       rc = relNoteCheck(p, apCheck, pN, &zErr);
     }
+  }
+  /* Edges that took too many notes are checked whole. */
+  for (i = 0; rc == SQLITE_OK && e->aBulk && i < p->nEdge && i < e->nLast;
+       i++) {
+    if (e->aBulk[i]) rc = relBulkCheck(p, i, &zErr);
   }
   for (i = 0; i < p->nEdge * 2; i++) sqlite3_finalize(apCheck[i]);
   sqlite3_free(apCheck);
@@ -601,6 +722,7 @@ static int txnCommit(sqlite3_vtab *pVtab) {
     relNotesTruncate(e, 0);
     e->nMark = 0;
     e->bInTxn = 0;
+    relBulkReset(e);
     /* A rollback inside the engine (an OOM or I/O error in one of its
     ** statements rolls the whole transaction back): its statements are
     ** still in use, so they are freed when it returns. */
@@ -924,6 +1046,8 @@ static void relMustBeLoadedFunc(sqlite3_context *ctx, int argc,
     }
     if (rc == SQLITE_OK && !e->bInTxn) rc = SQLITE_INTERNAL;
   }
+  if (rc == SQLITE_OK) rc = relEdgeArrays(e, p->nEdge);
+  if (rc == SQLITE_OK && e->aBulk[iEdge]) return; /* checked whole */
   if (rc == SQLITE_OK) {
     if (sqlite3_value_type(argv[2]) == SQLITE_NULL) {
       rc = relNoteAdd(e, iEdge, NOTE_NULL, argv[3]);
@@ -931,17 +1055,9 @@ static void relMustBeLoadedFunc(sqlite3_context *ctx, int argc,
       /* Rows come in runs with the same key (the articles of one
       ** category): remember the last integer key noted for each edge. */
       sqlite3_int64 k = sqlite3_value_int64(argv[2]);
-      if (e->nLast != p->nEdge) {
-        sqlite3_free(e->aLast);
-        e->aLast = sqlite3_malloc64((sizeof(sqlite3_int64) + 1) *
-                                    (size_t)(p->nEdge + 1));
-        e->nLast = e->aLast ? p->nEdge : 0;
-        e->aLastOk = e->aLast ? (unsigned char *)&e->aLast[p->nEdge + 1] : 0;
-        if (e->aLastOk) memset(e->aLastOk, 0, (size_t)p->nEdge);
-      }
-      if (e->nLast && e->aLastOk[iEdge] && e->aLast[iEdge] == k) return;
+      if (e->aLastOk[iEdge] && e->aLast[iEdge] == k) return;
       rc = relNoteAdd(e, iEdge, NOTE_DANGLING, argv[2]);
-      if (rc == SQLITE_OK && e->nLast) {
+      if (rc == SQLITE_OK) {
         e->aLast[iEdge] = k;
         e->aLastOk[iEdge] = 1;
       }
