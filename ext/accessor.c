@@ -1439,36 +1439,10 @@ int relRegisterAccessor(sqlite3 *db, RelCtx *p) {
 /* Drop every accessor table of this connection (also those a previous
 ** load of relext created, which belong to its context). */
 static int accDropAll(sqlite3 *db, char **pzErr) {
-  sqlite3_stmt *pStmt = 0;
-  char **azName = 0;
-  int nName = 0, i, rc;
-  rc = relPreparef(db, &pStmt, pzErr,
-                   "SELECT name FROM temp.sqlite_schema WHERE type='table' "
-                   "AND sql LIKE 'CREATE VIRTUAL TABLE %% USING "
-                   "relext_accessor(%%'");
-  if (rc) return rc;
-  while (sqlite3_step(pStmt) == SQLITE_ROW) {
-    char **a = sqlite3_realloc64(azName, sizeof(char *) * (size_t)(nName + 1));
-    if (a == 0) {
-      rc = SQLITE_NOMEM;
-      break;
-    }
-    azName = a;
-    azName[nName] = relStrdup((const char *)sqlite3_column_text(pStmt, 0));
-    if (azName[nName] == 0) {
-      rc = SQLITE_NOMEM;
-      break;
-    }
-    nName++;
-  }
-  sqlite3_finalize(pStmt);
-  for (i = 0; i < nName; i++) {
-    if (rc == SQLITE_OK)
-      rc = relExecf(db, pzErr, "DROP TABLE IF EXISTS temp.\"%w\"", azName[i]);
-    sqlite3_free(azName[i]);
-  }
-  sqlite3_free(azName);
-  return rc;
+  return relDropObjects(db, "temp", "table",
+                        "sql LIKE 'CREATE VIRTUAL TABLE % USING "
+                        "relext_accessor(%'",
+                        pzErr);
 }
 
 int relAccessorInstall(RelCtx *p, char **pzErr) {

@@ -1150,37 +1150,12 @@ void relEnforceFree(RelCtx *p) {
 ** type is zType. */
 static int relDropByPrefix(sqlite3 *db, const char *zDb, const char *zType,
                            const char *zPrefix, char **pzErr) {
-  sqlite3_stmt *pStmt = 0;
-  char **azName = 0;
-  int nName = 0, i, rc;
-  rc = relPreparef(db, &pStmt, pzErr,
-                   "SELECT name FROM \"%w\".sqlite_schema WHERE type=%Q AND "
-                   "substr(name, 1, length(%Q))=%Q",
-                   zDb, zType, zPrefix, zPrefix);
-  if (rc) return rc;
-  while (sqlite3_step(pStmt) == SQLITE_ROW) {
-    char **a = sqlite3_realloc64(azName, sizeof(char *) * (size_t)(nName + 1));
-    if (a == 0) {
-      rc = SQLITE_NOMEM;
-      break;
-    }
-    azName = a;
-    azName[nName] = relStrdup((const char *)sqlite3_column_text(pStmt, 0));
-    if (azName[nName] == 0) {
-      rc = SQLITE_NOMEM;
-      break;
-    }
-    nName++;
-  }
-  sqlite3_finalize(pStmt);
-  for (i = 0; i < nName; i++) {
-    if (rc == SQLITE_OK) {
-      rc = relExecf(db, pzErr, "DROP %s IF EXISTS \"%w\".\"%w\"", zType, zDb,
-                    azName[i]);
-    }
-    sqlite3_free(azName[i]);
-  }
-  sqlite3_free(azName);
+  char *zCond = sqlite3_mprintf("substr(name, 1, length(%Q))=%Q", zPrefix,
+                                zPrefix);
+  int rc;
+  if (zCond == 0) return SQLITE_NOMEM;
+  rc = relDropObjects(db, zDb, zType, zCond, pzErr);
+  sqlite3_free(zCond);
   return rc;
 }
 

@@ -82,6 +82,11 @@ int relExecf(sqlite3 *db, char **pzErr, const char *zFmt, ...);
 /* Prepare SQL built like relExecf. */
 int relPreparef(sqlite3 *db, sqlite3_stmt **pp, char **pzErr,
                 const char *zFmt, ...);
+/* Drop every object of schema zDb of type zType (table, trigger, index)
+** for which the SQL condition zCond (a trusted fragment, its values quoted
+** by the caller) holds on sqlite_schema. */
+int relDropObjects(sqlite3 *db, const char *zDb, const char *zType,
+                   const char *zCond, char **pzErr);
 /* Does table zTab exist in main? 1 yes, 0 no, <0 error code negated. */
 int relTableExists(sqlite3 *db, const char *zTab);
 /* The exact spelling of table zTab in main (case-insensitive lookup), or

@@ -263,3 +263,40 @@ int relTableExists(sqlite3 *db, const char *zTab) {
   if (rc) return -rc;
   return bFound;
 }
+
+int relDropObjects(sqlite3 *db, const char *zDb, const char *zType,
+                   const char *zCond, char **pzErr) {
+  sqlite3_stmt *pStmt = 0;
+  char **azName = 0;
+  int nName = 0, i, rc;
+  rc = relPreparef(db, &pStmt, pzErr,
+                   "SELECT name FROM \"%w\".sqlite_schema WHERE type=%Q AND %s",
+                   zDb, zType, zCond);
+  if (rc) return rc;
+  while (sqlite3_step(pStmt) == SQLITE_ROW) {
+    char **a = sqlite3_realloc64(azName, sizeof(char *) * (size_t)(nName + 1));
+    if (a == 0) {
+      rc = SQLITE_NOMEM;
+      break;
+    }
+    azName = a;
+    azName[nName] = relStrdup((const char *)sqlite3_column_text(pStmt, 0));
+    if (azName[nName] == 0) {
+      rc = SQLITE_NOMEM;
+      break;
+    }
+    nName++;
+  }
+  if (rc == SQLITE_OK) rc = sqlite3_finalize(pStmt);
+  else sqlite3_finalize(pStmt);
+  for (i = 0; i < nName; i++) {
+    if (rc == SQLITE_OK) {
+      rc = relExecf(db, pzErr, "DROP %s IF EXISTS \"%w\".\"%w\"",
+                    strcmp(zType, "table") == 0 ? "TABLE" : zType, zDb,
+                    azName[i]);
+    }
+    sqlite3_free(azName[i]);
+  }
+  sqlite3_free(azName);
+  return rc;
+}
