@@ -615,6 +615,9 @@ static int relLoadRecord(sqlite3 *db, sqlite3_stmt *pStmt, RelDef *d,
       }
     }
   }
+  /* A lookup above that failed (out of memory) is not a bad record. */
+  if (zBad && rc == SQLITE_OK && sqlite3_errcode(db) == SQLITE_NOMEM)
+    rc = SQLITE_NOMEM;
   if (zBad && rc == SQLITE_OK) {
     const char *zM = (const char *)sqlite3_column_text(pStmt, 0);
     const char *zF = (const char *)sqlite3_column_text(pStmt, 1);

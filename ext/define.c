@@ -443,7 +443,7 @@ static int relColInfo(sqlite3 *db, const char *zTab, const char *zCol,
     }
   }
   if (rc) *pRc = rc;
-  if (!bFound) relColInfoClear(p);
+  if (!bFound || rc) relColInfoClear(p); /* callers return on error */
   return bFound;
 }
 
@@ -1284,18 +1284,16 @@ static int relCheckClashes(RelCtx *pCtx, const RelDef *d, char **pzErr) {
 ** datatype3.html). Never the declared text itself, which is the user's
 ** and is not pasted into SQL. */
 static const char *relAffinityType(const char *zType) {
-  char *z = zType ? relLower(zType) : 0;
-  const char *zRet = "";
-  if (z == 0) return "";
-  if (strstr(z, "int")) zRet = "INTEGER";
-  else if (strstr(z, "char") || strstr(z, "clob") || strstr(z, "text"))
-    zRet = "TEXT";
-  else if (z[0] == 0 || strstr(z, "blob")) zRet = "";
-  else if (strstr(z, "real") || strstr(z, "floa") || strstr(z, "doub"))
-    zRet = "REAL";
-  else zRet = "NUMERIC";
-  sqlite3_free(z);
-  return zRet;
+  /* sqlite3_strlike is case-insensitive and allocates nothing, so an OOM
+  ** cannot turn the type into "" silently. */
+#define REL_HAS(x) (sqlite3_strlike("%" x "%", zType, 0) == 0)
+  if (zType == 0) return "";
+  if (REL_HAS("int")) return "INTEGER";
+  if (REL_HAS("char") || REL_HAS("clob") || REL_HAS("text")) return "TEXT";
+  if (zType[0] == 0 || REL_HAS("blob")) return "";
+  if (REL_HAS("real") || REL_HAS("floa") || REL_HAS("doub")) return "REAL";
+  return "NUMERIC";
+#undef REL_HAS
 }
 
 /* A name for a new index of zTab on zCol that no object of main has:
@@ -1431,6 +1429,23 @@ static char *relSummary(const RelDef *d) {
   return relStrFinish(&s);
 }
 
+/* SQLite rolls the whole transaction back after an out-of-memory or I/O
+** error in any statement, savepoint included. Once that has happened, no
+** further write may run: it would commit on its own. */
+static int relTxnLost(sqlite3 *db, char **pzErr) {
+  int rc;
+  if (!sqlite3_get_autocommit(db)) return SQLITE_OK;
+  rc = sqlite3_errcode(db);
+  if (rc == SQLITE_OK || rc == SQLITE_DONE || rc == SQLITE_ROW)
+    rc = SQLITE_NOMEM; /* the only silent cause: an allocation failed */
+  if (*pzErr == 0 && rc != SQLITE_NOMEM) {
+    *pzErr = sqlite3_mprintf("relext: the transaction was rolled back (%s); "
+                             "nothing was changed",
+                             sqlite3_errstr(rc));
+  }
+  return rc;
+}
+
 /* Run xWork inside SAVEPOINT relext_define; roll back and reload the
 ** previous state on failure. */
 static int relInSavepoint(RelCtx *pCtx, int (*xWork)(RelCtx *, void *,
@@ -1440,14 +1455,19 @@ static int relInSavepoint(RelCtx *pCtx, int (*xWork)(RelCtx *, void *,
   int rc = relExecf(db, pzErr, "SAVEPOINT relext_define");
   if (rc) return rc;
   rc = xWork(pCtx, pArg, pzErr);
+  if (rc == SQLITE_OK) rc = relTxnLost(db, pzErr);
   if (rc == SQLITE_OK) rc = relCtxReload(pCtx, pzErr);
+  if (rc == SQLITE_OK) rc = relTxnLost(db, pzErr);
   if (rc == SQLITE_OK) rc = relGuardsWrite(pCtx, pzErr);
+  if (rc == SQLITE_OK) rc = relTxnLost(db, pzErr);
   if (rc == SQLITE_OK) {
     rc = relExecf(db, pzErr, "RELEASE relext_define");
     if (rc == SQLITE_OK) return SQLITE_OK;
   }
-  sqlite3_exec(db, "ROLLBACK TO relext_define", 0, 0, 0);
-  sqlite3_exec(db, "RELEASE relext_define", 0, 0, 0);
+  if (!sqlite3_get_autocommit(db)) {
+    sqlite3_exec(db, "ROLLBACK TO relext_define", 0, 0, 0);
+    sqlite3_exec(db, "RELEASE relext_define", 0, 0, 0);
+  }
   {
     char *zIgnore = 0;
     relCtxReload(pCtx, &zIgnore);
@@ -1459,7 +1479,9 @@ static int relInSavepoint(RelCtx *pCtx, int (*xWork)(RelCtx *, void *,
 static int relDefineWork(RelCtx *pCtx, void *pArg, char **pzErr) {
   const RelDef *d = (const RelDef *)pArg;
   int rc = relCatalogEnsure(pCtx->db, pzErr);
+  if (rc == SQLITE_OK) rc = relTxnLost(pCtx->db, pzErr);
   if (rc == SQLITE_OK) rc = relCreateObjects(pCtx, d, pzErr);
+  if (rc == SQLITE_OK) rc = relTxnLost(pCtx->db, pzErr);
   if (rc == SQLITE_OK) rc = relCatalogInsert(pCtx->db, d, pzErr);
   return rc;
 }

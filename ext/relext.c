@@ -42,18 +42,23 @@ RelCtx *relCtxRef(RelCtx *p) {
   return p;
 }
 
-void relCtxUnref(void *pArg) {
-  RelCtx *p = (RelCtx *)pArg;
+/* Take p out of the registry (it stays alive while referenced). */
+static void relCtxForget(RelCtx *p) {
   RelCtx **pp;
-  sqlite3_mutex *m;
-  if (p == 0) return;
-  if (--p->nRef > 0) return;
-  m = relRegistryMutex();
+  sqlite3_mutex *m = relRegistryMutex();
   sqlite3_mutex_enter(m);
   for (pp = &pAllCtx; *pp && *pp != p; pp = &(*pp)->pNextCtx) {
   }
   if (*pp) *pp = p->pNextCtx;
+  p->pNextCtx = 0;
   sqlite3_mutex_leave(m);
+}
+
+void relCtxUnref(void *pArg) {
+  RelCtx *p = (RelCtx *)pArg;
+  if (p == 0) return;
+  if (--p->nRef > 0) return;
+  relCtxForget(p);
   relEnforceFree(p);
   relCtxClearDefs(p);
   sqlite3_free(p);
@@ -238,6 +243,9 @@ int sqlite3_relext_init(sqlite3 *db, char **pzErrMsg,
     }
     /* SQLite unloads the library after a failed init: nothing of ours may
     ** stay registered. */
+    /* Even if something still holds a reference, this connection must not
+    ** find the context again: a later load starts afresh. */
+    relCtxForget(p);
     p->nRef++;
     relUnregisterAll(db);
     relCtxUnref(p);
