@@ -148,33 +148,33 @@ struct AccCol {
 
 typedef struct AccVtab AccVtab;
 struct AccVtab {
-  sqlite3_vtab base; /* base class - must be first */
-  sqlite3 *db;       /* the connection */
-  char *zName;       /* the accessor table's name, for messages */
-  int eAcc;          /* ACC_xxx */
-  int bNull;         /* ACC_REV: null=True, so DELETE sets the key NULL */
-  int bSymmetrical;  /* ACC_M2M: symmetrical relation */
-  int bNoRowid;      /* the rowid source is WITHOUT ROWID: read-only */
-  char *zListed;     /* table whose rows are listed (alias t) */
-  char *zKeyCol;     /* ACC_REV: key column of zListed; ACC_FWD: of owner */
-  int iKeyCol;       /* ACC_REV: index of zKeyCol in aCol, or -1 */
-  char *zOwnerTab;   /* the owner table */
-  char *zJunction;   /* ACC_M2M: junction table (alias j) */
-  char *zJOwner;     /* ACC_M2M: junction column holding the owner key */
-  char *zJListed;    /* ACC_M2M: junction column holding the listed key */
-  char *zListedKey;  /* ACC_M2M: key of zListed referenced by zJListed */
-  int iListedKey;    /* ACC_M2M: index of zListedKey in aCol, or -1 */
-  char *zHidden;     /* name of the HIDDEN owner column */
-  char *zOwnerColl;  /* collation of the owner key (NULL: BINARY) */
-  int bOwnerIndexed; /* an index leads with the owner key */
-  int bOwnerUnique;  /* at most one row per owner */
-  char *zBase;       /* SELECT <rowid>, <owner>, t.* FROM ... */
-  char *zBaseWhere;  /* condition every read applies, or NULL */
-  char *zOwnerExpr;  /* owner key in the inner SELECT */
-  char *zRowidExpr;  /* rowid in the inner SELECT */
-  int nCol;          /* columns of the listed table */
-  AccCol *aCol;      /* their names and index flags */
-  double nRow;       /* estimated rows of the driving table */
+  sqlite3_vtab base;    /* base class - must be first */
+  sqlite3 *db;          /* the connection */
+  char *zName;          /* the accessor table's name, for messages */
+  int eAcc;             /* ACC_xxx */
+  int bNull;            /* ACC_REV: null=True, so DELETE sets the key NULL */
+  int bSymmetrical;     /* ACC_M2M: symmetrical relation */
+  int bNoRowid;         /* the rowid source is WITHOUT ROWID: read-only */
+  char *zListed;        /* table whose rows are listed (alias t) */
+  char *zKeyCol;        /* ACC_REV: key column of zListed; ACC_FWD: of owner */
+  int iKeyCol;          /* ACC_REV: index of zKeyCol in aCol, or -1 */
+  char *zOwnerTab;      /* the owner table */
+  char *zJunction;      /* ACC_M2M: junction table (alias j) */
+  char *zJOwner;        /* ACC_M2M: junction column holding the owner key */
+  char *zJListed;       /* ACC_M2M: junction column holding the listed key */
+  char *zListedKey;     /* ACC_M2M: key of zListed referenced by zJListed */
+  int iListedKey;       /* ACC_M2M: index of zListedKey in aCol, or -1 */
+  char *zHidden;        /* name of the HIDDEN owner column */
+  char *zOwnerColl;     /* collation of the owner key (NULL: BINARY) */
+  int bOwnerIndexed;    /* an index leads with the owner key */
+  int bOwnerUnique;     /* at most one row per owner */
+  char *zBase;          /* SELECT <rowid>, <owner>, t.* FROM ... */
+  char *zBaseWhere;     /* condition every read applies, or NULL */
+  char *zOwnerExpr;     /* owner key in the inner SELECT */
+  char *zRowidExpr;     /* rowid in the inner SELECT */
+  int nCol;             /* columns of the listed table */
+  AccCol *aCol;         /* their names and index flags */
+  double nRow;          /* estimated rows of the driving table */
   sqlite3_stmt *pCache; /* an inner SELECT kept from a closed cursor */
   char *zCacheSql;      /* the idxStr pCache was prepared from */
 };

@@ -72,8 +72,8 @@ const char *relKindName(int eKind) {
 }
 
 const char *relRuleName(int eRule) {
-  static const char *az[] = {"",         "CASCADE",     "PROTECT",
-                             "RESTRICT", "SET_NULL",    "SET_DEFAULT",
+  static const char *az[] = {"",         "CASCADE",   "PROTECT",
+                             "RESTRICT", "SET_NULL",  "SET_DEFAULT",
                              "SET",      "DO_NOTHING"};
   if (eRule < 0 || eRule > ON_DO_NOTHING) return "?";
   return az[eRule];
@@ -118,8 +118,7 @@ int relDefCompare(const RelDef *a, const RelDef *b) {
   if (!relStrEq(a->zModel, b->zModel) || !relStrEq(a->zField, b->zField))
     return 1;
   if (a->eKind != b->eKind || !relStrEq(a->zTarget, b->zTarget)) return 1;
-  if (!relStrEq(a->zColumn, b->zColumn) ||
-      !relStrEq(a->zToField, b->zToField))
+  if (!relStrEq(a->zColumn, b->zColumn) || !relStrEq(a->zToField, b->zToField))
     return 1;
   if (a->eOnDelete != b->eOnDelete || !relValueEq(&a->setVal, &b->setVal))
     return 1;
@@ -214,7 +213,8 @@ int relCatalogDelete(sqlite3 *db, const char *zModel, const char *zField,
 
 void relCtxClearDefs(RelCtx *p) {
   int i;
-  for (i = 0; i < p->nDef; i++) relDefClear(&p->aDef[i]);
+  for (i = 0; i < p->nDef; i++)
+    relDefClear(&p->aDef[i]);
   sqlite3_free(p->aDef);
   for (i = 0; i < p->nEdge; i++) {
     sqlite3_free(p->aEdge[i].zChildCol);
@@ -222,7 +222,8 @@ void relCtxClearDefs(RelCtx *p) {
     sqlite3_free(p->aEdge[i].zName);
   }
   sqlite3_free(p->aEdge);
-  for (i = 0; i < p->nTable; i++) sqlite3_free(p->azTable[i]);
+  for (i = 0; i < p->nTable; i++)
+    sqlite3_free(p->azTable[i]);
   sqlite3_free(p->azTable);
   p->aDef = 0;
   p->nDef = 0;
@@ -283,8 +284,8 @@ static int relCtxAddEdge(RelCtx *p, int iDef, const char *zChild,
   pE->zName = sqlite3_mprintf("%s.%s", pDef->zModel, pDef->zField);
   pE->eRule = eRule;
   pE->bConstraint = bConstraint;
-  if (pE->iChild < 0 || pE->iParent < 0 || !pE->zChildCol ||
-      !pE->zParentCol || !pE->zName)
+  if (pE->iChild < 0 || pE->iParent < 0 || !pE->zChildCol || !pE->zParentCol ||
+      !pE->zName)
     return SQLITE_NOMEM;
   return SQLITE_OK;
 }
@@ -339,12 +340,12 @@ int relCtxDerive(RelCtx *p) {
     sqlite3_free(zRule);
     sqlite3_free(zDef);
     if (d->eKind != REL_M2M) {
-      rc = relCtxAddEdge(p, i, d->zModel, d->zColumn, d->zTarget,
-                         d->zToField, d->eOnDelete, d->bDbConstraint);
+      rc = relCtxAddEdge(p, i, d->zModel, d->zColumn, d->zTarget, d->zToField,
+                         d->eOnDelete, d->bDbConstraint);
     } else {
       if (d->zThrough == 0 || !relCoveredByFk(p, d->zDbTable, d->zSrcCol)) {
-        rc = relCtxAddEdge(p, i, d->zDbTable, d->zSrcCol, d->zModel,
-                           d->zSrcKey, ON_CASCADE, d->bDbConstraint);
+        rc = relCtxAddEdge(p, i, d->zDbTable, d->zSrcCol, d->zModel, d->zSrcKey,
+                           ON_CASCADE, d->bDbConstraint);
       }
       if (rc == SQLITE_OK &&
           (d->zThrough == 0 || !relCoveredByFk(p, d->zDbTable, d->zDstCol))) {
@@ -376,8 +377,10 @@ char *relPkColumn(sqlite3 *db, const char *zTab, int *pRc) {
         if (zCol == 0) rc = SQLITE_NOMEM;
       }
     }
-    if (rc == SQLITE_OK) rc = sqlite3_finalize(pStmt);
-    else sqlite3_finalize(pStmt);
+    if (rc == SQLITE_OK)
+      rc = sqlite3_finalize(pStmt);
+    else
+      sqlite3_finalize(pStmt);
   }
   if (rc == SQLITE_OK && nPk != 1) {
     sqlite3_free(zCol);
@@ -421,7 +424,8 @@ static const char *relReadName(sqlite3_stmt *pStmt, int iCol, int bRequired,
     }
     return bRequired ? "missing name" : 0;
   }
-  if (strlen(z) == 0 || strlen(z) > REL_MAX_NAME) return "name too long or empty";
+  if (strlen(z) == 0 || strlen(z) > REL_MAX_NAME)
+    return "name too long or empty";
   *pz = relStrdup(z);
   if (*pz == 0) {
     *pRc = SQLITE_NOMEM;
@@ -434,8 +438,8 @@ static int relParseRule(const char *z, int *peRule) {
   static const struct {
     const char *z;
     int e;
-  } a[] = {{"CASCADE", ON_CASCADE},       {"PROTECT", ON_PROTECT},
-           {"RESTRICT", ON_RESTRICT},     {"SET_NULL", ON_SET_NULL},
+  } a[] = {{"CASCADE", ON_CASCADE},         {"PROTECT", ON_PROTECT},
+           {"RESTRICT", ON_RESTRICT},       {"SET_NULL", ON_SET_NULL},
            {"SET_DEFAULT", ON_SET_DEFAULT}, {"DO_NOTHING", ON_DO_NOTHING}};
   size_t i;
   if (z == 0) return 0;
@@ -460,7 +464,8 @@ static int relNameOk(const char *z, int bPlus) {
   size_t n = strlen(z);
   size_t i;
   if (bPlus) {
-    while (n > 0 && q[n - 1] == '+') n--;
+    while (n > 0 && q[n - 1] == '+')
+      n--;
     if (n < strlen(z) && n == 0) return 1;
   }
   if (n == 0 || (q[0] >= '0' && q[0] <= '9')) return 0;
@@ -524,25 +529,29 @@ static int relLoadRecord(sqlite3 *db, sqlite3_stmt *pStmt, RelDef *d,
   ** model (a table name, which may be anything). */
   if (!zBad && d->zRelName && d->zRelName[0] && !relNameOk(d->zRelName, 1)) {
     char *zSet = sqlite3_mprintf("%s_set", d->zModel);
-    if (zSet == 0) rc = SQLITE_NOMEM;
+    if (zSet == 0)
+      rc = SQLITE_NOMEM;
     else if (strcmp(d->zRelName, d->zModel) != 0 &&
              strcmp(d->zRelName, zSet) != 0)
       zBad = "invalid related_name";
     sqlite3_free(zSet);
   }
-  if (!zBad && d->zRelQuery && d->zRelQuery[0] &&
-      !relNameOk(d->zRelQuery, 1) && strcmp(d->zRelQuery, d->zModel) != 0)
+  if (!zBad && d->zRelQuery && d->zRelQuery[0] && !relNameOk(d->zRelQuery, 1) &&
+      strcmp(d->zRelQuery, d->zModel) != 0)
     zBad = "invalid related_query_name";
   if (!zBad && (relReservedTable(d->zModel) || relReservedTable(d->zTarget) ||
                 relReservedTable(d->zDbTable)))
     zBad = "reserved table";
   if (!zBad) {
     zKind = (const char *)sqlite3_column_text(pStmt, 2);
-    if (zKind && strcmp(zKind, "ForeignKey") == 0) d->eKind = REL_FK;
-    else if (zKind && strcmp(zKind, "OneToOneField") == 0) d->eKind = REL_O2O;
+    if (zKind && strcmp(zKind, "ForeignKey") == 0)
+      d->eKind = REL_FK;
+    else if (zKind && strcmp(zKind, "OneToOneField") == 0)
+      d->eKind = REL_O2O;
     else if (zKind && strcmp(zKind, "ManyToManyField") == 0)
       d->eKind = REL_M2M;
-    else zBad = "unknown kind";
+    else
+      zBad = "unknown kind";
   }
   if (!zBad) {
     d->bNull = sqlite3_column_int(pStmt, 7) != 0;
@@ -570,8 +579,10 @@ static int relLoadRecord(sqlite3 *db, sqlite3_stmt *pStmt, RelDef *d,
       if (rc == SQLITE_OK) {
         /* The text must be what SET(set_value) prints. */
         char *zText = relRuleText(d);
-        if (zText == 0) rc = SQLITE_NOMEM;
-        else if (strcmp(zText, zRule) != 0) zBad = "unknown on_delete rule";
+        if (zText == 0)
+          rc = SQLITE_NOMEM;
+        else if (strcmp(zText, zRule) != 0)
+          zBad = "unknown on_delete rule";
         sqlite3_free(zText);
       }
     }
@@ -585,7 +596,8 @@ static int relLoadRecord(sqlite3 *db, sqlite3_stmt *pStmt, RelDef *d,
       zBad = "missing db_table or through_fields";
     } else {
       const char *z2 = zComma + 1;
-      while (*z2 == ' ') z2++;
+      while (*z2 == ' ')
+        z2++;
       d->zSrcCol = sqlite3_mprintf("%.*s", (int)(zComma - zTf), zTf);
       d->zDstCol = sqlite3_mprintf("%s", z2);
       if (!d->zSrcCol || !d->zDstCol) rc = SQLITE_NOMEM;
@@ -593,7 +605,8 @@ static int relLoadRecord(sqlite3 *db, sqlite3_stmt *pStmt, RelDef *d,
   }
   /* The tables and columns must exist. */
   if (!zBad && rc == SQLITE_OK) {
-    if (relTableExists(db, d->zModel) != 1) zBad = "model table is missing";
+    if (relTableExists(db, d->zModel) != 1)
+      zBad = "model table is missing";
     else if (relTableExists(db, d->zTarget) != 1)
       zBad = "target table is missing";
     else if (d->eKind != REL_M2M) {
@@ -625,8 +638,10 @@ static int relLoadRecord(sqlite3 *db, sqlite3_stmt *pStmt, RelDef *d,
     ** character boundary). */
     int nM = zM ? (int)strlen(zM) : 0, nF = zF ? (int)strlen(zF) : 0;
     int cM = nM > 50 ? 50 : nM, cF = nF > 50 ? 50 : nF;
-    while (cM < nM && cM > 0 && (zM[cM] & 0xc0) == 0x80) cM--;
-    while (cF < nF && cF > 0 && (zF[cF] & 0xc0) == 0x80) cF--;
+    while (cM < nM && cM > 0 && (zM[cM] & 0xc0) == 0x80)
+      cM--;
+    while (cF < nF && cF > 0 && (zF[cF] & 0xc0) == 0x80)
+      cF--;
     *pzErr = sqlite3_mprintf(
         "relext: bad record in relext_relations (model=%.*Q%s, field=%.*Q%s): "
         "%s",
@@ -653,7 +668,8 @@ int relCatalogLoad(RelCtx *p, char **pzErr) {
       "ORDER BY model, field");
   if (rc) return rc;
   while (sqlite3_step(pStmt) == SQLITE_ROW) {
-    RelDef *a = sqlite3_realloc64(p->aDef, sizeof(RelDef) * (size_t)(p->nDef + 1));
+    RelDef *a =
+        sqlite3_realloc64(p->aDef, sizeof(RelDef) * (size_t)(p->nDef + 1));
     if (a == 0) {
       rc = SQLITE_NOMEM;
       break;

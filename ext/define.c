@@ -46,7 +46,7 @@ struct RelInput {
   int bClassName;    /* target was a bare class name (pasted form) */
   PyArg *aOpt;       /* keyword options */
   int nOpt;
-  PyVal ruleArg;     /* on_delete given positionally (pasted form) */
+  PyVal ruleArg; /* on_delete given positionally (pasted form) */
 };
 
 static void relInputClear(RelInput *p) {
@@ -93,9 +93,9 @@ static int relParseKind(const char *z) {
 /* Phase 1: understanding the call                                   */
 
 /* The 4-argument form. */
-static int relInputFromArgs(RelInput *p, const char *zField,
-                            const char *zKind, const char *zTarget,
-                            const char *zOptions, char **pzErr) {
+static int relInputFromArgs(RelInput *p, const char *zField, const char *zKind,
+                            const char *zTarget, const char *zOptions,
+                            char **pzErr) {
   const char *zDot = zField ? strrchr(zField, '.') : 0;
   if (zField == 0 || zDot == 0 || zDot == zField || zDot[1] == 0) {
     return relErr(pzErr, "field must be 'model.field', got %Q", zField);
@@ -129,8 +129,8 @@ static int relInputFromArgs(RelInput *p, const char *zField,
 }
 
 /* The 2-argument form: rel_define('article', 'category = models...'). */
-static int relInputFromLine(RelInput *p, const char *zModel,
-                            const char *zLine, char **pzErr) {
+static int relInputFromLine(RelInput *p, const char *zModel, const char *zLine,
+                            char **pzErr) {
   PyVal call;
   char *zMsg = 0;
   int rc, k, nPos = 0;
@@ -189,8 +189,8 @@ static int relInputFromLine(RelInput *p, const char *zModel,
         p->zTargetSpec = a->v.z;
         p->bClassName = 1;
       } else {
-        rc = relErr(pzErr, "%s.%s: the target must be a model name",
-                    zModel, p->zField);
+        rc = relErr(pzErr, "%s.%s: the target must be a model name", zModel,
+                    p->zField);
         break;
       }
       a->v.z = 0;
@@ -201,8 +201,7 @@ static int relInputFromLine(RelInput *p, const char *zModel,
   }
   relPyValClear(&call);
   if (rc == SQLITE_OK && p->zTargetSpec == 0) {
-    rc = relErr(pzErr, "%s.%s: a target model is required", zModel,
-                p->zField);
+    rc = relErr(pzErr, "%s.%s: a target model is required", zModel, p->zField);
   }
   return rc;
 }
@@ -244,8 +243,10 @@ static char *relFindTable(sqlite3 *db, const char *zTab, int *pRc) {
       zRet = relStrdup((const char *)sqlite3_column_text(pStmt, 0));
       if (zRet == 0) rc = SQLITE_NOMEM;
     }
-    if (rc == SQLITE_OK) rc = sqlite3_finalize(pStmt);
-    else sqlite3_finalize(pStmt);
+    if (rc == SQLITE_OK)
+      rc = sqlite3_finalize(pStmt);
+    else
+      sqlite3_finalize(pStmt);
   }
   *pRc = rc;
   return zRet;
@@ -275,8 +276,10 @@ static char *relFindClassTable(sqlite3 *db, const char *zLow, int *pnFound,
       }
     }
   }
-  if (rc == SQLITE_OK) rc = sqlite3_finalize(pStmt);
-  else sqlite3_finalize(pStmt);
+  if (rc == SQLITE_OK)
+    rc = sqlite3_finalize(pStmt);
+  else
+    sqlite3_finalize(pStmt);
   *pRc = rc;
   return zRet;
 }
@@ -288,9 +291,9 @@ static char *relFindClassTable(sqlite3 *db, const char *zLow, int *pnFound,
 **   settings.AUTH_USER_MODEL     auth_user
 **   a class name (Category)      category, else the only <app>_category
 ** zCtx prefixes error messages ("article.category: " or ""). */
-static char *relResolveModel(sqlite3 *db, const char *zSelf,
-                             const char *zSpec, const char *zCtx,
-                             const char *zRole, char **pzErr) {
+static char *relResolveModel(sqlite3 *db, const char *zSelf, const char *zSpec,
+                             const char *zCtx, const char *zRole,
+                             char **pzErr) {
   int rc = SQLITE_OK;
   char *zTab = 0;
   char *zLooked = 0;
@@ -313,8 +316,8 @@ static char *relResolveModel(sqlite3 *db, const char *zSelf,
     if (zTab == 0 && rc == SQLITE_OK && zDot && zDot != zSpec && zDot[1] &&
         strchr(zDot + 1, '.') == 0) {
       /* 'app_label.ModelName' -> app_label_modelname */
-      char *zName = sqlite3_mprintf("%.*s_%s", (int)(zDot - zSpec), zSpec,
-                                    zDot + 1);
+      char *zName =
+          sqlite3_mprintf("%.*s_%s", (int)(zDot - zSpec), zSpec, zDot + 1);
       zLooked = zName ? relLower(zName) : 0;
       sqlite3_free(zName);
       if (zLooked == 0) return 0;
@@ -370,9 +373,9 @@ typedef struct RelColInfo RelColInfo;
 struct RelColInfo {
   char *zName;
   char *zType;
-  int bUnique;    /* pk alone, or a unique index on exactly this column */
-  int bIndexed;   /* some index (or the pk) leads with it */
-  int bIntPk;     /* INTEGER PRIMARY KEY (rowid alias) */
+  int bUnique;  /* pk alone, or a unique index on exactly this column */
+  int bIndexed; /* some index (or the pk) leads with it */
+  int bIntPk;   /* INTEGER PRIMARY KEY (rowid alias) */
 };
 
 static void relColInfoClear(RelColInfo *p) {
@@ -501,7 +504,8 @@ static int relOptLiteral(const PyVal *v, RelValue *pOut, const char *zWhat,
           return relErr(pzErr, "%s: integer %s is too large", zWhat, z);
         }
         i = i * 10 + (*q - '0');
-        if (i < 0) return relErr(pzErr, "%s: integer %s is too large", zWhat, z);
+        if (i < 0)
+          return relErr(pzErr, "%s: integer %s is too large", zWhat, z);
       }
       pOut->eType = SQLITE_INTEGER;
       pOut->i = neg ? -i : i;
@@ -531,9 +535,10 @@ static const char *azIgnored[] = {"blank",     "verbose_name",
                                   "help_text", "limit_choices_to",
                                   "editable",  "db_comment"};
 static const char *azKnown[] = {
-    "on_delete",     "related_name", "related_query_name", "null",
-    "default",       "db_column",    "to_field",           "db_index",
-    "db_constraint", "db_table",     "through",            "through_fields",
+    "on_delete",  "related_name", "related_query_name",
+    "null",       "default",      "db_column",
+    "to_field",   "db_index",     "db_constraint",
+    "db_table",   "through",      "through_fields",
     "symmetrical"};
 
 static int relIsIgnored(const char *z) {
@@ -603,11 +608,11 @@ static int relOptRule(const PyVal *v, RelDef *d, char **pzErr) {
 /* Python's keywords (a related_name may not be one). */
 static int relIsPyKeyword(const char *z) {
   static const char *az[] = {
-      "False", "None",   "True",    "and",      "as",     "assert", "async",
-      "await", "break",  "class",   "continue", "def",    "del",    "elif",
-      "else",  "except", "finally", "for",      "from",   "global", "if",
-      "import", "in",    "is",      "lambda",   "nonlocal", "not",  "or",
-      "pass",  "raise",  "return",  "try",      "while",  "with",   "yield"};
+      "False",  "None",   "True",    "and",      "as",       "assert", "async",
+      "await",  "break",  "class",   "continue", "def",      "del",    "elif",
+      "else",   "except", "finally", "for",      "from",     "global", "if",
+      "import", "in",     "is",      "lambda",   "nonlocal", "not",    "or",
+      "pass",   "raise",  "return",  "try",      "while",    "with",   "yield"};
   size_t i;
   for (i = 0; i < sizeof(az) / sizeof(az[0]); i++) {
     if (strcmp(z, az[i]) == 0) return 1;
@@ -678,17 +683,20 @@ static int relResolveJunction(sqlite3 *db, RelDef *d, const char *zThroughSpec,
                     d->zModel, d->zField);
     }
     z2 = zComma + 1;
-    while (*z2 == ' ') z2++;
-    d->zSrcCol = sqlite3_mprintf("%.*s", (int)(zComma - zThroughFields),
-                                 zThroughFields);
+    while (*z2 == ' ')
+      z2++;
+    d->zSrcCol =
+        sqlite3_mprintf("%.*s", (int)(zComma - zThroughFields), zThroughFields);
     if (d->zSrcCol) {
       char *q = d->zSrcCol + strlen(d->zSrcCol);
-      while (q > d->zSrcCol && q[-1] == ' ') *--q = 0;
+      while (q > d->zSrcCol && q[-1] == ' ')
+        *--q = 0;
     }
     d->zDstCol = sqlite3_mprintf("%s", z2);
     if (d->zDstCol) {
       char *q = d->zDstCol + strlen(d->zDstCol);
-      while (q > d->zDstCol && q[-1] == ' ') *--q = 0;
+      while (q > d->zDstCol && q[-1] == ' ')
+        *--q = 0;
     }
     if (!d->zSrcCol || !d->zDstCol) return SQLITE_NOMEM;
     if (!d->zSrcCol[0] || !d->zDstCol[0]) {
@@ -807,8 +815,8 @@ static int relBuildDef(RelCtx *pCtx, RelInput *in, RelDef *d, char **pzErr) {
   {
     char *zCtx = sqlite3_mprintf("%s.%s: ", d->zModel, d->zField);
     if (zCtx == 0) return SQLITE_NOMEM;
-    d->zTarget = relResolveModel(db, d->zModel, in->zTargetSpec, zCtx,
-                                 "target", pzErr);
+    d->zTarget =
+        relResolveModel(db, d->zModel, in->zTargetSpec, zCtx, "target", pzErr);
     sqlite3_free(zCtx);
     if (d->zTarget == 0) return *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
   }
@@ -870,8 +878,8 @@ static int relBuildDef(RelCtx *pCtx, RelInput *in, RelDef *d, char **pzErr) {
       } else if (a->v.eType == PY_SEQ && a->v.nArg == 2 &&
                  a->v.aArg[0].v.eType == PY_STRING &&
                  a->v.aArg[1].v.eType == PY_STRING) {
-        zThroughFields = sqlite3_mprintf("%s, %s", a->v.aArg[0].v.z,
-                                         a->v.aArg[1].v.z);
+        zThroughFields =
+            sqlite3_mprintf("%s, %s", a->v.aArg[0].v.z, a->v.aArg[1].v.z);
         if (zThroughFields == 0) rc = SQLITE_NOMEM;
       } else {
         rc = relErr(pzErr, "option through_fields must be "
@@ -905,8 +913,9 @@ static int relBuildDef(RelCtx *pCtx, RelInput *in, RelDef *d, char **pzErr) {
     int bSelf = sqlite3_stricmp(d->zModel, d->zTarget) == 0;
     if (!bSymSet) d->bSymmetrical = bSelf;
     if (d->bSymmetrical && !bSelf) {
-      rc = relErr(pzErr, "%s.%s: symmetrical=True is only for relations "
-                         "to 'self'",
+      rc = relErr(pzErr,
+                  "%s.%s: symmetrical=True is only for relations "
+                  "to 'self'",
                   d->zModel, d->zField);
       goto done;
     }
@@ -1099,8 +1108,8 @@ done:
 /* The "fields" of a model as Django would see them: its columns (a key
 ** column of a declared relationship counts under the field's name), and
 ** its declared forward relationships. Returns 1 if zName is one. */
-static int relModelHasField(RelCtx *pCtx, const char *zTab,
-                            const char *zName, int *pRc) {
+static int relModelHasField(RelCtx *pCtx, const char *zTab, const char *zName,
+                            int *pRc) {
   sqlite3_stmt *pStmt = 0;
   int i, bFound = 0;
   for (i = 0; i < pCtx->nDef; i++) {
@@ -1211,8 +1220,7 @@ static int relCheckClashes(RelCtx *pCtx, const RelDef *d, char **pzErr) {
                   "add/change a related_name argument to the definition for "
                   "field '%s.%s'.",
                   d->zModel, d->zField, d->zModel, d->zField, d->zTarget,
-                  d->zRelName, d->zTarget, d->zRelName, d->zModel,
-                  d->zField);
+                  d->zRelName, d->zTarget, d->zRelName, d->zModel, d->zField);
   }
   if (rc == SQLITE_OK &&
       relModelHasField(pCtx, d->zTarget, d->zRelQuery, &rc)) {
@@ -1222,8 +1230,7 @@ static int relCheckClashes(RelCtx *pCtx, const RelDef *d, char **pzErr) {
                   "'%s.%s', or add/change a related_name argument to the "
                   "definition for field '%s.%s'.",
                   d->zModel, d->zField, d->zModel, d->zField, d->zTarget,
-                  d->zRelQuery, d->zTarget, d->zRelQuery, d->zModel,
-                  d->zField);
+                  d->zRelQuery, d->zTarget, d->zRelQuery, d->zModel, d->zField);
   }
   if (rc) return rc;
   for (i = 0; i < pCtx->nDef; i++) {
@@ -1358,8 +1365,7 @@ static int relCreateObjects(RelCtx *pCtx, const RelDef *d, char **pzErr) {
       char *zIdx = relIndexName(db, d->zModel, d->zColumn,
                                 bUnique ? "uniq" : "idx", &rc);
       if (zIdx) {
-        rc = relExecf(db, pzErr,
-                      "CREATE %sINDEX main.\"%w\" ON \"%w\"(\"%w\")",
+        rc = relExecf(db, pzErr, "CREATE %sINDEX main.\"%w\" ON \"%w\"(\"%w\")",
                       bUnique ? "UNIQUE " : "", zIdx, d->zModel, d->zColumn);
       }
       sqlite3_free(zIdx);
@@ -1448,8 +1454,7 @@ static int relTxnLost(sqlite3 *db, char **pzErr) {
 
 /* Run xWork inside SAVEPOINT relext_define; roll back and reload the
 ** previous state on failure. */
-static int relInSavepoint(RelCtx *pCtx, int (*xWork)(RelCtx *, void *,
-                                                     char **),
+static int relInSavepoint(RelCtx *pCtx, int (*xWork)(RelCtx *, void *, char **),
                           void *pArg, char **pzErr) {
   sqlite3 *db = pCtx->db;
   int rc = relExecf(db, pzErr, "SAVEPOINT relext_define");
@@ -1519,12 +1524,11 @@ static void relDefineFunc(sqlite3_context *ctx, int argc,
     rc = relInputFromLine(&in, (const char *)sqlite3_value_text(argv[0]),
                           (const char *)sqlite3_value_text(argv[1]), &zErr);
   } else if (argc == 3 || argc == 4) {
-    rc = relInputFromArgs(&in, (const char *)sqlite3_value_text(argv[0]),
-                          (const char *)sqlite3_value_text(argv[1]),
-                          (const char *)sqlite3_value_text(argv[2]),
-                          argc == 4 ? (const char *)sqlite3_value_text(argv[3])
-                                    : 0,
-                          &zErr);
+    rc = relInputFromArgs(
+        &in, (const char *)sqlite3_value_text(argv[0]),
+        (const char *)sqlite3_value_text(argv[1]),
+        (const char *)sqlite3_value_text(argv[2]),
+        argc == 4 ? (const char *)sqlite3_value_text(argv[3]) : 0, &zErr);
   } else {
     rc = relErr(&zErr, "rel_define takes (field, kind, target [, options]) "
                        "or (model, field_line)");
@@ -1540,8 +1544,10 @@ static void relDefineFunc(sqlite3_context *ctx, int argc,
                     d.zModel, d.zField, d.zModel, d.zField);
       } else {
         char *zSum = relSummary(&d);
-        if (zSum) sqlite3_result_text(ctx, zSum, -1, sqlite3_free);
-        else rc = SQLITE_NOMEM;
+        if (zSum)
+          sqlite3_result_text(ctx, zSum, -1, sqlite3_free);
+        else
+          rc = SQLITE_NOMEM;
         goto done;
       }
     }
@@ -1550,12 +1556,16 @@ static void relDefineFunc(sqlite3_context *ctx, int argc,
   if (rc == SQLITE_OK) rc = relInSavepoint(pCtx, relDefineWork, &d, &zErr);
   if (rc == SQLITE_OK) {
     char *zSum = relSummary(&d);
-    if (zSum) sqlite3_result_text(ctx, zSum, -1, sqlite3_free);
-    else rc = SQLITE_NOMEM;
+    if (zSum)
+      sqlite3_result_text(ctx, zSum, -1, sqlite3_free);
+    else
+      rc = SQLITE_NOMEM;
   }
 done:
-  if (rc) relResultError(ctx, rc, zErr);
-  else sqlite3_free(zErr);
+  if (rc)
+    relResultError(ctx, rc, zErr);
+  else
+    sqlite3_free(zErr);
   relInputClear(&in);
   relDefClear(&d);
 }
@@ -1586,12 +1596,12 @@ static void relUndefineFunc(sqlite3_context *ctx, int argc,
       d.zModel = relStrdup(pCtx->aDef[i].zModel);
       d.zField = relStrdup(pCtx->aDef[i].zField);
       if (!d.zModel || !d.zField) rc = SQLITE_NOMEM;
-      if (rc == SQLITE_OK) rc = relInSavepoint(pCtx, relUndefineWork, &d, &zErr);
+      if (rc == SQLITE_OK)
+        rc = relInSavepoint(pCtx, relUndefineWork, &d, &zErr);
       if (rc == SQLITE_OK) {
-        sqlite3_result_text(ctx,
-                            sqlite3_mprintf("undefined %s.%s", d.zModel,
-                                            d.zField),
-                            -1, sqlite3_free);
+        sqlite3_result_text(
+            ctx, sqlite3_mprintf("undefined %s.%s", d.zModel, d.zField), -1,
+            sqlite3_free);
       }
       relDefClear(&d);
     }
@@ -1615,8 +1625,10 @@ static void relReloadFunc(sqlite3_context *ctx, int argc,
     ** again. */
     int bStale = 0;
     int bCur = relGuardsCurrent(pCtx);
-    if (bCur < 0) rc = -bCur;
-    else bStale = (bCur == 0);
+    if (bCur < 0)
+      rc = -bCur;
+    else
+      bStale = (bCur == 0);
     if (rc == SQLITE_OK && bStale) {
       rc = relExecf(pCtx->db, &zErr, "SAVEPOINT relext_reload");
       if (rc == SQLITE_OK) {
@@ -1626,8 +1638,10 @@ static void relReloadFunc(sqlite3_context *ctx, int argc,
       }
     }
   }
-  if (rc) relResultError(ctx, rc, zErr);
-  else sqlite3_result_int(ctx, pCtx->nDef);
+  if (rc)
+    relResultError(ctx, rc, zErr);
+  else
+    sqlite3_result_int(ctx, pCtx->nDef);
 }
 
 int relRegisterDefine(sqlite3 *db, RelCtx *p) {

@@ -111,7 +111,7 @@ struct RelNote {
 /* Per-table engine plan. */
 typedef struct RelPlan RelPlan;
 struct RelPlan {
-  int *aReach;  /* tables reached through CASCADE, deepest first */
+  int *aReach; /* tables reached through CASCADE, deepest first */
   int nReach;
   sqlite3_stmt **apDel; /* DELETE ... rowid IN victims, per aReach entry */
 };
@@ -122,29 +122,31 @@ struct RelEnforce {
   int nNote, nNoteAlloc;
   int *aMark; /* aMark[i]: nNote when savepoint i was opened */
   int nMark;
-  sqlite3_stmt *pCollect;   /* the closure CTE */
-  sqlite3_stmt *pClear;     /* DELETE FROM temp.relext_victim */
-  sqlite3_stmt *pDropRoot;  /* remove the root from the victims */
-  sqlite3_stmt **apEdge;    /* per edge: the rule's statement (or NULL) */
-  int nEdgeStmt;            /* entries in apEdge */
-  int bPrepared;            /* statements match the loaded definitions */
-  int bFreeLater;           /* free the statements when the engine returns */
-  int *aHash;               /* open-addressing set of note indexes + 1 */
-  int nHash;                /* slots in aHash (a power of two), or 0 */
-  int bHashStale;           /* notes were truncated: rebuild before use */
-  int bInTxn;               /* relext_txn is enrolled in the transaction */
-  int bQuiet;               /* take no notes (while guards are created) */
-  sqlite3_stmt *pEnroll;    /* enrols relext_txn in the transaction */
-  sqlite3_int64 *aLast;     /* per edge: the integer key noted last */
-  int nLast;                /* edges the per-edge arrays are sized for */
-  unsigned char *aLastOk;   /* per edge: aLast[] holds a noted key */
-  int *aCount;              /* per edge: notes taken this transaction */
-  unsigned char *aBulk;     /* per edge: too many notes, check it whole */
-  RelPlan *aPlan;           /* per table */
+  sqlite3_stmt *pCollect;  /* the closure CTE */
+  sqlite3_stmt *pClear;    /* DELETE FROM temp.relext_victim */
+  sqlite3_stmt *pDropRoot; /* remove the root from the victims */
+  sqlite3_stmt **apEdge;   /* per edge: the rule's statement (or NULL) */
+  int nEdgeStmt;           /* entries in apEdge */
+  int bPrepared;           /* statements match the loaded definitions */
+  int bFreeLater;          /* free the statements when the engine returns */
+  int *aHash;              /* open-addressing set of note indexes + 1 */
+  int nHash;               /* slots in aHash (a power of two), or 0 */
+  int bHashStale;          /* notes were truncated: rebuild before use */
+  int bInTxn;              /* relext_txn is enrolled in the transaction */
+  int bQuiet;              /* take no notes (while guards are created) */
+  sqlite3_stmt *pEnroll;   /* enrols relext_txn in the transaction */
+  sqlite3_int64 *aLast;    /* per edge: the integer key noted last */
+  int nLast;               /* edges the per-edge arrays are sized for */
+  unsigned char *aLastOk;  /* per edge: aLast[] holds a noted key */
+  int *aCount;             /* per edge: notes taken this transaction */
+  unsigned char *aBulk;    /* per edge: too many notes, check it whole */
+  RelPlan *aPlan;          /* per table */
   int nPlan;
 };
 
-static RelEnforce *relEnf(RelCtx *p) { return (RelEnforce *)p->pEnforce; }
+static RelEnforce *relEnf(RelCtx *p) {
+  return (RelEnforce *)p->pEnforce;
+}
 
 /* ------------------------------------------------------------------ */
 /* Notes                                                               */
@@ -192,7 +194,8 @@ static unsigned relNoteHash(int iEdge, int eKind, const RelValue *pV) {
   }
   case SQLITE_TEXT: {
     const unsigned char *z = (const unsigned char *)pV->z;
-    for (; z && *z; z++) h = (h ^ *z) * 16777619u;
+    for (; z && *z; z++)
+      h = (h ^ *z) * 16777619u;
     break;
   }
   default:
@@ -206,7 +209,8 @@ static void relHashPut(RelEnforce *e, int i) {
   const RelNote *pN = &e->aNote[i];
   unsigned m = (unsigned)e->nHash - 1;
   unsigned h = relNoteHash(pN->iEdge, pN->eKind, &pN->key) & m;
-  while (e->aHash[h]) h = (h + 1) & m;
+  while (e->aHash[h])
+    h = (h + 1) & m;
   e->aHash[h] = i + 1;
 }
 
@@ -217,7 +221,8 @@ static int relHashReady(RelEnforce *e) {
   if (e->nHash <= 2 * (e->nNote + 1)) {
     int n = e->nHash ? e->nHash : 64;
     int *a;
-    while (n <= 2 * (e->nNote + 1)) n *= 2;
+    while (n <= 2 * (e->nNote + 1))
+      n *= 2;
     a = sqlite3_malloc64(sizeof(int) * (size_t)n);
     if (a == 0) return SQLITE_NOMEM;
     sqlite3_free(e->aHash);
@@ -225,7 +230,8 @@ static int relHashReady(RelEnforce *e) {
     e->nHash = n;
   }
   memset(e->aHash, 0, sizeof(int) * (size_t)e->nHash);
-  for (i = 0; i < e->nNote; i++) relHashPut(e, i);
+  for (i = 0; i < e->nNote; i++)
+    relHashPut(e, i);
   e->bHashStale = 0;
   return SQLITE_OK;
 }
@@ -402,8 +408,8 @@ static char *relRowKey(sqlite3 *db, const char *zTab) {
 /* The statement that checks notes of edge iEdge and kind eKind: one row
 ** (a child rowid, a count) when the note is a violation, none otherwise.
 ** Cached in apCheck[] for one xSync. */
-static int relCheckStmt(RelCtx *p, sqlite3_stmt **apCheck, int iEdge,
-                        int eKind, sqlite3_stmt **ppOut, char **pzErr) {
+static int relCheckStmt(RelCtx *p, sqlite3_stmt **apCheck, int iEdge, int eKind,
+                        sqlite3_stmt **ppOut, char **pzErr) {
   const RelEdge *pE = &p->aEdge[iEdge];
   sqlite3_stmt **pp = &apCheck[iEdge * 2 + (eKind == NOTE_NULL)];
   int rc = SQLITE_OK;
@@ -424,8 +430,8 @@ static int relCheckStmt(RelCtx *p, sqlite3_stmt **apCheck, int iEdge,
                        "(SELECT count(*) FROM main.\"%w\" WHERE \"%w\"=?1) "
                        "WHERE NOT EXISTS (SELECT 1 FROM main.\"%w\" WHERE "
                        "\"%w\"=?1)",
-                       zRow ? zRow : "1", p->azTable[pE->iChild],
-                       pE->zChildCol, p->azTable[pE->iChild], pE->zChildCol,
+                       zRow ? zRow : "1", p->azTable[pE->iChild], pE->zChildCol,
+                       p->azTable[pE->iChild], pE->zChildCol,
                        p->azTable[pE->iParent], pE->zParentCol);
       sqlite3_free(zRow);
     }
@@ -465,8 +471,8 @@ static int relBulkCheck(RelCtx *p, int iEdge, char **pzErr) {
       char *zK = relValueText(sqlite3_column_value(pStmt, 1));
       *pzErr = sqlite3_mprintf(
           "relext: FOREIGN KEY: %s %s: %s=%s points at no row of %s (%s)", zC,
-          zR ? zR : "?", pE->zChildCol, zK ? zK : "?",
-          p->azTable[pE->iParent], pE->zName);
+          zR ? zR : "?", pE->zChildCol, zK ? zK : "?", p->azTable[pE->iParent],
+          pE->zName);
       sqlite3_free(zR);
       sqlite3_free(zK);
       rc = *pzErr ? SQLITE_CONSTRAINT : SQLITE_NOMEM;
@@ -518,8 +524,7 @@ static int relNoteCheck(RelCtx *p, sqlite3_stmt **apCheck, const RelNote *pN,
       *pzErr = sqlite3_mprintf(
           "relext: RESTRICT: cannot delete %s %s: referenced by %lld row%s "
           "of %s",
-          p->azTable[pE->iParent], zKey, nRef, nRef == 1 ? "" : "s",
-          pE->zName);
+          p->azTable[pE->iParent], zKey, nRef, nRef == 1 ? "" : "s", pE->zName);
     } else if (pN->eKind == NOTE_NULL) {
       *pzErr = sqlite3_mprintf(
           "relext: NOT NULL: %s %s: %s cannot be NULL (%s has null=False)",
@@ -537,7 +542,8 @@ static int relNoteCheck(RelCtx *p, sqlite3_stmt **apCheck, const RelNote *pN,
   }
   if (rc == SQLITE_OK) {
     rc = sqlite3_reset(pStmt);
-    if (rc && *pzErr == 0) *pzErr = sqlite3_mprintf("%s", sqlite3_errmsg(p->db));
+    if (rc && *pzErr == 0)
+      *pzErr = sqlite3_mprintf("%s", sqlite3_errmsg(p->db));
   } else {
     sqlite3_reset(pStmt);
   }
@@ -578,17 +584,18 @@ static int txnConnect(sqlite3 *db, void *pAux, int argc,
 ** They are prepared again on the next use. */
 /* A distinct xCreate keeps relext_txn from being eponymous: it exists only
 ** as the TEMP table relext creates. */
-static int txnCreate(sqlite3 *db, void *pAux, int argc,
-                     const char *const *argv, sqlite3_vtab **ppVtab,
-                     char **pzErr) {
+static int txnCreate(sqlite3 *db, void *pAux, int argc, const char *const *argv,
+                     sqlite3_vtab **ppVtab, char **pzErr) {
   return txnConnect(db, pAux, argc, argv, ppVtab, pzErr);
 }
 
 static int txnDisconnect(sqlite3_vtab *pVtab) {
   TxnVtab *pTab = (TxnVtab *)pVtab;
   RelEnforce *e = relEnf(pTab->pCtx);
-  if (e && pTab->pCtx->nEngine > 0) e->bFreeLater = 1;
-  else if (e) relEnforceStmtsFree(e);
+  if (e && pTab->pCtx->nEngine > 0)
+    e->bFreeLater = 1;
+  else if (e)
+    relEnforceStmtsFree(e);
   sqlite3_free(pVtab);
   return SQLITE_OK;
 }
@@ -702,7 +709,8 @@ static int txnSync(sqlite3_vtab *pVtab) {
        i++) {
     if (e->aBulk[i]) rc = relBulkCheck(p, i, &zErr);
   }
-  for (i = 0; i < p->nEdge * 2; i++) sqlite3_finalize(apCheck[i]);
+  for (i = 0; i < p->nEdge * 2; i++)
+    sqlite3_finalize(apCheck[i]);
   sqlite3_free(apCheck);
   if (rc) {
     sqlite3_free(pVtab->zErrMsg);
@@ -726,8 +734,10 @@ static int txnCommit(sqlite3_vtab *pVtab) {
     /* A rollback inside the engine (an OOM or I/O error in one of its
     ** statements rolls the whole transaction back): its statements are
     ** still in use, so they are freed when it returns. */
-    if (pTab->pCtx->nEngine > 0) e->bFreeLater = 1;
-    else relEnforceStmtsFree(e);
+    if (pTab->pCtx->nEngine > 0)
+      e->bFreeLater = 1;
+    else
+      relEnforceStmtsFree(e);
   }
   return SQLITE_OK;
 }
@@ -740,7 +750,8 @@ static int txnSavepoint(sqlite3_vtab *pVtab, int iSave) {
     int *a = sqlite3_realloc64(e->aMark, sizeof(int) * (size_t)(iSave + 1));
     if (a == 0) return SQLITE_NOMEM;
     e->aMark = a;
-    while (e->nMark <= iSave) e->aMark[e->nMark++] = e->nNote;
+    while (e->nMark <= iSave)
+      e->aMark[e->nMark++] = e->nNote;
   }
   e->aMark[iSave] = e->nNote;
   return SQLITE_OK;
@@ -839,8 +850,8 @@ static int relEngineRun(RelCtx *p, int iRoot, sqlite3_int64 iRowid,
     if (rc) return rc;
   }
   if (iRoot < 0 || iRoot >= e->nPlan) {
-    *pzErr = sqlite3_mprintf("relext: internal error: no plan for table %d",
-                             iRoot);
+    *pzErr =
+        sqlite3_mprintf("relext: internal error: no plan for table %d", iRoot);
     return SQLITE_INTERNAL;
   }
   pPlan = &e->aPlan[iRoot];
@@ -872,8 +883,8 @@ static int relEngineRun(RelCtx *p, int iRoot, sqlite3_int64 iRowid,
           *pzErr = sqlite3_mprintf(
               "relext: PROTECT: cannot delete %s %s: referenced by %lld "
               "row%s of %s",
-              p->azTable[pE->iParent], zKey ? zKey : "?", n,
-              n == 1 ? "" : "s", pE->zName);
+              p->azTable[pE->iParent], zKey ? zKey : "?", n, n == 1 ? "" : "s",
+              pE->zName);
           sqlite3_free(zKey);
           rc = *pzErr ? SQLITE_CONSTRAINT : SQLITE_NOMEM;
         }
@@ -887,10 +898,9 @@ static int relEngineRun(RelCtx *p, int iRoot, sqlite3_int64 iRowid,
         /* Keys still referenced from outside the closure. */
         while (rc == SQLITE_OK && sqlite3_step(pStmt) == SQLITE_ROW) {
           if (pE->eRule == ON_RESTRICT || pE->bConstraint) {
-            rc = relNoteAdd(e, i,
-                            pE->eRule == ON_RESTRICT ? NOTE_RESTRICT
-                                                     : NOTE_DANGLING,
-                            sqlite3_column_value(pStmt, 0));
+            rc = relNoteAdd(
+                e, i, pE->eRule == ON_RESTRICT ? NOTE_RESTRICT : NOTE_DANGLING,
+                sqlite3_column_value(pStmt, 0));
           }
         }
         if (rc == SQLITE_OK) {
@@ -973,8 +983,8 @@ static void relFailFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     } else {
       zErr = sqlite3_mprintf(
           "relext: %s: cannot delete %s %s: referenced by %lld row%s of %s",
-          eKind == 2 ? "PROTECT" : "RESTRICT", p->azTable[pE->iParent], zKey,
-          n, n == 1 ? "" : "s", pE->zName);
+          eKind == 2 ? "PROTECT" : "RESTRICT", p->azTable[pE->iParent], zKey, n,
+          n == 1 ? "" : "s", pE->zName);
     }
   }
   sqlite3_free(zKey);
@@ -1089,7 +1099,8 @@ static int relIsRowidAlias(sqlite3 *db, const char *zTab, const char *zCol) {
                          -1, &pStmt, 0) == SQLITE_OK) {
     sqlite3_bind_text(pStmt, 1, zTab, -1, SQLITE_STATIC);
     sqlite3_bind_text(pStmt, 2, zCol, -1, SQLITE_STATIC);
-    if (sqlite3_step(pStmt) == SQLITE_ROW) bAlias = sqlite3_column_int(pStmt, 0);
+    if (sqlite3_step(pStmt) == SQLITE_ROW)
+      bAlias = sqlite3_column_int(pStmt, 0);
   }
   sqlite3_finalize(pStmt);
   return bAlias;
@@ -1124,7 +1135,8 @@ static void relEnforceStmtsFree(RelEnforce *e) {
   sqlite3_finalize(e->pDropRoot);
   e->pCollect = e->pClear = e->pDropRoot = 0;
   if (e->apEdge) {
-    for (i = 0; i < nEdge; i++) sqlite3_finalize(e->apEdge[i]);
+    for (i = 0; i < nEdge; i++)
+      sqlite3_finalize(e->apEdge[i]);
     sqlite3_free(e->apEdge);
     e->apEdge = 0;
   }
@@ -1150,8 +1162,8 @@ void relEnforceFree(RelCtx *p) {
 ** type is zType. */
 static int relDropByPrefix(sqlite3 *db, const char *zDb, const char *zType,
                            const char *zPrefix, char **pzErr) {
-  char *zCond = sqlite3_mprintf("substr(name, 1, length(%Q))=%Q", zPrefix,
-                                zPrefix);
+  char *zCond =
+      sqlite3_mprintf("substr(name, 1, length(%Q))=%Q", zPrefix, zPrefix);
   int rc;
   if (zCond == 0) return SQLITE_NOMEM;
   rc = relDropObjects(db, zDb, zType, zCond, pzErr);
@@ -1207,14 +1219,14 @@ static int relEdgeStmt(RelCtx *p, int i, sqlite3_stmt **pp, char **pzErr) {
     break;
   case ON_RESTRICT:
   case ON_DO_NOTHING:
-    rc = relPreparef(p->db, pp, pzErr,
-                     "SELECT DISTINCT %s FROM temp.relext_victim AS v "
-                     "JOIN main.\"%w\" AS p ON p.rowid=v.r "
-                     "JOIN main.\"%w\" AS c ON c.\"%w\"=%s "
-                     "WHERE v.t=%d AND NOT EXISTS (SELECT 1 FROM "
-                     "temp.relext_victim AS w WHERE w.t=%d AND w.r=c.rowid)",
-                     zKey, zP, zC, pE->zChildCol, zKey, pE->iParent,
-                     pE->iChild);
+    rc =
+        relPreparef(p->db, pp, pzErr,
+                    "SELECT DISTINCT %s FROM temp.relext_victim AS v "
+                    "JOIN main.\"%w\" AS p ON p.rowid=v.r "
+                    "JOIN main.\"%w\" AS c ON c.\"%w\"=%s "
+                    "WHERE v.t=%d AND NOT EXISTS (SELECT 1 FROM "
+                    "temp.relext_victim AS w WHERE w.t=%d AND w.r=c.rowid)",
+                    zKey, zP, zC, pE->zChildCol, zKey, pE->iParent, pE->iChild);
     break;
   case ON_SET_NULL:
   case ON_SET_DEFAULT:
@@ -1230,7 +1242,8 @@ static int relEdgeStmt(RelCtx *p, int i, sqlite3_stmt **pp, char **pzErr) {
                      pE->iChild);
     if (rc == SQLITE_OK && pE->eRule == ON_SET_DEFAULT)
       relValueBind(*pp, 1, &d->defVal);
-    if (rc == SQLITE_OK && pE->eRule == ON_SET) relValueBind(*pp, 1, &d->setVal);
+    if (rc == SQLITE_OK && pE->eRule == ON_SET)
+      relValueBind(*pp, 1, &d->setVal);
     break;
   }
   default:
@@ -1341,7 +1354,8 @@ static int relPlainMode(RelCtx *p, int t) {
       if (iCur != t || bCascade || pE->iChild == t) bOk = 0;
       break;
     case ON_CASCADE:
-      if (aState[pE->iChild] == 1) bOk = 0; /* a cycle */
+      if (aState[pE->iChild] == 1)
+        bOk = 0; /* a cycle */
       else if (aState[pE->iChild] == 0) {
         aState[pE->iChild] = 1;
         aStack[nStack] = pE->iChild;
@@ -1397,9 +1411,9 @@ static void relPlainDeleteSql(RelCtx *p, int t, RelStr *s) {
                      "NOT relext_in_engine(); ",
                      pE->eRule == ON_PROTECT ? 2 : 3, i, zOld, zC,
                      pE->zChildCol, zOld, zC, pE->zChildCol, zOld);
-      } else if (pass == 2 && (pE->eRule == ON_SET_NULL ||
-                               pE->eRule == ON_SET_DEFAULT ||
-                               pE->eRule == ON_SET)) {
+      } else if (pass == 2 &&
+                 (pE->eRule == ON_SET_NULL || pE->eRule == ON_SET_DEFAULT ||
+                  pE->eRule == ON_SET)) {
         char *zVal =
             pE->eRule == ON_SET_NULL
                 ? sqlite3_mprintf("NULL")
@@ -1407,9 +1421,8 @@ static void relPlainDeleteSql(RelCtx *p, int t, RelStr *s) {
         if (zVal == 0) {
           body.eRc = SQLITE_NOMEM;
         } else {
-          relStrPrintf(&body,
-                       "UPDATE \"%w\" SET \"%w\"=%s WHERE \"%w\"=%s; ", zC,
-                       pE->zChildCol, zVal, pE->zChildCol, zOld);
+          relStrPrintf(&body, "UPDATE \"%w\" SET \"%w\"=%s WHERE \"%w\"=%s; ",
+                       zC, pE->zChildCol, zVal, pE->zChildCol, zOld);
           if (pE->eRule != ON_SET_NULL && pE->bConstraint) {
             /* The new value may name this very row: check at COMMIT. */
             relStrPrintf(&body,
@@ -1479,8 +1492,8 @@ static void relTriggerSql(RelCtx *p, int t, const int *aRowidParent,
                      "INSERT INTO relext_txn(e, k) SELECT %d, %s WHERE %s IS "
                      "NOT %s AND EXISTS (SELECT 1 FROM main.\"%w\" WHERE "
                      "\"%w\"=%s); ",
-                     i, zOld, zOld, zNew, p->azTable[pE->iChild],
-                     pE->zChildCol, zOld);
+                     i, zOld, zOld, zNew, p->azTable[pE->iChild], pE->zChildCol,
+                     zOld);
         if (!relIsRowid(pE->zParentCol)) {
           relStrPrintf(&cols, "%s\"%w\"", cols.n ? "," : "", pE->zParentCol);
         }
@@ -1527,8 +1540,7 @@ static void relJunctionSql(RelCtx *p, const RelDef *d, RelStr *s) {
                    "main.\"%w\" WHEN EXISTS (SELECT 1 FROM main.\"%w\" WHERE "
                    "\"%w\"=NEW.\"%w\" AND \"%w\"=NEW.\"%w\") BEGIN SELECT "
                    "RAISE(IGNORE); END;\n",
-                   zJ, zJ, zJ, d->zSrcCol, d->zSrcCol, d->zDstCol,
-                   d->zDstCol);
+                   zJ, zJ, zJ, d->zSrcCol, d->zSrcCol, d->zDstCol, d->zDstCol);
     }
   }
   if (d->bSymmetrical) {
@@ -1538,8 +1550,8 @@ static void relJunctionSql(RelCtx *p, const RelDef *d, RelStr *s) {
                  "NEW.\"%w\", NEW.\"%w\" WHERE NOT EXISTS (SELECT 1 FROM "
                  "main.\"%w\" WHERE \"%w\"=NEW.\"%w\" AND \"%w\"=NEW.\"%w\"); "
                  "END;\n",
-                 zJ, zJ, zJ, d->zSrcCol, d->zDstCol, d->zDstCol, d->zSrcCol,
-                 zJ, d->zSrcCol, d->zDstCol, d->zDstCol, d->zSrcCol);
+                 zJ, zJ, zJ, d->zSrcCol, d->zDstCol, d->zDstCol, d->zSrcCol, zJ,
+                 d->zSrcCol, d->zDstCol, d->zDstCol, d->zSrcCol);
     relStrPrintf(s,
                  "CREATE TEMP TRIGGER \"relext_symd_%w\" AFTER DELETE ON "
                  "main.\"%w\" BEGIN DELETE FROM \"%w\" WHERE \"%w\"=OLD.\"%w\" "
@@ -1563,8 +1575,10 @@ static int relEnforcePrepare(RelCtx *p, char **pzErr) {
                                       p->aEdge[i].zParentCol);
   }
   zSql = relCollectSql(p, aRowidParent);
-  if (zSql == 0) rc = SQLITE_NOMEM;
-  else rc = relPreparef(db, &e->pCollect, pzErr, "%s", zSql);
+  if (zSql == 0)
+    rc = SQLITE_NOMEM;
+  else
+    rc = relPreparef(db, &e->pCollect, pzErr, "%s", zSql);
   sqlite3_free(zSql);
   sqlite3_free(aRowidParent);
   if (rc == SQLITE_OK)
@@ -1575,7 +1589,8 @@ static int relEnforcePrepare(RelCtx *p, char **pzErr) {
   if (rc == SQLITE_OK) {
     e->apEdge =
         sqlite3_malloc64(sizeof(sqlite3_stmt *) * (size_t)(p->nEdge + 1));
-    if (e->apEdge == 0) rc = SQLITE_NOMEM;
+    if (e->apEdge == 0)
+      rc = SQLITE_NOMEM;
     else {
       memset(e->apEdge, 0, sizeof(sqlite3_stmt *) * (size_t)(p->nEdge + 1));
       e->nEdgeStmt = p->nEdge;
@@ -1585,8 +1600,10 @@ static int relEnforcePrepare(RelCtx *p, char **pzErr) {
     rc = relEdgeStmt(p, i, &e->apEdge[i], pzErr);
   }
   if (rc == SQLITE_OK) rc = relBuildPlans(p, e, pzErr);
-  if (rc == SQLITE_OK) e->bPrepared = 1;
-  else relEnforceStmtsFree(e);
+  if (rc == SQLITE_OK)
+    e->bPrepared = 1;
+  else
+    relEnforceStmtsFree(e);
   return rc;
 }
 
@@ -1618,7 +1635,8 @@ int relEnforceInstall(RelCtx *p, char **pzErr) {
     aRowidParent[i] = relIsRowidAlias(db, p->azTable[p->aEdge[i].iParent],
                                       p->aEdge[i].zParentCol);
   }
-  for (i = 0; i < p->nTable; i++) relTriggerSql(p, i, aRowidParent, &s);
+  for (i = 0; i < p->nTable; i++)
+    relTriggerSql(p, i, aRowidParent, &s);
   for (i = 0; i < p->nDef; i++) {
     if (p->aDef[i].eKind == REL_M2M) relJunctionSql(p, &p->aDef[i], &s);
   }
@@ -1741,47 +1759,40 @@ int relRegisterEnforce(sqlite3 *db, RelCtx *p) {
   p->pEnforce = e;
   /* Side effects: only TEMP triggers (which are trusted) may call these. */
   rc = sqlite3_create_function_v2(db, "relext_on_delete", 2,
-                                  SQLITE_UTF8 | SQLITE_DIRECTONLY,
-                                  relCtxRef(p), relOnDeleteFunc, 0, 0,
-                                  relCtxUnref);
+                                  SQLITE_UTF8 | SQLITE_DIRECTONLY, relCtxRef(p),
+                                  relOnDeleteFunc, 0, 0, relCtxUnref);
   if (rc == SQLITE_OK)
-    rc = sqlite3_create_function_v2(db, "relext_fail", 3,
-                                    SQLITE_UTF8 | SQLITE_DIRECTONLY,
-                                    relCtxRef(p), relFailFunc, 0, 0,
-                                    relCtxUnref);
+    rc = sqlite3_create_function_v2(
+        db, "relext_fail", 3, SQLITE_UTF8 | SQLITE_DIRECTONLY, relCtxRef(p),
+        relFailFunc, 0, 0, relCtxUnref);
   if (rc == SQLITE_OK)
-    rc = sqlite3_create_function_v2(db, "relext_in_engine", 0,
-                                    SQLITE_UTF8 | SQLITE_DIRECTONLY,
-                                    relCtxRef(p), relInEngineFunc, 0, 0,
-                                    relCtxUnref);
+    rc = sqlite3_create_function_v2(
+        db, "relext_in_engine", 0, SQLITE_UTF8 | SQLITE_DIRECTONLY,
+        relCtxRef(p), relInEngineFunc, 0, 0, relCtxUnref);
   if (rc == SQLITE_OK)
-    rc = sqlite3_create_function_v2(db, "relext_fail", 4,
-                                    SQLITE_UTF8 | SQLITE_DIRECTONLY,
-                                    relCtxRef(p), relFailFunc, 0, 0,
-                                    relCtxUnref);
+    rc = sqlite3_create_function_v2(
+        db, "relext_fail", 4, SQLITE_UTF8 | SQLITE_DIRECTONLY, relCtxRef(p),
+        relFailFunc, 0, 0, relCtxUnref);
   /* Pure: the stored guard triggers call it, even under trusted_schema=OFF.
-  */
+   */
   if (rc == SQLITE_OK)
-    rc = sqlite3_create_function_v2(db, "relext_must_be_loaded", 1,
-                                    SQLITE_UTF8 | SQLITE_INNOCUOUS,
-                                    relCtxRef(p), relMustBeLoadedFunc, 0, 0,
-                                    relCtxUnref);
+    rc = sqlite3_create_function_v2(
+        db, "relext_must_be_loaded", 1, SQLITE_UTF8 | SQLITE_INNOCUOUS,
+        relCtxRef(p), relMustBeLoadedFunc, 0, 0, relCtxUnref);
   /* The guard indexes' WHERE clause: an index expression must be
   ** deterministic and, under trusted_schema=OFF, innocuous. It is
   ** deterministic in what it returns (always 0, or an error when stale);
   ** its one effect is a note for relext's own commit check. */
   if (rc == SQLITE_OK)
-    rc = sqlite3_create_function_v2(db, "relext_must_be_loaded", 3,
-                                    SQLITE_UTF8 | SQLITE_INNOCUOUS |
-                                        SQLITE_DETERMINISTIC,
-                                    relCtxRef(p), relMustBeLoadedFunc, 0, 0,
-                                    relCtxUnref);
+    rc = sqlite3_create_function_v2(
+        db, "relext_must_be_loaded", 3,
+        SQLITE_UTF8 | SQLITE_INNOCUOUS | SQLITE_DETERMINISTIC, relCtxRef(p),
+        relMustBeLoadedFunc, 0, 0, relCtxUnref);
   if (rc == SQLITE_OK)
-    rc = sqlite3_create_function_v2(db, "relext_must_be_loaded", 4,
-                                    SQLITE_UTF8 | SQLITE_INNOCUOUS |
-                                        SQLITE_DETERMINISTIC,
-                                    relCtxRef(p), relMustBeLoadedFunc, 0, 0,
-                                    relCtxUnref);
+    rc = sqlite3_create_function_v2(
+        db, "relext_must_be_loaded", 4,
+        SQLITE_UTF8 | SQLITE_INNOCUOUS | SQLITE_DETERMINISTIC, relCtxRef(p),
+        relMustBeLoadedFunc, 0, 0, relCtxUnref);
   if (rc == SQLITE_OK)
     rc = sqlite3_create_module_v2(db, "relext_txn", &txnModule, relCtxRef(p),
                                   relCtxUnref);

@@ -72,9 +72,9 @@ static int collectConnect(sqlite3 *db, void *pAux, int argc,
                           const char *const *argv, sqlite3_vtab **ppVtab,
                           char **pzErr) {
   CollectVtab *pTab;
-  int rc = sqlite3_declare_vtab(
-      db, "CREATE TABLE x(action, model, key, via, depth, "
-          "model_in HIDDEN, key_in HIDDEN)");
+  int rc =
+      sqlite3_declare_vtab(db, "CREATE TABLE x(action, model, key, via, depth, "
+                               "model_in HIDDEN, key_in HIDDEN)");
   (void)argc;
   (void)argv;
   (void)pzErr;
@@ -244,10 +244,9 @@ static int collectRun(CollectVtab *pTab, CollectCursor *pCur,
           "AS v JOIN main.\"%w\" AS p ON p.rowid=v.r JOIN main.\"%w\" AS c "
           "ON c.\"%w\"=p.%s%w%s WHERE v.t=%d AND v.depth=%d AND "
           "v.action='delete'",
-          pE->iChild, q, zChildPk, q, d + 1, zAction, i, zP, zC,
-          pE->zChildCol, relStrICmp(pE->zParentCol, "rowid") ? "\"" : "",
-          pE->zParentCol, relStrICmp(pE->zParentCol, "rowid") ? "\"" : "",
-          pE->iParent, d);
+          pE->iChild, q, zChildPk, q, d + 1, zAction, i, zP, zC, pE->zChildCol,
+          relStrICmp(pE->zParentCol, "rowid") ? "\"" : "", pE->zParentCol,
+          relStrICmp(pE->zParentCol, "rowid") ? "\"" : "", pE->iParent, d);
       sqlite3_free(zChildPk);
       if (rc) break;
       sqlite3_step(pStmt);
@@ -284,8 +283,8 @@ static int collectRun(CollectVtab *pTab, CollectCursor *pCur,
                    "ORDER BY min(depth), t, r");
   if (rc) goto done;
   while (sqlite3_step(pStmt) == SQLITE_ROW) {
-    CollectRow *a = sqlite3_realloc64(pCur->aRow,
-                                      sizeof(CollectRow) * (size_t)(pCur->nRow + 1));
+    CollectRow *a = sqlite3_realloc64(pCur->aRow, sizeof(CollectRow) *
+                                                      (size_t)(pCur->nRow + 1));
     CollectRow *pRow;
     int t = sqlite3_column_int(pStmt, 1);
     int iVia = sqlite3_column_int(pStmt, 3);
@@ -298,7 +297,8 @@ static int collectRun(CollectVtab *pTab, CollectCursor *pCur,
     memset(pRow, 0, sizeof(*pRow));
     pRow->zAction = relStrdup((const char *)sqlite3_column_text(pStmt, 0));
     pRow->zModel = relStrdup(t >= 0 && t < p->nTable ? p->azTable[t] : zModel);
-    if (iVia >= 0 && iVia < p->nEdge) pRow->zVia = relStrdup(p->aEdge[iVia].zName);
+    if (iVia >= 0 && iVia < p->nEdge)
+      pRow->zVia = relStrdup(p->aEdge[iVia].zName);
     pRow->iDepth = sqlite3_column_int(pStmt, 4);
     if (relValueFromSql(&pRow->key, sqlite3_column_value(pStmt, 2)) ||
         !pRow->zAction || !pRow->zModel || (iVia >= 0 && !pRow->zVia)) {
@@ -306,8 +306,10 @@ static int collectRun(CollectVtab *pTab, CollectCursor *pCur,
       break;
     }
   }
-  if (rc == SQLITE_OK) rc = sqlite3_finalize(pStmt);
-  else sqlite3_finalize(pStmt);
+  if (rc == SQLITE_OK)
+    rc = sqlite3_finalize(pStmt);
+  else
+    sqlite3_finalize(pStmt);
   pStmt = 0;
 
 done:
@@ -320,7 +322,8 @@ done:
   }
   if (rc && rc != SQLITE_NOMEM) {
     sqlite3_free(pTab->base.zErrMsg);
-    pTab->base.zErrMsg = zErr ? zErr : sqlite3_mprintf("relext: %s", sqlite3_errmsg(db));
+    pTab->base.zErrMsg =
+        zErr ? zErr : sqlite3_mprintf("relext: %s", sqlite3_errmsg(db));
     zErr = 0;
   }
   sqlite3_free(zErr);
@@ -393,7 +396,16 @@ static sqlite3_module collectModule = {
     collectColumn,     /* xColumn */
     collectRowid,      /* xRowid */
     0,                 /* xUpdate: read-only */
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
 #if SQLITE_VERSION_NUMBER >= 3044000
     0
 #endif
@@ -471,18 +483,17 @@ static char *checkSql(RelCtx *p, int *pRc) {
     }
     q = relStrICmp(zPk, "rowid") ? "\"" : "";
     if (pE->bConstraint) {
-      relStrPrintf(&s,
-                   "%sSELECT %Q, %Q, c.%s%w%s, '%s%q=' || quote(c.\"%w\") "
-                   "FROM main.\"%w\" AS c WHERE c.\"%w\" IS NOT NULL AND NOT "
-                   "EXISTS (SELECT 1 FROM main.\"%w\" AS p WHERE "
-                   "p.%s%w%s=c.\"%w\")",
-                   n++ ? " UNION ALL " : "", pE->zName, zC, q, zPk, q,
-                   d->eKind == REL_M2M ? "orphan link row: " : "dangling key: ",
-                   pE->zChildCol, pE->zChildCol, zC, pE->zChildCol, zP,
-                   relStrICmp(pE->zParentCol, "rowid") ? "\"" : "",
-                   pE->zParentCol,
-                   relStrICmp(pE->zParentCol, "rowid") ? "\"" : "",
-                   pE->zChildCol);
+      relStrPrintf(
+          &s,
+          "%sSELECT %Q, %Q, c.%s%w%s, '%s%q=' || quote(c.\"%w\") "
+          "FROM main.\"%w\" AS c WHERE c.\"%w\" IS NOT NULL AND NOT "
+          "EXISTS (SELECT 1 FROM main.\"%w\" AS p WHERE "
+          "p.%s%w%s=c.\"%w\")",
+          n++ ? " UNION ALL " : "", pE->zName, zC, q, zPk, q,
+          d->eKind == REL_M2M ? "orphan link row: " : "dangling key: ",
+          pE->zChildCol, pE->zChildCol, zC, pE->zChildCol, zP,
+          relStrICmp(pE->zParentCol, "rowid") ? "\"" : "", pE->zParentCol,
+          relStrICmp(pE->zParentCol, "rowid") ? "\"" : "", pE->zChildCol);
       /* The column name is part of the message. */
     }
     if (d->eKind != REL_M2M && !d->bNull) {
@@ -515,8 +526,8 @@ static char *checkSql(RelCtx *p, int *pRc) {
   }
 }
 
-static int checkFilter(sqlite3_vtab_cursor *cur, int idxNum,
-                       const char *idxStr, int argc, sqlite3_value **argv) {
+static int checkFilter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr,
+                       int argc, sqlite3_value **argv) {
   CheckCursor *pCur = (CheckCursor *)cur;
   CollectVtab *pTab = (CollectVtab *)cur->pVtab;
   RelCtx *p = pTab->pCtx;
@@ -573,24 +584,32 @@ static int checkRowid(sqlite3_vtab_cursor *cur, sqlite_int64 *pRowid) {
   return SQLITE_OK;
 }
 
-static sqlite3_module checkModule = {
-    0,                 /* iVersion */
-    0,                 /* xCreate: eponymous only */
-    checkConnect,      /* xConnect */
-    checkBestIndex,    /* xBestIndex */
-    collectDisconnect, /* xDisconnect */
-    0,                 /* xDestroy */
-    checkOpen,         /* xOpen */
-    checkClose,        /* xClose */
-    checkFilter,       /* xFilter */
-    checkNext,         /* xNext */
-    checkEof,          /* xEof */
-    checkColumn,       /* xColumn */
-    checkRowid,        /* xRowid */
-    0,                 /* xUpdate: read-only */
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+static sqlite3_module checkModule = {0,            /* iVersion */
+                                     0,            /* xCreate: eponymous only */
+                                     checkConnect, /* xConnect */
+                                     checkBestIndex,    /* xBestIndex */
+                                     collectDisconnect, /* xDisconnect */
+                                     0,                 /* xDestroy */
+                                     checkOpen,         /* xOpen */
+                                     checkClose,        /* xClose */
+                                     checkFilter,       /* xFilter */
+                                     checkNext,         /* xNext */
+                                     checkEof,          /* xEof */
+                                     checkColumn,       /* xColumn */
+                                     checkRowid,        /* xRowid */
+                                     0,                 /* xUpdate: read-only */
+                                     0,
+                                     0,
+                                     0,
+                                     0,
+                                     0,
+                                     0,
+                                     0,
+                                     0,
+                                     0,
+                                     0,
 #if SQLITE_VERSION_NUMBER >= 3044000
-    0
+                                     0
 #endif
 };
 
@@ -609,8 +628,7 @@ static char *relMermaidName(const char *z) {
 }
 
 /* rel_graph('mermaid' | 'dot') */
-static void relGraphFunc(sqlite3_context *ctx, int argc,
-                         sqlite3_value **argv) {
+static void relGraphFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   RelCtx *p = (RelCtx *)sqlite3_user_data(ctx);
   const char *zFmt = argc > 0 ? (const char *)sqlite3_value_text(argv[0]) : 0;
   int bDot;
@@ -647,10 +665,11 @@ static void relGraphFunc(sqlite3_context *ctx, int argc,
                    d->eKind == REL_O2O ? "tee" : "crow",
                    d->eKind == REL_M2M ? ", style=dashed" : "");
     } else {
-      const char *zCard = d->eKind == REL_M2M   ? "}o--o{"
-                          : d->eKind == REL_O2O ? (d->bNull ? "|o--o|" : "||--o|")
-                          : d->bNull            ? "|o--o{"
-                                                : "||--o{";
+      const char *zCard = d->eKind == REL_M2M ? "}o--o{"
+                          : d->eKind == REL_O2O
+                              ? (d->bNull ? "|o--o|" : "||--o|")
+                          : d->bNull ? "|o--o{"
+                                     : "||--o{";
       char *zA = relMermaidName(d->zTarget);
       char *zB = relMermaidName(d->zModel);
       if (zA && zB) {
@@ -680,9 +699,8 @@ int relRegisterInspect(sqlite3 *db, RelCtx *p) {
     rc = sqlite3_create_module_v2(db, "rel_check", &checkModule, relCtxRef(p),
                                   relCtxUnref);
   if (rc == SQLITE_OK)
-    rc = sqlite3_create_function_v2(db, "rel_graph", 1,
-                                    SQLITE_UTF8 | SQLITE_INNOCUOUS,
-                                    relCtxRef(p), relGraphFunc, 0, 0,
-                                    relCtxUnref);
+    rc = sqlite3_create_function_v2(
+        db, "rel_graph", 1, SQLITE_UTF8 | SQLITE_INNOCUOUS, relCtxRef(p),
+        relGraphFunc, 0, 0, relCtxUnref);
   return rc;
 }

@@ -81,7 +81,7 @@ SQLITE_EXTENSION_INIT3
 #include <string.h>
 
 /* Columns of the virtual table. */
-#define LOOKUP_SCHEMA \
+#define LOOKUP_SCHEMA                                                          \
   "CREATE TABLE x(key, model HIDDEN, path HIDDEN, value HIDDEN)"
 #define LOOKUP_KEY 0
 #define LOOKUP_MODEL 1
@@ -108,9 +108,9 @@ SQLITE_EXTENSION_INIT3
 /* The names, in the order above; azOpSorted is the order error messages
 ** list them in. */
 static const char *const azOpName[] = {
-    "exact",      "iexact",      "contains", "icontains", "startswith",
-    "istartswith", "endswith",   "iendswith", "gt",       "gte",
-    "lt",          "lte",        "in",        "range",    "isnull"};
+    "exact",       "iexact",   "contains",  "icontains", "startswith",
+    "istartswith", "endswith", "iendswith", "gt",        "gte",
+    "lt",          "lte",      "in",        "range",     "isnull"};
 #define N_OP ((int)(sizeof(azOpName) / sizeof(azOpName[0])))
 static const char *azOpSorted =
     "contains, endswith, exact, gt, gte, icontains, iendswith, iexact, in, "
@@ -168,7 +168,8 @@ static void lookupPlanClear(LookupPlan *p) {
 
 static void lookupListClear(LookupList *p) {
   int i;
-  for (i = 0; i < p->n; i++) sqlite3_value_free(p->a[i]);
+  for (i = 0; i < p->n; i++)
+    sqlite3_value_free(p->a[i]);
   sqlite3_free(p->a);
   memset(p, 0, sizeof(*p));
 }
@@ -215,7 +216,8 @@ static int lookupFindRel(RelCtx *p, const char *zTab, const char *zName,
   int i;
   for (i = 0; i < p->nDef; i++) {
     const RelDef *d = &p->aDef[i];
-    if (sqlite3_stricmp(d->zModel, zTab) == 0 && strcmp(d->zField, zName) == 0) {
+    if (sqlite3_stricmp(d->zModel, zTab) == 0 &&
+        strcmp(d->zField, zName) == 0) {
       *pbReverse = 0;
       return i;
     }
@@ -250,8 +252,10 @@ static char *lookupColumn(sqlite3 *db, const char *zTab, const char *zCol,
       zRet = relStrdup((const char *)sqlite3_column_text(pStmt, 0));
       if (zRet == 0) rc = SQLITE_NOMEM;
     }
-    if (rc == SQLITE_OK) rc = sqlite3_finalize(pStmt);
-    else sqlite3_finalize(pStmt);
+    if (rc == SQLITE_OK)
+      rc = sqlite3_finalize(pStmt);
+    else
+      sqlite3_finalize(pStmt);
   }
   if (rc == SQLITE_OK && zRet == 0 && sqlite3_stricmp(zCol, "rowid") == 0) {
     /* rowid is a column of every rowid table, as in SQL. */
@@ -301,15 +305,15 @@ static char *lookupChoicesError(RelCtx *p, const char *zTab, const char *zName,
     }
   }
   if (rc == SQLITE_OK) {
-    rc = sqlite3_prepare_v2(p->db,
-                            "SELECT name FROM pragma_table_info(?1, 'main')",
-                            -1, &pStmt, 0);
+    rc = sqlite3_prepare_v2(
+        p->db, "SELECT name FROM pragma_table_info(?1, 'main')", -1, &pStmt, 0);
   }
   if (rc == SQLITE_OK) {
     sqlite3_bind_text(pStmt, 1, zTab, -1, SQLITE_STATIC);
     while (sqlite3_step(pStmt) == SQLITE_ROW) {
       if (n >= nAlloc) {
-        char **aNew = sqlite3_realloc64(az, sizeof(char *) * (size_t)nAlloc * 2);
+        char **aNew =
+            sqlite3_realloc64(az, sizeof(char *) * (size_t)nAlloc * 2);
         if (aNew == 0) {
           rc = SQLITE_NOMEM;
           break;
@@ -317,19 +321,24 @@ static char *lookupChoicesError(RelCtx *p, const char *zTab, const char *zName,
         az = aNew;
         nAlloc *= 2;
       }
-      if ((az[n++] = relStrdup((const char *)sqlite3_column_text(pStmt, 0))) == 0) {
+      if ((az[n++] = relStrdup((const char *)sqlite3_column_text(pStmt, 0))) ==
+          0) {
         rc = SQLITE_NOMEM;
         break;
       }
     }
-    if (rc == SQLITE_OK) rc = sqlite3_finalize(pStmt);
-    else sqlite3_finalize(pStmt);
+    if (rc == SQLITE_OK)
+      rc = sqlite3_finalize(pStmt);
+    else
+      sqlite3_finalize(pStmt);
   }
   if (rc == SQLITE_OK) {
     int nOut = 0;
     qsort(az, (size_t)n, sizeof(char *), lookupCmpStr);
-    relStrPrintf(&s, "relext: Cannot resolve keyword '%s' into field. "
-                     "Choices are: ", zName);
+    relStrPrintf(&s,
+                 "relext: Cannot resolve keyword '%s' into field. "
+                 "Choices are: ",
+                 zName);
     for (i = 0; i < n; i++) {
       if (i > 0 && strcmp(az[i], az[i - 1]) == 0) continue;
       relStrPrintf(&s, "%s%s", nOut++ ? ", " : "", az[i]);
@@ -337,7 +346,8 @@ static char *lookupChoicesError(RelCtx *p, const char *zTab, const char *zName,
     zRet = relStrFinish(&s);
     if (zRet == 0) rc = SQLITE_NOMEM;
   }
-  for (i = 0; i < n; i++) sqlite3_free(az[i]);
+  for (i = 0; i < n; i++)
+    sqlite3_free(az[i]);
   sqlite3_free(az);
   relStrReset(&s);
   *pRc = rc;
@@ -506,7 +516,8 @@ static int lookupList(sqlite3 *db, sqlite3_value *v, int bRange,
   }
   z = (const char *)sqlite3_value_text(v);
   if (z == 0) return SQLITE_NOMEM;
-  while (*z == ' ' || *z == '\t' || *z == '\n' || *z == '\r') z++;
+  while (*z == ' ' || *z == '\t' || *z == '\n' || *z == '\r')
+    z++;
   if (*z == '[') {
     sqlite3_stmt *pStmt = 0;
     rc = sqlite3_prepare_v2(db,
@@ -593,9 +604,9 @@ static int lookupPrepare(RelCtx *p, const LookupPlan *pPlan, sqlite3_value *v,
                          sqlite3_stmt **ppStmt, char **pzErr) {
   sqlite3 *db = p->db;
   RelStr s = {0};
-  char *zPk = 0;      /* key of the model */
-  char *zLastPk = 0;  /* key of the model of a trimmed reverse step */
-  char *zExpr = 0;    /* the compared expression */
+  char *zPk = 0;     /* key of the model */
+  char *zLastPk = 0; /* key of the model of a trimmed reverse step */
+  char *zExpr = 0;   /* the compared expression */
   char *zSql = 0;
   char *zLike = 0;
   LookupList list = {0, 0};
@@ -748,7 +759,8 @@ static int lookupPrepare(RelCtx *p, const LookupPlan *pPlan, sqlite3_value *v,
       relStrPrintf(&s, "0"); /* Django: an empty in matches nothing */
     } else {
       relStrPrintf(&s, "%s IN (", zExpr);
-      for (i = 1; i <= list.n; i++) relStrPrintf(&s, "%s?%d", i > 1 ? ", " : "", i);
+      for (i = 1; i <= list.n; i++)
+        relStrPrintf(&s, "%s?%d", i > 1 ? ", " : "", i);
       relStrPrintf(&s, ")");
     }
     break;
@@ -772,7 +784,8 @@ static int lookupPrepare(RelCtx *p, const LookupPlan *pPlan, sqlite3_value *v,
   switch (eOp) {
   case OP_IN:
   case OP_RANGE:
-    for (i = 0; i < list.n; i++) sqlite3_bind_value(*ppStmt, i + 1, list.a[i]);
+    for (i = 0; i < list.n; i++)
+      sqlite3_bind_value(*ppStmt, i + 1, list.a[i]);
     break;
   case OP_ISNULL:
     break;
@@ -1016,13 +1029,22 @@ static sqlite3_module lookupModule = {
     lookupColumnValue, /* xColumn */
     lookupRowid,       /* xRowid */
     0,                 /* xUpdate: read-only */
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
 #if SQLITE_VERSION_NUMBER >= 3044000
     0
 #endif
 };
 
 int relRegisterLookup(sqlite3 *db, RelCtx *p) {
-  return sqlite3_create_module_v2(db, "rel_lookup", &lookupModule,
-                                  relCtxRef(p), relCtxUnref);
+  return sqlite3_create_module_v2(db, "rel_lookup", &lookupModule, relCtxRef(p),
+                                  relCtxUnref);
 }

@@ -51,8 +51,7 @@ static int pyError(PyParser *p, const char *zExpected) {
     if (*zNear == 0) {
       p->zErr = sqlite3_mprintf("expected %s at end of text", zExpected);
     } else {
-      p->zErr =
-          sqlite3_mprintf("expected %s near \"%.20s\"", zExpected, zNear);
+      p->zErr = sqlite3_mprintf("expected %s near \"%.20s\"", zExpected, zNear);
     }
     p->rc = p->zErr ? SQLITE_ERROR : SQLITE_NOMEM;
   }
@@ -71,7 +70,9 @@ static int pyIsIdStart(unsigned char c) {
 static int pyIsIdChar(unsigned char c) {
   return pyIsIdStart(c) || (c >= '0' && c <= '9');
 }
-static int pyIsDigit(unsigned char c) { return c >= '0' && c <= '9'; }
+static int pyIsDigit(unsigned char c) {
+  return c >= '0' && c <= '9';
+}
 
 void relPyValClear(PyVal *p) {
   sqlite3_free(p->z);
@@ -98,7 +99,8 @@ static char *pyIdent(PyParser *p) {
   size_t i0 = p->i;
   char *z;
   if (!pyIsIdStart((unsigned char)p->z[p->i])) return 0;
-  while (pyIsIdChar((unsigned char)p->z[p->i])) p->i++;
+  while (pyIsIdChar((unsigned char)p->z[p->i]))
+    p->i++;
   z = sqlite3_mprintf("%.*s", (int)(p->i - i0), p->z + i0);
   if (z == 0) pyNoMem(p);
   return z;
@@ -114,8 +116,10 @@ static char *pyString(PyParser *p) {
     if (c == '\\' && p->z[p->i + 1]) {
       p->i++;
       c = p->z[p->i];
-      if (c == 'n') c = '\n';
-      else if (c == 't') c = '\t';
+      if (c == 'n')
+        c = '\n';
+      else if (c == 't')
+        c = '\t';
     }
     relStrAppend(&s, &c, 1);
     p->i++;
@@ -133,8 +137,8 @@ static char *pyString(PyParser *p) {
   }
 }
 
-static int pyArgList(PyParser *p, char cClose, PyArg **pa, int *pn,
-                     int nDepth, int bDict);
+static int pyArgList(PyParser *p, char cClose, PyArg **pa, int *pn, int nDepth,
+                     int bDict);
 
 static int pyValue(PyParser *p, PyVal *pV, int nDepth) {
   unsigned char c;
@@ -147,9 +151,9 @@ static int pyValue(PyParser *p, PyVal *pV, int nDepth) {
     pV->z = pyString(p);
     return p->rc;
   }
-  if (pyIsDigit(c) || ((c == '-' || c == '+' || c == '.') &&
-                       (pyIsDigit((unsigned char)p->z[p->i + 1]) ||
-                        p->z[p->i + 1] == '.'))) {
+  if (pyIsDigit(c) ||
+      ((c == '-' || c == '+' || c == '.') &&
+       (pyIsDigit((unsigned char)p->z[p->i + 1]) || p->z[p->i + 1] == '.'))) {
     size_t i0 = p->i;
     if (c == '-' || c == '+') p->i++;
     while (pyIsDigit((unsigned char)p->z[p->i]) || p->z[p->i] == '.')
@@ -157,7 +161,8 @@ static int pyValue(PyParser *p, PyVal *pV, int nDepth) {
     if (p->z[p->i] == 'e' || p->z[p->i] == 'E') {
       p->i++;
       if (p->z[p->i] == '-' || p->z[p->i] == '+') p->i++;
-      while (pyIsDigit((unsigned char)p->z[p->i])) p->i++;
+      while (pyIsDigit((unsigned char)p->z[p->i]))
+        p->i++;
     }
     pV->eType = PY_NUMBER;
     pV->z = sqlite3_mprintf("%.*s", (int)(p->i - i0), p->z + i0);
@@ -203,8 +208,8 @@ static int pyValue(PyParser *p, PyVal *pV, int nDepth) {
 
 /* Parse "arg, arg, ..." up to cClose (0: up to the end of the text).
 ** An arg is "name=value" or "value"; in a dict, "value: value". */
-static int pyArgList(PyParser *p, char cClose, PyArg **pa, int *pn,
-                     int nDepth, int bDict) {
+static int pyArgList(PyParser *p, char cClose, PyArg **pa, int *pn, int nDepth,
+                     int bDict) {
   PyArg *a = 0;
   int n = 0;
   for (;;) {

@@ -120,13 +120,25 @@ static const struct {
   const char *zName;
   int nArg; /* -2: a module */
 } aRegistered[] = {
-    {"relext_version", 0},   {"rel_define", 2},        {"rel_define", 3},
-    {"rel_define", 4},       {"rel_undefine", 1},      {"rel_reload", 0},
-    {"relext_on_delete", 2}, {"relext_fail", 3},       {"relext_fail", 4},
-    {"relext_in_engine", 0}, {"relext_must_be_loaded", 1},
-    {"relext_must_be_loaded", 3}, {"relext_must_be_loaded", 4},
-    {"rel_graph", 1},        {"relext_txn", -2},       {"rel_collect", -2},
-    {"rel_check", -2},       {"relext_accessor", -2},  {"rel_lookup", -2},
+    {"relext_version", 0},
+    {"rel_define", 2},
+    {"rel_define", 3},
+    {"rel_define", 4},
+    {"rel_undefine", 1},
+    {"rel_reload", 0},
+    {"relext_on_delete", 2},
+    {"relext_fail", 3},
+    {"relext_fail", 4},
+    {"relext_in_engine", 0},
+    {"relext_must_be_loaded", 1},
+    {"relext_must_be_loaded", 3},
+    {"relext_must_be_loaded", 4},
+    {"rel_graph", 1},
+    {"relext_txn", -2},
+    {"rel_collect", -2},
+    {"rel_check", -2},
+    {"relext_accessor", -2},
+    {"rel_lookup", -2},
 };
 
 static void relUnregisterAll(sqlite3 *db) {
@@ -146,7 +158,8 @@ static void relUnregisterAll(sqlite3 *db) {
       const char *zName = (const char *)sqlite3_column_text(pStmt, 1);
       if (zType && zName && strcmp(zType, "index") != 0) {
         relStrPrintf(&s, "DROP %s IF EXISTS temp.\"%w\";",
-                     strcmp(zType, "trigger") == 0 ? "TRIGGER" : "TABLE", zName);
+                     strcmp(zType, "trigger") == 0 ? "TRIGGER" : "TABLE",
+                     zName);
       }
     }
     sqlite3_finalize(pStmt);
@@ -176,8 +189,8 @@ static void relVersionFunc(sqlite3_context *ctx, int argc,
 #ifdef _WIN32
 __declspec(dllexport)
 #endif
-int sqlite3_relext_init(sqlite3 *db, char **pzErrMsg,
-                        const sqlite3_api_routines *pApi) {
+    int sqlite3_relext_init(sqlite3 *db, char **pzErrMsg,
+                            const sqlite3_api_routines *pApi) {
   RelCtx *p;
   int rc;
   char *zErr = 0;
@@ -207,9 +220,9 @@ int sqlite3_relext_init(sqlite3 *db, char **pzErrMsg,
   rc = relCatalogLoad(p, &zErr);
   if (rc != SQLITE_OK) {
     if (pzErrMsg) {
-      *pzErrMsg = zErr ? zErr
-                       : sqlite3_mprintf("relext: cannot load: %s",
-                                         sqlite3_errstr(rc));
+      *pzErrMsg =
+          zErr ? zErr
+               : sqlite3_mprintf("relext: cannot load: %s", sqlite3_errstr(rc));
     } else {
       sqlite3_free(zErr);
     }
@@ -236,9 +249,9 @@ int sqlite3_relext_init(sqlite3 *db, char **pzErrMsg,
   if (rc == SQLITE_OK) rc = relCtxReload(p, &zErr);
   if (rc != SQLITE_OK) {
     if (pzErrMsg) {
-      *pzErrMsg = zErr ? zErr
-                       : sqlite3_mprintf("relext: cannot load: %s",
-                                         sqlite3_errstr(rc));
+      *pzErrMsg =
+          zErr ? zErr
+               : sqlite3_mprintf("relext: cannot load: %s", sqlite3_errstr(rc));
       zErr = 0;
     }
     /* SQLite unloads the library after a failed init: nothing of ours may

@@ -80,8 +80,8 @@ int relValueEq(const RelValue *a, const RelValue *b);
 ** On failure *pzErr (if not NULL and still NULL) gets the message. */
 int relExecf(sqlite3 *db, char **pzErr, const char *zFmt, ...);
 /* Prepare SQL built like relExecf. */
-int relPreparef(sqlite3 *db, sqlite3_stmt **pp, char **pzErr,
-                const char *zFmt, ...);
+int relPreparef(sqlite3 *db, sqlite3_stmt **pp, char **pzErr, const char *zFmt,
+                ...);
 /* Drop every object of schema zDb of type zType (table, trigger, index)
 ** for which the SQL condition zCond (a trusted fragment, its values quoted
 ** by the caller) holds on sqlite_schema. */
@@ -115,8 +115,7 @@ struct PyArg {
 };
 void relPyArgsFree(PyArg *a, int n);
 /* Parse "k=v, k=v" (all keywords). */
-int relParseOptions(const char *zText, PyArg **paArg, int *pnArg,
-                    char **pzErr);
+int relParseOptions(const char *zText, PyArg **paArg, int *pnArg, char **pzErr);
 /* Parse "name = models.Kind(args)"; returns the field name and the call. */
 int relParseFieldLine(const char *zText, char **pzField, PyVal *pCall,
                       char **pzErr);
@@ -162,32 +161,32 @@ int relDefHidden(const RelDef *p); /* no reverse accessor */
 ** (CASCADE), except an end of a through table that has a declared FK. */
 typedef struct RelEdge RelEdge;
 struct RelEdge {
-  int iDef;        /* index of the RelDef it comes from */
-  int iChild;      /* index into RelCtx.azTable */
-  int iParent;     /* index into RelCtx.azTable */
-  char *zChildCol; /* column of the child table holding the key */
-  char *zParentCol;/* referenced column of the parent ("rowid" allowed) */
-  int eRule;       /* ON_xxx */
-  int bConstraint; /* check dangling keys at commit */
-  char *zName;     /* relationship name for messages: model.field */
+  int iDef;         /* index of the RelDef it comes from */
+  int iChild;       /* index into RelCtx.azTable */
+  int iParent;      /* index into RelCtx.azTable */
+  char *zChildCol;  /* column of the child table holding the key */
+  char *zParentCol; /* referenced column of the parent ("rowid" allowed) */
+  int eRule;        /* ON_xxx */
+  int bConstraint;  /* check dangling keys at commit */
+  char *zName;      /* relationship name for messages: model.field */
 };
 
 typedef struct RelCtx RelCtx;
 /* Per-connection state. */
 struct RelCtx {
   sqlite3 *db;
-  int nRef;            /* registrations holding this context */
-  RelDef *aDef;        /* the catalog, loaded */
+  int nRef;     /* registrations holding this context */
+  RelDef *aDef; /* the catalog, loaded */
   int nDef;
-  RelEdge *aEdge;      /* derived rule edges */
+  RelEdge *aEdge; /* derived rule edges */
   int nEdge;
-  char **azTable;      /* every table that appears in an edge */
+  char **azTable; /* every table that appears in an edge */
   int nTable;
-  sqlite3_int64 iGen;  /* hash of the loaded catalog */
-  int nEngine;         /* >0 while the delete engine is running */
-  void *pEnforce;      /* enforce.c private state */
-  void *pAccessor;     /* accessor.c private state */
-  RelCtx *pNextCtx;    /* registry of live contexts (relext.c) */
+  sqlite3_int64 iGen; /* hash of the loaded catalog */
+  int nEngine;        /* >0 while the delete engine is running */
+  void *pEnforce;     /* enforce.c private state */
+  void *pAccessor;    /* accessor.c private state */
+  RelCtx *pNextCtx;   /* registry of live contexts (relext.c) */
 };
 
 /* The SQL that creates the catalog table. */

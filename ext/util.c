@@ -24,7 +24,8 @@ void relStrAppend(RelStr *p, const char *z, size_t n) {
   if (p->n + n + 1 > p->a) {
     size_t a = (p->a ? p->a * 2 : 64);
     char *zNew;
-    while (a < p->n + n + 1) a *= 2;
+    while (a < p->n + n + 1)
+      a *= 2;
     zNew = sqlite3_realloc64(p->z, a);
     if (zNew == 0) {
       p->eRc = SQLITE_NOMEM;
@@ -218,8 +219,8 @@ int relExecf(sqlite3 *db, char **pzErr, const char *zFmt, ...) {
   return rc;
 }
 
-int relPreparef(sqlite3 *db, sqlite3_stmt **pp, char **pzErr,
-                const char *zFmt, ...) {
+int relPreparef(sqlite3 *db, sqlite3_stmt **pp, char **pzErr, const char *zFmt,
+                ...) {
   va_list ap;
   char *zSql;
   int rc;
@@ -248,8 +249,10 @@ char *relTableName(sqlite3 *db, const char *zTab, int *pRc) {
       zRet = relStrdup((const char *)sqlite3_column_text(pStmt, 0));
       if (zRet == 0) rc = SQLITE_NOMEM;
     }
-    if (rc == SQLITE_OK) rc = sqlite3_finalize(pStmt);
-    else sqlite3_finalize(pStmt);
+    if (rc == SQLITE_OK)
+      rc = sqlite3_finalize(pStmt);
+    else
+      sqlite3_finalize(pStmt);
   }
   if (pRc) *pRc = rc;
   return zRet;
@@ -287,8 +290,10 @@ int relDropObjects(sqlite3 *db, const char *zDb, const char *zType,
     }
     nName++;
   }
-  if (rc == SQLITE_OK) rc = sqlite3_finalize(pStmt);
-  else sqlite3_finalize(pStmt);
+  if (rc == SQLITE_OK)
+    rc = sqlite3_finalize(pStmt);
+  else
+    sqlite3_finalize(pStmt);
   for (i = 0; i < nName; i++) {
     if (rc == SQLITE_OK) {
       rc = relExecf(db, pzErr, "DROP %s IF EXISTS \"%w\".\"%w\"",
