@@ -605,9 +605,13 @@ static int relLoadRecord(sqlite3 *db, sqlite3_stmt *pStmt, RelDef *d,
   }
   /* The tables and columns must exist. */
   if (!zBad && rc == SQLITE_OK) {
-    if (relTableExists(db, d->zModel) != 1)
+    int eM = relTableExists(db, d->zModel);
+    int eT = eM == 1 ? relTableExists(db, d->zTarget) : 1;
+    if (eM < 0 || eT < 0)
+      rc = eM < 0 ? -eM : -eT; /* the lookup failed: not a bad record */
+    else if (eM != 1)
       zBad = "model table is missing";
-    else if (relTableExists(db, d->zTarget) != 1)
+    else if (eT != 1)
       zBad = "target table is missing";
     else if (d->eKind != REL_M2M) {
       if (!relColumnExists(db, d->zModel, d->zColumn))
@@ -617,7 +621,10 @@ static int relLoadRecord(sqlite3 *db, sqlite3_stmt *pStmt, RelDef *d,
       else if (!relColumnUnique(db, d->zTarget, d->zToField))
         zBad = "to_field is not unique";
     } else {
-      if (relTableExists(db, d->zDbTable) != 1)
+      int eJ = relTableExists(db, d->zDbTable);
+      if (eJ < 0)
+        rc = -eJ;
+      else if (eJ != 1)
         zBad = "junction table is missing";
       else if (!relColumnExists(db, d->zDbTable, d->zSrcCol) ||
                !relColumnExists(db, d->zDbTable, d->zDstCol))

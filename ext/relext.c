@@ -203,6 +203,23 @@ __declspec(dllexport)
   /* Loaded before on this connection: bring the definitions up to date. */
   p = relCtxFind(db);
   if (p) {
+    /* The registry knows connections by address: a context left behind by
+    ** a closed connection (one an error kept alive) may match a new one at
+    ** the same address. Only a connection that has relext's functions is
+    ** really loaded. */
+    sqlite3_stmt *pProbe = 0;
+    if (sqlite3_prepare_v2(db, "SELECT relext_version()", -1, &pProbe, 0) !=
+        SQLITE_OK) {
+      relCtxForget(p);
+      p = 0;
+      /* Leave no error on the connection (it would fail an open). */
+      sqlite3_finalize(pProbe);
+      pProbe = 0;
+      sqlite3_prepare_v2(db, "SELECT 1", -1, &pProbe, 0);
+    }
+    sqlite3_finalize(pProbe);
+  }
+  if (p) {
     rc = relCtxReload(p, &zErr);
     if (rc != SQLITE_OK && pzErrMsg) {
       *pzErrMsg = zErr;
