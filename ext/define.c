@@ -230,26 +230,11 @@ static int relIsReserved(const char *zTab) {
 /* The exact spelling of the ordinary table zTab of main (any case), or
 ** NULL. Views and virtual tables are not tables a relationship can use. */
 static char *relFindTable(sqlite3 *db, const char *zTab, int *pRc) {
-  sqlite3_stmt *pStmt = 0;
-  char *zRet = 0;
-  int rc = sqlite3_prepare_v2(db,
-                              "SELECT name FROM main.sqlite_schema WHERE "
-                              "type='table' AND name=?1 COLLATE NOCASE AND "
-                              "sql NOT LIKE 'CREATE VIRTUAL%'",
-                              -1, &pStmt, 0);
-  if (rc == SQLITE_OK) {
-    sqlite3_bind_text(pStmt, 1, zTab, -1, SQLITE_STATIC);
-    if (sqlite3_step(pStmt) == SQLITE_ROW) {
-      zRet = relStrdup((const char *)sqlite3_column_text(pStmt, 0));
-      if (zRet == 0) rc = SQLITE_NOMEM;
-    }
-    if (rc == SQLITE_OK)
-      rc = sqlite3_finalize(pStmt);
-    else
-      sqlite3_finalize(pStmt);
-  }
-  *pRc = rc;
-  return zRet;
+  return relQueryText(db,
+                      "SELECT name FROM main.sqlite_schema WHERE type='table' "
+                      "AND name=?1 COLLATE NOCASE AND "
+                      "sql NOT LIKE 'CREATE VIRTUAL%'",
+                      zTab, 0, pRc);
 }
 
 /* A class name: the only table named <app>_<classname> (lower case).
@@ -1178,6 +1163,20 @@ static int relCheckModel(RelCtx *pCtx, const RelDef *d, char **pzErr) {
   return SQLITE_OK;
 }
 
+/* Django's E302 (bQuery 0) / E303 (bQuery 1): the reverse accessor or
+** query name of relation zModel.zField clashes with field zTab.zName. */
+static int relClashErr(char **pzErr, int bQuery, const char *zModel,
+                       const char *zField, const char *zTab,
+                       const char *zName) {
+  return relErr(pzErr,
+                "%s.%s: (fields.%s) Reverse %s for '%s.%s' clashes with field "
+                "name '%s.%s'. HINT: Rename field '%s.%s', or add/change a "
+                "related_name argument to the definition for field '%s.%s'.",
+                zModel, zField, bQuery ? "E303" : "E302",
+                bQuery ? "query name" : "accessor", zModel, zField, zTab, zName,
+                zTab, zName, zModel, zField);
+}
+
 /* Django's clash checks, fields.E302 - E305. */
 static int relCheckClashes(RelCtx *pCtx, const RelDef *d, char **pzErr) {
   int rc = SQLITE_OK;
@@ -1195,42 +1194,19 @@ static int relCheckClashes(RelCtx *pCtx, const RelDef *d, char **pzErr) {
         strcmp(o->zField, d->zField) == 0)
       continue;
     if (!relDefHidden(o) && strcmp(o->zRelName, d->zField) == 0) {
-      return relErr(pzErr,
-                    "%s.%s: (fields.E302) Reverse accessor for '%s.%s' clashes "
-                    "with field name '%s.%s'. HINT: Rename field '%s.%s', or "
-                    "add/change a related_name argument to the definition for "
-                    "field '%s.%s'.",
-                    o->zModel, o->zField, o->zModel, o->zField, d->zModel,
-                    d->zField, d->zModel, d->zField, o->zModel, o->zField);
+      return relClashErr(pzErr, 0, o->zModel, o->zField, d->zModel, d->zField);
     }
     if (strcmp(o->zRelQuery, d->zField) == 0) {
-      return relErr(pzErr,
-                    "%s.%s: (fields.E303) Reverse query name for '%s.%s' "
-                    "clashes with field name '%s.%s'. HINT: Rename field "
-                    "'%s.%s', or add/change a related_name argument to the "
-                    "definition for field '%s.%s'.",
-                    o->zModel, o->zField, o->zModel, o->zField, d->zModel,
-                    d->zField, d->zModel, d->zField, o->zModel, o->zField);
+      return relClashErr(pzErr, 1, o->zModel, o->zField, d->zModel, d->zField);
     }
   }
   if (!bHidden && relModelHasField(pCtx, d->zTarget, d->zRelName, &rc)) {
-    return relErr(pzErr,
-                  "%s.%s: (fields.E302) Reverse accessor for '%s.%s' clashes "
-                  "with field name '%s.%s'. HINT: Rename field '%s.%s', or "
-                  "add/change a related_name argument to the definition for "
-                  "field '%s.%s'.",
-                  d->zModel, d->zField, d->zModel, d->zField, d->zTarget,
-                  d->zRelName, d->zTarget, d->zRelName, d->zModel, d->zField);
+    return relClashErr(pzErr, 0, d->zModel, d->zField, d->zTarget, d->zRelName);
   }
   if (rc == SQLITE_OK &&
       relModelHasField(pCtx, d->zTarget, d->zRelQuery, &rc)) {
-    return relErr(pzErr,
-                  "%s.%s: (fields.E303) Reverse query name for '%s.%s' "
-                  "clashes with field name '%s.%s'. HINT: Rename field "
-                  "'%s.%s', or add/change a related_name argument to the "
-                  "definition for field '%s.%s'.",
-                  d->zModel, d->zField, d->zModel, d->zField, d->zTarget,
-                  d->zRelQuery, d->zTarget, d->zRelQuery, d->zModel, d->zField);
+    return relClashErr(pzErr, 1, d->zModel, d->zField, d->zTarget,
+                       d->zRelQuery);
   }
   if (rc) return rc;
   for (i = 0; i < pCtx->nDef; i++) {

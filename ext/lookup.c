@@ -237,26 +237,13 @@ static int lookupFindRel(RelCtx *p, const char *zTab, const char *zName,
 ** NULL when there is none. */
 static char *lookupColumn(sqlite3 *db, const char *zTab, const char *zCol,
                           int *pRc) {
-  sqlite3_stmt *pStmt = 0;
-  char *zRet = 0;
+  char *zRet;
   int rc;
   if (strcmp(zCol, "pk") == 0) return relPkColumn(db, zTab, pRc);
-  rc = sqlite3_prepare_v2(db,
-                          "SELECT name FROM pragma_table_info(?1, 'main') "
-                          "WHERE name=?2 COLLATE NOCASE",
-                          -1, &pStmt, 0);
-  if (rc == SQLITE_OK) {
-    sqlite3_bind_text(pStmt, 1, zTab, -1, SQLITE_STATIC);
-    sqlite3_bind_text(pStmt, 2, zCol, -1, SQLITE_STATIC);
-    if (sqlite3_step(pStmt) == SQLITE_ROW) {
-      zRet = relStrdup((const char *)sqlite3_column_text(pStmt, 0));
-      if (zRet == 0) rc = SQLITE_NOMEM;
-    }
-    if (rc == SQLITE_OK)
-      rc = sqlite3_finalize(pStmt);
-    else
-      sqlite3_finalize(pStmt);
-  }
+  zRet = relQueryText(db,
+                      "SELECT name FROM pragma_table_info(?1, 'main') "
+                      "WHERE name=?2 COLLATE NOCASE",
+                      zTab, zCol, &rc);
   if (rc == SQLITE_OK && zRet == 0 && sqlite3_stricmp(zCol, "rowid") == 0) {
     /* rowid is a column of every rowid table, as in SQL. */
     zRet = relStrdup("rowid");

@@ -87,6 +87,11 @@ int relPreparef(sqlite3 *db, sqlite3_stmt **pp, char **pzErr, const char *zFmt,
 ** by the caller) holds on sqlite_schema. */
 int relDropObjects(sqlite3 *db, const char *zDb, const char *zType,
                    const char *zCond, char **pzErr);
+/* The first column of the first row of zSql with ?1 = z1 and ?2 = z2 (if
+** not NULL), as a new string; NULL when there is no row or on error
+** (*pRc says which). */
+char *relQueryText(sqlite3 *db, const char *zSql, const char *z1,
+                   const char *z2, int *pRc);
 /* Does table zTab exist in main? 1 yes, 0 no, <0 error code negated. */
 int relTableExists(sqlite3 *db, const char *zTab);
 /* The exact spelling of table zTab in main (case-insensitive lookup), or
