@@ -44,7 +44,9 @@
 **   every catalog (re)load as
 **     CREATE VIRTUAL TABLE temp."category__articles"
 **       USING relext_accessor('article', 'category', 'reverse')
-**   and xConnect looks the definition up by model and field. Reads run an
+**   after relAccessorInstall() has read the listed table's columns, keys
+**   and indexes into a prototype (RelCtx.pAccessor) that xCreate and
+**   xConnect only copy: they run no SQL (see accConnect). Reads run an
 **   ordinary SELECT on the real tables (so a transaction sees its own
 **   writes), written by xBestIndex as the idxStr:
 **     SELECT <rowid>, <owner key>, t.* FROM <tables> WHERE <conditions>
@@ -110,6 +112,7 @@
 SQLITE_EXTENSION_INIT3
 
 #include <stdarg.h>
+#include <stddef.h>
 #include <string.h>
 
 /* Accessor kinds. */
@@ -175,8 +178,29 @@ struct AccVtab {
   int nCol;             /* columns of the listed table */
   AccCol *aCol;         /* their names and index flags */
   double nRow;          /* estimated rows of the driving table */
+  char *zDecl;          /* the CREATE TABLE given to sqlite3_declare_vtab */
   sqlite3_stmt *pCache; /* an inner SELECT kept from a closed cursor */
   char *zCacheSql;      /* the idxStr pCache was prepared from */
+};
+
+/* The string members of AccVtab a prototype's copy duplicates. */
+static const size_t aAccStr[] = {
+    offsetof(AccVtab, zName),      offsetof(AccVtab, zListed),
+    offsetof(AccVtab, zKeyCol),    offsetof(AccVtab, zOwnerTab),
+    offsetof(AccVtab, zJunction),  offsetof(AccVtab, zJOwner),
+    offsetof(AccVtab, zJListed),   offsetof(AccVtab, zListedKey),
+    offsetof(AccVtab, zHidden),    offsetof(AccVtab, zOwnerColl),
+    offsetof(AccVtab, zBase),      offsetof(AccVtab, zBaseWhere),
+    offsetof(AccVtab, zOwnerExpr), offsetof(AccVtab, zRowidExpr),
+    offsetof(AccVtab, zDecl)};
+#define ACC_NSTR (sizeof(aAccStr) / sizeof(aAccStr[0]))
+
+/* An accessor as relAccessorInstall read it (RelCtx.pAccessor is the
+** list), copied by xCreate/xConnect. */
+typedef struct AccProto AccProto;
+struct AccProto {
+  AccProto *pNext;
+  AccVtab *pTab; /* everything but the connection-time members */
 };
 
 typedef struct AccCursor AccCursor;
@@ -218,28 +242,6 @@ static int accIsRowid(const char *zCol) {
 static char *accColExpr(const char *zAlias, const char *zCol) {
   if (accIsRowid(zCol)) return sqlite3_mprintf("%s.rowid", zAlias);
   return sqlite3_mprintf("%s.\"%w\"", zAlias, zCol);
-}
-
-/* The text of a module argument without its SQL quotes (caller frees). */
-static char *accDequote(const char *z) {
-  size_t n, i, j;
-  char *zOut;
-  char q;
-  if (z == 0) return 0;
-  n = strlen(z);
-  zOut = sqlite3_malloc64(n + 1);
-  if (zOut == 0) return 0;
-  q = z[0];
-  if (n < 2 || (q != '\'' && q != '"') || z[n - 1] != q) {
-    memcpy(zOut, z, n + 1);
-    return zOut;
-  }
-  for (i = 1, j = 0; i < n - 1; i++) {
-    zOut[j++] = z[i];
-    if (z[i] == q && z[i + 1] == q) i++;
-  }
-  zOut[j] = 0;
-  return zOut;
 }
 
 /* A declared type safe to repeat in sqlite3_declare_vtab(): letters,
@@ -418,23 +420,17 @@ done:
 /* ------------------------------------------------------------------ */
 /* The virtual table                                                   */
 
+/* The string member at offset off of pTab. */
+static char **accStrAt(AccVtab *pTab, size_t off) {
+  return (char **)(void *)((char *)pTab + off);
+}
+
 static void accVtabFree(AccVtab *pTab) {
+  size_t k;
   int i;
   if (pTab == 0) return;
-  sqlite3_free(pTab->zName);
-  sqlite3_free(pTab->zListed);
-  sqlite3_free(pTab->zKeyCol);
-  sqlite3_free(pTab->zOwnerTab);
-  sqlite3_free(pTab->zJunction);
-  sqlite3_free(pTab->zJOwner);
-  sqlite3_free(pTab->zJListed);
-  sqlite3_free(pTab->zListedKey);
-  sqlite3_free(pTab->zHidden);
-  sqlite3_free(pTab->zOwnerColl);
-  sqlite3_free(pTab->zBase);
-  sqlite3_free(pTab->zBaseWhere);
-  sqlite3_free(pTab->zOwnerExpr);
-  sqlite3_free(pTab->zRowidExpr);
+  for (k = 0; k < ACC_NSTR; k++)
+    sqlite3_free(*accStrAt(pTab, aAccStr[k]));
   for (i = 0; i < pTab->nCol; i++) {
     sqlite3_free(pTab->aCol[i].zName);
     sqlite3_free(pTab->aCol[i].zColl);
@@ -444,6 +440,42 @@ static void accVtabFree(AccVtab *pTab) {
   sqlite3_free(pTab->zCacheSql);
   sqlite3_free(pTab->base.zErrMsg);
   sqlite3_free(pTab);
+}
+
+/* A copy of prototype pProto for connection db (NULL: out of memory). */
+static AccVtab *accVtabCopy(const AccVtab *pProto, sqlite3 *db) {
+  AccVtab *pTab = sqlite3_malloc64(sizeof(*pTab));
+  size_t k;
+  int i, bOom = 0;
+  if (pTab == 0) return 0;
+  memcpy(pTab, pProto, sizeof(*pTab));
+  memset(&pTab->base, 0, sizeof(pTab->base));
+  pTab->db = db;
+  pTab->pCache = 0;
+  pTab->zCacheSql = 0;
+  pTab->aCol = 0;
+  pTab->nCol = 0;
+  for (k = 0; k < ACC_NSTR; k++) {
+    char **pz = accStrAt(pTab, aAccStr[k]);
+    if (*pz && (*pz = relStrdup(*pz)) == 0) bOom = 1;
+  }
+  if (pProto->nCol > 0) {
+    pTab->aCol = sqlite3_malloc64(sizeof(AccCol) * (size_t)pProto->nCol);
+    if (pTab->aCol == 0) bOom = 1;
+  }
+  for (i = 0; pTab->aCol && i < pProto->nCol; i++) {
+    AccCol *pCol = &pTab->aCol[i];
+    *pCol = pProto->aCol[i];
+    pCol->zName = relStrdup(pCol->zName);
+    if (pCol->zColl) pCol->zColl = relStrdup(pCol->zColl);
+    pTab->nCol++;
+    if (!pCol->zName || (pProto->aCol[i].zColl && !pCol->zColl)) bOom = 1;
+  }
+  if (bOom) {
+    accVtabFree(pTab);
+    return 0;
+  }
+  return pTab;
 }
 
 /* Read the listed table's columns into pTab->aCol and append their
@@ -680,11 +712,8 @@ static int accSetup(AccVtab *pTab, const RelDef *d, int bReverse,
     if (pTab->zBase == 0 || zDecl == 0) rc = SQLITE_NOMEM;
   }
   if (rc == SQLITE_OK) {
-    rc = sqlite3_declare_vtab(db, zDecl);
-    if (rc && *pzErr == 0) {
-      *pzErr = sqlite3_mprintf("relext: %s: cannot declare columns: %s",
-                               pTab->zName, sqlite3_errmsg(db));
-    }
+    pTab->zDecl = zDecl;
+    zDecl = 0;
   }
 done:
   relStrReset(&decl);
@@ -696,54 +725,52 @@ done:
 }
 
 /*
-** xConnect / xCreate: argv[3..5] are the quoted model, field and
-** direction ('forward' or 'reverse'). A definition that is gone (the
-** catalog changed and this table is about to be dropped) gives a table
-** that reports an error when used.
+** xConnect / xCreate: argv[2] is the accessor's name, argv[3..5] the
+** quoted model, field and direction (kept in the schema for people who
+** read it); the table is a copy of the prototype relAccessorInstall()
+** read for that name. No SQL statement runs here:
+** one that fails with SQLITE_NOMEM inside xCreate/xConnect makes SQLite
+** roll back and clear the schema whose Table it is building (a
+** use-after-free in SQLite 3.40, found by test/oom.c). A table without a
+** prototype (its definition is gone, or the install failed) reports an
+** error when used.
 */
 static int accConnect(sqlite3 *db, void *pAux, int argc,
                       const char *const *argv, sqlite3_vtab **ppVtab,
                       char **pzErr) {
   RelCtx *pCtx = (RelCtx *)pAux;
+  AccProto *pProto;
   AccVtab *pTab = 0;
-  char *zModel = 0, *zField = 0, *zDir = 0;
-  int rc = SQLITE_OK, iDef;
+  int rc;
 
   *ppVtab = 0;
-  pTab = sqlite3_malloc64(sizeof(*pTab));
-  if (pTab == 0) return SQLITE_NOMEM;
-  memset(pTab, 0, sizeof(*pTab));
-  pTab->db = db;
-  pTab->iKeyCol = pTab->iListedKey = -1;
-  pTab->zName = relStrdup(argv[2]);
-  if (pTab->zName == 0) {
-    rc = SQLITE_NOMEM;
-    goto done;
-  }
   if (argc != 6) {
     *pzErr = sqlite3_mprintf(
         "relext: relext_accessor takes (model, field, direction)");
-    rc = SQLITE_ERROR;
-    goto done;
+    return SQLITE_ERROR;
   }
-  zModel = accDequote(argv[3]);
-  zField = accDequote(argv[4]);
-  zDir = accDequote(argv[5]);
-  if (!zModel || !zField || !zDir) {
-    rc = SQLITE_NOMEM;
-    goto done;
+  for (pProto = (AccProto *)pCtx->pAccessor; pProto; pProto = pProto->pNext) {
+    if (sqlite3_stricmp(pProto->pTab->zName, argv[2]) == 0) break;
   }
-  iDef = relCtxFindDef(pCtx, zModel, zField);
-  if (iDef < 0) {
+  if (pProto) {
+    pTab = accVtabCopy(pProto->pTab, db);
+    if (pTab == 0) return SQLITE_NOMEM;
+    rc = sqlite3_declare_vtab(db, pTab->zDecl);
+    if (rc && *pzErr == 0) {
+      *pzErr = sqlite3_mprintf("relext: %s: cannot declare columns: %s",
+                               pTab->zName, sqlite3_errmsg(db));
+    }
+  } else {
+    pTab = sqlite3_malloc64(sizeof(*pTab));
+    if (pTab == 0) return SQLITE_NOMEM;
+    memset(pTab, 0, sizeof(*pTab));
+    pTab->db = db;
     pTab->eAcc = ACC_MISSING;
-    rc = sqlite3_declare_vtab(db, ACC_MISSING_SCHEMA);
-    goto done;
+    pTab->iKeyCol = pTab->iListedKey = -1;
+    pTab->zName = relStrdup(argv[2]);
+    rc = pTab->zName ? sqlite3_declare_vtab(db, ACC_MISSING_SCHEMA)
+                     : SQLITE_NOMEM;
   }
-  rc = accSetup(pTab, &pCtx->aDef[iDef], strcmp(zDir, "reverse") == 0, pzErr);
-done:
-  sqlite3_free(zModel);
-  sqlite3_free(zField);
-  sqlite3_free(zDir);
   if (rc) {
     accVtabFree(pTab);
   } else {
@@ -1445,20 +1472,62 @@ static int accDropAll(sqlite3 *db, char **pzErr) {
                         pzErr);
 }
 
+/* Forget every prototype. */
+void relAccessorFree(RelCtx *p) {
+  AccProto *pProto = (AccProto *)p->pAccessor;
+  while (pProto) {
+    AccProto *pNext = pProto->pNext;
+    accVtabFree(pProto->pTab);
+    sqlite3_free(pProto);
+    pProto = pNext;
+  }
+  p->pAccessor = 0;
+}
+
+/* Read accessor zName of d (direction bReverse) into a new prototype. */
+static int accProtoAdd(RelCtx *p, const RelDef *d, const char *zName,
+                       int bReverse, char **pzErr) {
+  AccProto *pProto = sqlite3_malloc64(sizeof(*pProto));
+  AccVtab *pTab = sqlite3_malloc64(sizeof(*pTab));
+  int rc;
+  if (pProto == 0 || pTab == 0) {
+    sqlite3_free(pProto);
+    sqlite3_free(pTab);
+    return SQLITE_NOMEM;
+  }
+  memset(pTab, 0, sizeof(*pTab));
+  pTab->db = p->db;
+  pTab->iKeyCol = pTab->iListedKey = -1;
+  pTab->zName = relStrdup(zName);
+  rc = pTab->zName ? accSetup(pTab, d, bReverse, pzErr) : SQLITE_NOMEM;
+  if (rc) {
+    accVtabFree(pTab);
+    sqlite3_free(pProto);
+    return rc;
+  }
+  pProto->pTab = pTab;
+  pProto->pNext = (AccProto *)p->pAccessor;
+  p->pAccessor = pProto;
+  return SQLITE_OK;
+}
+
 int relAccessorInstall(RelCtx *p, char **pzErr) {
   int i, rc;
+  relAccessorFree(p);
   rc = accDropAll(p->db, pzErr);
   for (i = 0; rc == SQLITE_OK && i < p->nDef; i++) {
     const RelDef *d = &p->aDef[i];
     char *zFwd = relAccessorForward(d);
     char *zRev = relAccessorReverse(d);
     if (zFwd == 0) rc = SQLITE_NOMEM;
+    if (rc == SQLITE_OK) rc = accProtoAdd(p, d, zFwd, 0, pzErr);
     if (rc == SQLITE_OK) {
       rc = relExecf(p->db, pzErr,
                     "CREATE VIRTUAL TABLE temp.\"%w\" USING relext_accessor("
                     "%Q, %Q, 'forward')",
                     zFwd, d->zModel, d->zField);
     }
+    if (rc == SQLITE_OK && zRev) rc = accProtoAdd(p, d, zRev, 1, pzErr);
     if (rc == SQLITE_OK && zRev) {
       rc = relExecf(p->db, pzErr,
                     "CREATE VIRTUAL TABLE temp.\"%w\" USING relext_accessor("

@@ -60,6 +60,7 @@ void relCtxUnref(void *pArg) {
   if (--p->nRef > 0) return;
   relCtxForget(p);
   relEnforceFree(p);
+  relAccessorFree(p);
   relCtxClearDefs(p);
   sqlite3_free(p);
 }

@@ -243,6 +243,8 @@ void relEnforceFree(RelCtx *p);
 int relRegisterAccessor(sqlite3 *db, RelCtx *p);
 /* (Re)create the TEMP accessor tables for the loaded definitions. */
 int relAccessorInstall(RelCtx *p, char **pzErr);
+/* Free the accessor prototypes read by relAccessorInstall. */
+void relAccessorFree(RelCtx *p);
 /* Name of the accessor tables of definition i (caller frees), or NULL. */
 char *relAccessorForward(const RelDef *p);
 char *relAccessorReverse(const RelDef *p);
