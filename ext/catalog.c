@@ -322,6 +322,13 @@ int relCtxDerive(RelCtx *p) {
     const RelDef *d = &p->aDef[i];
     char *zRule = relRuleText(d);
     char *zDef = relValueRepr(&d->defVal);
+    /* A text missing for want of memory would change the hash. */
+    if (zDef == 0 || (zRule == 0 && d->eKind != REL_M2M)) {
+      sqlite3_free(zRule);
+      sqlite3_free(zDef);
+      rc = SQLITE_NOMEM;
+      break;
+    }
     relHash(&h, d->zModel);
     relHash(&h, d->zField);
     relHash(&h, relKindName(d->eKind));

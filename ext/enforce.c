@@ -13,8 +13,19 @@
 **   see catalog.c). For this connection, relEnforceInstall() creates TEMP
 **   triggers on the governed tables of the main schema:
 **
-**   - BEFORE DELETE on a parent calls relext_on_delete(table, rowid). That
-**     C function is the delete engine below. It works like Django's
+**   - Where the order of deletion cannot matter (relPlainMode), a parent's
+**     rules are plain SQL in its stored BEFORE DELETE guard trigger
+**     (relext_guard_d_<table>, written by relGuardsWrite for catalog hash
+**     G): DELETE for CASCADE, UPDATE for SET_*, one counting probe per
+**     PROTECT/RESTRICT edge that calls relext_fail(G, ...). A stored
+**     trigger, not a TEMP one, because the guard has to be there anyway
+**     (see below) and one trigger per deleted row costs half of two. It
+**     calls only SQLITE_INNOCUOUS functions. (Guards written by relext
+**     0.1.0 lack the rules: then a TEMP trigger relext_del_<table> holds
+**     them until rel_reload() rewrites the guards.)
+**   - Elsewhere a TEMP BEFORE DELETE trigger on the parent calls
+**     relext_on_delete(table, rowid). That C function is the delete
+**     engine. It works like Django's
 **     Collector, but set-based and iterative: one recursive CTE collects
 **     the closure of rows reached through CASCADE edges (no trigger
 **     recursion, so no depth limit and no dependence on
@@ -61,11 +72,11 @@
 **   coexists with any commit hook the application installs.
 **
 **   Connections without relext: every write that could break a rule meets
-**   relext_must_be_loaded(), an SQLITE_INNOCUOUS function: in the guard
-**   indexes of children, and in stored triggers (relext_guard_*) on every
+**   a relext function: relext_must_be_loaded() in the guard indexes of
+**   children and parents, and stored triggers (relext_guard_*) on every
 **   DELETE and UPDATE of a parent (a trigger there, so that a DELETE
 **   without WHERE cannot truncate past it). Without relext the write fails
-**   with "no such function" (or "unknown function") relext_must_be_loaded;
+**   with "no such function" (or "unknown function");
 **   with relext loaded but holding definitions older than G (another
 **   connection changed them), it fails with a message asking for
 **   SELECT rel_reload(). Reads never involve them.
@@ -963,45 +974,96 @@ static void relOnDeleteFunc(sqlite3_context *ctx, int argc,
   if (rc) relEngineError(ctx, rc, zErr);
 }
 
-/* relext_fail(kind, edge, key [, count]): an immediate violation.
-**   kind 1: NOT NULL (key is the row's rowid)
-**   kind 2: PROTECT, kind 3: RESTRICT (key is the deleted row's key,
-**           count the number of referencing rows) */
-static void relFailFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
-  RelCtx *p = (RelCtx *)sqlite3_user_data(ctx);
-  int eKind = sqlite3_value_int(argv[0]);
-  int iEdge = sqlite3_value_int(argv[1]);
-  char *zErr = 0;
-  char *zKey = relValueText(argv[2]);
-  sqlite3_int64 n = argc > 3 ? sqlite3_value_int64(argv[3]) : 0;
-  if (zKey && iEdge >= 0 && iEdge < p->nEdge) {
-    const RelEdge *pE = &p->aEdge[iEdge];
-    if (eKind == 1) {
-      zErr = sqlite3_mprintf(
-          "relext: NOT NULL: %s %s: %s cannot be NULL (%s has null=False)",
-          p->azTable[pE->iChild], zKey, pE->zChildCol, pE->zName);
-    } else {
-      zErr = sqlite3_mprintf(
-          "relext: %s: cannot delete %s %s: referenced by %lld row%s of %s",
-          eKind == 2 ? "PROTECT" : "RESTRICT", p->azTable[pE->iParent], zKey, n,
-          n == 1 ? "" : "s", pE->zName);
-    }
-  }
-  sqlite3_free(zKey);
-  relEngineError(ctx, zErr ? SQLITE_CONSTRAINT : SQLITE_NOMEM, zErr);
-}
-
 static const char *zStaleMsg =
     "relext: relationship definitions changed in another connection; "
     "run SELECT rel_reload() first";
 
-/* relext_in_engine(): 1 while the delete engine runs. */
-static void relInEngineFunc(sqlite3_context *ctx, int argc,
-                            sqlite3_value **argv) {
+/* Decimal text of x into z (at least 21 bytes). */
+static void relFormatInt(char *z, sqlite3_int64 x) {
+  char aTmp[24];
+  int n = 0, i = 0;
+  sqlite3_uint64 u =
+      x < 0 ? (sqlite3_uint64)0 - (sqlite3_uint64)x : (sqlite3_uint64)x;
+  do {
+    aTmp[n++] = (char)('0' + (int)(u % 10));
+    u /= 10;
+  } while (u);
+  if (x < 0) z[i++] = '-';
+  while (n > 0)
+    z[i++] = aTmp[--n];
+  z[i] = 0;
+}
+
+/* relext_fail(G, kind, edge, key, count): a PROTECT (kind 2) or RESTRICT
+** (kind 3) violation found by a plain-mode delete guard: key is the
+** deleted row's key, count the number of rows referencing it. While the
+** delete engine runs it returns NULL: the engine has decided. G is the
+** catalog hash the guard was written for: with other definitions loaded,
+** the edge numbers mean nothing here, and the error says to reload. */
+static void relFailFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   RelCtx *p = (RelCtx *)sqlite3_user_data(ctx);
+  int eKind = sqlite3_value_int(argv[1]);
+  int iEdge = sqlite3_value_int(argv[2]);
+  sqlite3_int64 n = sqlite3_value_int64(argv[4]);
+  const RelEdge *pE;
+  char zKey[24], zCount[24], zBuf[400];
+  char *zErr, *zKeyAlloc = 0;
+  const char *zRule;
+  size_t nOut = 0;
   (void)argc;
-  (void)argv;
-  sqlite3_result_int(ctx, p->nEngine > 0);
+  /* Rows the delete engine removes: it has decided already. */
+  if (p->nEngine > 0) return;
+  if (sqlite3_value_int64(argv[0]) != p->iGen || iEdge < 0 ||
+      iEdge >= p->nEdge) {
+    sqlite3_result_error(ctx, zStaleMsg, -1);
+    return;
+  }
+  pE = &p->aEdge[iEdge];
+  /* An error path that W4 of make bench measures: the usual message is put
+  ** together on the stack, without printf. */
+  zRule = eKind == 2 ? "PROTECT" : "RESTRICT";
+  if (sqlite3_value_type(argv[3]) == SQLITE_INTEGER) {
+    relFormatInt(zKey, sqlite3_value_int64(argv[3]));
+  } else {
+    zKeyAlloc = relValueText(argv[3]);
+    if (zKeyAlloc == 0) {
+      sqlite3_result_error_nomem(ctx);
+      return;
+    }
+  }
+  relFormatInt(zCount, n);
+  {
+    const char *azPart[] = {"relext: ",
+                            zRule,
+                            ": cannot delete ",
+                            p->azTable[pE->iParent],
+                            " ",
+                            zKeyAlloc ? zKeyAlloc : zKey,
+                            ": referenced by ",
+                            zCount,
+                            n == 1 ? " row of " : " rows of ",
+                            pE->zName};
+    size_t k;
+    zErr = zBuf;
+    for (k = 0; k < sizeof(azPart) / sizeof(azPart[0]); k++)
+      nOut += strlen(azPart[k]);
+    if (nOut >= sizeof(zBuf)) zErr = sqlite3_malloc64(nOut + 1);
+    if (zErr == 0) {
+      sqlite3_free(zKeyAlloc);
+      sqlite3_result_error_nomem(ctx);
+      return;
+    }
+    for (nOut = 0, k = 0; k < sizeof(azPart) / sizeof(azPart[0]); k++) {
+      size_t m = strlen(azPart[k]);
+      memcpy(&zErr[nOut], azPart[k], m);
+      nOut += m;
+    }
+    zErr[nOut] = 0;
+  }
+  sqlite3_result_error(ctx, zErr, (int)nOut);
+  sqlite3_result_error_code(ctx, SQLITE_CONSTRAINT);
+  if (zErr != zBuf) sqlite3_free(zErr);
+  sqlite3_free(zKeyAlloc);
 }
 
 /* relext_must_be_loaded(G): 0 when this connection's definitions are the
@@ -1315,11 +1377,11 @@ static int relBuildPlans(RelCtx *p, RelEnforce *e, char **pzErr) {
 **     removes can be a protecting or restricting row, and the check is a
 **     single probe in the pre-delete state, exactly Django's answer.
 **     (When the engine deletes such rows, it has decided already: the
-**     checks stand aside while relext_in_engine() is true.)
+**     checks stand aside while it runs: see relext_fail.)
 ** Everything else (cycles, self references, PROTECT below a CASCADE) goes
 ** through the delete engine.
 */
-static int relPlainMode(RelCtx *p, int t) {
+static int relPlainMode(RelCtx *p, int t, int *pRc) {
   int *aState; /* 0 unvisited, 1 on stack, 2 done */
   int *aStack;
   int *aEdgeAt;
@@ -1329,7 +1391,10 @@ static int relPlainMode(RelCtx *p, int t) {
       bCascade = 1;
   }
   aState = sqlite3_malloc64(sizeof(int) * (size_t)(p->nTable + 1) * 3);
-  if (aState == 0) return 0;
+  if (aState == 0) {
+    *pRc = SQLITE_NOMEM;
+    return 0;
+  }
   memset(aState, 0, sizeof(int) * (size_t)(p->nTable + 1) * 3);
   aStack = &aState[p->nTable + 1];
   aEdgeAt = &aStack[p->nTable + 1];
@@ -1384,10 +1449,10 @@ static char *relValueSql(const RelValue *p) {
   }
 }
 
-/* The BEFORE DELETE trigger of table t in plain mode. */
-static void relPlainDeleteSql(RelCtx *p, int t, RelStr *s) {
-  const char *zT = p->azTable[t];
-  RelStr body = {0};
+/* The statements of table t's BEFORE DELETE trigger in plain mode,
+** appended to body. They call only SQLITE_INNOCUOUS functions, so that the
+** trigger can be stored in the database (relGuardsWrite). */
+static void relPlainBody(RelCtx *p, int t, RelStr *pBody) {
   int pass, i;
   /* Checks first (PROTECT before RESTRICT), then updates, then deletes. */
   for (pass = 0; pass < 5; pass++) {
@@ -1399,18 +1464,17 @@ static void relPlainDeleteSql(RelCtx *p, int t, RelStr *s) {
       if (pE->iParent != t) continue;
       zOld = relKeyExpr("OLD", pE->zParentCol);
       if (zOld == 0) {
-        body.eRc = SQLITE_NOMEM;
+        pBody->eRc = SQLITE_NOMEM;
         continue;
       }
       if ((pass == 0 && pE->eRule == ON_PROTECT) ||
           (pass == 1 && pE->eRule == ON_RESTRICT)) {
-        relStrPrintf(&body,
-                     "SELECT relext_fail(%d, %d, %s, (SELECT count(*) FROM "
-                     "main.\"%w\" WHERE \"%w\"=%s)) WHERE EXISTS (SELECT 1 "
-                     "FROM main.\"%w\" WHERE \"%w\"=%s) AND "
-                     "NOT relext_in_engine(); ",
-                     pE->eRule == ON_PROTECT ? 2 : 3, i, zOld, zC,
-                     pE->zChildCol, zOld, zC, pE->zChildCol, zOld);
+        /* One probe: count(*) of an empty index range is one seek. */
+        relStrPrintf(pBody,
+                     "SELECT relext_fail(%lld, %d, %d, %s, count(*)) FROM "
+                     "main.\"%w\" WHERE \"%w\"=%s HAVING count(*) > 0; ",
+                     p->iGen, pE->eRule == ON_PROTECT ? 2 : 3, i, zOld, zC,
+                     pE->zChildCol, zOld);
       } else if (pass == 2 &&
                  (pE->eRule == ON_SET_NULL || pE->eRule == ON_SET_DEFAULT ||
                   pE->eRule == ON_SET)) {
@@ -1419,36 +1483,99 @@ static void relPlainDeleteSql(RelCtx *p, int t, RelStr *s) {
                 ? sqlite3_mprintf("NULL")
                 : relValueSql(pE->eRule == ON_SET ? &d->setVal : &d->defVal);
         if (zVal == 0) {
-          body.eRc = SQLITE_NOMEM;
+          pBody->eRc = SQLITE_NOMEM;
         } else {
-          relStrPrintf(&body, "UPDATE \"%w\" SET \"%w\"=%s WHERE \"%w\"=%s; ",
+          relStrPrintf(pBody, "UPDATE \"%w\" SET \"%w\"=%s WHERE \"%w\"=%s; ",
                        zC, pE->zChildCol, zVal, pE->zChildCol, zOld);
           if (pE->eRule != ON_SET_NULL && pE->bConstraint) {
             /* The new value may name this very row: check at COMMIT. */
-            relStrPrintf(&body,
-                         "INSERT INTO relext_txn(e, k) SELECT %d, %s WHERE "
+            relStrPrintf(pBody,
+                         "SELECT relext_must_be_loaded(%lld, %d, %s) WHERE "
                          "changes() > 0; ",
-                         i, zVal);
+                         p->iGen, i, zVal);
           }
         }
         sqlite3_free(zVal);
       } else if (pass == 3 && pE->eRule == ON_DO_NOTHING && pE->bConstraint) {
-        relStrPrintf(&body,
-                     "INSERT INTO relext_txn(e, k) SELECT %d, %s WHERE EXISTS "
+        relStrPrintf(pBody,
+                     "SELECT relext_must_be_loaded(%lld, %d, %s) WHERE EXISTS "
                      "(SELECT 1 FROM main.\"%w\" WHERE \"%w\"=%s); ",
-                     i, zOld, zC, pE->zChildCol, zOld);
+                     p->iGen, i, zOld, zC, pE->zChildCol, zOld);
       } else if (pass == 4 && pE->eRule == ON_CASCADE) {
-        relStrPrintf(&body, "DELETE FROM \"%w\" WHERE \"%w\"=%s; ", zC,
+        relStrPrintf(pBody, "DELETE FROM \"%w\" WHERE \"%w\"=%s; ", zC,
                      pE->zChildCol, zOld);
       }
       sqlite3_free(zOld);
     }
   }
+}
+
+/* The stored BEFORE DELETE trigger of parent table t, appended to s: a
+** connection whose definitions are not the ones of catalog hash G (or
+** without relext) is refused; in plain mode the rules follow. */
+static void relGuardDeleteSql(RelCtx *p, int t, RelStr *s) {
+  const char *zT = p->azTable[t];
+  RelStr body = {0};
+  int i, bIndexed = 1;
+  if (relPlainMode(p, t, &s->eRc)) relPlainBody(p, t, &body);
+  /* The G check may be left to the parent guard indexes, which SQLite
+  ** evaluates for every row deleted, when each key has one and the rules
+  ** leave statements in the body (for the refusal of connections without
+  ** relext). A stale connection running the body meets a G check in each
+  ** path: relext_fail takes G, and the children's guard indexes see the
+  ** rows the body deletes or changes. */
+  for (i = 0; i < p->nEdge; i++) {
+    if (p->aEdge[i].iParent == t && relIsRowid(p->aEdge[i].zParentCol))
+      bIndexed = 0;
+  }
   relStrPrintf(s,
-               "CREATE TEMP TRIGGER \"relext_del_%w\" BEFORE DELETE ON "
-               "main.\"%w\" BEGIN %sINSERT INTO relext_txn(e, k) SELECT -1, "
-               "NULL WHERE 0; END;\n",
-               zT, zT, body.z ? body.z : "");
+               "CREATE TRIGGER main.\"relext_guard_d_%w\" BEFORE DELETE ON "
+               "\"%w\" BEGIN ",
+               zT, zT);
+  if (!bIndexed || body.n == 0) {
+    relStrPrintf(s,
+                 "SELECT RAISE(ABORT, %Q) WHERE relext_must_be_loaded(%lld); ",
+                 zStaleMsg, p->iGen);
+  }
+  relStrPrintf(s, "%s/* relext %lld */ END;\n", body.z ? body.z : "", p->iGen);
+  if (body.eRc) s->eRc = body.eRc;
+  relStrReset(&body);
+}
+
+/* Does the stored delete guard of plain-mode table t hold its rules (as
+** relGuardDeleteSql writes them for this catalog)? Guards written by
+** relext 0.1.0 only refused stale connections: the rules then live in a
+** TEMP trigger (relTriggerSql) until rel_reload() rewrites them. */
+static int relGuardHoldsRules(RelCtx *p, int t) {
+  sqlite3_stmt *pStmt = 0;
+  int bYes = 0;
+  char *zMark = sqlite3_mprintf("/* relext %lld */ END", p->iGen);
+  if (zMark && sqlite3_prepare_v2(p->db,
+                                  "SELECT instr(sql, ?2) > 0 FROM "
+                                  "main.sqlite_schema WHERE type='trigger' "
+                                  "AND name='relext_guard_d_' || ?1",
+                                  -1, &pStmt, 0) == SQLITE_OK) {
+    sqlite3_bind_text(pStmt, 1, p->azTable[t], -1, SQLITE_STATIC);
+    sqlite3_bind_text(pStmt, 2, zMark, -1, SQLITE_STATIC);
+    if (sqlite3_step(pStmt) == SQLITE_ROW) bYes = sqlite3_column_int(pStmt, 0);
+  }
+  sqlite3_finalize(pStmt);
+  sqlite3_free(zMark);
+  return bYes;
+}
+
+/* The TEMP trigger of plain-mode table t, for stored guards that do not
+** hold its rules (see relGuardHoldsRules). */
+static void relPlainDeleteSql(RelCtx *p, int t, RelStr *s) {
+  const char *zT = p->azTable[t];
+  RelStr body = {0};
+  relPlainBody(p, t, &body);
+  if (body.n > 0) {
+    relStrPrintf(s,
+                 "CREATE TEMP TRIGGER \"relext_del_%w\" BEFORE DELETE ON "
+                 "main.\"%w\" BEGIN %sEND;\n",
+                 zT, zT, body.z);
+  }
   if (body.eRc) s->eRc = body.eRc;
   relStrReset(&body);
 }
@@ -1467,8 +1594,8 @@ static void relTriggerSql(RelCtx *p, int t, const int *aRowidParent,
     }
     if (p->aEdge[i].iChild == t) bChild = 1;
   }
-  if (bParent && relPlainMode(p, t)) {
-    relPlainDeleteSql(p, t, s);
+  if (bParent && relPlainMode(p, t, &s->eRc)) {
+    if (!relGuardHoldsRules(p, t)) relPlainDeleteSql(p, t, s);
   } else if (bParent) {
     relStrPrintf(s,
                  "CREATE TEMP TRIGGER \"relext_del_%w\" BEFORE DELETE ON "
@@ -1667,8 +1794,9 @@ int relGuardsCurrent(RelCtx *p) {
   rc = sqlite3_prepare_v2(p->db,
                           "SELECT count(*) FROM main.sqlite_schema WHERE type "
                           "IN ('trigger', 'index') AND name GLOB "
-                          "'relext_guard_*' AND instr(sql, "
-                          "'relext_must_be_loaded(' || ?1) > 0",
+                          "'relext_guard_*' AND (instr(sql, "
+                          "'relext_must_be_loaded(' || ?1) > 0 OR instr(sql, "
+                          "'/* relext ' || ?1 || ' */') > 0)",
                           -1, &pStmt, 0);
   if (rc == SQLITE_OK) {
     sqlite3_bind_int64(pStmt, 1, p->iGen);
@@ -1678,7 +1806,16 @@ int relGuardsCurrent(RelCtx *p) {
     sqlite3_finalize(pStmt);
   }
   if (rc) return -rc;
-  return nHave == nWant;
+  if (nHave != nWant) return 0;
+  /* Guards of relext 0.1.0 have the same names but lack the rules. */
+  for (t = 0; t < p->nTable; t++) {
+    for (i = 0; i < p->nEdge && p->aEdge[i].iParent != t; i++) {
+    }
+    if (i < p->nEdge && relPlainMode(p, t, &rc) && !relGuardHoldsRules(p, t))
+      return 0;
+    if (rc) return -rc;
+  }
+  return 1;
 }
 
 int relGuardsWrite(RelCtx *p, char **pzErr) {
@@ -1701,11 +1838,11 @@ int relGuardsWrite(RelCtx *p, char **pzErr) {
       if (p->aEdge[i].iParent == t) bParent = 1;
     }
     if (!bParent) continue;
-    relStrPrintf(&s,
-                 "CREATE TRIGGER main.\"relext_guard_d_%w\" BEFORE DELETE "
-                 "ON \"%w\" WHEN relext_must_be_loaded(%lld) BEGIN SELECT "
-                 "RAISE(ABORT, %Q); END;\n",
-                 zT, zT, p->iGen, zStaleMsg);
+    relGuardDeleteSql(p, t, &s);
+    if (relPlainMode(p, t, &s.eRc)) {
+      /* Its TEMP twin, if the guards it replaces had one. */
+      relStrPrintf(&s, "DROP TRIGGER IF EXISTS temp.\"relext_del_%w\";\n", zT);
+    }
     relStrPrintf(&s,
                  "CREATE TRIGGER main.\"relext_guard_u_%w\" BEFORE UPDATE "
                  "ON \"%w\" WHEN relext_must_be_loaded(%lld) BEGIN SELECT "
@@ -1757,22 +1894,17 @@ int relRegisterEnforce(sqlite3 *db, RelCtx *p) {
   if (e == 0) return SQLITE_NOMEM;
   memset(e, 0, sizeof(*e));
   p->pEnforce = e;
-  /* Side effects: only TEMP triggers (which are trusted) may call these. */
+  /* Side effects: only TEMP triggers (which are trusted) may call it. */
   rc = sqlite3_create_function_v2(db, "relext_on_delete", 2,
                                   SQLITE_UTF8 | SQLITE_DIRECTONLY, relCtxRef(p),
                                   relOnDeleteFunc, 0, 0, relCtxUnref);
+  /* No side effect but an error: the stored delete guards of plain-mode
+  ** tables call it, also under trusted_schema=OFF. */
   if (rc == SQLITE_OK)
     rc = sqlite3_create_function_v2(
-        db, "relext_fail", 3, SQLITE_UTF8 | SQLITE_DIRECTONLY, relCtxRef(p),
+        db, "relext_fail", 5, SQLITE_UTF8 | SQLITE_INNOCUOUS, relCtxRef(p),
         relFailFunc, 0, 0, relCtxUnref);
-  if (rc == SQLITE_OK)
-    rc = sqlite3_create_function_v2(
-        db, "relext_in_engine", 0, SQLITE_UTF8 | SQLITE_DIRECTONLY,
-        relCtxRef(p), relInEngineFunc, 0, 0, relCtxUnref);
-  if (rc == SQLITE_OK)
-    rc = sqlite3_create_function_v2(
-        db, "relext_fail", 4, SQLITE_UTF8 | SQLITE_DIRECTONLY, relCtxRef(p),
-        relFailFunc, 0, 0, relCtxUnref);
+
   /* Pure: the stored guard triggers call it, even under trusted_schema=OFF.
    */
   if (rc == SQLITE_OK)
