@@ -435,14 +435,13 @@ static int relCheckStmt(RelCtx *p, sqlite3_stmt **apCheck, int iEdge, int eKind,
       sqlite3_free(zRow);
     } else {
       char *zRow = relRowKey(p->db, p->azTable[pE->iChild]);
+      /* The parent first (one probe when it exists), then the children
+      ** in one aggregate: a row whose first column is NULL has none. */
       rc = relPreparef(p->db, pp, pzErr,
-                       "SELECT (SELECT %s FROM main.\"%w\" WHERE \"%w\"=?1 "
-                       "ORDER BY 1 LIMIT 1), "
-                       "(SELECT count(*) FROM main.\"%w\" WHERE \"%w\"=?1) "
-                       "WHERE NOT EXISTS (SELECT 1 FROM main.\"%w\" WHERE "
-                       "\"%w\"=?1)",
+                       "SELECT min(%s), count(*) FROM main.\"%w\" WHERE "
+                       "\"%w\"=?1 AND NOT EXISTS (SELECT 1 FROM main.\"%w\" "
+                       "WHERE \"%w\"=?1)",
                        zRow ? zRow : "1", p->azTable[pE->iChild], pE->zChildCol,
-                       p->azTable[pE->iChild], pE->zChildCol,
                        p->azTable[pE->iParent], pE->zParentCol);
       sqlite3_free(zRow);
     }
@@ -1088,8 +1087,11 @@ static void relMustBeLoadedFunc(sqlite3_context *ctx, int argc,
   if (e == 0 || e->bQuiet || p->nEngine > 0) return;
   /* Only a write to main needs a note. PRAGMA integrity_check evaluates
   ** this too, in a read transaction: enrolling relext_txn there would
-  ** commit at once and free pEnroll while it runs. */
-  if (sqlite3_txn_state(p->db, "main") != SQLITE_TXN_WRITE) return;
+  ** commit at once and free pEnroll while it runs. (Once relext_txn is
+  ** enrolled the transaction writes, and sqlite3_txn_state, a name lookup
+  ** under a mutex, is a fifth of this function's cost.) */
+  if (!e->bInTxn && sqlite3_txn_state(p->db, "main") != SQLITE_TXN_WRITE)
+    return;
   iEdge = sqlite3_value_int(argv[1]);
   if (iEdge < 0 || iEdge >= p->nEdge) return;
   if (sqlite3_value_type(argv[2]) == SQLITE_NULL && argc < 4) return;
