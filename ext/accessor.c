@@ -178,6 +178,7 @@ struct AccVtab {
   int nCol;             /* columns of the listed table */
   AccCol *aCol;         /* their names and index flags */
   double nRow;          /* estimated rows of the driving table */
+  int eEnc;             /* text encoding of the database (SQLITE_UTF8...) */
   char *zDecl;          /* the CREATE TABLE given to sqlite3_declare_vtab */
   sqlite3_stmt *pCache; /* an inner SELECT kept from a closed cursor */
   char *zCacheSql;      /* the idxStr pCache was prepared from */
@@ -342,6 +343,17 @@ static int accHasRowid(sqlite3 *db, const char *zTab) {
   int rc = relPreparef(db, &pStmt, 0, "SELECT rowid FROM main.\"%w\"", zTab);
   sqlite3_finalize(pStmt);
   return rc == SQLITE_OK;
+}
+
+/* The text encoding of the database (SQLITE_UTF8, SQLITE_UTF16LE or
+** SQLITE_UTF16BE); every attached database shares main's. */
+static int accEncoding(sqlite3 *db, int *pRc) {
+  char *z = relQueryText(db, "PRAGMA main.encoding", 0, 0, pRc);
+  int eEnc = SQLITE_UTF8;
+  if (z && sqlite3_stricmp(z, "UTF-16le") == 0) eEnc = SQLITE_UTF16LE;
+  if (z && sqlite3_stricmp(z, "UTF-16be") == 0) eEnc = SQLITE_UTF16BE;
+  sqlite3_free(z);
+  return eEnc;
 }
 
 /* About log2(x), for costs. */
@@ -692,6 +704,8 @@ static int accSetup(AccVtab *pTab, const RelDef *d, int bReverse,
     relStrPrintf(&decl, " COLLATE \"%w\"", pTab->zOwnerColl);
   relStrPrintf(&decl, ")");
 
+  pTab->eEnc = accEncoding(db, &rc);
+  if (rc) goto done;
   pTab->bNoRowid = !accHasRowid(db, zRowidTab);
   if (pTab->bNoRowid) {
     sqlite3_free(pTab->zRowidExpr);
@@ -1089,15 +1103,38 @@ static int accEof(sqlite3_vtab_cursor *cur) {
 
 /* xColumn: the listed columns, then the owner key. Unchanged columns of
 ** an UPDATE are left unset (sqlite3_vtab_nochange), so xUpdate writes
-** only what the statement changes. */
+** only what the statement changes. Values are copied by type: that costs
+** less than sqlite3_result_value, which allocates a new buffer for every
+** text value, where sqlite3_result_text64 reuses the result's buffer. */
 static int accColumn(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int i) {
   AccCursor *pCur = (AccCursor *)cur;
   AccVtab *pTab = (AccVtab *)cur->pVtab;
+  sqlite3_value *pVal;
+  const char *z;
   int iStmt;
   if (pTab->eAcc == ACC_MISSING || pCur->pStmt == 0) return SQLITE_OK;
   if (sqlite3_vtab_nochange(ctx)) return SQLITE_OK;
   iStmt = i < pTab->nCol ? ACC_STMT_FIRST + i : ACC_STMT_OWNER;
-  sqlite3_result_value(ctx, sqlite3_column_value(pCur->pStmt, iStmt));
+  pVal = sqlite3_column_value(pCur->pStmt, iStmt);
+  switch (sqlite3_value_type(pVal)) {
+  case SQLITE_INTEGER:
+    sqlite3_result_int64(ctx, sqlite3_value_int64(pVal));
+    break;
+  case SQLITE_FLOAT:
+    sqlite3_result_double(ctx, sqlite3_value_double(pVal));
+    break;
+  case SQLITE_TEXT:
+    /* the bytes as they are (sqlite3_value_text could convert, and would
+    ** copy them first to add a terminator), in the database's encoding */
+    z = sqlite3_value_blob(pVal);
+    sqlite3_result_text64(ctx, z ? z : "",
+                          (sqlite3_uint64)sqlite3_value_bytes(pVal),
+                          SQLITE_TRANSIENT, (unsigned char)pTab->eEnc);
+    break;
+  default:
+    sqlite3_result_value(ctx, pVal);
+    break;
+  }
   return SQLITE_OK;
 }
 
