@@ -83,7 +83,10 @@
 **   (1 on a unique one), a range a quarter; a plan with no usable index
 **   costs a full scan. The cursor keeps its prepared statement across
 **   xFilter calls with the same idxStr, so the inner side of a join is
-**   re-bound, not re-prepared, for each outer row. xColumn copies each
+**   re-bound, not re-prepared, for each outer row; and a closed cursor is
+**   kept, with its statement, as the table's spare for the next xOpen, so
+**   a repeated point read costs no prepare and no allocation. A cursor at
+**   its end (bEof) holds a reset statement. xColumn copies each
 **   value by its type (sqlite3_result_value would allocate a new buffer
 **   for every text value).
 **
@@ -163,40 +166,40 @@ struct AccCol {
   int bDefault; /* the column has a DEFAULT */
 };
 
+typedef struct AccCursor AccCursor;
 typedef struct AccVtab AccVtab;
 struct AccVtab {
-  sqlite3_vtab base;    /* base class - must be first */
-  sqlite3 *db;          /* the connection */
-  char *zName;          /* the accessor table's name, for messages */
-  int eAcc;             /* ACC_xxx */
-  int bNull;            /* ACC_REV: null=True, so DELETE sets the key NULL */
-  int bSymmetrical;     /* ACC_M2M: symmetrical relation */
-  int bNoRowid;         /* the rowid source is WITHOUT ROWID: read-only */
-  char *zListed;        /* table whose rows are listed (alias t) */
-  char *zKeyCol;        /* ACC_REV: key column of zListed; ACC_FWD: of owner */
-  int iKeyCol;          /* ACC_REV: index of zKeyCol in aCol, or -1 */
-  int iRowidCol;        /* ACC_REV: the column that is t's rowid, or -1 */
-  char *zOwnerTab;      /* the owner table */
-  char *zJunction;      /* ACC_M2M: junction table (alias j) */
-  char *zJOwner;        /* ACC_M2M: junction column holding the owner key */
-  char *zJListed;       /* ACC_M2M: junction column holding the listed key */
-  char *zListedKey;     /* ACC_M2M: key of zListed referenced by zJListed */
-  int iListedKey;       /* ACC_M2M: index of zListedKey in aCol, or -1 */
-  char *zHidden;        /* name of the HIDDEN owner column */
-  char *zOwnerColl;     /* collation of the owner key (NULL: BINARY) */
-  int bOwnerIndexed;    /* an index leads with the owner key */
-  int bOwnerUnique;     /* at most one row per owner */
-  char *zFrom;          /* the FROM clause of every read (no keyword) */
-  char *zBaseWhere;     /* condition every read applies, or NULL */
-  char *zOwnerExpr;     /* owner key in the inner SELECT */
-  char *zRowidExpr;     /* rowid in the inner SELECT */
-  int nCol;             /* columns of the listed table */
-  AccCol *aCol;         /* their names and index flags */
-  double nRow;          /* estimated rows of the driving table */
-  int eEnc;             /* text encoding of the database (SQLITE_UTF8...) */
-  char *zDecl;          /* the CREATE TABLE given to sqlite3_declare_vtab */
-  sqlite3_stmt *pCache; /* an inner SELECT kept from a closed cursor */
-  char *zCacheSql;      /* the idxStr pCache was prepared from */
+  sqlite3_vtab base; /* base class - must be first */
+  sqlite3 *db;       /* the connection */
+  char *zName;       /* the accessor table's name, for messages */
+  int eAcc;          /* ACC_xxx */
+  int bNull;         /* ACC_REV: null=True, so DELETE sets the key NULL */
+  int bSymmetrical;  /* ACC_M2M: symmetrical relation */
+  int bNoRowid;      /* the rowid source is WITHOUT ROWID: read-only */
+  char *zListed;     /* table whose rows are listed (alias t) */
+  char *zKeyCol;     /* ACC_REV: key column of zListed; ACC_FWD: of owner */
+  int iKeyCol;       /* ACC_REV: index of zKeyCol in aCol, or -1 */
+  int iRowidCol;     /* ACC_REV: the column that is t's rowid, or -1 */
+  char *zOwnerTab;   /* the owner table */
+  char *zJunction;   /* ACC_M2M: junction table (alias j) */
+  char *zJOwner;     /* ACC_M2M: junction column holding the owner key */
+  char *zJListed;    /* ACC_M2M: junction column holding the listed key */
+  char *zListedKey;  /* ACC_M2M: key of zListed referenced by zJListed */
+  int iListedKey;    /* ACC_M2M: index of zListedKey in aCol, or -1 */
+  char *zHidden;     /* name of the HIDDEN owner column */
+  char *zOwnerColl;  /* collation of the owner key (NULL: BINARY) */
+  int bOwnerIndexed; /* an index leads with the owner key */
+  int bOwnerUnique;  /* at most one row per owner */
+  char *zFrom;       /* the FROM clause of every read (no keyword) */
+  char *zBaseWhere;  /* condition every read applies, or NULL */
+  char *zOwnerExpr;  /* owner key in the inner SELECT */
+  char *zRowidExpr;  /* rowid in the inner SELECT */
+  int nCol;          /* columns of the listed table */
+  AccCol *aCol;      /* their names and index flags */
+  double nRow;       /* estimated rows of the driving table */
+  int eEnc;          /* text encoding of the database (SQLITE_UTF8...) */
+  char *zDecl;       /* the CREATE TABLE given to sqlite3_declare_vtab */
+  AccCursor *pSpare; /* a closed cursor kept with its inner SELECT */
 };
 
 /* The string members of AccVtab a prototype's copy duplicates. */
@@ -219,12 +222,11 @@ struct AccProto {
   AccVtab *pTab; /* everything but the connection-time members */
 };
 
-typedef struct AccCursor AccCursor;
 struct AccCursor {
   sqlite3_vtab_cursor base; /* base class - must be first */
   sqlite3_stmt *pStmt;      /* the inner SELECT */
   char *zSql;               /* the idxStr pStmt was prepared from */
-  int bEof;                 /* no current row */
+  int bEof;                 /* no current row; then pStmt is reset */
 };
 
 /* ------------------------------------------------------------------ */
@@ -463,8 +465,11 @@ static void accVtabFree(AccVtab *pTab) {
     sqlite3_free(pTab->aCol[i].zColl);
   }
   sqlite3_free(pTab->aCol);
-  sqlite3_finalize(pTab->pCache);
-  sqlite3_free(pTab->zCacheSql);
+  if (pTab->pSpare) {
+    sqlite3_finalize(pTab->pSpare->pStmt);
+    sqlite3_free(pTab->pSpare->zSql);
+    sqlite3_free(pTab->pSpare);
+  }
   sqlite3_free(pTab->base.zErrMsg);
   sqlite3_free(pTab);
 }
@@ -478,8 +483,7 @@ static AccVtab *accVtabCopy(const AccVtab *pProto, sqlite3 *db) {
   memcpy(pTab, pProto, sizeof(*pTab));
   memset(&pTab->base, 0, sizeof(pTab->base));
   pTab->db = db;
-  pTab->pCache = 0;
-  pTab->zCacheSql = 0;
+  pTab->pSpare = 0;
   pTab->aCol = 0;
   pTab->nCol = 0;
   for (k = 0; k < ACC_NSTR; k++) {
@@ -1070,35 +1074,41 @@ static int accBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *pInfo) {
   return SQLITE_OK;
 }
 
-/* xOpen */
+/* xOpen: the table's spare cursor, if it has one (see accClose). */
 static int accOpen(sqlite3_vtab *pVtab, sqlite3_vtab_cursor **ppCur) {
-  AccCursor *pCur = sqlite3_malloc64(sizeof(*pCur));
-  (void)pVtab;
-  if (pCur == 0) return SQLITE_NOMEM;
-  memset(pCur, 0, sizeof(*pCur));
-  pCur->bEof = 1;
+  AccVtab *pTab = (AccVtab *)pVtab;
+  AccCursor *pCur = pTab->pSpare;
+  if (pCur) {
+    pTab->pSpare = 0;
+  } else {
+    pCur = sqlite3_malloc64(sizeof(*pCur));
+    if (pCur == 0) return SQLITE_NOMEM;
+    memset(pCur, 0, sizeof(*pCur));
+    pCur->bEof = 1;
+  }
   *ppCur = &pCur->base;
   return SQLITE_OK;
 }
 
-/* xClose: the cursor's statement goes to the table's one-entry cache (a
-** statement run again and again, like category__articles(?), then costs no
-** prepare), or is finalized. Cached statements read only real tables, so
-** they never keep this virtual table from disconnecting; xDisconnect
+/* xClose: the cursor, with its statement, becomes the table's spare (a
+** statement run again and again, like category__articles(?), then costs
+** no prepare and no allocation), or is freed. A spare statement is reset
+** (its bindings are left: the next xFilter with that idxStr binds every
+** parameter again). Spare statements read only real tables, so they
+** never keep this virtual table from disconnecting; xDisconnect
 ** finalizes them. */
 static int accClose(sqlite3_vtab_cursor *cur) {
   AccCursor *pCur = (AccCursor *)cur;
   AccVtab *pTab = (AccVtab *)cur->pVtab;
-  if (pCur->pStmt && pTab->pCache == 0) {
-    sqlite3_reset(pCur->pStmt);
-    sqlite3_clear_bindings(pCur->pStmt);
-    pTab->pCache = pCur->pStmt;
-    pTab->zCacheSql = pCur->zSql;
+  if (pTab->pSpare == 0) {
+    if (pCur->pStmt && !pCur->bEof) sqlite3_reset(pCur->pStmt);
+    pCur->bEof = 1;
+    pTab->pSpare = pCur;
   } else {
     sqlite3_finalize(pCur->pStmt);
     sqlite3_free(pCur->zSql);
+    sqlite3_free(pCur);
   }
-  sqlite3_free(pCur);
   return SQLITE_OK;
 }
 
@@ -1128,6 +1138,7 @@ static int accFilter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr,
   AccVtab *pTab = (AccVtab *)cur->pVtab;
   int i, rc;
   (void)idxNum;
+  if (!pCur->bEof) sqlite3_reset(pCur->pStmt); /* stopped before the end */
   pCur->bEof = 1;
   if (pTab->eAcc == ACC_MISSING || idxStr == 0) {
     accErr(pTab,
@@ -1136,16 +1147,7 @@ static int accFilter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr,
            pTab->zName);
     return SQLITE_ERROR;
   }
-  if (pCur->pStmt && pCur->zSql && strcmp(pCur->zSql, idxStr) == 0) {
-    sqlite3_reset(pCur->pStmt);
-    sqlite3_clear_bindings(pCur->pStmt);
-  } else if (pCur->pStmt == 0 && pTab->pCache &&
-             strcmp(pTab->zCacheSql, idxStr) == 0) {
-    pCur->pStmt = pTab->pCache;
-    pCur->zSql = pTab->zCacheSql;
-    pTab->pCache = 0;
-    pTab->zCacheSql = 0;
-  } else {
+  if (pCur->pStmt == 0 || strcmp(pCur->zSql, idxStr) != 0) {
     sqlite3_finalize(pCur->pStmt);
     sqlite3_free(pCur->zSql);
     pCur->pStmt = 0;
