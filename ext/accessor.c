@@ -49,18 +49,29 @@
 **   xConnect only copy: they run no SQL (see accConnect). Reads run an
 **   ordinary SELECT on the real tables (so a transaction sees its own
 **   writes), written by xBestIndex as the idxStr:
-**     SELECT <rowid>, <owner key>, t.* FROM <tables> WHERE <conditions>
+**     SELECT <rowid>, <owner key>, <t's columns> FROM <tables>
+**       WHERE <conditions>
 **   (alias t: the listed table; o: the owner table of a forward FK/O2O;
-**   j: the junction of an M2M). xBestIndex pushes every usable =, IS, <,
-**   <=, >, >=, !=, IS NOT, IS NULL, IS NOT NULL and IN (SQLite loops IN
-**   as equalities) on any column, the hidden column or the rowid into that
-**   WHERE clause, with ?1..?N numbered like argvIndex, and omits them from
-**   SQLite's own check: the inner statement is the authority, with the real
-**   columns' affinities and collations (a COLLATE differing from the
-**   column's is carried over). A complete ORDER BY on columns of the table
-**   is pushed down as well and marked consumed. The inner query's own
-**   planner then picks the indexes, so EXPLAIN QUERY PLAN of the idxStr
-**   shows exactly what a read costs. idxNum only describes the plan:
+**   j: the junction of an M2M). The select list has one entry per column
+**   of the accessor, in its order (ACC_STMT_xxx), but only the columns the
+**   statement uses (sqlite3_index_info.colUsed) are read: the others are
+**   NULL there, so `SELECT title FROM category__articles(1)` costs what
+**   `SELECT title FROM article WHERE category_id=1` costs. A reverse
+**   accessor selects once what it has twice: its key column is the owner
+**   key, its INTEGER PRIMARY KEY the rowid (accStmtCol). The rowid is
+**   always selected (colUsed does not say whether xRowid is wanted); an
+**   UPDATE sets every bit of colUsed. A column dropped from the table
+**   fails the prepare, which says to run rel_reload(). xBestIndex pushes
+**   every usable =, IS, <, <=, >, >=, !=, IS NOT, IS NULL, IS NOT NULL and
+**   IN (SQLite loops IN as equalities) on any column, the hidden column
+**   or the rowid into that WHERE clause, with ?1..?N numbered like
+**   argvIndex, and omits them from SQLite's own check: the inner statement
+**   is the authority, with the real columns' affinities and collations (a
+**   COLLATE differing from the column's is carried over). A complete ORDER
+**   BY on columns of the table is pushed down as well and marked consumed.
+**   The inner query's own planner then picks the indexes, so EXPLAIN
+**   QUERY PLAN of the idxStr shows exactly what a read costs. idxNum only
+**   describes the plan:
 **     ACC_IDX_OWNER   0x01  equality on the hidden owner column
 **     ACC_IDX_ROWID   0x02  equality on the rowid
 **     ACC_IDX_INDEX   0x04  equality on an indexed column of the table
@@ -72,7 +83,12 @@
 **   (1 on a unique one), a range a quarter; a plan with no usable index
 **   costs a full scan. The cursor keeps its prepared statement across
 **   xFilter calls with the same idxStr, so the inner side of a join is
-**   re-bound, not re-prepared, for each outer row.
+**   re-bound, not re-prepared, for each outer row; and a closed cursor is
+**   kept, with its statement, as the table's spare for the next xOpen, so
+**   a repeated point read costs no prepare and no allocation. A cursor at
+**   its end (bEof) holds a reset statement. xColumn copies each
+**   value by its type (sqlite3_result_value would allocate a new buffer
+**   for every text value).
 **
 ** WRITES (xUpdate), all as plain SQL on the real tables, so relext's
 ** triggers enforce every rule and their errors reach the user unchanged:
@@ -98,7 +114,8 @@
 ** LIMITS
 **   - Columns are those of the listed table when the accessor was created;
 **     after ALTER TABLE run SELECT rel_reload(). Columns added later are
-**     ignored; dropped ones make reads fail with a message saying so.
+**     ignored; dropped ones make the reads that use them fail with a
+**     message saying so.
 **   - Tables WITHOUT ROWID can be listed but their accessors are read-only.
 **   - An M2M target keyed by its rowid only (no primary key column) cannot
 **     be linked by INSERT: every INSERT creates a new row.
@@ -149,38 +166,40 @@ struct AccCol {
   int bDefault; /* the column has a DEFAULT */
 };
 
+typedef struct AccCursor AccCursor;
 typedef struct AccVtab AccVtab;
 struct AccVtab {
-  sqlite3_vtab base;    /* base class - must be first */
-  sqlite3 *db;          /* the connection */
-  char *zName;          /* the accessor table's name, for messages */
-  int eAcc;             /* ACC_xxx */
-  int bNull;            /* ACC_REV: null=True, so DELETE sets the key NULL */
-  int bSymmetrical;     /* ACC_M2M: symmetrical relation */
-  int bNoRowid;         /* the rowid source is WITHOUT ROWID: read-only */
-  char *zListed;        /* table whose rows are listed (alias t) */
-  char *zKeyCol;        /* ACC_REV: key column of zListed; ACC_FWD: of owner */
-  int iKeyCol;          /* ACC_REV: index of zKeyCol in aCol, or -1 */
-  char *zOwnerTab;      /* the owner table */
-  char *zJunction;      /* ACC_M2M: junction table (alias j) */
-  char *zJOwner;        /* ACC_M2M: junction column holding the owner key */
-  char *zJListed;       /* ACC_M2M: junction column holding the listed key */
-  char *zListedKey;     /* ACC_M2M: key of zListed referenced by zJListed */
-  int iListedKey;       /* ACC_M2M: index of zListedKey in aCol, or -1 */
-  char *zHidden;        /* name of the HIDDEN owner column */
-  char *zOwnerColl;     /* collation of the owner key (NULL: BINARY) */
-  int bOwnerIndexed;    /* an index leads with the owner key */
-  int bOwnerUnique;     /* at most one row per owner */
-  char *zBase;          /* SELECT <rowid>, <owner>, t.* FROM ... */
-  char *zBaseWhere;     /* condition every read applies, or NULL */
-  char *zOwnerExpr;     /* owner key in the inner SELECT */
-  char *zRowidExpr;     /* rowid in the inner SELECT */
-  int nCol;             /* columns of the listed table */
-  AccCol *aCol;         /* their names and index flags */
-  double nRow;          /* estimated rows of the driving table */
-  char *zDecl;          /* the CREATE TABLE given to sqlite3_declare_vtab */
-  sqlite3_stmt *pCache; /* an inner SELECT kept from a closed cursor */
-  char *zCacheSql;      /* the idxStr pCache was prepared from */
+  sqlite3_vtab base; /* base class - must be first */
+  sqlite3 *db;       /* the connection */
+  char *zName;       /* the accessor table's name, for messages */
+  int eAcc;          /* ACC_xxx */
+  int bNull;         /* ACC_REV: null=True, so DELETE sets the key NULL */
+  int bSymmetrical;  /* ACC_M2M: symmetrical relation */
+  int bNoRowid;      /* the rowid source is WITHOUT ROWID: read-only */
+  char *zListed;     /* table whose rows are listed (alias t) */
+  char *zKeyCol;     /* ACC_REV: key column of zListed; ACC_FWD: of owner */
+  int iKeyCol;       /* ACC_REV: index of zKeyCol in aCol, or -1 */
+  int iRowidCol;     /* ACC_REV: the column that is t's rowid, or -1 */
+  char *zOwnerTab;   /* the owner table */
+  char *zJunction;   /* ACC_M2M: junction table (alias j) */
+  char *zJOwner;     /* ACC_M2M: junction column holding the owner key */
+  char *zJListed;    /* ACC_M2M: junction column holding the listed key */
+  char *zListedKey;  /* ACC_M2M: key of zListed referenced by zJListed */
+  int iListedKey;    /* ACC_M2M: index of zListedKey in aCol, or -1 */
+  char *zHidden;     /* name of the HIDDEN owner column */
+  char *zOwnerColl;  /* collation of the owner key (NULL: BINARY) */
+  int bOwnerIndexed; /* an index leads with the owner key */
+  int bOwnerUnique;  /* at most one row per owner */
+  char *zFrom;       /* the FROM clause of every read (no keyword) */
+  char *zBaseWhere;  /* condition every read applies, or NULL */
+  char *zOwnerExpr;  /* owner key in the inner SELECT */
+  char *zRowidExpr;  /* rowid in the inner SELECT */
+  int nCol;          /* columns of the listed table */
+  AccCol *aCol;      /* their names and index flags */
+  double nRow;       /* estimated rows of the driving table */
+  int eEnc;          /* text encoding of the database (SQLITE_UTF8...) */
+  char *zDecl;       /* the CREATE TABLE given to sqlite3_declare_vtab */
+  AccCursor *pSpare; /* a closed cursor kept with its inner SELECT */
 };
 
 /* The string members of AccVtab a prototype's copy duplicates. */
@@ -190,7 +209,7 @@ static const size_t aAccStr[] = {
     offsetof(AccVtab, zJunction),  offsetof(AccVtab, zJOwner),
     offsetof(AccVtab, zJListed),   offsetof(AccVtab, zListedKey),
     offsetof(AccVtab, zHidden),    offsetof(AccVtab, zOwnerColl),
-    offsetof(AccVtab, zBase),      offsetof(AccVtab, zBaseWhere),
+    offsetof(AccVtab, zFrom),      offsetof(AccVtab, zBaseWhere),
     offsetof(AccVtab, zOwnerExpr), offsetof(AccVtab, zRowidExpr),
     offsetof(AccVtab, zDecl)};
 #define ACC_NSTR (sizeof(aAccStr) / sizeof(aAccStr[0]))
@@ -203,12 +222,11 @@ struct AccProto {
   AccVtab *pTab; /* everything but the connection-time members */
 };
 
-typedef struct AccCursor AccCursor;
 struct AccCursor {
   sqlite3_vtab_cursor base; /* base class - must be first */
   sqlite3_stmt *pStmt;      /* the inner SELECT */
   char *zSql;               /* the idxStr pStmt was prepared from */
-  int bEof;                 /* no current row */
+  int bEof;                 /* no current row; then pStmt is reset */
 };
 
 /* ------------------------------------------------------------------ */
@@ -344,6 +362,17 @@ static int accHasRowid(sqlite3 *db, const char *zTab) {
   return rc == SQLITE_OK;
 }
 
+/* The text encoding of the database (SQLITE_UTF8, SQLITE_UTF16LE or
+** SQLITE_UTF16BE); every attached database shares main's. */
+static int accEncoding(sqlite3 *db, int *pRc) {
+  char *z = relQueryText(db, "PRAGMA main.encoding", 0, 0, pRc);
+  int eEnc = SQLITE_UTF8;
+  if (z && sqlite3_stricmp(z, "UTF-16le") == 0) eEnc = SQLITE_UTF16LE;
+  if (z && sqlite3_stricmp(z, "UTF-16be") == 0) eEnc = SQLITE_UTF16BE;
+  sqlite3_free(z);
+  return eEnc;
+}
+
 /* About log2(x), for costs. */
 static double accLog2(double x) {
   double n = 1.0;
@@ -436,8 +465,11 @@ static void accVtabFree(AccVtab *pTab) {
     sqlite3_free(pTab->aCol[i].zColl);
   }
   sqlite3_free(pTab->aCol);
-  sqlite3_finalize(pTab->pCache);
-  sqlite3_free(pTab->zCacheSql);
+  if (pTab->pSpare) {
+    sqlite3_finalize(pTab->pSpare->pStmt);
+    sqlite3_free(pTab->pSpare->zSql);
+    sqlite3_free(pTab->pSpare);
+  }
   sqlite3_free(pTab->base.zErrMsg);
   sqlite3_free(pTab);
 }
@@ -451,8 +483,7 @@ static AccVtab *accVtabCopy(const AccVtab *pProto, sqlite3 *db) {
   memcpy(pTab, pProto, sizeof(*pTab));
   memset(&pTab->base, 0, sizeof(pTab->base));
   pTab->db = db;
-  pTab->pCache = 0;
-  pTab->zCacheSql = 0;
+  pTab->pSpare = 0;
   pTab->aCol = 0;
   pTab->nCol = 0;
   for (k = 0; k < ACC_NSTR; k++) {
@@ -541,6 +572,28 @@ static int accFindCol(AccVtab *pTab, const char *zCol) {
     if (sqlite3_stricmp(pTab->aCol[i].zName, zCol) == 0) return i;
   }
   return -1;
+}
+
+/* Set pTab->iRowidCol to the listed table's INTEGER PRIMARY KEY (the
+** rowid under another name), if it has one: a read takes that column from
+** the rowid the inner statement selects anyway. "INTEGER PRIMARY KEY
+** DESC" is no rowid alias, and has an index of origin 'pk' like a WITHOUT
+** ROWID table; a column called rowid would hide the real one. */
+static int accRowidColumn(AccVtab *pTab) {
+  int rc = SQLITE_OK;
+  char *zCol;
+  pTab->iRowidCol = -1;
+  if (accFindCol(pTab, "rowid") >= 0) return SQLITE_OK;
+  zCol = relQueryText(
+      pTab->db,
+      "SELECT name FROM pragma_table_info(?1,'main') WHERE pk=1 AND "
+      "upper(type)='INTEGER' AND (SELECT count(*) FROM "
+      "pragma_table_info(?1,'main') WHERE pk>0)=1 AND NOT EXISTS (SELECT 1 "
+      "FROM pragma_index_list(?1,'main') WHERE origin='pk')",
+      pTab->zListed, 0, &rc);
+  if (zCol) pTab->iRowidCol = accFindCol(pTab, zCol);
+  sqlite3_free(zCol);
+  return rc;
 }
 
 /* The declared type of the owner key, if safe to repeat (caller frees). */
@@ -692,6 +745,8 @@ static int accSetup(AccVtab *pTab, const RelDef *d, int bReverse,
     relStrPrintf(&decl, " COLLATE \"%w\"", pTab->zOwnerColl);
   relStrPrintf(&decl, ")");
 
+  pTab->eEnc = accEncoding(db, &rc);
+  if (rc) goto done;
   pTab->bNoRowid = !accHasRowid(db, zRowidTab);
   if (pTab->bNoRowid) {
     sqlite3_free(pTab->zRowidExpr);
@@ -701,15 +756,12 @@ static int accSetup(AccVtab *pTab, const RelDef *d, int bReverse,
   pTab->nRow = accRowEstimate(db, pTab->eAcc == ACC_M2M   ? pTab->zJunction
                                   : pTab->eAcc == ACC_FWD ? pTab->zOwnerTab
                                                           : pTab->zListed);
+  if (rc == SQLITE_OK && pTab->eAcc == ACC_REV && !pTab->bNoRowid)
+    rc = accRowidColumn(pTab);
   if (rc == SQLITE_OK) {
-    char *zFrom = relStrFinish(&from);
-    if (zFrom) {
-      pTab->zBase = sqlite3_mprintf("SELECT %s, %s, t.* FROM %s",
-                                    pTab->zRowidExpr, pTab->zOwnerExpr, zFrom);
-    }
-    sqlite3_free(zFrom);
+    pTab->zFrom = relStrFinish(&from);
     zDecl = relStrFinish(&decl);
-    if (pTab->zBase == 0 || zDecl == 0) rc = SQLITE_NOMEM;
+    if (pTab->zFrom == 0 || zDecl == 0) rc = SQLITE_NOMEM;
   }
   if (rc == SQLITE_OK) {
     pTab->zDecl = zDecl;
@@ -766,7 +818,7 @@ static int accConnect(sqlite3 *db, void *pAux, int argc,
     memset(pTab, 0, sizeof(*pTab));
     pTab->db = db;
     pTab->eAcc = ACC_MISSING;
-    pTab->iKeyCol = pTab->iListedKey = -1;
+    pTab->iKeyCol = pTab->iListedKey = pTab->iRowidCol = -1;
     pTab->zName = relStrdup(argv[2]);
     rc = pTab->zName ? sqlite3_declare_vtab(db, ACC_MISSING_SCHEMA)
                      : SQLITE_NOMEM;
@@ -827,6 +879,46 @@ static const char *accOpText(int op, int *pbArg, int *pbEq, int *pbRange) {
     return "IS NOT NULL";
   }
   return 0;
+}
+
+/* The column of the inner SELECT holding column i of the accessor (i ==
+** nCol: the hidden owner column). A reverse accessor reads its key column
+** from the owner key, and the INTEGER PRIMARY KEY from the rowid: the
+** same values, selected once. */
+static int accStmtCol(const AccVtab *pTab, int i) {
+  if (i == pTab->iRowidCol) return ACC_STMT_ROWID;
+  if (i >= pTab->nCol || (pTab->eAcc == ACC_REV && i == pTab->iKeyCol))
+    return ACC_STMT_OWNER;
+  return ACC_STMT_FIRST + i;
+}
+
+/* Is column i of the accessor in colUsed (bit 63: any column from 63)? */
+static int accColUsed(sqlite3_uint64 colUsed, int i) {
+  return (colUsed & ((sqlite3_uint64)1 << (i < 63 ? i : 63))) != 0;
+}
+
+/* The select list of the inner SELECT: the rowid, the owner key, then
+** one entry per column of the listed table, numbered as ACC_STMT_xxx say.
+** A column the statement does not use (colUsed), or that accStmtCol()
+** reads from another entry, is a NULL, which costs nothing per row. The
+** rowid is always selected: colUsed does not tell whether xRowid will be
+** called. */
+static char *accSelectList(const AccVtab *pTab, sqlite3_uint64 colUsed) {
+  RelStr s = {0};
+  int i, bOwner = accColUsed(colUsed, pTab->nCol);
+  for (i = 0; i < pTab->nCol && !bOwner; i++) {
+    if (accColUsed(colUsed, i) && accStmtCol(pTab, i) == ACC_STMT_OWNER)
+      bOwner = 1;
+  }
+  relStrPrintf(&s, "%s, %s", pTab->zRowidExpr,
+               bOwner ? pTab->zOwnerExpr : "NULL");
+  for (i = 0; i < pTab->nCol; i++) {
+    if (accColUsed(colUsed, i) && accStmtCol(pTab, i) == ACC_STMT_FIRST + i)
+      relStrPrintf(&s, ", t.\"%w\"", pTab->aCol[i].zName);
+    else
+      relStrPrintf(&s, ", NULL");
+  }
+  return relStrFinish(&s);
 }
 
 /*
@@ -921,12 +1013,15 @@ static int accBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *pInfo) {
       idxNum |= ACC_IDX_FILTER;
     }
   }
-  if (rc == SQLITE_OK && nCond) {
+  if (rc == SQLITE_OK) {
     char *zW = relStrFinish(&w);
-    zSql = zW ? sqlite3_mprintf("%s WHERE %s", pTab->zBase, zW) : 0;
+    char *zCols = accSelectList(pTab, pInfo->colUsed);
+    if (zCols && zW) {
+      zSql = sqlite3_mprintf("SELECT %s FROM %s%s%s", zCols, pTab->zFrom,
+                             nCond ? " WHERE " : "", zW);
+    }
+    sqlite3_free(zCols);
     sqlite3_free(zW);
-  } else if (rc == SQLITE_OK) {
-    zSql = sqlite3_mprintf("%s", pTab->zBase);
   }
   relStrReset(&w);
   if (rc == SQLITE_OK && zSql == 0) rc = SQLITE_NOMEM;
@@ -979,35 +1074,41 @@ static int accBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *pInfo) {
   return SQLITE_OK;
 }
 
-/* xOpen */
+/* xOpen: the table's spare cursor, if it has one (see accClose). */
 static int accOpen(sqlite3_vtab *pVtab, sqlite3_vtab_cursor **ppCur) {
-  AccCursor *pCur = sqlite3_malloc64(sizeof(*pCur));
-  (void)pVtab;
-  if (pCur == 0) return SQLITE_NOMEM;
-  memset(pCur, 0, sizeof(*pCur));
-  pCur->bEof = 1;
+  AccVtab *pTab = (AccVtab *)pVtab;
+  AccCursor *pCur = pTab->pSpare;
+  if (pCur) {
+    pTab->pSpare = 0;
+  } else {
+    pCur = sqlite3_malloc64(sizeof(*pCur));
+    if (pCur == 0) return SQLITE_NOMEM;
+    memset(pCur, 0, sizeof(*pCur));
+    pCur->bEof = 1;
+  }
   *ppCur = &pCur->base;
   return SQLITE_OK;
 }
 
-/* xClose: the cursor's statement goes to the table's one-entry cache (a
-** statement run again and again, like category__articles(?), then costs no
-** prepare), or is finalized. Cached statements read only real tables, so
-** they never keep this virtual table from disconnecting; xDisconnect
+/* xClose: the cursor, with its statement, becomes the table's spare (a
+** statement run again and again, like category__articles(?), then costs
+** no prepare and no allocation), or is freed. A spare statement is reset
+** (its bindings are left: the next xFilter with that idxStr binds every
+** parameter again). Spare statements read only real tables, so they
+** never keep this virtual table from disconnecting; xDisconnect
 ** finalizes them. */
 static int accClose(sqlite3_vtab_cursor *cur) {
   AccCursor *pCur = (AccCursor *)cur;
   AccVtab *pTab = (AccVtab *)cur->pVtab;
-  if (pCur->pStmt && pTab->pCache == 0) {
-    sqlite3_reset(pCur->pStmt);
-    sqlite3_clear_bindings(pCur->pStmt);
-    pTab->pCache = pCur->pStmt;
-    pTab->zCacheSql = pCur->zSql;
+  if (pTab->pSpare == 0) {
+    if (pCur->pStmt && !pCur->bEof) sqlite3_reset(pCur->pStmt);
+    pCur->bEof = 1;
+    pTab->pSpare = pCur;
   } else {
     sqlite3_finalize(pCur->pStmt);
     sqlite3_free(pCur->zSql);
+    sqlite3_free(pCur);
   }
-  sqlite3_free(pCur);
   return SQLITE_OK;
 }
 
@@ -1037,6 +1138,7 @@ static int accFilter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr,
   AccVtab *pTab = (AccVtab *)cur->pVtab;
   int i, rc;
   (void)idxNum;
+  if (!pCur->bEof) sqlite3_reset(pCur->pStmt); /* stopped before the end */
   pCur->bEof = 1;
   if (pTab->eAcc == ACC_MISSING || idxStr == 0) {
     accErr(pTab,
@@ -1045,30 +1147,23 @@ static int accFilter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr,
            pTab->zName);
     return SQLITE_ERROR;
   }
-  if (pCur->pStmt && pCur->zSql && strcmp(pCur->zSql, idxStr) == 0) {
-    sqlite3_reset(pCur->pStmt);
-    sqlite3_clear_bindings(pCur->pStmt);
-  } else if (pCur->pStmt == 0 && pTab->pCache &&
-             strcmp(pTab->zCacheSql, idxStr) == 0) {
-    pCur->pStmt = pTab->pCache;
-    pCur->zSql = pTab->zCacheSql;
-    pTab->pCache = 0;
-    pTab->zCacheSql = 0;
-  } else {
+  if (pCur->pStmt == 0 || strcmp(pCur->zSql, idxStr) != 0) {
     sqlite3_finalize(pCur->pStmt);
     sqlite3_free(pCur->zSql);
     pCur->pStmt = 0;
     pCur->zSql = relStrdup(idxStr);
     if (pCur->zSql == 0) return SQLITE_NOMEM;
     rc = sqlite3_prepare_v2(pTab->db, idxStr, -1, &pCur->pStmt, 0);
-    if (rc) return accDbErr(pTab);
-    if (sqlite3_column_count(pCur->pStmt) < ACC_STMT_FIRST + pTab->nCol) {
+    if (rc == SQLITE_ERROR &&
+        strncmp(sqlite3_errmsg(pTab->db), "no such column", 14) == 0) {
+      /* a column of the accessor is gone from the listed table */
       accErr(pTab,
-             "relext: %s: table %s has changed; run SELECT "
+             "relext: %s: table %s has changed (%s); run SELECT "
              "rel_reload()",
-             pTab->zName, pTab->zListed);
+             pTab->zName, pTab->zListed, sqlite3_errmsg(pTab->db));
       return SQLITE_ERROR;
     }
+    if (rc) return accDbErr(pTab);
   }
   for (i = 0; i < argc; i++) {
     rc = sqlite3_bind_value(pCur->pStmt, i + 1, argv[i]);
@@ -1089,15 +1184,38 @@ static int accEof(sqlite3_vtab_cursor *cur) {
 
 /* xColumn: the listed columns, then the owner key. Unchanged columns of
 ** an UPDATE are left unset (sqlite3_vtab_nochange), so xUpdate writes
-** only what the statement changes. */
+** only what the statement changes. Values are copied by type: that costs
+** less than sqlite3_result_value, which allocates a new buffer for every
+** text value, where sqlite3_result_text64 reuses the result's buffer. */
 static int accColumn(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int i) {
   AccCursor *pCur = (AccCursor *)cur;
   AccVtab *pTab = (AccVtab *)cur->pVtab;
+  sqlite3_value *pVal;
+  const char *z;
   int iStmt;
   if (pTab->eAcc == ACC_MISSING || pCur->pStmt == 0) return SQLITE_OK;
   if (sqlite3_vtab_nochange(ctx)) return SQLITE_OK;
-  iStmt = i < pTab->nCol ? ACC_STMT_FIRST + i : ACC_STMT_OWNER;
-  sqlite3_result_value(ctx, sqlite3_column_value(pCur->pStmt, iStmt));
+  iStmt = accStmtCol(pTab, i);
+  pVal = sqlite3_column_value(pCur->pStmt, iStmt);
+  switch (sqlite3_value_type(pVal)) {
+  case SQLITE_INTEGER:
+    sqlite3_result_int64(ctx, sqlite3_value_int64(pVal));
+    break;
+  case SQLITE_FLOAT:
+    sqlite3_result_double(ctx, sqlite3_value_double(pVal));
+    break;
+  case SQLITE_TEXT:
+    /* the bytes as they are (sqlite3_value_text could convert, and would
+    ** copy them first to add a terminator), in the database's encoding */
+    z = sqlite3_value_blob(pVal);
+    sqlite3_result_text64(ctx, z ? z : "",
+                          (sqlite3_uint64)sqlite3_value_bytes(pVal),
+                          SQLITE_TRANSIENT, (unsigned char)pTab->eEnc);
+    break;
+  default:
+    sqlite3_result_value(ctx, pVal);
+    break;
+  }
   return SQLITE_OK;
 }
 
@@ -1497,7 +1615,7 @@ static int accProtoAdd(RelCtx *p, const RelDef *d, const char *zName,
   }
   memset(pTab, 0, sizeof(*pTab));
   pTab->db = p->db;
-  pTab->iKeyCol = pTab->iListedKey = -1;
+  pTab->iKeyCol = pTab->iListedKey = pTab->iRowidCol = -1;
   pTab->zName = relStrdup(zName);
   rc = pTab->zName ? accSetup(pTab, d, bReverse, pzErr) : SQLITE_NOMEM;
   if (rc) {
