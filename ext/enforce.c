@@ -116,6 +116,7 @@ typedef struct RelNote RelNote;
 struct RelNote {
   int iEdge;
   int eKind;
+  int bGone; /* NOTE_DANGLING: noted where a parent key went away */
   RelValue key;
 };
 
@@ -247,15 +248,15 @@ static int relHashReady(RelEnforce *e) {
   return SQLITE_OK;
 }
 
-/* Is this note taken already? */
-static int relNoteSeen(RelEnforce *e, int iEdge, int eKind,
-                       const RelValue *pV) {
+/* The note taken already with these values, or NULL. */
+static RelNote *relNoteSeen(RelEnforce *e, int iEdge, int eKind,
+                            const RelValue *pV) {
   unsigned m = (unsigned)e->nHash - 1;
   unsigned h = relNoteHash(iEdge, eKind, pV) & m;
   while (e->aHash[h]) {
-    const RelNote *pN = &e->aNote[e->aHash[h] - 1];
+    RelNote *pN = &e->aNote[e->aHash[h] - 1];
     if (pN->iEdge == iEdge && pN->eKind == eKind && relValueEq(&pN->key, pV))
-      return 1;
+      return pN;
     h = (h + 1) & m;
   }
   return 0;
@@ -288,13 +289,17 @@ static int relEdgeArrays(RelEnforce *e, int nEdge) {
   return SQLITE_OK;
 }
 
-/* Take a note (once: a note already taken is not taken again). */
+/* Take a note (once: a note already taken is not taken again). bGone:
+** the key is one a parent row gave up (a hint for the check). */
 static int relNoteAddValue(RelEnforce *e, int iEdge, int eKind,
-                           const RelValue *pV) {
+                           const RelValue *pV, int bGone) {
   RelNote *pN;
   int rc = relHashReady(e);
   if (rc) return rc;
-  if (relNoteSeen(e, iEdge, eKind, pV)) return SQLITE_OK;
+  if ((pN = relNoteSeen(e, iEdge, eKind, pV)) != 0) {
+    if (bGone) pN->bGone = 1;
+    return SQLITE_OK;
+  }
   if (e->nNote >= e->nNoteAlloc) {
     int nNew = e->nNoteAlloc ? e->nNoteAlloc * 2 : 16;
     RelNote *a = sqlite3_realloc64(e->aNote, sizeof(RelNote) * (size_t)nNew);
@@ -306,6 +311,7 @@ static int relNoteAddValue(RelEnforce *e, int iEdge, int eKind,
   memset(pN, 0, sizeof(*pN));
   pN->iEdge = iEdge;
   pN->eKind = eKind;
+  pN->bGone = bGone;
   rc = relValueCopy(&pN->key, pV);
   if (rc) return rc;
   relHashPut(e, e->nNote);
@@ -317,12 +323,13 @@ static int relNoteAddValue(RelEnforce *e, int iEdge, int eKind,
   return SQLITE_OK;
 }
 
-static int relNoteAdd(RelEnforce *e, int iEdge, int eKind, sqlite3_value *v) {
+static int relNoteAdd(RelEnforce *e, int iEdge, int eKind, sqlite3_value *v,
+                      int bGone) {
   RelValue val;
   int rc;
   memset(&val, 0, sizeof(val));
   rc = relValueFromSql(&val, v);
-  if (rc == SQLITE_OK) rc = relNoteAddValue(e, iEdge, eKind, &val);
+  if (rc == SQLITE_OK) rc = relNoteAddValue(e, iEdge, eKind, &val, bGone);
   relValueClear(&val);
   return rc;
 }
@@ -416,13 +423,15 @@ static char *relRowKey(sqlite3 *db, const char *zTab) {
   return z;
 }
 
-/* The statement that checks notes of edge iEdge and kind eKind: one row
-** (a child rowid, a count) when the note is a violation, none otherwise.
+/* The statement that checks notes of edge iEdge and kind eKind: a row
+** whose first column (a child's row key) is not NULL when the note is a
+** violation; none, or NULL, otherwise.
 ** Cached in apCheck[] for one xSync. */
 static int relCheckStmt(RelCtx *p, sqlite3_stmt **apCheck, int iEdge, int eKind,
-                        sqlite3_stmt **ppOut, char **pzErr) {
+                        int bGone, sqlite3_stmt **ppOut, char **pzErr) {
   const RelEdge *pE = &p->aEdge[iEdge];
-  sqlite3_stmt **pp = &apCheck[iEdge * 2 + (eKind == NOTE_NULL)];
+  int iSlot = eKind == NOTE_NULL ? 1 : bGone ? 2 : 0;
+  sqlite3_stmt **pp = &apCheck[iEdge * 3 + iSlot];
   int rc = SQLITE_OK;
   if (*pp == 0) {
     if (eKind == NOTE_NULL) {
@@ -433,14 +442,27 @@ static int relCheckStmt(RelCtx *p, sqlite3_stmt **apCheck, int iEdge, int eKind,
                        "\"%w\" IS NULL",
                        zRow, p->azTable[pE->iChild], zRow, pE->zChildCol);
       sqlite3_free(zRow);
+    } else if (bGone) {
+      /* A key a parent gave up: its children are most likely gone with
+      ** it, so they are probed first (one probe when there are none). */
+      char *zRow = relRowKey(p->db, p->azTable[pE->iChild]);
+      rc = relPreparef(p->db, pp, pzErr,
+                       "SELECT %s FROM main.\"%w\" WHERE \"%w\"=?1 AND NOT "
+                       "EXISTS (SELECT 1 FROM main.\"%w\" WHERE \"%w\"=?1) "
+                       "ORDER BY 1 LIMIT 1",
+                       zRow ? zRow : "1", p->azTable[pE->iChild], pE->zChildCol,
+                       p->azTable[pE->iParent], pE->zParentCol);
+      sqlite3_free(zRow);
     } else {
       char *zRow = relRowKey(p->db, p->azTable[pE->iChild]);
-      /* The parent first (one probe when it exists), then the children
-      ** in one aggregate: a row whose first column is NULL has none. */
+      /* The parent first: a constant WHERE of a SELECT without FROM is
+      ** tested before anything else, so a key whose row exists costs one
+      ** probe; else one more finds the first referencing row (NULL: none).
+      ** The count for a RESTRICT message is taken when it is needed. */
       rc = relPreparef(p->db, pp, pzErr,
-                       "SELECT min(%s), count(*) FROM main.\"%w\" WHERE "
-                       "\"%w\"=?1 AND NOT EXISTS (SELECT 1 FROM main.\"%w\" "
-                       "WHERE \"%w\"=?1)",
+                       "SELECT (SELECT %s FROM main.\"%w\" WHERE \"%w\"=?1 "
+                       "ORDER BY 1 LIMIT 1) WHERE NOT EXISTS (SELECT 1 FROM "
+                       "main.\"%w\" WHERE \"%w\"=?1)",
                        zRow ? zRow : "1", p->azTable[pE->iChild], pE->zChildCol,
                        p->azTable[pE->iParent], pE->zParentCol);
       sqlite3_free(zRow);
@@ -523,14 +545,23 @@ static int relNoteCheck(RelCtx *p, sqlite3_stmt **apCheck, const RelNote *pN,
   if (pN->iEdge < 0 || pN->iEdge >= p->nEdge) return SQLITE_OK;
   pE = &p->aEdge[pN->iEdge];
   if (pN->key.eType == SQLITE_NULL || pN->key.eType == 0) return SQLITE_OK;
-  rc = relCheckStmt(p, apCheck, pN->iEdge, pN->eKind, &pStmt, pzErr);
+  rc = relCheckStmt(p, apCheck, pN->iEdge, pN->eKind, pN->bGone, &pStmt, pzErr);
   if (rc) return rc;
   relValueBind(pStmt, 1, &pN->key);
   if (sqlite3_step(pStmt) == SQLITE_ROW &&
       sqlite3_column_type(pStmt, 0) != SQLITE_NULL) {
     char *zKey = relRelValueText(&pN->key);
-    sqlite3_int64 nRef = sqlite3_column_int64(pStmt, 1);
+    sqlite3_int64 nRef = 0;
     if (pN->eKind == NOTE_RESTRICT) {
+      sqlite3_stmt *pCount = 0;
+      if (relPreparef(p->db, &pCount, 0,
+                      "SELECT count(*) FROM main.\"%w\" WHERE \"%w\"=?1",
+                      p->azTable[pE->iChild], pE->zChildCol) == SQLITE_OK) {
+        relValueBind(pCount, 1, &pN->key);
+        if (sqlite3_step(pCount) == SQLITE_ROW)
+          nRef = sqlite3_column_int64(pCount, 0);
+      }
+      sqlite3_finalize(pCount);
       *pzErr = sqlite3_mprintf(
           "relext: RESTRICT: cannot delete %s %s: referenced by %lld row%s "
           "of %s",
@@ -674,7 +705,7 @@ static int txnUpdate(sqlite3_vtab *pVtab, int argc, sqlite3_value **argv,
     return SQLITE_ERROR;
   }
   if (e == 0) return SQLITE_OK;
-  return relNoteAdd(e, sqlite3_value_int(argv[2]), NOTE_DANGLING, argv[3]);
+  return relNoteAdd(e, sqlite3_value_int(argv[2]), NOTE_DANGLING, argv[3], 0);
 }
 
 static int txnBegin(sqlite3_vtab *pVtab) {
@@ -698,9 +729,9 @@ static int txnSync(sqlite3_vtab *pVtab) {
   sqlite3_stmt **apCheck;
   if (e == 0 || p->nEdge == 0) return SQLITE_OK;
   if (e->nNote == 0 && !relAnyBulk(e)) return SQLITE_OK;
-  apCheck = sqlite3_malloc64(sizeof(sqlite3_stmt *) * (size_t)p->nEdge * 2);
+  apCheck = sqlite3_malloc64(sizeof(sqlite3_stmt *) * (size_t)p->nEdge * 3);
   if (apCheck == 0) return SQLITE_NOMEM;
-  memset(apCheck, 0, sizeof(sqlite3_stmt *) * (size_t)p->nEdge * 2);
+  memset(apCheck, 0, sizeof(sqlite3_stmt *) * (size_t)p->nEdge * 3);
   /* RESTRICT notes are reported first, then NOT NULL, then dangling keys
   ** (of relationships with db_constraint=True). */
   for (pass = 0; rc == SQLITE_OK && pass < 3; pass++) {
@@ -719,7 +750,7 @@ static int txnSync(sqlite3_vtab *pVtab) {
        i++) {
     if (e->aBulk[i]) rc = relBulkCheck(p, i, &zErr);
   }
-  for (i = 0; i < p->nEdge * 2; i++)
+  for (i = 0; i < p->nEdge * 3; i++)
     sqlite3_finalize(apCheck[i]);
   sqlite3_free(apCheck);
   if (rc) {
@@ -910,7 +941,7 @@ static int relEngineRun(RelCtx *p, int iRoot, sqlite3_int64 iRowid,
           if (pE->eRule == ON_RESTRICT || pE->bConstraint) {
             rc = relNoteAdd(
                 e, i, pE->eRule == ON_RESTRICT ? NOTE_RESTRICT : NOTE_DANGLING,
-                sqlite3_column_value(pStmt, 0));
+                sqlite3_column_value(pStmt, 0), 1);
           }
         }
         if (rc == SQLITE_OK) {
@@ -927,8 +958,9 @@ static int relEngineRun(RelCtx *p, int iRoot, sqlite3_int64 iRowid,
         if (rc == SQLITE_OK && pE->bConstraint && pE->eRule != ON_SET_NULL &&
             sqlite3_changes(db) > 0) {
           const RelDef *d = &p->aDef[pE->iDef];
-          rc = relNoteAddValue(e, i, NOTE_DANGLING,
-                               pE->eRule == ON_SET ? &d->setVal : &d->defVal);
+          rc =
+              relNoteAddValue(e, i, NOTE_DANGLING,
+                              pE->eRule == ON_SET ? &d->setVal : &d->defVal, 0);
         }
       }
     }
@@ -1072,7 +1104,7 @@ static void relMustBeLoadedFunc(sqlite3_context *ctx, int argc,
                                 sqlite3_value **argv) {
   RelCtx *p = (RelCtx *)sqlite3_user_data(ctx);
   RelEnforce *e = relEnf(p);
-  int iEdge, rc = SQLITE_OK;
+  int iEdge, rc = SQLITE_OK, bGone = 0;
   if (argc == 1) {
     sqlite3_result_int(ctx, sqlite3_value_int64(argv[0]) != p->iGen);
     return;
@@ -1092,7 +1124,13 @@ static void relMustBeLoadedFunc(sqlite3_context *ctx, int argc,
   ** under a mutex, is a fifth of this function's cost.) */
   if (!e->bInTxn && sqlite3_txn_state(p->db, "main") != SQLITE_TXN_WRITE)
     return;
+  /* A negative edge -1-e: the guard of edge e's parent key, whose value
+  ** here is going away (or arriving). */
   iEdge = sqlite3_value_int(argv[1]);
+  if (iEdge < 0) {
+    iEdge = -1 - iEdge;
+    bGone = 1;
+  }
   if (iEdge < 0 || iEdge >= p->nEdge) return;
   if (sqlite3_value_type(argv[2]) == SQLITE_NULL && argc < 4) return;
   if (sqlite3_value_type(argv[2]) != SQLITE_NULL &&
@@ -1124,19 +1162,19 @@ static void relMustBeLoadedFunc(sqlite3_context *ctx, int argc,
   if (rc == SQLITE_OK && e->aBulk[iEdge]) return; /* checked whole */
   if (rc == SQLITE_OK) {
     if (sqlite3_value_type(argv[2]) == SQLITE_NULL) {
-      rc = relNoteAdd(e, iEdge, NOTE_NULL, argv[3]);
-    } else if (sqlite3_value_type(argv[2]) == SQLITE_INTEGER) {
+      rc = relNoteAdd(e, iEdge, NOTE_NULL, argv[3], 0);
+    } else if (sqlite3_value_type(argv[2]) == SQLITE_INTEGER && !bGone) {
       /* Rows come in runs with the same key (the articles of one
       ** category): remember the last integer key noted for each edge. */
       sqlite3_int64 k = sqlite3_value_int64(argv[2]);
       if (e->aLastOk[iEdge] && e->aLast[iEdge] == k) return;
-      rc = relNoteAdd(e, iEdge, NOTE_DANGLING, argv[2]);
+      rc = relNoteAdd(e, iEdge, NOTE_DANGLING, argv[2], 0);
       if (rc == SQLITE_OK) {
         e->aLast[iEdge] = k;
         e->aLastOk[iEdge] = 1;
       }
     } else {
-      rc = relNoteAdd(e, iEdge, NOTE_DANGLING, argv[2]);
+      rc = relNoteAdd(e, iEdge, NOTE_DANGLING, argv[2], bGone);
     }
   }
   if (rc == SQLITE_NOMEM) {
@@ -1502,7 +1540,7 @@ static void relPlainBody(RelCtx *p, int t, RelStr *pBody) {
         relStrPrintf(pBody,
                      "SELECT relext_must_be_loaded(%lld, %d, %s) WHERE EXISTS "
                      "(SELECT 1 FROM main.\"%w\" WHERE \"%w\"=%s); ",
-                     p->iGen, i, zOld, zC, pE->zChildCol, zOld);
+                     p->iGen, -1 - i, zOld, zC, pE->zChildCol, zOld);
       } else if (pass == 4 && pE->eRule == ON_CASCADE) {
         relStrPrintf(pBody, "DELETE FROM \"%w\" WHERE \"%w\"=%s; ", zC,
                      pE->zChildCol, zOld);
@@ -1877,7 +1915,7 @@ int relGuardsWrite(RelCtx *p, char **pzErr) {
                    "CREATE INDEX main.\"relext_guard_p%d_%w\" ON "
                    "\"%w\"(\"%w\") WHERE relext_must_be_loaded(%lld, %d, "
                    "\"%w\");\n",
-                   i, zP, zP, pE->zParentCol, p->iGen, i, pE->zParentCol);
+                   i, zP, zP, pE->zParentCol, p->iGen, -1 - i, pE->zParentCol);
     }
   }
   zSql = relStrFinish(&s);
