@@ -593,6 +593,83 @@ static int relNoteCheck(RelCtx *p, sqlite3_stmt **apCheck, const RelNote *pN,
   return rc;
 }
 
+/* Check every integer-keyed dangling note of edge iEdge with this bGone
+** in one statement, the keys passed as a JSON array to json_each: one
+** statement instead of one per key (a statement step costs more than the
+** probe it makes). *pbDone is 0 when json_each is missing (SQLite built
+** without JSON, before 3.38): then the caller checks key by key. */
+static int relBatchCheck(RelCtx *p, int iEdge, int bGone, int *pbDone,
+                         char **pzErr) {
+  RelEnforce *e = relEnf(p);
+  const RelEdge *pE = &p->aEdge[iEdge];
+  const char *zC = p->azTable[pE->iChild];
+  sqlite3_stmt *pStmt = 0;
+  sqlite3_str *pJson;
+  char *zJson, *zRow, *zChildTest, *zParentTest;
+  int i, rc, n = 0;
+  *pbDone = 0;
+  pJson = sqlite3_str_new(p->db);
+  sqlite3_str_appendchar(pJson, 1, '[');
+  for (i = 0; i < e->nNote; i++) {
+    const RelNote *pN = &e->aNote[i];
+    if (pN->iEdge != iEdge || pN->eKind != NOTE_DANGLING ||
+        pN->key.eType != SQLITE_INTEGER || pN->bGone != bGone)
+      continue;
+    sqlite3_str_appendf(pJson, "%s%lld", n++ ? "," : "", pN->key.i);
+  }
+  sqlite3_str_appendchar(pJson, 1, ']');
+  zJson = sqlite3_str_finish(pJson);
+  zRow = relRowKey(p->db, zC);
+  zChildTest =
+      sqlite3_mprintf("EXISTS (SELECT 1 FROM main.\"%w\" WHERE \"%w\"=j.value)",
+                      zC, pE->zChildCol);
+  zParentTest = sqlite3_mprintf(
+      "NOT EXISTS (SELECT 1 FROM main.\"%w\" WHERE \"%w\"=j.value)",
+      p->azTable[pE->iParent], pE->zParentCol);
+  if (!zJson || !zRow || !zChildTest || !zParentTest) {
+    rc = SQLITE_NOMEM;
+    goto done;
+  }
+  /* The WHERE terms are tested in the order written: the side most likely
+  ** to settle the key first (see relCheckStmt). */
+  rc = relPreparef(p->db, &pStmt, 0,
+                   "SELECT j.value, (SELECT %s FROM main.\"%w\" WHERE "
+                   "\"%w\"=j.value ORDER BY 1 LIMIT 1) FROM json_each(?1) AS "
+                   "j WHERE %s AND %s LIMIT 1",
+                   zRow, zC, pE->zChildCol, bGone ? zChildTest : zParentTest,
+                   bGone ? zParentTest : zChildTest);
+  if (rc == SQLITE_NOMEM) goto done;
+  if (rc) {
+    rc = SQLITE_OK; /* no json_each: key by key */
+    goto done;
+  }
+  *pbDone = 1;
+  sqlite3_bind_text(pStmt, 1, zJson, -1, SQLITE_STATIC);
+  if (sqlite3_step(pStmt) == SQLITE_ROW) {
+    char *zKey = relValueText(sqlite3_column_value(pStmt, 0));
+    char *zChild = relValueText(sqlite3_column_value(pStmt, 1));
+    *pzErr = sqlite3_mprintf(
+        "relext: FOREIGN KEY: %s %s: %s=%s points at no row of %s (%s)", zC,
+        zChild ? zChild : "?", pE->zChildCol, zKey ? zKey : "?",
+        p->azTable[pE->iParent], pE->zName);
+    sqlite3_free(zKey);
+    sqlite3_free(zChild);
+    rc = *pzErr ? SQLITE_CONSTRAINT : SQLITE_NOMEM;
+    sqlite3_reset(pStmt);
+  } else {
+    rc = sqlite3_reset(pStmt);
+    if (rc && *pzErr == 0)
+      *pzErr = sqlite3_mprintf("%s", sqlite3_errmsg(p->db));
+  }
+done:
+  sqlite3_finalize(pStmt);
+  sqlite3_free(zJson);
+  sqlite3_free(zRow);
+  sqlite3_free(zChildTest);
+  sqlite3_free(zParentTest);
+  return rc;
+}
+
 static void relEnforceStmtsFree(RelEnforce *e);
 
 typedef struct TxnVtab TxnVtab;
@@ -729,6 +806,7 @@ static int txnSync(sqlite3_vtab *pVtab) {
   int i, pass, rc = SQLITE_OK;
   char *zErr = 0;
   sqlite3_stmt **apCheck;
+  unsigned char *aBatch;
   if (e == 0 || p->nEdge == 0) return SQLITE_OK;
   if (e->nNote == 0 && !relAnyBulk(e)) return SQLITE_OK;
   apCheck = sqlite3_malloc64(sizeof(sqlite3_stmt *) * (size_t)p->nEdge * 3);
@@ -736,6 +814,14 @@ static int txnSync(sqlite3_vtab *pVtab) {
   memset(apCheck, 0, sizeof(sqlite3_stmt *) * (size_t)p->nEdge * 3);
   /* RESTRICT notes are reported first, then NOT NULL, then dangling keys
   ** (of relationships with db_constraint=True). */
+  /* Integer keys of dangling notes go in one batch per edge and bGone,
+  ** run where the first of them was noted (aBatch: 1 done, 2 key by key). */
+  aBatch = sqlite3_malloc64((size_t)p->nEdge * 2);
+  if (aBatch == 0) {
+    sqlite3_free(apCheck);
+    return SQLITE_NOMEM;
+  }
+  memset(aBatch, 0, (size_t)p->nEdge * 2);
   for (pass = 0; rc == SQLITE_OK && pass < 3; pass++) {
     static const int aKind[3] = {NOTE_RESTRICT, NOTE_NULL, NOTE_DANGLING};
     for (i = 0; rc == SQLITE_OK && i < e->nNote; i++) {
@@ -744,9 +830,19 @@ static int txnSync(sqlite3_vtab *pVtab) {
       if (pN->iEdge < 0 || pN->iEdge >= p->nEdge) continue;
       if (pN->eKind == NOTE_DANGLING && !p->aEdge[pN->iEdge].bConstraint)
         continue;
-      rc = relNoteCheck(p, apCheck, pN, &zErr);
+      if (pN->eKind == NOTE_DANGLING && pN->key.eType == SQLITE_INTEGER) {
+        unsigned char *pB = &aBatch[pN->iEdge * 2 + (pN->bGone ? 1 : 0)];
+        if (*pB == 0) {
+          int bDone = 0;
+          rc = relBatchCheck(p, pN->iEdge, pN->bGone ? 1 : 0, &bDone, &zErr);
+          *pB = bDone ? 1 : 2;
+        }
+        if (*pB == 1) continue;
+      }
+      if (rc == SQLITE_OK) rc = relNoteCheck(p, apCheck, pN, &zErr);
     }
   }
+  sqlite3_free(aBatch);
   /* Edges that took too many notes are checked whole. */
   for (i = 0; rc == SQLITE_OK && e->aBulk && i < p->nEdge && i < e->nLast;
        i++) {
