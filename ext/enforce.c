@@ -147,9 +147,10 @@ struct RelEnforce {
   int bInTxn;              /* relext_txn is enrolled in the transaction */
   int bQuiet;              /* take no notes (while guards are created) */
   sqlite3_stmt *pEnroll;   /* enrols relext_txn in the transaction */
-  sqlite3_int64 *aLast;    /* per edge: the integer key noted last */
+  sqlite3_int64 *aLast;    /* per edge: REL_LAST_N integer keys noted */
   int nLast;               /* edges the per-edge arrays are sized for */
-  unsigned char *aLastOk;  /* per edge: aLast[] holds a noted key */
+  unsigned *aLastGen;      /* per slot of aLast: valid if == iLastGen */
+  unsigned iLastGen;       /* generation of the valid slots (never 0) */
   int *aCount;             /* per edge: notes taken this transaction */
   unsigned char *aBulk;    /* per edge: too many notes, check it whole */
   RelPlan *aPlan;          /* per table */
@@ -163,10 +164,25 @@ static RelEnforce *relEnf(RelCtx *p) {
 /* ------------------------------------------------------------------ */
 /* Notes                                                               */
 
+/* Integer keys each edge remembers as noted (a direct-mapped cache in
+** front of the note hash): the keys of a bulk write repeat, in runs (the
+** articles of one category) or among a few (the tags of M2M links). */
+#define REL_LAST_N 1024
+
+/* Forget every remembered key: O(1), a new generation. */
+static void relLastClear(RelEnforce *e) {
+  if (++e->iLastGen == 0) {
+    if (e->aLastGen)
+      memset(e->aLastGen, 0,
+             (size_t)(e->nLast + 1) * REL_LAST_N * sizeof(unsigned));
+    e->iLastGen = 1;
+  }
+}
+
 static void relNotesTruncate(RelEnforce *e, int n) {
   if (e->nNote > n) {
     e->bHashStale = 1;
-    if (e->aLastOk) memset(e->aLastOk, 0, (size_t)e->nLast);
+    relLastClear(e);
   }
   while (e->nNote > n) {
     e->nNote--;
@@ -273,20 +289,27 @@ static RelNote *relNoteSeen(RelEnforce *e, int iEdge, int eKind,
 /* Size the per-edge arrays for nEdge edges (and clear them). */
 static int relEdgeArrays(RelEnforce *e, int nEdge) {
   size_t n = (size_t)(nEdge + 1);
+  size_t nByte = n * (REL_LAST_N * (sizeof(sqlite3_int64) + sizeof(unsigned)) +
+                      sizeof(int) + 1);
   char *a;
   if (e->nLast == nEdge && e->aLast) return SQLITE_OK;
   sqlite3_free(e->aLast);
   e->aLast = 0;
   e->aCount = 0;
-  e->aLastOk = e->aBulk = 0;
+  e->aLastGen = 0;
+  e->aBulk = 0;
   e->nLast = 0;
-  a = sqlite3_malloc64(n * (sizeof(sqlite3_int64) + sizeof(int) + 2));
+  e->iLastGen = 1;
+  a = sqlite3_malloc64(nByte);
   if (a == 0) return SQLITE_NOMEM;
-  memset(a, 0, n * (sizeof(sqlite3_int64) + sizeof(int) + 2));
+  memset(a, 0, nByte);
   e->aLast = (sqlite3_int64 *)a;
-  e->aCount = (int *)&a[n * sizeof(sqlite3_int64)];
-  e->aLastOk = (unsigned char *)&a[n * (sizeof(sqlite3_int64) + sizeof(int))];
-  e->aBulk = e->aLastOk + n;
+  a += n * REL_LAST_N * sizeof(sqlite3_int64);
+  e->aCount = (int *)a;
+  a += n * sizeof(int);
+  e->aLastGen = (unsigned *)a;
+  a += n * REL_LAST_N * sizeof(unsigned);
+  e->aBulk = (unsigned char *)a;
   e->nLast = nEdge;
   return SQLITE_OK;
 }
@@ -356,7 +379,7 @@ void relEnforceRemap(RelCtx *p, const int *aMap, int nOld) {
   }
   e->nNote = j;
   e->bHashStale = 1;
-  if (e->aLastOk) memset(e->aLastOk, 0, (size_t)e->nLast);
+  relLastClear(e);
   for (i = 0; i < e->nMark; i++) {
     if (e->aMark[i] > j) e->aMark[i] = j;
   }
@@ -1262,14 +1285,14 @@ static void relMustBeLoadedFunc(sqlite3_context *ctx, int argc,
     if (sqlite3_value_type(argv[2]) == SQLITE_NULL) {
       rc = relNoteAdd(e, iEdge, NOTE_NULL, argv[3], 0);
     } else if (sqlite3_value_type(argv[2]) == SQLITE_INTEGER && !bGone) {
-      /* Rows come in runs with the same key (the articles of one
-      ** category): remember the last integer key noted for each edge. */
       sqlite3_int64 k = sqlite3_value_int64(argv[2]);
-      if (e->aLastOk[iEdge] && e->aLast[iEdge] == k) return;
+      int iSlot = iEdge * REL_LAST_N +
+                  (int)(((sqlite3_uint64)k * 0x9E3779B97F4A7C15ULL) >> 54);
+      if (e->aLastGen[iSlot] == e->iLastGen && e->aLast[iSlot] == k) return;
       rc = relNoteAdd(e, iEdge, NOTE_DANGLING, argv[2], 0);
       if (rc == SQLITE_OK) {
-        e->aLast[iEdge] = k;
-        e->aLastOk[iEdge] = 1;
+        e->aLast[iSlot] = k;
+        e->aLastGen[iSlot] = e->iLastGen;
       }
     } else {
       rc = relNoteAdd(e, iEdge, NOTE_DANGLING, argv[2], bGone);
