@@ -37,7 +37,9 @@
 **     of the rows it deletes return at once: those rows were collected.
 **   - A child's key columns are watched by stored guard indexes: an index
 **     on the key column whose WHERE clause is
-**     relext_must_be_loaded(G, edge, key [, row]). It always returns 0, so
+**     relext_must_be_loaded(G, edge, key [, row]) (one index per child
+**     table: with several edges, (G, e1, key1, row1, e2, key2, row2...)). It
+*always returns 0, so
 **     the index stays empty, but SQLite evaluates it inline for every row
 **     inserted, deleted, or updated in that column -- a function call,
 **     where a trigger would cost a whole sub-program per row (measured:
@@ -424,27 +426,43 @@ static int relIsRowid(const char *zCol) {
 /* How a row of zTab is named in SQL: "rowid", or the primary key column
 ** of a WITHOUT ROWID table (quoted), or NULL when it has no single one.
 ** Caller frees. */
-static char *relRowKey(sqlite3 *db, const char *zTab) {
+static char *relRowKey(sqlite3 *db, const char *zTab, int *pRc) {
   sqlite3_stmt *pStmt = 0;
   char *z = 0;
   int rc = relPreparef(db, &pStmt, 0, "SELECT rowid FROM main.\"%w\"", zTab);
   sqlite3_finalize(pStmt);
-  if (rc == SQLITE_OK) return sqlite3_mprintf("rowid");
+  if (rc == SQLITE_OK) {
+    z = sqlite3_mprintf("rowid");
+    if (z == 0) *pRc = SQLITE_NOMEM;
+    return z;
+  }
+  if (rc == SQLITE_NOMEM) {
+    *pRc = SQLITE_NOMEM;
+    return 0;
+  }
   pStmt = 0;
-  if (sqlite3_prepare_v2(db,
-                         "SELECT name FROM pragma_table_info(?1, 'main') "
-                         "WHERE pk>0",
-                         -1, &pStmt, 0) == SQLITE_OK) {
+  rc = sqlite3_prepare_v2(db,
+                          "SELECT name FROM pragma_table_info(?1, 'main') "
+                          "WHERE pk>0",
+                          -1, &pStmt, 0);
+  if (rc == SQLITE_OK) {
     sqlite3_bind_text(pStmt, 1, zTab, -1, SQLITE_STATIC);
     if (sqlite3_step(pStmt) == SQLITE_ROW) {
       z = sqlite3_mprintf("\"%w\"", sqlite3_column_text(pStmt, 0));
+      if (z == 0) rc = SQLITE_NOMEM;
       if (sqlite3_step(pStmt) == SQLITE_ROW) {
         sqlite3_free(z);
         z = 0;
       }
     }
+    if (rc == SQLITE_OK) rc = sqlite3_reset(pStmt);
   }
   sqlite3_finalize(pStmt);
+  if (rc == SQLITE_NOMEM) {
+    sqlite3_free(z);
+    *pRc = SQLITE_NOMEM;
+    return 0;
+  }
   return z;
 }
 
@@ -460,7 +478,7 @@ static int relCheckStmt(RelCtx *p, sqlite3_stmt **apCheck, int iEdge, int eKind,
   int rc = SQLITE_OK;
   if (*pp == 0) {
     if (eKind == NOTE_NULL) {
-      char *zRow = relRowKey(p->db, p->azTable[pE->iChild]);
+      char *zRow = relRowKey(p->db, p->azTable[pE->iChild], &rc);
       if (zRow == 0) return SQLITE_NOMEM;
       rc = relPreparef(p->db, pp, pzErr,
                        "SELECT %s, 1 FROM main.\"%w\" WHERE %s=?1 AND "
@@ -470,7 +488,8 @@ static int relCheckStmt(RelCtx *p, sqlite3_stmt **apCheck, int iEdge, int eKind,
     } else if (bGone) {
       /* A key a parent gave up: its children are most likely gone with
       ** it, so they are probed first (one probe when there are none). */
-      char *zRow = relRowKey(p->db, p->azTable[pE->iChild]);
+      char *zRow = relRowKey(p->db, p->azTable[pE->iChild], &rc);
+      if (rc) return rc;
       rc = relPreparef(p->db, pp, pzErr,
                        "SELECT %s FROM main.\"%w\" WHERE \"%w\"=?1 AND NOT "
                        "EXISTS (SELECT 1 FROM main.\"%w\" WHERE \"%w\"=?1) "
@@ -479,7 +498,8 @@ static int relCheckStmt(RelCtx *p, sqlite3_stmt **apCheck, int iEdge, int eKind,
                        p->azTable[pE->iParent], pE->zParentCol);
       sqlite3_free(zRow);
     } else {
-      char *zRow = relRowKey(p->db, p->azTable[pE->iChild]);
+      char *zRow = relRowKey(p->db, p->azTable[pE->iChild], &rc);
+      if (rc) return rc;
       /* The parent first: a constant WHERE of a SELECT without FROM is
       ** tested before anything else, so a key whose row exists costs one
       ** probe; else one more finds the first referencing row (NULL: none).
@@ -513,8 +533,8 @@ static int relBulkCheck(RelCtx *p, int iEdge, char **pzErr) {
   const RelDef *d = &p->aDef[pE->iDef];
   const char *zC = p->azTable[pE->iChild];
   sqlite3_stmt *pStmt = 0;
-  char *zRow = relRowKey(p->db, zC);
   int rc = SQLITE_OK;
+  char *zRow = relRowKey(p->db, zC, &rc);
   if (zRow == 0) return SQLITE_NOMEM;
   if (pE->bConstraint) {
     rc = relPreparef(p->db, &pStmt, pzErr,
@@ -629,7 +649,7 @@ static int relBatchCheck(RelCtx *p, int iEdge, int bGone, int *pbDone,
   sqlite3_stmt *pStmt = 0;
   sqlite3_str *pJson;
   char *zJson, *zRow, *zChildTest, *zParentTest;
-  int i, rc, n = 0;
+  int i, rc, n = 0, rcRow = SQLITE_OK;
   *pbDone = 0;
   pJson = sqlite3_str_new(p->db);
   sqlite3_str_appendchar(pJson, 1, '[');
@@ -642,14 +662,14 @@ static int relBatchCheck(RelCtx *p, int iEdge, int bGone, int *pbDone,
   }
   sqlite3_str_appendchar(pJson, 1, ']');
   zJson = sqlite3_str_finish(pJson);
-  zRow = relRowKey(p->db, zC);
+  zRow = relRowKey(p->db, zC, &rcRow);
   zChildTest =
       sqlite3_mprintf("EXISTS (SELECT 1 FROM main.\"%w\" WHERE \"%w\"=j.value)",
                       zC, pE->zChildCol);
   zParentTest = sqlite3_mprintf(
       "NOT EXISTS (SELECT 1 FROM main.\"%w\" WHERE \"%w\"=j.value)",
       p->azTable[pE->iParent], pE->zParentCol);
-  if (!zJson || !zRow || !zChildTest || !zParentTest) {
+  if (!zJson || rcRow || !zChildTest || !zParentTest) {
     rc = SQLITE_NOMEM;
     goto done;
   }
@@ -659,7 +679,8 @@ static int relBatchCheck(RelCtx *p, int iEdge, int bGone, int *pbDone,
                    "SELECT j.value, (SELECT %s FROM main.\"%w\" WHERE "
                    "\"%w\"=j.value ORDER BY 1 LIMIT 1) FROM json_each(?1) AS "
                    "j WHERE %s AND %s LIMIT 1",
-                   zRow, zC, pE->zChildCol, bGone ? zChildTest : zParentTest,
+                   zRow ? zRow : "1", zC, pE->zChildCol,
+                   bGone ? zChildTest : zParentTest,
                    bGone ? zParentTest : zChildTest);
   if (rc == SQLITE_NOMEM) goto done;
   if (rc) {
@@ -1218,45 +1239,24 @@ static void relFailFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   sqlite3_free(zKeyAlloc);
 }
 
-/* relext_must_be_loaded(G): 0 when this connection's definitions are the
-** ones the guard trigger was written for, 1 when they are stale. Pure and
-** cheap: SQLITE_INNOCUOUS, so it works under PRAGMA trusted_schema=OFF. */
-static void relMustBeLoadedFunc(sqlite3_context *ctx, int argc,
-                                sqlite3_value **argv) {
-  RelCtx *p = (RelCtx *)sqlite3_user_data(ctx);
+/* Note what a guard index saw of edge iEdge: key pKey (NULL: pRow, the
+** row's key, when the edge has null=False; else nothing to note). */
+static int relGuardNote(RelCtx *p, int iEdge, sqlite3_value *pKey,
+                        sqlite3_value *pRow) {
   RelEnforce *e = relEnf(p);
-  int iEdge, rc = SQLITE_OK, bGone = 0;
-  if (argc == 1) {
-    sqlite3_result_int(ctx, sqlite3_value_int64(argv[0]) != p->iGen);
-    return;
-  }
-  /* relext_must_be_loaded(G, edge, key [, rowid]): the WHERE clause of a
-  ** child's guard index, evaluated for every row written or deleted. */
-  if (sqlite3_value_int64(argv[0]) != p->iGen) {
-    sqlite3_result_error(ctx, zStaleMsg, -1);
-    return;
-  }
-  sqlite3_result_int(ctx, 0); /* never indexed: the index stays empty */
-  if (e == 0 || e->bQuiet || p->nEngine > 0) return;
-  /* Only a write to main needs a note. PRAGMA integrity_check evaluates
-  ** this too, in a read transaction: enrolling relext_txn there would
-  ** commit at once and free pEnroll while it runs. (Once relext_txn is
-  ** enrolled the transaction writes, and sqlite3_txn_state, a name lookup
-  ** under a mutex, is a fifth of this function's cost.) */
-  if (!e->bInTxn && sqlite3_txn_state(p->db, "main") != SQLITE_TXN_WRITE)
-    return;
+  int rc = SQLITE_OK, bGone = 0;
   /* A negative edge -1-e: the guard of edge e's parent key, whose value
   ** here is going away (or arriving). */
-  iEdge = sqlite3_value_int(argv[1]);
   if (iEdge < 0) {
     iEdge = -1 - iEdge;
     bGone = 1;
   }
-  if (iEdge < 0 || iEdge >= p->nEdge) return;
-  if (sqlite3_value_type(argv[2]) == SQLITE_NULL && argc < 4) return;
-  if (sqlite3_value_type(argv[2]) != SQLITE_NULL &&
-      !p->aEdge[iEdge].bConstraint)
-    return;
+  if (iEdge < 0 || iEdge >= p->nEdge) return SQLITE_OK;
+  if (sqlite3_value_type(pKey) == SQLITE_NULL &&
+      (pRow == 0 || sqlite3_value_type(pRow) == SQLITE_NULL))
+    return SQLITE_OK;
+  if (sqlite3_value_type(pKey) != SQLITE_NULL && !p->aEdge[iEdge].bConstraint)
+    return SQLITE_OK;
   /* Enrol relext_txn so that its xSync runs at COMMIT. */
   if (!e->bInTxn) {
     if (e->pEnroll == 0) {
@@ -1280,23 +1280,64 @@ static void relMustBeLoadedFunc(sqlite3_context *ctx, int argc,
     if (rc == SQLITE_OK && !e->bInTxn) rc = SQLITE_INTERNAL;
   }
   if (rc == SQLITE_OK) rc = relEdgeArrays(e, p->nEdge);
-  if (rc == SQLITE_OK && e->aBulk[iEdge]) return; /* checked whole */
-  if (rc == SQLITE_OK) {
-    if (sqlite3_value_type(argv[2]) == SQLITE_NULL) {
-      rc = relNoteAdd(e, iEdge, NOTE_NULL, argv[3], 0);
-    } else if (sqlite3_value_type(argv[2]) == SQLITE_INTEGER && !bGone) {
-      sqlite3_int64 k = sqlite3_value_int64(argv[2]);
-      int iSlot = iEdge * REL_LAST_N +
-                  (int)(((sqlite3_uint64)k * 0x9E3779B97F4A7C15ULL) >> 54);
-      if (e->aLastGen[iSlot] == e->iLastGen && e->aLast[iSlot] == k) return;
-      rc = relNoteAdd(e, iEdge, NOTE_DANGLING, argv[2], 0);
-      if (rc == SQLITE_OK) {
-        e->aLast[iSlot] = k;
-        e->aLastGen[iSlot] = e->iLastGen;
-      }
-    } else {
-      rc = relNoteAdd(e, iEdge, NOTE_DANGLING, argv[2], bGone);
+  if (rc == SQLITE_OK && e->aBulk[iEdge]) return SQLITE_OK; /* whole */
+  if (rc) return rc;
+  if (sqlite3_value_type(pKey) == SQLITE_NULL)
+    return relNoteAdd(e, iEdge, NOTE_NULL, pRow, 0);
+  if (sqlite3_value_type(pKey) == SQLITE_INTEGER && !bGone) {
+    sqlite3_int64 k = sqlite3_value_int64(pKey);
+    int iSlot = iEdge * REL_LAST_N +
+                (int)(((sqlite3_uint64)k * 0x9E3779B97F4A7C15ULL) >> 54);
+    if (e->aLastGen[iSlot] == e->iLastGen && e->aLast[iSlot] == k)
+      return SQLITE_OK;
+    rc = relNoteAdd(e, iEdge, NOTE_DANGLING, pKey, 0);
+    if (rc == SQLITE_OK) {
+      e->aLast[iSlot] = k;
+      e->aLastGen[iSlot] = e->iLastGen;
     }
+    return rc;
+  }
+  return relNoteAdd(e, iEdge, NOTE_DANGLING, pKey, bGone);
+}
+
+/* relext_must_be_loaded(G): 0 when this connection's definitions are the
+** ones the guard was written for, 1 when they are stale.
+** relext_must_be_loaded(G, edge, key [, row]) and, for a table that is the
+** child of several edges, relext_must_be_loaded(G, e1, key1, row1, e2,
+** key2, row2, ...) (row NULL where null=True): the WHERE clause of a guard
+** index, evaluated for every row written or deleted. It returns 0 (the
+** index stays empty), or fails when the definitions are stale, and notes
+** the keys for the COMMIT check. SQLITE_INNOCUOUS, so that the guards work
+** under PRAGMA trusted_schema=OFF. */
+static void relMustBeLoadedFunc(sqlite3_context *ctx, int argc,
+                                sqlite3_value **argv) {
+  RelCtx *p = (RelCtx *)sqlite3_user_data(ctx);
+  RelEnforce *e = relEnf(p);
+  int i, rc = SQLITE_OK;
+  if (argc == 1) {
+    sqlite3_result_int(ctx, sqlite3_value_int64(argv[0]) != p->iGen);
+    return;
+  }
+  if (sqlite3_value_int64(argv[0]) != p->iGen) {
+    sqlite3_result_error(ctx, zStaleMsg, -1);
+    return;
+  }
+  sqlite3_result_int(ctx, 0); /* never indexed: the index stays empty */
+  if (e == 0 || e->bQuiet || p->nEngine > 0) return;
+  /* Only a write to main needs a note. PRAGMA integrity_check evaluates
+  ** this too, in a read transaction: enrolling relext_txn there would
+  ** commit at once and free pEnroll while it runs. (Once relext_txn is
+  ** enrolled the transaction writes, and sqlite3_txn_state, a name lookup
+  ** under a mutex, is a fifth of this function's cost.) */
+  if (!e->bInTxn && sqlite3_txn_state(p->db, "main") != SQLITE_TXN_WRITE)
+    return;
+  if (argc <= 4) {
+    rc = relGuardNote(p, sqlite3_value_int(argv[1]), argv[2],
+                      argc == 4 ? argv[3] : 0);
+  } else {
+    for (i = 1; rc == SQLITE_OK && i + 2 < argc; i += 3)
+      rc =
+          relGuardNote(p, sqlite3_value_int(argv[i]), argv[i + 1], argv[i + 2]);
   }
   if (rc == SQLITE_NOMEM) {
     sqlite3_result_error_nomem(ctx);
@@ -1941,16 +1982,18 @@ int relEnforceInstall(RelCtx *p, char **pzErr) {
 int relGuardsCurrent(RelCtx *p) {
   sqlite3_stmt *pStmt = 0;
   int nWant = 0, nHave = -1, t, i, rc;
+  /* Two triggers per parent table, a guard index per child table, and one
+  ** per referenced key column (relGuardsWrite). */
   for (t = 0; t < p->nTable; t++) {
+    int bParent = 0, bChild = 0;
     for (i = 0; i < p->nEdge; i++) {
-      if (p->aEdge[i].iParent == t) {
-        nWant += 2;
-        break;
-      }
+      if (p->aEdge[i].iParent == t) bParent = 1;
+      if (p->aEdge[i].iChild == t) bChild = 1;
     }
+    nWant += 2 * bParent + bChild;
   }
   for (i = 0; i < p->nEdge; i++) {
-    nWant += relIsRowid(p->aEdge[i].zParentCol) ? 1 : 2;
+    if (!relIsRowid(p->aEdge[i].zParentCol)) nWant++;
   }
   rc = sqlite3_prepare_v2(p->db,
                           "SELECT count(*) FROM main.sqlite_schema WHERE type "
@@ -2010,24 +2053,65 @@ int relGuardsWrite(RelCtx *p, char **pzErr) {
                  "RAISE(ABORT, %Q); END;\n",
                  zT, zT, p->iGen, zStaleMsg);
   }
-  /* Children: an always-empty partial index on each key column, whose
-  ** WHERE clause SQLite evaluates for every row written (see the header).
-  */
+  /* Children: an always-empty partial index, whose WHERE clause SQLite
+  ** evaluates for every row written (see the header). One per child table:
+  ** a table that is the child of several edges (an M2M junction, a model
+  ** with several ForeignKeys) gets one index whose WHERE names them all,
+  ** since each index costs every statement a cursor. */
+  for (t = 0; t < p->nTable; t++) {
+    RelStr args = {0};
+    int iFirst = -1, nChild = 0;
+    for (i = 0; i < p->nEdge; i++) {
+      const RelEdge *pE = &p->aEdge[i];
+      const RelDef *d = &p->aDef[pE->iDef];
+      char *zRow = 0;
+      if (pE->iChild != t) continue;
+      if (iFirst < 0) iFirst = i;
+      nChild++;
+      if (d->eKind != REL_M2M && !d->bNull) {
+        /* null=False: the row's key comes along, for the NOT NULL check. */
+        int rcRow = SQLITE_OK;
+        zRow = relRowKey(db, p->azTable[t], &rcRow);
+        if (rcRow) s.eRc = rcRow;
+      }
+      relStrPrintf(&args, ", %d, \"%w\"", i, pE->zChildCol);
+      if (zRow)
+        relStrPrintf(&args, ", %s", zRow);
+      else
+        relStrPrintf(&args, ", NULL");
+      sqlite3_free(zRow);
+    }
+    if (args.eRc) s.eRc = args.eRc;
+    if (iFirst >= 0) {
+      const char *zC = p->azTable[t];
+      if (nChild == 1) {
+        /* The original form: relext_guard_<edge>_<table>, (G, e, key
+        ** [, row]). */
+        const RelEdge *pE = &p->aEdge[iFirst];
+        const RelDef *d = &p->aDef[pE->iDef];
+        int rcRow = SQLITE_OK;
+        char *zRow =
+            (d->eKind != REL_M2M && !d->bNull) ? relRowKey(db, zC, &rcRow) : 0;
+        if (rcRow) s.eRc = rcRow;
+        relStrPrintf(&s,
+                     "CREATE INDEX main.\"relext_guard_%d_%w\" ON "
+                     "\"%w\"(\"%w\") WHERE relext_must_be_loaded(%lld, %d, "
+                     "\"%w\"%s%s);\n",
+                     iFirst, zC, zC, pE->zChildCol, p->iGen, iFirst,
+                     pE->zChildCol, zRow ? ", " : "", zRow ? zRow : "");
+        sqlite3_free(zRow);
+      } else {
+        relStrPrintf(&s,
+                     "CREATE INDEX main.\"relext_guard_c_%w\" ON "
+                     "\"%w\"(\"%w\") WHERE relext_must_be_loaded(%lld%s);\n",
+                     zC, zC, p->aEdge[iFirst].zChildCol, p->iGen,
+                     args.z ? args.z : "");
+      }
+    }
+    relStrReset(&args);
+  }
   for (i = 0; i < p->nEdge; i++) {
     const RelEdge *pE = &p->aEdge[i];
-    const RelDef *d = &p->aDef[pE->iDef];
-    const char *zC = p->azTable[pE->iChild];
-    char *zRow = 0;
-    if (d->eKind != REL_M2M && !d->bNull) {
-      /* null=False: the row's key comes along, for the NOT NULL check. */
-      zRow = relRowKey(db, zC);
-    }
-    relStrPrintf(&s,
-                 "CREATE INDEX main.\"relext_guard_%d_%w\" ON \"%w\"(\"%w\") "
-                 "WHERE relext_must_be_loaded(%lld, %d, \"%w\"%s%s);\n",
-                 i, zC, zC, pE->zChildCol, p->iGen, i, pE->zChildCol,
-                 zRow ? ", " : "", zRow ? zRow : "");
-    sqlite3_free(zRow);
     /* The parent's key too: a key that goes (a changed key, a row that
     ** REPLACE removes without delete triggers) is a suspect as well. */
     if (!relIsRowid(pE->zParentCol)) {
@@ -2084,6 +2168,12 @@ int relRegisterEnforce(sqlite3 *db, RelCtx *p) {
   if (rc == SQLITE_OK)
     rc = sqlite3_create_function_v2(
         db, "relext_must_be_loaded", 4,
+        SQLITE_UTF8 | SQLITE_INNOCUOUS | SQLITE_DETERMINISTIC, relCtxRef(p),
+        relMustBeLoadedFunc, 0, 0, relCtxUnref);
+  /* The combined form of a table that is the child of several edges. */
+  if (rc == SQLITE_OK)
+    rc = sqlite3_create_function_v2(
+        db, "relext_must_be_loaded", -1,
         SQLITE_UTF8 | SQLITE_INNOCUOUS | SQLITE_DETERMINISTIC, relCtxRef(p),
         relMustBeLoadedFunc, 0, 0, relCtxUnref);
   if (rc == SQLITE_OK)

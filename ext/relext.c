@@ -132,6 +132,7 @@ static const struct {
     {"relext_must_be_loaded", 1},
     {"relext_must_be_loaded", 3},
     {"relext_must_be_loaded", 4},
+    {"relext_must_be_loaded", -1},
     {"rel_graph", 1},
     {"relext_txn", -2},
     {"rel_collect", -2},
