@@ -477,41 +477,36 @@ static int relCheckStmt(RelCtx *p, sqlite3_stmt **apCheck, int iEdge, int eKind,
   sqlite3_stmt **pp = &apCheck[iEdge * 3 + iSlot];
   int rc = SQLITE_OK;
   if (*pp == 0) {
+    char *zRow = relRowKey(p->db, p->azTable[pE->iChild], &rc);
+    const char *zFmt;
+    if (rc) return rc;
     if (eKind == NOTE_NULL) {
-      char *zRow = relRowKey(p->db, p->azTable[pE->iChild], &rc);
       if (zRow == 0) return SQLITE_NOMEM;
       rc = relPreparef(p->db, pp, pzErr,
                        "SELECT %s, 1 FROM main.\"%w\" WHERE %s=?1 AND "
                        "\"%w\" IS NULL",
                        zRow, p->azTable[pE->iChild], zRow, pE->zChildCol);
-      sqlite3_free(zRow);
-    } else if (bGone) {
-      /* A key a parent gave up: its children are most likely gone with
-      ** it, so they are probed first (one probe when there are none). */
-      char *zRow = relRowKey(p->db, p->azTable[pE->iChild], &rc);
-      if (rc) return rc;
-      rc = relPreparef(p->db, pp, pzErr,
-                       "SELECT %s FROM main.\"%w\" WHERE \"%w\"=?1 AND NOT "
-                       "EXISTS (SELECT 1 FROM main.\"%w\" WHERE \"%w\"=?1) "
-                       "ORDER BY 1 LIMIT 1",
-                       zRow ? zRow : "1", p->azTable[pE->iChild], pE->zChildCol,
-                       p->azTable[pE->iParent], pE->zParentCol);
-      sqlite3_free(zRow);
     } else {
-      char *zRow = relRowKey(p->db, p->azTable[pE->iChild], &rc);
-      if (rc) return rc;
-      /* The parent first: a constant WHERE of a SELECT without FROM is
-      ** tested before anything else, so a key whose row exists costs one
-      ** probe; else one more finds the first referencing row (NULL: none).
-      ** The count for a RESTRICT message is taken when it is needed. */
-      rc = relPreparef(p->db, pp, pzErr,
-                       "SELECT (SELECT %s FROM main.\"%w\" WHERE \"%w\"=?1 "
-                       "ORDER BY 1 LIMIT 1) WHERE NOT EXISTS (SELECT 1 FROM "
-                       "main.\"%w\" WHERE \"%w\"=?1)",
-                       zRow ? zRow : "1", p->azTable[pE->iChild], pE->zChildCol,
+      if (bGone) {
+        /* A key a parent gave up: its children are most likely gone with
+        ** it, so they are probed first (one probe when there are none). */
+        zFmt = "SELECT %s FROM main.\"%w\" WHERE \"%w\"=?1 AND NOT EXISTS "
+               "(SELECT 1 FROM main.\"%w\" WHERE \"%w\"=?1) ORDER BY 1 "
+               "LIMIT 1";
+      } else {
+        /* The parent first: a constant WHERE of a SELECT without FROM is
+        ** tested before anything else, so a key whose row exists costs one
+        ** probe; else one more finds the first referencing row (NULL:
+        ** none). The count for a RESTRICT message is taken when needed. */
+        zFmt = "SELECT (SELECT %s FROM main.\"%w\" WHERE \"%w\"=?1 ORDER "
+               "BY 1 LIMIT 1) WHERE NOT EXISTS (SELECT 1 FROM main.\"%w\" "
+               "WHERE \"%w\"=?1)";
+      }
+      rc = relPreparef(p->db, pp, pzErr, zFmt, zRow ? zRow : "1",
+                       p->azTable[pE->iChild], pE->zChildCol,
                        p->azTable[pE->iParent], pE->zParentCol);
-      sqlite3_free(zRow);
     }
+    sqlite3_free(zRow);
   }
   *ppOut = *pp;
   return rc;
