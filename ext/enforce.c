@@ -592,7 +592,9 @@ static int relNoteCheck(RelCtx *p, sqlite3_stmt **apCheck, const RelNote *pN,
       sqlite3_column_type(pStmt, 0) != SQLITE_NULL) {
     char *zKey = relRelValueText(&pN->key);
     sqlite3_int64 nRef = 0;
-    if (pN->eKind == NOTE_RESTRICT) {
+    if (zKey == 0) {
+      /* out of memory: *pzErr stays NULL */
+    } else if (pN->eKind == NOTE_RESTRICT) {
       sqlite3_stmt *pCount = 0;
       if (relPreparef(p->db, &pCount, 0,
                       "SELECT count(*) FROM main.\"%w\" WHERE \"%w\"=?1",
@@ -612,10 +614,12 @@ static int relNoteCheck(RelCtx *p, sqlite3_stmt **apCheck, const RelNote *pN,
           p->azTable[pE->iChild], zKey, pE->zChildCol, pE->zName);
     } else {
       char *zRow = relValueText(sqlite3_column_value(pStmt, 0));
-      *pzErr = sqlite3_mprintf(
-          "relext: FOREIGN KEY: %s %s: %s=%s points at no row of %s (%s)",
-          p->azTable[pE->iChild], zRow ? zRow : "?", pE->zChildCol, zKey,
-          p->azTable[pE->iParent], pE->zName);
+      if (zRow && zKey) {
+        *pzErr = sqlite3_mprintf(
+            "relext: FOREIGN KEY: %s %s: %s=%s points at no row of %s (%s)",
+            p->azTable[pE->iChild], zRow, pE->zChildCol, zKey,
+            p->azTable[pE->iParent], pE->zName);
+      }
       sqlite3_free(zRow);
     }
     sqlite3_free(zKey);
@@ -631,66 +635,204 @@ static int relNoteCheck(RelCtx *p, sqlite3_stmt **apCheck, const RelNote *pN,
   return rc;
 }
 
-/* Check every integer-keyed dangling note of edge iEdge with this bGone
-** in one statement, the keys passed as a JSON array to json_each: one
-** statement instead of one per key (a statement step costs more than the
-** probe it makes). *pbDone is 0 when json_each is missing (SQLite built
-** without JSON, before 3.38): then the caller checks key by key. */
-static int relBatchCheck(RelCtx *p, int iEdge, int bGone, int *pbDone,
-                         char **pzErr) {
-  RelEnforce *e = relEnf(p);
+/* ------------------------------------------------------------------ */
+/* relext_notes: the integer keys of this transaction's dangling notes  */
+
+/*
+** An eponymous-only, SQLITE_VTAB_DIRECTONLY virtual table that lists the
+** integer keys noted for one edge and side, for txnSync's batched checks:
+**   SELECT k FROM relext_notes WHERE e=?1 AND gone=?2
+** Both hidden columns must be constrained by equality. Nothing is added to
+** the notes while it is read (the checks only read).
+*/
+typedef struct NotesCursor NotesCursor;
+struct NotesCursor {
+  sqlite3_vtab_cursor base;
+  RelCtx *pCtx;
+  int iEdge, bGone; /* the filter */
+  int iNote;        /* current note, or nNote at EOF */
+};
+
+#define NOTES_K 0
+#define NOTES_E 1
+#define NOTES_GONE 2
+
+static int notesConnect(sqlite3 *db, void *pAux, int argc,
+                        const char *const *argv, sqlite3_vtab **ppVtab,
+                        char **pzErr) {
+  sqlite3_vtab *pTab;
+  int rc = sqlite3_declare_vtab(db, "CREATE TABLE x(k, e HIDDEN, gone HIDDEN)");
+  (void)argc;
+  (void)argv;
+  (void)pzErr;
+  if (rc) return rc;
+  sqlite3_vtab_config(db, SQLITE_VTAB_DIRECTONLY);
+  pTab = sqlite3_malloc64(sizeof(*pTab) + sizeof(RelCtx *));
+  if (pTab == 0) return SQLITE_NOMEM;
+  memset(pTab, 0, sizeof(*pTab));
+  memcpy((char *)&pTab[1], &pAux, sizeof(RelCtx *));
+  *ppVtab = pTab;
+  return SQLITE_OK;
+}
+
+static int notesDisconnect(sqlite3_vtab *pVtab) {
+  sqlite3_free(pVtab);
+  return SQLITE_OK;
+}
+
+static int notesBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *pInfo) {
+  int i, iE = -1, iGone = -1;
+  (void)pVtab;
+  for (i = 0; i < pInfo->nConstraint; i++) {
+    const struct sqlite3_index_constraint *c = &pInfo->aConstraint[i];
+    if (!c->usable || c->op != SQLITE_INDEX_CONSTRAINT_EQ) continue;
+    if (c->iColumn == NOTES_E) iE = i;
+    if (c->iColumn == NOTES_GONE) iGone = i;
+  }
+  if (iE < 0 || iGone < 0) return SQLITE_CONSTRAINT;
+  pInfo->aConstraintUsage[iE].argvIndex = 1;
+  pInfo->aConstraintUsage[iE].omit = 1;
+  pInfo->aConstraintUsage[iGone].argvIndex = 2;
+  pInfo->aConstraintUsage[iGone].omit = 1;
+  pInfo->idxNum = 1;
+  pInfo->estimatedCost = 10.0;
+  pInfo->estimatedRows = 10;
+  return SQLITE_OK;
+}
+
+static int notesOpen(sqlite3_vtab *pVtab, sqlite3_vtab_cursor **ppCur) {
+  NotesCursor *pCur = sqlite3_malloc64(sizeof(*pCur));
+  if (pCur == 0) return SQLITE_NOMEM;
+  memset(pCur, 0, sizeof(*pCur));
+  memcpy(&pCur->pCtx, (char *)&pVtab[1], sizeof(RelCtx *));
+  *ppCur = &pCur->base;
+  return SQLITE_OK;
+}
+
+static int notesClose(sqlite3_vtab_cursor *cur) {
+  sqlite3_free(cur);
+  return SQLITE_OK;
+}
+
+/* Move to the first matching note at or after iNote. */
+static void notesSeek(NotesCursor *pCur) {
+  RelEnforce *e = relEnf(pCur->pCtx);
+  int n = e ? e->nNote : 0;
+  while (pCur->iNote < n) {
+    const RelNote *pN = &e->aNote[pCur->iNote];
+    if (pN->iEdge == pCur->iEdge && pN->eKind == NOTE_DANGLING &&
+        pN->key.eType == SQLITE_INTEGER && pN->bGone == pCur->bGone)
+      return;
+    pCur->iNote++;
+  }
+}
+
+static int notesFilter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr,
+                       int argc, sqlite3_value **argv) {
+  NotesCursor *pCur = (NotesCursor *)cur;
+  (void)idxNum;
+  (void)idxStr;
+  pCur->iNote = 0;
+  pCur->iEdge = argc > 0 ? sqlite3_value_int(argv[0]) : -1;
+  pCur->bGone = argc > 1 ? sqlite3_value_int(argv[1]) : 0;
+  notesSeek(pCur);
+  return SQLITE_OK;
+}
+
+static int notesNext(sqlite3_vtab_cursor *cur) {
+  NotesCursor *pCur = (NotesCursor *)cur;
+  pCur->iNote++;
+  notesSeek(pCur);
+  return SQLITE_OK;
+}
+
+static int notesEof(sqlite3_vtab_cursor *cur) {
+  NotesCursor *pCur = (NotesCursor *)cur;
+  RelEnforce *e = relEnf(pCur->pCtx);
+  return e == 0 || pCur->iNote >= e->nNote;
+}
+
+static int notesColumn(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int i) {
+  NotesCursor *pCur = (NotesCursor *)cur;
+  RelEnforce *e = relEnf(pCur->pCtx);
+  if (i == NOTES_K)
+    sqlite3_result_int64(ctx, e->aNote[pCur->iNote].key.i);
+  else
+    sqlite3_result_int(ctx, i == NOTES_E ? pCur->iEdge : pCur->bGone);
+  return SQLITE_OK;
+}
+
+static int notesRowid(sqlite3_vtab_cursor *cur, sqlite3_int64 *pRowid) {
+  *pRowid = ((NotesCursor *)cur)->iNote;
+  return SQLITE_OK;
+}
+
+static sqlite3_module notesModule = {
+    0,               /* iVersion */
+    0,               /* xCreate: eponymous-only */
+    notesConnect,    /* xConnect */
+    notesBestIndex,  /* xBestIndex */
+    notesDisconnect, /* xDisconnect */
+    0,               /* xDestroy */
+    notesOpen,       /* xOpen */
+    notesClose,      /* xClose */
+    notesFilter,     /* xFilter */
+    notesNext,       /* xNext */
+    notesEof,        /* xEof */
+    notesColumn,     /* xColumn */
+    notesRowid,      /* xRowid */
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0 /* no writes, no transactions */
+};
+
+/* Check every integer-keyed dangling note of edge iEdge with this bGone in
+** one statement over relext_notes: one statement instead of one per key
+** (a statement step costs more than the probe it makes). */
+static int relBatchCheck(RelCtx *p, int iEdge, int bGone, char **pzErr) {
   const RelEdge *pE = &p->aEdge[iEdge];
   const char *zC = p->azTable[pE->iChild];
   sqlite3_stmt *pStmt = 0;
-  sqlite3_str *pJson;
-  char *zJson, *zRow, *zChildTest, *zParentTest;
-  int i, rc, n = 0, rcRow = SQLITE_OK;
-  *pbDone = 0;
-  pJson = sqlite3_str_new(p->db);
-  sqlite3_str_appendchar(pJson, 1, '[');
-  for (i = 0; i < e->nNote; i++) {
-    const RelNote *pN = &e->aNote[i];
-    if (pN->iEdge != iEdge || pN->eKind != NOTE_DANGLING ||
-        pN->key.eType != SQLITE_INTEGER || pN->bGone != bGone)
-      continue;
-    sqlite3_str_appendf(pJson, "%s%lld", n++ ? "," : "", pN->key.i);
-  }
-  sqlite3_str_appendchar(pJson, 1, ']');
-  zJson = sqlite3_str_finish(pJson);
+  char *zRow, *zChildTest, *zParentTest;
+  int rc, rcRow = SQLITE_OK;
   zRow = relRowKey(p->db, zC, &rcRow);
-  zChildTest =
-      sqlite3_mprintf("EXISTS (SELECT 1 FROM main.\"%w\" WHERE \"%w\"=j.value)",
-                      zC, pE->zChildCol);
-  zParentTest = sqlite3_mprintf(
-      "NOT EXISTS (SELECT 1 FROM main.\"%w\" WHERE \"%w\"=j.value)",
-      p->azTable[pE->iParent], pE->zParentCol);
-  if (!zJson || rcRow || !zChildTest || !zParentTest) {
+  zChildTest = sqlite3_mprintf(
+      "EXISTS (SELECT 1 FROM main.\"%w\" WHERE \"%w\"=j.k)", zC, pE->zChildCol);
+  zParentTest =
+      sqlite3_mprintf("NOT EXISTS (SELECT 1 FROM main.\"%w\" WHERE \"%w\"=j.k)",
+                      p->azTable[pE->iParent], pE->zParentCol);
+  if (rcRow || !zChildTest || !zParentTest) {
     rc = SQLITE_NOMEM;
     goto done;
   }
   /* The WHERE terms are tested in the order written: the side most likely
   ** to settle the key first (see relCheckStmt). */
-  rc = relPreparef(p->db, &pStmt, 0,
-                   "SELECT j.value, (SELECT %s FROM main.\"%w\" WHERE "
-                   "\"%w\"=j.value ORDER BY 1 LIMIT 1) FROM json_each(?1) AS "
-                   "j WHERE %s AND %s LIMIT 1",
+  rc = relPreparef(p->db, &pStmt, pzErr,
+                   "SELECT j.k, (SELECT %s FROM main.\"%w\" WHERE \"%w\"=j.k "
+                   "ORDER BY 1 LIMIT 1) FROM relext_notes AS j WHERE j.e=?1 "
+                   "AND j.gone=?2 AND %s AND %s LIMIT 1",
                    zRow ? zRow : "1", zC, pE->zChildCol,
                    bGone ? zChildTest : zParentTest,
                    bGone ? zParentTest : zChildTest);
-  if (rc == SQLITE_NOMEM) goto done;
-  if (rc) {
-    rc = SQLITE_OK; /* no json_each: key by key */
-    goto done;
-  }
-  *pbDone = 1;
-  sqlite3_bind_text(pStmt, 1, zJson, -1, SQLITE_STATIC);
+  if (rc) goto done;
+  sqlite3_bind_int(pStmt, 1, iEdge);
+  sqlite3_bind_int(pStmt, 2, bGone);
   if (sqlite3_step(pStmt) == SQLITE_ROW) {
     char *zKey = relValueText(sqlite3_column_value(pStmt, 0));
     char *zChild = relValueText(sqlite3_column_value(pStmt, 1));
-    *pzErr = sqlite3_mprintf(
-        "relext: FOREIGN KEY: %s %s: %s=%s points at no row of %s (%s)", zC,
-        zChild ? zChild : "?", pE->zChildCol, zKey ? zKey : "?",
-        p->azTable[pE->iParent], pE->zName);
+    if (zKey && zChild) {
+      *pzErr = sqlite3_mprintf(
+          "relext: FOREIGN KEY: %s %s: %s=%s points at no row of %s (%s)", zC,
+          zChild, pE->zChildCol, zKey, p->azTable[pE->iParent], pE->zName);
+    }
     sqlite3_free(zKey);
     sqlite3_free(zChild);
     rc = *pzErr ? SQLITE_CONSTRAINT : SQLITE_NOMEM;
@@ -702,7 +844,6 @@ static int relBatchCheck(RelCtx *p, int iEdge, int bGone, int *pbDone,
   }
 done:
   sqlite3_finalize(pStmt);
-  sqlite3_free(zJson);
   sqlite3_free(zRow);
   sqlite3_free(zChildTest);
   sqlite3_free(zParentTest);
@@ -854,7 +995,7 @@ static int txnSync(sqlite3_vtab *pVtab) {
   /* RESTRICT notes are reported first, then NOT NULL, then dangling keys
   ** (of relationships with db_constraint=True). */
   /* Integer keys of dangling notes go in one batch per edge and bGone,
-  ** run where the first of them was noted (aBatch: 1 done, 2 key by key). */
+  ** run where the first of them was noted (aBatch: 1 done). */
   aBatch = sqlite3_malloc64((size_t)p->nEdge * 2);
   if (aBatch == 0) {
     sqlite3_free(apCheck);
@@ -872,13 +1013,12 @@ static int txnSync(sqlite3_vtab *pVtab) {
       if (pN->eKind == NOTE_DANGLING && pN->key.eType == SQLITE_INTEGER) {
         unsigned char *pB = &aBatch[pN->iEdge * 2 + (pN->bGone ? 1 : 0)];
         if (*pB == 0) {
-          int bDone = 0;
-          rc = relBatchCheck(p, pN->iEdge, pN->bGone ? 1 : 0, &bDone, &zErr);
-          *pB = bDone ? 1 : 2;
+          *pB = 1;
+          rc = relBatchCheck(p, pN->iEdge, pN->bGone ? 1 : 0, &zErr);
         }
-        if (*pB == 1) continue;
+        continue;
       }
-      if (rc == SQLITE_OK) rc = relNoteCheck(p, apCheck, pN, &zErr);
+      rc = relNoteCheck(p, apCheck, pN, &zErr);
     }
   }
   sqlite3_free(aBatch);
@@ -2174,5 +2314,8 @@ int relRegisterEnforce(sqlite3 *db, RelCtx *p) {
   if (rc == SQLITE_OK)
     rc = sqlite3_create_module_v2(db, "relext_txn", &txnModule, relCtxRef(p),
                                   relCtxUnref);
+  if (rc == SQLITE_OK)
+    rc = sqlite3_create_module_v2(db, "relext_notes", &notesModule,
+                                  relCtxRef(p), relCtxUnref);
   return rc;
 }

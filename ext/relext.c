@@ -135,6 +135,7 @@ static const struct {
     {"relext_must_be_loaded", -1},
     {"rel_graph", 1},
     {"relext_txn", -2},
+    {"relext_notes", -2},
     {"rel_collect", -2},
     {"rel_check", -2},
     {"relext_accessor", -2},
