@@ -1428,12 +1428,79 @@ static int relTxnLost(sqlite3 *db, char **pzErr) {
   return rc;
 }
 
+/* A savepoint whose end cannot fail for want of memory: the statements
+** that close it are prepared before it is opened. Under persistent OOM a
+** RELEASE or ROLLBACK TO run through sqlite3_exec could not even be
+** prepared, and a savepoint opened in autocommit mode left the connection
+** inside a transaction (found by test/oom.c -persist). */
+typedef struct RelSavepoint RelSavepoint;
+struct RelSavepoint {
+  sqlite3_stmt *pRollbackTo; /* ROLLBACK TO <name> */
+  sqlite3_stmt *pRelease;    /* RELEASE <name> */
+  sqlite3_stmt *pRollback;   /* ROLLBACK, when the savepoint began a txn */
+};
+
+static int relSavepointRun(sqlite3_stmt *pStmt) {
+  int rc;
+  if (pStmt == 0) return SQLITE_OK;
+  sqlite3_step(pStmt);
+  rc = sqlite3_reset(pStmt);
+  return rc;
+}
+
+/* Open savepoint zName ("relext_define", "relext_reload"). */
+static int relSavepointOpen(sqlite3 *db, const char *zName, RelSavepoint *pSp,
+                            char **pzErr) {
+  int rc;
+  memset(pSp, 0, sizeof(*pSp));
+  rc = relPreparef(db, &pSp->pRollbackTo, pzErr, "ROLLBACK TO %s", zName);
+  if (rc == SQLITE_OK)
+    rc = relPreparef(db, &pSp->pRelease, pzErr, "RELEASE %s", zName);
+  if (rc == SQLITE_OK && sqlite3_get_autocommit(db))
+    rc = relPreparef(db, &pSp->pRollback, pzErr, "ROLLBACK");
+  if (rc == SQLITE_OK) rc = relExecf(db, pzErr, "SAVEPOINT %s", zName);
+  if (rc) {
+    sqlite3_finalize(pSp->pRollbackTo);
+    sqlite3_finalize(pSp->pRelease);
+    sqlite3_finalize(pSp->pRollback);
+    memset(pSp, 0, sizeof(*pSp));
+  }
+  return rc;
+}
+
+/* Close it: keep the work (bKeep) or undo it. Returns the result of
+** RELEASE when keeping (which commits, if the savepoint began the
+** transaction); on any failure the work is undone and, if the savepoint
+** began a transaction, the transaction is ended. */
+static int relSavepointClose(sqlite3 *db, RelSavepoint *pSp, int bKeep,
+                             char **pzErr) {
+  int rc = SQLITE_OK;
+  if (bKeep) {
+    rc = relSavepointRun(pSp->pRelease);
+    if (rc && *pzErr == 0) *pzErr = sqlite3_mprintf("%s", sqlite3_errmsg(db));
+  }
+  if (!bKeep || rc) {
+    if (!sqlite3_get_autocommit(db)) {
+      relSavepointRun(pSp->pRollbackTo);
+      relSavepointRun(pSp->pRelease);
+    }
+    if (pSp->pRollback && !sqlite3_get_autocommit(db))
+      relSavepointRun(pSp->pRollback);
+  }
+  sqlite3_finalize(pSp->pRollbackTo);
+  sqlite3_finalize(pSp->pRelease);
+  sqlite3_finalize(pSp->pRollback);
+  memset(pSp, 0, sizeof(*pSp));
+  return rc;
+}
+
 /* Run xWork inside SAVEPOINT relext_define; roll back and reload the
 ** previous state on failure. */
 static int relInSavepoint(RelCtx *pCtx, int (*xWork)(RelCtx *, void *, char **),
                           void *pArg, char **pzErr) {
   sqlite3 *db = pCtx->db;
-  int rc = relExecf(db, pzErr, "SAVEPOINT relext_define");
+  RelSavepoint sp;
+  int rc = relSavepointOpen(db, "relext_define", &sp, pzErr);
   if (rc) return rc;
   rc = xWork(pCtx, pArg, pzErr);
   if (rc == SQLITE_OK) rc = relTxnLost(db, pzErr);
@@ -1442,12 +1509,10 @@ static int relInSavepoint(RelCtx *pCtx, int (*xWork)(RelCtx *, void *, char **),
   if (rc == SQLITE_OK) rc = relGuardsWrite(pCtx, pzErr);
   if (rc == SQLITE_OK) rc = relTxnLost(db, pzErr);
   if (rc == SQLITE_OK) {
-    rc = relExecf(db, pzErr, "RELEASE relext_define");
+    rc = relSavepointClose(db, &sp, 1, pzErr);
     if (rc == SQLITE_OK) return SQLITE_OK;
-  }
-  if (!sqlite3_get_autocommit(db)) {
-    sqlite3_exec(db, "ROLLBACK TO relext_define", 0, 0, 0);
-    sqlite3_exec(db, "RELEASE relext_define", 0, 0, 0);
+  } else {
+    relSavepointClose(db, &sp, 0, pzErr);
   }
   {
     char *zIgnore = 0;
@@ -1512,7 +1577,25 @@ static void relDefineFunc(sqlite3_context *ctx, int argc,
   if (rc == SQLITE_OK) rc = relBuildDef(pCtx, &in, &d, &zErr);
   if (rc == SQLITE_OK) {
     iOld = relCtxFindDef(pCtx, d.zModel, d.zField);
-    if (iOld >= 0) {
+    if (iOld >= 0 && relDefCompare(&pCtx->aDef[iOld], &d) == 0) {
+      /* Defined already, as far as this connection knows: make sure the
+      ** catalog agrees (a failure whose rollback could not be read back
+      ** leaves this connection's copy ahead of the database). */
+      char *zHave = relQueryText(pCtx->db,
+                                 "SELECT 1 FROM main.relext_relations WHERE "
+                                 "model=?1 AND field=?2",
+                                 d.zModel, d.zField, &rc);
+      if (zHave == 0 && rc == SQLITE_OK) {
+        rc = relCtxReload(pCtx, &zErr);
+        if (rc == SQLITE_OK) iOld = relCtxFindDef(pCtx, d.zModel, d.zField);
+      } else if (zHave == 0 &&
+                 relTableExists(pCtx->db, "relext_relations") == 0) {
+        rc = SQLITE_OK; /* no catalog at all: define it */
+        iOld = -1;
+      }
+      sqlite3_free(zHave);
+    }
+    if (rc == SQLITE_OK && iOld >= 0) {
       if (relDefCompare(&pCtx->aDef[iOld], &d) != 0) {
         rc = relErr(&zErr,
                     "%s.%s is already defined differently; call "
@@ -1606,11 +1689,14 @@ static void relReloadFunc(sqlite3_context *ctx, int argc,
     else
       bStale = (bCur == 0);
     if (rc == SQLITE_OK && bStale) {
-      rc = relExecf(pCtx->db, &zErr, "SAVEPOINT relext_reload");
+      RelSavepoint sp;
+      rc = relSavepointOpen(pCtx->db, "relext_reload", &sp, &zErr);
       if (rc == SQLITE_OK) {
         rc = relGuardsWrite(pCtx, &zErr);
-        if (rc) sqlite3_exec(pCtx->db, "ROLLBACK TO relext_reload", 0, 0, 0);
-        sqlite3_exec(pCtx->db, "RELEASE relext_reload", 0, 0, 0);
+        if (rc)
+          relSavepointClose(pCtx->db, &sp, 0, &zErr);
+        else
+          rc = relSavepointClose(pCtx->db, &sp, 1, &zErr);
       }
     }
   }

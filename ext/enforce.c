@@ -390,15 +390,15 @@ void relEnforceRemap(RelCtx *p, const int *aMap, int nOld) {
 /* ------------------------------------------------------------------ */
 /* Messages                                                            */
 
+/* The value as SQL text for a message; NULL when out of memory (also when
+** SQLite cannot make the value's text). */
 static char *relValueText(sqlite3_value *v) {
-  switch (sqlite3_value_type(v)) {
-  case SQLITE_NULL:
-    return sqlite3_mprintf("NULL");
-  case SQLITE_TEXT:
-    return sqlite3_mprintf("%Q", sqlite3_value_text(v));
-  default:
-    return sqlite3_mprintf("%s", sqlite3_value_text(v));
-  }
+  int eType = sqlite3_value_type(v);
+  const unsigned char *z;
+  if (eType == SQLITE_NULL) return sqlite3_mprintf("NULL");
+  z = sqlite3_value_text(v);
+  if (z == 0) return 0;
+  return sqlite3_mprintf(eType == SQLITE_TEXT ? "%Q" : "%s", z);
 }
 
 static char *relRelValueText(const RelValue *p) {
@@ -541,10 +541,11 @@ static int relBulkCheck(RelCtx *p, int iEdge, char **pzErr) {
     if (rc == SQLITE_OK && sqlite3_step(pStmt) == SQLITE_ROW) {
       char *zR = relValueText(sqlite3_column_value(pStmt, 0));
       char *zK = relValueText(sqlite3_column_value(pStmt, 1));
-      *pzErr = sqlite3_mprintf(
-          "relext: FOREIGN KEY: %s %s: %s=%s points at no row of %s (%s)", zC,
-          zR ? zR : "?", pE->zChildCol, zK ? zK : "?", p->azTable[pE->iParent],
-          pE->zName);
+      if (zR && zK) {
+        *pzErr = sqlite3_mprintf(
+            "relext: FOREIGN KEY: %s %s: %s=%s points at no row of %s (%s)", zC,
+            zR, pE->zChildCol, zK, p->azTable[pE->iParent], pE->zName);
+      }
       sqlite3_free(zR);
       sqlite3_free(zK);
       rc = *pzErr ? SQLITE_CONSTRAINT : SQLITE_NOMEM;
@@ -561,9 +562,11 @@ static int relBulkCheck(RelCtx *p, int iEdge, char **pzErr) {
                      zRow, zC, pE->zChildCol);
     if (rc == SQLITE_OK && sqlite3_step(pStmt) == SQLITE_ROW) {
       char *zR = relValueText(sqlite3_column_value(pStmt, 0));
-      *pzErr = sqlite3_mprintf(
-          "relext: NOT NULL: %s %s: %s cannot be NULL (%s has null=False)", zC,
-          zR ? zR : "?", pE->zChildCol, pE->zName);
+      if (zR) {
+        *pzErr = sqlite3_mprintf(
+            "relext: NOT NULL: %s %s: %s cannot be NULL (%s has null=False)",
+            zC, zR, pE->zChildCol, pE->zName);
+      }
       sqlite3_free(zR);
       rc = *pzErr ? SQLITE_CONSTRAINT : SQLITE_NOMEM;
     }
@@ -1198,11 +1201,12 @@ static int relEngineRun(RelCtx *p, int iRoot, sqlite3_int64 iRowid,
         if (sqlite3_step(pStmt) == SQLITE_ROW) {
           char *zKey = relValueText(sqlite3_column_value(pStmt, 0));
           sqlite3_int64 n = sqlite3_column_int64(pStmt, 1);
-          *pzErr = sqlite3_mprintf(
-              "relext: PROTECT: cannot delete %s %s: referenced by %lld "
-              "row%s of %s",
-              p->azTable[pE->iParent], zKey ? zKey : "?", n, n == 1 ? "" : "s",
-              pE->zName);
+          if (zKey) {
+            *pzErr = sqlite3_mprintf(
+                "relext: PROTECT: cannot delete %s %s: referenced by %lld "
+                "row%s of %s",
+                p->azTable[pE->iParent], zKey, n, n == 1 ? "" : "s", pE->zName);
+          }
           sqlite3_free(zKey);
           rc = *pzErr ? SQLITE_CONSTRAINT : SQLITE_NOMEM;
         }

@@ -284,6 +284,11 @@ static int runScenario(const Scenario *s, int bPersist, int nStride,
     nHit = gHits;
     oomDisarm();
     alarm(0);
+    /* What an application does after an error: roll back a transaction the
+    ** failure left open. Under persistent injection the ROLLBACK runSql
+    ** tried could not run (rolling back needs memory too). */
+    if (rcOpen == SQLITE_OK && !sqlite3_get_autocommit(db))
+      sqlite3_exec(db, "ROLLBACK", 0, 0, 0);
 
     if (nHit == 0) {
       /* Past the last allocation: the run must be the clean one. */
@@ -385,6 +390,11 @@ static int runScenario(const Scenario *s, int bPersist, int nStride,
         fprintf(stderr, "%s: state after the retry is not the clean result\n",
                 zWhat);
         nFail++;
+        if (getenv("RELEXT_OOM_DUMP") && zFinal) { /* debugging */
+          FILE *f;
+          if ((f = fopen("/tmp/oom-after.txt", "w"))) fputs(zAfter, f), fclose(f);
+          if ((f = fopen("/tmp/oom-final.txt", "w"))) fputs(zFinal, f), fclose(f);
+        }
       }
       free(zFinal);
     }
