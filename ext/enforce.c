@@ -128,6 +128,7 @@ struct RelPlan {
   int *aReach; /* tables reached through CASCADE, deepest first */
   int nReach;
   sqlite3_stmt **apDel; /* DELETE ... rowid IN victims, per aReach entry */
+  sqlite3_stmt *pTree;  /* or, for a self-referencing tree, one DELETE */
 };
 
 typedef struct RelEnforce RelEnforce;
@@ -1176,6 +1177,10 @@ static int relEngineRun(RelCtx *p, int iRoot, sqlite3_int64 iRowid,
     return SQLITE_INTERNAL;
   }
   pPlan = &e->aPlan[iRoot];
+  if (pPlan->pTree) {
+    sqlite3_bind_int64(pPlan->pTree, 1, iRowid);
+    return relStepDone(db, pPlan->pTree, pzErr);
+  }
 
   /* 1. Collect the closure of CASCADE edges into temp.relext_victim. */
   sqlite3_bind_int(e->pCollect, 1, iRoot);
@@ -1522,6 +1527,7 @@ static void relPlansFree(RelEnforce *e) {
       sqlite3_finalize(e->aPlan[i].apDel[j]);
     sqlite3_free(e->aPlan[i].apDel);
     sqlite3_free(e->aPlan[i].aReach);
+    sqlite3_finalize(e->aPlan[i].pTree);
   }
   sqlite3_free(e->aPlan);
   e->aPlan = 0;
@@ -1656,6 +1662,57 @@ static int relEdgeStmt(RelCtx *p, int i, sqlite3_stmt **pp, char **pzErr) {
   return rc;
 }
 
+/*
+** The tree plan. When the only edges out of table t are CASCADE edges from
+** t to itself (a self-referencing tree: replies to comments, subcategories),
+** nothing is checked or set: the closure is deleted, whatever the order.
+** Then one statement does it, with no victim table and no second pass:
+**   WITH RECURSIVE v(r) AS (VALUES(?1) UNION SELECT c.rowid FROM v JOIN t
+**   AS c ON c.key_column=v.r WHERE c.rowid<>?1)
+**   DELETE FROM t WHERE rowid IN v AND rowid<>?1
+** With one such edge, each row has one parent, so the walk from the root
+** meets a row at most once unless it comes back to the root, which the
+** WHERE excludes (the statement deleting the root deletes it): then
+** UNION ALL, without the set that UNION keeps, is exact. Returns the SQL,
+** or NULL (with *pRc unchanged) when t's plan is not a tree.
+*/
+static char *relTreeSql(RelCtx *p, const RelPlan *pPlan, int t, int *pRc) {
+  RelStr s = {0};
+  int i, nSelf = 0;
+  if (pPlan->nReach != 1) return 0;
+  for (i = 0; i < p->nEdge; i++) {
+    const RelEdge *pE = &p->aEdge[i];
+    if (pE->iParent != t) continue;
+    if (pE->eRule != ON_CASCADE || pE->iChild != t) return 0;
+    nSelf++;
+  }
+  if (nSelf == 0) return 0;
+  relStrPrintf(&s, "WITH RECURSIVE v(r) AS (VALUES(?1)");
+  for (i = 0; i < p->nEdge; i++) {
+    const RelEdge *pE = &p->aEdge[i];
+    const char *zT = p->azTable[t];
+    if (pE->iParent != t) continue;
+    relStrPrintf(&s, " UNION%s SELECT c.rowid FROM v JOIN ",
+                 nSelf == 1 ? " ALL" : "");
+    if (relIsRowidAlias(p->db, zT, pE->zParentCol)) {
+      relStrPrintf(&s, "main.\"%w\" AS c ON c.\"%w\"=v.r", zT, pE->zChildCol);
+    } else {
+      char *zKey = relKeyExpr("p", pE->zParentCol);
+      if (zKey == 0) s.eRc = SQLITE_NOMEM;
+      relStrPrintf(&s,
+                   "main.\"%w\" AS p ON p.rowid=v.r JOIN main.\"%w\" AS c ON "
+                   "c.\"%w\"=%s",
+                   zT, zT, pE->zChildCol, zKey ? zKey : "NULL");
+      sqlite3_free(zKey);
+    }
+    relStrPrintf(&s, " WHERE c.rowid<>?1");
+  }
+  relStrPrintf(&s, ") DELETE FROM main.\"%w\" WHERE rowid IN v AND rowid<>?1",
+               p->azTable[t]);
+  if (s.eRc) *pRc = s.eRc;
+  return relStrFinish(&s);
+}
+
 /* The per-root plans: tables reached through CASCADE edges. */
 static int relBuildPlans(RelCtx *p, RelEnforce *e, char **pzErr) {
   int t, rc = SQLITE_OK;
@@ -1687,6 +1744,13 @@ static int relBuildPlans(RelCtx *p, RelEnforce *e, char **pzErr) {
     }
     pPlan->aReach = aQ;
     pPlan->nReach = nQ;
+    {
+      char *zTree = relTreeSql(p, pPlan, t, &rc);
+      if (zTree) rc = relPreparef(p->db, &pPlan->pTree, pzErr, "%s", zTree);
+      sqlite3_free(zTree);
+      if (rc) return rc;
+      if (pPlan->pTree) continue;
+    }
     pPlan->apDel = sqlite3_malloc64(sizeof(sqlite3_stmt *) * (size_t)nQ);
     if (pPlan->apDel == 0) return SQLITE_NOMEM;
     memset(pPlan->apDel, 0, sizeof(sqlite3_stmt *) * (size_t)nQ);
