@@ -664,53 +664,22 @@ struct NotesCursor {
 static int notesConnect(sqlite3 *db, void *pAux, int argc,
                         const char *const *argv, sqlite3_vtab **ppVtab,
                         char **pzErr) {
-  sqlite3_vtab *pTab;
-  int rc = sqlite3_declare_vtab(db, "CREATE TABLE x(k, e HIDDEN, gone HIDDEN)");
   (void)argc;
   (void)argv;
   (void)pzErr;
-  if (rc) return rc;
-  sqlite3_vtab_config(db, SQLITE_VTAB_DIRECTONLY);
-  pTab = sqlite3_malloc64(sizeof(*pTab) + sizeof(RelCtx *));
-  if (pTab == 0) return SQLITE_NOMEM;
-  memset(pTab, 0, sizeof(*pTab));
-  memcpy((char *)&pTab[1], &pAux, sizeof(RelCtx *));
-  *ppVtab = pTab;
-  return SQLITE_OK;
-}
-
-static int notesDisconnect(sqlite3_vtab *pVtab) {
-  sqlite3_free(pVtab);
-  return SQLITE_OK;
+  return relVtabConnect(db, pAux, "CREATE TABLE x(k, e HIDDEN, gone HIDDEN)",
+                        SQLITE_VTAB_DIRECTONLY, ppVtab);
 }
 
 static int notesBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *pInfo) {
-  int i, iE = -1, iGone = -1;
   (void)pVtab;
-  for (i = 0; i < pInfo->nConstraint; i++) {
-    const struct sqlite3_index_constraint *c = &pInfo->aConstraint[i];
-    if (!c->usable || c->op != SQLITE_INDEX_CONSTRAINT_EQ) continue;
-    if (c->iColumn == NOTES_E) iE = i;
-    if (c->iColumn == NOTES_GONE) iGone = i;
-  }
-  if (iE < 0 || iGone < 0) return SQLITE_CONSTRAINT;
-  pInfo->aConstraintUsage[iE].argvIndex = 1;
-  pInfo->aConstraintUsage[iE].omit = 1;
-  pInfo->aConstraintUsage[iGone].argvIndex = 2;
-  pInfo->aConstraintUsage[iGone].omit = 1;
-  pInfo->idxNum = 1;
-  pInfo->estimatedCost = 10.0;
-  pInfo->estimatedRows = 10;
-  return SQLITE_OK;
+  return relVtabArgsBestIndex(pInfo, NOTES_E, 2, 10.0, 10);
 }
 
 static int notesOpen(sqlite3_vtab *pVtab, sqlite3_vtab_cursor **ppCur) {
-  NotesCursor *pCur = sqlite3_malloc64(sizeof(*pCur));
-  if (pCur == 0) return SQLITE_NOMEM;
-  memset(pCur, 0, sizeof(*pCur));
-  memcpy(&pCur->pCtx, (char *)&pVtab[1], sizeof(RelCtx *));
-  *ppCur = &pCur->base;
-  return SQLITE_OK;
+  int rc = relVtabOpen(sizeof(NotesCursor), ppCur);
+  if (rc == SQLITE_OK) ((NotesCursor *)*ppCur)->pCtx = ((RelVtab *)pVtab)->pCtx;
+  return rc;
 }
 
 static int notesClose(sqlite3_vtab_cursor *cur) {
@@ -772,19 +741,19 @@ static int notesRowid(sqlite3_vtab_cursor *cur, sqlite3_int64 *pRowid) {
 }
 
 static sqlite3_module notesModule = {
-    0,               /* iVersion */
-    0,               /* xCreate: eponymous-only */
-    notesConnect,    /* xConnect */
-    notesBestIndex,  /* xBestIndex */
-    notesDisconnect, /* xDisconnect */
-    0,               /* xDestroy */
-    notesOpen,       /* xOpen */
-    notesClose,      /* xClose */
-    notesFilter,     /* xFilter */
-    notesNext,       /* xNext */
-    notesEof,        /* xEof */
-    notesColumn,     /* xColumn */
-    notesRowid,      /* xRowid */
+    0,                 /* iVersion */
+    0,                 /* xCreate: eponymous-only */
+    notesConnect,      /* xConnect */
+    notesBestIndex,    /* xBestIndex */
+    relVtabDisconnect, /* xDisconnect */
+    0,                 /* xDestroy */
+    notesOpen,         /* xOpen */
+    notesClose,        /* xClose */
+    notesFilter,       /* xFilter */
+    notesNext,         /* xNext */
+    notesEof,          /* xEof */
+    notesColumn,       /* xColumn */
+    notesRowid,        /* xRowid */
     0,
     0,
     0,

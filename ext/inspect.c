@@ -54,12 +54,6 @@ struct CollectRow {
   int iDepth;
 };
 
-typedef struct CollectVtab CollectVtab;
-struct CollectVtab {
-  sqlite3_vtab base; /* base class - must be first */
-  RelCtx *pCtx;      /* connection state */
-};
-
 typedef struct CollectCursor CollectCursor;
 struct CollectCursor {
   sqlite3_vtab_cursor base; /* base class - must be first */
@@ -71,55 +65,19 @@ struct CollectCursor {
 static int collectConnect(sqlite3 *db, void *pAux, int argc,
                           const char *const *argv, sqlite3_vtab **ppVtab,
                           char **pzErr) {
-  CollectVtab *pTab;
-  int rc =
-      sqlite3_declare_vtab(db, "CREATE TABLE x(action, model, key, via, depth, "
-                               "model_in HIDDEN, key_in HIDDEN)");
   (void)argc;
   (void)argv;
   (void)pzErr;
-  if (rc) return rc;
-  pTab = sqlite3_malloc64(sizeof(*pTab));
-  if (pTab == 0) return SQLITE_NOMEM;
-  memset(pTab, 0, sizeof(*pTab));
-  pTab->pCtx = (RelCtx *)pAux;
-  sqlite3_vtab_config(db, SQLITE_VTAB_DIRECTONLY);
-  *ppVtab = &pTab->base;
-  return SQLITE_OK;
+  return relVtabConnect(db, pAux,
+                        "CREATE TABLE x(action, model, key, via, depth, "
+                        "model_in HIDDEN, key_in HIDDEN)",
+                        SQLITE_VTAB_DIRECTONLY, ppVtab);
 }
 
-static int collectDisconnect(sqlite3_vtab *pVtab) {
-  sqlite3_free(pVtab);
-  return SQLITE_OK;
-}
-
-/* idxNum 3: both hidden arguments, model_in first (argvIndex 1). */
+/* idxNum 1: both hidden arguments, model_in first (argvIndex 1). */
 static int collectBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *p) {
-  int i, iModel = -1, iKey = -1;
   (void)pVtab;
-  for (i = 0; i < p->nConstraint; i++) {
-    const struct sqlite3_index_constraint *c = &p->aConstraint[i];
-    if (c->op != SQLITE_INDEX_CONSTRAINT_EQ) continue;
-    if (c->iColumn == COLLECT_MODEL_IN) {
-      if (!c->usable) return SQLITE_CONSTRAINT;
-      iModel = i;
-    } else if (c->iColumn == COLLECT_KEY_IN) {
-      if (!c->usable) return SQLITE_CONSTRAINT;
-      iKey = i;
-    }
-  }
-  if (iModel < 0 || iKey < 0) {
-    p->estimatedCost = 1e300;
-    return SQLITE_CONSTRAINT;
-  }
-  p->aConstraintUsage[iModel].argvIndex = 1;
-  p->aConstraintUsage[iModel].omit = 1;
-  p->aConstraintUsage[iKey].argvIndex = 2;
-  p->aConstraintUsage[iKey].omit = 1;
-  p->idxNum = 3;
-  p->estimatedCost = 1000;
-  p->estimatedRows = 100;
-  return SQLITE_OK;
+  return relVtabArgsBestIndex(p, COLLECT_MODEL_IN, 2, 1000, 100);
 }
 
 static void collectRowsFree(CollectCursor *pCur) {
@@ -136,12 +94,8 @@ static void collectRowsFree(CollectCursor *pCur) {
 }
 
 static int collectOpen(sqlite3_vtab *p, sqlite3_vtab_cursor **ppCur) {
-  CollectCursor *pCur = sqlite3_malloc64(sizeof(*pCur));
   (void)p;
-  if (pCur == 0) return SQLITE_NOMEM;
-  memset(pCur, 0, sizeof(*pCur));
-  *ppCur = &pCur->base;
-  return SQLITE_OK;
+  return relVtabOpen(sizeof(CollectCursor), ppCur);
 }
 
 static int collectClose(sqlite3_vtab_cursor *cur) {
@@ -169,8 +123,8 @@ static const char *relActionName(int eRule) {
 }
 
 /* The walk. Fills pCur->aRow. */
-static int collectRun(CollectVtab *pTab, CollectCursor *pCur,
-                      const char *zModel, sqlite3_value *pKey) {
+static int collectRun(RelVtab *pTab, CollectCursor *pCur, const char *zModel,
+                      sqlite3_value *pKey) {
   RelCtx *p = pTab->pCtx;
   sqlite3 *db = p->db;
   sqlite3_stmt *pStmt = 0;
@@ -335,8 +289,8 @@ static int collectFilter(sqlite3_vtab_cursor *cur, int idxNum,
   CollectCursor *pCur = (CollectCursor *)cur;
   (void)idxStr;
   collectRowsFree(pCur);
-  if (idxNum != 3 || argc < 2) return SQLITE_OK;
-  return collectRun((CollectVtab *)cur->pVtab, pCur,
+  if (idxNum != 1 || argc < 2) return SQLITE_OK;
+  return collectRun((RelVtab *)cur->pVtab, pCur,
                     (const char *)sqlite3_value_text(argv[0]), argv[1]);
 }
 
@@ -386,7 +340,7 @@ static sqlite3_module collectModule = {
     0,                 /* xCreate: eponymous only */
     collectConnect,    /* xConnect */
     collectBestIndex,  /* xBestIndex */
-    collectDisconnect, /* xDisconnect */
+    relVtabDisconnect, /* xDisconnect */
     0,                 /* xDestroy */
     collectOpen,       /* xOpen */
     collectClose,      /* xClose */
@@ -430,19 +384,11 @@ struct CheckCursor {
 static int checkConnect(sqlite3 *db, void *pAux, int argc,
                         const char *const *argv, sqlite3_vtab **ppVtab,
                         char **pzErr) {
-  CollectVtab *pTab;
-  int rc = sqlite3_declare_vtab(
-      db, "CREATE TABLE x(relationship, model, key, problem)");
   (void)argc;
   (void)argv;
   (void)pzErr;
-  if (rc) return rc;
-  pTab = sqlite3_malloc64(sizeof(*pTab));
-  if (pTab == 0) return SQLITE_NOMEM;
-  memset(pTab, 0, sizeof(*pTab));
-  pTab->pCtx = (RelCtx *)pAux;
-  *ppVtab = &pTab->base;
-  return SQLITE_OK;
+  return relVtabConnect(
+      db, pAux, "CREATE TABLE x(relationship, model, key, problem)", 0, ppVtab);
 }
 
 static int checkBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *p) {
@@ -452,12 +398,8 @@ static int checkBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *p) {
 }
 
 static int checkOpen(sqlite3_vtab *p, sqlite3_vtab_cursor **ppCur) {
-  CheckCursor *pCur = sqlite3_malloc64(sizeof(*pCur));
   (void)p;
-  if (pCur == 0) return SQLITE_NOMEM;
-  memset(pCur, 0, sizeof(*pCur));
-  *ppCur = &pCur->base;
-  return SQLITE_OK;
+  return relVtabOpen(sizeof(CheckCursor), ppCur);
 }
 
 static int checkClose(sqlite3_vtab_cursor *cur) {
@@ -529,7 +471,7 @@ static char *checkSql(RelCtx *p, int *pRc) {
 static int checkFilter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr,
                        int argc, sqlite3_value **argv) {
   CheckCursor *pCur = (CheckCursor *)cur;
-  CollectVtab *pTab = (CollectVtab *)cur->pVtab;
+  RelVtab *pTab = (RelVtab *)cur->pVtab;
   RelCtx *p = pTab->pCtx;
   int rc = SQLITE_OK;
   char *zSql;
@@ -588,7 +530,7 @@ static sqlite3_module checkModule = {0,            /* iVersion */
                                      0,            /* xCreate: eponymous only */
                                      checkConnect, /* xConnect */
                                      checkBestIndex,    /* xBestIndex */
-                                     collectDisconnect, /* xDisconnect */
+                                     relVtabDisconnect, /* xDisconnect */
                                      0,                 /* xDestroy */
                                      checkOpen,         /* xOpen */
                                      checkClose,        /* xClose */

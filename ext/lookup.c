@@ -116,12 +116,6 @@ static const char *azOpSorted =
     "contains, endswith, exact, gt, gte, icontains, iendswith, iexact, in, "
     "isnull, istartswith, lt, lte, range, startswith";
 
-typedef struct LookupVtab LookupVtab;
-struct LookupVtab {
-  sqlite3_vtab base; /* base class - must be first */
-  RelCtx *pCtx;      /* connection state: the loaded catalog */
-};
-
 typedef struct LookupCursor LookupCursor;
 struct LookupCursor {
   sqlite3_vtab_cursor base; /* base class - must be first */
@@ -829,70 +823,30 @@ done:
 /* ------------------------------------------------------------------ */
 /* The virtual table                                                   */
 
-/* xConnect: declare the schema. pAux is the connection's RelCtx. */
+/* xConnect: declare the schema. pAux is the connection's RelCtx.
+** Read-only, no side effects: usable from views and triggers. */
 static int lookupConnect(sqlite3 *db, void *pAux, int argc,
                          const char *const *argv, sqlite3_vtab **ppVtab,
                          char **pzErr) {
-  LookupVtab *pTab;
-  int rc = sqlite3_declare_vtab(db, LOOKUP_SCHEMA);
   (void)argc;
   (void)argv;
   (void)pzErr;
-  if (rc) return rc;
-  pTab = sqlite3_malloc64(sizeof(*pTab));
-  if (pTab == 0) return SQLITE_NOMEM;
-  memset(pTab, 0, sizeof(*pTab));
-  pTab->pCtx = (RelCtx *)pAux;
-  /* Read-only, no side effects: usable from views and triggers. */
-  sqlite3_vtab_config(db, SQLITE_VTAB_INNOCUOUS);
-  *ppVtab = &pTab->base;
-  return SQLITE_OK;
-}
-
-static int lookupDisconnect(sqlite3_vtab *pVtab) {
-  sqlite3_free(pVtab);
-  return SQLITE_OK;
+  return relVtabConnect(db, pAux, LOOKUP_SCHEMA, SQLITE_VTAB_INNOCUOUS, ppVtab);
 }
 
 /* xBestIndex. The only plan, idxNum 1, needs an equality constraint on
 ** each hidden column; they reach xFilter as argv[0] model, argv[1] path,
-** argv[2] value. A plan without all three is refused with
-** SQLITE_CONSTRAINT (a huge cost first, in case the planner asks again). */
+** argv[2] value. */
 static int lookupBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *p) {
-  int aIdx[3] = {-1, -1, -1};
-  int i;
   (void)pVtab;
-  for (i = 0; i < p->nConstraint; i++) {
-    const struct sqlite3_index_constraint *c = &p->aConstraint[i];
-    int iArg = c->iColumn - LOOKUP_MODEL;
-    if (c->op != SQLITE_INDEX_CONSTRAINT_EQ || iArg < 0 || iArg > 2) continue;
-    if (!c->usable) return SQLITE_CONSTRAINT;
-    aIdx[iArg] = i;
-  }
-  for (i = 0; i < 3; i++) {
-    if (aIdx[i] < 0) {
-      p->estimatedCost = 1e300;
-      return SQLITE_CONSTRAINT;
-    }
-  }
-  for (i = 0; i < 3; i++) {
-    p->aConstraintUsage[aIdx[i]].argvIndex = i + 1;
-    p->aConstraintUsage[aIdx[i]].omit = 1;
-  }
-  p->idxNum = 1;
-  p->estimatedCost = 10000;
-  p->estimatedRows = 100;
-  return SQLITE_OK;
+  return relVtabArgsBestIndex(p, LOOKUP_MODEL, 3, 10000, 100);
 }
 
 static int lookupOpen(sqlite3_vtab *p, sqlite3_vtab_cursor **ppCur) {
-  LookupCursor *pCur = sqlite3_malloc64(sizeof(*pCur));
+  int rc = relVtabOpen(sizeof(LookupCursor), ppCur);
   (void)p;
-  if (pCur == 0) return SQLITE_NOMEM;
-  memset(pCur, 0, sizeof(*pCur));
-  pCur->bEof = 1;
-  *ppCur = &pCur->base;
-  return SQLITE_OK;
+  if (rc == SQLITE_OK) ((LookupCursor *)*ppCur)->bEof = 1;
+  return rc;
 }
 
 /* xClose: finalizes the query. */
@@ -919,7 +873,7 @@ static int lookupStep(LookupCursor *pCur) {
   if (rc == SQLITE_DONE) return SQLITE_OK;
   rc = sqlite3_reset(pCur->pStmt);
   {
-    LookupVtab *pTab = (LookupVtab *)pCur->base.pVtab;
+    RelVtab *pTab = (RelVtab *)pCur->base.pVtab;
     sqlite3_free(pTab->base.zErrMsg);
     pTab->base.zErrMsg =
         sqlite3_mprintf("relext: %s", sqlite3_errmsg(pTab->pCtx->db));
@@ -931,7 +885,7 @@ static int lookupStep(LookupCursor *pCur) {
 static int lookupFilter(sqlite3_vtab_cursor *cur, int idxNum,
                         const char *idxStr, int argc, sqlite3_value **argv) {
   LookupCursor *pCur = (LookupCursor *)cur;
-  LookupVtab *pTab = (LookupVtab *)cur->pVtab;
+  RelVtab *pTab = (RelVtab *)cur->pVtab;
   LookupPlan plan;
   char *zErr = 0;
   const char *zModel, *zPath;
@@ -1006,7 +960,7 @@ static sqlite3_module lookupModule = {
     0,                 /* xCreate: eponymous only */
     lookupConnect,     /* xConnect */
     lookupBestIndex,   /* xBestIndex: needs all three arguments */
-    lookupDisconnect,  /* xDisconnect */
+    relVtabDisconnect, /* xDisconnect */
     0,                 /* xDestroy */
     lookupOpen,        /* xOpen */
     lookupClose,       /* xClose: finalizes the query */

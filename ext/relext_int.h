@@ -254,6 +254,21 @@ char *relAccessorReverse(const RelDef *p);
 int relRegisterInspect(sqlite3 *db, RelCtx *p);
 int relRegisterLookup(sqlite3 *db, RelCtx *p);
 
+/* ------------------------------------------------------------------ */
+/* vtab.c: the plumbing of relext's eponymous virtual tables          */
+typedef struct RelVtab RelVtab;
+struct RelVtab {
+  sqlite3_vtab base; /* base class - must be first */
+  RelCtx *pCtx;      /* connection state */
+};
+#define REL_VTAB_MAX_ARGS 8
+int relVtabConnect(sqlite3 *db, void *pAux, const char *zSchema, int eConfig,
+                   sqlite3_vtab **ppVtab);
+int relVtabDisconnect(sqlite3_vtab *pVtab);
+int relVtabOpen(size_t nByte, sqlite3_vtab_cursor **ppCur);
+int relVtabArgsBestIndex(sqlite3_index_info *p, int iFirst, int nArg,
+                         double rCost, sqlite3_int64 nRow);
+
 /* relext.c */
 void relCtxUnref(void *p);
 RelCtx *relCtxRef(RelCtx *p);
