@@ -144,6 +144,11 @@ struct RelEnforce {
   int nEdgeStmt;           /* entries in apEdge */
   int bPrepared;           /* statements match the loaded definitions */
   int bFreeLater;          /* free the statements when the engine returns */
+  int bFreeing;            /* relEnforceStmtsFree is running */
+  int bHooked;             /* relext_close is connected (see there) */
+  sqlite3_stmt **apCheck;  /* the COMMIT check's statements, REL_CHECK_SLOTS
+                           ** per edge (see relCheckStmt, relBatchCheck) */
+  int nCheck;              /* edges apCheck is sized for */
   int *aHash;              /* open-addressing set of note indexes + 1 */
   int nHash;               /* slots in aHash (a power of two), or 0 */
   int bHashStale;          /* notes were truncated: rebuild before use */
@@ -182,10 +187,26 @@ static void relLastClear(RelEnforce *e) {
   }
 }
 
+static unsigned relNoteHash(int iEdge, int eKind, const RelValue *pV);
+
 static void relNotesTruncate(RelEnforce *e, int n) {
   if (e->nNote > n) {
-    e->bHashStale = 1;
     relLastClear(e);
+    if (n == 0 && !e->bHashStale && e->aHash && e->nNote * 8 < e->nHash) {
+      /* The end of a transaction: empty the slots of the notes (a large
+      ** set left by an earlier transaction would cost a memset each). */
+      unsigned m = (unsigned)e->nHash - 1;
+      int i;
+      for (i = 0; i < e->nNote; i++) {
+        const RelNote *pN = &e->aNote[i];
+        unsigned h = relNoteHash(pN->iEdge, pN->eKind, &pN->key) & m;
+        while (e->aHash[h] != i + 1)
+          h = (h + 1) & m;
+        e->aHash[h] = 0;
+      }
+    } else {
+      e->bHashStale = 1;
+    }
   }
   while (e->nNote > n) {
     e->nNote--;
@@ -364,11 +385,17 @@ static int relNoteAdd(RelEnforce *e, int iEdge, int eKind, sqlite3_value *v,
 
 /* Remap the edges of pending notes after the catalog was reloaded:
 ** aMap[old] = new index or -1. */
+static void relEnforceStmtsFree(RelEnforce *e);
 void relEnforceRemap(RelCtx *p, const int *aMap, int nOld);
 void relEnforceRemap(RelCtx *p, const int *aMap, int nOld) {
   RelEnforce *e = relEnf(p);
   int i, j = 0;
   if (e == 0) return;
+  /* The cached statements name the old edges by number. */
+  if (p->nEngine > 0)
+    e->bFreeLater = 1;
+  else
+    relEnforceStmtsFree(e);
   for (i = 0; i < e->nNote; i++) {
     int iOld = e->aNote[i].iEdge;
     int iNew = (iOld >= 0 && iOld < nOld) ? aMap[iOld] : -1;
@@ -471,11 +498,21 @@ static char *relRowKey(sqlite3 *db, const char *zTab, int *pRc) {
 ** whose first column (a child's row key) is not NULL when the note is a
 ** violation; none, or NULL, otherwise.
 ** Cached in apCheck[] for one xSync. */
+/* Statements of the COMMIT check per edge, kept from one transaction to
+** the next (prepared on first use, finalized with the engine's): 0 a
+** child's key, 1 a NULL key, 2 a key a parent gave up (relCheckStmt), 3
+** and 4 the batches of integer keys, noted by children or by parents
+** (relBatchCheck). */
+#define REL_CHECK_SLOTS 5
+
+/* Integer keys of an edge checked in one statement from this many on. */
+#define REL_BATCH_MIN 8
+
 static int relCheckStmt(RelCtx *p, sqlite3_stmt **apCheck, int iEdge, int eKind,
                         int bGone, sqlite3_stmt **ppOut, char **pzErr) {
   const RelEdge *pE = &p->aEdge[iEdge];
   int iSlot = eKind == NOTE_NULL ? 1 : bGone ? 2 : 0;
-  sqlite3_stmt **pp = &apCheck[iEdge * 3 + iSlot];
+  sqlite3_stmt **pp = &apCheck[iEdge * REL_CHECK_SLOTS + iSlot];
   int rc = SQLITE_OK;
   if (*pp == 0) {
     char *zRow = relRowKey(p->db, p->azTable[pE->iChild], &rc);
@@ -770,12 +807,15 @@ static sqlite3_module notesModule = {
 /* Check every integer-keyed dangling note of edge iEdge with this bGone in
 ** one statement over relext_notes: one statement instead of one per key
 ** (a statement step costs more than the probe it makes). */
-static int relBatchCheck(RelCtx *p, int iEdge, int bGone, char **pzErr) {
+static int relBatchCheck(RelCtx *p, sqlite3_stmt **apCheck, int iEdge,
+                         int bGone, char **pzErr) {
   const RelEdge *pE = &p->aEdge[iEdge];
   const char *zC = p->azTable[pE->iChild];
-  sqlite3_stmt *pStmt = 0;
-  char *zRow, *zChildTest, *zParentTest;
-  int rc, rcRow = SQLITE_OK;
+  sqlite3_stmt **pp = &apCheck[iEdge * REL_CHECK_SLOTS + 3 + (bGone ? 1 : 0)];
+  sqlite3_stmt *pStmt = *pp;
+  char *zRow = 0, *zChildTest = 0, *zParentTest = 0;
+  int rc = SQLITE_OK, rcRow = SQLITE_OK;
+  if (pStmt) goto run;
   zRow = relRowKey(p->db, zC, &rcRow);
   zChildTest = sqlite3_mprintf(
       "EXISTS (SELECT 1 FROM main.\"%w\" WHERE \"%w\"=j.k)", zC, pE->zChildCol);
@@ -796,6 +836,8 @@ static int relBatchCheck(RelCtx *p, int iEdge, int bGone, char **pzErr) {
                    bGone ? zChildTest : zParentTest,
                    bGone ? zParentTest : zChildTest);
   if (rc) goto done;
+  *pp = pStmt;
+run:
   sqlite3_bind_int(pStmt, 1, iEdge);
   sqlite3_bind_int(pStmt, 2, bGone);
   if (sqlite3_step(pStmt) == SQLITE_ROW) {
@@ -816,14 +858,26 @@ static int relBatchCheck(RelCtx *p, int iEdge, int bGone, char **pzErr) {
       *pzErr = sqlite3_mprintf("%s", sqlite3_errmsg(p->db));
   }
 done:
-  sqlite3_finalize(pStmt);
   sqlite3_free(zRow);
   sqlite3_free(zChildTest);
   sqlite3_free(zParentTest);
   return rc;
 }
 
-static void relEnforceStmtsFree(RelEnforce *e);
+static void relCheckStmtsFree(RelEnforce *e);
+static int relCloseHook(RelCtx *p);
+
+/* Leave a stretch that runs relext's cached statements (entered with
+** p->nEngine++): statements that a disconnect wanted freed meanwhile are
+** freed now. */
+static void relEngineLeave(RelCtx *p) {
+  RelEnforce *e = relEnf(p);
+  p->nEngine--;
+  if (p->nEngine == 0 && e && e->bFreeLater) {
+    e->bFreeLater = 0;
+    relEnforceStmtsFree(e);
+  }
+}
 
 typedef struct TxnVtab TxnVtab;
 struct TxnVtab {
@@ -962,19 +1016,42 @@ static int txnSync(sqlite3_vtab *pVtab) {
   unsigned char *aBatch;
   if (e == 0 || p->nEdge == 0) return SQLITE_OK;
   if (e->nNote == 0 && !relAnyBulk(e)) return SQLITE_OK;
-  apCheck = sqlite3_malloc64(sizeof(sqlite3_stmt *) * (size_t)p->nEdge * 3);
-  if (apCheck == 0) return SQLITE_NOMEM;
-  memset(apCheck, 0, sizeof(sqlite3_stmt *) * (size_t)p->nEdge * 3);
+  relCloseHook(p);
+  if (e->apCheck == 0 || e->nCheck != p->nEdge) {
+    size_t nByte = sizeof(sqlite3_stmt *) * (size_t)p->nEdge * REL_CHECK_SLOTS;
+    relCheckStmtsFree(e);
+    e->apCheck = sqlite3_malloc64(nByte);
+    if (e->apCheck == 0) return SQLITE_NOMEM;
+    memset(e->apCheck, 0, nByte);
+    e->nCheck = p->nEdge;
+  }
+  apCheck = e->apCheck;
+  /* A disconnect while the checks run (cannot happen, but) must not
+  ** finalize them under our feet: it defers, as for the engine. */
+  p->nEngine++;
   /* RESTRICT notes are reported first, then NOT NULL, then dangling keys
   ** (of relationships with db_constraint=True). */
   /* Integer keys of dangling notes go in one batch per edge and bGone,
   ** run where the first of them was noted (aBatch: 1 done). */
   aBatch = sqlite3_malloc64((size_t)p->nEdge * 2);
   if (aBatch == 0) {
-    sqlite3_free(apCheck);
+    relEngineLeave(p);
     return SQLITE_NOMEM;
   }
   memset(aBatch, 0, (size_t)p->nEdge * 2);
+  /* A batch pays a statement over relext_notes: worth it from
+  ** REL_BATCH_MIN keys of an edge on; fewer are probed one by one
+  ** (aBatch: 2 probe each). */
+  for (i = 0; i < e->nNote; i++) {
+    const RelNote *pN = &e->aNote[i];
+    unsigned char *pB;
+    if (pN->eKind != NOTE_DANGLING || pN->key.eType != SQLITE_INTEGER) continue;
+    if (pN->iEdge < 0 || pN->iEdge >= p->nEdge) continue;
+    pB = &aBatch[pN->iEdge * 2 + (pN->bGone ? 1 : 0)];
+    if (*pB < REL_BATCH_MIN) (*pB)++;
+  }
+  for (i = 0; i < p->nEdge * 2; i++)
+    aBatch[i] = aBatch[i] < REL_BATCH_MIN ? 2 : 0;
   for (pass = 0; rc == SQLITE_OK && pass < 3; pass++) {
     static const int aKind[3] = {NOTE_RESTRICT, NOTE_NULL, NOTE_DANGLING};
     for (i = 0; rc == SQLITE_OK && i < e->nNote; i++) {
@@ -983,11 +1060,12 @@ static int txnSync(sqlite3_vtab *pVtab) {
       if (pN->iEdge < 0 || pN->iEdge >= p->nEdge) continue;
       if (pN->eKind == NOTE_DANGLING && !p->aEdge[pN->iEdge].bConstraint)
         continue;
-      if (pN->eKind == NOTE_DANGLING && pN->key.eType == SQLITE_INTEGER) {
+      if (pN->eKind == NOTE_DANGLING && pN->key.eType == SQLITE_INTEGER &&
+          aBatch[pN->iEdge * 2 + (pN->bGone ? 1 : 0)] != 2) {
         unsigned char *pB = &aBatch[pN->iEdge * 2 + (pN->bGone ? 1 : 0)];
         if (*pB == 0) {
           *pB = 1;
-          rc = relBatchCheck(p, pN->iEdge, pN->bGone ? 1 : 0, &zErr);
+          rc = relBatchCheck(p, apCheck, pN->iEdge, pN->bGone ? 1 : 0, &zErr);
         }
         continue;
       }
@@ -1000,9 +1078,7 @@ static int txnSync(sqlite3_vtab *pVtab) {
        i++) {
     if (e->aBulk[i]) rc = relBulkCheck(p, i, &zErr);
   }
-  for (i = 0; i < p->nEdge * 3; i++)
-    sqlite3_finalize(apCheck[i]);
-  sqlite3_free(apCheck);
+  relEngineLeave(p);
   if (rc) {
     sqlite3_free(pVtab->zErrMsg);
     pVtab->zErrMsg = zErr;
@@ -1022,13 +1098,15 @@ static int txnCommit(sqlite3_vtab *pVtab) {
     e->nMark = 0;
     e->bInTxn = 0;
     relBulkReset(e);
-    /* A rollback inside the engine (an OOM or I/O error in one of its
-    ** statements rolls the whole transaction back): its statements are
-    ** still in use, so they are freed when it returns. */
-    if (pTab->pCtx->nEngine > 0)
-      e->bFreeLater = 1;
-    else
-      relEnforceStmtsFree(e);
+    /* The statements stay prepared for the next transaction while
+    ** relext_close can finalize them when the connection closes; else
+    ** they go now (or, inside the engine, when it returns). */
+    if (!e->bHooked) {
+      if (pTab->pCtx->nEngine > 0)
+        e->bFreeLater = 1;
+      else
+        relEnforceStmtsFree(e);
+    }
   }
   return SQLITE_OK;
 }
@@ -1092,6 +1170,80 @@ static sqlite3_module txnModule = {
 #endif
 };
 
+/* relext_close: a TEMP virtual table that no statement uses. SQLite
+** disconnects virtual tables before sqlite3_close() checks for unfinalized
+** statements; relext_txn itself cannot serve, since the cached statements
+** that fire relext's TEMP triggers (or enrol relext_txn) hold it. So its
+** xDisconnect finalizes every statement relext keeps prepared, and they
+** can stay prepared from one transaction to the next. */
+static int closeConnect(sqlite3 *db, void *pAux, int argc,
+                        const char *const *argv, sqlite3_vtab **ppVtab,
+                        char **pzErr) {
+  int rc = txnConnect(db, pAux, argc, argv, ppVtab, pzErr);
+  RelEnforce *e = relEnf((RelCtx *)pAux);
+  if (rc == SQLITE_OK && e) e->bHooked = 1;
+  return rc;
+}
+
+static int closeCreate(sqlite3 *db, void *pAux, int argc,
+                       const char *const *argv, sqlite3_vtab **ppVtab,
+                       char **pzErr) {
+  return closeConnect(db, pAux, argc, argv, ppVtab, pzErr);
+}
+
+static int closeDisconnect(sqlite3_vtab *pVtab) {
+  RelEnforce *e = relEnf(((TxnVtab *)pVtab)->pCtx);
+  if (e) e->bHooked = 0;
+  return txnDisconnect(pVtab);
+}
+
+/* Statements may outlive a transaction only while relext_close is
+** connected. A rollback that undoes a schema change (a failed rel_define)
+** resets the schemas and disconnects it, and SQLite connects a virtual
+** table again only when a statement names it: this does. 0 when it could
+** not (the table was dropped): then statements are freed at the end of
+** each transaction. */
+static int relCloseHook(RelCtx *p) {
+  RelEnforce *e = relEnf(p);
+  sqlite3_stmt *pStmt = 0;
+  if (e == 0) return 0;
+  if (!e->bHooked) {
+    sqlite3_prepare_v2(p->db, "SELECT 1 FROM temp.relext_close", -1, &pStmt, 0);
+    sqlite3_finalize(pStmt);
+  }
+  return e->bHooked;
+}
+
+static sqlite3_module closeModule = {
+    0,               /* iVersion */
+    closeCreate,     /* xCreate: not eponymous */
+    closeConnect,    /* xConnect */
+    txnBestIndex,    /* xBestIndex */
+    closeDisconnect, /* xDisconnect: finalizes the statements */
+    closeDisconnect, /* xDestroy */
+    txnOpen,         /* xOpen: scans return nothing */
+    txnClose,        /* xClose */
+    txnFilter,       /* xFilter */
+    txnNext,         /* xNext */
+    txnEof,          /* xEof */
+    txnColumn,       /* xColumn */
+    txnRowid,        /* xRowid */
+    0,               /* xUpdate: read-only */
+    0,               /* xBegin */
+    0,               /* xSync */
+    0,               /* xCommit */
+    0,               /* xRollback */
+    0,               /* xFindFunction */
+    0,               /* xRename */
+    0,               /* xSavepoint */
+    0,               /* xRelease */
+    0,               /* xRollbackTo */
+    0,               /* xShadowName */
+#if SQLITE_VERSION_NUMBER >= 3044000
+    0 /* xIntegrity */
+#endif
+};
+
 /* ------------------------------------------------------------------ */
 /* The delete engine                                                   */
 
@@ -1137,6 +1289,7 @@ static int relEngineRun(RelCtx *p, int iRoot, sqlite3_int64 iRowid,
 
   if (e == 0) return SQLITE_OK;
   if (!e->bPrepared) {
+    relCloseHook(p);
     rc = relEnforcePrepare(p, pzErr);
     if (rc) return rc;
   }
@@ -1252,11 +1405,7 @@ static void relOnDeleteFunc(sqlite3_context *ctx, int argc,
   p->nEngine++;
   rc = relEngineRun(p, sqlite3_value_int(argv[0]), sqlite3_value_int64(argv[1]),
                     &zErr);
-  p->nEngine--;
-  if (p->nEngine == 0 && relEnf(p) && relEnf(p)->bFreeLater) {
-    relEnf(p)->bFreeLater = 0;
-    relEnforceStmtsFree(relEnf(p));
-  }
+  relEngineLeave(p);
   if (rc) relEngineError(ctx, rc, zErr);
 }
 
@@ -1373,6 +1522,7 @@ static int relGuardNote(RelCtx *p, int iEdge, sqlite3_value *pKey,
   /* Enrol relext_txn so that its xSync runs at COMMIT. */
   if (!e->bInTxn) {
     if (e->pEnroll == 0) {
+      relCloseHook(p);
       rc = sqlite3_prepare_v2(p->db,
                               "INSERT INTO temp.relext_txn(e, k) "
                               "SELECT -1, NULL WHERE 0",
@@ -1384,11 +1534,7 @@ static int relGuardNote(RelCtx *p, int iEdge, sqlite3_value *pKey,
       p->nEngine++;
       sqlite3_step(e->pEnroll);
       rc = sqlite3_reset(e->pEnroll);
-      p->nEngine--;
-      if (p->nEngine == 0 && e->bFreeLater) {
-        e->bFreeLater = 0;
-        relEnforceStmtsFree(e);
-      }
+      relEngineLeave(p);
     }
     if (rc == SQLITE_OK && !e->bInTxn) rc = SQLITE_INTERNAL;
   }
@@ -1503,9 +1649,26 @@ static void relPlansFree(RelEnforce *e) {
   e->nPlan = 0;
 }
 
+/* Finalize the COMMIT check's statements. */
+static void relCheckStmtsFree(RelEnforce *e) {
+  sqlite3_stmt **a = e->apCheck;
+  int i, n = e->nCheck * REL_CHECK_SLOTS;
+  e->apCheck = 0;
+  e->nCheck = 0;
+  for (i = 0; a && i < n; i++)
+    sqlite3_finalize(a[i]);
+  sqlite3_free(a);
+}
+
+/* Finalize every cached statement. Finalizing one that fires relext's
+** TEMP triggers can disconnect relext_txn, whose xDisconnect calls back
+** here: that nested call returns at once. */
 static void relEnforceStmtsFree(RelEnforce *e) {
   int i;
   int nEdge = e->nEdgeStmt;
+  if (e->bFreeing) return;
+  e->bFreeing = 1;
+  relCheckStmtsFree(e);
   sqlite3_finalize(e->pEnroll);
   e->pEnroll = 0;
   sqlite3_finalize(e->pCollect);
@@ -1521,6 +1684,7 @@ static void relEnforceStmtsFree(RelEnforce *e) {
   e->nEdgeStmt = 0;
   e->bPrepared = 0;
   relPlansFree(e);
+  e->bFreeing = 0;
 }
 
 void relEnforceFree(RelCtx *p) {
@@ -2126,7 +2290,9 @@ int relEnforceInstall(RelCtx *p, char **pzErr) {
                   "NOT NULL, r INTEGER NOT NULL, PRIMARY KEY(t, r)) WITHOUT "
                   "ROWID;"
                   "CREATE VIRTUAL TABLE IF NOT EXISTS temp.relext_txn USING "
-                  "relext_txn");
+                  "relext_txn;"
+                  "CREATE VIRTUAL TABLE IF NOT EXISTS temp.relext_close USING "
+                  "relext_close");
   }
   if (rc) return rc;
 
@@ -2353,6 +2519,9 @@ int relRegisterEnforce(sqlite3 *db, RelCtx *p) {
                                   relCtxUnref);
   if (rc == SQLITE_OK)
     rc = sqlite3_create_module_v2(db, "relext_notes", &notesModule,
+                                  relCtxRef(p), relCtxUnref);
+  if (rc == SQLITE_OK)
+    rc = sqlite3_create_module_v2(db, "relext_close", &closeModule,
                                   relCtxRef(p), relCtxUnref);
   return rc;
 }

@@ -136,6 +136,7 @@ static const struct {
     {"rel_graph", 1},
     {"relext_txn", -2},
     {"relext_notes", -2},
+    {"relext_close", -2},
     {"rel_collect", -2},
     {"rel_check", -2},
     {"relext_accessor", -2},
