@@ -129,6 +129,7 @@ struct RelPlan {
   int nReach;
   sqlite3_stmt **apDel; /* DELETE ... rowid IN victims, per aReach entry */
   sqlite3_stmt *pTree;  /* or, for a self-referencing tree, one DELETE */
+  sqlite3_stmt *pAny;   /* a row if anything references row ?1 */
 };
 
 typedef struct RelEnforce RelEnforce;
@@ -1299,6 +1300,19 @@ static int relEngineRun(RelCtx *p, int iRoot, sqlite3_int64 iRowid,
     return SQLITE_INTERNAL;
   }
   pPlan = &e->aPlan[iRoot];
+  /* Most rows deleted one at a time are referenced by nothing: then there
+  ** is nothing to collect, check or set (one probe per relationship). */
+  if (pPlan->pAny) {
+    int bAny;
+    sqlite3_bind_int64(pPlan->pAny, 1, iRowid);
+    bAny = sqlite3_step(pPlan->pAny) == SQLITE_ROW;
+    rc = sqlite3_reset(pPlan->pAny);
+    if (rc) {
+      *pzErr = sqlite3_mprintf("%s", sqlite3_errmsg(db));
+      return rc;
+    }
+    if (!bAny) return SQLITE_OK;
+  }
   if (pPlan->pTree) {
     sqlite3_bind_int64(pPlan->pTree, 1, iRowid);
     return relStepDone(db, pPlan->pTree, pzErr);
@@ -1643,6 +1657,7 @@ static void relPlansFree(RelEnforce *e) {
     sqlite3_free(e->aPlan[i].apDel);
     sqlite3_free(e->aPlan[i].aReach);
     sqlite3_finalize(e->aPlan[i].pTree);
+    sqlite3_finalize(e->aPlan[i].pAny);
   }
   sqlite3_free(e->aPlan);
   e->aPlan = 0;
@@ -1846,6 +1861,33 @@ static char *relTreeSql(RelCtx *p, const RelPlan *pPlan, int t, int *pRc) {
   return relStrFinish(&s);
 }
 
+/* A query with a row when any row references row ?1 of table t, through
+** any relationship; NULL (with *pRc unchanged) when t is no parent. */
+static char *relAnySql(RelCtx *p, int t, int *pRc) {
+  RelStr s = {0};
+  int i, n = 0;
+  for (i = 0; i < p->nEdge; i++) {
+    const RelEdge *pE = &p->aEdge[i];
+    char *zKey;
+    if (pE->iParent != t) continue;
+    zKey = relKeyExpr("p", pE->zParentCol);
+    if (zKey == 0) s.eRc = SQLITE_NOMEM;
+    if (n++ == 0) {
+      relStrPrintf(&s, "SELECT 1 FROM main.\"%w\" AS p WHERE p.rowid=?1 AND (",
+                   p->azTable[t]);
+    } else {
+      relStrPrintf(&s, " OR ");
+    }
+    relStrPrintf(&s, "EXISTS (SELECT 1 FROM main.\"%w\" WHERE \"%w\"=%s)",
+                 p->azTable[pE->iChild], pE->zChildCol, zKey ? zKey : "NULL");
+    sqlite3_free(zKey);
+  }
+  if (n == 0) return 0;
+  relStrPrintf(&s, ")");
+  if (s.eRc) *pRc = s.eRc;
+  return relStrFinish(&s);
+}
+
 /* The per-root plans: tables reached through CASCADE edges. */
 static int relBuildPlans(RelCtx *p, RelEnforce *e, char **pzErr) {
   int t, rc = SQLITE_OK;
@@ -1877,6 +1919,12 @@ static int relBuildPlans(RelCtx *p, RelEnforce *e, char **pzErr) {
     }
     pPlan->aReach = aQ;
     pPlan->nReach = nQ;
+    {
+      char *zAny = relAnySql(p, t, &rc);
+      if (zAny) rc = relPreparef(p->db, &pPlan->pAny, pzErr, "%s", zAny);
+      sqlite3_free(zAny);
+      if (rc) return rc;
+    }
     {
       char *zTree = relTreeSql(p, pPlan, t, &rc);
       if (zTree) rc = relPreparef(p->db, &pPlan->pTree, pzErr, "%s", zTree);
