@@ -634,22 +634,34 @@ static int relNoteCheck(RelCtx *p, sqlite3_stmt **apCheck, const RelNote *pN,
       sqlite3_column_type(pStmt, 0) != SQLITE_NULL) {
     char *zKey = relRelValueText(&pN->key);
     sqlite3_int64 nRef = 0;
+    int rcFail = SQLITE_NOMEM; /* when no message could be made */
     if (zKey == 0) {
       /* out of memory: *pzErr stays NULL */
     } else if (pN->eKind == NOTE_RESTRICT) {
       sqlite3_stmt *pCount = 0;
-      if (relPreparef(p->db, &pCount, 0,
-                      "SELECT count(*) FROM main.\"%w\" WHERE \"%w\"=?1",
-                      p->azTable[pE->iChild], pE->zChildCol) == SQLITE_OK) {
+      int rcCount = relPreparef(
+          p->db, &pCount, 0, "SELECT count(*) FROM main.\"%w\" WHERE \"%w\"=?1",
+          p->azTable[pE->iChild], pE->zChildCol);
+      if (rcCount == SQLITE_OK) {
         relValueBind(pCount, 1, &pN->key);
         if (sqlite3_step(pCount) == SQLITE_ROW)
           nRef = sqlite3_column_int64(pCount, 0);
+        else
+          rcCount = sqlite3_reset(pCount);
       }
       sqlite3_finalize(pCount);
-      *pzErr = sqlite3_mprintf(
-          "relext: RESTRICT: cannot delete %s %s: referenced by %lld row%s "
-          "of %s",
-          p->azTable[pE->iParent], zKey, nRef, nRef == 1 ? "" : "s", pE->zName);
+      /* Without the count the message would lie: report the failure. */
+      if (rcCount != SQLITE_OK) {
+        rcFail = rcCount;
+        if (rcCount != SQLITE_NOMEM)
+          *pzErr = sqlite3_mprintf("%s", sqlite3_errmsg(p->db));
+      } else {
+        *pzErr = sqlite3_mprintf(
+            "relext: RESTRICT: cannot delete %s %s: referenced by %lld row%s "
+            "of %s",
+            p->azTable[pE->iParent], zKey, nRef, nRef == 1 ? "" : "s",
+            pE->zName);
+      }
     } else if (pN->eKind == NOTE_NULL) {
       *pzErr = sqlite3_mprintf(
           "relext: NOT NULL: %s %s: %s cannot be NULL (%s has null=False)",
@@ -665,7 +677,9 @@ static int relNoteCheck(RelCtx *p, sqlite3_stmt **apCheck, const RelNote *pN,
       sqlite3_free(zRow);
     }
     sqlite3_free(zKey);
-    rc = *pzErr ? SQLITE_CONSTRAINT : SQLITE_NOMEM;
+    rc = rcFail != SQLITE_NOMEM ? rcFail
+         : *pzErr               ? SQLITE_CONSTRAINT
+                                : SQLITE_NOMEM;
   }
   if (rc == SQLITE_OK) {
     rc = sqlite3_reset(pStmt);
