@@ -131,6 +131,8 @@ static struct {
   int w5Links, w5Distinct, w5Art, w5Tags;
   int w6Cat, w6Per, w6Q;
   int w7a, w7b;
+  int w9Cat, w9N;
+  int w10N;
 } S;
 
 static int scaled(double base, int nMin) {
@@ -160,6 +162,9 @@ static void compute_sizes(void) {
   S.w6Q = scaled(100000, 100);
   S.w7a = scaled(100000, 10);
   S.w7b = scaled(1000000, 10);
+  S.w9Cat = 1000;
+  S.w9N = scaled(10000, 100);
+  S.w10N = 2 * scaled(10000, 100);
 }
 
 /* Deterministic pseudo-random numbers, the same sequence in every variant */
@@ -753,6 +758,72 @@ static int w7_check(sqlite3 *db, int v, const Workload *w) {
   return expect(db, 0, "SELECT count(*) FROM node");
 }
 
+/* ---- W9: one-row transactions: inserts ---------------------------------- */
+static int w9_setup(sqlite3 *db, int v, const Workload *w) {
+  int rc;
+  (void)w;
+  rc = db_exec(db, "CREATE TABLE category(" COLS_CATEGORY ")");
+  if (!rc) rc = mk_child(db, v, "article", COLS_ARTICLE, "category", "category",
+                         "CASCADE", 0, "articles", 0);
+  if (!rc) rc = fill(db, "category(id,name)", S.w9Cat, "i, 'category '||i");
+  return rc;
+}
+static int w9_op(sqlite3 *db, int v, const Workload *w) {
+  sqlite3_stmt *pStmt = 0;
+  int rc, i;
+  (void)v;
+  (void)w;
+  rc = db_prepare(db, "INSERT INTO article(id, title, category_id) VALUES(?1, 'a', ?2)",
+                  &pStmt);
+  for (i = 1; rc == SQLITE_OK && i <= S.w9N; i++) {
+    sqlite3_bind_int(pStmt, 1, i);
+    sqlite3_bind_int(pStmt, 2, (int)(((unsigned)i * 2654435761u) % (unsigned)S.w9Cat) + 1);
+    rc = sqlite3_step(pStmt);
+    if (rc == SQLITE_DONE) rc = sqlite3_reset(pStmt);
+    else fail("insert %d: %s", i, sqlite3_errmsg(db));
+  }
+  sqlite3_finalize(pStmt);
+  return rc;
+}
+static int w9_check(sqlite3 *db, int v, const Workload *w) {
+  (void)v;
+  (void)w;
+  return expect(db, S.w9N, "SELECT count(*) FROM article");
+}
+
+/* ---- W10: one-row transactions: deletes from a self-referencing tree --- */
+static int w10_setup(sqlite3 *db, int v, const Workload *w) {
+  int rc;
+  (void)w;
+  rc = mk_child(db, v, "node", "id INTEGER PRIMARY KEY, name TEXT NOT NULL", "parent",
+                "node", "CASCADE", 1, "children", 0);
+  if (!rc) rc = db_exec(db, "BEGIN");
+  if (!rc) rc = fill(db, "node(id,name,parent_id)", S.w10N, "i, 'node '||i, nullif(i/2,0)");
+  if (!rc) rc = db_exec(db, "COMMIT");
+  return rc;
+}
+static int w10_op(sqlite3 *db, int v, const Workload *w) {
+  sqlite3_stmt *pStmt = 0;
+  int rc, i;
+  (void)v;
+  (void)w;
+  rc = db_prepare(db, "DELETE FROM node WHERE id=?1", &pStmt);
+  /* The leaves, the deepest first: nothing references any of them. */
+  for (i = S.w10N; rc == SQLITE_OK && i > S.w10N / 2; i--) {
+    sqlite3_bind_int(pStmt, 1, i);
+    rc = sqlite3_step(pStmt);
+    if (rc == SQLITE_DONE) rc = sqlite3_reset(pStmt);
+    else fail("delete %d: %s", i, sqlite3_errmsg(db));
+  }
+  sqlite3_finalize(pStmt);
+  return rc;
+}
+static int w10_check(sqlite3 *db, int v, const Workload *w) {
+  (void)v;
+  (void)w;
+  return expect(db, S.w10N / 2, "SELECT count(*) FROM node");
+}
+
 static Workload aWorkload[] = {
   {"W1", "cascade delete", w1_setup, w1_op, w1_check, TARGET_AC, 1.30, 1, 1, 0},
   {"W2", "three-level cascade", w2_setup, w2_op, w2_check, TARGET_AC, 1.30, 0, 1, 0},
@@ -770,6 +841,10 @@ static Workload aWorkload[] = {
    2.0, 1, 0, 1},
   {"W8", "cascade whose children have SET_NULL children", w8_setup, w8_op, w8_check,
    TARGET_NONE, 0, 0, 1, 0},
+  {"W9", "one-row transactions: inserts", w9_setup, w9_op, w9_check, TARGET_NONE, 0, 0,
+   0, 0},
+  {"W10", "one-row transactions: tree deletes", w10_setup, w10_op, w10_check,
+   TARGET_NONE, 0, 0, 0, 0},
 };
 #define N_WORKLOAD ((int)(sizeof(aWorkload) / sizeof(aWorkload[0])))
 
@@ -795,6 +870,11 @@ static void describe(const Workload *w, char *z, size_t n) {
   } else if (strncmp(w->zId, "W7", 2) == 0) {
     snprintf(z, n, "chain of %d nodes (CASCADE on parent) deleted from the root",
              w7_n(w));
+  } else if (strcmp(w->zId, "W9") == 0) {
+    snprintf(z, n, "%d single-row INSERTs of articles, each its own transaction", S.w9N);
+  } else if (strcmp(w->zId, "W10") == 0) {
+    snprintf(z, n, "%d single-row DELETEs of the leaves of a %d-node self-referencing tree, "
+             "each its own transaction", S.w10N / 2, S.w10N);
   } else if (strcmp(w->zId, "W8") == 0) {
     snprintf(z, n, "%d categories x %d articles x %d comments (SET_NULL); delete %d categories",
              S.w2Cat, S.w2Per, S.w2Com, S.w2Del);
@@ -1343,7 +1423,7 @@ int main(int argc, char **argv) {
         break;
       }
       default:
-        snprintf(zTarget, sizeof(zTarget), "(Django, below)");
+        snprintf(zTarget, sizeof(zTarget), w->bDjango ? "(Django, below)" : "(info)");
         break;
     }
     if (strcmp(zRes, "FAIL") == 0) nFail++;
