@@ -35,11 +35,14 @@
 **     run, and each table's share of the closure goes in one
 **     DELETE ... WHERE rowid IN (...). While the engine runs, the triggers
 **     of the rows it deletes return at once: those rows were collected.
+**     Shortcuts: a row nothing references is left alone after one probe
+**     per edge (relAnySql), and a self-referencing tree goes in one
+**     recursive DELETE (relTreeSql).
 **   - A child's key columns are watched by stored guard indexes: an index
 **     on the key column whose WHERE clause is
 **     relext_must_be_loaded(G, edge, key [, row]) (one index per child
 **     table: with several edges, (G, e1, key1, row1, e2, key2, row2...)). It
-*always returns 0, so
+**     always returns 0, so
 **     the index stays empty, but SQLite evaluates it inline for every row
 **     inserted, deleted, or updated in that column -- a function call,
 **     where a trigger would cost a whole sub-program per row (measured:
@@ -89,7 +92,10 @@
 **     or transaction; a RESTRICT violation outside the closure of the row
 **     is reported when the statement's transaction commits.
 **   - The engine never holds the closure in C memory: it lives in the TEMP
-**     table relext_victim and is cleared after each row.
+**     table relext_victim (or the tree DELETE's own temporary tables) and
+**     is cleared after each row.
+**   - Statements stay prepared across transactions only while relext_close
+**     is connected to finalize them before sqlite3_close() checks.
 **
 ** LIMITS
 **   - Inside an explicit transaction, a RESTRICT violation is reported at
@@ -921,9 +927,6 @@ static int txnConnect(sqlite3 *db, void *pAux, int argc,
   return SQLITE_OK;
 }
 
-/* The engine's cached statements are finalized here: SQLite disconnects
-** virtual tables before it checks for unfinalized statements at close.
-** They are prepared again on the next use. */
 /* A distinct xCreate keeps relext_txn from being eponymous: it exists only
 ** as the TEMP table relext creates. */
 static int txnCreate(sqlite3 *db, void *pAux, int argc, const char *const *argv,
@@ -931,6 +934,8 @@ static int txnCreate(sqlite3 *db, void *pAux, int argc, const char *const *argv,
   return txnConnect(db, pAux, argc, argv, ppVtab, pzErr);
 }
 
+/* The cached statements go with any disconnect (they are prepared again on
+** the next use); at close, relext_close's comes first (see there). */
 static int txnDisconnect(sqlite3_vtab *pVtab) {
   TxnVtab *pTab = (TxnVtab *)pVtab;
   RelEnforce *e = relEnf(pTab->pCtx);
