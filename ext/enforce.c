@@ -828,6 +828,8 @@ static sqlite3_module notesModule = {
 /* Check every integer-keyed dangling note of edge iEdge with this bGone in
 ** one statement over relext_notes: one statement instead of one per key
 ** (a statement step costs more than the probe it makes). */
+static int relIsRowidAlias(sqlite3 *db, const char *zTab, const char *zCol);
+
 static int relBatchCheck(RelCtx *p, sqlite3_stmt **apCheck, int iEdge,
                          int bGone, char **pzErr) {
   const RelEdge *pE = &p->aEdge[iEdge];
@@ -838,11 +840,23 @@ static int relBatchCheck(RelCtx *p, sqlite3_stmt **apCheck, int iEdge,
   int rc = SQLITE_OK, rcRow = SQLITE_OK;
   if (pStmt) goto run;
   zRow = relRowKey(p->db, zC, &rcRow);
-  zChildTest = sqlite3_mprintf(
-      "EXISTS (SELECT 1 FROM main.\"%w\" WHERE \"%w\"=j.k)", zC, pE->zChildCol);
-  zParentTest =
-      sqlite3_mprintf("NOT EXISTS (SELECT 1 FROM main.\"%w\" WHERE \"%w\"=j.k)",
-                      p->azTable[pE->iParent], pE->zParentCol);
+  /* IN (SELECT column FROM table) probes the column's index with one
+  ** cursor for the whole batch (a correlated EXISTS opens one per key).
+  ** It is NULL, not false, for a key without match where the column holds
+  ** NULLs: fine for the child test, so the parent test uses it only for a
+  ** rowid, which is never NULL. */
+  zChildTest = sqlite3_mprintf("j.k IN (SELECT \"%w\" FROM main.\"%w\")",
+                               pE->zChildCol, zC);
+  if (relIsRowid(pE->zParentCol) ||
+      relIsRowidAlias(p->db, p->azTable[pE->iParent], pE->zParentCol)) {
+    zParentTest =
+        sqlite3_mprintf("NOT (j.k IN (SELECT rowid FROM main.\"%w\"))",
+                        p->azTable[pE->iParent]);
+  } else {
+    zParentTest = sqlite3_mprintf(
+        "NOT EXISTS (SELECT 1 FROM main.\"%w\" WHERE \"%w\"=j.k)",
+        p->azTable[pE->iParent], pE->zParentCol);
+  }
   if (rcRow || !zChildTest || !zParentTest) {
     rc = SQLITE_NOMEM;
     goto done;
