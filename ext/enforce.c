@@ -203,13 +203,16 @@ static void relNotesTruncate(RelEnforce *e, int n) {
       /* The end of a transaction: empty the slots of the notes (a large
       ** set left by an earlier transaction would cost a memset each). */
       unsigned m = (unsigned)e->nHash - 1;
-      int i;
+      int i, k;
       for (i = 0; i < e->nNote; i++) {
         const RelNote *pN = &e->aNote[i];
         unsigned h = relNoteHash(pN->iEdge, pN->eKind, &pN->key) & m;
-        while (e->aHash[h] != i + 1)
+        for (k = 0; k < e->nHash && e->aHash[h] != i + 1; k++)
           h = (h + 1) & m;
-        e->aHash[h] = 0;
+        if (k < e->nHash)
+          e->aHash[h] = 0;
+        else
+          e->bHashStale = 1; /* cannot happen; rebuild to be safe */
       }
     } else {
       e->bHashStale = 1;
