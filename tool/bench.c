@@ -1072,7 +1072,10 @@ static int is_selected(const char *zId) {
   if (z == 0) return 1;
   while (*z) {
     n = strcspn(z, ",");
-    if (n > 0 && n <= strlen(zId) && strncasecmp(z, zId, n) == 0) return 1;
+    /* W7 selects W7a and W7b, but W1 does not select W10 */
+    if (n > 0 && n <= strlen(zId) && strncasecmp(z, zId, n) == 0 &&
+        !(zId[n] >= '0' && zId[n] <= '9'))
+      return 1;
     z += n;
     if (*z == ',') z++;
   }
