@@ -2483,6 +2483,7 @@ int relGuardsWrite(RelCtx *p, char **pzErr) {
   for (t = 0; t < p->nTable; t++) {
     RelStr args = {0};
     int iFirst = -1, nChild = 0;
+    char *zFirstRow = 0; /* the row argument of edge iFirst, or NULL */
     for (i = 0; i < p->nEdge; i++) {
       const RelEdge *pE = &p->aEdge[i];
       const RelDef *d = &p->aDef[pE->iDef];
@@ -2501,7 +2502,10 @@ int relGuardsWrite(RelCtx *p, char **pzErr) {
         relStrPrintf(&args, ", %s", zRow);
       else
         relStrPrintf(&args, ", NULL");
-      sqlite3_free(zRow);
+      if (i == iFirst)
+        zFirstRow = zRow;
+      else
+        sqlite3_free(zRow);
     }
     if (args.eRc) s.eRc = args.eRc;
     if (iFirst >= 0) {
@@ -2510,18 +2514,13 @@ int relGuardsWrite(RelCtx *p, char **pzErr) {
         /* The original form: relext_guard_<edge>_<table>, (G, e, key
         ** [, row]). */
         const RelEdge *pE = &p->aEdge[iFirst];
-        const RelDef *d = &p->aDef[pE->iDef];
-        int rcRow = SQLITE_OK;
-        char *zRow =
-            (d->eKind != REL_M2M && !d->bNull) ? relRowKey(db, zC, &rcRow) : 0;
-        if (rcRow) s.eRc = rcRow;
+        const char *zRow = zFirstRow;
         relStrPrintf(&s,
                      "CREATE INDEX main.\"relext_guard_%d_%w\" ON "
                      "\"%w\"(\"%w\") WHERE relext_must_be_loaded(%lld, %d, "
                      "\"%w\"%s%s);\n",
                      iFirst, zC, zC, pE->zChildCol, p->iGen, iFirst,
                      pE->zChildCol, zRow ? ", " : "", zRow ? zRow : "");
-        sqlite3_free(zRow);
       } else {
         relStrPrintf(&s,
                      "CREATE INDEX main.\"relext_guard_c_%w\" ON "
@@ -2531,6 +2530,7 @@ int relGuardsWrite(RelCtx *p, char **pzErr) {
       }
     }
     relStrReset(&args);
+    sqlite3_free(zFirstRow);
   }
   for (i = 0; i < p->nEdge; i++) {
     const RelEdge *pE = &p->aEdge[i];
