@@ -526,33 +526,40 @@ static int relCheckStmt(RelCtx *p, sqlite3_stmt **apCheck, int iEdge, int eKind,
   int rc = SQLITE_OK;
   if (*pp == 0) {
     char *zRow = relRowKey(p->db, p->azTable[pE->iChild], &rc);
-    const char *zFmt;
+    const char *zC = p->azTable[pE->iChild];
+    const char *zP = p->azTable[pE->iParent];
     if (rc) return rc;
     if (eKind == NOTE_NULL) {
       if (zRow == 0) return SQLITE_NOMEM;
       rc = relPreparef(p->db, pp, pzErr,
                        "SELECT %s, 1 FROM main.\"%w\" WHERE %s=?1 AND "
                        "\"%w\" IS NULL",
-                       zRow, p->azTable[pE->iChild], zRow, pE->zChildCol);
+                       zRow, zC, zRow, pE->zChildCol);
+    } else if (bGone) {
+      /* A key a parent gave up: its children are most likely gone with
+      ** it, so they are probed first (one probe when there are none). The
+      ** first referencing row, for the message, is looked for only then
+      ** (and with min(), not ORDER BY, which costs a temporary b-tree
+      ** where the index does not deliver rows in that order: a junction's
+      ** unique pair). */
+      rc = relPreparef(p->db, pp, pzErr,
+                       "SELECT (SELECT min(%s) FROM main.\"%w\" WHERE "
+                       "\"%w\"=?1) WHERE EXISTS (SELECT 1 FROM main.\"%w\" "
+                       "WHERE \"%w\"=?1) AND NOT EXISTS (SELECT 1 FROM "
+                       "main.\"%w\" WHERE \"%w\"=?1)",
+                       zRow ? zRow : "1", zC, pE->zChildCol, zC, pE->zChildCol,
+                       zP, pE->zParentCol);
     } else {
-      if (bGone) {
-        /* A key a parent gave up: its children are most likely gone with
-        ** it, so they are probed first (one probe when there are none). */
-        zFmt = "SELECT %s FROM main.\"%w\" WHERE \"%w\"=?1 AND NOT EXISTS "
-               "(SELECT 1 FROM main.\"%w\" WHERE \"%w\"=?1) ORDER BY 1 "
-               "LIMIT 1";
-      } else {
-        /* The parent first: a constant WHERE of a SELECT without FROM is
-        ** tested before anything else, so a key whose row exists costs one
-        ** probe; else one more finds the first referencing row (NULL:
-        ** none). The count for a RESTRICT message is taken when needed. */
-        zFmt = "SELECT (SELECT %s FROM main.\"%w\" WHERE \"%w\"=?1 ORDER "
-               "BY 1 LIMIT 1) WHERE NOT EXISTS (SELECT 1 FROM main.\"%w\" "
-               "WHERE \"%w\"=?1)";
-      }
-      rc = relPreparef(p->db, pp, pzErr, zFmt, zRow ? zRow : "1",
-                       p->azTable[pE->iChild], pE->zChildCol,
-                       p->azTable[pE->iParent], pE->zParentCol);
+      /* The parent first: a constant WHERE of a SELECT without FROM is
+      ** tested before anything else, so a key whose row exists costs one
+      ** probe; else one more finds the first referencing row (NULL:
+      ** none). The count for a RESTRICT message is taken when needed. */
+      rc =
+          relPreparef(p->db, pp, pzErr,
+                      "SELECT (SELECT min(%s) FROM main.\"%w\" WHERE "
+                      "\"%w\"=?1) WHERE NOT EXISTS (SELECT 1 FROM "
+                      "main.\"%w\" WHERE \"%w\"=?1)",
+                      zRow ? zRow : "1", zC, pE->zChildCol, zP, pE->zParentCol);
     }
     sqlite3_free(zRow);
   }
