@@ -504,10 +504,6 @@ static char *relRowKey(sqlite3 *db, const char *zTab, int *pRc) {
   return z;
 }
 
-/* The statement that checks notes of edge iEdge and kind eKind: a row
-** whose first column (a child's row key) is not NULL when the note is a
-** violation; none, or NULL, otherwise.
-** Cached in apCheck[] for one xSync. */
 /* Statements of the COMMIT check per edge, kept from one transaction to
 ** the next (prepared on first use, finalized with the engine's): 0 a
 ** child's key, 1 a NULL key, 2 a key a parent gave up (relCheckStmt), 3
@@ -518,6 +514,9 @@ static char *relRowKey(sqlite3 *db, const char *zTab, int *pRc) {
 /* Integer keys of an edge checked in one statement from this many on. */
 #define REL_BATCH_MIN 8
 
+/* The statement that checks notes of edge iEdge and kind eKind: a row
+** whose first column (a child's row key) is not NULL when the note is a
+** violation; none, or NULL, otherwise. Kept in apCheck[]. */
 static int relCheckStmt(RelCtx *p, sqlite3_stmt **apCheck, int iEdge, int eKind,
                         int bGone, sqlite3_stmt **ppOut, char **pzErr) {
   const RelEdge *pE = &p->aEdge[iEdge];
