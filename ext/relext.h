@@ -2,8 +2,8 @@
 ** relext.h -- the public entry point of relext, Django-style relationships
 ** (ForeignKey, OneToOneField, ManyToManyField) for SQLite.
 **
-** Loadable:  .load ./relext   or   sqlite3_load_extension(db, "./relext", 0,
-*&err)
+** Loadable:  .load ./relext
+**            sqlite3_load_extension(db, "./relext", 0, &zErr);
 ** Static:    sqlite3_auto_extension((void (*)(void))sqlite3_relext_init);
 **
 ** See README.md for the SQL interface.
