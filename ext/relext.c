@@ -6,7 +6,7 @@
 **      and module registered below holds one reference, so the context
 **      lives exactly as long as the last registration);
 **   2. registers the SQL functions and virtual table modules of each part
-**      (define.c, enforce.c, accessor.c, inspect.c, lookup.c);
+**      (commit.c, engine.c, guard.c, define.c, accessor.c, inspect.c, lookup.c);
 **   3. reads the catalog and installs this connection's TEMP triggers and
 **      accessor tables, so every declared rule is in force.
 ** Loading twice finds the first context (a registry of live contexts, one
@@ -64,8 +64,6 @@ void relCtxUnref(void *pArg) {
   relCtxClearDefs(p);
   sqlite3_free(p);
 }
-
-void relEnforceRemap(RelCtx *p, const int *aMap, int nOld);
 
 int relCtxReload(RelCtx *p, char **pzErr) {
   int rc;
@@ -260,7 +258,9 @@ __declspec(dllexport)
                                   SQLITE_UTF8 | SQLITE_INNOCUOUS |
                                       SQLITE_DETERMINISTIC,
                                   0, relVersionFunc, 0, 0, 0);
-  if (rc == SQLITE_OK) rc = relRegisterEnforce(db, p);
+  if (rc == SQLITE_OK) rc = relRegisterCommit(db, p);
+  if (rc == SQLITE_OK) rc = relRegisterEngine(db, p);
+  if (rc == SQLITE_OK) rc = relRegisterGuard(db, p);
   if (rc == SQLITE_OK) rc = relRegisterDefine(db, p);
   if (rc == SQLITE_OK) rc = relRegisterAccessor(db, p);
   if (rc == SQLITE_OK) rc = relRegisterInspect(db, p);

@@ -92,6 +92,9 @@ int relDropObjects(sqlite3 *db, const char *zDb, const char *zType,
 ** (*pRc says which). */
 char *relQueryText(sqlite3 *db, const char *zSql, const char *z1,
                    const char *z2, int *pRc);
+/* The value as SQL text for a message ('x', 5, NULL); NULL when out of
+** memory. */
+char *relValueText(sqlite3_value *v);
 /* Does table zTab exist in main? 1 yes, 0 no, <0 error code negated. */
 int relTableExists(sqlite3 *db, const char *zTab);
 /* The exact spelling of table zTab in main (case-insensitive lookup), or
@@ -228,15 +231,107 @@ char *relResolveTarget(sqlite3 *db, const char *zModel, const char *zSpec,
                        int bClassName, char **pzErr);
 
 /* ------------------------------------------------------------------ */
-/* enforce.c                                                           */
-int relRegisterEnforce(sqlite3 *db, RelCtx *p);
+/* Enforcement: commit.c, engine.c, guard.c                            */
+
+/* The message of every refusal of a connection whose definitions are
+** older than the stored guards. */
+#define REL_STALE_MSG                                                          \
+  "relext: relationship definitions changed in another connection; "           \
+  "run SELECT rel_reload() first"
+
+/* Kinds of pending note. */
+#define NOTE_DANGLING 1 /* key of edge may point nowhere */
+#define NOTE_RESTRICT 2 /* key of edge was deleted under RESTRICT */
+#define NOTE_NULL 3     /* row (key = rowid) of the child may hold NULL */
+
+typedef struct RelNote RelNote;
+struct RelNote {
+  int iEdge;
+  int eKind;
+  int bGone; /* NOTE_DANGLING: noted where a parent key went away */
+  RelValue key;
+};
+
+/* Per-table engine plan. */
+typedef struct RelPlan RelPlan;
+struct RelPlan {
+  int *aReach; /* tables reached through CASCADE, deepest first */
+  int nReach;
+  sqlite3_stmt **apDel; /* DELETE ... rowid IN victims, per aReach entry */
+  sqlite3_stmt *pTree;  /* or, for a self-referencing tree, one DELETE */
+  sqlite3_stmt *pAny;   /* a row if anything references row ?1 */
+};
+
+typedef struct RelEnforce RelEnforce;
+struct RelEnforce {
+  RelNote *aNote;
+  int nNote, nNoteAlloc;
+  int *aMark; /* aMark[i]: nNote when savepoint i was opened */
+  int nMark;
+  sqlite3_stmt *pCollect;  /* the closure CTE */
+  sqlite3_stmt *pClear;    /* DELETE FROM temp.relext_victim */
+  sqlite3_stmt *pDropRoot; /* remove the root from the victims */
+  sqlite3_stmt **apEdge;   /* per edge: the rule's statement (or NULL) */
+  int nEdgeStmt;           /* entries in apEdge */
+  int bPrepared;           /* statements match the loaded definitions */
+  int bFreeLater;          /* free the statements when the engine returns */
+  int bFreeing;            /* relEnforceStmtsFree is running */
+  int bHooked;             /* relext_close is connected (see there) */
+  sqlite3_stmt **apCheck;  /* the COMMIT check's statements, REL_CHECK_SLOTS
+                           ** per edge (see relCheckStmt, relBatchCheck) */
+  int nCheck;              /* edges apCheck is sized for */
+  int *aHash;              /* open-addressing set of note indexes + 1 */
+  int nHash;               /* slots in aHash (a power of two), or 0 */
+  int bHashStale;          /* notes were truncated: rebuild before use */
+  int bInTxn;              /* relext_txn is enrolled in the transaction */
+  int bQuiet;              /* take no notes (while guards are created) */
+  sqlite3_stmt *pEnroll;   /* enrols relext_txn in the transaction */
+  sqlite3_int64 *aLast;    /* per edge: REL_LAST_N integer keys noted */
+  int nLast;               /* edges the per-edge arrays are sized for */
+  unsigned *aLastGen;      /* per slot of aLast: valid if == iLastGen */
+  unsigned iLastGen;       /* generation of the valid slots (never 0) */
+  int *aCount;             /* per edge: notes taken this transaction */
+  unsigned char *aBulk;    /* per edge: too many notes, check it whole */
+  RelPlan *aPlan;          /* per table */
+  int nPlan;
+};
+
+static inline RelEnforce *relEnf(RelCtx *p) {
+  return (RelEnforce *)p->pEnforce;
+}
+
+/* commit.c */
+int relRegisterCommit(sqlite3 *db, RelCtx *p);
+int relNoteAddValue(RelEnforce *e, int iEdge, int eKind, const RelValue *pV,
+                    int bGone);
+int relNoteAdd(RelEnforce *e, int iEdge, int eKind, sqlite3_value *v,
+               int bGone);
+/* Remap the edges of pending notes after the catalog was reloaded:
+** aMap[old] = new index or -1. */
+void relEnforceRemap(RelCtx *p, const int *aMap, int nOld);
+void relEngineLeave(RelCtx *p);
+int relCloseHook(RelCtx *p);
+void relEnforceStmtsFree(RelEnforce *e);
+void relEnforceFree(RelCtx *p);
+
+/* engine.c */
+int relRegisterEngine(sqlite3 *db, RelCtx *p);
+void relPlansFree(RelEnforce *e);
+
+/* guard.c */
+int relRegisterGuard(sqlite3 *db, RelCtx *p);
 /* (Re)create the TEMP triggers and state for the loaded definitions. */
 int relEnforceInstall(RelCtx *p, char **pzErr);
 /* Rewrite the stored guard triggers after the catalog changed. */
 int relGuardsWrite(RelCtx *p, char **pzErr);
 /* 1 if the stored guards match the loaded definitions, 0 if not. */
 int relGuardsCurrent(RelCtx *p);
-void relEnforceFree(RelCtx *p);
+
+/* schema.c */
+int relIsRowid(const char *zCol);
+char *relRowKey(sqlite3 *db, const char *zTab, int *pRc);
+int relIsRowidAlias(sqlite3 *db, const char *zTab, const char *zCol);
+char *relKeyExpr(const char *zAlias, const char *zCol);
 
 /* ------------------------------------------------------------------ */
 /* accessor.c                                                          */

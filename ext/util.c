@@ -315,3 +315,14 @@ int relDropObjects(sqlite3 *db, const char *zDb, const char *zType,
   sqlite3_free(azName);
   return rc;
 }
+
+/* The value as SQL text for a message; NULL when out of memory (also when
+** SQLite cannot make the value's text). */
+char *relValueText(sqlite3_value *v) {
+  int eType = sqlite3_value_type(v);
+  const unsigned char *z;
+  if (eType == SQLITE_NULL) return sqlite3_mprintf("NULL");
+  z = sqlite3_value_text(v);
+  if (z == 0) return 0;
+  return sqlite3_mprintf(eType == SQLITE_TEXT ? "%Q" : "%s", z);
+}

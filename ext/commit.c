@@ -1,0 +1,1308 @@
+/*
+** commit.c -- the COMMIT check: the keys written in a transaction, noted
+** as they are written and each checked once when it commits.
+**
+** WHAT IT HOLDS
+**   No dangling key at COMMIT (db_constraint=True); NOT NULL for keys with
+**   null=False; no row left referencing a row deleted under RESTRICT.
+**
+** THE MECHANISM
+**   Suspects ("notes") come from three places:
+**   - relext_must_be_loaded(G, edge, key [, row]), the WHERE clause of the
+**     stored guard indexes (guard.c writes them). SQLite evaluates it
+**     inline for every row inserted, deleted, or updated in a key column;
+**     it notes the key (once per distinct key and transaction) as a
+**     suspect, and the row of a NULL key when null=False. On a referenced
+**     key column the same function notes the keys of parent rows written
+**     or deleted: a changed key, or a row that REPLACE removes without
+**     delete triggers, leaves a suspect too.
+**   - the delete engine (engine.c): RESTRICT and DO_NOTHING keys still
+**     referenced from outside its closure, and the value a SET rule wrote;
+**   - TEMP triggers (guard.c) writing to relext_txn: an old bare-rowid key
+**     still referenced after an UPDATE.
+**
+**   Notes go to relext_txn, a TEMP virtual table. Statements that can fire
+**   relext's TEMP triggers enrol it in their transaction (the triggers
+**   write to it); the guard function enrols it with a nested statement the
+**   first time it notes a key in a transaction. Either way its xSync runs
+**   at COMMIT (or at the end of an autocommit statement). xSync checks each
+**   suspect once, with one index probe: a key that points nowhere (or a
+**   RESTRICT row still referencing a deleted row, or a NULL key) fails the
+**   COMMIT with a "relext: " message and SQLITE_CONSTRAINT, and SQLite
+**   rolls the transaction back. This is SQLite's deferred-constraint design
+**   (src/fkey.c) with a set of suspects instead of a counter: writing a row
+**   costs a function call and a hash probe, and the commit check costs one
+**   probe per distinct key, never a scan. The integer keys of one edge are
+**   checked in one statement over relext_notes, an internal table that
+**   lists them; an edge that took too many notes (a bulk load) is checked
+**   whole with one anti-join. The notes follow savepoints through
+**   xSavepoint/xRollbackTo, so ROLLBACK TO and failed statements forget
+**   what they noted.
+**
+**   Why not sqlite3_commit_hook: it cannot run SQL, its failure message is
+**   fixed ("constraint failed"), and there is one per connection, which an
+**   application may replace. xSync can query, report its own message, and
+**   coexists with any commit hook the application installs.
+**
+** INVARIANTS
+**   - A note is taken at most once per (edge, kind, key) and transaction,
+**     and forgotten with the savepoint or transaction that took it.
+**   - Statements stay prepared across transactions only while relext_close
+**     is connected to finalize them before sqlite3_close() checks.
+**
+** LIMITS
+**   - Inside an explicit transaction, a RESTRICT violation is reported at
+**     COMMIT, not at the DELETE (see README).
+**   - NOT NULL (null=False) is checked with the other keys, at COMMIT.
+*/
+#include "relext_int.h"
+SQLITE_EXTENSION_INIT3
+
+#include <string.h>
+
+/* ------------------------------------------------------------------ */
+/* Notes                                                               */
+
+/* Integer keys each edge remembers as noted (a direct-mapped cache in
+** front of the note hash): the keys of a bulk write repeat, in runs (the
+** articles of one category) or among a few (the tags of M2M links). */
+#define REL_LAST_N 1024
+
+/* Forget every remembered key: O(1), a new generation. */
+static void relLastClear(RelEnforce *e) {
+  if (++e->iLastGen == 0) {
+    if (e->aLastGen)
+      memset(e->aLastGen, 0,
+             (size_t)(e->nLast + 1) * REL_LAST_N * sizeof(unsigned));
+    e->iLastGen = 1;
+  }
+}
+
+static unsigned relNoteHash(int iEdge, int eKind, const RelValue *pV);
+
+static void relNotesTruncate(RelEnforce *e, int n) {
+  if (e->nNote > n) {
+    relLastClear(e);
+    if (n == 0 && !e->bHashStale && e->aHash && e->nNote * 8 < e->nHash) {
+      /* The end of a transaction: empty the slots of the notes (a large
+      ** set left by an earlier transaction would cost a memset each). */
+      unsigned m = (unsigned)e->nHash - 1;
+      int i, k;
+      for (i = 0; i < e->nNote; i++) {
+        const RelNote *pN = &e->aNote[i];
+        unsigned h = relNoteHash(pN->iEdge, pN->eKind, &pN->key) & m;
+        for (k = 0; k < e->nHash && e->aHash[h] != i + 1; k++)
+          h = (h + 1) & m;
+        if (k < e->nHash)
+          e->aHash[h] = 0;
+        else
+          e->bHashStale = 1; /* cannot happen; rebuild to be safe */
+      }
+    } else {
+      e->bHashStale = 1;
+    }
+  }
+  while (e->nNote > n) {
+    e->nNote--;
+    relValueClear(&e->aNote[e->nNote].key);
+  }
+}
+
+/* Forget the per-edge counts of a transaction; give back the memory of a
+** large one. */
+static void relBulkReset(RelEnforce *e) {
+  if (e->aCount) {
+    memset(e->aCount, 0, sizeof(int) * (size_t)(e->nLast + 1));
+    memset(e->aBulk, 0, (size_t)(e->nLast + 1));
+  }
+  if (e->nNote == 0 && e->nNoteAlloc > 4096) {
+    sqlite3_free(e->aNote);
+    sqlite3_free(e->aHash);
+    e->aNote = 0;
+    e->aHash = 0;
+    e->nNoteAlloc = e->nHash = 0;
+    e->bHashStale = 1;
+  }
+}
+
+/* The hash of a note. */
+static unsigned relNoteHash(int iEdge, int eKind, const RelValue *pV) {
+  unsigned h = (unsigned)iEdge * 2654435761u ^ (unsigned)eKind * 40503u;
+  switch (pV->eType) {
+  case SQLITE_INTEGER:
+    h ^= (unsigned)(pV->i ^ (pV->i >> 32)) * 2246822519u;
+    break;
+  case SQLITE_FLOAT: {
+    sqlite3_int64 x;
+    memcpy(&x, &pV->r, sizeof(x));
+    h ^= (unsigned)(x ^ (x >> 32)) * 3266489917u;
+    break;
+  }
+  case SQLITE_TEXT: {
+    const unsigned char *z = (const unsigned char *)pV->z;
+    for (; z && *z; z++)
+      h = (h ^ *z) * 16777619u;
+    break;
+  }
+  default:
+    break;
+  }
+  return h ^ (h >> 15);
+}
+
+/* Put note i into the hash set (which has room). */
+static void relHashPut(RelEnforce *e, int i) {
+  const RelNote *pN = &e->aNote[i];
+  unsigned m = (unsigned)e->nHash - 1;
+  unsigned h = relNoteHash(pN->iEdge, pN->eKind, &pN->key) & m;
+  while (e->aHash[h])
+    h = (h + 1) & m;
+  e->aHash[h] = i + 1;
+}
+
+/* Make the hash set hold every note, with room for one more. */
+static int relHashReady(RelEnforce *e) {
+  int i;
+  if (!e->bHashStale && e->nHash > 2 * (e->nNote + 1)) return SQLITE_OK;
+  if (e->nHash <= 2 * (e->nNote + 1)) {
+    int n = e->nHash ? e->nHash : 64;
+    int *a;
+    while (n <= 2 * (e->nNote + 1))
+      n *= 2;
+    a = sqlite3_malloc64(sizeof(int) * (size_t)n);
+    if (a == 0) return SQLITE_NOMEM;
+    sqlite3_free(e->aHash);
+    e->aHash = a;
+    e->nHash = n;
+  }
+  memset(e->aHash, 0, sizeof(int) * (size_t)e->nHash);
+  for (i = 0; i < e->nNote; i++)
+    relHashPut(e, i);
+  e->bHashStale = 0;
+  return SQLITE_OK;
+}
+
+/* The note taken already with these values, or NULL. */
+static RelNote *relNoteSeen(RelEnforce *e, int iEdge, int eKind,
+                            const RelValue *pV) {
+  unsigned m = (unsigned)e->nHash - 1;
+  unsigned h = relNoteHash(iEdge, eKind, pV) & m;
+  while (e->aHash[h]) {
+    RelNote *pN = &e->aNote[e->aHash[h] - 1];
+    if (pN->iEdge == iEdge && pN->eKind == eKind && relValueEq(&pN->key, pV))
+      return pN;
+    h = (h + 1) & m;
+  }
+  return 0;
+}
+
+/* An edge with more distinct suspects than this in one transaction (a bulk
+** load) stops taking notes and is checked whole at COMMIT, with one
+** anti-join: memory stays bounded (about 60 bytes a note), and a set-based
+** check is then cheaper than one probe per key. Not lower: W5 of make
+** bench (100,000 keys over a 1,000,000-row junction) is checked key by key
+** in a third of the time of the anti-join. */
+#define REL_BULK_NOTES 262144
+
+/* Size the per-edge arrays for nEdge edges (and clear them). */
+static int relEdgeArrays(RelEnforce *e, int nEdge) {
+  size_t n = (size_t)(nEdge + 1);
+  size_t nByte = n * (REL_LAST_N * (sizeof(sqlite3_int64) + sizeof(unsigned)) +
+                      sizeof(int) + 1);
+  char *a;
+  if (e->nLast == nEdge && e->aLast) return SQLITE_OK;
+  sqlite3_free(e->aLast);
+  e->aLast = 0;
+  e->aCount = 0;
+  e->aLastGen = 0;
+  e->aBulk = 0;
+  e->nLast = 0;
+  e->iLastGen = 1;
+  a = sqlite3_malloc64(nByte);
+  if (a == 0) return SQLITE_NOMEM;
+  memset(a, 0, nByte);
+  e->aLast = (sqlite3_int64 *)a;
+  a += n * REL_LAST_N * sizeof(sqlite3_int64);
+  e->aCount = (int *)a;
+  a += n * sizeof(int);
+  e->aLastGen = (unsigned *)a;
+  a += n * REL_LAST_N * sizeof(unsigned);
+  e->aBulk = (unsigned char *)a;
+  e->nLast = nEdge;
+  return SQLITE_OK;
+}
+
+/* Take a note (once: a note already taken is not taken again). bGone:
+** the key is one a parent row gave up (a hint for the check). */
+int relNoteAddValue(RelEnforce *e, int iEdge, int eKind, const RelValue *pV,
+                    int bGone) {
+  RelNote *pN;
+  int rc = relHashReady(e);
+  if (rc) return rc;
+  if ((pN = relNoteSeen(e, iEdge, eKind, pV)) != 0) {
+    if (bGone) pN->bGone = 1;
+    return SQLITE_OK;
+  }
+  if (e->nNote >= e->nNoteAlloc) {
+    int nNew = e->nNoteAlloc ? e->nNoteAlloc * 2 : 16;
+    RelNote *a = sqlite3_realloc64(e->aNote, sizeof(RelNote) * (size_t)nNew);
+    if (a == 0) return SQLITE_NOMEM;
+    e->aNote = a;
+    e->nNoteAlloc = nNew;
+  }
+  pN = &e->aNote[e->nNote];
+  memset(pN, 0, sizeof(*pN));
+  pN->iEdge = iEdge;
+  pN->eKind = eKind;
+  pN->bGone = bGone;
+  rc = relValueCopy(&pN->key, pV);
+  if (rc) return rc;
+  relHashPut(e, e->nNote);
+  e->nNote++;
+  if (e->aCount && iEdge >= 0 && iEdge < e->nLast &&
+      ++e->aCount[iEdge] > REL_BULK_NOTES) {
+    e->aBulk[iEdge] = 1;
+  }
+  return SQLITE_OK;
+}
+
+int relNoteAdd(RelEnforce *e, int iEdge, int eKind, sqlite3_value *v,
+               int bGone) {
+  RelValue val;
+  int rc;
+  memset(&val, 0, sizeof(val));
+  rc = relValueFromSql(&val, v);
+  if (rc == SQLITE_OK) rc = relNoteAddValue(e, iEdge, eKind, &val, bGone);
+  relValueClear(&val);
+  return rc;
+}
+
+/* Remap the edges of pending notes after the catalog was reloaded:
+** aMap[old] = new index or -1. */
+void relEnforceRemap(RelCtx *p, const int *aMap, int nOld) {
+  RelEnforce *e = relEnf(p);
+  int i, j = 0;
+  if (e == 0) return;
+  /* The cached statements name the old edges by number. */
+  if (p->nEngine > 0)
+    e->bFreeLater = 1;
+  else
+    relEnforceStmtsFree(e);
+  for (i = 0; i < e->nNote; i++) {
+    int iOld = e->aNote[i].iEdge;
+    int iNew = (iOld >= 0 && iOld < nOld) ? aMap[iOld] : -1;
+    if (iNew < 0) {
+      relValueClear(&e->aNote[i].key);
+      continue;
+    }
+    e->aNote[j] = e->aNote[i];
+    e->aNote[j].iEdge = iNew;
+    j++;
+  }
+  e->nNote = j;
+  e->bHashStale = 1;
+  relLastClear(e);
+  for (i = 0; i < e->nMark; i++) {
+    if (e->aMark[i] > j) e->aMark[i] = j;
+  }
+}
+
+/* ------------------------------------------------------------------ */
+/* Messages                                                            */
+
+static char *relRelValueText(const RelValue *p) {
+  switch (p->eType) {
+  case SQLITE_INTEGER:
+    return sqlite3_mprintf("%lld", p->i);
+  case SQLITE_FLOAT:
+    return sqlite3_mprintf("%!.15g", p->r);
+  case SQLITE_TEXT:
+    return sqlite3_mprintf("%Q", p->z);
+  default:
+    return sqlite3_mprintf("NULL");
+  }
+}
+
+/* ------------------------------------------------------------------ */
+/* The commit check: xSync of relext_txn                               */
+
+/* Statements of the COMMIT check per edge, kept from one transaction to
+** the next (prepared on first use, finalized with the engine's): 0 a
+** child's key, 1 a NULL key, 2 a key a parent gave up (relCheckStmt), 3
+** and 4 the batches of integer keys, noted by children or by parents
+** (relBatchCheck). */
+#define REL_CHECK_SLOTS 5
+
+/* Integer keys of an edge checked in one statement from this many on. */
+#define REL_BATCH_MIN 8
+
+/* The statement that checks notes of edge iEdge and kind eKind: a row
+** whose first column (a child's row key) is not NULL when the note is a
+** violation; none, or NULL, otherwise. Kept in apCheck[]. */
+static int relCheckStmt(RelCtx *p, sqlite3_stmt **apCheck, int iEdge, int eKind,
+                        int bGone, sqlite3_stmt **ppOut, char **pzErr) {
+  const RelEdge *pE = &p->aEdge[iEdge];
+  int iSlot = eKind == NOTE_NULL ? 1 : bGone ? 2 : 0;
+  sqlite3_stmt **pp = &apCheck[iEdge * REL_CHECK_SLOTS + iSlot];
+  int rc = SQLITE_OK;
+  if (*pp == 0) {
+    char *zRow = relRowKey(p->db, p->azTable[pE->iChild], &rc);
+    const char *zC = p->azTable[pE->iChild];
+    const char *zP = p->azTable[pE->iParent];
+    if (rc) return rc;
+    if (eKind == NOTE_NULL) {
+      if (zRow == 0) return SQLITE_NOMEM;
+      rc = relPreparef(p->db, pp, pzErr,
+                       "SELECT %s, 1 FROM main.\"%w\" WHERE %s=?1 AND "
+                       "\"%w\" IS NULL",
+                       zRow, zC, zRow, pE->zChildCol);
+    } else if (bGone) {
+      /* A key a parent gave up: its children are most likely gone with
+      ** it, so they are probed first (one probe when there are none). The
+      ** first referencing row, for the message, is looked for only then
+      ** (and with min(), not ORDER BY, which costs a temporary b-tree
+      ** where the index does not deliver rows in that order: a junction's
+      ** unique pair). */
+      rc = relPreparef(p->db, pp, pzErr,
+                       "SELECT (SELECT min(%s) FROM main.\"%w\" WHERE "
+                       "\"%w\"=?1) WHERE EXISTS (SELECT 1 FROM main.\"%w\" "
+                       "WHERE \"%w\"=?1) AND NOT EXISTS (SELECT 1 FROM "
+                       "main.\"%w\" WHERE \"%w\"=?1)",
+                       zRow ? zRow : "1", zC, pE->zChildCol, zC, pE->zChildCol,
+                       zP, pE->zParentCol);
+    } else {
+      /* The parent first: a constant WHERE of a SELECT without FROM is
+      ** tested before anything else, so a key whose row exists costs one
+      ** probe; else one more finds the first referencing row (NULL:
+      ** none). The count for a RESTRICT message is taken when needed. */
+      rc =
+          relPreparef(p->db, pp, pzErr,
+                      "SELECT (SELECT min(%s) FROM main.\"%w\" WHERE "
+                      "\"%w\"=?1) WHERE NOT EXISTS (SELECT 1 FROM "
+                      "main.\"%w\" WHERE \"%w\"=?1)",
+                      zRow ? zRow : "1", zC, pE->zChildCol, zP, pE->zParentCol);
+    }
+    sqlite3_free(zRow);
+  }
+  *ppOut = *pp;
+  return rc;
+}
+
+static int relAnyBulk(RelEnforce *e) {
+  int i;
+  for (i = 0; e->aBulk && i < e->nLast; i++) {
+    if (e->aBulk[i]) return 1;
+  }
+  return 0;
+}
+
+/* Check a whole edge (one that took too many notes): every key of the
+** child must point at a row (db_constraint=True), and no key may be NULL
+** (null=False). */
+static int relBulkCheck(RelCtx *p, int iEdge, char **pzErr) {
+  const RelEdge *pE = &p->aEdge[iEdge];
+  const RelDef *d = &p->aDef[pE->iDef];
+  const char *zC = p->azTable[pE->iChild];
+  sqlite3_stmt *pStmt = 0;
+  int rc = SQLITE_OK;
+  char *zRow = relRowKey(p->db, zC, &rc);
+  if (zRow == 0) return SQLITE_NOMEM;
+  if (pE->bConstraint) {
+    rc = relPreparef(p->db, &pStmt, pzErr,
+                     "SELECT c.%s, c.\"%w\" FROM main.\"%w\" AS c WHERE "
+                     "c.\"%w\" IS NOT NULL AND NOT EXISTS (SELECT 1 FROM "
+                     "main.\"%w\" AS p WHERE p.\"%w\"=c.\"%w\") LIMIT 1",
+                     zRow, pE->zChildCol, zC, pE->zChildCol,
+                     p->azTable[pE->iParent], pE->zParentCol, pE->zChildCol);
+    if (rc == SQLITE_OK && sqlite3_step(pStmt) == SQLITE_ROW) {
+      char *zR = relValueText(sqlite3_column_value(pStmt, 0));
+      char *zK = relValueText(sqlite3_column_value(pStmt, 1));
+      if (zR && zK) {
+        *pzErr = sqlite3_mprintf(
+            "relext: FOREIGN KEY: %s %s: %s=%s points at no row of %s (%s)", zC,
+            zR, pE->zChildCol, zK, p->azTable[pE->iParent], pE->zName);
+      }
+      sqlite3_free(zR);
+      sqlite3_free(zK);
+      rc = *pzErr ? SQLITE_CONSTRAINT : SQLITE_NOMEM;
+    }
+    if (pStmt) {
+      int rc2 = sqlite3_finalize(pStmt);
+      if (rc == SQLITE_OK) rc = rc2;
+      pStmt = 0;
+    }
+  }
+  if (rc == SQLITE_OK && d->eKind != REL_M2M && !d->bNull) {
+    rc = relPreparef(p->db, &pStmt, pzErr,
+                     "SELECT %s FROM main.\"%w\" WHERE \"%w\" IS NULL LIMIT 1",
+                     zRow, zC, pE->zChildCol);
+    if (rc == SQLITE_OK && sqlite3_step(pStmt) == SQLITE_ROW) {
+      char *zR = relValueText(sqlite3_column_value(pStmt, 0));
+      if (zR) {
+        *pzErr = sqlite3_mprintf(
+            "relext: NOT NULL: %s %s: %s cannot be NULL (%s has null=False)",
+            zC, zR, pE->zChildCol, pE->zName);
+      }
+      sqlite3_free(zR);
+      rc = *pzErr ? SQLITE_CONSTRAINT : SQLITE_NOMEM;
+    }
+    if (pStmt) {
+      int rc2 = sqlite3_finalize(pStmt);
+      if (rc == SQLITE_OK) rc = rc2;
+    }
+  }
+  sqlite3_free(zRow);
+  return rc;
+}
+
+/* Check one note. Returns SQLITE_OK, or SQLITE_CONSTRAINT with *pzErr. */
+static int relNoteCheck(RelCtx *p, sqlite3_stmt **apCheck, const RelNote *pN,
+                        char **pzErr) {
+  const RelEdge *pE;
+  sqlite3_stmt *pStmt = 0;
+  int rc;
+  if (pN->iEdge < 0 || pN->iEdge >= p->nEdge) return SQLITE_OK;
+  pE = &p->aEdge[pN->iEdge];
+  if (pN->key.eType == SQLITE_NULL || pN->key.eType == 0) return SQLITE_OK;
+  rc = relCheckStmt(p, apCheck, pN->iEdge, pN->eKind, pN->bGone, &pStmt, pzErr);
+  if (rc) return rc;
+  relValueBind(pStmt, 1, &pN->key);
+  if (sqlite3_step(pStmt) == SQLITE_ROW &&
+      sqlite3_column_type(pStmt, 0) != SQLITE_NULL) {
+    char *zKey = relRelValueText(&pN->key);
+    sqlite3_int64 nRef = 0;
+    int rcFail = SQLITE_NOMEM; /* when no message could be made */
+    if (zKey == 0) {
+      /* out of memory: *pzErr stays NULL */
+    } else if (pN->eKind == NOTE_RESTRICT) {
+      sqlite3_stmt *pCount = 0;
+      int rcCount = relPreparef(
+          p->db, &pCount, 0, "SELECT count(*) FROM main.\"%w\" WHERE \"%w\"=?1",
+          p->azTable[pE->iChild], pE->zChildCol);
+      if (rcCount == SQLITE_OK) {
+        relValueBind(pCount, 1, &pN->key);
+        if (sqlite3_step(pCount) == SQLITE_ROW)
+          nRef = sqlite3_column_int64(pCount, 0);
+        else
+          rcCount = sqlite3_reset(pCount);
+      }
+      sqlite3_finalize(pCount);
+      /* Without the count the message would lie: report the failure. */
+      if (rcCount != SQLITE_OK) {
+        rcFail = rcCount;
+        if (rcCount != SQLITE_NOMEM)
+          *pzErr = sqlite3_mprintf("%s", sqlite3_errmsg(p->db));
+      } else {
+        *pzErr = sqlite3_mprintf(
+            "relext: RESTRICT: cannot delete %s %s: referenced by %lld row%s "
+            "of %s",
+            p->azTable[pE->iParent], zKey, nRef, nRef == 1 ? "" : "s",
+            pE->zName);
+      }
+    } else if (pN->eKind == NOTE_NULL) {
+      *pzErr = sqlite3_mprintf(
+          "relext: NOT NULL: %s %s: %s cannot be NULL (%s has null=False)",
+          p->azTable[pE->iChild], zKey, pE->zChildCol, pE->zName);
+    } else {
+      char *zRow = relValueText(sqlite3_column_value(pStmt, 0));
+      if (zRow && zKey) {
+        *pzErr = sqlite3_mprintf(
+            "relext: FOREIGN KEY: %s %s: %s=%s points at no row of %s (%s)",
+            p->azTable[pE->iChild], zRow, pE->zChildCol, zKey,
+            p->azTable[pE->iParent], pE->zName);
+      }
+      sqlite3_free(zRow);
+    }
+    sqlite3_free(zKey);
+    rc = rcFail != SQLITE_NOMEM ? rcFail
+         : *pzErr               ? SQLITE_CONSTRAINT
+                                : SQLITE_NOMEM;
+  }
+  if (rc == SQLITE_OK) {
+    rc = sqlite3_reset(pStmt);
+    if (rc && *pzErr == 0)
+      *pzErr = sqlite3_mprintf("%s", sqlite3_errmsg(p->db));
+  } else {
+    sqlite3_reset(pStmt);
+  }
+  return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* relext_notes: the integer keys of this transaction's dangling notes  */
+
+/*
+** An eponymous-only, SQLITE_VTAB_DIRECTONLY virtual table that lists the
+** integer keys noted for one edge and side, for txnSync's batched checks:
+**   SELECT k FROM relext_notes WHERE e=?1 AND gone=?2
+** Both hidden columns must be constrained by equality. Nothing is added to
+** the notes while it is read (the checks only read).
+*/
+typedef struct NotesCursor NotesCursor;
+struct NotesCursor {
+  sqlite3_vtab_cursor base;
+  RelCtx *pCtx;
+  int iEdge, bGone; /* the filter */
+  int iNote;        /* current note, or nNote at EOF */
+};
+
+#define NOTES_K 0
+#define NOTES_E 1
+#define NOTES_GONE 2
+
+static int notesConnect(sqlite3 *db, void *pAux, int argc,
+                        const char *const *argv, sqlite3_vtab **ppVtab,
+                        char **pzErr) {
+  (void)argc;
+  (void)argv;
+  (void)pzErr;
+  return relVtabConnect(db, pAux, "CREATE TABLE x(k, e HIDDEN, gone HIDDEN)",
+                        SQLITE_VTAB_DIRECTONLY, ppVtab);
+}
+
+static int notesBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *pInfo) {
+  (void)pVtab;
+  return relVtabArgsBestIndex(pInfo, NOTES_E, 2, 10.0, 10);
+}
+
+static int notesOpen(sqlite3_vtab *pVtab, sqlite3_vtab_cursor **ppCur) {
+  int rc = relVtabOpen(sizeof(NotesCursor), ppCur);
+  if (rc == SQLITE_OK) ((NotesCursor *)*ppCur)->pCtx = ((RelVtab *)pVtab)->pCtx;
+  return rc;
+}
+
+static int notesClose(sqlite3_vtab_cursor *cur) {
+  sqlite3_free(cur);
+  return SQLITE_OK;
+}
+
+/* Move to the first matching note at or after iNote. */
+static void notesSeek(NotesCursor *pCur) {
+  RelEnforce *e = relEnf(pCur->pCtx);
+  int n = e ? e->nNote : 0;
+  while (pCur->iNote < n) {
+    const RelNote *pN = &e->aNote[pCur->iNote];
+    if (pN->iEdge == pCur->iEdge && pN->eKind == NOTE_DANGLING &&
+        pN->key.eType == SQLITE_INTEGER && pN->bGone == pCur->bGone)
+      return;
+    pCur->iNote++;
+  }
+}
+
+static int notesFilter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr,
+                       int argc, sqlite3_value **argv) {
+  NotesCursor *pCur = (NotesCursor *)cur;
+  (void)idxNum;
+  (void)idxStr;
+  pCur->iNote = 0;
+  pCur->iEdge = argc > 0 ? sqlite3_value_int(argv[0]) : -1;
+  pCur->bGone = argc > 1 ? sqlite3_value_int(argv[1]) : 0;
+  notesSeek(pCur);
+  return SQLITE_OK;
+}
+
+static int notesNext(sqlite3_vtab_cursor *cur) {
+  NotesCursor *pCur = (NotesCursor *)cur;
+  pCur->iNote++;
+  notesSeek(pCur);
+  return SQLITE_OK;
+}
+
+static int notesEof(sqlite3_vtab_cursor *cur) {
+  NotesCursor *pCur = (NotesCursor *)cur;
+  RelEnforce *e = relEnf(pCur->pCtx);
+  return e == 0 || pCur->iNote >= e->nNote;
+}
+
+static int notesColumn(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int i) {
+  NotesCursor *pCur = (NotesCursor *)cur;
+  RelEnforce *e = relEnf(pCur->pCtx);
+  if (i == NOTES_K)
+    sqlite3_result_int64(ctx, e->aNote[pCur->iNote].key.i);
+  else
+    sqlite3_result_int(ctx, i == NOTES_E ? pCur->iEdge : pCur->bGone);
+  return SQLITE_OK;
+}
+
+static int notesRowid(sqlite3_vtab_cursor *cur, sqlite3_int64 *pRowid) {
+  *pRowid = ((NotesCursor *)cur)->iNote;
+  return SQLITE_OK;
+}
+
+static sqlite3_module notesModule = {
+    0,                 /* iVersion */
+    0,                 /* xCreate: eponymous-only */
+    notesConnect,      /* xConnect */
+    notesBestIndex,    /* xBestIndex */
+    relVtabDisconnect, /* xDisconnect */
+    0,                 /* xDestroy */
+    notesOpen,         /* xOpen */
+    notesClose,        /* xClose */
+    notesFilter,       /* xFilter */
+    notesNext,         /* xNext */
+    notesEof,          /* xEof */
+    notesColumn,       /* xColumn */
+    notesRowid,        /* xRowid */
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0 /* no writes, no transactions */
+};
+
+/* Check every integer-keyed dangling note of edge iEdge with this bGone in
+** one statement over relext_notes: one statement instead of one per key
+** (a statement step costs more than the probe it makes). */
+
+static int relBatchCheck(RelCtx *p, sqlite3_stmt **apCheck, int iEdge,
+                         int bGone, char **pzErr) {
+  const RelEdge *pE = &p->aEdge[iEdge];
+  const char *zC = p->azTable[pE->iChild];
+  sqlite3_stmt **pp = &apCheck[iEdge * REL_CHECK_SLOTS + 3 + (bGone ? 1 : 0)];
+  sqlite3_stmt *pStmt = *pp;
+  char *zRow = 0, *zChildTest = 0, *zParentTest = 0;
+  int rc = SQLITE_OK, rcRow = SQLITE_OK;
+  if (pStmt) goto run;
+  zRow = relRowKey(p->db, zC, &rcRow);
+  /* IN (SELECT column FROM table) probes the column's index with one
+  ** cursor for the whole batch (a correlated EXISTS opens one per key).
+  ** It is NULL, not false, for a key without match where the column holds
+  ** NULLs: fine for the child test, so the parent test uses it only for a
+  ** rowid, which is never NULL. */
+  zChildTest = sqlite3_mprintf("j.k IN (SELECT \"%w\" FROM main.\"%w\")",
+                               pE->zChildCol, zC);
+  if (relIsRowid(pE->zParentCol) ||
+      relIsRowidAlias(p->db, p->azTable[pE->iParent], pE->zParentCol)) {
+    zParentTest =
+        sqlite3_mprintf("NOT (j.k IN (SELECT rowid FROM main.\"%w\"))",
+                        p->azTable[pE->iParent]);
+  } else {
+    zParentTest = sqlite3_mprintf(
+        "NOT EXISTS (SELECT 1 FROM main.\"%w\" WHERE \"%w\"=j.k)",
+        p->azTable[pE->iParent], pE->zParentCol);
+  }
+  if (rcRow || !zChildTest || !zParentTest) {
+    rc = SQLITE_NOMEM;
+    goto done;
+  }
+  /* The WHERE terms are tested in the order written: the side most likely
+  ** to settle the key first (see relCheckStmt). */
+  rc = relPreparef(p->db, &pStmt, pzErr,
+                   "SELECT j.k, (SELECT %s FROM main.\"%w\" WHERE \"%w\"=j.k "
+                   "ORDER BY 1 LIMIT 1) FROM relext_notes AS j WHERE j.e=?1 "
+                   "AND j.gone=?2 AND %s AND %s LIMIT 1",
+                   zRow ? zRow : "1", zC, pE->zChildCol,
+                   bGone ? zChildTest : zParentTest,
+                   bGone ? zParentTest : zChildTest);
+  if (rc) goto done;
+  *pp = pStmt;
+run:
+  sqlite3_bind_int(pStmt, 1, iEdge);
+  sqlite3_bind_int(pStmt, 2, bGone);
+  if (sqlite3_step(pStmt) == SQLITE_ROW) {
+    char *zKey = relValueText(sqlite3_column_value(pStmt, 0));
+    char *zChild = relValueText(sqlite3_column_value(pStmt, 1));
+    if (zKey && zChild) {
+      *pzErr = sqlite3_mprintf(
+          "relext: FOREIGN KEY: %s %s: %s=%s points at no row of %s (%s)", zC,
+          zChild, pE->zChildCol, zKey, p->azTable[pE->iParent], pE->zName);
+    }
+    sqlite3_free(zKey);
+    sqlite3_free(zChild);
+    rc = *pzErr ? SQLITE_CONSTRAINT : SQLITE_NOMEM;
+    sqlite3_reset(pStmt);
+  } else {
+    rc = sqlite3_reset(pStmt);
+    if (rc && *pzErr == 0)
+      *pzErr = sqlite3_mprintf("%s", sqlite3_errmsg(p->db));
+  }
+done:
+  sqlite3_free(zRow);
+  sqlite3_free(zChildTest);
+  sqlite3_free(zParentTest);
+  return rc;
+}
+
+static void relCheckStmtsFree(RelEnforce *e);
+
+/* Leave a stretch that runs relext's cached statements (entered with
+** p->nEngine++): statements that a disconnect wanted freed meanwhile are
+** freed now. */
+void relEngineLeave(RelCtx *p) {
+  RelEnforce *e = relEnf(p);
+  p->nEngine--;
+  if (p->nEngine == 0 && e && e->bFreeLater) {
+    e->bFreeLater = 0;
+    relEnforceStmtsFree(e);
+  }
+}
+
+typedef struct TxnVtab TxnVtab;
+struct TxnVtab {
+  sqlite3_vtab base; /* base class - must be first */
+  RelCtx *pCtx;      /* the connection's relext state */
+};
+
+static int txnConnect(sqlite3 *db, void *pAux, int argc,
+                      const char *const *argv, sqlite3_vtab **ppVtab,
+                      char **pzErr) {
+  TxnVtab *pTab;
+  int rc;
+  (void)argc;
+  (void)argv;
+  (void)pzErr;
+  rc = sqlite3_declare_vtab(db, "CREATE TABLE x(e INTEGER, k)");
+  if (rc) return rc;
+  /* The TEMP triggers write here; allowed under PRAGMA trusted_schema=OFF.
+  ** The worst a hostile writer can do is make its own COMMIT fail. */
+  sqlite3_vtab_config(db, SQLITE_VTAB_INNOCUOUS);
+  pTab = sqlite3_malloc64(sizeof(*pTab));
+  if (pTab == 0) return SQLITE_NOMEM;
+  memset(pTab, 0, sizeof(*pTab));
+  pTab->pCtx = (RelCtx *)pAux;
+  *ppVtab = &pTab->base;
+  return SQLITE_OK;
+}
+
+/* A distinct xCreate keeps relext_txn from being eponymous: it exists only
+** as the TEMP table relext creates. */
+static int txnCreate(sqlite3 *db, void *pAux, int argc, const char *const *argv,
+                     sqlite3_vtab **ppVtab, char **pzErr) {
+  return txnConnect(db, pAux, argc, argv, ppVtab, pzErr);
+}
+
+/* The cached statements go with any disconnect (they are prepared again on
+** the next use); at close, relext_close's comes first (see there). */
+static int txnDisconnect(sqlite3_vtab *pVtab) {
+  TxnVtab *pTab = (TxnVtab *)pVtab;
+  RelEnforce *e = relEnf(pTab->pCtx);
+  if (e && pTab->pCtx->nEngine > 0)
+    e->bFreeLater = 1;
+  else if (e)
+    relEnforceStmtsFree(e);
+  sqlite3_free(pVtab);
+  return SQLITE_OK;
+}
+
+static int txnBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *pInfo) {
+  (void)pVtab;
+  pInfo->estimatedCost = 1.0;
+  pInfo->estimatedRows = 1;
+  return SQLITE_OK;
+}
+
+/* Scans return nothing: the notes are internal. */
+typedef struct TxnCursor TxnCursor;
+struct TxnCursor {
+  sqlite3_vtab_cursor base;
+};
+static int txnOpen(sqlite3_vtab *p, sqlite3_vtab_cursor **ppCur) {
+  TxnCursor *pCur = sqlite3_malloc64(sizeof(*pCur));
+  (void)p;
+  if (pCur == 0) return SQLITE_NOMEM;
+  memset(pCur, 0, sizeof(*pCur));
+  *ppCur = &pCur->base;
+  return SQLITE_OK;
+}
+static int txnClose(sqlite3_vtab_cursor *cur) {
+  sqlite3_free(cur);
+  return SQLITE_OK;
+}
+static int txnFilter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr,
+                     int argc, sqlite3_value **argv) {
+  (void)cur;
+  (void)idxNum;
+  (void)idxStr;
+  (void)argc;
+  (void)argv;
+  return SQLITE_OK;
+}
+static int txnNext(sqlite3_vtab_cursor *cur) {
+  (void)cur;
+  return SQLITE_OK;
+}
+static int txnEof(sqlite3_vtab_cursor *cur) {
+  (void)cur;
+  return 1;
+}
+static int txnColumn(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int i) {
+  (void)cur;
+  (void)ctx;
+  (void)i;
+  return SQLITE_OK;
+}
+static int txnRowid(sqlite3_vtab_cursor *cur, sqlite_int64 *pRowid) {
+  (void)cur;
+  *pRowid = 0;
+  return SQLITE_OK;
+}
+
+/* INSERT INTO relext_txn(e, k): note that key k of edge e may dangle. */
+static int txnUpdate(sqlite3_vtab *pVtab, int argc, sqlite3_value **argv,
+                     sqlite_int64 *pRowid) {
+  TxnVtab *pTab = (TxnVtab *)pVtab;
+  RelEnforce *e = relEnf(pTab->pCtx);
+  (void)pRowid;
+  if (argc < 4 || sqlite3_value_type(argv[0]) != SQLITE_NULL) {
+    pVtab->zErrMsg = sqlite3_mprintf("relext: relext_txn is internal");
+    return SQLITE_ERROR;
+  }
+  if (e == 0) return SQLITE_OK;
+  return relNoteAdd(e, sqlite3_value_int(argv[2]), NOTE_DANGLING, argv[3], 0);
+}
+
+static int txnBegin(sqlite3_vtab *pVtab) {
+  TxnVtab *pTab = (TxnVtab *)pVtab;
+  RelEnforce *e = relEnf(pTab->pCtx);
+  if (e) {
+    relNotesTruncate(e, 0);
+    e->bInTxn = 1;
+    relBulkReset(e);
+  }
+  return SQLITE_OK;
+}
+
+/* At COMMIT: every noted key must be settled. */
+static int txnSync(sqlite3_vtab *pVtab) {
+  TxnVtab *pTab = (TxnVtab *)pVtab;
+  RelCtx *p = pTab->pCtx;
+  RelEnforce *e = relEnf(p);
+  int i, pass, rc = SQLITE_OK;
+  char *zErr = 0;
+  sqlite3_stmt **apCheck;
+  unsigned char *aBatch;
+  if (e == 0 || p->nEdge == 0) return SQLITE_OK;
+  if (e->nNote == 0 && !relAnyBulk(e)) return SQLITE_OK;
+  relCloseHook(p);
+  if (e->apCheck == 0 || e->nCheck != p->nEdge) {
+    size_t nByte = sizeof(sqlite3_stmt *) * (size_t)p->nEdge * REL_CHECK_SLOTS;
+    relCheckStmtsFree(e);
+    e->apCheck = sqlite3_malloc64(nByte);
+    if (e->apCheck == 0) return SQLITE_NOMEM;
+    memset(e->apCheck, 0, nByte);
+    e->nCheck = p->nEdge;
+  }
+  apCheck = e->apCheck;
+  /* A disconnect while the checks run (cannot happen, but) must not
+  ** finalize them under our feet: it defers, as for the engine. */
+  p->nEngine++;
+  /* RESTRICT notes are reported first, then NOT NULL, then dangling keys
+  ** (of relationships with db_constraint=True). */
+  /* Integer keys of dangling notes go in one batch per edge and bGone,
+  ** run where the first of them was noted (aBatch: 1 done). */
+  aBatch = sqlite3_malloc64((size_t)p->nEdge * 2);
+  if (aBatch == 0) {
+    relEngineLeave(p);
+    return SQLITE_NOMEM;
+  }
+  memset(aBatch, 0, (size_t)p->nEdge * 2);
+  /* A batch pays a statement over relext_notes: worth it from
+  ** REL_BATCH_MIN keys of an edge on; fewer are probed one by one
+  ** (aBatch: 2 probe each). */
+  for (i = 0; i < e->nNote; i++) {
+    const RelNote *pN = &e->aNote[i];
+    unsigned char *pB;
+    if (pN->eKind != NOTE_DANGLING || pN->key.eType != SQLITE_INTEGER) continue;
+    if (pN->iEdge < 0 || pN->iEdge >= p->nEdge) continue;
+    pB = &aBatch[pN->iEdge * 2 + (pN->bGone ? 1 : 0)];
+    if (*pB < REL_BATCH_MIN) (*pB)++;
+  }
+  for (i = 0; i < p->nEdge * 2; i++)
+    aBatch[i] = aBatch[i] < REL_BATCH_MIN ? 2 : 0;
+  for (pass = 0; rc == SQLITE_OK && pass < 3; pass++) {
+    static const int aKind[3] = {NOTE_RESTRICT, NOTE_NULL, NOTE_DANGLING};
+    for (i = 0; rc == SQLITE_OK && i < e->nNote; i++) {
+      const RelNote *pN = &e->aNote[i];
+      if (pN->eKind != aKind[pass]) continue;
+      if (pN->iEdge < 0 || pN->iEdge >= p->nEdge) continue;
+      if (pN->eKind == NOTE_DANGLING && !p->aEdge[pN->iEdge].bConstraint)
+        continue;
+      if (pN->eKind == NOTE_DANGLING && pN->key.eType == SQLITE_INTEGER &&
+          aBatch[pN->iEdge * 2 + (pN->bGone ? 1 : 0)] != 2) {
+        unsigned char *pB = &aBatch[pN->iEdge * 2 + (pN->bGone ? 1 : 0)];
+        if (*pB == 0) {
+          *pB = 1;
+          rc = relBatchCheck(p, apCheck, pN->iEdge, pN->bGone ? 1 : 0, &zErr);
+        }
+        continue;
+      }
+      rc = relNoteCheck(p, apCheck, pN, &zErr);
+    }
+  }
+  sqlite3_free(aBatch);
+  /* Edges that took too many notes are checked whole. */
+  for (i = 0; rc == SQLITE_OK && e->aBulk && i < p->nEdge && i < e->nLast;
+       i++) {
+    if (e->aBulk[i]) rc = relBulkCheck(p, i, &zErr);
+  }
+  relEngineLeave(p);
+  if (rc) {
+    sqlite3_free(pVtab->zErrMsg);
+    pVtab->zErrMsg = zErr;
+  }
+  return rc;
+}
+
+/* At the end of a transaction: forget the notes, and finalize the engine's
+** statements. They hold references to relext_txn through the triggers
+** they fire, so they could not be finalized in xDisconnect and would keep
+** sqlite3_close() from closing; they are cached per transaction instead. */
+static int txnCommit(sqlite3_vtab *pVtab) {
+  TxnVtab *pTab = (TxnVtab *)pVtab;
+  RelEnforce *e = relEnf(pTab->pCtx);
+  if (e) {
+    relNotesTruncate(e, 0);
+    e->nMark = 0;
+    e->bInTxn = 0;
+    relBulkReset(e);
+    /* The statements stay prepared for the next transaction while
+    ** relext_close can finalize them when the connection closes; else
+    ** they go now (or, inside the engine, when it returns). */
+    if (!e->bHooked) {
+      if (pTab->pCtx->nEngine > 0)
+        e->bFreeLater = 1;
+      else
+        relEnforceStmtsFree(e);
+    }
+  }
+  return SQLITE_OK;
+}
+
+static int txnSavepoint(sqlite3_vtab *pVtab, int iSave) {
+  TxnVtab *pTab = (TxnVtab *)pVtab;
+  RelEnforce *e = relEnf(pTab->pCtx);
+  if (e == 0 || iSave < 0) return SQLITE_OK;
+  if (iSave >= e->nMark) {
+    int *a = sqlite3_realloc64(e->aMark, sizeof(int) * (size_t)(iSave + 1));
+    if (a == 0) return SQLITE_NOMEM;
+    e->aMark = a;
+    while (e->nMark <= iSave)
+      e->aMark[e->nMark++] = e->nNote;
+  }
+  e->aMark[iSave] = e->nNote;
+  return SQLITE_OK;
+}
+
+static int txnRelease(sqlite3_vtab *pVtab, int iSave) {
+  TxnVtab *pTab = (TxnVtab *)pVtab;
+  RelEnforce *e = relEnf(pTab->pCtx);
+  if (e && iSave >= 0 && iSave < e->nMark) e->nMark = iSave;
+  return SQLITE_OK;
+}
+
+static int txnRollbackTo(sqlite3_vtab *pVtab, int iSave) {
+  TxnVtab *pTab = (TxnVtab *)pVtab;
+  RelEnforce *e = relEnf(pTab->pCtx);
+  if (e && iSave >= 0 && iSave < e->nMark) relNotesTruncate(e, e->aMark[iSave]);
+  return SQLITE_OK;
+}
+
+static sqlite3_module txnModule = {
+    2,             /* iVersion: 2 for the savepoint methods */
+    txnCreate,     /* xCreate */
+    txnConnect,    /* xConnect */
+    txnBestIndex,  /* xBestIndex */
+    txnDisconnect, /* xDisconnect */
+    txnDisconnect, /* xDestroy */
+    txnOpen,       /* xOpen */
+    txnClose,      /* xClose */
+    txnFilter,     /* xFilter */
+    txnNext,       /* xNext */
+    txnEof,        /* xEof */
+    txnColumn,     /* xColumn */
+    txnRowid,      /* xRowid */
+    txnUpdate,     /* xUpdate: notes */
+    txnBegin,      /* xBegin */
+    txnSync,       /* xSync: the commit check */
+    txnCommit,     /* xCommit */
+    txnCommit,     /* xRollback: forget the notes too */
+    0,             /* xFindFunction */
+    0,             /* xRename */
+    txnSavepoint,  /* xSavepoint */
+    txnRelease,    /* xRelease */
+    txnRollbackTo, /* xRollbackTo */
+    0,             /* xShadowName */
+#if SQLITE_VERSION_NUMBER >= 3044000
+    0 /* xIntegrity */
+#endif
+};
+
+/* relext_close: a TEMP virtual table that no statement uses. SQLite
+** disconnects virtual tables before sqlite3_close() checks for unfinalized
+** statements; relext_txn itself cannot serve, since the cached statements
+** that fire relext's TEMP triggers (or enrol relext_txn) hold it. So its
+** xDisconnect finalizes every statement relext keeps prepared, and they
+** can stay prepared from one transaction to the next. */
+static int closeConnect(sqlite3 *db, void *pAux, int argc,
+                        const char *const *argv, sqlite3_vtab **ppVtab,
+                        char **pzErr) {
+  int rc = txnConnect(db, pAux, argc, argv, ppVtab, pzErr);
+  RelEnforce *e = relEnf((RelCtx *)pAux);
+  if (rc == SQLITE_OK && e) e->bHooked = 1;
+  return rc;
+}
+
+static int closeCreate(sqlite3 *db, void *pAux, int argc,
+                       const char *const *argv, sqlite3_vtab **ppVtab,
+                       char **pzErr) {
+  return closeConnect(db, pAux, argc, argv, ppVtab, pzErr);
+}
+
+static int closeDisconnect(sqlite3_vtab *pVtab) {
+  RelEnforce *e = relEnf(((TxnVtab *)pVtab)->pCtx);
+  if (e) e->bHooked = 0;
+  return txnDisconnect(pVtab);
+}
+
+/* Statements may outlive a transaction only while relext_close is
+** connected. A rollback that undoes a schema change (a failed rel_define)
+** resets the schemas and disconnects it, and SQLite connects a virtual
+** table again only when a statement names it: this does. 0 when it could
+** not (the table was dropped): then statements are freed at the end of
+** each transaction. */
+int relCloseHook(RelCtx *p) {
+  RelEnforce *e = relEnf(p);
+  sqlite3_stmt *pStmt = 0;
+  if (e == 0) return 0;
+  if (!e->bHooked) {
+    sqlite3_prepare_v2(p->db, "SELECT 1 FROM temp.relext_close", -1, &pStmt, 0);
+    sqlite3_finalize(pStmt);
+  }
+  return e->bHooked;
+}
+
+static sqlite3_module closeModule = {
+    0,               /* iVersion */
+    closeCreate,     /* xCreate: not eponymous */
+    closeConnect,    /* xConnect */
+    txnBestIndex,    /* xBestIndex */
+    closeDisconnect, /* xDisconnect: finalizes the statements */
+    closeDisconnect, /* xDestroy */
+    txnOpen,         /* xOpen: scans return nothing */
+    txnClose,        /* xClose */
+    txnFilter,       /* xFilter */
+    txnNext,         /* xNext */
+    txnEof,          /* xEof */
+    txnColumn,       /* xColumn */
+    txnRowid,        /* xRowid */
+    0,               /* xUpdate: read-only */
+    0,               /* xBegin */
+    0,               /* xSync */
+    0,               /* xCommit */
+    0,               /* xRollback */
+    0,               /* xFindFunction */
+    0,               /* xRename */
+    0,               /* xSavepoint */
+    0,               /* xRelease */
+    0,               /* xRollbackTo */
+    0,               /* xShadowName */
+#if SQLITE_VERSION_NUMBER >= 3044000
+    0 /* xIntegrity */
+#endif
+};
+
+/* Note what a guard index saw of edge iEdge: key pKey (NULL: pRow, the
+** row's key, when the edge has null=False; else nothing to note). */
+static int relGuardNote(RelCtx *p, int iEdge, sqlite3_value *pKey,
+                        sqlite3_value *pRow) {
+  RelEnforce *e = relEnf(p);
+  int rc = SQLITE_OK, bGone = 0;
+  /* A negative edge -1-e: the guard of edge e's parent key, whose value
+  ** here is going away (or arriving). */
+  if (iEdge < 0) {
+    iEdge = -1 - iEdge;
+    bGone = 1;
+  }
+  if (iEdge < 0 || iEdge >= p->nEdge) return SQLITE_OK;
+  if (sqlite3_value_type(pKey) == SQLITE_NULL &&
+      (pRow == 0 || sqlite3_value_type(pRow) == SQLITE_NULL))
+    return SQLITE_OK;
+  if (sqlite3_value_type(pKey) != SQLITE_NULL && !p->aEdge[iEdge].bConstraint)
+    return SQLITE_OK;
+  /* Enrol relext_txn so that its xSync runs at COMMIT. */
+  if (!e->bInTxn) {
+    if (e->pEnroll == 0) {
+      relCloseHook(p);
+      rc = sqlite3_prepare_v2(p->db,
+                              "INSERT INTO temp.relext_txn(e, k) "
+                              "SELECT -1, NULL WHERE 0",
+                              -1, &e->pEnroll, 0);
+    }
+    if (rc == SQLITE_OK) {
+      /* An OOM in the step rolls the transaction back: nEngine keeps
+      ** xRollback from finalizing pEnroll while it runs. */
+      p->nEngine++;
+      sqlite3_step(e->pEnroll);
+      rc = sqlite3_reset(e->pEnroll);
+      relEngineLeave(p);
+    }
+    if (rc == SQLITE_OK && !e->bInTxn) rc = SQLITE_INTERNAL;
+  }
+  if (rc == SQLITE_OK) rc = relEdgeArrays(e, p->nEdge);
+  if (rc == SQLITE_OK && e->aBulk[iEdge]) return SQLITE_OK; /* whole */
+  if (rc) return rc;
+  if (sqlite3_value_type(pKey) == SQLITE_NULL)
+    return relNoteAdd(e, iEdge, NOTE_NULL, pRow, 0);
+  if (sqlite3_value_type(pKey) == SQLITE_INTEGER && !bGone) {
+    sqlite3_int64 k = sqlite3_value_int64(pKey);
+    int iSlot = iEdge * REL_LAST_N +
+                (int)(((sqlite3_uint64)k * 0x9E3779B97F4A7C15ULL) >> 54);
+    if (e->aLastGen[iSlot] == e->iLastGen && e->aLast[iSlot] == k)
+      return SQLITE_OK;
+    rc = relNoteAdd(e, iEdge, NOTE_DANGLING, pKey, 0);
+    if (rc == SQLITE_OK) {
+      e->aLast[iSlot] = k;
+      e->aLastGen[iSlot] = e->iLastGen;
+    }
+    return rc;
+  }
+  return relNoteAdd(e, iEdge, NOTE_DANGLING, pKey, bGone);
+}
+
+/* relext_must_be_loaded(G): 0 when this connection's definitions are the
+** ones the guard was written for, 1 when they are stale.
+** relext_must_be_loaded(G, edge, key [, row]) and, for a table that is the
+** child of several edges, relext_must_be_loaded(G, e1, key1, row1, e2,
+** key2, row2, ...) (row NULL where null=True): the WHERE clause of a guard
+** index, evaluated for every row written or deleted. It returns 0 (the
+** index stays empty), or fails when the definitions are stale, and notes
+** the keys for the COMMIT check. SQLITE_INNOCUOUS, so that the guards work
+** under PRAGMA trusted_schema=OFF. */
+static void relMustBeLoadedFunc(sqlite3_context *ctx, int argc,
+                                sqlite3_value **argv) {
+  RelCtx *p = (RelCtx *)sqlite3_user_data(ctx);
+  RelEnforce *e = relEnf(p);
+  int i, rc = SQLITE_OK;
+  if (argc == 1) {
+    sqlite3_result_int(ctx, sqlite3_value_int64(argv[0]) != p->iGen);
+    return;
+  }
+  if (sqlite3_value_int64(argv[0]) != p->iGen) {
+    sqlite3_result_error(ctx, REL_STALE_MSG, -1);
+    return;
+  }
+  sqlite3_result_int(ctx, 0); /* never indexed: the index stays empty */
+  if (e == 0 || e->bQuiet || p->nEngine > 0) return;
+  /* Only a write to main needs a note. PRAGMA integrity_check evaluates
+  ** this too, in a read transaction: enrolling relext_txn there would
+  ** commit at once and free pEnroll while it runs. (Once relext_txn is
+  ** enrolled the transaction writes, and sqlite3_txn_state, a name lookup
+  ** under a mutex, is a fifth of this function's cost.) */
+  if (!e->bInTxn && sqlite3_txn_state(p->db, "main") != SQLITE_TXN_WRITE)
+    return;
+  if (argc <= 4) {
+    rc = relGuardNote(p, sqlite3_value_int(argv[1]), argv[2],
+                      argc == 4 ? argv[3] : 0);
+  } else {
+    for (i = 1; rc == SQLITE_OK && i + 2 < argc; i += 3)
+      rc =
+          relGuardNote(p, sqlite3_value_int(argv[i]), argv[i + 1], argv[i + 2]);
+  }
+  if (rc == SQLITE_NOMEM) {
+    sqlite3_result_error_nomem(ctx);
+  } else if (rc) {
+    sqlite3_result_error(ctx, "relext: cannot note a key for the commit check",
+                         -1);
+    sqlite3_result_error_code(ctx, rc);
+  }
+}
+
+/* Finalize the COMMIT check's statements. */
+static void relCheckStmtsFree(RelEnforce *e) {
+  sqlite3_stmt **a = e->apCheck;
+  int i, n = e->nCheck * REL_CHECK_SLOTS;
+  e->apCheck = 0;
+  e->nCheck = 0;
+  for (i = 0; a && i < n; i++)
+    sqlite3_finalize(a[i]);
+  sqlite3_free(a);
+}
+
+/* Finalize every cached statement. Finalizing one that fires relext's
+** TEMP triggers can disconnect relext_txn, whose xDisconnect calls back
+** here: that nested call returns at once. */
+void relEnforceStmtsFree(RelEnforce *e) {
+  int i;
+  int nEdge = e->nEdgeStmt;
+  if (e->bFreeing) return;
+  e->bFreeing = 1;
+  relCheckStmtsFree(e);
+  sqlite3_finalize(e->pEnroll);
+  e->pEnroll = 0;
+  sqlite3_finalize(e->pCollect);
+  sqlite3_finalize(e->pClear);
+  sqlite3_finalize(e->pDropRoot);
+  e->pCollect = e->pClear = e->pDropRoot = 0;
+  if (e->apEdge) {
+    for (i = 0; i < nEdge; i++)
+      sqlite3_finalize(e->apEdge[i]);
+    sqlite3_free(e->apEdge);
+    e->apEdge = 0;
+  }
+  e->nEdgeStmt = 0;
+  e->bPrepared = 0;
+  relPlansFree(e);
+  e->bFreeing = 0;
+}
+
+void relEnforceFree(RelCtx *p) {
+  RelEnforce *e = relEnf(p);
+  if (e == 0) return;
+  relEnforceStmtsFree(e);
+  relNotesTruncate(e, 0);
+  sqlite3_free(e->aNote);
+  sqlite3_free(e->aMark);
+  sqlite3_free(e->aHash);
+  sqlite3_free(e->aLast);
+  sqlite3_free(e);
+  p->pEnforce = 0;
+}
+
+int relRegisterCommit(sqlite3 *db, RelCtx *p) {
+  int rc;
+  RelEnforce *e = sqlite3_malloc64(sizeof(RelEnforce));
+  if (e == 0) return SQLITE_NOMEM;
+  memset(e, 0, sizeof(*e));
+  p->pEnforce = e;
+  /* Pure: the stored guard triggers call it, even under trusted_schema=OFF.
+   */
+  rc = sqlite3_create_function_v2(db, "relext_must_be_loaded", 1,
+                                  SQLITE_UTF8 | SQLITE_INNOCUOUS, relCtxRef(p),
+                                  relMustBeLoadedFunc, 0, 0, relCtxUnref);
+  /* The guard indexes' WHERE clause: an index expression must be
+  ** deterministic and, under trusted_schema=OFF, innocuous. It is
+  ** deterministic in what it returns (always 0, or an error when stale);
+  ** its one effect is a note for relext's own commit check. */
+  if (rc == SQLITE_OK)
+    rc = sqlite3_create_function_v2(
+        db, "relext_must_be_loaded", 3,
+        SQLITE_UTF8 | SQLITE_INNOCUOUS | SQLITE_DETERMINISTIC, relCtxRef(p),
+        relMustBeLoadedFunc, 0, 0, relCtxUnref);
+  if (rc == SQLITE_OK)
+    rc = sqlite3_create_function_v2(
+        db, "relext_must_be_loaded", 4,
+        SQLITE_UTF8 | SQLITE_INNOCUOUS | SQLITE_DETERMINISTIC, relCtxRef(p),
+        relMustBeLoadedFunc, 0, 0, relCtxUnref);
+  /* The combined form of a table that is the child of several edges. */
+  if (rc == SQLITE_OK)
+    rc = sqlite3_create_function_v2(
+        db, "relext_must_be_loaded", -1,
+        SQLITE_UTF8 | SQLITE_INNOCUOUS | SQLITE_DETERMINISTIC, relCtxRef(p),
+        relMustBeLoadedFunc, 0, 0, relCtxUnref);
+  if (rc == SQLITE_OK)
+    rc = sqlite3_create_module_v2(db, "relext_txn", &txnModule, relCtxRef(p),
+                                  relCtxUnref);
+  if (rc == SQLITE_OK)
+    rc = sqlite3_create_module_v2(db, "relext_notes", &notesModule,
+                                  relCtxRef(p), relCtxUnref);
+  if (rc == SQLITE_OK)
+    rc = sqlite3_create_module_v2(db, "relext_close", &closeModule,
+                                  relCtxRef(p), relCtxUnref);
+  return rc;
+}
