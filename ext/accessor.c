@@ -1567,15 +1567,6 @@ static sqlite3_module accModule = {
 /* ------------------------------------------------------------------ */
 /* Names and installation                                              */
 
-char *relAccessorForward(const RelDef *p) {
-  return sqlite3_mprintf("%s__%s", p->zModel, p->zField);
-}
-
-char *relAccessorReverse(const RelDef *p) {
-  if (relDefHidden(p) || (p->eKind == REL_M2M && p->bSymmetrical)) return 0;
-  return sqlite3_mprintf("%s__%s", p->zTarget, p->zRelName);
-}
-
 int relRegisterAccessor(sqlite3 *db, RelCtx *p) {
   return sqlite3_create_module_v2(db, "relext_accessor", &accModule,
                                   relCtxRef(p), relCtxUnref);

@@ -711,3 +711,201 @@ int relCatalogLoad(RelCtx *p, char **pzErr) {
   if (rc) relCtxClearDefs(p);
   return rc;
 }
+
+/* ------------------------------------------------------------------ */
+/* Definition rules: names                                             */
+
+/* Parse a kind: ForeignKey, models.OneToOneField, fk, m2m ... */
+int relParseKind(const char *z) {
+  const char *zBase = relPyBaseName(z);
+  if (zBase == 0) return 0;
+  if (z != zBase && sqlite3_strnicmp(z, "models.", 7) != 0) return 0;
+  if (sqlite3_stricmp(zBase, "ForeignKey") == 0 ||
+      sqlite3_stricmp(zBase, "fk") == 0)
+    return REL_FK;
+  if (sqlite3_stricmp(zBase, "OneToOneField") == 0 ||
+      sqlite3_stricmp(zBase, "o2o") == 0)
+    return REL_O2O;
+  if (sqlite3_stricmp(zBase, "ManyToManyField") == 0 ||
+      sqlite3_stricmp(zBase, "m2m") == 0)
+    return REL_M2M;
+  return 0;
+}
+
+/* Lower-case ASCII copy. */
+static char *relLower(const char *z) {
+  char *zOut = relStrdup(z);
+  char *q;
+  if (zOut == 0) return 0;
+  for (q = zOut; *q; q++) {
+    if (*q >= 'A' && *q <= 'Z') *q = (char)(*q + 32);
+  }
+  return zOut;
+}
+
+/* Is zTab a name relext will not govern: SQLite's own tables and relext's
+** catalog. */
+static int relIsReserved(const char *zTab) {
+  return sqlite3_strnicmp(zTab, "sqlite_", 7) == 0 ||
+         sqlite3_strnicmp(zTab, "relext_", 7) == 0;
+}
+
+/* The exact spelling of the ordinary table zTab of main (any case), or
+** NULL. Views and virtual tables are not tables a relationship can use. */
+static char *relFindTable(sqlite3 *db, const char *zTab, int *pRc) {
+  return relQueryText(db,
+                      "SELECT name FROM main.sqlite_schema WHERE type='table' "
+                      "AND name=?1 COLLATE NOCASE AND "
+                      "sql NOT LIKE 'CREATE VIRTUAL%'",
+                      zTab, 0, pRc);
+}
+
+/* A class name: the only table named <app>_<classname> (lower case).
+** *pnFound receives how many tables match. */
+static char *relFindClassTable(sqlite3 *db, const char *zLow, int *pnFound,
+                               int *pRc) {
+  sqlite3_stmt *pStmt = 0;
+  char *zRet = 0;
+  size_t nLow = strlen(zLow);
+  int rc = sqlite3_prepare_v2(db,
+                              "SELECT name FROM main.sqlite_schema WHERE "
+                              "type='table' AND sql NOT LIKE 'CREATE VIRTUAL%'",
+                              -1, &pStmt, 0);
+  *pnFound = 0;
+  while (rc == SQLITE_OK && sqlite3_step(pStmt) == SQLITE_ROW) {
+    const char *z = (const char *)sqlite3_column_text(pStmt, 0);
+    size_t n = z ? strlen(z) : 0;
+    if (n > nLow + 1 && z[n - nLow - 1] == '_' &&
+        sqlite3_stricmp(z + n - nLow, zLow) == 0) {
+      (*pnFound)++;
+      if (zRet == 0) {
+        zRet = relStrdup(z);
+        if (zRet == 0) rc = SQLITE_NOMEM;
+      }
+    }
+  }
+  if (rc == SQLITE_OK)
+    rc = sqlite3_finalize(pStmt);
+  else
+    sqlite3_finalize(pStmt);
+  *pRc = rc;
+  return zRet;
+}
+
+/* Resolve a Django model reference to a table of main:
+**   'self'                       zSelf (when zSelf is not NULL)
+**   a table name                 that table (any case)
+**   'app_label.ModelName'        app_label_modelname
+**   settings.AUTH_USER_MODEL     auth_user
+**   a class name (Category)      category, else the only <app>_category
+** zCtx prefixes error messages ("article.category: " or ""). */
+char *relResolveModel(sqlite3 *db, const char *zSelf, const char *zSpec,
+                      const char *zCtx, const char *zRole, char **pzErr) {
+  int rc = SQLITE_OK;
+  char *zTab = 0;
+  char *zLooked = 0;
+  const char *zDot;
+  int nFound = 0;
+  if (zSpec == 0 || zSpec[0] == 0) {
+    relErr(pzErr, "%sa %s model is required", zCtx, zRole);
+    return 0;
+  }
+  if (zSelf && strcmp(zSpec, "self") == 0) {
+    zTab = relFindTable(db, zSelf, &rc);
+  } else if (strcmp(zSpec, "settings.AUTH_USER_MODEL") == 0 ||
+             strcmp(zSpec, "AUTH_USER_MODEL") == 0) {
+    zLooked = relStrdup("auth_user");
+    if (zLooked == 0) return 0;
+    zTab = relFindTable(db, zLooked, &rc);
+  } else {
+    zTab = relFindTable(db, zSpec, &rc);
+    zDot = strchr(zSpec, '.');
+    if (zTab == 0 && rc == SQLITE_OK && zDot && zDot != zSpec && zDot[1] &&
+        strchr(zDot + 1, '.') == 0) {
+      /* 'app_label.ModelName' -> app_label_modelname */
+      char *zName =
+          sqlite3_mprintf("%.*s_%s", (int)(zDot - zSpec), zSpec, zDot + 1);
+      zLooked = zName ? relLower(zName) : 0;
+      sqlite3_free(zName);
+      if (zLooked == 0) return 0;
+      zTab = relFindTable(db, zLooked, &rc);
+    } else if (zTab == 0 && rc == SQLITE_OK && zDot == 0) {
+      zTab = relFindClassTable(db, zSpec, &nFound, &rc);
+      if (nFound > 1) {
+        char *zLow = relLower(zSpec);
+        sqlite3_free(zTab);
+        zTab = 0;
+        if (zLow) {
+          relErr(pzErr,
+                 "%smodel %Q is ambiguous: more than one table <app>_%s; "
+                 "name the table",
+                 zCtx, zSpec, zLow);
+        }
+        sqlite3_free(zLow);
+        return 0;
+      }
+    }
+  }
+  if (zTab == 0 && *pzErr == 0) {
+    if (rc == SQLITE_NOMEM) {
+      /* nothing: the caller reports out of memory */
+    } else if (rc != SQLITE_OK) {
+      relErr(pzErr, "%s%s", zCtx, sqlite3_errmsg(db));
+    } else if (zLooked) {
+      relErr(pzErr, "%sno such table for %s %Q (looked for %s)", zCtx, zRole,
+             zSpec, zLooked);
+    } else {
+      relErr(pzErr, "%sno such table for %s %Q", zCtx, zRole, zSpec);
+    }
+  }
+  sqlite3_free(zLooked);
+  if (zTab && relIsReserved(zTab)) {
+    relErr(pzErr, "%stable %Q is reserved", zCtx, zTab);
+    sqlite3_free(zTab);
+    zTab = 0;
+  }
+  return zTab;
+}
+
+char *relResolveTarget(sqlite3 *db, const char *zModel, const char *zSpec,
+                       int bClassName, char **pzErr) {
+  (void)bClassName;
+  return relResolveModel(db, zModel, zSpec, "", "target", pzErr);
+}
+
+/* Python's keywords (a related_name may not be one). */
+int relIsPyKeyword(const char *z) {
+  static const char *az[] = {
+      "False",  "None",   "True",    "and",      "as",       "assert", "async",
+      "await",  "break",  "class",   "continue", "def",      "del",    "elif",
+      "else",   "except", "finally", "for",      "from",     "global", "if",
+      "import", "in",     "is",      "lambda",   "nonlocal", "not",    "or",
+      "pass",   "raise",  "return",  "try",      "while",    "with",   "yield"};
+  size_t i;
+  for (i = 0; i < sizeof(az) / sizeof(az[0]); i++) {
+    if (strcmp(z, az[i]) == 0) return 1;
+  }
+  return 0;
+}
+
+int relIsIdentifier(const char *z) {
+  const unsigned char *q = (const unsigned char *)z;
+  if (!*q || (*q >= '0' && *q <= '9')) return 0;
+  for (; *q; q++) {
+    if (!(*q == '_' || (*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') ||
+          (*q >= '0' && *q <= '9') || *q >= 0x80))
+      return 0;
+  }
+  return 1;
+}
+
+/* Names of the accessor tables of a definition (caller frees); the
+** reverse one is NULL when the relationship has none. */
+char *relAccessorForward(const RelDef *p) {
+  return sqlite3_mprintf("%s__%s", p->zModel, p->zField);
+}
+
+char *relAccessorReverse(const RelDef *p) {
+  if (relDefHidden(p) || (p->eKind == REL_M2M && p->bSymmetrical)) return 0;
+  return sqlite3_mprintf("%s__%s", p->zTarget, p->zRelName);
+}

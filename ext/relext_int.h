@@ -76,6 +76,9 @@ void relValueResult(sqlite3_context *ctx, const RelValue *p);
 char *relValueRepr(const RelValue *p); /* Python-ish text: 5, 'x', None */
 int relValueEq(const RelValue *a, const RelValue *b);
 
+/* *pzErr = "relext: <message>" (first error wins); returns SQLITE_ERROR,
+** or SQLITE_NOMEM when the message cannot be made. */
+int relErr(char **pzErr, const char *zFmt, ...);
 /* Run SQL built with sqlite3_vmprintf (use %w / %Q for names and text).
 ** On failure *pzErr (if not NULL and still NULL) gets the message. */
 int relExecf(sqlite3 *db, char **pzErr, const char *zFmt, ...);
@@ -223,12 +226,25 @@ const char *relRuleName(int eRule);
 /* on_delete text as listed: CASCADE, SET(5), ... (caller frees) */
 char *relRuleText(const RelDef *p);
 
-/* ------------------------------------------------------------------ */
-/* define.c                                                            */
-int relRegisterDefine(sqlite3 *db, RelCtx *p);
+/* Definition rules: names (catalog.c). */
+/* A kind as Django writes it (ForeignKey, models.OneToOneField, fk, m2m):
+** REL_xxx, or 0. */
+int relParseKind(const char *z);
+/* Resolve a Django model reference to a table of main (caller frees). */
+char *relResolveModel(sqlite3 *db, const char *zSelf, const char *zSpec,
+                      const char *zCtx, const char *zRole, char **pzErr);
 /* Resolve a Django target spec to a table name (caller frees). */
 char *relResolveTarget(sqlite3 *db, const char *zModel, const char *zSpec,
                        int bClassName, char **pzErr);
+int relIsPyKeyword(const char *z);
+int relIsIdentifier(const char *z);
+/* Name of the accessor tables of definition i (caller frees), or NULL. */
+char *relAccessorForward(const RelDef *p);
+char *relAccessorReverse(const RelDef *p);
+
+/* ------------------------------------------------------------------ */
+/* define.c                                                            */
+int relRegisterDefine(sqlite3 *db, RelCtx *p);
 
 /* ------------------------------------------------------------------ */
 /* Enforcement: commit.c, engine.c, guard.c                            */
@@ -340,10 +356,6 @@ int relRegisterAccessor(sqlite3 *db, RelCtx *p);
 int relAccessorInstall(RelCtx *p, char **pzErr);
 /* Free the accessor prototypes read by relAccessorInstall. */
 void relAccessorFree(RelCtx *p);
-/* Name of the accessor tables of definition i (caller frees), or NULL. */
-char *relAccessorForward(const RelDef *p);
-char *relAccessorReverse(const RelDef *p);
-
 /* ------------------------------------------------------------------ */
 /* inspect.c, lookup.c                                                 */
 int relRegisterInspect(sqlite3 *db, RelCtx *p);
@@ -364,10 +376,14 @@ int relVtabOpen(size_t nByte, sqlite3_vtab_cursor **ppCur);
 int relVtabArgsBestIndex(sqlite3_index_info *p, int iFirst, int nArg,
                          double rCost, sqlite3_int64 nRow);
 
-/* relext.c */
+/* ctx.c */
 void relCtxUnref(void *p);
 RelCtx *relCtxRef(RelCtx *p);
 /* Reload the catalog and reinstall TEMP objects. */
 int relCtxReload(RelCtx *p, char **pzErr);
+/* The registry of live contexts: put in, find by connection, take out. */
+void relCtxRegister(RelCtx *p);
+RelCtx *relCtxFind(sqlite3 *db);
+void relCtxForget(RelCtx *p);
 
 #endif /* RELEXT_INT_H */

@@ -201,6 +201,20 @@ int relValueEq(const RelValue *a, const RelValue *b) {
   }
 }
 
+/* Error helper: *pzErr = "relext: <message>" (first error wins). */
+int relErr(char **pzErr, const char *zFmt, ...) {
+  va_list ap;
+  char *z;
+  if (*pzErr) return SQLITE_ERROR;
+  va_start(ap, zFmt);
+  z = sqlite3_vmprintf(zFmt, ap);
+  va_end(ap);
+  if (z == 0) return SQLITE_NOMEM;
+  *pzErr = sqlite3_mprintf("relext: %s", z);
+  sqlite3_free(z);
+  return *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
+}
+
 static void relSetErr(char **pzErr, const char *zMsg) {
   if (pzErr && *pzErr == 0) *pzErr = sqlite3_mprintf("%s", zMsg);
 }
