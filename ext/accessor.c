@@ -40,12 +40,12 @@
 **   row, reverse: the listed row) and the junction row for M2M accessors.
 **
 ** HOW IT WORKS
-**   The table is created, one per accessor, by relAccessorInstall() after
+**   The table is created, one per accessor, by accInstall() after
 **   every catalog (re)load as
 **     CREATE VIRTUAL TABLE temp."category__articles"
 **       USING relext_accessor('article', 'category', 'reverse')
-**   after relAccessorInstall() has read the listed table's columns, keys
-**   and indexes into a prototype (RelCtx.pAccessor) that xCreate and
+**   after accInstall() has read the listed table's columns, keys
+**   and indexes into a prototype (the accessor slot of RelCtx) that xCreate and
 **   xConnect only copy: they run no SQL (see accConnect). Reads run an
 **   ordinary SELECT on the real tables (so a transaction sees its own
 **   writes), written by xBestIndex as the idxStr:
@@ -214,8 +214,8 @@ static const size_t aAccStr[] = {
     offsetof(AccVtab, zDecl)};
 #define ACC_NSTR (sizeof(aAccStr) / sizeof(aAccStr[0]))
 
-/* An accessor as relAccessorInstall read it (RelCtx.pAccessor is the
-** list), copied by xCreate/xConnect. */
+/* An accessor as accInstall read it (the list is the
+** state of the accessor slot of RelCtx), copied by xCreate/xConnect. */
 typedef struct AccProto AccProto;
 struct AccProto {
   AccProto *pNext;
@@ -779,7 +779,7 @@ done:
 /*
 ** xConnect / xCreate: argv[2] is the accessor's name, argv[3..5] the
 ** quoted model, field and direction (kept in the schema for people who
-** read it); the table is a copy of the prototype relAccessorInstall()
+** read it); the table is a copy of the prototype accInstall()
 ** read for that name. No SQL statement runs here:
 ** one that fails with SQLITE_NOMEM inside xCreate/xConnect makes SQLite
 ** roll back and clear the schema whose Table it is building (a
@@ -801,7 +801,8 @@ static int accConnect(sqlite3 *db, void *pAux, int argc,
         "relext: relext_accessor takes (model, field, direction)");
     return SQLITE_ERROR;
   }
-  for (pProto = (AccProto *)pCtx->pAccessor; pProto; pProto = pProto->pNext) {
+  for (pProto = (AccProto *)pCtx->aSlot[REL_SLOT_ACCESSOR].pState; pProto;
+       pProto = pProto->pNext) {
     if (sqlite3_stricmp(pProto->pTab->zName, argv[2]) == 0) break;
   }
   if (pProto) {
@@ -1567,11 +1568,6 @@ static sqlite3_module accModule = {
 /* ------------------------------------------------------------------ */
 /* Names and installation                                              */
 
-int relRegisterAccessor(sqlite3 *db, RelCtx *p) {
-  return sqlite3_create_module_v2(db, "relext_accessor", &accModule,
-                                  relCtxRef(p), relCtxUnref);
-}
-
 /* Drop every accessor table of this connection (also those a previous
 ** load of relext created, which belong to its context). */
 static int accDropAll(sqlite3 *db, char **pzErr) {
@@ -1581,16 +1577,14 @@ static int accDropAll(sqlite3 *db, char **pzErr) {
                         pzErr);
 }
 
-/* Forget every prototype. */
-void relAccessorFree(RelCtx *p) {
-  AccProto *pProto = (AccProto *)p->pAccessor;
+/* Free a list of prototypes. */
+static void accProtoListFree(AccProto *pProto) {
   while (pProto) {
     AccProto *pNext = pProto->pNext;
     accVtabFree(pProto->pTab);
     sqlite3_free(pProto);
     pProto = pNext;
   }
-  p->pAccessor = 0;
 }
 
 /* Read accessor zName of d (direction bReverse) into a new prototype. */
@@ -1615,14 +1609,17 @@ static int accProtoAdd(RelCtx *p, const RelDef *d, const char *zName,
     return rc;
   }
   pProto->pTab = pTab;
-  pProto->pNext = (AccProto *)p->pAccessor;
-  p->pAccessor = pProto;
+  pProto->pNext = (AccProto *)p->aSlot[REL_SLOT_ACCESSOR].pState;
+  p->aSlot[REL_SLOT_ACCESSOR].pState = pProto;
   return SQLITE_OK;
 }
 
-int relAccessorInstall(RelCtx *p, char **pzErr) {
+/* xLoaded: (re)create the TEMP accessor tables of the loaded definitions,
+** reading a prototype of each first. */
+static int accInstall(RelCtx *p, void *pState, char **pzErr) {
   int i, rc;
-  relAccessorFree(p);
+  accProtoListFree((AccProto *)pState);
+  p->aSlot[REL_SLOT_ACCESSOR].pState = 0;
   rc = accDropAll(p->db, pzErr);
   for (i = 0; rc == SQLITE_OK && i < p->nDef; i++) {
     const RelDef *d = &p->aDef[i];
@@ -1647,4 +1644,23 @@ int relAccessorInstall(RelCtx *p, char **pzErr) {
     sqlite3_free(zRev);
   }
   return rc;
+}
+
+/* xFree: the context dies. */
+static void accFree(RelCtx *p, void *pState) {
+  (void)p;
+  accProtoListFree((AccProto *)pState);
+}
+
+static const RelHooks accHooks = {
+    0,          /* xRemap */
+    accInstall, /* xLoaded: the TEMP accessor tables */
+    0,          /* xStmtsFree: none kept outside the tables */
+    accFree,    /* xFree: the prototypes */
+};
+
+int relRegisterAccessor(sqlite3 *db, RelCtx *p) {
+  relCtxAttach(p, REL_SLOT_ACCESSOR, 0, &accHooks);
+  return sqlite3_create_module_v2(db, "relext_accessor", &accModule,
+                                  relCtxRef(p), relCtxUnref);
 }

@@ -712,6 +712,42 @@ int relCatalogLoad(RelCtx *p, char **pzErr) {
   return rc;
 }
 
+/* Reload: relCatalogLoad, then aMap[i] (one entry per edge loaded before)
+** gets the new index of old edge i, or -1 when it is gone. An edge stays
+** the same edge when its relationship, child table and child column do. */
+int relCatalogReload(RelCtx *p, int *aMap, char **pzErr) {
+  RelCtx old;
+  int rc, i, j;
+  /* The old definitions stay aside while the new ones load. */
+  memset(&old, 0, sizeof(old));
+  old.aDef = p->aDef;
+  old.nDef = p->nDef;
+  old.aEdge = p->aEdge;
+  old.nEdge = p->nEdge;
+  old.azTable = p->azTable;
+  old.nTable = p->nTable;
+  p->aDef = 0;
+  p->aEdge = 0;
+  p->azTable = 0;
+  p->nDef = p->nEdge = p->nTable = 0;
+  rc = relCatalogLoad(p, pzErr);
+  for (i = 0; i < old.nEdge; i++) {
+    const RelEdge *pO = &old.aEdge[i];
+    aMap[i] = -1;
+    for (j = 0; j < p->nEdge; j++) {
+      const RelEdge *pN = &p->aEdge[j];
+      if (strcmp(pO->zName, pN->zName) == 0 &&
+          strcmp(old.azTable[pO->iChild], p->azTable[pN->iChild]) == 0 &&
+          strcmp(pO->zChildCol, pN->zChildCol) == 0) {
+        aMap[i] = j;
+        break;
+      }
+    }
+  }
+  relCtxClearDefs(&old);
+  return rc;
+}
+
 /* ------------------------------------------------------------------ */
 /* Definition rules: names                                             */
 

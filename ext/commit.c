@@ -60,6 +60,43 @@ SQLITE_EXTENSION_INIT3
 
 #include <string.h>
 
+typedef struct RelNote RelNote;
+struct RelNote {
+  int iEdge; /* the edge (index into RelCtx.aEdge) */
+  int eKind; /* NOTE_xxx */
+  int bGone; /* NOTE_DANGLING: noted where a parent key went away */
+  RelValue key;
+};
+
+/* The state of this file, one per connection (REL_SLOT_COMMIT). */
+typedef struct RelCommit RelCommit;
+struct RelCommit {
+  RelNote *aNote; /* the notes of this transaction */
+  int nNote, nNoteAlloc;
+  int *aMark; /* aMark[i]: nNote when savepoint i was opened */
+  int nMark;
+  int bHooked;            /* relext_close is connected (see there) */
+  sqlite3_stmt **apCheck; /* the COMMIT check's statements, REL_CHECK_SLOTS
+                          ** per edge (see relCheckStmt, relBatchCheck) */
+  int nCheck;             /* edges apCheck is sized for */
+  int *aHash;             /* open-addressing set of note indexes + 1 */
+  int nHash;              /* slots in aHash (a power of two), or 0 */
+  int bHashStale;         /* notes were truncated: rebuild before use */
+  int bInTxn;             /* relext_txn is enrolled in the transaction */
+  int bQuiet;             /* take no notes (while guards are created) */
+  sqlite3_stmt *pEnroll;  /* enrols relext_txn in the transaction */
+  sqlite3_int64 *aLast;   /* per edge: REL_LAST_N integer keys noted */
+  int nLast;              /* edges the per-edge arrays are sized for */
+  unsigned *aLastGen;     /* per slot of aLast: valid if == iLastGen */
+  unsigned iLastGen;      /* generation of the valid slots (never 0) */
+  int *aCount;            /* per edge: notes taken this transaction */
+  unsigned char *aBulk;   /* per edge: too many notes, check it whole */
+};
+
+static RelCommit *relCommit(RelCtx *p) {
+  return (RelCommit *)p->aSlot[REL_SLOT_COMMIT].pState;
+}
+
 /* ------------------------------------------------------------------ */
 /* Notes                                                               */
 
@@ -69,59 +106,59 @@ SQLITE_EXTENSION_INIT3
 #define REL_LAST_N 1024
 
 /* Forget every remembered key: O(1), a new generation. */
-static void relLastClear(RelEnforce *e) {
-  if (++e->iLastGen == 0) {
-    if (e->aLastGen)
-      memset(e->aLastGen, 0,
-             (size_t)(e->nLast + 1) * REL_LAST_N * sizeof(unsigned));
-    e->iLastGen = 1;
+static void relLastClear(RelCommit *c) {
+  if (++c->iLastGen == 0) {
+    if (c->aLastGen)
+      memset(c->aLastGen, 0,
+             (size_t)(c->nLast + 1) * REL_LAST_N * sizeof(unsigned));
+    c->iLastGen = 1;
   }
 }
 
 static unsigned relNoteHash(int iEdge, int eKind, const RelValue *pV);
 
-static void relNotesTruncate(RelEnforce *e, int n) {
-  if (e->nNote > n) {
-    relLastClear(e);
-    if (n == 0 && !e->bHashStale && e->aHash && e->nNote * 8 < e->nHash) {
+static void relNotesTruncate(RelCommit *c, int n) {
+  if (c->nNote > n) {
+    relLastClear(c);
+    if (n == 0 && !c->bHashStale && c->aHash && c->nNote * 8 < c->nHash) {
       /* The end of a transaction: empty the slots of the notes (a large
       ** set left by an earlier transaction would cost a memset each). */
-      unsigned m = (unsigned)e->nHash - 1;
+      unsigned m = (unsigned)c->nHash - 1;
       int i, k;
-      for (i = 0; i < e->nNote; i++) {
-        const RelNote *pN = &e->aNote[i];
+      for (i = 0; i < c->nNote; i++) {
+        const RelNote *pN = &c->aNote[i];
         unsigned h = relNoteHash(pN->iEdge, pN->eKind, &pN->key) & m;
-        for (k = 0; k < e->nHash && e->aHash[h] != i + 1; k++)
+        for (k = 0; k < c->nHash && c->aHash[h] != i + 1; k++)
           h = (h + 1) & m;
-        if (k < e->nHash)
-          e->aHash[h] = 0;
+        if (k < c->nHash)
+          c->aHash[h] = 0;
         else
-          e->bHashStale = 1; /* cannot happen; rebuild to be safe */
+          c->bHashStale = 1; /* cannot happen; rebuild to be safe */
       }
     } else {
-      e->bHashStale = 1;
+      c->bHashStale = 1;
     }
   }
-  while (e->nNote > n) {
-    e->nNote--;
-    relValueClear(&e->aNote[e->nNote].key);
+  while (c->nNote > n) {
+    c->nNote--;
+    relValueClear(&c->aNote[c->nNote].key);
   }
 }
 
 /* Forget the per-edge counts of a transaction; give back the memory of a
 ** large one. */
-static void relBulkReset(RelEnforce *e) {
-  if (e->aCount) {
-    memset(e->aCount, 0, sizeof(int) * (size_t)(e->nLast + 1));
-    memset(e->aBulk, 0, (size_t)(e->nLast + 1));
+static void relBulkReset(RelCommit *c) {
+  if (c->aCount) {
+    memset(c->aCount, 0, sizeof(int) * (size_t)(c->nLast + 1));
+    memset(c->aBulk, 0, (size_t)(c->nLast + 1));
   }
-  if (e->nNote == 0 && e->nNoteAlloc > 4096) {
-    sqlite3_free(e->aNote);
-    sqlite3_free(e->aHash);
-    e->aNote = 0;
-    e->aHash = 0;
-    e->nNoteAlloc = e->nHash = 0;
-    e->bHashStale = 1;
+  if (c->nNote == 0 && c->nNoteAlloc > 4096) {
+    sqlite3_free(c->aNote);
+    sqlite3_free(c->aHash);
+    c->aNote = 0;
+    c->aHash = 0;
+    c->nNoteAlloc = c->nHash = 0;
+    c->bHashStale = 1;
   }
 }
 
@@ -151,44 +188,44 @@ static unsigned relNoteHash(int iEdge, int eKind, const RelValue *pV) {
 }
 
 /* Put note i into the hash set (which has room). */
-static void relHashPut(RelEnforce *e, int i) {
-  const RelNote *pN = &e->aNote[i];
-  unsigned m = (unsigned)e->nHash - 1;
+static void relHashPut(RelCommit *c, int i) {
+  const RelNote *pN = &c->aNote[i];
+  unsigned m = (unsigned)c->nHash - 1;
   unsigned h = relNoteHash(pN->iEdge, pN->eKind, &pN->key) & m;
-  while (e->aHash[h])
+  while (c->aHash[h])
     h = (h + 1) & m;
-  e->aHash[h] = i + 1;
+  c->aHash[h] = i + 1;
 }
 
 /* Make the hash set hold every note, with room for one more. */
-static int relHashReady(RelEnforce *e) {
+static int relHashReady(RelCommit *c) {
   int i;
-  if (!e->bHashStale && e->nHash > 2 * (e->nNote + 1)) return SQLITE_OK;
-  if (e->nHash <= 2 * (e->nNote + 1)) {
-    int n = e->nHash ? e->nHash : 64;
+  if (!c->bHashStale && c->nHash > 2 * (c->nNote + 1)) return SQLITE_OK;
+  if (c->nHash <= 2 * (c->nNote + 1)) {
+    int n = c->nHash ? c->nHash : 64;
     int *a;
-    while (n <= 2 * (e->nNote + 1))
+    while (n <= 2 * (c->nNote + 1))
       n *= 2;
     a = sqlite3_malloc64(sizeof(int) * (size_t)n);
     if (a == 0) return SQLITE_NOMEM;
-    sqlite3_free(e->aHash);
-    e->aHash = a;
-    e->nHash = n;
+    sqlite3_free(c->aHash);
+    c->aHash = a;
+    c->nHash = n;
   }
-  memset(e->aHash, 0, sizeof(int) * (size_t)e->nHash);
-  for (i = 0; i < e->nNote; i++)
-    relHashPut(e, i);
-  e->bHashStale = 0;
+  memset(c->aHash, 0, sizeof(int) * (size_t)c->nHash);
+  for (i = 0; i < c->nNote; i++)
+    relHashPut(c, i);
+  c->bHashStale = 0;
   return SQLITE_OK;
 }
 
 /* The note taken already with these values, or NULL. */
-static RelNote *relNoteSeen(RelEnforce *e, int iEdge, int eKind,
+static RelNote *relNoteSeen(RelCommit *c, int iEdge, int eKind,
                             const RelValue *pV) {
-  unsigned m = (unsigned)e->nHash - 1;
+  unsigned m = (unsigned)c->nHash - 1;
   unsigned h = relNoteHash(iEdge, eKind, pV) & m;
-  while (e->aHash[h]) {
-    RelNote *pN = &e->aNote[e->aHash[h] - 1];
+  while (c->aHash[h]) {
+    RelNote *pN = &c->aNote[c->aHash[h] - 1];
     if (pN->iEdge == iEdge && pN->eKind == eKind && relValueEq(&pN->key, pV))
       return pN;
     h = (h + 1) & m;
@@ -205,105 +242,112 @@ static RelNote *relNoteSeen(RelEnforce *e, int iEdge, int eKind,
 #define REL_BULK_NOTES 262144
 
 /* Size the per-edge arrays for nEdge edges (and clear them). */
-static int relEdgeArrays(RelEnforce *e, int nEdge) {
+static int relEdgeArrays(RelCommit *c, int nEdge) {
   size_t n = (size_t)(nEdge + 1);
   size_t nByte = n * (REL_LAST_N * (sizeof(sqlite3_int64) + sizeof(unsigned)) +
                       sizeof(int) + 1);
   char *a;
-  if (e->nLast == nEdge && e->aLast) return SQLITE_OK;
-  sqlite3_free(e->aLast);
-  e->aLast = 0;
-  e->aCount = 0;
-  e->aLastGen = 0;
-  e->aBulk = 0;
-  e->nLast = 0;
-  e->iLastGen = 1;
+  if (c->nLast == nEdge && c->aLast) return SQLITE_OK;
+  sqlite3_free(c->aLast);
+  c->aLast = 0;
+  c->aCount = 0;
+  c->aLastGen = 0;
+  c->aBulk = 0;
+  c->nLast = 0;
+  c->iLastGen = 1;
   a = sqlite3_malloc64(nByte);
   if (a == 0) return SQLITE_NOMEM;
   memset(a, 0, nByte);
-  e->aLast = (sqlite3_int64 *)a;
+  c->aLast = (sqlite3_int64 *)a;
   a += n * REL_LAST_N * sizeof(sqlite3_int64);
-  e->aCount = (int *)a;
+  c->aCount = (int *)a;
   a += n * sizeof(int);
-  e->aLastGen = (unsigned *)a;
+  c->aLastGen = (unsigned *)a;
   a += n * REL_LAST_N * sizeof(unsigned);
-  e->aBulk = (unsigned char *)a;
-  e->nLast = nEdge;
+  c->aBulk = (unsigned char *)a;
+  c->nLast = nEdge;
   return SQLITE_OK;
 }
 
 /* Take a note (once: a note already taken is not taken again). bGone:
 ** the key is one a parent row gave up (a hint for the check). */
-int relNoteAddValue(RelEnforce *e, int iEdge, int eKind, const RelValue *pV,
-                    int bGone) {
+static int noteAddValue(RelCommit *c, int iEdge, int eKind, const RelValue *pV,
+                        int bGone) {
   RelNote *pN;
-  int rc = relHashReady(e);
+  int rc = relHashReady(c);
   if (rc) return rc;
-  if ((pN = relNoteSeen(e, iEdge, eKind, pV)) != 0) {
+  if ((pN = relNoteSeen(c, iEdge, eKind, pV)) != 0) {
     if (bGone) pN->bGone = 1;
     return SQLITE_OK;
   }
-  if (e->nNote >= e->nNoteAlloc) {
-    int nNew = e->nNoteAlloc ? e->nNoteAlloc * 2 : 16;
-    RelNote *a = sqlite3_realloc64(e->aNote, sizeof(RelNote) * (size_t)nNew);
+  if (c->nNote >= c->nNoteAlloc) {
+    int nNew = c->nNoteAlloc ? c->nNoteAlloc * 2 : 16;
+    RelNote *a = sqlite3_realloc64(c->aNote, sizeof(RelNote) * (size_t)nNew);
     if (a == 0) return SQLITE_NOMEM;
-    e->aNote = a;
-    e->nNoteAlloc = nNew;
+    c->aNote = a;
+    c->nNoteAlloc = nNew;
   }
-  pN = &e->aNote[e->nNote];
+  pN = &c->aNote[c->nNote];
   memset(pN, 0, sizeof(*pN));
   pN->iEdge = iEdge;
   pN->eKind = eKind;
   pN->bGone = bGone;
   rc = relValueCopy(&pN->key, pV);
   if (rc) return rc;
-  relHashPut(e, e->nNote);
-  e->nNote++;
-  if (e->aCount && iEdge >= 0 && iEdge < e->nLast &&
-      ++e->aCount[iEdge] > REL_BULK_NOTES) {
-    e->aBulk[iEdge] = 1;
+  relHashPut(c, c->nNote);
+  c->nNote++;
+  if (c->aCount && iEdge >= 0 && iEdge < c->nLast &&
+      ++c->aCount[iEdge] > REL_BULK_NOTES) {
+    c->aBulk[iEdge] = 1;
   }
   return SQLITE_OK;
 }
 
-int relNoteAdd(RelEnforce *e, int iEdge, int eKind, sqlite3_value *v,
-               int bGone) {
+static int noteAdd(RelCommit *c, int iEdge, int eKind, sqlite3_value *v,
+                   int bGone) {
   RelValue val;
   int rc;
   memset(&val, 0, sizeof(val));
   rc = relValueFromSql(&val, v);
-  if (rc == SQLITE_OK) rc = relNoteAddValue(e, iEdge, eKind, &val, bGone);
+  if (rc == SQLITE_OK) rc = noteAddValue(c, iEdge, eKind, &val, bGone);
   relValueClear(&val);
   return rc;
 }
 
-/* Remap the edges of pending notes after the catalog was reloaded:
-** aMap[old] = new index or -1. */
-void relEnforceRemap(RelCtx *p, const int *aMap, int nOld) {
-  RelEnforce *e = relEnf(p);
+/* Notes from the delete engine (see relext_int.h). */
+int relNoteAdd(RelCtx *p, int iEdge, int eKind, sqlite3_value *v, int bGone) {
+  RelCommit *c = relCommit(p);
+  return c ? noteAdd(c, iEdge, eKind, v, bGone) : SQLITE_OK;
+}
+
+int relNoteAddValue(RelCtx *p, int iEdge, int eKind, const RelValue *pV,
+                    int bGone) {
+  RelCommit *c = relCommit(p);
+  return c ? noteAddValue(c, iEdge, eKind, pV, bGone) : SQLITE_OK;
+}
+
+/* The catalog was reloaded (xRemap): renumber the edges of pending notes,
+** aMap[old] = new index or -1 (then the note goes). */
+static void relCommitRemap(RelCtx *p, void *pState, const int *aMap, int nOld) {
+  RelCommit *c = (RelCommit *)pState;
   int i, j = 0;
-  if (e == 0) return;
-  /* The cached statements name the old edges by number. */
-  if (p->nEngine > 0)
-    e->bFreeLater = 1;
-  else
-    relEnforceStmtsFree(e);
-  for (i = 0; i < e->nNote; i++) {
-    int iOld = e->aNote[i].iEdge;
+  (void)p;
+  for (i = 0; i < c->nNote; i++) {
+    int iOld = c->aNote[i].iEdge;
     int iNew = (iOld >= 0 && iOld < nOld) ? aMap[iOld] : -1;
     if (iNew < 0) {
-      relValueClear(&e->aNote[i].key);
+      relValueClear(&c->aNote[i].key);
       continue;
     }
-    e->aNote[j] = e->aNote[i];
-    e->aNote[j].iEdge = iNew;
+    c->aNote[j] = c->aNote[i];
+    c->aNote[j].iEdge = iNew;
     j++;
   }
-  e->nNote = j;
-  e->bHashStale = 1;
-  relLastClear(e);
-  for (i = 0; i < e->nMark; i++) {
-    if (e->aMark[i] > j) e->aMark[i] = j;
+  c->nNote = j;
+  c->bHashStale = 1;
+  relLastClear(c);
+  for (i = 0; i < c->nMark; i++) {
+    if (c->aMark[i] > j) c->aMark[i] = j;
   }
 }
 
@@ -388,10 +432,10 @@ static int relCheckStmt(RelCtx *p, sqlite3_stmt **apCheck, int iEdge, int eKind,
   return rc;
 }
 
-static int relAnyBulk(RelEnforce *e) {
+static int relAnyBulk(RelCommit *c) {
   int i;
-  for (i = 0; e->aBulk && i < e->nLast; i++) {
-    if (e->aBulk[i]) return 1;
+  for (i = 0; c->aBulk && i < c->nLast; i++) {
+    if (c->aBulk[i]) return 1;
   }
   return 0;
 }
@@ -578,10 +622,10 @@ static int notesClose(sqlite3_vtab_cursor *cur) {
 
 /* Move to the first matching note at or after iNote. */
 static void notesSeek(NotesCursor *pCur) {
-  RelEnforce *e = relEnf(pCur->pCtx);
-  int n = e ? e->nNote : 0;
+  RelCommit *c = relCommit(pCur->pCtx);
+  int n = c ? c->nNote : 0;
   while (pCur->iNote < n) {
-    const RelNote *pN = &e->aNote[pCur->iNote];
+    const RelNote *pN = &c->aNote[pCur->iNote];
     if (pN->iEdge == pCur->iEdge && pN->eKind == NOTE_DANGLING &&
         pN->key.eType == SQLITE_INTEGER && pN->bGone == pCur->bGone)
       return;
@@ -610,15 +654,15 @@ static int notesNext(sqlite3_vtab_cursor *cur) {
 
 static int notesEof(sqlite3_vtab_cursor *cur) {
   NotesCursor *pCur = (NotesCursor *)cur;
-  RelEnforce *e = relEnf(pCur->pCtx);
-  return e == 0 || pCur->iNote >= e->nNote;
+  RelCommit *c = relCommit(pCur->pCtx);
+  return c == 0 || pCur->iNote >= c->nNote;
 }
 
 static int notesColumn(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int i) {
   NotesCursor *pCur = (NotesCursor *)cur;
-  RelEnforce *e = relEnf(pCur->pCtx);
+  RelCommit *c = relCommit(pCur->pCtx);
   if (i == NOTES_K)
-    sqlite3_result_int64(ctx, e->aNote[pCur->iNote].key.i);
+    sqlite3_result_int64(ctx, c->aNote[pCur->iNote].key.i);
   else
     sqlite3_result_int(ctx, i == NOTES_E ? pCur->iEdge : pCur->bGone);
   return SQLITE_OK;
@@ -729,19 +773,7 @@ done:
   return rc;
 }
 
-static void relCheckStmtsFree(RelEnforce *e);
-
-/* Leave a stretch that runs relext's cached statements (entered with
-** p->nEngine++): statements that a disconnect wanted freed meanwhile are
-** freed now. */
-void relEngineLeave(RelCtx *p) {
-  RelEnforce *e = relEnf(p);
-  p->nEngine--;
-  if (p->nEngine == 0 && e && e->bFreeLater) {
-    e->bFreeLater = 0;
-    relEnforceStmtsFree(e);
-  }
-}
+static void relCheckStmtsFree(RelCommit *c);
 
 typedef struct TxnVtab TxnVtab;
 struct TxnVtab {
@@ -781,11 +813,7 @@ static int txnCreate(sqlite3 *db, void *pAux, int argc, const char *const *argv,
 ** the next use); at close, relext_close's comes first (see there). */
 static int txnDisconnect(sqlite3_vtab *pVtab) {
   TxnVtab *pTab = (TxnVtab *)pVtab;
-  RelEnforce *e = relEnf(pTab->pCtx);
-  if (e && pTab->pCtx->nEngine > 0)
-    e->bFreeLater = 1;
-  else if (e)
-    relEnforceStmtsFree(e);
+  relCtxStmtsRelease(pTab->pCtx);
   sqlite3_free(pVtab);
   return SQLITE_OK;
 }
@@ -843,27 +871,27 @@ static int txnRowid(sqlite3_vtab_cursor *cur, sqlite_int64 *pRowid) {
   return SQLITE_OK;
 }
 
-/* INSERT INTO relext_txn(e, k): note that key k of edge e may dangle. */
+/* INSERT INTO relext_txn(c, k): note that key k of edge e may dangle. */
 static int txnUpdate(sqlite3_vtab *pVtab, int argc, sqlite3_value **argv,
                      sqlite_int64 *pRowid) {
   TxnVtab *pTab = (TxnVtab *)pVtab;
-  RelEnforce *e = relEnf(pTab->pCtx);
+  RelCommit *c = relCommit(pTab->pCtx);
   (void)pRowid;
   if (argc < 4 || sqlite3_value_type(argv[0]) != SQLITE_NULL) {
     pVtab->zErrMsg = sqlite3_mprintf("relext: relext_txn is internal");
     return SQLITE_ERROR;
   }
-  if (e == 0) return SQLITE_OK;
-  return relNoteAdd(e, sqlite3_value_int(argv[2]), NOTE_DANGLING, argv[3], 0);
+  if (c == 0) return SQLITE_OK;
+  return noteAdd(c, sqlite3_value_int(argv[2]), NOTE_DANGLING, argv[3], 0);
 }
 
 static int txnBegin(sqlite3_vtab *pVtab) {
   TxnVtab *pTab = (TxnVtab *)pVtab;
-  RelEnforce *e = relEnf(pTab->pCtx);
-  if (e) {
-    relNotesTruncate(e, 0);
-    e->bInTxn = 1;
-    relBulkReset(e);
+  RelCommit *c = relCommit(pTab->pCtx);
+  if (c) {
+    relNotesTruncate(c, 0);
+    c->bInTxn = 1;
+    relBulkReset(c);
   }
   return SQLITE_OK;
 }
@@ -872,41 +900,41 @@ static int txnBegin(sqlite3_vtab *pVtab) {
 static int txnSync(sqlite3_vtab *pVtab) {
   TxnVtab *pTab = (TxnVtab *)pVtab;
   RelCtx *p = pTab->pCtx;
-  RelEnforce *e = relEnf(p);
+  RelCommit *c = relCommit(p);
   int i, pass, rc = SQLITE_OK;
   char *zErr = 0;
   sqlite3_stmt **apCheck;
   unsigned char *aBatch;
-  if (e == 0 || p->nEdge == 0) return SQLITE_OK;
-  if (e->nNote == 0 && !relAnyBulk(e)) return SQLITE_OK;
+  if (c == 0 || p->nEdge == 0) return SQLITE_OK;
+  if (c->nNote == 0 && !relAnyBulk(c)) return SQLITE_OK;
   relCloseHook(p);
-  if (e->apCheck == 0 || e->nCheck != p->nEdge) {
+  if (c->apCheck == 0 || c->nCheck != p->nEdge) {
     size_t nByte = sizeof(sqlite3_stmt *) * (size_t)p->nEdge * REL_CHECK_SLOTS;
-    relCheckStmtsFree(e);
-    e->apCheck = sqlite3_malloc64(nByte);
-    if (e->apCheck == 0) return SQLITE_NOMEM;
-    memset(e->apCheck, 0, nByte);
-    e->nCheck = p->nEdge;
+    relCheckStmtsFree(c);
+    c->apCheck = sqlite3_malloc64(nByte);
+    if (c->apCheck == 0) return SQLITE_NOMEM;
+    memset(c->apCheck, 0, nByte);
+    c->nCheck = p->nEdge;
   }
-  apCheck = e->apCheck;
+  apCheck = c->apCheck;
   /* A disconnect while the checks run (cannot happen, but) must not
   ** finalize them under our feet: it defers, as for the engine. */
-  p->nEngine++;
+  relCtxEnter(p);
   /* RESTRICT notes are reported first, then NOT NULL, then dangling keys
   ** (of relationships with db_constraint=True). */
   /* Integer keys of dangling notes go in one batch per edge and bGone,
   ** run where the first of them was noted (aBatch: 1 done). */
   aBatch = sqlite3_malloc64((size_t)p->nEdge * 2);
   if (aBatch == 0) {
-    relEngineLeave(p);
+    relCtxLeave(p);
     return SQLITE_NOMEM;
   }
   memset(aBatch, 0, (size_t)p->nEdge * 2);
   /* A batch pays a statement over relext_notes: worth it from
   ** REL_BATCH_MIN keys of an edge on; fewer are probed one by one
   ** (aBatch: 2 probe each). */
-  for (i = 0; i < e->nNote; i++) {
-    const RelNote *pN = &e->aNote[i];
+  for (i = 0; i < c->nNote; i++) {
+    const RelNote *pN = &c->aNote[i];
     unsigned char *pB;
     if (pN->eKind != NOTE_DANGLING || pN->key.eType != SQLITE_INTEGER) continue;
     if (pN->iEdge < 0 || pN->iEdge >= p->nEdge) continue;
@@ -917,8 +945,8 @@ static int txnSync(sqlite3_vtab *pVtab) {
     aBatch[i] = aBatch[i] < REL_BATCH_MIN ? 2 : 0;
   for (pass = 0; rc == SQLITE_OK && pass < 3; pass++) {
     static const int aKind[3] = {NOTE_RESTRICT, NOTE_NULL, NOTE_DANGLING};
-    for (i = 0; rc == SQLITE_OK && i < e->nNote; i++) {
-      const RelNote *pN = &e->aNote[i];
+    for (i = 0; rc == SQLITE_OK && i < c->nNote; i++) {
+      const RelNote *pN = &c->aNote[i];
       if (pN->eKind != aKind[pass]) continue;
       if (pN->iEdge < 0 || pN->iEdge >= p->nEdge) continue;
       if (pN->eKind == NOTE_DANGLING && !p->aEdge[pN->iEdge].bConstraint)
@@ -937,11 +965,11 @@ static int txnSync(sqlite3_vtab *pVtab) {
   }
   sqlite3_free(aBatch);
   /* Edges that took too many notes are checked whole. */
-  for (i = 0; rc == SQLITE_OK && e->aBulk && i < p->nEdge && i < e->nLast;
+  for (i = 0; rc == SQLITE_OK && c->aBulk && i < p->nEdge && i < c->nLast;
        i++) {
-    if (e->aBulk[i]) rc = relBulkCheck(p, i, &zErr);
+    if (c->aBulk[i]) rc = relBulkCheck(p, i, &zErr);
   }
-  relEngineLeave(p);
+  relCtxLeave(p);
   if (rc) {
     sqlite3_free(pVtab->zErrMsg);
     pVtab->zErrMsg = zErr;
@@ -949,57 +977,52 @@ static int txnSync(sqlite3_vtab *pVtab) {
   return rc;
 }
 
-/* At the end of a transaction: forget the notes, and finalize the engine's
-** statements. They hold references to relext_txn through the triggers
-** they fire, so they could not be finalized in xDisconnect and would keep
-** sqlite3_close() from closing; they are cached per transaction instead. */
+/* At the end of a transaction (xCommit and xRollback): forget the notes.
+** relext's cached statements stay prepared for the next transaction while
+** relext_close is connected to finalize them when the connection closes.
+** Without it they go now (or, inside the engine, when it returns): they
+** hold references to relext_txn through the triggers they fire, so
+** xDisconnect would come too late and they would keep sqlite3_close()
+** from closing. */
 static int txnCommit(sqlite3_vtab *pVtab) {
   TxnVtab *pTab = (TxnVtab *)pVtab;
-  RelEnforce *e = relEnf(pTab->pCtx);
-  if (e) {
-    relNotesTruncate(e, 0);
-    e->nMark = 0;
-    e->bInTxn = 0;
-    relBulkReset(e);
-    /* The statements stay prepared for the next transaction while
-    ** relext_close can finalize them when the connection closes; else
-    ** they go now (or, inside the engine, when it returns). */
-    if (!e->bHooked) {
-      if (pTab->pCtx->nEngine > 0)
-        e->bFreeLater = 1;
-      else
-        relEnforceStmtsFree(e);
-    }
+  RelCommit *c = relCommit(pTab->pCtx);
+  if (c) {
+    relNotesTruncate(c, 0);
+    c->nMark = 0;
+    c->bInTxn = 0;
+    relBulkReset(c);
+    if (!c->bHooked) relCtxStmtsRelease(pTab->pCtx);
   }
   return SQLITE_OK;
 }
 
 static int txnSavepoint(sqlite3_vtab *pVtab, int iSave) {
   TxnVtab *pTab = (TxnVtab *)pVtab;
-  RelEnforce *e = relEnf(pTab->pCtx);
-  if (e == 0 || iSave < 0) return SQLITE_OK;
-  if (iSave >= e->nMark) {
-    int *a = sqlite3_realloc64(e->aMark, sizeof(int) * (size_t)(iSave + 1));
+  RelCommit *c = relCommit(pTab->pCtx);
+  if (c == 0 || iSave < 0) return SQLITE_OK;
+  if (iSave >= c->nMark) {
+    int *a = sqlite3_realloc64(c->aMark, sizeof(int) * (size_t)(iSave + 1));
     if (a == 0) return SQLITE_NOMEM;
-    e->aMark = a;
-    while (e->nMark <= iSave)
-      e->aMark[e->nMark++] = e->nNote;
+    c->aMark = a;
+    while (c->nMark <= iSave)
+      c->aMark[c->nMark++] = c->nNote;
   }
-  e->aMark[iSave] = e->nNote;
+  c->aMark[iSave] = c->nNote;
   return SQLITE_OK;
 }
 
 static int txnRelease(sqlite3_vtab *pVtab, int iSave) {
   TxnVtab *pTab = (TxnVtab *)pVtab;
-  RelEnforce *e = relEnf(pTab->pCtx);
-  if (e && iSave >= 0 && iSave < e->nMark) e->nMark = iSave;
+  RelCommit *c = relCommit(pTab->pCtx);
+  if (c && iSave >= 0 && iSave < c->nMark) c->nMark = iSave;
   return SQLITE_OK;
 }
 
 static int txnRollbackTo(sqlite3_vtab *pVtab, int iSave) {
   TxnVtab *pTab = (TxnVtab *)pVtab;
-  RelEnforce *e = relEnf(pTab->pCtx);
-  if (e && iSave >= 0 && iSave < e->nMark) relNotesTruncate(e, e->aMark[iSave]);
+  RelCommit *c = relCommit(pTab->pCtx);
+  if (c && iSave >= 0 && iSave < c->nMark) relNotesTruncate(c, c->aMark[iSave]);
   return SQLITE_OK;
 }
 
@@ -1043,8 +1066,8 @@ static int closeConnect(sqlite3 *db, void *pAux, int argc,
                         const char *const *argv, sqlite3_vtab **ppVtab,
                         char **pzErr) {
   int rc = txnConnect(db, pAux, argc, argv, ppVtab, pzErr);
-  RelEnforce *e = relEnf((RelCtx *)pAux);
-  if (rc == SQLITE_OK && e) e->bHooked = 1;
+  RelCommit *c = relCommit((RelCtx *)pAux);
+  if (rc == SQLITE_OK && c) c->bHooked = 1;
   return rc;
 }
 
@@ -1055,8 +1078,8 @@ static int closeCreate(sqlite3 *db, void *pAux, int argc,
 }
 
 static int closeDisconnect(sqlite3_vtab *pVtab) {
-  RelEnforce *e = relEnf(((TxnVtab *)pVtab)->pCtx);
-  if (e) e->bHooked = 0;
+  RelCommit *c = relCommit(((TxnVtab *)pVtab)->pCtx);
+  if (c) c->bHooked = 0;
   return txnDisconnect(pVtab);
 }
 
@@ -1067,14 +1090,14 @@ static int closeDisconnect(sqlite3_vtab *pVtab) {
 ** not (the table was dropped): then statements are freed at the end of
 ** each transaction. */
 int relCloseHook(RelCtx *p) {
-  RelEnforce *e = relEnf(p);
+  RelCommit *c = relCommit(p);
   sqlite3_stmt *pStmt = 0;
-  if (e == 0) return 0;
-  if (!e->bHooked) {
+  if (c == 0) return 0;
+  if (!c->bHooked) {
     sqlite3_prepare_v2(p->db, "SELECT 1 FROM temp.relext_close", -1, &pStmt, 0);
     sqlite3_finalize(pStmt);
   }
-  return e->bHooked;
+  return c->bHooked;
 }
 
 static sqlite3_module closeModule = {
@@ -1111,7 +1134,7 @@ static sqlite3_module closeModule = {
 ** row's key, when the edge has null=False; else nothing to note). */
 static int relGuardNote(RelCtx *p, int iEdge, sqlite3_value *pKey,
                         sqlite3_value *pRow) {
-  RelEnforce *e = relEnf(p);
+  RelCommit *c = relCommit(p);
   int rc = SQLITE_OK, bGone = 0;
   /* A negative edge -1-e: the guard of edge e's parent key, whose value
   ** here is going away (or arriving). */
@@ -1126,43 +1149,43 @@ static int relGuardNote(RelCtx *p, int iEdge, sqlite3_value *pKey,
   if (sqlite3_value_type(pKey) != SQLITE_NULL && !p->aEdge[iEdge].bConstraint)
     return SQLITE_OK;
   /* Enrol relext_txn so that its xSync runs at COMMIT. */
-  if (!e->bInTxn) {
-    if (e->pEnroll == 0) {
+  if (!c->bInTxn) {
+    if (c->pEnroll == 0) {
       relCloseHook(p);
       rc = sqlite3_prepare_v2(p->db,
                               "INSERT INTO temp.relext_txn(e, k) "
                               "SELECT -1, NULL WHERE 0",
-                              -1, &e->pEnroll, 0);
+                              -1, &c->pEnroll, 0);
     }
     if (rc == SQLITE_OK) {
-      /* An OOM in the step rolls the transaction back: nEngine keeps
+      /* An OOM in the step rolls the transaction back: relCtxEnter keeps
       ** xRollback from finalizing pEnroll while it runs. */
-      p->nEngine++;
-      sqlite3_step(e->pEnroll);
-      rc = sqlite3_reset(e->pEnroll);
-      relEngineLeave(p);
+      relCtxEnter(p);
+      sqlite3_step(c->pEnroll);
+      rc = sqlite3_reset(c->pEnroll);
+      relCtxLeave(p);
     }
-    if (rc == SQLITE_OK && !e->bInTxn) rc = SQLITE_INTERNAL;
+    if (rc == SQLITE_OK && !c->bInTxn) rc = SQLITE_INTERNAL;
   }
-  if (rc == SQLITE_OK) rc = relEdgeArrays(e, p->nEdge);
-  if (rc == SQLITE_OK && e->aBulk[iEdge]) return SQLITE_OK; /* whole */
+  if (rc == SQLITE_OK) rc = relEdgeArrays(c, p->nEdge);
+  if (rc == SQLITE_OK && c->aBulk[iEdge]) return SQLITE_OK; /* whole */
   if (rc) return rc;
   if (sqlite3_value_type(pKey) == SQLITE_NULL)
-    return relNoteAdd(e, iEdge, NOTE_NULL, pRow, 0);
+    return noteAdd(c, iEdge, NOTE_NULL, pRow, 0);
   if (sqlite3_value_type(pKey) == SQLITE_INTEGER && !bGone) {
     sqlite3_int64 k = sqlite3_value_int64(pKey);
     int iSlot = iEdge * REL_LAST_N +
                 (int)(((sqlite3_uint64)k * 0x9E3779B97F4A7C15ULL) >> 54);
-    if (e->aLastGen[iSlot] == e->iLastGen && e->aLast[iSlot] == k)
+    if (c->aLastGen[iSlot] == c->iLastGen && c->aLast[iSlot] == k)
       return SQLITE_OK;
-    rc = relNoteAdd(e, iEdge, NOTE_DANGLING, pKey, 0);
+    rc = noteAdd(c, iEdge, NOTE_DANGLING, pKey, 0);
     if (rc == SQLITE_OK) {
-      e->aLast[iSlot] = k;
-      e->aLastGen[iSlot] = e->iLastGen;
+      c->aLast[iSlot] = k;
+      c->aLastGen[iSlot] = c->iLastGen;
     }
     return rc;
   }
-  return relNoteAdd(e, iEdge, NOTE_DANGLING, pKey, bGone);
+  return noteAdd(c, iEdge, NOTE_DANGLING, pKey, bGone);
 }
 
 /* relext_must_be_loaded(G): 0 when this connection's definitions are the
@@ -1177,7 +1200,7 @@ static int relGuardNote(RelCtx *p, int iEdge, sqlite3_value *pKey,
 static void relMustBeLoadedFunc(sqlite3_context *ctx, int argc,
                                 sqlite3_value **argv) {
   RelCtx *p = (RelCtx *)sqlite3_user_data(ctx);
-  RelEnforce *e = relEnf(p);
+  RelCommit *c = relCommit(p);
   int i, rc = SQLITE_OK;
   if (argc == 1) {
     sqlite3_result_int(ctx, sqlite3_value_int64(argv[0]) != p->iGen);
@@ -1188,13 +1211,13 @@ static void relMustBeLoadedFunc(sqlite3_context *ctx, int argc,
     return;
   }
   sqlite3_result_int(ctx, 0); /* never indexed: the index stays empty */
-  if (e == 0 || e->bQuiet || p->nEngine > 0) return;
+  if (c == 0 || c->bQuiet || p->nBusy > 0) return;
   /* Only a write to main needs a note. PRAGMA integrity_check evaluates
   ** this too, in a read transaction: enrolling relext_txn there would
   ** commit at once and free pEnroll while it runs. (Once relext_txn is
   ** enrolled the transaction writes, and sqlite3_txn_state, a name lookup
   ** under a mutex, is a fifth of this function's cost.) */
-  if (!e->bInTxn && sqlite3_txn_state(p->db, "main") != SQLITE_TXN_WRITE)
+  if (!c->bInTxn && sqlite3_txn_state(p->db, "main") != SQLITE_TXN_WRITE)
     return;
   if (argc <= 4) {
     rc = relGuardNote(p, sqlite3_value_int(argv[1]), argv[2],
@@ -1214,62 +1237,57 @@ static void relMustBeLoadedFunc(sqlite3_context *ctx, int argc,
 }
 
 /* Finalize the COMMIT check's statements. */
-static void relCheckStmtsFree(RelEnforce *e) {
-  sqlite3_stmt **a = e->apCheck;
-  int i, n = e->nCheck * REL_CHECK_SLOTS;
-  e->apCheck = 0;
-  e->nCheck = 0;
+static void relCheckStmtsFree(RelCommit *c) {
+  sqlite3_stmt **a = c->apCheck;
+  int i, n = c->nCheck * REL_CHECK_SLOTS;
+  c->apCheck = 0;
+  c->nCheck = 0;
   for (i = 0; a && i < n; i++)
     sqlite3_finalize(a[i]);
   sqlite3_free(a);
 }
 
-/* Finalize every cached statement. Finalizing one that fires relext's
-** TEMP triggers can disconnect relext_txn, whose xDisconnect calls back
-** here: that nested call returns at once. */
-void relEnforceStmtsFree(RelEnforce *e) {
-  int i;
-  int nEdge = e->nEdgeStmt;
-  if (e->bFreeing) return;
-  e->bFreeing = 1;
-  relCheckStmtsFree(e);
-  sqlite3_finalize(e->pEnroll);
-  e->pEnroll = 0;
-  sqlite3_finalize(e->pCollect);
-  sqlite3_finalize(e->pClear);
-  sqlite3_finalize(e->pDropRoot);
-  e->pCollect = e->pClear = e->pDropRoot = 0;
-  if (e->apEdge) {
-    for (i = 0; i < nEdge; i++)
-      sqlite3_finalize(e->apEdge[i]);
-    sqlite3_free(e->apEdge);
-    e->apEdge = 0;
-  }
-  e->nEdgeStmt = 0;
-  e->bPrepared = 0;
-  relPlansFree(e);
-  e->bFreeing = 0;
+/* Take no notes while guard.c creates the guard indexes (creating an index
+** evaluates its WHERE clause for every existing row). */
+void relCommitQuiet(RelCtx *p, int bOn) {
+  RelCommit *c = relCommit(p);
+  if (c) c->bQuiet += bOn ? 1 : -1;
 }
 
-void relEnforceFree(RelCtx *p) {
-  RelEnforce *e = relEnf(p);
-  if (e == 0) return;
-  relEnforceStmtsFree(e);
-  relNotesTruncate(e, 0);
-  sqlite3_free(e->aNote);
-  sqlite3_free(e->aMark);
-  sqlite3_free(e->aHash);
-  sqlite3_free(e->aLast);
-  sqlite3_free(e);
-  p->pEnforce = 0;
+/* xStmtsFree: finalize the statements kept prepared here (see ctx.c). */
+static void relCommitStmtsFree(RelCtx *p, void *pState) {
+  RelCommit *c = (RelCommit *)pState;
+  (void)p;
+  relCheckStmtsFree(c);
+  sqlite3_finalize(c->pEnroll);
+  c->pEnroll = 0;
 }
+
+/* xFree: the context dies (its statements are gone already). */
+static void relCommitFree(RelCtx *p, void *pState) {
+  RelCommit *c = (RelCommit *)pState;
+  (void)p;
+  relNotesTruncate(c, 0);
+  sqlite3_free(c->aNote);
+  sqlite3_free(c->aMark);
+  sqlite3_free(c->aHash);
+  sqlite3_free(c->aLast);
+  sqlite3_free(c);
+}
+
+static const RelHooks commitHooks = {
+    relCommitRemap,     /* xRemap: renumber the notes' edges */
+    0,                  /* xLoaded */
+    relCommitStmtsFree, /* xStmtsFree */
+    relCommitFree,      /* xFree */
+};
 
 int relRegisterCommit(sqlite3 *db, RelCtx *p) {
   int rc;
-  RelEnforce *e = sqlite3_malloc64(sizeof(RelEnforce));
-  if (e == 0) return SQLITE_NOMEM;
-  memset(e, 0, sizeof(*e));
-  p->pEnforce = e;
+  RelCommit *c = sqlite3_malloc64(sizeof(RelCommit));
+  if (c == 0) return SQLITE_NOMEM;
+  memset(c, 0, sizeof(*c));
+  relCtxAttach(p, REL_SLOT_COMMIT, c, &commitHooks);
   /* Pure: the stored guard triggers call it, even under trusted_schema=OFF.
    */
   rc = sqlite3_create_function_v2(db, "relext_must_be_loaded", 1,

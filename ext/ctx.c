@@ -58,58 +58,76 @@ void relCtxForget(RelCtx *p) {
 
 void relCtxUnref(void *pArg) {
   RelCtx *p = (RelCtx *)pArg;
+  int i;
   if (p == 0) return;
   if (--p->nRef > 0) return;
   relCtxForget(p);
-  relEnforceFree(p);
-  relAccessorFree(p);
+  relCtxStmtsFree(p);
+  for (i = 0; i < REL_SLOT_N; i++) {
+    RelSlot *pSlot = &p->aSlot[i];
+    void *pState = pSlot->pState;
+    pSlot->pState = 0;
+    if (pSlot->pHooks && pSlot->pHooks->xFree) pSlot->pHooks->xFree(p, pState);
+  }
   relCtxClearDefs(p);
   sqlite3_free(p);
 }
 
+/* ------------------------------------------------------------------ */
+/* Module state and hooks                                              */
+
+void relCtxAttach(RelCtx *p, int iSlot, void *pState, const RelHooks *pHooks) {
+  p->aSlot[iSlot].pState = pState;
+  p->aSlot[iSlot].pHooks = pHooks;
+}
+
 int relCtxReload(RelCtx *p, char **pzErr) {
-  int rc;
-  int nOld = p->nEdge;
-  char **azOld = 0;
   int *aMap = 0;
-  int i, j;
-  /* Remember the old edges by name, to carry pending notes across. */
+  int nOld = p->nEdge, i, rc;
   if (nOld > 0) {
-    azOld = sqlite3_malloc64(sizeof(char *) * (size_t)nOld);
     aMap = sqlite3_malloc64(sizeof(int) * (size_t)nOld);
-    if (azOld == 0 || aMap == 0) {
-      sqlite3_free(azOld);
-      sqlite3_free(aMap);
-      return SQLITE_NOMEM;
-    }
-    for (i = 0; i < nOld; i++) {
-      azOld[i] = sqlite3_mprintf("%s\x01%s\x01%s", p->aEdge[i].zName,
-                                 p->azTable[p->aEdge[i].iChild],
-                                 p->aEdge[i].zChildCol);
-    }
+    if (aMap == 0) return SQLITE_NOMEM;
   }
-  rc = relCatalogLoad(p, pzErr);
+  rc = relCatalogReload(p, aMap, pzErr);
   if (nOld > 0) {
-    for (i = 0; i < nOld; i++) {
-      aMap[i] = -1;
-      for (j = 0; azOld[i] && j < p->nEdge; j++) {
-        char *z = sqlite3_mprintf("%s\x01%s\x01%s", p->aEdge[j].zName,
-                                  p->azTable[p->aEdge[j].iChild],
-                                  p->aEdge[j].zChildCol);
-        int bSame = z && strcmp(z, azOld[i]) == 0;
-        sqlite3_free(z);
-        if (bSame) {
-          aMap[i] = j;
-          break;
-        }
-      }
-      sqlite3_free(azOld[i]);
+    /* The cached statements name the old edges by number. */
+    relCtxStmtsRelease(p);
+    for (i = 0; i < REL_SLOT_N; i++) {
+      RelSlot *pSlot = &p->aSlot[i];
+      if (pSlot->pHooks && pSlot->pHooks->xRemap && pSlot->pState)
+        pSlot->pHooks->xRemap(p, pSlot->pState, aMap, nOld);
     }
-    relEnforceRemap(p, aMap, nOld);
-    sqlite3_free(azOld);
-    sqlite3_free(aMap);
   }
-  if (rc == SQLITE_OK) rc = relEnforceInstall(p, pzErr);
-  if (rc == SQLITE_OK) rc = relAccessorInstall(p, pzErr);
+  sqlite3_free(aMap);
+  for (i = 0; rc == SQLITE_OK && i < REL_SLOT_N; i++) {
+    RelSlot *pSlot = &p->aSlot[i];
+    if (pSlot->pHooks && pSlot->pHooks->xLoaded)
+      rc = pSlot->pHooks->xLoaded(p, pSlot->pState, pzErr);
+  }
   return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Cached statements                                                   */
+
+/* Finalizing a statement that fires relext's TEMP triggers can disconnect
+** relext_txn, whose xDisconnect calls back here: that nested call returns
+** at once. */
+void relCtxStmtsFree(RelCtx *p) {
+  int i;
+  if (p->bFreeing) return;
+  p->bFreeing = 1;
+  for (i = 0; i < REL_SLOT_N; i++) {
+    RelSlot *pSlot = &p->aSlot[i];
+    if (pSlot->pHooks && pSlot->pHooks->xStmtsFree && pSlot->pState)
+      pSlot->pHooks->xStmtsFree(p, pSlot->pState);
+  }
+  p->bFreeing = 0;
+}
+
+void relCtxStmtsRelease(RelCtx *p) {
+  if (p->nBusy > 0)
+    p->bFreeLater = 1;
+  else
+    relCtxStmtsFree(p);
 }

@@ -45,10 +45,39 @@ SQLITE_EXTENSION_INIT3
 
 #include <string.h>
 
+/* The plan of a table: what deleting one of its rows involves. */
+typedef struct RelPlan RelPlan;
+struct RelPlan {
+  int *aReach; /* tables reached through CASCADE, deepest first */
+  int nReach;
+  sqlite3_stmt **apDel; /* DELETE ... rowid IN victims, per aReach entry */
+  sqlite3_stmt *pTree;  /* or, for a self-referencing tree, one DELETE */
+  sqlite3_stmt *pAny;   /* a row if anything references row ?1 */
+};
+
+/* The state of this file, one per connection (REL_SLOT_ENGINE): the
+** engine's statements, prepared on first use (see ctx.c for when they
+** go). */
+typedef struct RelEngine RelEngine;
+struct RelEngine {
+  sqlite3_stmt *pCollect;  /* the closure CTE */
+  sqlite3_stmt *pClear;    /* DELETE FROM temp.relext_victim */
+  sqlite3_stmt *pDropRoot; /* remove the root from the victims */
+  sqlite3_stmt **apEdge;   /* per edge: the rule's statement (or NULL) */
+  int nEdgeStmt;           /* entries in apEdge */
+  int bPrepared;           /* statements match the loaded definitions */
+  RelPlan *aPlan;          /* per table */
+  int nPlan;
+};
+
+static RelEngine *relEngine(RelCtx *p) {
+  return (RelEngine *)p->aSlot[REL_SLOT_ENGINE].pState;
+}
+
 /* ------------------------------------------------------------------ */
 /* The delete engine                                                   */
 
-static int relEnforcePrepare(RelCtx *p, char **pzErr);
+static int relEnginePrepare(RelCtx *p, char **pzErr);
 
 /* Report an engine error on ctx. */
 static void relEngineError(sqlite3_context *ctx, int rc, char *zErr) {
@@ -82,7 +111,7 @@ static int relPlanHas(const RelPlan *pPlan, int iTab) {
 /* Run the engine for one row of table iRoot about to be deleted. */
 static int relEngineRun(RelCtx *p, int iRoot, sqlite3_int64 iRowid,
                         char **pzErr) {
-  RelEnforce *e = relEnf(p);
+  RelEngine *e = relEngine(p);
   sqlite3 *db = p->db;
   const RelPlan *pPlan;
   int rc = SQLITE_OK;
@@ -91,7 +120,7 @@ static int relEngineRun(RelCtx *p, int iRoot, sqlite3_int64 iRowid,
   if (e == 0) return SQLITE_OK;
   if (!e->bPrepared) {
     relCloseHook(p);
-    rc = relEnforcePrepare(p, pzErr);
+    rc = relEnginePrepare(p, pzErr);
     if (rc) return rc;
   }
   if (iRoot < 0 || iRoot >= e->nPlan) {
@@ -162,7 +191,7 @@ static int relEngineRun(RelCtx *p, int iRoot, sqlite3_int64 iRowid,
         while (rc == SQLITE_OK && sqlite3_step(pStmt) == SQLITE_ROW) {
           if (pE->eRule == ON_RESTRICT || pE->bConstraint) {
             rc = relNoteAdd(
-                e, i, pE->eRule == ON_RESTRICT ? NOTE_RESTRICT : NOTE_DANGLING,
+                p, i, pE->eRule == ON_RESTRICT ? NOTE_RESTRICT : NOTE_DANGLING,
                 sqlite3_column_value(pStmt, 0), 1);
           }
         }
@@ -181,7 +210,7 @@ static int relEngineRun(RelCtx *p, int iRoot, sqlite3_int64 iRowid,
             sqlite3_changes(db) > 0) {
           const RelDef *d = &p->aDef[pE->iDef];
           rc =
-              relNoteAddValue(e, i, NOTE_DANGLING,
+              relNoteAddValue(p, i, NOTE_DANGLING,
                               pE->eRule == ON_SET ? &d->setVal : &d->defVal, 0);
         }
       }
@@ -215,15 +244,15 @@ static void relOnDeleteFunc(sqlite3_context *ctx, int argc,
   char *zErr = 0;
   int rc;
   (void)argc;
-  if (p->nEngine > 0) return; /* a row the running engine collected */
-  p->nEngine++;
+  if (p->nBusy > 0) return; /* a row the running engine collected */
+  relCtxEnter(p);
   rc = relEngineRun(p, sqlite3_value_int(argv[0]), sqlite3_value_int64(argv[1]),
                     &zErr);
-  relEngineLeave(p);
+  relCtxLeave(p);
   if (rc) relEngineError(ctx, rc, zErr);
 }
 
-void relPlansFree(RelEnforce *e) {
+static void relPlansFree(RelEngine *e) {
   int i, j;
   for (i = 0; i < e->nPlan; i++) {
     for (j = 0; e->aPlan[i].apDel && j < e->aPlan[i].nReach; j++)
@@ -399,7 +428,7 @@ static char *relAnySql(RelCtx *p, int t, int *pRc) {
 }
 
 /* The per-root plans: tables reached through CASCADE edges. */
-static int relBuildPlans(RelCtx *p, RelEnforce *e, char **pzErr) {
+static int relBuildPlans(RelCtx *p, RelEngine *e, char **pzErr) {
   int t, rc = SQLITE_OK;
   e->aPlan = sqlite3_malloc64(sizeof(RelPlan) * (size_t)(p->nTable + 1));
   if (e->aPlan == 0) return SQLITE_NOMEM;
@@ -463,13 +492,13 @@ static int relBuildPlans(RelCtx *p, RelEnforce *e, char **pzErr) {
 }
 
 /* Prepare the engine's statements for the loaded definitions. */
-static int relEnforcePrepare(RelCtx *p, char **pzErr) {
-  RelEnforce *e = relEnf(p);
+static int relEnginePrepare(RelCtx *p, char **pzErr) {
+  RelEngine *e = relEngine(p);
   sqlite3 *db = p->db;
   int rc = SQLITE_OK, i;
   int *aRowidParent;
   char *zSql;
-  relEnforceStmtsFree(e);
+  relCtxStmtsFree(p);
   aRowidParent = sqlite3_malloc64(sizeof(int) * (size_t)(p->nEdge + 1));
   if (aRowidParent == 0) return SQLITE_NOMEM;
   for (i = 0; i < p->nEdge; i++) {
@@ -505,11 +534,48 @@ static int relEnforcePrepare(RelCtx *p, char **pzErr) {
   if (rc == SQLITE_OK)
     e->bPrepared = 1;
   else
-    relEnforceStmtsFree(e);
+    relCtxStmtsFree(p);
   return rc;
 }
 
+/* xStmtsFree: finalize the engine's statements (see ctx.c). */
+static void relEngineStmtsFree(RelCtx *p, void *pState) {
+  RelEngine *e = (RelEngine *)pState;
+  int i;
+  (void)p;
+  sqlite3_finalize(e->pCollect);
+  sqlite3_finalize(e->pClear);
+  sqlite3_finalize(e->pDropRoot);
+  e->pCollect = e->pClear = e->pDropRoot = 0;
+  if (e->apEdge) {
+    for (i = 0; i < e->nEdgeStmt; i++)
+      sqlite3_finalize(e->apEdge[i]);
+    sqlite3_free(e->apEdge);
+    e->apEdge = 0;
+  }
+  e->nEdgeStmt = 0;
+  e->bPrepared = 0;
+  relPlansFree(e);
+}
+
+/* xFree: the context dies (its statements are gone already). */
+static void relEngineFree(RelCtx *p, void *pState) {
+  (void)p;
+  sqlite3_free(pState);
+}
+
+static const RelHooks engineHooks = {
+    0,                  /* xRemap: the statements go (ctx.c) */
+    0,                  /* xLoaded: prepared on first use */
+    relEngineStmtsFree, /* xStmtsFree */
+    relEngineFree,      /* xFree */
+};
+
 int relRegisterEngine(sqlite3 *db, RelCtx *p) {
+  RelEngine *e = sqlite3_malloc64(sizeof(RelEngine));
+  if (e == 0) return SQLITE_NOMEM;
+  memset(e, 0, sizeof(*e));
+  relCtxAttach(p, REL_SLOT_ENGINE, e, &engineHooks);
   /* Side effects: only TEMP triggers (which are trusted) may call it. */
   return sqlite3_create_function_v2(
       db, "relext_on_delete", 2, SQLITE_UTF8 | SQLITE_DIRECTONLY, relCtxRef(p),

@@ -11,7 +11,7 @@
 **
 ** THE MECHANISM
 **   The catalog is reduced to rule edges (child.column -> parent.key, rule;
-**   see catalog.c). For this connection, relEnforceInstall() creates TEMP
+**   see catalog.c). For this connection, relGuardInstall() creates TEMP
 **   triggers on the governed tables of the main schema:
 **
 **   - Where the order of deletion cannot matter (relPlainMode), a parent's
@@ -100,7 +100,7 @@ static void relFailFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   size_t nOut = 0;
   (void)argc;
   /* Rows the delete engine removes: it has decided already. */
-  if (p->nEngine > 0) return;
+  if (p->nBusy > 0) return;
   if (sqlite3_value_int64(argv[0]) != p->iGen || iEdge < 0 ||
       iEdge >= p->nEdge) {
     sqlite3_result_error(ctx, REL_STALE_MSG, -1);
@@ -488,16 +488,17 @@ static void relJunctionSql(RelCtx *p, const RelDef *d, RelStr *s) {
   }
 }
 
-int relEnforceInstall(RelCtx *p, char **pzErr) {
-  RelEnforce *e = relEnf(p);
+/* xLoaded: (re)create the TEMP triggers and tables of this connection for
+** the loaded definitions. */
+static int relGuardInstall(RelCtx *p, void *pState, char **pzErr) {
   sqlite3 *db = p->db;
   int rc, i;
   int *aRowidParent = 0;
   char *zSql = 0;
   RelStr s = {0};
 
-  if (e == 0) return SQLITE_MISUSE;
-  relEnforceStmtsFree(e);
+  (void)pState;
+  relCtxStmtsFree(p);
   rc = relDropByPrefix(db, "temp", "trigger", "relext_", pzErr);
   if (rc == SQLITE_OK && p->nDef == 0) return SQLITE_OK;
   if (rc == SQLITE_OK) {
@@ -578,7 +579,6 @@ int relGuardsCurrent(RelCtx *p) {
 
 int relGuardsWrite(RelCtx *p, char **pzErr) {
   sqlite3 *db = p->db;
-  RelEnforce *e = relEnf(p);
   RelStr s = {0};
   char *zSql;
   int rc, t, i;
@@ -680,14 +680,22 @@ int relGuardsWrite(RelCtx *p, char **pzErr) {
   zSql = relStrFinish(&s);
   if (zSql == 0) return SQLITE_NOMEM;
   /* Creating an index reads the existing rows: take no notes of them. */
-  if (e) e->bQuiet++;
+  relCommitQuiet(p, 1);
   rc = relExecf(db, pzErr, "%s", zSql);
-  if (e) e->bQuiet--;
+  relCommitQuiet(p, 0);
   sqlite3_free(zSql);
   return rc;
 }
 
+static const RelHooks guardHooks = {
+    0,               /* xRemap */
+    relGuardInstall, /* xLoaded: the TEMP triggers */
+    0,               /* xStmtsFree */
+    0,               /* xFree: no state */
+};
+
 int relRegisterGuard(sqlite3 *db, RelCtx *p) {
+  relCtxAttach(p, REL_SLOT_GUARD, 0, &guardHooks);
   /* No side effect but an error: the stored delete guards of plain-mode
   ** tables call it, also under trusted_schema=OFF. */
   return sqlite3_create_function_v2(

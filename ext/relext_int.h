@@ -22,6 +22,13 @@
 #include "sqlite3ext.h"
 #include <stddef.h>
 
+/* Everything declared below is internal: hidden, so that relext.so
+** exports only sqlite3_relext_init, and a call from one of relext's files
+** to another is a direct call, never through the PLT. */
+#if defined(__GNUC__) && !defined(_WIN32)
+#pragma GCC visibility push(hidden)
+#endif
+
 #define RELEXT_VERSION "0.1.0"
 
 /* Relationship kinds. */
@@ -183,21 +190,57 @@ struct RelEdge {
 };
 
 typedef struct RelCtx RelCtx;
+
+/* The modules that keep state in a context, one slot each, in the order
+** their hooks run (ctx.c). */
+#define REL_SLOT_COMMIT 0   /* commit.c: the notes, the check's statements */
+#define REL_SLOT_ENGINE 1   /* engine.c: the engine's statements and plans */
+#define REL_SLOT_GUARD 2    /* guard.c: no state; installs the TEMP triggers */
+#define REL_SLOT_ACCESSOR 3 /* accessor.c: the accessor prototypes */
+#define REL_SLOT_N 4
+
+/* What a module gives relCtxAttach() with its state. Any hook may be
+** NULL. pState is the slot's state (which xLoaded may replace). */
+typedef struct RelHooks RelHooks;
+struct RelHooks {
+  /* The catalog was reloaded and its edges renumbered: aMap[i] is the new
+  ** index of old edge i (nOld of them), or -1. Runs after every load that
+  ** found edges loaded before, even a failed one. */
+  void (*xRemap)(RelCtx *p, void *pState, const int *aMap, int nOld);
+  /* The catalog was loaded: install what this connection needs for it. */
+  int (*xLoaded)(RelCtx *p, void *pState, char **pzErr);
+  /* Finalize every statement the module keeps prepared. */
+  void (*xStmtsFree)(RelCtx *p, void *pState);
+  /* The context dies: free pState (NULL for a module without state). */
+  void (*xFree)(RelCtx *p, void *pState);
+};
+
+typedef struct RelSlot RelSlot;
+struct RelSlot {
+  void *pState;           /* the module's private state, or NULL */
+  const RelHooks *pHooks; /* its hooks, or NULL */
+};
+
 /* Per-connection state. */
 struct RelCtx {
   sqlite3 *db;
-  int nRef;     /* registrations holding this context */
-  RelDef *aDef; /* the catalog, loaded */
+  int nRef; /* registrations holding this context (ctx.c) */
+  /* The catalog (catalog.c). */
+  RelDef *aDef; /* the definitions, loaded */
   int nDef;
   RelEdge *aEdge; /* derived rule edges */
   int nEdge;
   char **azTable; /* every table that appears in an edge */
   int nTable;
   sqlite3_int64 iGen; /* hash of the loaded catalog */
-  int nEngine;        /* >0 while the delete engine is running */
-  void *pEnforce;     /* enforce.c private state */
-  void *pAccessor;    /* accessor.c private state */
-  RelCtx *pNextCtx;   /* registry of live contexts (relext.c) */
+  /* Cached statements (ctx.c). */
+  int nBusy;      /* >0 while relext runs its cached statements: the delete
+                  ** engine (rows it deletes meanwhile are its own: their
+                  ** triggers and guards stand aside), the COMMIT check */
+  int bFreeLater; /* free the cached statements when nBusy drops to 0 */
+  int bFreeing;   /* relCtxStmtsFree is running */
+  RelSlot aSlot[REL_SLOT_N]; /* the modules' state */
+  RelCtx *pNextCtx;          /* registry of live contexts (ctx.c) */
 };
 
 /* The SQL that creates the catalog table. */
@@ -206,6 +249,9 @@ int relCatalogEnsure(sqlite3 *db, char **pzErr);
 /* Load all definitions from the catalog into p (replacing what it had).
 ** Bad records are reported in *pzErr and stop the load. */
 int relCatalogLoad(RelCtx *p, char **pzErr);
+/* relCatalogLoad, and aMap[i] (one entry per edge loaded before) gets the
+** new index of old edge i, or -1. */
+int relCatalogReload(RelCtx *p, int *aMap, char **pzErr);
 int relCatalogInsert(sqlite3 *db, const RelDef *pDef, char **pzErr);
 int relCatalogDelete(sqlite3 *db, const char *zModel, const char *zField,
                      char **pzErr);
@@ -255,89 +301,29 @@ int relRegisterDefine(sqlite3 *db, RelCtx *p);
   "relext: relationship definitions changed in another connection; "           \
   "run SELECT rel_reload() first"
 
-/* Kinds of pending note. */
+/* Kinds of note (commit.c). */
 #define NOTE_DANGLING 1 /* key of edge may point nowhere */
 #define NOTE_RESTRICT 2 /* key of edge was deleted under RESTRICT */
 #define NOTE_NULL 3     /* row (key = rowid) of the child may hold NULL */
 
-typedef struct RelNote RelNote;
-struct RelNote {
-  int iEdge;
-  int eKind;
-  int bGone; /* NOTE_DANGLING: noted where a parent key went away */
-  RelValue key;
-};
-
-/* Per-table engine plan. */
-typedef struct RelPlan RelPlan;
-struct RelPlan {
-  int *aReach; /* tables reached through CASCADE, deepest first */
-  int nReach;
-  sqlite3_stmt **apDel; /* DELETE ... rowid IN victims, per aReach entry */
-  sqlite3_stmt *pTree;  /* or, for a self-referencing tree, one DELETE */
-  sqlite3_stmt *pAny;   /* a row if anything references row ?1 */
-};
-
-typedef struct RelEnforce RelEnforce;
-struct RelEnforce {
-  RelNote *aNote;
-  int nNote, nNoteAlloc;
-  int *aMark; /* aMark[i]: nNote when savepoint i was opened */
-  int nMark;
-  sqlite3_stmt *pCollect;  /* the closure CTE */
-  sqlite3_stmt *pClear;    /* DELETE FROM temp.relext_victim */
-  sqlite3_stmt *pDropRoot; /* remove the root from the victims */
-  sqlite3_stmt **apEdge;   /* per edge: the rule's statement (or NULL) */
-  int nEdgeStmt;           /* entries in apEdge */
-  int bPrepared;           /* statements match the loaded definitions */
-  int bFreeLater;          /* free the statements when the engine returns */
-  int bFreeing;            /* relEnforceStmtsFree is running */
-  int bHooked;             /* relext_close is connected (see there) */
-  sqlite3_stmt **apCheck;  /* the COMMIT check's statements, REL_CHECK_SLOTS
-                           ** per edge (see relCheckStmt, relBatchCheck) */
-  int nCheck;              /* edges apCheck is sized for */
-  int *aHash;              /* open-addressing set of note indexes + 1 */
-  int nHash;               /* slots in aHash (a power of two), or 0 */
-  int bHashStale;          /* notes were truncated: rebuild before use */
-  int bInTxn;              /* relext_txn is enrolled in the transaction */
-  int bQuiet;              /* take no notes (while guards are created) */
-  sqlite3_stmt *pEnroll;   /* enrols relext_txn in the transaction */
-  sqlite3_int64 *aLast;    /* per edge: REL_LAST_N integer keys noted */
-  int nLast;               /* edges the per-edge arrays are sized for */
-  unsigned *aLastGen;      /* per slot of aLast: valid if == iLastGen */
-  unsigned iLastGen;       /* generation of the valid slots (never 0) */
-  int *aCount;             /* per edge: notes taken this transaction */
-  unsigned char *aBulk;    /* per edge: too many notes, check it whole */
-  RelPlan *aPlan;          /* per table */
-  int nPlan;
-};
-
-static inline RelEnforce *relEnf(RelCtx *p) {
-  return (RelEnforce *)p->pEnforce;
-}
-
 /* commit.c */
 int relRegisterCommit(sqlite3 *db, RelCtx *p);
-int relNoteAddValue(RelEnforce *e, int iEdge, int eKind, const RelValue *pV,
+/* Note that key v (pV) of edge iEdge is a suspect of kind eKind for the
+** COMMIT check (bGone: a key a parent gave up). For the delete engine. */
+int relNoteAdd(RelCtx *p, int iEdge, int eKind, sqlite3_value *v, int bGone);
+int relNoteAddValue(RelCtx *p, int iEdge, int eKind, const RelValue *pV,
                     int bGone);
-int relNoteAdd(RelEnforce *e, int iEdge, int eKind, sqlite3_value *v,
-               int bGone);
-/* Remap the edges of pending notes after the catalog was reloaded:
-** aMap[old] = new index or -1. */
-void relEnforceRemap(RelCtx *p, const int *aMap, int nOld);
-void relEngineLeave(RelCtx *p);
+/* Connect relext_close so that statements may be cached across
+** transactions; 1 when it is connected. */
 int relCloseHook(RelCtx *p);
-void relEnforceStmtsFree(RelEnforce *e);
-void relEnforceFree(RelCtx *p);
+/* Take no notes (bOn 1) or notes again (bOn 0), while guards are made. */
+void relCommitQuiet(RelCtx *p, int bOn);
 
 /* engine.c */
 int relRegisterEngine(sqlite3 *db, RelCtx *p);
-void relPlansFree(RelEnforce *e);
 
 /* guard.c */
 int relRegisterGuard(sqlite3 *db, RelCtx *p);
-/* (Re)create the TEMP triggers and state for the loaded definitions. */
-int relEnforceInstall(RelCtx *p, char **pzErr);
 /* Rewrite the stored guard triggers after the catalog changed. */
 int relGuardsWrite(RelCtx *p, char **pzErr);
 /* 1 if the stored guards match the loaded definitions, 0 if not. */
@@ -352,10 +338,7 @@ char *relKeyExpr(const char *zAlias, const char *zCol);
 /* ------------------------------------------------------------------ */
 /* accessor.c                                                          */
 int relRegisterAccessor(sqlite3 *db, RelCtx *p);
-/* (Re)create the TEMP accessor tables for the loaded definitions. */
-int relAccessorInstall(RelCtx *p, char **pzErr);
-/* Free the accessor prototypes read by relAccessorInstall. */
-void relAccessorFree(RelCtx *p);
+
 /* ------------------------------------------------------------------ */
 /* inspect.c, lookup.c                                                 */
 int relRegisterInspect(sqlite3 *db, RelCtx *p);
@@ -385,5 +368,26 @@ int relCtxReload(RelCtx *p, char **pzErr);
 void relCtxRegister(RelCtx *p);
 RelCtx *relCtxFind(sqlite3 *db);
 void relCtxForget(RelCtx *p);
+/* Give module slot iSlot its state and hooks (at registration). */
+void relCtxAttach(RelCtx *p, int iSlot, void *pState, const RelHooks *pHooks);
+/* Finalize every cached statement of every module now. */
+void relCtxStmtsFree(RelCtx *p);
+/* The same, or when nBusy drops to 0 if relext is running them. */
+void relCtxStmtsRelease(RelCtx *p);
+/* A stretch that runs cached statements: enter, leave. Inline, since the
+** engine and the guard function run them per row. */
+static inline void relCtxEnter(RelCtx *p) {
+  p->nBusy++;
+}
+static inline void relCtxLeave(RelCtx *p) {
+  if (--p->nBusy == 0 && p->bFreeLater) {
+    p->bFreeLater = 0;
+    relCtxStmtsFree(p);
+  }
+}
+
+#if defined(__GNUC__) && !defined(_WIN32)
+#pragma GCC visibility pop
+#endif
 
 #endif /* RELEXT_INT_H */
