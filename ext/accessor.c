@@ -151,9 +151,6 @@ SQLITE_EXTENSION_INIT3
 #define ACC_STMT_OWNER 1 /* the owner's key (the HIDDEN column) */
 #define ACC_STMT_FIRST 2 /* first column of the listed table */
 
-/* SQLite's row estimate for a table without statistics. */
-#define ACC_DEFAULT_ROWS 1048576.0
-
 /* Schema of an accessor whose definition is gone. */
 #define ACC_MISSING_SCHEMA "CREATE TABLE x(relext_missing HIDDEN)"
 
@@ -251,17 +248,6 @@ static int accDbErr(AccVtab *pTab) {
   return rc;
 }
 
-/* Is zCol the rowid by name? */
-static int accIsRowid(const char *zCol) {
-  return sqlite3_stricmp(zCol, "rowid") == 0;
-}
-
-/* alias."col", or alias.rowid (caller frees). */
-static char *accColExpr(const char *zAlias, const char *zCol) {
-  if (accIsRowid(zCol)) return sqlite3_mprintf("%s.rowid", zAlias);
-  return sqlite3_mprintf("%s.\"%w\"", zAlias, zCol);
-}
-
 /* A declared type safe to repeat in sqlite3_declare_vtab(): letters,
 ** digits, spaces and one (n[,m]) suffix. Other types are dropped (the
 ** inner statement applies the real column's affinity anyway). */
@@ -282,95 +268,6 @@ static int accSafeType(const char *z) {
       return 0;
   }
   return nParen != 1;
-}
-
-/* Collation of main.zTab.zCol, or NULL for BINARY / unknown (caller
-** frees). sqlite3_table_column_metadata is absent from builds without
-** SQLITE_ENABLE_COLUMN_METADATA: then columns count as BINARY. */
-static char *accCollation(sqlite3 *db, const char *zTab, const char *zCol,
-                          int *pRc) {
-  const char *zColl = 0;
-  char *zRet = 0;
-  if (accIsRowid(zCol)) return 0;
-#ifndef SQLITE_CORE
-  if (sqlite3_api->table_column_metadata == 0) return 0;
-#endif
-  if (sqlite3_table_column_metadata(db, "main", zTab, zCol, 0, &zColl, 0, 0,
-                                    0) != SQLITE_OK)
-    return 0;
-  if (zColl && sqlite3_stricmp(zColl, "BINARY") != 0) {
-    zRet = relStrdup(zColl);
-    if (zRet == 0) *pRc = SQLITE_NOMEM;
-  }
-  return zRet;
-}
-
-/* Index flags of main.zTab.zCol: leftmost column of an index, and unique
-** on its own (the rowid and an INTEGER PRIMARY KEY are both). */
-static int accIndexFlags(sqlite3 *db, const char *zTab, const char *zCol,
-                         int *pbIndexed, int *pbUnique) {
-  sqlite3_stmt *pStmt = 0;
-  int rc;
-  *pbIndexed = *pbUnique = 0;
-  if (accIsRowid(zCol)) {
-    *pbIndexed = *pbUnique = 1;
-    return SQLITE_OK;
-  }
-  rc = sqlite3_prepare_v2(
-      db,
-      "SELECT 1, 1 FROM pragma_table_info(?1,'main') WHERE pk=1 AND "
-      "name=?2 COLLATE NOCASE AND upper(type)='INTEGER' AND (SELECT "
-      "count(*) FROM pragma_table_info(?1,'main') WHERE pk>0)=1 "
-      "UNION ALL SELECT 1, il.\"unique\" AND (SELECT count(*) FROM "
-      "pragma_index_info(il.name,'main'))=1 FROM pragma_index_list(?1,'main') "
-      "AS il, pragma_index_info(il.name,'main') AS ii WHERE ii.seqno=0 AND "
-      "ii.name=?2 COLLATE NOCASE",
-      -1, &pStmt, 0);
-  if (rc) return rc;
-  sqlite3_bind_text(pStmt, 1, zTab, -1, SQLITE_STATIC);
-  sqlite3_bind_text(pStmt, 2, zCol, -1, SQLITE_STATIC);
-  while (sqlite3_step(pStmt) == SQLITE_ROW) {
-    *pbIndexed = 1;
-    if (sqlite3_column_int(pStmt, 1)) *pbUnique = 1;
-  }
-  return sqlite3_finalize(pStmt);
-}
-
-/* Rows of main.zTab according to sqlite_stat1, or SQLite's default. */
-static double accRowEstimate(sqlite3 *db, const char *zTab) {
-  sqlite3_stmt *pStmt = 0;
-  double n = ACC_DEFAULT_ROWS;
-  if (sqlite3_prepare_v2(db,
-                         "SELECT CAST(stat AS INTEGER) FROM main.sqlite_stat1 "
-                         "WHERE tbl=?1 COLLATE NOCASE LIMIT 1",
-                         -1, &pStmt, 0) == SQLITE_OK) {
-    sqlite3_bind_text(pStmt, 1, zTab, -1, SQLITE_STATIC);
-    if (sqlite3_step(pStmt) == SQLITE_ROW) {
-      n = (double)sqlite3_column_int64(pStmt, 0);
-      if (n < 1.0) n = 1.0;
-    }
-  }
-  sqlite3_finalize(pStmt);
-  return n;
-}
-
-/* Does main.zTab have a rowid? */
-static int accHasRowid(sqlite3 *db, const char *zTab) {
-  sqlite3_stmt *pStmt = 0;
-  int rc = relPreparef(db, &pStmt, 0, "SELECT rowid FROM main.\"%w\"", zTab);
-  sqlite3_finalize(pStmt);
-  return rc == SQLITE_OK;
-}
-
-/* The text encoding of the database (SQLITE_UTF8, SQLITE_UTF16LE or
-** SQLITE_UTF16BE); every attached database shares main's. */
-static int accEncoding(sqlite3 *db, int *pRc) {
-  char *z = relQueryText(db, "PRAGMA main.encoding", 0, 0, pRc);
-  int eEnc = SQLITE_UTF8;
-  if (z && sqlite3_stricmp(z, "UTF-16le") == 0) eEnc = SQLITE_UTF16LE;
-  if (z && sqlite3_stricmp(z, "UTF-16be") == 0) eEnc = SQLITE_UTF16BE;
-  sqlite3_free(z);
-  return eEnc;
 }
 
 /* About log2(x), for costs. */
@@ -512,55 +409,36 @@ static AccVtab *accVtabCopy(const AccVtab *pProto, sqlite3 *db) {
 /* Read the listed table's columns into pTab->aCol and append their
 ** declarations to pDecl. */
 static int accLoadColumns(AccVtab *pTab, RelStr *pDecl) {
-  sqlite3 *db = pTab->db;
-  sqlite3_stmt *pStmt = 0;
-  int rc, nAlloc = 0;
-  rc = sqlite3_prepare_v2(db,
-                          "SELECT name, type, dflt_value FROM "
-                          "pragma_table_info(?1,'main') ORDER BY cid",
-                          -1, &pStmt, 0);
-  if (rc) return rc;
-  sqlite3_bind_text(pStmt, 1, pTab->zListed, -1, SQLITE_STATIC);
-  while (rc == SQLITE_OK && sqlite3_step(pStmt) == SQLITE_ROW) {
-    const char *zName = (const char *)sqlite3_column_text(pStmt, 0);
-    const char *zType = (const char *)sqlite3_column_text(pStmt, 1);
-    const char *zDflt = (const char *)sqlite3_column_text(pStmt, 2);
-    AccCol *pCol;
-    if (zName == 0) {
-      rc = SQLITE_NOMEM;
-      break;
-    }
-    if (pTab->nCol >= nAlloc) {
-      int nNew = nAlloc ? nAlloc * 2 : 8;
-      AccCol *a = sqlite3_realloc64(pTab->aCol, sizeof(AccCol) * (size_t)nNew);
-      if (a == 0) {
-        rc = SQLITE_NOMEM;
-        break;
-      }
-      pTab->aCol = a;
-      nAlloc = nNew;
-    }
-    pCol = &pTab->aCol[pTab->nCol];
-    memset(pCol, 0, sizeof(*pCol));
-    pCol->zName = relStrdup(zName);
-    if (pCol->zName == 0) {
-      rc = SQLITE_NOMEM;
-      break;
-    }
-    pTab->nCol++;
-    pCol->zColl = accCollation(db, pTab->zListed, zName, &rc);
-    if (rc == SQLITE_OK)
-      rc = accIndexFlags(db, pTab->zListed, zName, &pCol->bIndexed,
-                         &pCol->bUnique);
-    relStrPrintf(pDecl, "%s\"%w\"", pTab->nCol > 1 ? ", " : "", zName);
-    if (accSafeType(zType) && zType[0]) relStrPrintf(pDecl, " %s", zType);
-    pCol->bDefault = zDflt != 0;
-    if (pCol->zColl) relStrPrintf(pDecl, " COLLATE \"%w\"", pCol->zColl);
+  char **azName = 0;
+  int nName = 0, i;
+  int rc = relColumnNames(pTab->db, pTab->zListed, &azName, &nName);
+  if (rc == SQLITE_OK && nName > 0) {
+    pTab->aCol = sqlite3_malloc64(sizeof(AccCol) * (size_t)nName);
+    if (pTab->aCol == 0) rc = SQLITE_NOMEM;
   }
-  if (rc == SQLITE_OK)
-    rc = sqlite3_finalize(pStmt);
-  else
-    sqlite3_finalize(pStmt);
+  for (i = 0; rc == SQLITE_OK && i < nName; i++) {
+    AccCol *pCol = &pTab->aCol[pTab->nCol];
+    RelColumn col;
+    memset(pCol, 0, sizeof(*pCol));
+    rc = relColumnInfo(pTab->db, pTab->zListed, azName[i], &col);
+    if (rc) break;
+    if (col.zName == 0) continue; /* gone meanwhile: cannot happen */
+    /* The column's own name, though "rowid" describes the rowid. */
+    pCol->zName = azName[i];
+    azName[i] = 0;
+    pCol->zColl = col.zColl;
+    col.zColl = 0;
+    pCol->bIndexed = col.bIndexed;
+    pCol->bUnique = col.bUnique;
+    pCol->bDefault = col.bDefault;
+    pTab->nCol++;
+    relStrPrintf(pDecl, "%s\"%w\"", pTab->nCol > 1 ? ", " : "", pCol->zName);
+    if (accSafeType(col.zType) && col.zType[0])
+      relStrPrintf(pDecl, " %s", col.zType);
+    if (pCol->zColl) relStrPrintf(pDecl, " COLLATE \"%w\"", pCol->zColl);
+    relColumnClear(&col);
+  }
+  relColumnNamesFree(azName, nName);
   if (rc == SQLITE_OK && pTab->nCol == 0) rc = SQLITE_ERROR;
   return rc;
 }
@@ -576,43 +454,17 @@ static int accFindCol(AccVtab *pTab, const char *zCol) {
 
 /* Set pTab->iRowidCol to the listed table's INTEGER PRIMARY KEY (the
 ** rowid under another name), if it has one: a read takes that column from
-** the rowid the inner statement selects anyway. "INTEGER PRIMARY KEY
-** DESC" is no rowid alias, and has an index of origin 'pk' like a WITHOUT
-** ROWID table; a column called rowid would hide the real one. */
+** the rowid the inner statement selects anyway. A column called rowid
+** would hide the real one. */
 static int accRowidColumn(AccVtab *pTab) {
-  int rc = SQLITE_OK;
-  char *zCol;
+  char *zCol = 0;
+  int rc;
   pTab->iRowidCol = -1;
   if (accFindCol(pTab, "rowid") >= 0) return SQLITE_OK;
-  zCol = relQueryText(
-      pTab->db,
-      "SELECT name FROM pragma_table_info(?1,'main') WHERE pk=1 AND "
-      "upper(type)='INTEGER' AND (SELECT count(*) FROM "
-      "pragma_table_info(?1,'main') WHERE pk>0)=1 AND NOT EXISTS (SELECT 1 "
-      "FROM pragma_index_list(?1,'main') WHERE origin='pk')",
-      pTab->zListed, 0, &rc);
+  rc = relRowidColumn(pTab->db, pTab->zListed, &zCol);
   if (zCol) pTab->iRowidCol = accFindCol(pTab, zCol);
   sqlite3_free(zCol);
   return rc;
-}
-
-/* The declared type of the owner key, if safe to repeat (caller frees). */
-static char *accColType(sqlite3 *db, const char *zTab, const char *zCol) {
-  sqlite3_stmt *pStmt = 0;
-  char *zType = 0;
-  if (sqlite3_prepare_v2(db,
-                         "SELECT type FROM pragma_table_info(?1,'main') "
-                         "WHERE name=?2 COLLATE NOCASE",
-                         -1, &pStmt, 0) == SQLITE_OK) {
-    sqlite3_bind_text(pStmt, 1, zTab, -1, SQLITE_STATIC);
-    sqlite3_bind_text(pStmt, 2, zCol, -1, SQLITE_STATIC);
-    if (sqlite3_step(pStmt) == SQLITE_ROW) {
-      const char *z = (const char *)sqlite3_column_text(pStmt, 0);
-      if (accSafeType(z)) zType = relStrdup(z);
-    }
-  }
-  sqlite3_finalize(pStmt);
-  return zType;
 }
 
 /* Fill pTab from definition d; direction bReverse. Declares the schema. */
@@ -627,24 +479,23 @@ static int accSetup(AccVtab *pTab, const RelDef *d, int bReverse,
   const char *zOwnerKeyTab, *zOwnerKeyCol; /* where the owner key lives */
   char *zDecl = 0;
   char *zListedKeyExpr = 0;
-  int rc = SQLITE_OK, n;
+  RelColumn owner; /* facts about the owner key */
+  int rc = SQLITE_OK, n, bRowid = 0;
 
   if (d->eKind != REL_M2M && !bReverse) {
     /* forward FK/O2O: owner o (the model), listed t (the target) */
-    int rcPk = SQLITE_OK;
     pTab->eAcc = ACC_FWD;
     pTab->zListed = relStrdup(d->zTarget);
     pTab->zOwnerTab = relStrdup(d->zModel);
     pTab->zKeyCol = relStrdup(d->zColumn);
-    pTab->zListedKey = relPkColumn(db, d->zModel, &rcPk);
-    if (rcPk) rc = rcPk;
+    rc = relPkColumn(db, d->zModel, &pTab->zListedKey);
     if (!pTab->zListed || !pTab->zOwnerTab || !pTab->zKeyCol ||
         !pTab->zListedKey)
       rc = rc ? rc : SQLITE_NOMEM;
     if (rc) goto done;
     /* zListedKey holds the owner's key column here */
-    zListedKeyExpr = accColExpr("t", d->zToField);
-    pTab->zOwnerExpr = accColExpr("o", pTab->zListedKey);
+    zListedKeyExpr = relColExpr("t", d->zToField);
+    pTab->zOwnerExpr = relColExpr("o", pTab->zListedKey);
     pTab->zRowidExpr = sqlite3_mprintf("o.rowid");
     relStrPrintf(&from, "main.\"%w\" AS o JOIN main.\"%w\" AS t ON %s=o.\"%w\"",
                  d->zModel, d->zTarget, zListedKeyExpr ? zListedKeyExpr : "",
@@ -665,7 +516,7 @@ static int accSetup(AccVtab *pTab, const RelDef *d, int bReverse,
       rc = SQLITE_NOMEM;
       goto done;
     }
-    pTab->zOwnerExpr = accColExpr("t", d->zColumn);
+    pTab->zOwnerExpr = relColExpr("t", d->zColumn);
     pTab->zRowidExpr = sqlite3_mprintf("t.rowid");
     pTab->zBaseWhere = sqlite3_mprintf("t.\"%w\" IS NOT NULL", d->zColumn);
     if (pTab->zBaseWhere == 0) rc = SQLITE_NOMEM;
@@ -689,8 +540,8 @@ static int accSetup(AccVtab *pTab, const RelDef *d, int bReverse,
       rc = SQLITE_NOMEM;
       goto done;
     }
-    zListedKeyExpr = accColExpr("t", pTab->zListedKey);
-    pTab->zOwnerExpr = accColExpr("j", pTab->zJOwner);
+    zListedKeyExpr = relColExpr("t", pTab->zListedKey);
+    pTab->zOwnerExpr = relColExpr("j", pTab->zJOwner);
     pTab->zRowidExpr = sqlite3_mprintf("j.rowid");
     relStrPrintf(&from, "main.\"%w\" AS j JOIN main.\"%w\" AS t ON %s=j.\"%w\"",
                  pTab->zJunction, pTab->zListed,
@@ -698,9 +549,10 @@ static int accSetup(AccVtab *pTab, const RelDef *d, int bReverse,
     zRowidTab = pTab->zJunction;
     zOwnerKeyTab = pTab->zJunction;
     zOwnerKeyCol = pTab->zJOwner;
-    rc = accIndexFlags(db, pTab->zJunction, pTab->zJOwner, &pTab->bOwnerIndexed,
-                       &pTab->bOwnerUnique);
+    rc = relColumnInfo(db, pTab->zJunction, pTab->zJOwner, &owner);
+    pTab->bOwnerIndexed = owner.bIndexed;
     pTab->bOwnerUnique = 0; /* many links per owner */
+    relColumnClear(&owner);
     zOwnerName = pTab->zOwnerTab;
   }
   if (rc == SQLITE_OK && (!pTab->zOwnerExpr || !pTab->zRowidExpr ||
@@ -735,27 +587,34 @@ static int accSetup(AccVtab *pTab, const RelDef *d, int bReverse,
     rc = SQLITE_NOMEM;
     goto done;
   }
-  pTab->zOwnerColl = accCollation(db, zOwnerKeyTab, zOwnerKeyCol, &rc);
+  rc = relColumnInfo(db, zOwnerKeyTab, zOwnerKeyCol, &owner);
   if (rc) goto done;
-  if (!accIsRowid(zOwnerKeyCol))
-    zOwnerType = accColType(db, zOwnerKeyTab, zOwnerKeyCol);
+  pTab->zOwnerColl = owner.zColl;
+  owner.zColl = 0;
+  if (!relIsRowid(zOwnerKeyCol) && accSafeType(owner.zType))
+    zOwnerType = owner.zType;
   relStrPrintf(&decl, ", \"%w\" %s HIDDEN", pTab->zHidden,
                zOwnerType ? zOwnerType : "");
+  relColumnClear(&owner);
   if (pTab->zOwnerColl)
     relStrPrintf(&decl, " COLLATE \"%w\"", pTab->zOwnerColl);
   relStrPrintf(&decl, ")");
 
-  pTab->eEnc = accEncoding(db, &rc);
+  rc = relDbEncoding(db, &pTab->eEnc);
+  if (rc == SQLITE_OK) rc = relTableHasRowid(db, zRowidTab, &bRowid);
   if (rc) goto done;
-  pTab->bNoRowid = !accHasRowid(db, zRowidTab);
+  pTab->bNoRowid = !bRowid;
   if (pTab->bNoRowid) {
     sqlite3_free(pTab->zRowidExpr);
     pTab->zRowidExpr = sqlite3_mprintf("NULL");
     if (pTab->zRowidExpr == 0) rc = SQLITE_NOMEM;
   }
-  pTab->nRow = accRowEstimate(db, pTab->eAcc == ACC_M2M   ? pTab->zJunction
-                                  : pTab->eAcc == ACC_FWD ? pTab->zOwnerTab
-                                                          : pTab->zListed);
+  if (rc == SQLITE_OK)
+    rc = relTableRows(db,
+                      pTab->eAcc == ACC_M2M   ? pTab->zJunction
+                      : pTab->eAcc == ACC_FWD ? pTab->zOwnerTab
+                                              : pTab->zListed,
+                      &pTab->nRow);
   if (rc == SQLITE_OK && pTab->eAcc == ACC_REV && !pTab->bNoRowid)
     rc = accRowidColumn(pTab);
   if (rc == SQLITE_OK) {
@@ -771,7 +630,6 @@ done:
   relStrReset(&decl);
   relStrReset(&from);
   sqlite3_free(zDecl);
-  sqlite3_free(zOwnerType);
   sqlite3_free(zListedKeyExpr);
   return rc;
 }
@@ -1262,7 +1120,7 @@ static int accInsertListed(AccVtab *pTab, sqlite3_value *pNewRowid,
   RelStr s = {0};
   sqlite3_value **apArg;
   int i, n = 0, rc;
-  char *zRetExpr = accIsRowid(zRet) ? sqlite3_mprintf("rowid")
+  char *zRetExpr = relIsRowid(zRet) ? sqlite3_mprintf("rowid")
                                     : sqlite3_mprintf("\"%w\"", zRet);
   apArg = sqlite3_malloc64(sizeof(sqlite3_value *) * (size_t)(pTab->nCol + 1));
   if (apArg == 0 || zRetExpr == 0) {
@@ -1340,7 +1198,7 @@ static int accInsertM2M(AccVtab *pTab, sqlite3_value *pNewRowid,
   sqlite3_value *pJRowid = 0;
   sqlite3_int64 iCreated = 0;
   int bCreated = 0, rc = SQLITE_OK;
-  char *zKeyExpr = accIsRowid(pTab->zListedKey)
+  char *zKeyExpr = relIsRowid(pTab->zListedKey)
                        ? sqlite3_mprintf("rowid")
                        : sqlite3_mprintf("\"%w\"", pTab->zListedKey);
   if (zKeyExpr == 0) return SQLITE_NOMEM;
@@ -1464,7 +1322,7 @@ static int accUpdate(AccVtab *pTab, sqlite3_value *pOld, sqlite3_value *pNew,
     if (pTab->eAcc == ACC_REV) {
       relStrPrintf(&s, " WHERE rowid=?%d", n + 1);
     } else {
-      char *zKey = accColExpr("x", pTab->zListedKey);
+      char *zKey = relColExpr("x", pTab->zListedKey);
       relStrPrintf(&s,
                    " WHERE %s=(SELECT \"%w\" FROM main.\"%w\" WHERE "
                    "rowid=?%d)",

@@ -211,6 +211,26 @@ int relCatalogDelete(sqlite3 *db, const char *zModel, const char *zField,
   return rc;
 }
 
+int relCatalogHas(sqlite3 *db, const char *zModel, const char *zField,
+                  int *pbHas) {
+  sqlite3_stmt *pStmt = 0;
+  int rc = sqlite3_prepare_v2(db,
+                              "SELECT 1 FROM main.relext_relations WHERE "
+                              "model=?1 AND field=?2",
+                              -1, &pStmt, 0);
+  *pbHas = 0;
+  if (rc == SQLITE_OK) {
+    sqlite3_bind_text(pStmt, 1, zModel, -1, SQLITE_STATIC);
+    sqlite3_bind_text(pStmt, 2, zField, -1, SQLITE_STATIC);
+    *pbHas = sqlite3_step(pStmt) == SQLITE_ROW;
+  }
+  if (rc == SQLITE_OK)
+    rc = sqlite3_finalize(pStmt);
+  else
+    sqlite3_finalize(pStmt);
+  return rc;
+}
+
 void relCtxClearDefs(RelCtx *p) {
   int i;
   for (i = 0; i < p->nDef; i++)
@@ -366,59 +386,6 @@ int relCtxDerive(RelCtx *p) {
   return rc;
 }
 
-/* The key column a relationship references by default: the single
-** primary key column, or "rowid". Caller frees. */
-char *relPkColumn(sqlite3 *db, const char *zTab, int *pRc) {
-  sqlite3_stmt *pStmt = 0;
-  char *zCol = 0;
-  int nPk = 0;
-  int rc = sqlite3_prepare_v2(
-      db, "SELECT name FROM pragma_table_info(?1, 'main') WHERE pk>0", -1,
-      &pStmt, 0);
-  if (rc == SQLITE_OK) {
-    sqlite3_bind_text(pStmt, 1, zTab, -1, SQLITE_STATIC);
-    while (sqlite3_step(pStmt) == SQLITE_ROW) {
-      nPk++;
-      if (nPk == 1) {
-        zCol = relStrdup((const char *)sqlite3_column_text(pStmt, 0));
-        if (zCol == 0) rc = SQLITE_NOMEM;
-      }
-    }
-    if (rc == SQLITE_OK)
-      rc = sqlite3_finalize(pStmt);
-    else
-      sqlite3_finalize(pStmt);
-  }
-  if (rc == SQLITE_OK && nPk != 1) {
-    sqlite3_free(zCol);
-    zCol = relStrdup("rowid");
-    if (zCol == 0) rc = SQLITE_NOMEM;
-  }
-  if (rc) {
-    sqlite3_free(zCol);
-    zCol = 0;
-  }
-  *pRc = rc;
-  return zCol;
-}
-
-/* Does column zCol exist in main.zTab? ("rowid" always does.) */
-int relColumnExists(sqlite3 *db, const char *zTab, const char *zCol) {
-  sqlite3_stmt *pStmt = 0;
-  int bFound = 0;
-  if (sqlite3_stricmp(zCol, "rowid") == 0) return 1;
-  if (sqlite3_prepare_v2(db,
-                         "SELECT 1 FROM pragma_table_info(?1, 'main') "
-                         "WHERE name=?2 COLLATE NOCASE",
-                         -1, &pStmt, 0) == SQLITE_OK) {
-    sqlite3_bind_text(pStmt, 1, zTab, -1, SQLITE_STATIC);
-    sqlite3_bind_text(pStmt, 2, zCol, -1, SQLITE_STATIC);
-    bFound = (sqlite3_step(pStmt) == SQLITE_ROW);
-  }
-  sqlite3_finalize(pStmt);
-  return bFound;
-}
-
 /* Read column iCol as a checked name into *pz. Returns an error message
 ** (static text) or NULL. */
 static const char *relReadName(sqlite3_stmt *pStmt, int iCol, int bRequired,
@@ -485,33 +452,43 @@ static int relNameOk(const char *z, int bPlus) {
   return 1;
 }
 
-/* Is zCol of zTab unique on its own: the only primary key column, the
-** rowid, or the one column of a unique index that is not partial? */
-static int relColumnUnique(sqlite3 *db, const char *zTab, const char *zCol) {
-  sqlite3_stmt *pStmt = 0;
-  int bUnique = 0;
-  if (sqlite3_stricmp(zCol, "rowid") == 0) return 1;
-  if (sqlite3_prepare_v2(
-          db,
-          "SELECT 1 FROM pragma_table_info(?1, 'main') WHERE pk=1 AND "
-          "name=?2 COLLATE NOCASE AND (SELECT count(*) FROM "
-          "pragma_table_info(?1, 'main') WHERE pk>0)=1 "
-          "UNION ALL SELECT 1 FROM pragma_index_list(?1, 'main') AS il "
-          "WHERE il.\"unique\" AND NOT il.partial AND (SELECT count(*) FROM "
-          "pragma_index_info(il.name, 'main'))=1 AND (SELECT name FROM "
-          "pragma_index_info(il.name, 'main'))=?2 COLLATE NOCASE",
-          -1, &pStmt, 0) == SQLITE_OK) {
-    sqlite3_bind_text(pStmt, 1, zTab, -1, SQLITE_STATIC);
-    sqlite3_bind_text(pStmt, 2, zCol, -1, SQLITE_STATIC);
-    bUnique = (sqlite3_step(pStmt) == SQLITE_ROW);
+/* The tables and columns of record d must exist: the complaint, or NULL
+** (also when a probe failed: *pRc says so). */
+static const char *relLoadCheckSchema(sqlite3 *db, RelDef *d, int *pRc) {
+  int bM = 0, bT = 0, bJ = 0, bA = 0, bB = 0, rc;
+  RelColumn col;
+  rc = relTableExists(db, d->zModel, &bM);
+  if (rc == SQLITE_OK && bM) rc = relTableExists(db, d->zTarget, &bT);
+  if (rc == SQLITE_OK && bM && bT && d->eKind == REL_M2M)
+    rc = relTableExists(db, d->zDbTable, &bJ);
+  *pRc = rc;
+  if (rc) return 0;
+  if (!bM) return "model table is missing";
+  if (!bT) return "target table is missing";
+  if (d->eKind != REL_M2M) {
+    rc = relColumnExists(db, d->zModel, d->zColumn, &bA);
+    if (rc == SQLITE_OK && bA)
+      rc = relColumnExists(db, d->zTarget, d->zToField, &bB);
+    if (rc == SQLITE_OK && bA && bB)
+      rc = relColumnInfo(db, d->zTarget, d->zToField, &col);
+    *pRc = rc;
+    if (rc) return 0;
+    if (!bA) return "column is missing";
+    if (!bB) return "to_field column is missing";
+    bA = col.bUnique;
+    relColumnClear(&col);
+    return bA ? 0 : "to_field is not unique";
   }
-  sqlite3_finalize(pStmt);
-  return bUnique;
-}
-
-static int relReservedTable(const char *z) {
-  return z && (sqlite3_strnicmp(z, "sqlite_", 7) == 0 ||
-               sqlite3_strnicmp(z, "relext_", 7) == 0);
+  if (!bJ) return "junction table is missing";
+  rc = relColumnExists(db, d->zDbTable, d->zSrcCol, &bA);
+  if (rc == SQLITE_OK && bA)
+    rc = relColumnExists(db, d->zDbTable, d->zDstCol, &bB);
+  if (rc == SQLITE_OK && bA && bB) rc = relPkColumn(db, d->zModel, &d->zSrcKey);
+  if (rc == SQLITE_OK && bA && bB)
+    rc = relPkColumn(db, d->zTarget, &d->zDstKey);
+  *pRc = rc;
+  if (rc || (bA && bB)) return 0;
+  return "junction column is missing";
 }
 
 /* Load one record from the current row of pStmt into d. Returns SQLITE_OK,
@@ -546,8 +523,8 @@ static int relLoadRecord(sqlite3 *db, sqlite3_stmt *pStmt, RelDef *d,
   if (!zBad && d->zRelQuery && d->zRelQuery[0] && !relNameOk(d->zRelQuery, 1) &&
       strcmp(d->zRelQuery, d->zModel) != 0)
     zBad = "invalid related_query_name";
-  if (!zBad && (relReservedTable(d->zModel) || relReservedTable(d->zTarget) ||
-                relReservedTable(d->zDbTable)))
+  if (!zBad && (relIsReservedName(d->zModel) || relIsReservedName(d->zTarget) ||
+                relIsReservedName(d->zDbTable)))
     zBad = "reserved table";
   if (!zBad) {
     zKind = (const char *)sqlite3_column_text(pStmt, 2);
@@ -611,37 +588,7 @@ static int relLoadRecord(sqlite3 *db, sqlite3_stmt *pStmt, RelDef *d,
     }
   }
   /* The tables and columns must exist. */
-  if (!zBad && rc == SQLITE_OK) {
-    int eM = relTableExists(db, d->zModel);
-    int eT = eM == 1 ? relTableExists(db, d->zTarget) : 1;
-    if (eM < 0 || eT < 0)
-      rc = eM < 0 ? -eM : -eT; /* the lookup failed: not a bad record */
-    else if (eM != 1)
-      zBad = "model table is missing";
-    else if (eT != 1)
-      zBad = "target table is missing";
-    else if (d->eKind != REL_M2M) {
-      if (!relColumnExists(db, d->zModel, d->zColumn))
-        zBad = "column is missing";
-      else if (!relColumnExists(db, d->zTarget, d->zToField))
-        zBad = "to_field column is missing";
-      else if (!relColumnUnique(db, d->zTarget, d->zToField))
-        zBad = "to_field is not unique";
-    } else {
-      int eJ = relTableExists(db, d->zDbTable);
-      if (eJ < 0)
-        rc = -eJ;
-      else if (eJ != 1)
-        zBad = "junction table is missing";
-      else if (!relColumnExists(db, d->zDbTable, d->zSrcCol) ||
-               !relColumnExists(db, d->zDbTable, d->zDstCol))
-        zBad = "junction column is missing";
-      else {
-        d->zSrcKey = relPkColumn(db, d->zModel, &rc);
-        if (rc == SQLITE_OK) d->zDstKey = relPkColumn(db, d->zTarget, &rc);
-      }
-    }
-  }
+  if (!zBad && rc == SQLITE_OK) zBad = relLoadCheckSchema(db, d, &rc);
   /* A lookup above that failed (out of memory) is not a bad record. */
   if (zBad && rc == SQLITE_OK && sqlite3_errcode(db) == SQLITE_NOMEM)
     rc = SQLITE_NOMEM;
@@ -671,8 +618,11 @@ int relCatalogLoad(RelCtx *p, char **pzErr) {
   sqlite3_stmt *pStmt = 0;
   int rc;
   relCtxClearDefs(p);
-  rc = relTableExists(db, "relext_relations");
-  if (rc <= 0) return -rc; /* no catalog: nothing declared */
+  {
+    int bCatalog = 0;
+    rc = relTableExists(db, "relext_relations", &bCatalog);
+    if (rc || !bCatalog) return rc; /* no catalog: nothing declared */
+  }
   rc = relPreparef(
       db, &pStmt, pzErr,
       "SELECT model, field, kind, target, \"column\", to_field, on_delete, "
@@ -780,52 +730,10 @@ static char *relLower(const char *z) {
 }
 
 /* Is zTab a name relext will not govern: SQLite's own tables and relext's
-** catalog. */
-static int relIsReserved(const char *zTab) {
-  return sqlite3_strnicmp(zTab, "sqlite_", 7) == 0 ||
-         sqlite3_strnicmp(zTab, "relext_", 7) == 0;
-}
-
-/* The exact spelling of the ordinary table zTab of main (any case), or
-** NULL. Views and virtual tables are not tables a relationship can use. */
-static char *relFindTable(sqlite3 *db, const char *zTab, int *pRc) {
-  return relQueryText(db,
-                      "SELECT name FROM main.sqlite_schema WHERE type='table' "
-                      "AND name=?1 COLLATE NOCASE AND "
-                      "sql NOT LIKE 'CREATE VIRTUAL%'",
-                      zTab, 0, pRc);
-}
-
-/* A class name: the only table named <app>_<classname> (lower case).
-** *pnFound receives how many tables match. */
-static char *relFindClassTable(sqlite3 *db, const char *zLow, int *pnFound,
-                               int *pRc) {
-  sqlite3_stmt *pStmt = 0;
-  char *zRet = 0;
-  size_t nLow = strlen(zLow);
-  int rc = sqlite3_prepare_v2(db,
-                              "SELECT name FROM main.sqlite_schema WHERE "
-                              "type='table' AND sql NOT LIKE 'CREATE VIRTUAL%'",
-                              -1, &pStmt, 0);
-  *pnFound = 0;
-  while (rc == SQLITE_OK && sqlite3_step(pStmt) == SQLITE_ROW) {
-    const char *z = (const char *)sqlite3_column_text(pStmt, 0);
-    size_t n = z ? strlen(z) : 0;
-    if (n > nLow + 1 && z[n - nLow - 1] == '_' &&
-        sqlite3_stricmp(z + n - nLow, zLow) == 0) {
-      (*pnFound)++;
-      if (zRet == 0) {
-        zRet = relStrdup(z);
-        if (zRet == 0) rc = SQLITE_NOMEM;
-      }
-    }
-  }
-  if (rc == SQLITE_OK)
-    rc = sqlite3_finalize(pStmt);
-  else
-    sqlite3_finalize(pStmt);
-  *pRc = rc;
-  return zRet;
+** (its catalog, its TEMP tables)? */
+int relIsReservedName(const char *zTab) {
+  return zTab && (sqlite3_strnicmp(zTab, "sqlite_", 7) == 0 ||
+                  sqlite3_strnicmp(zTab, "relext_", 7) == 0);
 }
 
 /* Resolve a Django model reference to a table of main:
@@ -834,27 +742,30 @@ static char *relFindClassTable(sqlite3 *db, const char *zLow, int *pnFound,
 **   'app_label.ModelName'        app_label_modelname
 **   settings.AUTH_USER_MODEL     auth_user
 **   a class name (Category)      category, else the only <app>_category
-** zCtx prefixes error messages ("article.category: " or ""). */
-char *relResolveModel(sqlite3 *db, const char *zSelf, const char *zSpec,
-                      const char *zCtx, const char *zRole, char **pzErr) {
+** Views and virtual tables are not tables a relationship can use.
+** zCtx prefixes error messages ("article.category: " or ""), zRole names
+** the model in them ("model", "target"). */
+int relResolveModel(sqlite3 *db, const char *zSelf, const char *zSpec,
+                    const char *zCtx, const char *zRole, char **pzTab,
+                    char **pzErr) {
   int rc = SQLITE_OK;
   char *zTab = 0;
   char *zLooked = 0;
   const char *zDot;
   int nFound = 0;
+  *pzTab = 0;
   if (zSpec == 0 || zSpec[0] == 0) {
-    relErr(pzErr, "%sa %s model is required", zCtx, zRole);
-    return 0;
+    return relErr(pzErr, "%sa %s model is required", zCtx, zRole);
   }
   if (zSelf && strcmp(zSpec, "self") == 0) {
-    zTab = relFindTable(db, zSelf, &rc);
+    rc = relTableName(db, zSelf, REL_TABLE_ORDINARY, &zTab);
   } else if (strcmp(zSpec, "settings.AUTH_USER_MODEL") == 0 ||
              strcmp(zSpec, "AUTH_USER_MODEL") == 0) {
     zLooked = relStrdup("auth_user");
-    if (zLooked == 0) return 0;
-    zTab = relFindTable(db, zLooked, &rc);
+    if (zLooked == 0) return SQLITE_NOMEM;
+    rc = relTableName(db, zLooked, REL_TABLE_ORDINARY, &zTab);
   } else {
-    zTab = relFindTable(db, zSpec, &rc);
+    rc = relTableName(db, zSpec, REL_TABLE_ORDINARY, &zTab);
     zDot = strchr(zSpec, '.');
     if (zTab == 0 && rc == SQLITE_OK && zDot && zDot != zSpec && zDot[1] &&
         strchr(zDot + 1, '.') == 0) {
@@ -863,50 +774,42 @@ char *relResolveModel(sqlite3 *db, const char *zSelf, const char *zSpec,
           sqlite3_mprintf("%.*s_%s", (int)(zDot - zSpec), zSpec, zDot + 1);
       zLooked = zName ? relLower(zName) : 0;
       sqlite3_free(zName);
-      if (zLooked == 0) return 0;
-      zTab = relFindTable(db, zLooked, &rc);
+      if (zLooked == 0) return SQLITE_NOMEM;
+      rc = relTableName(db, zLooked, REL_TABLE_ORDINARY, &zTab);
     } else if (zTab == 0 && rc == SQLITE_OK && zDot == 0) {
-      zTab = relFindClassTable(db, zSpec, &nFound, &rc);
-      if (nFound > 1) {
+      rc = relTablesEndingWith(db, zSpec, &zTab, &nFound);
+      if (rc == SQLITE_OK && nFound > 1) {
         char *zLow = relLower(zSpec);
         sqlite3_free(zTab);
-        zTab = 0;
-        if (zLow) {
-          relErr(pzErr,
-                 "%smodel %Q is ambiguous: more than one table <app>_%s; "
-                 "name the table",
-                 zCtx, zSpec, zLow);
-        }
+        if (zLow == 0) return SQLITE_NOMEM;
+        rc = relErr(pzErr,
+                    "%smodel %Q is ambiguous: more than one table <app>_%s; "
+                    "name the table",
+                    zCtx, zSpec, zLow);
         sqlite3_free(zLow);
-        return 0;
+        return rc;
       }
     }
   }
-  if (zTab == 0 && *pzErr == 0) {
-    if (rc == SQLITE_NOMEM) {
-      /* nothing: the caller reports out of memory */
-    } else if (rc != SQLITE_OK) {
-      relErr(pzErr, "%s%s", zCtx, sqlite3_errmsg(db));
-    } else if (zLooked) {
-      relErr(pzErr, "%sno such table for %s %Q (looked for %s)", zCtx, zRole,
-             zSpec, zLooked);
-    } else {
-      relErr(pzErr, "%sno such table for %s %Q", zCtx, zRole, zSpec);
-    }
+  if (rc == SQLITE_NOMEM) {
+    /* the caller reports out of memory */
+  } else if (rc != SQLITE_OK) {
+    rc = relErr(pzErr, "%s%s", zCtx, sqlite3_errmsg(db));
+  } else if (zTab == 0 && zLooked) {
+    rc = relErr(pzErr, "%sno such table for %s %Q (looked for %s)", zCtx, zRole,
+                zSpec, zLooked);
+  } else if (zTab == 0) {
+    rc = relErr(pzErr, "%sno such table for %s %Q", zCtx, zRole, zSpec);
+  } else if (relIsReservedName(zTab)) {
+    rc = relErr(pzErr, "%stable %Q is reserved", zCtx, zTab);
   }
   sqlite3_free(zLooked);
-  if (zTab && relIsReserved(zTab)) {
-    relErr(pzErr, "%stable %Q is reserved", zCtx, zTab);
+  if (rc) {
     sqlite3_free(zTab);
     zTab = 0;
   }
-  return zTab;
-}
-
-char *relResolveTarget(sqlite3 *db, const char *zModel, const char *zSpec,
-                       int bClassName, char **pzErr) {
-  (void)bClassName;
-  return relResolveModel(db, zModel, zSpec, "", "target", pzErr);
+  *pzTab = zTab;
+  return rc;
 }
 
 /* Python's keywords (a related_name may not be one). */

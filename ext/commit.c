@@ -390,12 +390,14 @@ static int relCheckStmt(RelCtx *p, sqlite3_stmt **apCheck, int iEdge, int eKind,
   sqlite3_stmt **pp = &apCheck[iEdge * REL_CHECK_SLOTS + iSlot];
   int rc = SQLITE_OK;
   if (*pp == 0) {
-    char *zRow = relRowKey(p->db, p->azTable[pE->iChild], &rc);
+    char *zRow = 0;
     const char *zC = p->azTable[pE->iChild];
     const char *zP = p->azTable[pE->iParent];
+    rc = relRowKey(p->db, zC, &zRow);
     if (rc) return rc;
     if (eKind == NOTE_NULL) {
-      if (zRow == 0) return SQLITE_NOMEM;
+      /* (A NULL key is noted with its row: there is a row key.) */
+      if (zRow == 0) return SQLITE_INTERNAL;
       rc = relPreparef(p->db, pp, pzErr,
                        "SELECT %s, 1 FROM main.\"%w\" WHERE %s=?1 AND "
                        "\"%w\" IS NULL",
@@ -448,12 +450,15 @@ static int relBulkCheck(RelCtx *p, int iEdge, char **pzErr) {
   const RelDef *d = &p->aDef[pE->iDef];
   const char *zC = p->azTable[pE->iChild];
   sqlite3_stmt *pStmt = 0;
-  int rc = SQLITE_OK;
-  char *zRow = relRowKey(p->db, zC, &rc);
+  char *zRow = 0;
+  int rc = relRowKey(p->db, zC, &zRow);
+  if (rc) return rc;
+  /* (Unqualified, the row key is c's: the only table of its SELECT.) */
+  if (zRow == 0) zRow = sqlite3_mprintf("NULL"); /* no single row key */
   if (zRow == 0) return SQLITE_NOMEM;
   if (pE->bConstraint) {
     rc = relPreparef(p->db, &pStmt, pzErr,
-                     "SELECT c.%s, c.\"%w\" FROM main.\"%w\" AS c WHERE "
+                     "SELECT %s, c.\"%w\" FROM main.\"%w\" AS c WHERE "
                      "c.\"%w\" IS NOT NULL AND NOT EXISTS (SELECT 1 FROM "
                      "main.\"%w\" AS p WHERE p.\"%w\"=c.\"%w\") LIMIT 1",
                      zRow, pE->zChildCol, zC, pE->zChildCol,
@@ -711,9 +716,13 @@ static int relBatchCheck(RelCtx *p, sqlite3_stmt **apCheck, int iEdge,
   sqlite3_stmt **pp = &apCheck[iEdge * REL_CHECK_SLOTS + 3 + (bGone ? 1 : 0)];
   sqlite3_stmt *pStmt = *pp;
   char *zRow = 0, *zChildTest = 0, *zParentTest = 0;
-  int rc = SQLITE_OK, rcRow = SQLITE_OK;
+  int rc = SQLITE_OK, bRowid = 0;
   if (pStmt) goto run;
-  zRow = relRowKey(p->db, zC, &rcRow);
+  rc = relRowKey(p->db, zC, &zRow);
+  if (rc == SQLITE_OK)
+    rc = relIsRowidAlias(p->db, p->azTable[pE->iParent], pE->zParentCol,
+                         &bRowid);
+  if (rc) goto done;
   /* IN (SELECT column FROM table) probes the column's index with one
   ** cursor for the whole batch (a correlated EXISTS opens one per key).
   ** It is NULL, not false, for a key without match where the column holds
@@ -721,8 +730,7 @@ static int relBatchCheck(RelCtx *p, sqlite3_stmt **apCheck, int iEdge,
   ** rowid, which is never NULL. */
   zChildTest = sqlite3_mprintf("j.k IN (SELECT \"%w\" FROM main.\"%w\")",
                                pE->zChildCol, zC);
-  if (relIsRowid(pE->zParentCol) ||
-      relIsRowidAlias(p->db, p->azTable[pE->iParent], pE->zParentCol)) {
+  if (bRowid) {
     zParentTest =
         sqlite3_mprintf("NOT (j.k IN (SELECT rowid FROM main.\"%w\"))",
                         p->azTable[pE->iParent]);
@@ -731,7 +739,7 @@ static int relBatchCheck(RelCtx *p, sqlite3_stmt **apCheck, int iEdge,
         "NOT EXISTS (SELECT 1 FROM main.\"%w\" WHERE \"%w\"=j.k)",
         p->azTable[pE->iParent], pE->zParentCol);
   }
-  if (rcRow || !zChildTest || !zParentTest) {
+  if (!zChildTest || !zParentTest) {
     rc = SQLITE_NOMEM;
     goto done;
   }

@@ -175,90 +175,6 @@ static int relInputFromLine(RelInput *p, const char *zModel, const char *zLine,
   return rc;
 }
 
-/* Facts about a column: its real name, declared type, whether a unique
-** index or primary key covers exactly it, and whether an index leads with
-** it. Returns 0 when the column does not exist. */
-typedef struct RelColInfo RelColInfo;
-struct RelColInfo {
-  char *zName;
-  char *zType;
-  int bUnique;  /* pk alone, or a unique index on exactly this column */
-  int bIndexed; /* some index (or the pk) leads with it */
-  int bIntPk;   /* INTEGER PRIMARY KEY (rowid alias) */
-};
-
-static void relColInfoClear(RelColInfo *p) {
-  sqlite3_free(p->zName);
-  sqlite3_free(p->zType);
-  memset(p, 0, sizeof(*p));
-}
-
-static int relColInfo(sqlite3 *db, const char *zTab, const char *zCol,
-                      RelColInfo *p, int *pRc) {
-  sqlite3_stmt *pStmt = 0;
-  int rc, nPk = 0, bFound = 0;
-  memset(p, 0, sizeof(*p));
-  if (sqlite3_stricmp(zCol, "rowid") == 0) {
-    p->zName = relStrdup("rowid");
-    p->zType = relStrdup("INTEGER");
-    p->bUnique = p->bIndexed = p->bIntPk = 1;
-    if (!p->zName || !p->zType) *pRc = SQLITE_NOMEM;
-    return 1;
-  }
-  rc = sqlite3_prepare_v2(db,
-                          "SELECT name, type, pk, "
-                          "(SELECT count(*) FROM pragma_table_info(?1,'main')"
-                          " WHERE pk>0) FROM pragma_table_info(?1, 'main') "
-                          "WHERE name=?2 COLLATE NOCASE",
-                          -1, &pStmt, 0);
-  if (rc == SQLITE_OK) {
-    sqlite3_bind_text(pStmt, 1, zTab, -1, SQLITE_STATIC);
-    sqlite3_bind_text(pStmt, 2, zCol, -1, SQLITE_STATIC);
-    if (sqlite3_step(pStmt) == SQLITE_ROW) {
-      bFound = 1;
-      p->zName = relStrdup((const char *)sqlite3_column_text(pStmt, 0));
-      p->zType = relStrdup((const char *)sqlite3_column_text(pStmt, 1));
-      nPk = sqlite3_column_int(pStmt, 3);
-      if (sqlite3_column_int(pStmt, 2) == 1) {
-        p->bIndexed = 1;
-        if (nPk == 1) {
-          p->bUnique = 1;
-          if (p->zType && sqlite3_stricmp(p->zType, "INTEGER") == 0)
-            p->bIntPk = 1;
-        }
-      }
-      if (!p->zName || !p->zType) rc = SQLITE_NOMEM;
-    }
-    /* An error here (OOM) may have rolled the transaction back: report
-    ** it, never go on as if the column were missing. */
-    if (sqlite3_finalize(pStmt) != SQLITE_OK && rc == SQLITE_OK)
-      rc = sqlite3_errcode(db);
-  }
-  if (rc == SQLITE_OK && bFound) {
-    /* Indexes: unique on exactly this column; any leading with it. */
-    rc = sqlite3_prepare_v2(
-        db,
-        "SELECT il.\"unique\", (SELECT count(*) FROM "
-        "pragma_index_info(il.name, 'main')) FROM pragma_index_list(?1, "
-        "'main') AS il, pragma_index_info(il.name, 'main') AS ii "
-        "WHERE ii.seqno=0 AND ii.name=?2 COLLATE NOCASE AND NOT il.partial",
-        -1, &pStmt, 0);
-    if (rc == SQLITE_OK) {
-      sqlite3_bind_text(pStmt, 1, zTab, -1, SQLITE_STATIC);
-      sqlite3_bind_text(pStmt, 2, p->zName, -1, SQLITE_STATIC);
-      while (sqlite3_step(pStmt) == SQLITE_ROW) {
-        p->bIndexed = 1;
-        if (sqlite3_column_int(pStmt, 0) && sqlite3_column_int(pStmt, 1) == 1)
-          p->bUnique = 1;
-      }
-      rc = sqlite3_finalize(pStmt);
-    }
-  }
-  if (rc) *pRc = rc;
-  if (!bFound || rc) relColInfoClear(p); /* callers return on error */
-  return bFound;
-}
-
 /* ---------------------------------------------------------------- */
 /* Options                                                            */
 
@@ -422,21 +338,26 @@ static int relOptRule(const PyVal *v, RelDef *d, char **pzErr) {
 static int relResolveJunction(sqlite3 *db, RelDef *d, const char *zThroughSpec,
                               const char *zThroughFields, char **pzErr) {
   int bSelf = sqlite3_stricmp(d->zModel, d->zTarget) == 0;
-  int rc = SQLITE_OK;
+  int rc = SQLITE_OK, bExists = 0;
   /* through_fields needs a through model, as in Django; relext also takes
   ** it with db_table naming an existing junction, to adopt one whose
   ** columns do not follow the naming rule. */
-  if (zThroughFields && zThroughSpec == 0 &&
-      !(d->zDbTable && relTableExists(db, d->zDbTable) == 1)) {
-    return relErr(pzErr,
-                  "%s.%s: ValueError: Cannot specify through_fields without a "
-                  "through model",
-                  d->zModel, d->zField);
+  if (zThroughFields && zThroughSpec == 0) {
+    if (d->zDbTable) rc = relTableExists(db, d->zDbTable, &bExists);
+    if (rc) return rc;
+    if (!bExists) {
+      return relErr(pzErr,
+                    "%s.%s: ValueError: Cannot specify through_fields without "
+                    "a through model",
+                    d->zModel, d->zField);
+    }
   }
   if (zThroughSpec) {
     sqlite3_free(d->zThrough);
-    d->zThrough = relResolveTarget(db, d->zModel, zThroughSpec, 0, pzErr);
-    if (d->zThrough == 0) {
+    rc = relResolveModel(db, d->zModel, zThroughSpec, "", "target",
+                         &d->zThrough, pzErr);
+    if (rc == SQLITE_NOMEM) return rc;
+    if (rc) {
       sqlite3_free(*pzErr);
       *pzErr = 0;
       return relErr(pzErr,
@@ -487,8 +408,8 @@ static int relResolveJunction(sqlite3 *db, RelDef *d, const char *zThroughSpec,
                     d->zModel, d->zField);
     }
   } else {
-    int bExists = relTableExists(db, d->zDbTable);
-    if (bExists < 0) return -bExists;
+    rc = relTableExists(db, d->zDbTable, &bExists);
+    if (rc) return rc;
     if (bSelf) {
       d->zSrcCol = sqlite3_mprintf("from_%s_id", d->zModel);
       d->zDstCol = sqlite3_mprintf("to_%s_id", d->zModel);
@@ -512,7 +433,10 @@ static int relResolveJunction(sqlite3 *db, RelDef *d, const char *zThroughSpec,
       apCol[1] = &d->zDstCol;
       for (k = 0; k < 2; k++) {
         const char *zName = azEnd[k];
-        while (!relColumnExists(db, d->zDbTable, *apCol[k])) {
+        int bCol = 0;
+        while ((rc = relColumnExists(db, d->zDbTable, *apCol[k], &bCol)) ==
+                   SQLITE_OK &&
+               !bCol) {
           const char *zUs = strchr(zName, '_');
           if (zUs == 0 || zUs[1] == 0) break;
           zName = zUs + 1;
@@ -520,13 +444,20 @@ static int relResolveJunction(sqlite3 *db, RelDef *d, const char *zThroughSpec,
           *apCol[k] = sqlite3_mprintf("%s%s_id", azPre[k], zName);
           if (*apCol[k] == 0) return SQLITE_NOMEM;
         }
+        if (rc) return rc;
       }
     }
   }
-  if (relTableExists(db, d->zDbTable) == 1) {
-    RelColInfo a, b;
-    int ok1 = relColInfo(db, d->zDbTable, d->zSrcCol, &a, &rc);
-    int ok2 = relColInfo(db, d->zDbTable, d->zDstCol, &b, &rc);
+  rc = relTableExists(db, d->zDbTable, &bExists);
+  if (rc) return rc;
+  if (bExists) {
+    RelColumn a, b;
+    int ok1, ok2;
+    memset(&b, 0, sizeof(b));
+    rc = relColumnInfo(db, d->zDbTable, d->zSrcCol, &a);
+    if (rc == SQLITE_OK) rc = relColumnInfo(db, d->zDbTable, d->zDstCol, &b);
+    ok1 = a.zName != 0;
+    ok2 = b.zName != 0;
     if (ok1 && ok2 && rc == SQLITE_OK) {
       sqlite3_free(d->zSrcCol);
       sqlite3_free(d->zDstCol);
@@ -534,8 +465,8 @@ static int relResolveJunction(sqlite3 *db, RelDef *d, const char *zThroughSpec,
       d->zDstCol = b.zName;
       a.zName = b.zName = 0;
     }
-    relColInfoClear(&a);
-    relColInfoClear(&b);
+    relColumnClear(&a);
+    relColumnClear(&b);
     if (rc) return rc;
     if (!ok1 || !ok2) {
       return relErr(pzErr,
@@ -550,14 +481,6 @@ static int relResolveJunction(sqlite3 *db, RelDef *d, const char *zThroughSpec,
                   d->zField, d->zDbTable);
   }
   return rc;
-}
-
-/* Does main.zTab have a rowid (it is not WITHOUT ROWID)? */
-static int relHasRowid(sqlite3 *db, const char *zTab) {
-  sqlite3_stmt *pStmt = 0;
-  int rc = relPreparef(db, &pStmt, 0, "SELECT rowid FROM main.\"%w\"", zTab);
-  sqlite3_finalize(pStmt);
-  return rc == SQLITE_OK;
 }
 
 /* Phase 1 and 2: build a resolved, validated RelDef from the input. */
@@ -584,9 +507,9 @@ static int relBuildDef(RelCtx *pCtx, RelInput *in, RelDef *d, char **pzErr) {
   {
     char *zCtx = sqlite3_mprintf("%s.%s: ", in->zModel, in->zField);
     if (zCtx == 0) return SQLITE_NOMEM;
-    d->zModel = relResolveModel(db, 0, in->zModel, zCtx, "model", pzErr);
+    rc = relResolveModel(db, 0, in->zModel, zCtx, "model", &d->zModel, pzErr);
     sqlite3_free(zCtx);
-    if (d->zModel == 0) return *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
+    if (rc) return rc;
   }
   if (!relIsIdentifier(d->zField) || strstr(d->zField, "__") ||
       d->zField[strlen(d->zField) - 1] == '_') {
@@ -598,10 +521,10 @@ static int relBuildDef(RelCtx *pCtx, RelInput *in, RelDef *d, char **pzErr) {
   {
     char *zCtx = sqlite3_mprintf("%s.%s: ", d->zModel, d->zField);
     if (zCtx == 0) return SQLITE_NOMEM;
-    d->zTarget =
-        relResolveModel(db, d->zModel, in->zTargetSpec, zCtx, "target", pzErr);
+    rc = relResolveModel(db, d->zModel, in->zTargetSpec, zCtx, "target",
+                         &d->zTarget, pzErr);
     sqlite3_free(zCtx);
-    if (d->zTarget == 0) return *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
+    if (rc) return rc;
   }
 
   /* Options. */
@@ -786,14 +709,16 @@ static int relBuildDef(RelCtx *pCtx, RelInput *in, RelDef *d, char **pzErr) {
 
   /* Columns. */
   if (d->eKind != REL_M2M) {
-    RelColInfo ci;
+    RelColumn ci;
+    int bRowid = 1;
     if (zToField) {
-      if (!relColInfo(db, d->zTarget, zToField, &ci, &rc)) {
-        if (rc == SQLITE_OK)
-          rc = relErr(pzErr,
-                      "%s.%s: (fields.E312) The to_field %Q doesn't exist on "
-                      "the related model %Q",
-                      d->zModel, d->zField, zToField, d->zTarget);
+      rc = relColumnInfo(db, d->zTarget, zToField, &ci);
+      if (rc) goto done;
+      if (ci.zName == 0) {
+        rc = relErr(pzErr,
+                    "%s.%s: (fields.E312) The to_field %Q doesn't exist on "
+                    "the related model %Q",
+                    d->zModel, d->zField, zToField, d->zTarget);
         goto done;
       }
       if (!ci.bUnique) {
@@ -801,14 +726,14 @@ static int relBuildDef(RelCtx *pCtx, RelInput *in, RelDef *d, char **pzErr) {
                     "%s.%s: (fields.E311) '%s.%s' must be unique because it "
                     "is referenced by a foreign key",
                     d->zModel, d->zField, d->zTarget, ci.zName);
-        relColInfoClear(&ci);
+        relColumnClear(&ci);
         goto done;
       }
       d->zToField = ci.zName;
       ci.zName = 0;
-      relColInfoClear(&ci);
+      relColumnClear(&ci);
     } else {
-      d->zToField = relPkColumn(db, d->zTarget, &rc);
+      rc = relPkColumn(db, d->zTarget, &d->zToField);
       if (rc) goto done;
     }
     if (zDbColumn == 0) {
@@ -818,17 +743,19 @@ static int relBuildDef(RelCtx *pCtx, RelInput *in, RelDef *d, char **pzErr) {
         goto done;
       }
     }
-    if (relColInfo(db, d->zModel, zDbColumn, &ci, &rc)) {
+    rc = relColumnInfo(db, d->zModel, zDbColumn, &ci);
+    if (rc) goto done;
+    if (ci.zName) {
       d->zColumn = ci.zName;
       ci.zName = 0;
-      relColInfoClear(&ci);
-    } else if (rc == SQLITE_OK) {
+      relColumnClear(&ci);
+    } else {
       d->zColumn = zDbColumn;
       zDbColumn = 0;
     }
+    if (relIsRowid(d->zToField)) rc = relTableHasRowid(db, d->zTarget, &bRowid);
     if (rc) goto done;
-    if (sqlite3_stricmp(d->zToField, "rowid") == 0 &&
-        !relHasRowid(db, d->zTarget)) {
+    if (!bRowid) {
       rc = relErr(pzErr,
                   "%s.%s: table '%s' has no single-column primary key and no "
                   "rowid; give to_field",
@@ -843,13 +770,16 @@ static int relBuildDef(RelCtx *pCtx, RelInput *in, RelDef *d, char **pzErr) {
   } else {
     rc = relResolveJunction(db, d, zThroughSpec, zThroughFields, pzErr);
     if (rc) goto done;
-    d->zSrcKey = relPkColumn(db, d->zModel, &rc);
-    if (rc == SQLITE_OK) d->zDstKey = relPkColumn(db, d->zTarget, &rc);
+    rc = relPkColumn(db, d->zModel, &d->zSrcKey);
+    if (rc == SQLITE_OK) rc = relPkColumn(db, d->zTarget, &d->zDstKey);
     if (rc) goto done;
     for (k = 0; k < 2; k++) {
       const char *zTab = k ? d->zTarget : d->zModel;
       const char *zKey = k ? d->zDstKey : d->zSrcKey;
-      if (sqlite3_stricmp(zKey, "rowid") == 0 && !relHasRowid(db, zTab)) {
+      int bRowid = 1;
+      if (relIsRowid(zKey)) rc = relTableHasRowid(db, zTab, &bRowid);
+      if (rc) goto done;
+      if (!bRowid) {
         rc = relErr(pzErr,
                     "%s.%s: table '%s' has no single-column primary key and "
                     "no rowid",
@@ -890,45 +820,41 @@ done:
 
 /* The "fields" of a model as Django would see them: its columns (a key
 ** column of a declared relationship counts under the field's name), and
-** its declared forward relationships. Returns 1 if zName is one. */
+** its declared forward relationships. *pbHas: is zName one (case-sensitive, as Python)? */
 static int relModelHasField(RelCtx *pCtx, const char *zTab, const char *zName,
-                            int *pRc) {
-  sqlite3_stmt *pStmt = 0;
-  int i, bFound = 0;
+                            int *pbHas) {
+  char *zCol = 0;
+  int i, rc;
+  *pbHas = 0;
   for (i = 0; i < pCtx->nDef; i++) {
     const RelDef *o = &pCtx->aDef[i];
-    if (relStrICmp(o->zModel, zTab) == 0 && strcmp(o->zField, zName) == 0)
-      return 1;
+    if (relStrICmp(o->zModel, zTab) == 0 && strcmp(o->zField, zName) == 0) {
+      *pbHas = 1;
+      return SQLITE_OK;
+    }
   }
-  if (sqlite3_prepare_v2(pCtx->db,
-                         "SELECT name FROM pragma_table_info(?1, 'main') "
-                         "WHERE name=?2",
-                         -1, &pStmt, 0) != SQLITE_OK) {
-    *pRc = sqlite3_errcode(pCtx->db);
-    return 0;
-  }
-  sqlite3_bind_text(pStmt, 1, zTab, -1, SQLITE_STATIC);
-  sqlite3_bind_text(pStmt, 2, zName, -1, SQLITE_STATIC);
-  if (sqlite3_step(pStmt) == SQLITE_ROW) {
-    bFound = 1;
+  rc = relColumnName(pCtx->db, zTab, zName, 0, &zCol);
+  if (zCol && strcmp(zCol, zName) == 0) {
+    *pbHas = 1;
     for (i = 0; i < pCtx->nDef; i++) {
       const RelDef *o = &pCtx->aDef[i];
       if (o->eKind != REL_M2M && relStrICmp(o->zModel, zTab) == 0 &&
           relStrICmp(o->zColumn, zName) == 0)
-        bFound = 0; /* a key column: Django knows it by its field name */
+        *pbHas = 0; /* a key column: Django knows it by its field name */
     }
   }
-  sqlite3_finalize(pStmt);
-  return bFound;
+  sqlite3_free(zCol);
+  return rc;
 }
 
 /* Checks of the new field against its own model: Django's models.E006
 ** (a field name used twice) and models.E007 (a column used by two fields),
 ** and one junction table for one relationship. */
 static int relCheckModel(RelCtx *pCtx, const RelDef *d, char **pzErr) {
-  int i;
-  if (relColumnExists(pCtx->db, d->zModel, d->zField) &&
-      sqlite3_stricmp(d->zField, "rowid") != 0 &&
+  int i, bCol = 0;
+  int rc = relColumnExists(pCtx->db, d->zModel, d->zField, &bCol);
+  if (rc) return rc;
+  if (bCol && !relIsRowid(d->zField) &&
       (d->zColumn == 0 || sqlite3_stricmp(d->zColumn, d->zField) != 0)) {
     return relErr(pzErr,
                   "%s.%s: (models.E006) The field '%s' clashes with the "
@@ -998,15 +924,24 @@ static int relCheckClashes(RelCtx *pCtx, const RelDef *d, char **pzErr) {
       return relClashErr(pzErr, 1, o->zModel, o->zField, d->zModel, d->zField);
     }
   }
-  if (!bHidden && relModelHasField(pCtx, d->zTarget, d->zRelName, &rc)) {
-    return relClashErr(pzErr, 0, d->zModel, d->zField, d->zTarget, d->zRelName);
+  if (!bHidden) {
+    int bHas = 0;
+    rc = relModelHasField(pCtx, d->zTarget, d->zRelName, &bHas);
+    if (rc) return rc;
+    if (bHas) {
+      return relClashErr(pzErr, 0, d->zModel, d->zField, d->zTarget,
+                         d->zRelName);
+    }
   }
-  if (rc == SQLITE_OK &&
-      relModelHasField(pCtx, d->zTarget, d->zRelQuery, &rc)) {
-    return relClashErr(pzErr, 1, d->zModel, d->zField, d->zTarget,
-                       d->zRelQuery);
+  {
+    int bHas = 0;
+    rc = relModelHasField(pCtx, d->zTarget, d->zRelQuery, &bHas);
+    if (rc) return rc;
+    if (bHas) {
+      return relClashErr(pzErr, 1, d->zModel, d->zField, d->zTarget,
+                         d->zRelQuery);
+    }
   }
-  if (rc) return rc;
   for (i = 0; i < pCtx->nDef; i++) {
     const RelDef *o = &pCtx->aDef[i];
     /* Django compares with the other relations' accessor names; hidden
@@ -1044,7 +979,9 @@ static int relCheckClashes(RelCtx *pCtx, const RelDef *d, char **pzErr) {
     azName[0] = relAccessorForward(d);
     azName[1] = relAccessorReverse(d);
     for (k = 0; k < 2 && rc == SQLITE_OK; k++) {
-      if (azName[k] && relTableExists(pCtx->db, azName[k]) == 1) {
+      int bTable = 0;
+      if (azName[k]) rc = relTableExists(pCtx->db, azName[k], &bTable);
+      if (rc == SQLITE_OK && bTable) {
         rc = relErr(pzErr,
                     "%s.%s: accessor table %Q would clash with an existing "
                     "table of that name",
@@ -1060,91 +997,59 @@ static int relCheckClashes(RelCtx *pCtx, const RelDef *d, char **pzErr) {
 /* ---------------------------------------------------------------- */
 /* Phase 3: creating what is missing                                  */
 
-/* The column type for a key that holds values of a column declared with
-** zType: the name of its affinity (SQLite's rules, section 3.1 of
-** datatype3.html). Never the declared text itself, which is the user's
-** and is not pasted into SQL. */
-static const char *relAffinityType(const char *zType) {
-  /* sqlite3_strlike is case-insensitive and allocates nothing, so an OOM
-  ** cannot turn the type into "" silently. */
-#define REL_HAS(x) (sqlite3_strlike("%" x "%", zType, 0) == 0)
-  if (zType == 0) return "";
-  if (REL_HAS("int")) return "INTEGER";
-  if (REL_HAS("char") || REL_HAS("clob") || REL_HAS("text")) return "TEXT";
-  if (zType[0] == 0 || REL_HAS("blob")) return "";
-  if (REL_HAS("real") || REL_HAS("floa") || REL_HAS("doub")) return "REAL";
-  return "NUMERIC";
-#undef REL_HAS
-}
-
 /* A name for a new index of zTab on zCol that no object of main has:
 ** <table>_<column>_<suffix>, then with 2, 3, ... appended. */
-static char *relIndexName(sqlite3 *db, const char *zTab, const char *zCol,
-                          const char *zSuffix, int *pRc) {
-  int i;
+static int relIndexName(sqlite3 *db, const char *zTab, const char *zCol,
+                        const char *zSuffix, char **pzName) {
+  int i, rc = SQLITE_OK;
+  *pzName = 0;
   for (i = 1; i < 1000; i++) {
     char *z = i == 1 ? sqlite3_mprintf("%s_%s_%s", zTab, zCol, zSuffix)
                      : sqlite3_mprintf("%s_%s_%s%d", zTab, zCol, zSuffix, i);
-    sqlite3_stmt *pStmt = 0;
-    int bTaken = 0, rc;
-    if (z == 0) {
-      *pRc = SQLITE_NOMEM;
-      return 0;
+    int bTaken = 0;
+    if (z == 0) return SQLITE_NOMEM;
+    rc = relObjectExists(db, z, &bTaken);
+    if (rc == SQLITE_OK && !bTaken) {
+      *pzName = z;
+      return SQLITE_OK;
     }
-    rc = sqlite3_prepare_v2(db,
-                            "SELECT 1 FROM main.sqlite_schema WHERE "
-                            "name=?1 COLLATE NOCASE",
-                            -1, &pStmt, 0);
-    if (rc == SQLITE_OK) {
-      sqlite3_bind_text(pStmt, 1, z, -1, SQLITE_STATIC);
-      bTaken = sqlite3_step(pStmt) == SQLITE_ROW;
-      rc = sqlite3_finalize(pStmt);
-    }
-    if (rc) {
-      sqlite3_free(z);
-      *pRc = rc;
-      return 0;
-    }
-    if (!bTaken) return z;
     sqlite3_free(z);
+    if (rc) return rc;
   }
-  *pRc = SQLITE_ERROR;
-  return 0;
+  return SQLITE_ERROR;
 }
 
 static int relCreateObjects(RelCtx *pCtx, const RelDef *d, char **pzErr) {
   sqlite3 *db = pCtx->db;
-  int rc = SQLITE_OK;
+  int rc = SQLITE_OK, bJunction = 0;
   if (d->eKind != REL_M2M) {
-    RelColInfo ci, ti;
-    int bHave = relColInfo(db, d->zModel, d->zColumn, &ci, &rc);
+    RelColumn ci, ti;
+    rc = relColumnInfo(db, d->zModel, d->zColumn, &ci);
     if (rc) return rc;
-    if (!bHave) {
-      const char *zType = "";
-      if (relColInfo(db, d->zTarget, d->zToField, &ti, &rc)) {
-        zType = ti.zType ? ti.zType : "";
-      }
+    if (ci.zName == 0) {
+      rc = relColumnInfo(db, d->zTarget, d->zToField, &ti);
       if (rc == SQLITE_OK) {
         rc = relExecf(db, pzErr, "ALTER TABLE main.\"%w\" ADD COLUMN \"%w\" %s",
-                      d->zModel, d->zColumn, relAffinityType(zType));
+                      d->zModel, d->zColumn,
+                      relTypeAffinity(ti.zType ? ti.zType : ""));
       }
-      relColInfoClear(&ti);
-      if (rc) return rc;
-      relColInfo(db, d->zModel, d->zColumn, &ci, &rc);
+      relColumnClear(&ti);
+      if (rc == SQLITE_OK) rc = relColumnInfo(db, d->zModel, d->zColumn, &ci);
       if (rc) return rc;
     }
     if ((d->eKind == REL_O2O && !ci.bUnique) ||
         (d->eKind == REL_FK && d->bDbIndex && !ci.bIndexed)) {
       int bUnique = d->eKind == REL_O2O;
-      char *zIdx = relIndexName(db, d->zModel, d->zColumn,
-                                bUnique ? "uniq" : "idx", &rc);
+      char *zIdx = 0;
+      rc = relIndexName(db, d->zModel, d->zColumn, bUnique ? "uniq" : "idx",
+                        &zIdx);
       if (zIdx) {
         rc = relExecf(db, pzErr, "CREATE %sINDEX main.\"%w\" ON \"%w\"(\"%w\")",
                       bUnique ? "UNIQUE " : "", zIdx, d->zModel, d->zColumn);
       }
       sqlite3_free(zIdx);
     }
-    relColInfoClear(&ci);
+    relColumnClear(&ci);
     if (rc && *pzErr) {
       char *z = *pzErr;
       *pzErr = sqlite3_mprintf("relext: %s.%s: cannot index %s.%s: %s",
@@ -1154,15 +1059,15 @@ static int relCreateObjects(RelCtx *pCtx, const RelDef *d, char **pzErr) {
     return rc;
   }
   /* ManyToManyField: the junction table. */
-  if (relTableExists(db, d->zDbTable) == 0) {
-    RelColInfo a, b;
+  rc = relTableExists(db, d->zDbTable, &bJunction);
+  if (rc == SQLITE_OK && !bJunction) {
+    RelColumn a, b;
     const char *zTa = "INTEGER", *zTb = "INTEGER";
-    memset(&a, 0, sizeof(a));
     memset(&b, 0, sizeof(b));
-    if (relColInfo(db, d->zModel, d->zSrcKey, &a, &rc) && !a.bIntPk)
-      zTa = relAffinityType(a.zType);
-    if (relColInfo(db, d->zTarget, d->zDstKey, &b, &rc) && !b.bIntPk)
-      zTb = relAffinityType(b.zType);
+    rc = relColumnInfo(db, d->zModel, d->zSrcKey, &a);
+    if (rc == SQLITE_OK) rc = relColumnInfo(db, d->zTarget, d->zDstKey, &b);
+    if (a.zName && !a.bRowid) zTa = relTypeAffinity(a.zType);
+    if (b.zName && !b.bRowid) zTb = relTypeAffinity(b.zType);
     if (rc == SQLITE_OK) {
       rc = relExecf(db, pzErr,
                     "CREATE TABLE main.\"%w\"(id INTEGER PRIMARY KEY, "
@@ -1172,15 +1077,16 @@ static int relCreateObjects(RelCtx *pCtx, const RelDef *d, char **pzErr) {
                     d->zDstCol);
     }
     if (rc == SQLITE_OK) {
-      char *zIdx = relIndexName(db, d->zDbTable, d->zDstCol, "idx", &rc);
+      char *zIdx = 0;
+      rc = relIndexName(db, d->zDbTable, d->zDstCol, "idx", &zIdx);
       if (zIdx) {
         rc = relExecf(db, pzErr, "CREATE INDEX main.\"%w\" ON \"%w\"(\"%w\")",
                       zIdx, d->zDbTable, d->zDstCol);
       }
       sqlite3_free(zIdx);
     }
-    relColInfoClear(&a);
-    relColInfoClear(&b);
+    relColumnClear(&a);
+    relColumnClear(&b);
   }
   return rc;
 }
@@ -1379,19 +1285,16 @@ static void relDefineFunc(sqlite3_context *ctx, int argc,
       /* Defined already, as far as this connection knows: make sure the
       ** catalog agrees (a failure whose rollback could not be read back
       ** leaves this connection's copy ahead of the database). */
-      char *zHave = relQueryText(pCtx->db,
-                                 "SELECT 1 FROM main.relext_relations WHERE "
-                                 "model=?1 AND field=?2",
-                                 d.zModel, d.zField, &rc);
-      if (zHave == 0 && rc == SQLITE_OK) {
+      int bCatalog = 0, bHave = 0;
+      rc = relTableExists(pCtx->db, "relext_relations", &bCatalog);
+      if (rc == SQLITE_OK && bCatalog)
+        rc = relCatalogHas(pCtx->db, d.zModel, d.zField, &bHave);
+      if (rc == SQLITE_OK && !bCatalog) {
+        iOld = -1; /* no catalog at all: define it */
+      } else if (rc == SQLITE_OK && !bHave) {
         rc = relCtxReload(pCtx, &zErr);
         if (rc == SQLITE_OK) iOld = relCtxFindDef(pCtx, d.zModel, d.zField);
-      } else if (zHave == 0 &&
-                 relTableExists(pCtx->db, "relext_relations") == 0) {
-        rc = SQLITE_OK; /* no catalog at all: define it */
-        iOld = -1;
       }
-      sqlite3_free(zHave);
     }
     if (rc == SQLITE_OK && iOld >= 0) {
       if (relDefCompare(&pCtx->aDef[iOld], &d) != 0) {
@@ -1480,13 +1383,9 @@ static void relReloadFunc(sqlite3_context *ctx, int argc,
     /* Guards written for another catalog (a hand edit of
     ** relext_relations), or gone with a table that was rebuilt: write them
     ** again. */
-    int bStale = 0;
-    int bCur = relGuardsCurrent(pCtx);
-    if (bCur < 0)
-      rc = -bCur;
-    else
-      bStale = (bCur == 0);
-    if (rc == SQLITE_OK && bStale) {
+    int bCurrent = 0;
+    rc = relGuardsCurrent(pCtx, &bCurrent);
+    if (rc == SQLITE_OK && !bCurrent) {
       RelSavepoint sp;
       rc = relSavepointOpen(pCtx->db, "relext_reload", &sp, &zErr);
       if (rc == SQLITE_OK) {

@@ -300,7 +300,7 @@ static int relEdgeStmt(RelCtx *p, int i, sqlite3_stmt **pp, char **pzErr) {
   const RelEdge *pE = &p->aEdge[i];
   const char *zP = p->azTable[pE->iParent];
   const char *zC = p->azTable[pE->iChild];
-  char *zKey = relKeyExpr("p", pE->zParentCol);
+  char *zKey = relColExpr("p", pE->zParentCol);
   int rc = SQLITE_OK;
   *pp = 0;
   if (zKey == 0) return SQLITE_NOMEM;
@@ -378,13 +378,16 @@ static char *relTreeSql(RelCtx *p, const RelPlan *pPlan, int t, int *pRc) {
   for (i = 0; i < p->nEdge; i++) {
     const RelEdge *pE = &p->aEdge[i];
     const char *zT = p->azTable[t];
+    int bRowid = 0, rc;
     if (pE->iParent != t) continue;
     relStrPrintf(&s, " UNION%s SELECT c.rowid FROM v JOIN ",
                  nSelf == 1 ? " ALL" : "");
-    if (relIsRowidAlias(p->db, zT, pE->zParentCol)) {
+    rc = relIsRowidAlias(p->db, zT, pE->zParentCol, &bRowid);
+    if (rc && s.eRc == SQLITE_OK) s.eRc = rc;
+    if (bRowid) {
       relStrPrintf(&s, "main.\"%w\" AS c ON c.\"%w\"=v.r", zT, pE->zChildCol);
     } else {
-      char *zKey = relKeyExpr("p", pE->zParentCol);
+      char *zKey = relColExpr("p", pE->zParentCol);
       if (zKey == 0) s.eRc = SQLITE_NOMEM;
       relStrPrintf(&s,
                    "main.\"%w\" AS p ON p.rowid=v.r JOIN main.\"%w\" AS c ON "
@@ -409,7 +412,7 @@ static char *relAnySql(RelCtx *p, int t, int *pRc) {
     const RelEdge *pE = &p->aEdge[i];
     char *zKey;
     if (pE->iParent != t) continue;
-    zKey = relKeyExpr("p", pE->zParentCol);
+    zKey = relColExpr("p", pE->zParentCol);
     if (zKey == 0) s.eRc = SQLITE_NOMEM;
     if (n++ == 0) {
       relStrPrintf(&s, "SELECT 1 FROM main.\"%w\" AS p WHERE p.rowid=?1 AND (",
@@ -501,15 +504,13 @@ static int relEnginePrepare(RelCtx *p, char **pzErr) {
   relCtxStmtsFree(p);
   aRowidParent = sqlite3_malloc64(sizeof(int) * (size_t)(p->nEdge + 1));
   if (aRowidParent == 0) return SQLITE_NOMEM;
-  for (i = 0; i < p->nEdge; i++) {
-    aRowidParent[i] = relIsRowidAlias(db, p->azTable[p->aEdge[i].iParent],
-                                      p->aEdge[i].zParentCol);
+  for (i = 0; rc == SQLITE_OK && i < p->nEdge; i++) {
+    rc = relIsRowidAlias(db, p->azTable[p->aEdge[i].iParent],
+                         p->aEdge[i].zParentCol, &aRowidParent[i]);
   }
-  zSql = relCollectSql(p, aRowidParent);
-  if (zSql == 0)
-    rc = SQLITE_NOMEM;
-  else
-    rc = relPreparef(db, &e->pCollect, pzErr, "%s", zSql);
+  zSql = rc ? 0 : relCollectSql(p, aRowidParent);
+  if (rc == SQLITE_OK && zSql == 0) rc = SQLITE_NOMEM;
+  if (rc == SQLITE_OK) rc = relPreparef(db, &e->pCollect, pzErr, "%s", zSql);
   sqlite3_free(zSql);
   sqlite3_free(aRowidParent);
   if (rc == SQLITE_OK)

@@ -263,7 +263,7 @@ static void relPlainBody(RelCtx *p, int t, RelStr *pBody) {
       const char *zC = p->azTable[pE->iChild];
       char *zOld;
       if (pE->iParent != t) continue;
-      zOld = relKeyExpr("OLD", pE->zParentCol);
+      zOld = relColExpr("OLD", pE->zParentCol);
       if (zOld == 0) {
         pBody->eRc = SQLITE_NOMEM;
         continue;
@@ -343,26 +343,35 @@ static void relGuardDeleteSql(RelCtx *p, int t, RelStr *s) {
   relStrReset(&body);
 }
 
-/* Does the stored delete guard of plain-mode table t hold its rules (as
-** relGuardDeleteSql writes them for this catalog)? Guards written by
-** relext 0.1.0 only refused stale connections: the rules then live in a
-** TEMP trigger (relTriggerSql) until rel_reload() rewrites them. */
-static int relGuardHoldsRules(RelCtx *p, int t) {
+/* Does the stored delete guard of plain-mode table t hold its rules, as
+** relGuardDeleteSql writes them for this catalog? It does not when it is
+** missing (a table rebuilt without its triggers), written for other
+** definitions, or written by a build of relext that left the rules to a
+** TEMP trigger: then the rules come in a TEMP trigger (relTriggerSql) on
+** this connection until rel_reload() rewrites the guards. */
+static int relGuardHoldsRules(RelCtx *p, int t, int *pbHolds) {
   sqlite3_stmt *pStmt = 0;
-  int bYes = 0;
   char *zMark = sqlite3_mprintf("/* relext %lld */ END", p->iGen);
-  if (zMark && sqlite3_prepare_v2(p->db,
-                                  "SELECT instr(sql, ?2) > 0 FROM "
-                                  "main.sqlite_schema WHERE type='trigger' "
-                                  "AND name='relext_guard_d_' || ?1",
-                                  -1, &pStmt, 0) == SQLITE_OK) {
+  int rc;
+  *pbHolds = 0;
+  if (zMark == 0) return SQLITE_NOMEM;
+  rc = sqlite3_prepare_v2(p->db,
+                          "SELECT instr(sql, ?2) > 0 FROM "
+                          "main.sqlite_schema WHERE type='trigger' "
+                          "AND name='relext_guard_d_' || ?1",
+                          -1, &pStmt, 0);
+  if (rc == SQLITE_OK) {
     sqlite3_bind_text(pStmt, 1, p->azTable[t], -1, SQLITE_STATIC);
     sqlite3_bind_text(pStmt, 2, zMark, -1, SQLITE_STATIC);
-    if (sqlite3_step(pStmt) == SQLITE_ROW) bYes = sqlite3_column_int(pStmt, 0);
+    if (sqlite3_step(pStmt) == SQLITE_ROW)
+      *pbHolds = sqlite3_column_int(pStmt, 0);
   }
-  sqlite3_finalize(pStmt);
+  if (rc == SQLITE_OK)
+    rc = sqlite3_finalize(pStmt);
+  else
+    sqlite3_finalize(pStmt);
   sqlite3_free(zMark);
-  return bYes;
+  return rc;
 }
 
 /* The TEMP trigger of plain-mode table t, for stored guards that do not
@@ -382,67 +391,56 @@ static void relPlainDeleteSql(RelCtx *p, int t, RelStr *s) {
 }
 
 /* Append the TEMP triggers of table t to s. */
-static void relTriggerSql(RelCtx *p, int t, const int *aRowidParent,
-                          RelStr *s) {
+static void relTriggerSql(RelCtx *p, int t, RelStr *s) {
   const char *zT = p->azTable[t];
-  int i, bParent = 0, bChild = 0, bRowidKey = 0;
+  int i, bParent = 0;
   RelStr body = {0};
-  RelStr cols = {0};
   for (i = 0; i < p->nEdge; i++) {
-    if (p->aEdge[i].iParent == t) {
-      bParent = 1;
-      if (relIsRowid(p->aEdge[i].zParentCol)) bRowidKey = 1;
-    }
-    if (p->aEdge[i].iChild == t) bChild = 1;
+    if (p->aEdge[i].iParent == t) bParent = 1;
   }
-  if (bParent && relPlainMode(p, t, &s->eRc)) {
-    if (!relGuardHoldsRules(p, t)) relPlainDeleteSql(p, t, s);
-  } else if (bParent) {
+  if (!bParent) return;
+  if (relPlainMode(p, t, &s->eRc)) {
+    int bHolds = 1;
+    int rc = relGuardHoldsRules(p, t, &bHolds);
+    if (rc && s->eRc == SQLITE_OK) s->eRc = rc;
+    if (!bHolds) relPlainDeleteSql(p, t, s);
+  } else {
     relStrPrintf(s,
                  "CREATE TEMP TRIGGER \"relext_del_%w\" BEFORE DELETE ON "
                  "main.\"%w\" BEGIN SELECT relext_on_delete(%d, OLD.rowid); "
                  "INSERT INTO relext_txn(e, k) SELECT -1, NULL WHERE 0; END;\n",
                  zT, zT, t);
   }
-  if (bParent) {
-    /* Key changes: an old key still referenced is noted. */
-    for (i = 0; i < p->nEdge; i++) {
-      const RelEdge *pE = &p->aEdge[i];
-      char *zOld, *zNew;
-      if (pE->iParent != t) continue;
-      /* A key column has a guard index that notes changes (see
-      ** relGuardsWrite); only a bare rowid needs the trigger. */
-      if (!relIsRowid(pE->zParentCol)) continue;
-      zOld = relKeyExpr("OLD", pE->zParentCol);
-      zNew = relKeyExpr("NEW", pE->zParentCol);
-      if (zOld && zNew) {
-        relStrPrintf(&body,
-                     "INSERT INTO relext_txn(e, k) SELECT %d, %s WHERE %s IS "
-                     "NOT %s AND EXISTS (SELECT 1 FROM main.\"%w\" WHERE "
-                     "\"%w\"=%s); ",
-                     i, zOld, zOld, zNew, p->azTable[pE->iChild], pE->zChildCol,
-                     zOld);
-        if (!relIsRowid(pE->zParentCol)) {
-          relStrPrintf(&cols, "%s\"%w\"", cols.n ? "," : "", pE->zParentCol);
-        }
-      } else {
-        s->eRc = SQLITE_NOMEM;
-      }
-      sqlite3_free(zOld);
-      sqlite3_free(zNew);
+  /* Key changes: an old key still referenced is noted. A key column has a
+  ** guard index that notes changes (see relGuardsWrite); only a bare rowid
+  ** needs the trigger. */
+  for (i = 0; i < p->nEdge; i++) {
+    const RelEdge *pE = &p->aEdge[i];
+    char *zOld, *zNew;
+    if (pE->iParent != t || !relIsRowid(pE->zParentCol)) continue;
+    zOld = relColExpr("OLD", pE->zParentCol);
+    zNew = relColExpr("NEW", pE->zParentCol);
+    if (zOld && zNew) {
+      relStrPrintf(&body,
+                   "INSERT INTO relext_txn(e, k) SELECT %d, %s WHERE %s IS "
+                   "NOT %s AND EXISTS (SELECT 1 FROM main.\"%w\" WHERE "
+                   "\"%w\"=%s); ",
+                   i, zOld, zOld, zNew, p->azTable[pE->iChild], pE->zChildCol,
+                   zOld);
+    } else {
+      s->eRc = SQLITE_NOMEM;
     }
-    if (body.n) {
-      relStrPrintf(s,
-                   "CREATE TEMP TRIGGER \"relext_key_%w\" AFTER UPDATE %s%s ON "
-                   "main.\"%w\" BEGIN %s END;\n",
-                   zT, bRowidKey || !cols.n ? "" : "OF ",
-                   bRowidKey || !cols.n ? "" : cols.z, zT, body.z);
-    }
-    relStrReset(&body);
-    relStrReset(&cols);
+    sqlite3_free(zOld);
+    sqlite3_free(zNew);
   }
-  (void)bChild;
-  (void)aRowidParent;
+  if (body.n) {
+    relStrPrintf(s,
+                 "CREATE TEMP TRIGGER \"relext_key_%w\" AFTER UPDATE ON "
+                 "main.\"%w\" BEGIN %s END;\n",
+                 zT, zT, body.z);
+  }
+  if (body.eRc) s->eRc = body.eRc;
+  relStrReset(&body);
 }
 
 /* Extra TEMP triggers of M2M junctions: duplicate pairs as no-ops (when the
@@ -450,19 +448,10 @@ static void relTriggerSql(RelCtx *p, int t, const int *aRowidParent,
 static void relJunctionSql(RelCtx *p, const RelDef *d, RelStr *s) {
   const char *zJ = d->zDbTable;
   if (d->zThrough == 0) {
-    sqlite3_stmt *pStmt = 0;
     int bIgnore = 0;
-    if (sqlite3_prepare_v2(p->db,
-                           "SELECT sql LIKE '%ON CONFLICT IGNORE%' FROM "
-                           "main.sqlite_schema WHERE type='table' AND "
-                           "name=?1 COLLATE NOCASE",
-                           -1, &pStmt, 0) == SQLITE_OK) {
-      sqlite3_bind_text(pStmt, 1, zJ, -1, SQLITE_STATIC);
-      if (sqlite3_step(pStmt) == SQLITE_ROW)
-        bIgnore = sqlite3_column_int(pStmt, 0);
-    }
-    sqlite3_finalize(pStmt);
-    if (!bIgnore) {
+    int rc = relTableDeclLike(p->db, zJ, "%ON CONFLICT IGNORE%", &bIgnore);
+    if (rc && s->eRc == SQLITE_OK) s->eRc = rc;
+    if (rc == SQLITE_OK && !bIgnore) {
       relStrPrintf(s,
                    "CREATE TEMP TRIGGER \"relext_dup_%w\" BEFORE INSERT ON "
                    "main.\"%w\" WHEN EXISTS (SELECT 1 FROM main.\"%w\" WHERE "
@@ -493,7 +482,6 @@ static void relJunctionSql(RelCtx *p, const RelDef *d, RelStr *s) {
 static int relGuardInstall(RelCtx *p, void *pState, char **pzErr) {
   sqlite3 *db = p->db;
   int rc, i;
-  int *aRowidParent = 0;
   char *zSql = 0;
   RelStr s = {0};
 
@@ -513,18 +501,11 @@ static int relGuardInstall(RelCtx *p, void *pState, char **pzErr) {
   }
   if (rc) return rc;
 
-  aRowidParent = sqlite3_malloc64(sizeof(int) * (size_t)(p->nEdge + 1));
-  if (aRowidParent == 0) return SQLITE_NOMEM;
-  for (i = 0; i < p->nEdge; i++) {
-    aRowidParent[i] = relIsRowidAlias(db, p->azTable[p->aEdge[i].iParent],
-                                      p->aEdge[i].zParentCol);
-  }
   for (i = 0; i < p->nTable; i++)
-    relTriggerSql(p, i, aRowidParent, &s);
+    relTriggerSql(p, i, &s);
   for (i = 0; i < p->nDef; i++) {
     if (p->aDef[i].eKind == REL_M2M) relJunctionSql(p, &p->aDef[i], &s);
   }
-  sqlite3_free(aRowidParent);
   zSql = relStrFinish(&s);
   if (zSql == 0) rc = SQLITE_NOMEM;
   if (rc == SQLITE_OK) rc = relExecf(db, pzErr, "%s", zSql);
@@ -534,9 +515,10 @@ static int relGuardInstall(RelCtx *p, void *pState, char **pzErr) {
 
 /* Are the stored guards in place for the loaded definitions? 1 yes, 0 no
 ** (missing, or written for another catalog), <0 an error code negated. */
-int relGuardsCurrent(RelCtx *p) {
+int relGuardsCurrent(RelCtx *p, int *pbCurrent) {
   sqlite3_stmt *pStmt = 0;
   int nWant = 0, nHave = -1, t, i, rc;
+  *pbCurrent = 0;
   /* Two triggers per parent table, a guard index per child table, and one
   ** per referenced key column (relGuardsWrite). */
   for (t = 0; t < p->nTable; t++) {
@@ -564,17 +546,19 @@ int relGuardsCurrent(RelCtx *p) {
   } else {
     sqlite3_finalize(pStmt);
   }
-  if (rc) return -rc;
-  if (nHave != nWant) return 0;
-  /* Guards of relext 0.1.0 have the same names but lack the rules. */
+  if (rc || nHave != nWant) return rc;
+  /* A delete guard of this catalog may still lack the rules (see
+  ** relGuardHoldsRules). */
   for (t = 0; t < p->nTable; t++) {
+    int bHolds = 1;
     for (i = 0; i < p->nEdge && p->aEdge[i].iParent != t; i++) {
     }
-    if (i < p->nEdge && relPlainMode(p, t, &rc) && !relGuardHoldsRules(p, t))
-      return 0;
-    if (rc) return -rc;
+    if (i < p->nEdge && relPlainMode(p, t, &rc))
+      rc = relGuardHoldsRules(p, t, &bHolds);
+    if (rc || !bHolds) return rc;
   }
-  return 1;
+  *pbCurrent = 1;
+  return SQLITE_OK;
 }
 
 int relGuardsWrite(RelCtx *p, char **pzErr) {
@@ -625,8 +609,7 @@ int relGuardsWrite(RelCtx *p, char **pzErr) {
       nChild++;
       if (d->eKind != REL_M2M && !d->bNull) {
         /* null=False: the row's key comes along, for the NOT NULL check. */
-        int rcRow = SQLITE_OK;
-        zRow = relRowKey(db, p->azTable[t], &rcRow);
+        int rcRow = relRowKey(db, p->azTable[t], &zRow);
         if (rcRow) s.eRc = rcRow;
       }
       relStrPrintf(&args, ", %d, \"%w\"", i, pE->zChildCol);

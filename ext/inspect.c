@@ -135,7 +135,8 @@ static int collectRun(RelVtab *pTab, CollectCursor *pCur, const char *zModel,
 
   iRoot = relCtxTable(p, zModel ? zModel : "");
   if (iRoot < 0) {
-    char *zReal = relTableName(db, zModel ? zModel : "", &rc);
+    char *zReal = 0;
+    rc = relTableName(db, zModel ? zModel : "", REL_TABLE_ANY, &zReal);
     if (rc) return rc;
     if (zReal == 0) {
       pTab->base.zErrMsg =
@@ -157,16 +158,19 @@ static int collectRun(RelVtab *pTab, CollectCursor *pCur, const char *zModel,
   {
     int iTab = iRoot;
     const char *zT = iRoot >= 0 ? p->azTable[iRoot] : zModel;
-    zPk = relPkColumn(db, zT, &rc);
+    char *zKey = 0;
+    rc = relPkColumn(db, zT, &zPk);
     if (rc) goto done;
+    zKey = relColExpr(0, zPk);
+    if (zKey == 0) {
+      rc = SQLITE_NOMEM;
+      goto done;
+    }
     rc = relPreparef(db, &pStmt, &zErr,
                      "INSERT INTO temp.relext_collect SELECT %d, rowid, "
-                     "%s%w%s, 0, 'delete', -1 FROM main.\"%w\" WHERE "
-                     "%s%w%s = ?1",
-                     iTab, relStrICmp(zPk, "rowid") ? "\"" : "", zPk,
-                     relStrICmp(zPk, "rowid") ? "\"" : "", zT,
-                     relStrICmp(zPk, "rowid") ? "\"" : "", zPk,
-                     relStrICmp(zPk, "rowid") ? "\"" : "");
+                     "%s, 0, 'delete', -1 FROM main.\"%w\" WHERE %s = ?1",
+                     iTab, zKey, zT, zKey);
+    sqlite3_free(zKey);
     if (rc) goto done;
     sqlite3_bind_value(pStmt, 1, pKey);
     sqlite3_step(pStmt);
@@ -185,23 +189,28 @@ static int collectRun(RelVtab *pTab, CollectCursor *pCur, const char *zModel,
       const char *zAction = relActionName(pE->eRule);
       const char *zP = p->azTable[pE->iParent];
       const char *zC = p->azTable[pE->iChild];
-      char *zChildPk;
-      const char *q;
+      char *zChildPk = 0, *zChildKey = 0, *zParentKey = 0;
       if (zAction == 0) continue; /* DO_NOTHING */
-      zChildPk = relPkColumn(db, zC, &rc);
+      rc = relPkColumn(db, zC, &zChildPk);
       if (rc) break;
-      q = relStrICmp(zChildPk, "rowid") ? "\"" : "";
-      rc = relPreparef(
-          db, &pStmt, &zErr,
-          "INSERT OR IGNORE INTO temp.relext_collect "
-          "SELECT %d, c.rowid, c.%s%w%s, %d, %Q, %d FROM temp.relext_collect "
-          "AS v JOIN main.\"%w\" AS p ON p.rowid=v.r JOIN main.\"%w\" AS c "
-          "ON c.\"%w\"=p.%s%w%s WHERE v.t=%d AND v.depth=%d AND "
-          "v.action='delete'",
-          pE->iChild, q, zChildPk, q, d + 1, zAction, i, zP, zC, pE->zChildCol,
-          relStrICmp(pE->zParentCol, "rowid") ? "\"" : "", pE->zParentCol,
-          relStrICmp(pE->zParentCol, "rowid") ? "\"" : "", pE->iParent, d);
+      zChildKey = relColExpr("c", zChildPk);
+      zParentKey = relColExpr("p", pE->zParentCol);
+      if (zChildKey && zParentKey) {
+        rc = relPreparef(
+            db, &pStmt, &zErr,
+            "INSERT OR IGNORE INTO temp.relext_collect "
+            "SELECT %d, c.rowid, %s, %d, %Q, %d FROM temp.relext_collect "
+            "AS v JOIN main.\"%w\" AS p ON p.rowid=v.r JOIN main.\"%w\" AS c "
+            "ON c.\"%w\"=%s WHERE v.t=%d AND v.depth=%d AND "
+            "v.action='delete'",
+            pE->iChild, zChildKey, d + 1, zAction, i, zP, zC, pE->zChildCol,
+            zParentKey, pE->iParent, d);
+      } else {
+        rc = SQLITE_NOMEM;
+      }
       sqlite3_free(zChildPk);
+      sqlite3_free(zChildKey);
+      sqlite3_free(zParentKey);
       if (rc) break;
       sqlite3_step(pStmt);
       rc = sqlite3_finalize(pStmt);
@@ -417,44 +426,50 @@ static char *checkSql(RelCtx *p, int *pRc) {
     const RelDef *d = &p->aDef[pE->iDef];
     const char *zC = p->azTable[pE->iChild];
     const char *zP = p->azTable[pE->iParent];
-    char *zPk = relPkColumn(p->db, zC, pRc);
-    const char *q;
+    char *zPk = 0, *zKey = 0, *zParentKey = 0;
+    *pRc = relPkColumn(p->db, zC, &zPk);
+    if (*pRc == SQLITE_OK) {
+      zKey = relColExpr("c", zPk);
+      zParentKey = relColExpr("p", pE->zParentCol);
+      if (zKey == 0 || zParentKey == 0) *pRc = SQLITE_NOMEM;
+    }
     if (*pRc) {
+      sqlite3_free(zPk);
+      sqlite3_free(zKey);
+      sqlite3_free(zParentKey);
       relStrReset(&s);
       return 0;
     }
-    q = relStrICmp(zPk, "rowid") ? "\"" : "";
     if (pE->bConstraint) {
-      relStrPrintf(
-          &s,
-          "%sSELECT %Q, %Q, c.%s%w%s, '%s%q=' || quote(c.\"%w\") "
-          "FROM main.\"%w\" AS c WHERE c.\"%w\" IS NOT NULL AND NOT "
-          "EXISTS (SELECT 1 FROM main.\"%w\" AS p WHERE "
-          "p.%s%w%s=c.\"%w\")",
-          n++ ? " UNION ALL " : "", pE->zName, zC, q, zPk, q,
-          d->eKind == REL_M2M ? "orphan link row: " : "dangling key: ",
-          pE->zChildCol, pE->zChildCol, zC, pE->zChildCol, zP,
-          relStrICmp(pE->zParentCol, "rowid") ? "\"" : "", pE->zParentCol,
-          relStrICmp(pE->zParentCol, "rowid") ? "\"" : "", pE->zChildCol);
       /* The column name is part of the message. */
+      relStrPrintf(&s,
+                   "%sSELECT %Q, %Q, %s, '%s%q=' || quote(c.\"%w\") "
+                   "FROM main.\"%w\" AS c WHERE c.\"%w\" IS NOT NULL AND NOT "
+                   "EXISTS (SELECT 1 FROM main.\"%w\" AS p WHERE %s=c.\"%w\")",
+                   n++ ? " UNION ALL " : "", pE->zName, zC, zKey,
+                   d->eKind == REL_M2M ? "orphan link row: " : "dangling key: ",
+                   pE->zChildCol, pE->zChildCol, zC, pE->zChildCol, zP,
+                   zParentKey, pE->zChildCol);
     }
     if (d->eKind != REL_M2M && !d->bNull) {
       relStrPrintf(&s,
-                   "%sSELECT %Q, %Q, c.%s%w%s, 'NULL key: %q is NULL' FROM "
+                   "%sSELECT %Q, %Q, %s, 'NULL key: %q is NULL' FROM "
                    "main.\"%w\" AS c WHERE c.\"%w\" IS NULL",
-                   n++ ? " UNION ALL " : "", pE->zName, zC, q, zPk, q,
-                   pE->zChildCol, zC, pE->zChildCol);
+                   n++ ? " UNION ALL " : "", pE->zName, zC, zKey, pE->zChildCol,
+                   zC, pE->zChildCol);
     }
     if (d->eKind == REL_O2O) {
       relStrPrintf(&s,
-                   "%sSELECT %Q, %Q, c.%s%w%s, 'duplicate one-to-one key: ' "
+                   "%sSELECT %Q, %Q, %s, 'duplicate one-to-one key: ' "
                    "|| quote(c.\"%w\") FROM main.\"%w\" AS c WHERE c.\"%w\" IN "
                    "(SELECT \"%w\" FROM main.\"%w\" GROUP BY 1 HAVING "
                    "count(*)>1)",
-                   n++ ? " UNION ALL " : "", pE->zName, zC, q, zPk, q,
-                   pE->zChildCol, zC, pE->zChildCol, pE->zChildCol, zC);
+                   n++ ? " UNION ALL " : "", pE->zName, zC, zKey, pE->zChildCol,
+                   zC, pE->zChildCol, pE->zChildCol, zC);
     }
     sqlite3_free(zPk);
+    sqlite3_free(zKey);
+    sqlite3_free(zParentKey);
   }
   if (n == 0) {
     relStrReset(&s);

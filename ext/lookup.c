@@ -231,23 +231,10 @@ static int lookupFindRel(RelCtx *p, const char *zTab, const char *zName,
 ** NULL when there is none. */
 static char *lookupColumn(sqlite3 *db, const char *zTab, const char *zCol,
                           int *pRc) {
-  char *zRet;
-  int rc;
-  if (strcmp(zCol, "pk") == 0) return relPkColumn(db, zTab, pRc);
-  zRet = relQueryText(db,
-                      "SELECT name FROM pragma_table_info(?1, 'main') "
-                      "WHERE name=?2 COLLATE NOCASE",
-                      zTab, zCol, &rc);
-  if (rc == SQLITE_OK && zRet == 0 && sqlite3_stricmp(zCol, "rowid") == 0) {
-    /* rowid is a column of every rowid table, as in SQL. */
-    zRet = relStrdup("rowid");
-    if (zRet == 0) rc = SQLITE_NOMEM;
-  }
-  if (rc) {
-    sqlite3_free(zRet);
-    zRet = 0;
-  }
-  *pRc = rc;
+  char *zRet = 0;
+  /* rowid is a column of every rowid table, as in SQL. */
+  *pRc = strcmp(zCol, "pk") == 0 ? relPkColumn(db, zTab, &zRet)
+                                 : relColumnName(db, zTab, zCol, 1, &zRet);
   return zRet;
 }
 
@@ -262,16 +249,19 @@ static int lookupCmpStr(const void *a, const void *b) {
 ** category_id). */
 static char *lookupChoicesError(RelCtx *p, const char *zTab, const char *zName,
                                 int *pRc) {
-  char **az = 0;
-  int n = 0, nAlloc, i;
-  sqlite3_stmt *pStmt = 0;
+  char **az = 0, **azCol = 0;
+  int n = 0, nCol = 0, i;
   RelStr s = {0};
   char *zRet = 0;
-  int rc = SQLITE_OK;
+  int rc = relColumnNames(p->db, zTab, &azCol, &nCol);
 
-  nAlloc = p->nDef * 2 + 16;
-  az = sqlite3_malloc64(sizeof(char *) * (size_t)nAlloc);
+  if (rc) {
+    *pRc = rc;
+    return 0;
+  }
+  az = sqlite3_malloc64(sizeof(char *) * (size_t)(p->nDef * 2 + nCol + 1));
   if (az == 0) {
+    relColumnNamesFree(azCol, nCol);
     *pRc = SQLITE_NOMEM;
     return 0;
   }
@@ -285,34 +275,10 @@ static char *lookupChoicesError(RelCtx *p, const char *zTab, const char *zName,
       if ((az[n++] = relStrdup(d->zRelQuery)) == 0) rc = SQLITE_NOMEM;
     }
   }
-  if (rc == SQLITE_OK) {
-    rc = sqlite3_prepare_v2(
-        p->db, "SELECT name FROM pragma_table_info(?1, 'main')", -1, &pStmt, 0);
-  }
-  if (rc == SQLITE_OK) {
-    sqlite3_bind_text(pStmt, 1, zTab, -1, SQLITE_STATIC);
-    while (sqlite3_step(pStmt) == SQLITE_ROW) {
-      if (n >= nAlloc) {
-        char **aNew =
-            sqlite3_realloc64(az, sizeof(char *) * (size_t)nAlloc * 2);
-        if (aNew == 0) {
-          rc = SQLITE_NOMEM;
-          break;
-        }
-        az = aNew;
-        nAlloc *= 2;
-      }
-      if ((az[n++] = relStrdup((const char *)sqlite3_column_text(pStmt, 0))) ==
-          0) {
-        rc = SQLITE_NOMEM;
-        break;
-      }
-    }
-    if (rc == SQLITE_OK)
-      rc = sqlite3_finalize(pStmt);
-    else
-      sqlite3_finalize(pStmt);
-  }
+  /* The columns: moved over, not copied. */
+  for (i = 0; i < nCol; i++)
+    az[n++] = azCol[i];
+  sqlite3_free(azCol);
   if (rc == SQLITE_OK) {
     int nOut = 0;
     qsort(az, (size_t)n, sizeof(char *), lookupCmpStr);
@@ -352,17 +318,17 @@ static int lookupResolve(RelCtx *p, const char *zModel, const char *zPath,
 
   memset(pPlan, 0, sizeof(*pPlan));
   pPlan->eOp = OP_EXACT;
-  pPlan->zModel = relTableName(db, zModel, &rc);
+  rc = relTableName(db, zModel, REL_TABLE_ANY, &pPlan->zModel);
   if (rc) goto done;
   if (pPlan->zModel == 0 && strchr(zModel, '.')) {
-    /* Django's 'app_label.ModelName'. */
+    /* Django's 'app_label.ModelName'; a name that resolves to no table is
+    ** "no such table" below. */
     char *zIgnore = 0;
-    pPlan->zModel = relResolveTarget(db, zModel, zModel, 0, &zIgnore);
+    rc = relResolveModel(db, zModel, zModel, "", "target", &pPlan->zModel,
+                         &zIgnore);
     sqlite3_free(zIgnore);
-    if (pPlan->zModel && relTableExists(db, pPlan->zModel) != 1) {
-      sqlite3_free(pPlan->zModel);
-      pPlan->zModel = 0;
-    }
+    if (rc == SQLITE_ERROR) rc = SQLITE_OK;
+    if (rc) goto done;
   }
   if (pPlan->zModel == 0) {
     *pzErr = sqlite3_mprintf("relext: no such table: %s", zModel);
@@ -636,7 +602,7 @@ static int lookupPrepare(RelCtx *p, const LookupPlan *pPlan, sqlite3_value *v,
   }
   nJoin = bTrim ? pPlan->nHop - 1 : pPlan->nHop;
 
-  zPk = relPkColumn(db, pPlan->zModel, &rc);
+  rc = relPkColumn(db, pPlan->zModel, &zPk);
   if (rc) goto done;
   relStrPrintf(&s, "SELECT DISTINCT t0.\"%w\" FROM main.\"%w\" AS t0", zPk,
                pPlan->zModel);
@@ -656,7 +622,7 @@ static int lookupPrepare(RelCtx *p, const LookupPlan *pPlan, sqlite3_value *v,
           zExpr = sqlite3_mprintf("j%d.\"%w\"", i, d->zDstCol);
         }
       } else if (h->bReverse) {
-        zLastPk = relPkColumn(db, d->zModel, &rc);
+        rc = relPkColumn(db, d->zModel, &zLastPk);
         if (rc) goto done;
         lookupJoin(&s, bLeft, d->zModel, 't', i, d->zColumn, 't', i - 1,
                    d->zToField);

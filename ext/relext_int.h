@@ -97,19 +97,83 @@ int relPreparef(sqlite3 *db, sqlite3_stmt **pp, char **pzErr, const char *zFmt,
 ** by the caller) holds on sqlite_schema. */
 int relDropObjects(sqlite3 *db, const char *zDb, const char *zType,
                    const char *zCond, char **pzErr);
-/* The first column of the first row of zSql with ?1 = z1 and ?2 = z2 (if
-** not NULL), as a new string; NULL when there is no row or on error
-** (*pRc says which). */
-char *relQueryText(sqlite3 *db, const char *zSql, const char *z1,
-                   const char *z2, int *pRc);
 /* The value as SQL text for a message ('x', 5, NULL); NULL when out of
 ** memory. */
 char *relValueText(sqlite3_value *v);
-/* Does table zTab exist in main? 1 yes, 0 no, <0 error code negated. */
-int relTableExists(sqlite3 *db, const char *zTab);
-/* The exact spelling of table zTab in main (case-insensitive lookup), or
-** NULL when there is none. Caller frees. */
-char *relTableName(sqlite3 *db, const char *zTab, int *pRc);
+
+/* ------------------------------------------------------------------ */
+/* schema.c: the facts about the tables and columns of main. Each returns
+** an SQLite result code and gives its answer through the last argument:
+** names are new strings the caller frees (NULL: none), predicates 0 or 1.
+** A failed probe returns its error, never an answer. */
+
+/* Is zCol the name "rowid" (any case)? */
+int relIsRowid(const char *zCol);
+/* zAlias."zCol", or zAlias.rowid for "rowid"; without zAlias "zCol" or
+** rowid. NULL when out of memory. Caller frees. */
+char *relColExpr(const char *zAlias, const char *zCol);
+
+/* Which tables relTableName finds. */
+#define REL_TABLE_ANY 0      /* any table, virtual tables included */
+#define REL_TABLE_ORDINARY 1 /* not a virtual table */
+/* The exact spelling of table zTab (compared as SQLite does). */
+int relTableName(sqlite3 *db, const char *zTab, int eWhich, char **pzName);
+int relTableExists(sqlite3 *db, const char *zTab, int *pbExists);
+/* Is zTab a rowid table (not WITHOUT ROWID)? */
+int relTableHasRowid(sqlite3 *db, const char *zTab, int *pbRowid);
+/* The ordinary tables named <prefix>_<zSuffix>: how many, and the first. */
+int relTablesEndingWith(sqlite3 *db, const char *zSuffix, char **pzFirst,
+                        int *pnFound);
+/* Does the CREATE TABLE text of zTab match the LIKE pattern zLike? */
+int relTableDeclLike(sqlite3 *db, const char *zTab, const char *zLike,
+                     int *pbLike);
+/* Rows of zTab according to sqlite_stat1, or SQLite's default estimate. */
+int relTableRows(sqlite3 *db, const char *zTab, double *pnRow);
+/* Does any object of main (table, index, trigger, view) have this name? */
+int relObjectExists(sqlite3 *db, const char *zName, int *pbExists);
+/* The text encoding of the database: SQLITE_UTF8, _UTF16LE or _UTF16BE. */
+int relDbEncoding(sqlite3 *db, int *peEnc);
+
+/* The column a relationship references by default: the single primary
+** key column of zTab, or "rowid". */
+int relPkColumn(sqlite3 *db, const char *zTab, char **pzCol);
+/* How SQL names one row of zTab: rowid, or the quoted primary key column
+** of a WITHOUT ROWID table; NULL when it has no single one. */
+int relRowKey(sqlite3 *db, const char *zTab, char **pzKey);
+/* The column of zTab that is its rowid (an INTEGER PRIMARY KEY), or NULL. */
+int relRowidColumn(sqlite3 *db, const char *zTab, char **pzCol);
+/* Is zCol of zTab the rowid (by name or as INTEGER PRIMARY KEY)? */
+int relIsRowidAlias(sqlite3 *db, const char *zTab, const char *zCol,
+                    int *pbAlias);
+
+/* The exact spelling of column zCol of zTab; with bRowid, "rowid" for a
+** table without a column of that name. */
+int relColumnName(sqlite3 *db, const char *zTab, const char *zCol, int bRowid,
+                  char **pzName);
+/* Is zCol a column of zTab? ("rowid" always is.) */
+int relColumnExists(sqlite3 *db, const char *zTab, const char *zCol,
+                    int *pbExists);
+/* The names of the columns of zTab, in order (free with
+** relColumnNamesFree). */
+int relColumnNames(sqlite3 *db, const char *zTab, char ***pazName, int *pnName);
+void relColumnNamesFree(char **azName, int nName);
+/* What relext needs to know about one column. */
+typedef struct RelColumn RelColumn;
+struct RelColumn {
+  char *zName;  /* exact spelling; NULL when there is no such column */
+  char *zType;  /* declared type ("" when none) */
+  char *zColl;  /* collation, or NULL for BINARY */
+  int bIndexed; /* an index (not partial), or the primary key, leads with it */
+  int bUnique;  /* unique on its own: the only primary key column, or a
+                ** unique index (not partial) on exactly this column */
+  int bRowid;   /* the rowid, by name or as INTEGER PRIMARY KEY */
+  int bDefault; /* declared with a DEFAULT */
+};
+int relColumnInfo(sqlite3 *db, const char *zTab, const char *zCol,
+                  RelColumn *p);
+void relColumnClear(RelColumn *p);
+/* The affinity of declared type zType, as a type name ("" for BLOB). */
+const char *relTypeAffinity(const char *zType);
 
 /* ------------------------------------------------------------------ */
 /* options.c: Python-ish syntax                                        */
@@ -255,6 +319,9 @@ int relCatalogReload(RelCtx *p, int *aMap, char **pzErr);
 int relCatalogInsert(sqlite3 *db, const RelDef *pDef, char **pzErr);
 int relCatalogDelete(sqlite3 *db, const char *zModel, const char *zField,
                      char **pzErr);
+/* Does the stored catalog hold a record for zModel.zField? */
+int relCatalogHas(sqlite3 *db, const char *zModel, const char *zField,
+                  int *pbHas);
 /* Find a loaded definition, or -1. */
 int relCtxFindDef(RelCtx *p, const char *zModel, const char *zField);
 int relCtxTable(RelCtx *p, const char *zTab); /* index or -1 */
@@ -264,10 +331,6 @@ int relCtxDerive(RelCtx *p);
 /* Compare two definitions: 0 if the same. */
 int relDefCompare(const RelDef *a, const RelDef *b);
 const char *relKindName(int eKind);
-/* The single primary key column of zTab, or "rowid". Caller frees. */
-char *relPkColumn(sqlite3 *db, const char *zTab, int *pRc);
-/* Does column zCol exist in main.zTab? ("rowid" always does.) */
-int relColumnExists(sqlite3 *db, const char *zTab, const char *zCol);
 const char *relRuleName(int eRule);
 /* on_delete text as listed: CASCADE, SET(5), ... (caller frees) */
 char *relRuleText(const RelDef *p);
@@ -276,12 +339,14 @@ char *relRuleText(const RelDef *p);
 /* A kind as Django writes it (ForeignKey, models.OneToOneField, fk, m2m):
 ** REL_xxx, or 0. */
 int relParseKind(const char *z);
-/* Resolve a Django model reference to a table of main (caller frees). */
-char *relResolveModel(sqlite3 *db, const char *zSelf, const char *zSpec,
-                      const char *zCtx, const char *zRole, char **pzErr);
-/* Resolve a Django target spec to a table name (caller frees). */
-char *relResolveTarget(sqlite3 *db, const char *zModel, const char *zSpec,
-                       int bClassName, char **pzErr);
+/* Resolve a Django model reference (a table, 'app.Model', a class name,
+** 'self' meaning zSelf) to a table of main. zCtx prefixes error messages,
+** zRole names the model in them. */
+int relResolveModel(sqlite3 *db, const char *zSelf, const char *zSpec,
+                    const char *zCtx, const char *zRole, char **pzTab,
+                    char **pzErr);
+/* Is zTab reserved (sqlite_*, relext_*)? */
+int relIsReservedName(const char *zTab);
 int relIsPyKeyword(const char *z);
 int relIsIdentifier(const char *z);
 /* Name of the accessor tables of definition i (caller frees), or NULL. */
@@ -326,14 +391,8 @@ int relRegisterEngine(sqlite3 *db, RelCtx *p);
 int relRegisterGuard(sqlite3 *db, RelCtx *p);
 /* Rewrite the stored guard triggers after the catalog changed. */
 int relGuardsWrite(RelCtx *p, char **pzErr);
-/* 1 if the stored guards match the loaded definitions, 0 if not. */
-int relGuardsCurrent(RelCtx *p);
-
-/* schema.c */
-int relIsRowid(const char *zCol);
-char *relRowKey(sqlite3 *db, const char *zTab, int *pRc);
-int relIsRowidAlias(sqlite3 *db, const char *zTab, const char *zCol);
-char *relKeyExpr(const char *zAlias, const char *zCol);
+/* Are the stored guards those of the loaded definitions? */
+int relGuardsCurrent(RelCtx *p, int *pbCurrent);
 
 /* ------------------------------------------------------------------ */
 /* accessor.c                                                          */

@@ -1,81 +1,530 @@
 /*
-** schema.c -- what relext knows about the tables and columns of main.
+** schema.c -- every fact relext reads about the tables and columns of the
+** main schema: which tables exist and how they are spelled, their primary
+** key, their rowid, their columns with declared type, collation, indexes
+** and uniqueness, and how SQL names a key.
+**
+** CONTRACT
+**   Each function returns an SQLite result code and gives its answer
+**   through an out-parameter: a name is a new string the caller frees
+**   (NULL: there is none), a predicate an int 0 or 1. An error is never an
+**   answer: a probe that fails (out of memory, a locked schema) returns
+**   its code, and the out-parameter says nothing. Names are compared as
+**   SQLite compares them (ASCII case-insensitively), and passed to the
+**   probes as bound parameters, never pasted.
+**
+** MECHANISM
+**   The table-valued pragmas (pragma_table_info, pragma_index_list,
+**   pragma_index_info) and main.sqlite_schema, read with prepared
+**   statements; sqlite3_table_column_metadata for a collation. Whether a
+**   table has a rowid is whether "SELECT rowid FROM t" prepares (SQLite
+**   before 3.37 has no pragma that says so).
+**
+** INVARIANTS
+**   - "rowid" (any case) names the rowid of every table that has one: it
+**     is always a column for relColumnExists, and relColumnInfo describes
+**     it (INTEGER, indexed, unique) without looking.
+**   - The answers hold for the schema as it is when asked; nothing is
+**     cached here.
+**
+** LIMITS
+**   - Only the main schema is read.
+**   - A table that has a column named rowid hides its real rowid from SQL;
+**     these functions do not try to see past it.
 */
 #include "relext_int.h"
 SQLITE_EXTENSION_INIT3
 
 #include <string.h>
 
-/* Is zCol a name for the rowid of zTab? We treat "rowid" and the INTEGER
-** PRIMARY KEY the same; the catalog stores the real column name. */
+/* SQLite's row estimate for a table without statistics. */
+#define REL_DEFAULT_ROWS 1048576.0
+
+/* ------------------------------------------------------------------ */
+/* Names                                                               */
+
 int relIsRowid(const char *zCol) {
   return sqlite3_stricmp(zCol, "rowid") == 0;
 }
 
-/* How a row of zTab is named in SQL: "rowid", or the primary key column
-** of a WITHOUT ROWID table (quoted), or NULL when it has no single one.
-** Caller frees. */
-char *relRowKey(sqlite3 *db, const char *zTab, int *pRc) {
-  sqlite3_stmt *pStmt = 0;
-  char *z = 0;
-  int rc = relPreparef(db, &pStmt, 0, "SELECT rowid FROM main.\"%w\"", zTab);
-  sqlite3_finalize(pStmt);
-  if (rc == SQLITE_OK) {
-    z = sqlite3_mprintf("rowid");
-    if (z == 0) *pRc = SQLITE_NOMEM;
-    return z;
+char *relColExpr(const char *zAlias, const char *zCol) {
+  if (zAlias == 0) {
+    if (relIsRowid(zCol)) return sqlite3_mprintf("rowid");
+    return sqlite3_mprintf("\"%w\"", zCol);
   }
-  if (rc == SQLITE_NOMEM) {
-    *pRc = SQLITE_NOMEM;
-    return 0;
-  }
-  pStmt = 0;
-  rc = sqlite3_prepare_v2(db,
-                          "SELECT name FROM pragma_table_info(?1, 'main') "
-                          "WHERE pk>0",
-                          -1, &pStmt, 0);
-  if (rc == SQLITE_OK) {
-    sqlite3_bind_text(pStmt, 1, zTab, -1, SQLITE_STATIC);
-    if (sqlite3_step(pStmt) == SQLITE_ROW) {
-      z = sqlite3_mprintf("\"%w\"", sqlite3_column_text(pStmt, 0));
-      if (z == 0) rc = SQLITE_NOMEM;
-      if (sqlite3_step(pStmt) == SQLITE_ROW) {
-        sqlite3_free(z);
-        z = 0;
-      }
-    }
-    if (rc == SQLITE_OK) rc = sqlite3_reset(pStmt);
-  }
-  sqlite3_finalize(pStmt);
-  if (rc == SQLITE_NOMEM) {
-    sqlite3_free(z);
-    *pRc = SQLITE_NOMEM;
-    return 0;
-  }
-  return z;
-}
-
-/* Is zCol of zTab the rowid (by name or as INTEGER PRIMARY KEY)? */
-int relIsRowidAlias(sqlite3 *db, const char *zTab, const char *zCol) {
-  sqlite3_stmt *pStmt = 0;
-  int bAlias = 0;
-  if (relIsRowid(zCol)) return 1;
-  if (sqlite3_prepare_v2(db,
-                         "SELECT count(*)=1 AND sum(pk=1 AND name=?2 COLLATE "
-                         "NOCASE AND upper(type)='INTEGER')=1 FROM "
-                         "pragma_table_info(?1,'main') WHERE pk>0",
-                         -1, &pStmt, 0) == SQLITE_OK) {
-    sqlite3_bind_text(pStmt, 1, zTab, -1, SQLITE_STATIC);
-    sqlite3_bind_text(pStmt, 2, zCol, -1, SQLITE_STATIC);
-    if (sqlite3_step(pStmt) == SQLITE_ROW)
-      bAlias = sqlite3_column_int(pStmt, 0);
-  }
-  sqlite3_finalize(pStmt);
-  return bAlias;
-}
-
-/* The SQL expression for a parent key column through alias zAlias. */
-char *relKeyExpr(const char *zAlias, const char *zCol) {
   if (relIsRowid(zCol)) return sqlite3_mprintf("%s.rowid", zAlias);
   return sqlite3_mprintf("%s.\"%w\"", zAlias, zCol);
+}
+
+/* Step pStmt, bound by the caller, and finalize it: *pbRow says whether it
+** returned a row; *pz (if not NULL) gets its first column. */
+static int relProbe(sqlite3_stmt *pStmt, int *pbRow, char **pz) {
+  int rc = SQLITE_OK;
+  *pbRow = 0;
+  if (pz) *pz = 0;
+  if (sqlite3_step(pStmt) == SQLITE_ROW) {
+    *pbRow = 1;
+    if (pz) {
+      const char *z = (const char *)sqlite3_column_text(pStmt, 0);
+      if (z) {
+        *pz = relStrdup(z);
+        if (*pz == 0) rc = SQLITE_NOMEM;
+      } else if (sqlite3_column_type(pStmt, 0) != SQLITE_NULL) {
+        rc = SQLITE_NOMEM;
+      }
+    }
+  }
+  if (rc == SQLITE_OK)
+    rc = sqlite3_finalize(pStmt);
+  else
+    sqlite3_finalize(pStmt);
+  if (rc && pz) {
+    sqlite3_free(*pz);
+    *pz = 0;
+  }
+  return rc;
+}
+
+/* Prepare zSql with ?1 = z1 and ?2 = z2 (when not NULL). */
+static int relProbePrepare(sqlite3 *db, const char *zSql, const char *z1,
+                           const char *z2, sqlite3_stmt **ppStmt) {
+  int rc = sqlite3_prepare_v2(db, zSql, -1, ppStmt, 0);
+  if (rc) {
+    sqlite3_finalize(*ppStmt);
+    *ppStmt = 0;
+    return rc;
+  }
+  sqlite3_bind_text(*ppStmt, 1, z1, -1, SQLITE_STATIC);
+  if (z2) sqlite3_bind_text(*ppStmt, 2, z2, -1, SQLITE_STATIC);
+  return SQLITE_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* Tables                                                              */
+
+int relTableName(sqlite3 *db, const char *zTab, int eWhich, char **pzName) {
+  sqlite3_stmt *pStmt = 0;
+  int bRow;
+  int rc = relProbePrepare(
+      db,
+      eWhich == REL_TABLE_ORDINARY
+          ? "SELECT name FROM main.sqlite_schema WHERE type='table' AND "
+            "name=?1 COLLATE NOCASE AND sql NOT LIKE 'CREATE VIRTUAL%'"
+          : "SELECT name FROM main.sqlite_schema WHERE type='table' AND "
+            "name=?1 COLLATE NOCASE ORDER BY name=?1 DESC LIMIT 1",
+      zTab, 0, &pStmt);
+  *pzName = 0;
+  if (rc) return rc;
+  return relProbe(pStmt, &bRow, pzName);
+}
+
+int relTableExists(sqlite3 *db, const char *zTab, int *pbExists) {
+  char *z = 0;
+  int rc = relTableName(db, zTab, REL_TABLE_ANY, &z);
+  *pbExists = z != 0;
+  sqlite3_free(z);
+  return rc;
+}
+
+int relTableHasRowid(sqlite3 *db, const char *zTab, int *pbRowid) {
+  sqlite3_stmt *pStmt = 0;
+  int rc = relPreparef(db, &pStmt, 0, "SELECT rowid FROM main.\"%w\"", zTab);
+  sqlite3_finalize(pStmt);
+  *pbRowid = rc == SQLITE_OK;
+  /* SQLITE_ERROR: no such column (a WITHOUT ROWID table). */
+  return rc == SQLITE_ERROR ? SQLITE_OK : rc;
+}
+
+int relTablesEndingWith(sqlite3 *db, const char *zSuffix, char **pzFirst,
+                        int *pnFound) {
+  sqlite3_stmt *pStmt = 0;
+  size_t nSuffix = strlen(zSuffix);
+  int rc = sqlite3_prepare_v2(db,
+                              "SELECT name FROM main.sqlite_schema WHERE "
+                              "type='table' AND sql NOT LIKE 'CREATE VIRTUAL%'",
+                              -1, &pStmt, 0);
+  *pzFirst = 0;
+  *pnFound = 0;
+  while (rc == SQLITE_OK && sqlite3_step(pStmt) == SQLITE_ROW) {
+    const char *z = (const char *)sqlite3_column_text(pStmt, 0);
+    size_t n = z ? strlen(z) : 0;
+    if (n > nSuffix + 1 && z[n - nSuffix - 1] == '_' &&
+        sqlite3_stricmp(z + n - nSuffix, zSuffix) == 0) {
+      (*pnFound)++;
+      if (*pzFirst == 0) {
+        *pzFirst = relStrdup(z);
+        if (*pzFirst == 0) rc = SQLITE_NOMEM;
+      }
+    }
+  }
+  if (rc == SQLITE_OK)
+    rc = sqlite3_finalize(pStmt);
+  else
+    sqlite3_finalize(pStmt);
+  if (rc) {
+    sqlite3_free(*pzFirst);
+    *pzFirst = 0;
+  }
+  return rc;
+}
+
+int relTableDeclLike(sqlite3 *db, const char *zTab, const char *zLike,
+                     int *pbLike) {
+  sqlite3_stmt *pStmt = 0;
+  char *z = 0;
+  int bRow;
+  int rc = relProbePrepare(db,
+                           "SELECT sql LIKE ?2 FROM main.sqlite_schema "
+                           "WHERE type='table' AND name=?1 COLLATE NOCASE",
+                           zTab, zLike, &pStmt);
+  *pbLike = 0;
+  if (rc) return rc;
+  rc = relProbe(pStmt, &bRow, &z);
+  *pbLike = z && strcmp(z, "1") == 0;
+  sqlite3_free(z);
+  return rc;
+}
+
+int relTableRows(sqlite3 *db, const char *zTab, double *pnRow) {
+  sqlite3_stmt *pStmt = 0;
+  int rc;
+  *pnRow = REL_DEFAULT_ROWS;
+  /* No sqlite_stat1 (never analyzed): SQLite's default. */
+  rc = sqlite3_prepare_v2(db,
+                          "SELECT CAST(stat AS INTEGER) FROM main.sqlite_stat1 "
+                          "WHERE tbl=?1 COLLATE NOCASE LIMIT 1",
+                          -1, &pStmt, 0);
+  if (rc == SQLITE_ERROR) return SQLITE_OK;
+  if (rc) return rc;
+  sqlite3_bind_text(pStmt, 1, zTab, -1, SQLITE_STATIC);
+  if (sqlite3_step(pStmt) == SQLITE_ROW) {
+    *pnRow = (double)sqlite3_column_int64(pStmt, 0);
+    if (*pnRow < 1.0) *pnRow = 1.0;
+  }
+  return sqlite3_finalize(pStmt);
+}
+
+int relObjectExists(sqlite3 *db, const char *zName, int *pbExists) {
+  sqlite3_stmt *pStmt = 0;
+  int rc = relProbePrepare(db,
+                           "SELECT 1 FROM main.sqlite_schema WHERE "
+                           "name=?1 COLLATE NOCASE",
+                           zName, 0, &pStmt);
+  *pbExists = 0;
+  if (rc) return rc;
+  return relProbe(pStmt, pbExists, 0);
+}
+
+int relDbEncoding(sqlite3 *db, int *peEnc) {
+  sqlite3_stmt *pStmt = 0;
+  char *z = 0;
+  int bRow;
+  int rc = sqlite3_prepare_v2(db, "PRAGMA main.encoding", -1, &pStmt, 0);
+  *peEnc = SQLITE_UTF8;
+  if (rc) {
+    sqlite3_finalize(pStmt);
+    return rc;
+  }
+  rc = relProbe(pStmt, &bRow, &z);
+  if (z && sqlite3_stricmp(z, "UTF-16le") == 0) *peEnc = SQLITE_UTF16LE;
+  if (z && sqlite3_stricmp(z, "UTF-16be") == 0) *peEnc = SQLITE_UTF16BE;
+  sqlite3_free(z);
+  return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Keys                                                                */
+
+int relPkColumn(sqlite3 *db, const char *zTab, char **pzCol) {
+  sqlite3_stmt *pStmt = 0;
+  int nPk = 0;
+  int rc = relProbePrepare(
+      db, "SELECT name FROM pragma_table_info(?1, 'main') WHERE pk>0", zTab, 0,
+      &pStmt);
+  *pzCol = 0;
+  if (rc) return rc;
+  while (sqlite3_step(pStmt) == SQLITE_ROW) {
+    nPk++;
+    if (nPk == 1) {
+      *pzCol = relStrdup((const char *)sqlite3_column_text(pStmt, 0));
+      if (*pzCol == 0) rc = SQLITE_NOMEM;
+    }
+  }
+  if (rc == SQLITE_OK)
+    rc = sqlite3_finalize(pStmt);
+  else
+    sqlite3_finalize(pStmt);
+  if (rc == SQLITE_OK && nPk != 1) {
+    sqlite3_free(*pzCol);
+    *pzCol = relStrdup("rowid");
+    if (*pzCol == 0) rc = SQLITE_NOMEM;
+  }
+  if (rc) {
+    sqlite3_free(*pzCol);
+    *pzCol = 0;
+  }
+  return rc;
+}
+
+int relRowKey(sqlite3 *db, const char *zTab, char **pzKey) {
+  sqlite3_stmt *pStmt = 0;
+  int bRowid, rc, nPk = 0;
+  *pzKey = 0;
+  rc = relTableHasRowid(db, zTab, &bRowid);
+  if (rc) return rc;
+  if (bRowid) {
+    *pzKey = relStrdup("rowid");
+    return *pzKey ? SQLITE_OK : SQLITE_NOMEM;
+  }
+  rc = relProbePrepare(
+      db, "SELECT name FROM pragma_table_info(?1, 'main') WHERE pk>0", zTab, 0,
+      &pStmt);
+  if (rc) return rc;
+  while (rc == SQLITE_OK && sqlite3_step(pStmt) == SQLITE_ROW) {
+    if (++nPk == 1) {
+      *pzKey = sqlite3_mprintf("\"%w\"", sqlite3_column_text(pStmt, 0));
+      if (*pzKey == 0) rc = SQLITE_NOMEM;
+    }
+  }
+  if (rc == SQLITE_OK)
+    rc = sqlite3_finalize(pStmt);
+  else
+    sqlite3_finalize(pStmt);
+  if (rc || nPk != 1) {
+    sqlite3_free(*pzKey);
+    *pzKey = 0;
+  }
+  return rc;
+}
+
+int relRowidColumn(sqlite3 *db, const char *zTab, char **pzCol) {
+  sqlite3_stmt *pStmt = 0;
+  int bRow;
+  /* "INTEGER PRIMARY KEY DESC" is no rowid alias and, like the key of a
+  ** WITHOUT ROWID table, has an index of origin 'pk'. */
+  int rc = relProbePrepare(
+      db,
+      "SELECT name FROM pragma_table_info(?1,'main') WHERE pk=1 AND "
+      "upper(type)='INTEGER' AND (SELECT count(*) FROM "
+      "pragma_table_info(?1,'main') WHERE pk>0)=1 AND NOT EXISTS (SELECT 1 "
+      "FROM pragma_index_list(?1,'main') WHERE origin='pk')",
+      zTab, 0, &pStmt);
+  *pzCol = 0;
+  if (rc) return rc;
+  return relProbe(pStmt, &bRow, pzCol);
+}
+
+int relIsRowidAlias(sqlite3 *db, const char *zTab, const char *zCol,
+                    int *pbAlias) {
+  sqlite3_stmt *pStmt = 0;
+  char *z = 0;
+  int bRow, rc;
+  *pbAlias = 0;
+  if (relIsRowid(zCol)) {
+    *pbAlias = 1;
+    return SQLITE_OK;
+  }
+  rc = relProbePrepare(db,
+                       "SELECT count(*)=1 AND sum(pk=1 AND name=?2 COLLATE "
+                       "NOCASE AND upper(type)='INTEGER')=1 FROM "
+                       "pragma_table_info(?1,'main') WHERE pk>0",
+                       zTab, zCol, &pStmt);
+  if (rc) return rc;
+  rc = relProbe(pStmt, &bRow, &z);
+  *pbAlias = z && strcmp(z, "1") == 0;
+  sqlite3_free(z);
+  return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Columns                                                             */
+
+int relColumnName(sqlite3 *db, const char *zTab, const char *zCol, int bRowid,
+                  char **pzName) {
+  sqlite3_stmt *pStmt = 0;
+  int bRow;
+  int rc = relProbePrepare(db,
+                           "SELECT name FROM pragma_table_info(?1, 'main') "
+                           "WHERE name=?2 COLLATE NOCASE",
+                           zTab, zCol, &pStmt);
+  *pzName = 0;
+  if (rc) return rc;
+  rc = relProbe(pStmt, &bRow, pzName);
+  if (rc == SQLITE_OK && *pzName == 0 && bRowid && relIsRowid(zCol)) {
+    *pzName = relStrdup("rowid");
+    if (*pzName == 0) rc = SQLITE_NOMEM;
+  }
+  return rc;
+}
+
+int relColumnExists(sqlite3 *db, const char *zTab, const char *zCol,
+                    int *pbExists) {
+  char *z = 0;
+  int rc;
+  *pbExists = 0;
+  if (relIsRowid(zCol)) {
+    *pbExists = 1;
+    return SQLITE_OK;
+  }
+  rc = relColumnName(db, zTab, zCol, 0, &z);
+  *pbExists = z != 0;
+  sqlite3_free(z);
+  return rc;
+}
+
+int relColumnNames(sqlite3 *db, const char *zTab, char ***pazName,
+                   int *pnName) {
+  sqlite3_stmt *pStmt = 0;
+  char **az = 0;
+  int n = 0, i;
+  int rc = relProbePrepare(
+      db, "SELECT name FROM pragma_table_info(?1, 'main') ORDER BY cid", zTab,
+      0, &pStmt);
+  *pazName = 0;
+  *pnName = 0;
+  if (rc) return rc;
+  while (rc == SQLITE_OK && sqlite3_step(pStmt) == SQLITE_ROW) {
+    char **a = sqlite3_realloc64(az, sizeof(char *) * (size_t)(n + 1));
+    if (a == 0) {
+      rc = SQLITE_NOMEM;
+      break;
+    }
+    az = a;
+    az[n] = relStrdup((const char *)sqlite3_column_text(pStmt, 0));
+    if (az[n] == 0)
+      rc = SQLITE_NOMEM;
+    else
+      n++;
+  }
+  if (rc == SQLITE_OK)
+    rc = sqlite3_finalize(pStmt);
+  else
+    sqlite3_finalize(pStmt);
+  if (rc) {
+    for (i = 0; i < n; i++)
+      sqlite3_free(az[i]);
+    sqlite3_free(az);
+    return rc;
+  }
+  *pazName = az;
+  *pnName = n;
+  return SQLITE_OK;
+}
+
+void relColumnNamesFree(char **azName, int nName) {
+  int i;
+  for (i = 0; i < nName; i++)
+    sqlite3_free(azName[i]);
+  sqlite3_free(azName);
+}
+
+void relColumnClear(RelColumn *p) {
+  sqlite3_free(p->zName);
+  sqlite3_free(p->zType);
+  sqlite3_free(p->zColl);
+  memset(p, 0, sizeof(*p));
+}
+
+/* The collation of main.zTab.zCol into p->zColl (NULL: BINARY or unknown).
+** sqlite3_table_column_metadata is absent from builds without
+** SQLITE_ENABLE_COLUMN_METADATA: then every column counts as BINARY. */
+static int relColumnCollation(sqlite3 *db, const char *zTab, RelColumn *p) {
+  const char *zColl = 0;
+#ifndef SQLITE_CORE
+  if (sqlite3_api->table_column_metadata == 0) return SQLITE_OK;
+#endif
+  int rc = sqlite3_table_column_metadata(db, "main", zTab, p->zName, 0, &zColl,
+                                         0, 0, 0);
+  if (rc == SQLITE_ERROR) return SQLITE_OK; /* unknown: BINARY */
+  if (rc) return rc;
+  if (zColl && sqlite3_stricmp(zColl, "BINARY") != 0) {
+    p->zColl = relStrdup(zColl);
+    if (p->zColl == 0) return SQLITE_NOMEM;
+  }
+  return SQLITE_OK;
+}
+
+int relColumnInfo(sqlite3 *db, const char *zTab, const char *zCol,
+                  RelColumn *p) {
+  sqlite3_stmt *pStmt = 0;
+  int rc, nPk = 0;
+  memset(p, 0, sizeof(*p));
+  if (relIsRowid(zCol)) {
+    p->zName = relStrdup("rowid");
+    p->zType = relStrdup("INTEGER");
+    p->bIndexed = p->bUnique = p->bRowid = 1;
+    if (!p->zName || !p->zType) {
+      relColumnClear(p);
+      return SQLITE_NOMEM;
+    }
+    return SQLITE_OK;
+  }
+  rc = relProbePrepare(db,
+                       "SELECT name, type, pk, "
+                       "(SELECT count(*) FROM pragma_table_info(?1,'main')"
+                       " WHERE pk>0), dflt_value IS NOT NULL FROM "
+                       "pragma_table_info(?1, 'main') WHERE name=?2 COLLATE "
+                       "NOCASE",
+                       zTab, zCol, &pStmt);
+  if (rc) return rc;
+  if (sqlite3_step(pStmt) == SQLITE_ROW) {
+    p->zName = relStrdup((const char *)sqlite3_column_text(pStmt, 0));
+    p->zType = relStrdup((const char *)sqlite3_column_text(pStmt, 1));
+    nPk = sqlite3_column_int(pStmt, 3);
+    p->bDefault = sqlite3_column_int(pStmt, 4);
+    if (sqlite3_column_int(pStmt, 2) == 1) {
+      p->bIndexed = 1;
+      if (nPk == 1) p->bUnique = 1;
+    }
+    if (!p->zName || !p->zType) rc = SQLITE_NOMEM;
+  }
+  if (rc == SQLITE_OK)
+    rc = sqlite3_finalize(pStmt);
+  else
+    sqlite3_finalize(pStmt);
+  if (rc == SQLITE_OK && p->zName && p->bUnique &&
+      sqlite3_stricmp(p->zType, "INTEGER") == 0) {
+    char *zRowid = 0;
+    rc = relRowidColumn(db, zTab, &zRowid);
+    p->bRowid = zRowid != 0;
+    sqlite3_free(zRowid);
+  }
+  if (rc == SQLITE_OK && p->zName) {
+    /* Indexes: unique on exactly this column; any leading with it. A
+    ** partial index serves neither. */
+    rc = relProbePrepare(
+        db,
+        "SELECT il.\"unique\", (SELECT count(*) FROM "
+        "pragma_index_info(il.name, 'main')) FROM pragma_index_list(?1, "
+        "'main') AS il, pragma_index_info(il.name, 'main') AS ii "
+        "WHERE ii.seqno=0 AND ii.name=?2 COLLATE NOCASE AND NOT il.partial",
+        zTab, p->zName, &pStmt);
+    if (rc == SQLITE_OK) {
+      while (sqlite3_step(pStmt) == SQLITE_ROW) {
+        p->bIndexed = 1;
+        if (sqlite3_column_int(pStmt, 0) && sqlite3_column_int(pStmt, 1) == 1)
+          p->bUnique = 1;
+      }
+      rc = sqlite3_finalize(pStmt);
+    }
+  }
+  if (rc == SQLITE_OK && p->zName) rc = relColumnCollation(db, zTab, p);
+  if (rc) relColumnClear(p);
+  return rc;
+}
+
+/* The affinity SQLite gives a column declared with type zType (section 3.1
+** of datatype3.html), as the name of a type: INTEGER, TEXT, REAL, NUMERIC,
+** or "" (BLOB). Never the declared text itself, which is the user's. */
+const char *relTypeAffinity(const char *zType) {
+  /* sqlite3_strlike is case-insensitive and allocates nothing, so an OOM
+  ** cannot turn the type into "" silently. */
+#define REL_HAS(x) (sqlite3_strlike("%" x "%", zType, 0) == 0)
+  if (zType == 0) return "";
+  if (REL_HAS("int")) return "INTEGER";
+  if (REL_HAS("char") || REL_HAS("clob") || REL_HAS("text")) return "TEXT";
+  if (zType[0] == 0 || REL_HAS("blob")) return "";
+  if (REL_HAS("real") || REL_HAS("floa") || REL_HAS("doub")) return "REAL";
+  return "NUMERIC";
+#undef REL_HAS
 }

@@ -249,48 +249,6 @@ int relPreparef(sqlite3 *db, sqlite3_stmt **pp, char **pzErr, const char *zFmt,
   return rc;
 }
 
-char *relQueryText(sqlite3 *db, const char *zSql, const char *z1,
-                   const char *z2, int *pRc) {
-  sqlite3_stmt *pStmt = 0;
-  char *zRet = 0;
-  int rc = sqlite3_prepare_v2(db, zSql, -1, &pStmt, 0);
-  if (rc == SQLITE_OK) {
-    sqlite3_bind_text(pStmt, 1, z1, -1, SQLITE_STATIC);
-    if (z2) sqlite3_bind_text(pStmt, 2, z2, -1, SQLITE_STATIC);
-    if (sqlite3_step(pStmt) == SQLITE_ROW) {
-      zRet = relStrdup((const char *)sqlite3_column_text(pStmt, 0));
-      if (zRet == 0) rc = SQLITE_NOMEM;
-    }
-    if (rc == SQLITE_OK)
-      rc = sqlite3_finalize(pStmt);
-    else
-      sqlite3_finalize(pStmt);
-  }
-  if (rc) {
-    sqlite3_free(zRet);
-    zRet = 0;
-  }
-  if (pRc) *pRc = rc;
-  return zRet;
-}
-
-char *relTableName(sqlite3 *db, const char *zTab, int *pRc) {
-  return relQueryText(db,
-                      "SELECT name FROM main.sqlite_schema WHERE "
-                      "type='table' AND name=?1 COLLATE NOCASE "
-                      "ORDER BY name=?1 DESC LIMIT 1",
-                      zTab, 0, pRc);
-}
-
-int relTableExists(sqlite3 *db, const char *zTab) {
-  int rc;
-  char *z = relTableName(db, zTab, &rc);
-  int bFound = (z != 0);
-  sqlite3_free(z);
-  if (rc) return -rc;
-  return bFound;
-}
-
 int relDropObjects(sqlite3 *db, const char *zDb, const char *zType,
                    const char *zCond, char **pzErr) {
   sqlite3_stmt *pStmt = 0;
