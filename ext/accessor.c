@@ -229,23 +229,12 @@ struct AccCursor {
 /* ------------------------------------------------------------------ */
 /* Helpers                                                             */
 
-/* Set the vtab's error message (printf-style). */
-static void accErr(AccVtab *pTab, const char *zFmt, ...) {
-  va_list ap;
-  sqlite3_free(pTab->base.zErrMsg);
-  va_start(ap, zFmt);
-  pTab->base.zErrMsg = sqlite3_vmprintf(zFmt, ap);
-  va_end(ap);
-}
-
 /* Copy the connection's error into the vtab; return its extended code,
 ** so the user sees exactly what the underlying table said. */
 static int accDbErr(AccVtab *pTab) {
   int rc = sqlite3_extended_errcode(pTab->db);
-  sqlite3_free(pTab->base.zErrMsg);
-  pTab->base.zErrMsg = sqlite3_mprintf("%s", sqlite3_errmsg(pTab->db));
-  if (rc == SQLITE_OK) rc = SQLITE_ERROR;
-  return rc;
+  return relError(&pTab->base.zErrMsg, rc ? rc : SQLITE_ERROR, "%s",
+                  sqlite3_errmsg(pTab->db));
 }
 
 /* A declared type safe to repeat in sqlite3_declare_vtab(): letters,
@@ -564,8 +553,8 @@ static int accSetup(AccVtab *pTab, const RelDef *d, int bReverse,
   relStrPrintf(&decl, "CREATE TABLE x(");
   rc = accLoadColumns(pTab, &decl);
   if (rc == SQLITE_ERROR) {
-    *pzErr = sqlite3_mprintf("relext: %s: cannot read the columns of %s",
-                             pTab->zName, pTab->zListed);
+    rc = relError(pzErr, rc, "relext: %s: cannot read the columns of %s",
+                  pTab->zName, pTab->zListed);
   }
   if (rc) goto done;
   pTab->iKeyCol = pTab->eAcc == ACC_REV ? accFindCol(pTab, pTab->zKeyCol) : -1;
@@ -655,9 +644,8 @@ static int accConnect(sqlite3 *db, void *pAux, int argc,
 
   *ppVtab = 0;
   if (argc != 6) {
-    *pzErr = sqlite3_mprintf(
-        "relext: relext_accessor takes (model, field, direction)");
-    return SQLITE_ERROR;
+    return relError(pzErr, SQLITE_ERROR,
+                    "relext: relext_accessor takes (model, field, direction)");
   }
   for (pProto = (AccProto *)pCtx->aSlot[REL_SLOT_ACCESSOR].pState; pProto;
        pProto = pProto->pNext) {
@@ -667,9 +655,9 @@ static int accConnect(sqlite3 *db, void *pAux, int argc,
     pTab = accVtabCopy(pProto->pTab, db);
     if (pTab == 0) return SQLITE_NOMEM;
     rc = sqlite3_declare_vtab(db, pTab->zDecl);
-    if (rc && *pzErr == 0) {
-      *pzErr = sqlite3_mprintf("relext: %s: cannot declare columns: %s",
-                               pTab->zName, sqlite3_errmsg(db));
+    if (rc) {
+      rc = relError(pzErr, rc, "relext: %s: cannot declare columns: %s",
+                    pTab->zName, sqlite3_errmsg(db));
     }
   } else {
     pTab = sqlite3_malloc64(sizeof(*pTab));
@@ -1000,11 +988,10 @@ static int accFilter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr,
   if (!pCur->bEof) sqlite3_reset(pCur->pStmt); /* stopped before the end */
   pCur->bEof = 1;
   if (pTab->eAcc == ACC_MISSING || idxStr == 0) {
-    accErr(pTab,
-           "relext: %s has no relationship behind it any more; run "
-           "SELECT rel_reload()",
-           pTab->zName);
-    return SQLITE_ERROR;
+    return relError(&pTab->base.zErrMsg, SQLITE_ERROR,
+                    "relext: %s has no relationship behind it any more; run "
+                    "SELECT rel_reload()",
+                    pTab->zName);
   }
   if (pCur->pStmt == 0 || strcmp(pCur->zSql, idxStr) != 0) {
     sqlite3_finalize(pCur->pStmt);
@@ -1016,11 +1003,10 @@ static int accFilter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr,
     if (rc == SQLITE_ERROR &&
         strncmp(sqlite3_errmsg(pTab->db), "no such column", 14) == 0) {
       /* a column of the accessor is gone from the listed table */
-      accErr(pTab,
-             "relext: %s: table %s has changed (%s); run SELECT "
-             "rel_reload()",
-             pTab->zName, pTab->zListed, sqlite3_errmsg(pTab->db));
-      return SQLITE_ERROR;
+      return relError(&pTab->base.zErrMsg, SQLITE_ERROR,
+                      "relext: %s: table %s has changed (%s); run SELECT "
+                      "rel_reload()",
+                      pTab->zName, pTab->zListed, sqlite3_errmsg(pTab->db));
     }
     if (rc) return accDbErr(pTab);
   }
@@ -1166,16 +1152,16 @@ static int accInsertRev(AccVtab *pTab, sqlite3_value *pNewRowid,
   int rc;
   if (sqlite3_value_type(pOwner) == SQLITE_NULL) {
     if (pKey == 0 || sqlite3_value_type(pKey) == SQLITE_NULL) {
-      accErr(pTab, "relext: %s: an inserted row needs its owner: set %s",
-             pTab->zName, pTab->zHidden);
-      return SQLITE_CONSTRAINT;
+      return relError(&pTab->base.zErrMsg, SQLITE_CONSTRAINT,
+                      "relext: %s: an inserted row needs its owner: set %s",
+                      pTab->zName, pTab->zHidden);
     }
     pOwner = pKey;
   } else if (pKey && sqlite3_value_type(pKey) != SQLITE_NULL &&
              !accValueEq(pKey, pOwner)) {
-    accErr(pTab, "relext: %s: %s and %s disagree about the owner", pTab->zName,
-           pTab->zHidden, pTab->zKeyCol);
-    return SQLITE_CONSTRAINT;
+    return relError(&pTab->base.zErrMsg, SQLITE_CONSTRAINT,
+                    "relext: %s: %s and %s disagree about the owner",
+                    pTab->zName, pTab->zHidden, pTab->zKeyCol);
   }
   apCopy = sqlite3_malloc64(sizeof(sqlite3_value *) * (size_t)(pTab->nCol + 1));
   if (apCopy == 0) return SQLITE_NOMEM;
@@ -1203,15 +1189,15 @@ static int accInsertM2M(AccVtab *pTab, sqlite3_value *pNewRowid,
                        : sqlite3_mprintf("\"%w\"", pTab->zListedKey);
   if (zKeyExpr == 0) return SQLITE_NOMEM;
   if (pNewRowid && sqlite3_value_type(pNewRowid) != SQLITE_NULL) {
-    accErr(pTab, "relext: %s: the rowid of a link is chosen by %s", pTab->zName,
-           pTab->zJunction);
-    rc = SQLITE_CONSTRAINT;
+    rc = relError(&pTab->base.zErrMsg, SQLITE_CONSTRAINT,
+                  "relext: %s: the rowid of a link is chosen by %s",
+                  pTab->zName, pTab->zJunction);
     goto done;
   }
   if (sqlite3_value_type(pOwner) == SQLITE_NULL) {
-    accErr(pTab, "relext: %s: an inserted row needs its owner: set %s",
-           pTab->zName, pTab->zHidden);
-    rc = SQLITE_CONSTRAINT;
+    rc = relError(&pTab->base.zErrMsg, SQLITE_CONSTRAINT,
+                  "relext: %s: an inserted row needs its owner: set %s",
+                  pTab->zName, pTab->zHidden);
     goto done;
   }
   /* An existing row named by its key is linked as it is. */
@@ -1279,24 +1265,24 @@ static int accUpdate(AccVtab *pTab, sqlite3_value *pOld, sqlite3_value *pNew,
   apArg = sqlite3_malloc64(sizeof(sqlite3_value *) * (size_t)(pTab->nCol + 3));
   if (apArg == 0) return SQLITE_NOMEM;
   if (pTab->eAcc == ACC_M2M && bRowid) {
-    accErr(pTab, "relext: %s: the rowid of a link cannot change", pTab->zName);
-    rc = SQLITE_CONSTRAINT;
+    rc = relError(&pTab->base.zErrMsg, SQLITE_CONSTRAINT,
+                  "relext: %s: the rowid of a link cannot change", pTab->zName);
     goto done;
   }
   if (pTab->eAcc == ACC_M2M && bOwner && pTab->bSymmetrical) {
-    accErr(pTab,
-           "relext: %s: a symmetrical link cannot be moved; delete it and "
-           "insert the new one",
-           pTab->zName);
-    rc = SQLITE_CONSTRAINT;
+    rc = relError(
+        &pTab->base.zErrMsg, SQLITE_CONSTRAINT,
+        "relext: %s: a symmetrical link cannot be moved; delete it and "
+        "insert the new one",
+        pTab->zName);
     goto done;
   }
   if (pTab->eAcc == ACC_REV && bOwner && pTab->iKeyCol >= 0 &&
       !sqlite3_value_nochange(apVal[pTab->iKeyCol]) &&
       !accValueEq(apVal[pTab->iKeyCol], pOwner)) {
-    accErr(pTab, "relext: %s: %s and %s disagree about the owner", pTab->zName,
-           pTab->zHidden, pTab->zKeyCol);
-    rc = SQLITE_CONSTRAINT;
+    rc = relError(&pTab->base.zErrMsg, SQLITE_CONSTRAINT,
+                  "relext: %s: %s and %s disagree about the owner", pTab->zName,
+                  pTab->zHidden, pTab->zKeyCol);
     goto done;
   }
   /* The listed row's own columns. */
@@ -1361,29 +1347,28 @@ static int accUpdateMethod(sqlite3_vtab *pVtab, int argc, sqlite3_value **argv,
                            sqlite3_int64 *pRowid) {
   AccVtab *pTab = (AccVtab *)pVtab;
   if (pTab->eAcc == ACC_MISSING) {
-    accErr(pTab,
-           "relext: %s has no relationship behind it any more; run "
-           "SELECT rel_reload()",
-           pTab->zName);
-    return SQLITE_ERROR;
+    return relError(&pTab->base.zErrMsg, SQLITE_ERROR,
+                    "relext: %s has no relationship behind it any more; run "
+                    "SELECT rel_reload()",
+                    pTab->zName);
   }
   if (pTab->eAcc == ACC_FWD) {
-    accErr(pTab,
-           "relext: %s is read-only: it shows the %s row of each %s; set "
-           "%s.%s instead",
-           pTab->zName, pTab->zListed, pTab->zOwnerTab, pTab->zOwnerTab,
-           pTab->zKeyCol);
-    return SQLITE_READONLY;
+    return relError(
+        &pTab->base.zErrMsg, SQLITE_READONLY,
+        "relext: %s is read-only: it shows the %s row of each %s; set "
+        "%s.%s instead",
+        pTab->zName, pTab->zListed, pTab->zOwnerTab, pTab->zOwnerTab,
+        pTab->zKeyCol);
   }
   if (pTab->bNoRowid) {
-    accErr(pTab, "relext: %s is read-only: its rows have no rowid",
-           pTab->zName);
-    return SQLITE_READONLY;
+    return relError(&pTab->base.zErrMsg, SQLITE_READONLY,
+                    "relext: %s is read-only: its rows have no rowid",
+                    pTab->zName);
   }
   if (argc == 1) return accDelete(pTab, argv[0]);
   if (argc != pTab->nCol + 3) {
-    accErr(pTab, "relext: %s: unexpected number of columns", pTab->zName);
-    return SQLITE_ERROR;
+    return relError(&pTab->base.zErrMsg, SQLITE_ERROR,
+                    "relext: %s: unexpected number of columns", pTab->zName);
   }
   if (sqlite3_value_type(argv[0]) == SQLITE_NULL) {
     if (pTab->eAcc == ACC_REV)

@@ -185,8 +185,7 @@ int relCatalogInsert(sqlite3 *db, const RelDef *p, char **pzErr) {
   }
   if (rc == SQLITE_OK) {
     rc = sqlite3_finalize(pStmt);
-    if (rc && pzErr && *pzErr == 0)
-      *pzErr = sqlite3_mprintf("%s", sqlite3_errmsg(db));
+    if (rc) rc = relError(pzErr, rc, "%s", sqlite3_errmsg(db));
   } else {
     sqlite3_finalize(pStmt);
   }
@@ -206,8 +205,7 @@ int relCatalogDelete(sqlite3 *db, const char *zModel, const char *zField,
   sqlite3_bind_text(pStmt, 2, zField, -1, SQLITE_STATIC);
   sqlite3_step(pStmt);
   rc = sqlite3_finalize(pStmt);
-  if (rc && pzErr && *pzErr == 0)
-    *pzErr = sqlite3_mprintf("%s", sqlite3_errmsg(db));
+  if (rc) rc = relError(pzErr, rc, "%s", sqlite3_errmsg(db));
   return rc;
 }
 
@@ -603,11 +601,11 @@ static int relLoadRecord(sqlite3 *db, sqlite3_stmt *pStmt, RelDef *d,
       cM--;
     while (cF < nF && cF > 0 && (zF[cF] & 0xc0) == 0x80)
       cF--;
-    *pzErr = sqlite3_mprintf(
+    rc = relError(
+        pzErr, SQLITE_CORRUPT,
         "relext: bad record in relext_relations (model=%.*Q%s, field=%.*Q%s): "
         "%s",
         cM, zM, cM < nM ? "..." : "", cF, zF, cF < nF ? "..." : "", zBad);
-    rc = *pzErr ? SQLITE_CORRUPT : SQLITE_NOMEM;
   }
   if (rc) relDefClear(d);
   return rc;
@@ -642,18 +640,18 @@ int relCatalogLoad(RelCtx *p, char **pzErr) {
     rc = relLoadRecord(db, pStmt, &a[p->nDef], pzErr);
     if (rc) break;
     if (relCtxFindDef(p, a[p->nDef].zModel, a[p->nDef].zField) >= 0) {
-      *pzErr = sqlite3_mprintf("relext: bad record in relext_relations "
-                               "(model=%Q, field=%Q): defined twice",
-                               a[p->nDef].zModel, a[p->nDef].zField);
+      rc = relError(pzErr, SQLITE_CORRUPT,
+                    "relext: bad record in relext_relations "
+                    "(model=%Q, field=%Q): defined twice",
+                    a[p->nDef].zModel, a[p->nDef].zField);
       relDefClear(&a[p->nDef]);
-      rc = *pzErr ? SQLITE_CORRUPT : SQLITE_NOMEM;
       break;
     }
     p->nDef++;
   }
   if (rc == SQLITE_OK) {
     rc = sqlite3_finalize(pStmt);
-    if (rc && *pzErr == 0) *pzErr = sqlite3_mprintf("%s", sqlite3_errmsg(db));
+    if (rc) rc = relError(pzErr, rc, "%s", sqlite3_errmsg(db));
   } else {
     sqlite3_finalize(pStmt);
   }
@@ -755,7 +753,8 @@ int relResolveModel(sqlite3 *db, const char *zSelf, const char *zSpec,
   int nFound = 0;
   *pzTab = 0;
   if (zSpec == 0 || zSpec[0] == 0) {
-    return relErr(pzErr, "%sa %s model is required", zCtx, zRole);
+    return relError(pzErr, SQLITE_ERROR, "relext: %sa %s model is required",
+                    zCtx, zRole);
   }
   if (zSelf && strcmp(zSpec, "self") == 0) {
     rc = relTableName(db, zSelf, REL_TABLE_ORDINARY, &zTab);
@@ -782,10 +781,11 @@ int relResolveModel(sqlite3 *db, const char *zSelf, const char *zSpec,
         char *zLow = relLower(zSpec);
         sqlite3_free(zTab);
         if (zLow == 0) return SQLITE_NOMEM;
-        rc = relErr(pzErr,
-                    "%smodel %Q is ambiguous: more than one table <app>_%s; "
-                    "name the table",
-                    zCtx, zSpec, zLow);
+        rc = relError(
+            pzErr, SQLITE_ERROR,
+            "relext: %smodel %Q is ambiguous: more than one table <app>_%s; "
+            "name the table",
+            zCtx, zSpec, zLow);
         sqlite3_free(zLow);
         return rc;
       }
@@ -794,14 +794,17 @@ int relResolveModel(sqlite3 *db, const char *zSelf, const char *zSpec,
   if (rc == SQLITE_NOMEM) {
     /* the caller reports out of memory */
   } else if (rc != SQLITE_OK) {
-    rc = relErr(pzErr, "%s%s", zCtx, sqlite3_errmsg(db));
+    rc = relError(pzErr, rc, "relext: %s%s", zCtx, sqlite3_errmsg(db));
   } else if (zTab == 0 && zLooked) {
-    rc = relErr(pzErr, "%sno such table for %s %Q (looked for %s)", zCtx, zRole,
-                zSpec, zLooked);
+    rc = relError(pzErr, SQLITE_ERROR,
+                  "relext: %sno such table for %s %Q (looked for %s)", zCtx,
+                  zRole, zSpec, zLooked);
   } else if (zTab == 0) {
-    rc = relErr(pzErr, "%sno such table for %s %Q", zCtx, zRole, zSpec);
+    rc = relError(pzErr, SQLITE_ERROR, "relext: %sno such table for %s %Q",
+                  zCtx, zRole, zSpec);
   } else if (relIsReservedName(zTab)) {
-    rc = relErr(pzErr, "%stable %Q is reserved", zCtx, zTab);
+    rc = relError(pzErr, SQLITE_ERROR, "relext: %stable %Q is reserved", zCtx,
+                  zTab);
   }
   sqlite3_free(zLooked);
   if (rc) {

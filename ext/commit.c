@@ -466,14 +466,15 @@ static int relBulkCheck(RelCtx *p, int iEdge, char **pzErr) {
     if (rc == SQLITE_OK && sqlite3_step(pStmt) == SQLITE_ROW) {
       char *zR = relValueText(sqlite3_column_value(pStmt, 0));
       char *zK = relValueText(sqlite3_column_value(pStmt, 1));
+      rc = SQLITE_NOMEM;
       if (zR && zK) {
-        *pzErr = sqlite3_mprintf(
+        rc = relError(
+            pzErr, SQLITE_CONSTRAINT,
             "relext: FOREIGN KEY: %s %s: %s=%s points at no row of %s (%s)", zC,
             zR, pE->zChildCol, zK, p->azTable[pE->iParent], pE->zName);
       }
       sqlite3_free(zR);
       sqlite3_free(zK);
-      rc = *pzErr ? SQLITE_CONSTRAINT : SQLITE_NOMEM;
     }
     if (pStmt) {
       int rc2 = sqlite3_finalize(pStmt);
@@ -487,13 +488,14 @@ static int relBulkCheck(RelCtx *p, int iEdge, char **pzErr) {
                      zRow, zC, pE->zChildCol);
     if (rc == SQLITE_OK && sqlite3_step(pStmt) == SQLITE_ROW) {
       char *zR = relValueText(sqlite3_column_value(pStmt, 0));
+      rc = SQLITE_NOMEM;
       if (zR) {
-        *pzErr = sqlite3_mprintf(
+        rc = relError(
+            pzErr, SQLITE_CONSTRAINT,
             "relext: NOT NULL: %s %s: %s cannot be NULL (%s has null=False)",
             zC, zR, pE->zChildCol, pE->zName);
       }
       sqlite3_free(zR);
-      rc = *pzErr ? SQLITE_CONSTRAINT : SQLITE_NOMEM;
     }
     if (pStmt) {
       int rc2 = sqlite3_finalize(pStmt);
@@ -520,9 +522,9 @@ static int relNoteCheck(RelCtx *p, sqlite3_stmt **apCheck, const RelNote *pN,
       sqlite3_column_type(pStmt, 0) != SQLITE_NULL) {
     char *zKey = relRelValueText(&pN->key);
     sqlite3_int64 nRef = 0;
-    int rcFail = SQLITE_NOMEM; /* when no message could be made */
+    rc = SQLITE_NOMEM; /* when no message can be made */
     if (zKey == 0) {
-      /* out of memory: *pzErr stays NULL */
+      /* out of memory */
     } else if (pN->eKind == NOTE_RESTRICT) {
       sqlite3_stmt *pCount = 0;
       int rcCount = relPreparef(
@@ -537,25 +539,27 @@ static int relNoteCheck(RelCtx *p, sqlite3_stmt **apCheck, const RelNote *pN,
       }
       sqlite3_finalize(pCount);
       /* Without the count the message would lie: report the failure. */
-      if (rcCount != SQLITE_OK) {
-        rcFail = rcCount;
-        if (rcCount != SQLITE_NOMEM)
-          *pzErr = sqlite3_mprintf("%s", sqlite3_errmsg(p->db));
+      if (rcCount == SQLITE_NOMEM) {
+        rc = rcCount;
+      } else if (rcCount != SQLITE_OK) {
+        rc = relError(pzErr, rcCount, "%s", sqlite3_errmsg(p->db));
       } else {
-        *pzErr = sqlite3_mprintf(
-            "relext: RESTRICT: cannot delete %s %s: referenced by %lld row%s "
-            "of %s",
-            p->azTable[pE->iParent], zKey, nRef, nRef == 1 ? "" : "s",
-            pE->zName);
+        rc = relError(pzErr, SQLITE_CONSTRAINT,
+                      "relext: RESTRICT: cannot delete %s %s: referenced by "
+                      "%lld row%s of %s",
+                      p->azTable[pE->iParent], zKey, nRef, nRef == 1 ? "" : "s",
+                      pE->zName);
       }
     } else if (pN->eKind == NOTE_NULL) {
-      *pzErr = sqlite3_mprintf(
+      rc = relError(
+          pzErr, SQLITE_CONSTRAINT,
           "relext: NOT NULL: %s %s: %s cannot be NULL (%s has null=False)",
           p->azTable[pE->iChild], zKey, pE->zChildCol, pE->zName);
     } else {
       char *zRow = relValueText(sqlite3_column_value(pStmt, 0));
-      if (zRow && zKey) {
-        *pzErr = sqlite3_mprintf(
+      if (zRow) {
+        rc = relError(
+            pzErr, SQLITE_CONSTRAINT,
             "relext: FOREIGN KEY: %s %s: %s=%s points at no row of %s (%s)",
             p->azTable[pE->iChild], zRow, pE->zChildCol, zKey,
             p->azTable[pE->iParent], pE->zName);
@@ -563,14 +567,10 @@ static int relNoteCheck(RelCtx *p, sqlite3_stmt **apCheck, const RelNote *pN,
       sqlite3_free(zRow);
     }
     sqlite3_free(zKey);
-    rc = rcFail != SQLITE_NOMEM ? rcFail
-         : *pzErr               ? SQLITE_CONSTRAINT
-                                : SQLITE_NOMEM;
   }
   if (rc == SQLITE_OK) {
     rc = sqlite3_reset(pStmt);
-    if (rc && *pzErr == 0)
-      *pzErr = sqlite3_mprintf("%s", sqlite3_errmsg(p->db));
+    if (rc) rc = relError(pzErr, rc, "%s", sqlite3_errmsg(p->db));
   } else {
     sqlite3_reset(pStmt);
   }
@@ -760,19 +760,19 @@ run:
   if (sqlite3_step(pStmt) == SQLITE_ROW) {
     char *zKey = relValueText(sqlite3_column_value(pStmt, 0));
     char *zChild = relValueText(sqlite3_column_value(pStmt, 1));
+    rc = SQLITE_NOMEM;
     if (zKey && zChild) {
-      *pzErr = sqlite3_mprintf(
+      rc = relError(
+          pzErr, SQLITE_CONSTRAINT,
           "relext: FOREIGN KEY: %s %s: %s=%s points at no row of %s (%s)", zC,
           zChild, pE->zChildCol, zKey, p->azTable[pE->iParent], pE->zName);
     }
     sqlite3_free(zKey);
     sqlite3_free(zChild);
-    rc = *pzErr ? SQLITE_CONSTRAINT : SQLITE_NOMEM;
     sqlite3_reset(pStmt);
   } else {
     rc = sqlite3_reset(pStmt);
-    if (rc && *pzErr == 0)
-      *pzErr = sqlite3_mprintf("%s", sqlite3_errmsg(p->db));
+    if (rc) rc = relError(pzErr, rc, "%s", sqlite3_errmsg(p->db));
   }
 done:
   sqlite3_free(zRow);
@@ -886,8 +886,8 @@ static int txnUpdate(sqlite3_vtab *pVtab, int argc, sqlite3_value **argv,
   RelCommit *c = relCommit(pTab->pCtx);
   (void)pRowid;
   if (argc < 4 || sqlite3_value_type(argv[0]) != SQLITE_NULL) {
-    pVtab->zErrMsg = sqlite3_mprintf("relext: relext_txn is internal");
-    return SQLITE_ERROR;
+    return relError(&pVtab->zErrMsg, SQLITE_ERROR,
+                    "relext: relext_txn is internal");
   }
   if (c == 0) return SQLITE_OK;
   return noteAdd(c, sqlite3_value_int(argv[2]), NOTE_DANGLING, argv[3], 0);

@@ -67,21 +67,23 @@ static int relInputFromArgs(RelInput *p, const char *zField, const char *zKind,
                             char **pzErr) {
   const char *zDot = zField ? strrchr(zField, '.') : 0;
   if (zField == 0 || zDot == 0 || zDot == zField || zDot[1] == 0) {
-    return relErr(pzErr, "field must be 'model.field', got %Q", zField);
+    return relError(pzErr, SQLITE_ERROR,
+                    "relext: field must be 'model.field', got %Q", zField);
   }
   p->zModel = sqlite3_mprintf("%.*s", (int)(zDot - zField), zField);
   p->zField = relStrdup(zDot + 1);
   if (!p->zModel || !p->zField) return SQLITE_NOMEM;
   p->eKind = relParseKind(zKind);
   if (p->eKind == 0) {
-    return relErr(pzErr,
-                  "unknown relationship kind %Q: use ForeignKey, "
-                  "OneToOneField or ManyToManyField",
-                  zKind);
+    return relError(pzErr, SQLITE_ERROR,
+                    "relext: unknown relationship kind %Q: use ForeignKey, "
+                    "OneToOneField or ManyToManyField",
+                    zKind);
   }
   if (zTarget == 0 || zTarget[0] == 0) {
-    return relErr(pzErr, "%s.%s: a target model is required", p->zModel,
-                  p->zField);
+    return relError(pzErr, SQLITE_ERROR,
+                    "relext: %s.%s: a target model is required", p->zModel,
+                    p->zField);
   }
   p->zTargetSpec = relStrdup(zTarget);
   if (p->zTargetSpec == 0) return SQLITE_NOMEM;
@@ -89,7 +91,7 @@ static int relInputFromArgs(RelInput *p, const char *zField, const char *zKind,
     char *zMsg = 0;
     int rc = relParseOptions(zOptions, &p->aOpt, &p->nOpt, &zMsg);
     if (rc == SQLITE_ERROR) {
-      rc = relErr(pzErr, "malformed options: %s", zMsg);
+      rc = relError(pzErr, SQLITE_ERROR, "relext: malformed options: %s", zMsg);
     }
     sqlite3_free(zMsg);
     if (rc) return rc;
@@ -104,11 +106,12 @@ static int relInputFromLine(RelInput *p, const char *zModel, const char *zLine,
   char *zMsg = 0;
   int rc, k, nPos = 0;
   if (zModel == 0 || zModel[0] == 0) {
-    return relErr(pzErr, "a model table is required");
+    return relError(pzErr, SQLITE_ERROR, "relext: a model table is required");
   }
   rc = relParseFieldLine(zLine, &p->zField, &call, &zMsg);
   if (rc == SQLITE_ERROR) {
-    rc = relErr(pzErr, "malformed field line: %s", zMsg);
+    rc =
+        relError(pzErr, SQLITE_ERROR, "relext: malformed field line: %s", zMsg);
   }
   sqlite3_free(zMsg);
   if (rc) return rc;
@@ -119,10 +122,10 @@ static int relInputFromLine(RelInput *p, const char *zModel, const char *zLine,
   }
   p->eKind = relParseKind(call.z);
   if (p->eKind == 0) {
-    rc = relErr(pzErr,
-                "unknown relationship kind %Q: use ForeignKey, "
-                "OneToOneField or ManyToManyField",
-                call.z);
+    rc = relError(pzErr, SQLITE_ERROR,
+                  "relext: unknown relationship kind %Q: use ForeignKey, "
+                  "OneToOneField or ManyToManyField",
+                  call.z);
     relPyValClear(&call);
     return rc;
   }
@@ -143,13 +146,15 @@ static int relInputFromLine(RelInput *p, const char *zModel, const char *zLine,
         continue;
       }
       if (a->zKey == 0 && nPos > 1) {
-        rc = relErr(pzErr, "%s.%s: too many positional arguments", zModel,
-                    p->zField);
+        rc = relError(pzErr, SQLITE_ERROR,
+                      "relext: %s.%s: too many positional arguments", zModel,
+                      p->zField);
         break;
       }
       if (p->zTargetSpec) {
-        rc = relErr(pzErr, "%s.%s: the target is given twice", zModel,
-                    p->zField);
+        rc = relError(pzErr, SQLITE_ERROR,
+                      "relext: %s.%s: the target is given twice", zModel,
+                      p->zField);
         break;
       }
       if (a->v.eType == PY_STRING) {
@@ -158,8 +163,9 @@ static int relInputFromLine(RelInput *p, const char *zModel, const char *zLine,
         p->zTargetSpec = a->v.z;
         p->bClassName = 1;
       } else {
-        rc = relErr(pzErr, "%s.%s: the target must be a model name", zModel,
-                    p->zField);
+        rc = relError(pzErr, SQLITE_ERROR,
+                      "relext: %s.%s: the target must be a model name", zModel,
+                      p->zField);
         break;
       }
       a->v.z = 0;
@@ -170,7 +176,9 @@ static int relInputFromLine(RelInput *p, const char *zModel, const char *zLine,
   }
   relPyValClear(&call);
   if (rc == SQLITE_OK && p->zTargetSpec == 0) {
-    rc = relErr(pzErr, "%s.%s: a target model is required", zModel, p->zField);
+    rc = relError(pzErr, SQLITE_ERROR,
+                  "relext: %s.%s: a target model is required", zModel,
+                  p->zField);
   }
   return rc;
 }
@@ -189,7 +197,8 @@ static int relOptName(const PyArg *a, char **pz, char **pzErr) {
     *pz = relStrdup(a->v.z);
     return *pz ? SQLITE_OK : SQLITE_NOMEM;
   }
-  return relErr(pzErr, "option %s must be a name", a->zKey);
+  return relError(pzErr, SQLITE_ERROR, "relext: option %s must be a name",
+                  a->zKey);
 }
 
 static int relOptBool(const PyArg *a, int *pb, char **pzErr) {
@@ -203,7 +212,8 @@ static int relOptBool(const PyArg *a, int *pb, char **pzErr) {
       return SQLITE_OK;
     }
   }
-  return relErr(pzErr, "option %s must be True or False", a->zKey);
+  return relError(pzErr, SQLITE_ERROR,
+                  "relext: option %s must be True or False", a->zKey);
 }
 
 /* A literal value: number, string, None, True, False. */
@@ -226,11 +236,13 @@ static int relOptLiteral(const PyVal *v, RelValue *pOut, const char *zWhat,
       if (*q == '-' || *q == '+') neg = (*q++ == '-');
       for (; *q; q++) {
         if (i > (sqlite3_int64)922337203685477580LL) {
-          return relErr(pzErr, "%s: integer %s is too large", zWhat, z);
+          return relError(pzErr, SQLITE_ERROR,
+                          "relext: %s: integer %s is too large", zWhat, z);
         }
         i = i * 10 + (*q - '0');
         if (i < 0)
-          return relErr(pzErr, "%s: integer %s is too large", zWhat, z);
+          return relError(pzErr, SQLITE_ERROR,
+                          "relext: %s: integer %s is too large", zWhat, z);
       }
       pOut->eType = SQLITE_INTEGER;
       pOut->i = neg ? -i : i;
@@ -251,8 +263,9 @@ static int relOptLiteral(const PyVal *v, RelValue *pOut, const char *zWhat,
       return SQLITE_OK;
     }
   }
-  return relErr(pzErr, "%s must be a literal value (number, 'text', None)",
-                zWhat);
+  return relError(pzErr, SQLITE_ERROR,
+                  "relext: %s must be a literal value (number, 'text', None)",
+                  zWhat);
 }
 
 /* Names of the options rel_define knows. */
@@ -318,16 +331,18 @@ static int relOptRule(const PyVal *v, RelDef *d, char **pzErr) {
   }
   if (v->eType == PY_CALL && bPrefixOk && sqlite3_stricmp(zBase, "SET") == 0) {
     if (v->nArg != 1 || v->aArg[0].zKey) {
-      return relErr(pzErr, "%s.%s: SET() takes exactly one value", d->zModel,
-                    d->zField);
+      return relError(pzErr, SQLITE_ERROR,
+                      "relext: %s.%s: SET() takes exactly one value", d->zModel,
+                      d->zField);
     }
     d->eOnDelete = ON_SET;
     return relOptLiteral(&v->aArg[0].v, &d->setVal, "SET()", pzErr);
   }
-  return relErr(pzErr,
-                "%s.%s: unknown on_delete rule %Q: use CASCADE, PROTECT, "
-                "RESTRICT, SET_NULL, SET_DEFAULT, SET(value) or DO_NOTHING",
-                d->zModel, d->zField, v->z ? v->z : "?");
+  return relError(
+      pzErr, SQLITE_ERROR,
+      "relext: %s.%s: unknown on_delete rule %Q: use CASCADE, PROTECT, "
+      "RESTRICT, SET_NULL, SET_DEFAULT, SET(value) or DO_NOTHING",
+      d->zModel, d->zField, v->z ? v->z : "?");
 }
 
 /* Django's default related names use the model name: the table name
@@ -346,10 +361,11 @@ static int relResolveJunction(sqlite3 *db, RelDef *d, const char *zThroughSpec,
     if (d->zDbTable) rc = relTableExists(db, d->zDbTable, &bExists);
     if (rc) return rc;
     if (!bExists) {
-      return relErr(pzErr,
-                    "%s.%s: ValueError: Cannot specify through_fields without "
-                    "a through model",
-                    d->zModel, d->zField);
+      return relError(
+          pzErr, SQLITE_ERROR,
+          "relext: %s.%s: ValueError: Cannot specify through_fields without "
+          "a through model",
+          d->zModel, d->zField);
     }
   }
   if (zThroughSpec) {
@@ -360,16 +376,18 @@ static int relResolveJunction(sqlite3 *db, RelDef *d, const char *zThroughSpec,
     if (rc) {
       sqlite3_free(*pzErr);
       *pzErr = 0;
-      return relErr(pzErr,
-                    "%s.%s: (fields.E331) Field specifies a many-to-many "
-                    "relation through model %Q, which has not been installed",
-                    d->zModel, d->zField, zThroughSpec);
+      return relError(
+          pzErr, SQLITE_ERROR,
+          "relext: %s.%s: (fields.E331) Field specifies a many-to-many "
+          "relation through model %Q, which has not been installed",
+          d->zModel, d->zField, zThroughSpec);
     }
     if (d->zDbTable) {
-      return relErr(pzErr,
-                    "%s.%s: (fields.E340) The field's intermediary table "
-                    "cannot be given with db_table when through is set",
-                    d->zModel, d->zField);
+      return relError(
+          pzErr, SQLITE_ERROR,
+          "relext: %s.%s: (fields.E340) The field's intermediary table "
+          "cannot be given with db_table when through is set",
+          d->zModel, d->zField);
     }
     d->zDbTable = relStrdup(d->zThrough);
     if (d->zDbTable == 0) return SQLITE_NOMEM;
@@ -381,10 +399,10 @@ static int relResolveJunction(sqlite3 *db, RelDef *d, const char *zThroughSpec,
     const char *zComma = strchr(zThroughFields, ',');
     const char *z2;
     if (zComma == 0) {
-      return relErr(pzErr,
-                    "%s.%s: through_fields must name two columns: "
-                    "'source_col, target_col'",
-                    d->zModel, d->zField);
+      return relError(pzErr, SQLITE_ERROR,
+                      "relext: %s.%s: through_fields must name two columns: "
+                      "'source_col, target_col'",
+                      d->zModel, d->zField);
     }
     z2 = zComma + 1;
     while (*z2 == ' ')
@@ -404,8 +422,9 @@ static int relResolveJunction(sqlite3 *db, RelDef *d, const char *zThroughSpec,
     }
     if (!d->zSrcCol || !d->zDstCol) return SQLITE_NOMEM;
     if (!d->zSrcCol[0] || !d->zDstCol[0]) {
-      return relErr(pzErr, "%s.%s: through_fields must name two columns",
-                    d->zModel, d->zField);
+      return relError(pzErr, SQLITE_ERROR,
+                      "relext: %s.%s: through_fields must name two columns",
+                      d->zModel, d->zField);
     }
   } else {
     rc = relTableExists(db, d->zDbTable, &bExists);
@@ -469,16 +488,17 @@ static int relResolveJunction(sqlite3 *db, RelDef *d, const char *zThroughSpec,
     relColumnClear(&b);
     if (rc) return rc;
     if (!ok1 || !ok2) {
-      return relErr(pzErr,
-                    "%s.%s: (fields.E336) The table %Q is used as the "
-                    "intermediate table, but it has no column %Q; give "
-                    "through_fields",
-                    d->zModel, d->zField, d->zDbTable,
-                    ok1 ? d->zDstCol : d->zSrcCol);
+      return relError(
+          pzErr, SQLITE_ERROR,
+          "relext: %s.%s: (fields.E336) The table %Q is used as the "
+          "intermediate table, but it has no column %Q; give "
+          "through_fields",
+          d->zModel, d->zField, d->zDbTable, ok1 ? d->zDstCol : d->zSrcCol);
     }
   } else if (d->zThrough) {
-    return relErr(pzErr, "%s.%s: through table %Q does not exist", d->zModel,
-                  d->zField, d->zDbTable);
+    return relError(pzErr, SQLITE_ERROR,
+                    "relext: %s.%s: through table %Q does not exist", d->zModel,
+                    d->zField, d->zDbTable);
   }
   return rc;
 }
@@ -513,10 +533,11 @@ static int relBuildDef(RelCtx *pCtx, RelInput *in, RelDef *d, char **pzErr) {
   }
   if (!relIsIdentifier(d->zField) || strstr(d->zField, "__") ||
       d->zField[strlen(d->zField) - 1] == '_') {
-    return relErr(pzErr,
-                  "%s.%s: (fields.E001) Field names must be identifiers that "
-                  "do not end with an underscore or contain '__'",
-                  d->zModel, d->zField);
+    return relError(
+        pzErr, SQLITE_ERROR,
+        "relext: %s.%s: (fields.E001) Field names must be identifiers that "
+        "do not end with an underscore or contain '__'",
+        d->zModel, d->zField);
   }
   {
     char *zCtx = sqlite3_mprintf("%s.%s: ", d->zModel, d->zField);
@@ -533,20 +554,22 @@ static int relBuildDef(RelCtx *pCtx, RelInput *in, RelDef *d, char **pzErr) {
     int j;
     for (j = 0; j < k; j++) {
       if (strcmp(in->aOpt[j].zKey, a->zKey) == 0) {
-        rc = relErr(pzErr, "%s.%s: option %s is given twice", d->zModel,
-                    d->zField, a->zKey);
+        rc = relError(pzErr, SQLITE_ERROR,
+                      "relext: %s.%s: option %s is given twice", d->zModel,
+                      d->zField, a->zKey);
       }
     }
     if (rc) break;
     if (relIsIgnored(a->zKey)) continue;
     if (!relIsKnown(a->zKey)) {
-      rc = relErr(pzErr, "%s.%s: unknown option %Q", d->zModel, d->zField,
-                  a->zKey);
+      rc = relError(pzErr, SQLITE_ERROR, "relext: %s.%s: unknown option %Q",
+                    d->zModel, d->zField, a->zKey);
       break;
     }
     if (!relOptApplies(a->zKey, d->eKind)) {
-      rc = relErr(pzErr, "%s.%s: option %s does not apply to %s", d->zModel,
-                  d->zField, a->zKey, relKindName(d->eKind));
+      rc = relError(pzErr, SQLITE_ERROR,
+                    "relext: %s.%s: option %s does not apply to %s", d->zModel,
+                    d->zField, a->zKey, relKindName(d->eKind));
       break;
     }
     if (strcmp(a->zKey, "on_delete") == 0) {
@@ -573,7 +596,8 @@ static int relBuildDef(RelCtx *pCtx, RelInput *in, RelDef *d, char **pzErr) {
       rc = relOptName(a, &d->zDbTable, pzErr);
     } else if (strcmp(a->zKey, "through") == 0) {
       if (a->v.eType != PY_STRING && a->v.eType != PY_NAME) {
-        rc = relErr(pzErr, "option through must be a model name");
+        rc = relError(pzErr, SQLITE_ERROR,
+                      "relext: option through must be a model name");
       } else {
         zThroughSpec = a->v.z;
       }
@@ -588,8 +612,9 @@ static int relBuildDef(RelCtx *pCtx, RelInput *in, RelDef *d, char **pzErr) {
             sqlite3_mprintf("%s, %s", a->v.aArg[0].v.z, a->v.aArg[1].v.z);
         if (zThroughFields == 0) rc = SQLITE_NOMEM;
       } else {
-        rc = relErr(pzErr, "option through_fields must be "
-                           "'source_col, target_col'");
+        rc = relError(pzErr, SQLITE_ERROR,
+                      "relext: option through_fields must be "
+                      "'source_col, target_col'");
       }
     } else if (strcmp(a->zKey, "symmetrical") == 0) {
       rc = relOptBool(a, &d->bSymmetrical, pzErr);
@@ -598,8 +623,9 @@ static int relBuildDef(RelCtx *pCtx, RelInput *in, RelDef *d, char **pzErr) {
   }
   if (rc == SQLITE_OK && in->ruleArg.eType) {
     if (bRuleSet) {
-      rc = relErr(pzErr, "%s.%s: on_delete is given twice", d->zModel,
-                  d->zField);
+      rc = relError(pzErr, SQLITE_ERROR,
+                    "relext: %s.%s: on_delete is given twice", d->zModel,
+                    d->zField);
     } else {
       rc = relOptRule(&in->ruleArg, d, pzErr);
       bRuleSet = 1;
@@ -609,38 +635,40 @@ static int relBuildDef(RelCtx *pCtx, RelInput *in, RelDef *d, char **pzErr) {
 
   /* Required and dependent options. */
   if (d->eKind != REL_M2M && !bRuleSet) {
-    rc = relErr(pzErr,
-                "%s.%s: TypeError: %s.__init__() missing 1 required "
-                "positional argument: 'on_delete'",
-                d->zModel, d->zField, relKindName(d->eKind));
+    rc = relError(pzErr, SQLITE_ERROR,
+                  "relext: %s.%s: TypeError: %s.__init__() missing 1 required "
+                  "positional argument: 'on_delete'",
+                  d->zModel, d->zField, relKindName(d->eKind));
     goto done;
   }
   if (d->eKind == REL_M2M) {
     int bSelf = sqlite3_stricmp(d->zModel, d->zTarget) == 0;
     if (!bSymSet) d->bSymmetrical = bSelf;
     if (d->bSymmetrical && !bSelf) {
-      rc = relErr(pzErr,
-                  "%s.%s: symmetrical=True is only for relations "
-                  "to 'self'",
-                  d->zModel, d->zField);
+      rc = relError(pzErr, SQLITE_ERROR,
+                    "relext: %s.%s: symmetrical=True is only for relations "
+                    "to 'self'",
+                    d->zModel, d->zField);
       goto done;
     }
     d->bNull = 0;
   }
   if (d->eOnDelete == ON_SET_NULL && !d->bNull) {
-    rc = relErr(pzErr,
-                "%s.%s: (fields.E320) Field specifies on_delete=SET_NULL, "
-                "but cannot be null. HINT: Set null=True argument on the "
-                "field, or change the on_delete rule.",
-                d->zModel, d->zField);
+    rc = relError(
+        pzErr, SQLITE_ERROR,
+        "relext: %s.%s: (fields.E320) Field specifies on_delete=SET_NULL, "
+        "but cannot be null. HINT: Set null=True argument on the "
+        "field, or change the on_delete rule.",
+        d->zModel, d->zField);
     goto done;
   }
   if (d->eOnDelete == ON_SET_DEFAULT && d->defVal.eType == 0) {
-    rc = relErr(pzErr,
-                "%s.%s: (fields.E321) Field specifies on_delete=SET_DEFAULT, "
-                "but has no default value. HINT: Set a default value, or "
-                "change the on_delete rule.",
-                d->zModel, d->zField);
+    rc = relError(
+        pzErr, SQLITE_ERROR,
+        "relext: %s.%s: (fields.E321) Field specifies on_delete=SET_DEFAULT, "
+        "but has no default value. HINT: Set a default value, or "
+        "change the on_delete rule.",
+        d->zModel, d->zField);
     goto done;
   }
 
@@ -649,11 +677,12 @@ static int relBuildDef(RelCtx *pCtx, RelInput *in, RelDef *d, char **pzErr) {
     size_t n = strlen(zRelName);
     int bHidden = n > 0 && zRelName[n - 1] == '+';
     if (!bHidden && (!relIsIdentifier(zRelName) || relIsPyKeyword(zRelName))) {
-      rc = relErr(pzErr,
-                  "%s.%s: (fields.E306) The name %Q is invalid related_name "
-                  "for field %s.%s. HINT: Related name must be a valid Python "
-                  "identifier or end with a '+'",
-                  d->zModel, d->zField, zRelName, d->zModel, d->zField);
+      rc = relError(
+          pzErr, SQLITE_ERROR,
+          "relext: %s.%s: (fields.E306) The name %Q is invalid related_name "
+          "for field %s.%s. HINT: Related name must be a valid Python "
+          "identifier or end with a '+'",
+          d->zModel, d->zField, zRelName, d->zModel, d->zField);
       goto done;
     }
     d->zRelName = zRelName;
@@ -672,10 +701,11 @@ static int relBuildDef(RelCtx *pCtx, RelInput *in, RelDef *d, char **pzErr) {
   if (zRelQuery) {
     /* A query name given must be usable in lookups. */
     if (!relIsIdentifier(zRelQuery) || relIsPyKeyword(zRelQuery)) {
-      rc = relErr(pzErr,
-                  "%s.%s: the name %Q is invalid related_query_name: it "
-                  "must be a valid Python identifier",
-                  d->zModel, d->zField, zRelQuery);
+      rc = relError(
+          pzErr, SQLITE_ERROR,
+          "relext: %s.%s: the name %Q is invalid related_query_name: it "
+          "must be a valid Python identifier",
+          d->zModel, d->zField, zRelQuery);
       goto done;
     }
     d->zRelQuery = zRelQuery;
@@ -690,19 +720,21 @@ static int relBuildDef(RelCtx *pCtx, RelInput *in, RelDef *d, char **pzErr) {
   if (!relDefHidden(d)) {
     size_t n = strlen(d->zRelQuery);
     if (n > 0 && d->zRelQuery[n - 1] == '_') {
-      rc = relErr(pzErr,
-                  "%s.%s: (fields.E308) Reverse query name %Q must not end "
-                  "with an underscore. HINT: Add or change a related_name or "
-                  "related_query_name argument for this field.",
-                  d->zModel, d->zField, d->zRelQuery);
+      rc = relError(
+          pzErr, SQLITE_ERROR,
+          "relext: %s.%s: (fields.E308) Reverse query name %Q must not end "
+          "with an underscore. HINT: Add or change a related_name or "
+          "related_query_name argument for this field.",
+          d->zModel, d->zField, d->zRelQuery);
       goto done;
     }
     if (strstr(d->zRelQuery, "__")) {
-      rc = relErr(pzErr,
-                  "%s.%s: (fields.E309) Reverse query name %Q must not "
-                  "contain '__'. HINT: Add or change a related_name or "
-                  "related_query_name argument for this field.",
-                  d->zModel, d->zField, d->zRelQuery);
+      rc = relError(
+          pzErr, SQLITE_ERROR,
+          "relext: %s.%s: (fields.E309) Reverse query name %Q must not "
+          "contain '__'. HINT: Add or change a related_name or "
+          "related_query_name argument for this field.",
+          d->zModel, d->zField, d->zRelQuery);
       goto done;
     }
   }
@@ -715,17 +747,19 @@ static int relBuildDef(RelCtx *pCtx, RelInput *in, RelDef *d, char **pzErr) {
       rc = relColumnInfo(db, d->zTarget, zToField, &ci);
       if (rc) goto done;
       if (ci.zName == 0) {
-        rc = relErr(pzErr,
-                    "%s.%s: (fields.E312) The to_field %Q doesn't exist on "
-                    "the related model %Q",
-                    d->zModel, d->zField, zToField, d->zTarget);
+        rc = relError(
+            pzErr, SQLITE_ERROR,
+            "relext: %s.%s: (fields.E312) The to_field %Q doesn't exist on "
+            "the related model %Q",
+            d->zModel, d->zField, zToField, d->zTarget);
         goto done;
       }
       if (!ci.bUnique) {
-        rc = relErr(pzErr,
-                    "%s.%s: (fields.E311) '%s.%s' must be unique because it "
-                    "is referenced by a foreign key",
-                    d->zModel, d->zField, d->zTarget, ci.zName);
+        rc = relError(
+            pzErr, SQLITE_ERROR,
+            "relext: %s.%s: (fields.E311) '%s.%s' must be unique because it "
+            "is referenced by a foreign key",
+            d->zModel, d->zField, d->zTarget, ci.zName);
         relColumnClear(&ci);
         goto done;
       }
@@ -756,15 +790,17 @@ static int relBuildDef(RelCtx *pCtx, RelInput *in, RelDef *d, char **pzErr) {
     if (relIsRowid(d->zToField)) rc = relTableHasRowid(db, d->zTarget, &bRowid);
     if (rc) goto done;
     if (!bRowid) {
-      rc = relErr(pzErr,
-                  "%s.%s: table '%s' has no single-column primary key and no "
-                  "rowid; give to_field",
-                  d->zModel, d->zField, d->zTarget);
+      rc = relError(
+          pzErr, SQLITE_ERROR,
+          "relext: %s.%s: table '%s' has no single-column primary key and no "
+          "rowid; give to_field",
+          d->zModel, d->zField, d->zTarget);
       goto done;
     }
     if (sqlite3_stricmp(d->zColumn, "rowid") == 0) {
-      rc = relErr(pzErr, "%s.%s: the key column cannot be rowid", d->zModel,
-                  d->zField);
+      rc = relError(pzErr, SQLITE_ERROR,
+                    "relext: %s.%s: the key column cannot be rowid", d->zModel,
+                    d->zField);
       goto done;
     }
   } else {
@@ -780,10 +816,11 @@ static int relBuildDef(RelCtx *pCtx, RelInput *in, RelDef *d, char **pzErr) {
       if (relIsRowid(zKey)) rc = relTableHasRowid(db, zTab, &bRowid);
       if (rc) goto done;
       if (!bRowid) {
-        rc = relErr(pzErr,
-                    "%s.%s: table '%s' has no single-column primary key and "
-                    "no rowid",
-                    d->zModel, d->zField, zTab);
+        rc = relError(
+            pzErr, SQLITE_ERROR,
+            "relext: %s.%s: table '%s' has no single-column primary key and "
+            "no rowid",
+            d->zModel, d->zField, zTab);
         goto done;
       }
     }
@@ -802,8 +839,9 @@ static int relBuildDef(RelCtx *pCtx, RelInput *in, RelDef *d, char **pzErr) {
     az[7] = d->zRelQuery;
     for (k = 0; k < 8; k++) {
       if (az[k] && strlen(az[k]) > 1000) {
-        rc = relErr(pzErr, "%.50s.%.50s: name longer than 1000 bytes",
-                    d->zModel, d->zField);
+        rc = relError(pzErr, SQLITE_ERROR,
+                      "relext: %.50s.%.50s: name longer than 1000 bytes",
+                      d->zModel, d->zField);
         break;
       }
     }
@@ -856,10 +894,11 @@ static int relCheckModel(RelCtx *pCtx, const RelDef *d, char **pzErr) {
   if (rc) return rc;
   if (bCol && !relIsRowid(d->zField) &&
       (d->zColumn == 0 || sqlite3_stricmp(d->zColumn, d->zField) != 0)) {
-    return relErr(pzErr,
-                  "%s.%s: (models.E006) The field '%s' clashes with the "
-                  "field '%s' from model '%s'.",
-                  d->zModel, d->zField, d->zField, d->zField, d->zModel);
+    return relError(
+        pzErr, SQLITE_ERROR,
+        "relext: %s.%s: (models.E006) The field '%s' clashes with the "
+        "field '%s' from model '%s'.",
+        d->zModel, d->zField, d->zField, d->zField, d->zModel);
   }
   for (i = 0; i < pCtx->nDef; i++) {
     const RelDef *o = &pCtx->aDef[i];
@@ -869,19 +908,20 @@ static int relCheckModel(RelCtx *pCtx, const RelDef *d, char **pzErr) {
     if (d->eKind != REL_M2M && o->eKind != REL_M2M &&
         relStrICmp(o->zModel, d->zModel) == 0 &&
         relStrICmp(o->zColumn, d->zColumn) == 0) {
-      return relErr(pzErr,
-                    "%s.%s: (models.E007) Field '%s' has column name '%s' "
-                    "that is used by another field (%s.%s). HINT: Specify a "
-                    "'db_column' for the field.",
-                    d->zModel, d->zField, d->zField, d->zColumn, o->zModel,
-                    o->zField);
+      return relError(
+          pzErr, SQLITE_ERROR,
+          "relext: %s.%s: (models.E007) Field '%s' has column name '%s' "
+          "that is used by another field (%s.%s). HINT: Specify a "
+          "'db_column' for the field.",
+          d->zModel, d->zField, d->zField, d->zColumn, o->zModel, o->zField);
     }
     if (d->eKind == REL_M2M && o->eKind == REL_M2M &&
         relStrICmp(o->zDbTable, d->zDbTable) == 0) {
-      return relErr(pzErr,
-                    "%s.%s: (fields.E340) The field's intermediary table "
-                    "'%s' clashes with the table name of %s.%s.",
-                    d->zModel, d->zField, d->zDbTable, o->zModel, o->zField);
+      return relError(
+          pzErr, SQLITE_ERROR,
+          "relext: %s.%s: (fields.E340) The field's intermediary table "
+          "'%s' clashes with the table name of %s.%s.",
+          d->zModel, d->zField, d->zDbTable, o->zModel, o->zField);
     }
   }
   return SQLITE_OK;
@@ -892,13 +932,14 @@ static int relCheckModel(RelCtx *pCtx, const RelDef *d, char **pzErr) {
 static int relClashErr(char **pzErr, int bQuery, const char *zModel,
                        const char *zField, const char *zTab,
                        const char *zName) {
-  return relErr(pzErr,
-                "%s.%s: (fields.%s) Reverse %s for '%s.%s' clashes with field "
-                "name '%s.%s'. HINT: Rename field '%s.%s', or add/change a "
-                "related_name argument to the definition for field '%s.%s'.",
-                zModel, zField, bQuery ? "E303" : "E302",
-                bQuery ? "query name" : "accessor", zModel, zField, zTab, zName,
-                zTab, zName, zModel, zField);
+  return relError(
+      pzErr, SQLITE_ERROR,
+      "relext: %s.%s: (fields.%s) Reverse %s for '%s.%s' clashes with field "
+      "name '%s.%s'. HINT: Rename field '%s.%s', or add/change a "
+      "related_name argument to the definition for field '%s.%s'.",
+      zModel, zField, bQuery ? "E303" : "E302",
+      bQuery ? "query name" : "accessor", zModel, zField, zTab, zName, zTab,
+      zName, zModel, zField);
 }
 
 /* Django's clash checks, fields.E302 - E305. */
@@ -954,22 +995,24 @@ static int relCheckClashes(RelCtx *pCtx, const RelDef *d, char **pzErr) {
     ** related_name to a unique '_app_model_field_+', so it never clashes. */
     if (relDefHidden(o)) continue;
     if (!bHidden && strcmp(o->zRelName, d->zRelName) == 0) {
-      return relErr(pzErr,
-                    "%s.%s: (fields.E304) Reverse accessor for '%s.%s' "
-                    "clashes with reverse accessor for '%s.%s'. HINT: Add or "
-                    "change a related_name argument to the definition for "
-                    "'%s.%s' or '%s.%s'.",
-                    d->zModel, d->zField, d->zModel, d->zField, o->zModel,
-                    o->zField, d->zModel, d->zField, o->zModel, o->zField);
+      return relError(
+          pzErr, SQLITE_ERROR,
+          "relext: %s.%s: (fields.E304) Reverse accessor for '%s.%s' "
+          "clashes with reverse accessor for '%s.%s'. HINT: Add or "
+          "change a related_name argument to the definition for "
+          "'%s.%s' or '%s.%s'.",
+          d->zModel, d->zField, d->zModel, d->zField, o->zModel, o->zField,
+          d->zModel, d->zField, o->zModel, o->zField);
     }
     if (strcmp(o->zRelName, d->zRelQuery) == 0) {
-      return relErr(pzErr,
-                    "%s.%s: (fields.E305) Reverse query name for '%s.%s' "
-                    "clashes with reverse query name for '%s.%s'. HINT: Add "
-                    "or change a related_name argument to the definition for "
-                    "'%s.%s' or '%s.%s'.",
-                    d->zModel, d->zField, d->zModel, d->zField, o->zModel,
-                    o->zField, d->zModel, d->zField, o->zModel, o->zField);
+      return relError(
+          pzErr, SQLITE_ERROR,
+          "relext: %s.%s: (fields.E305) Reverse query name for '%s.%s' "
+          "clashes with reverse query name for '%s.%s'. HINT: Add "
+          "or change a related_name argument to the definition for "
+          "'%s.%s' or '%s.%s'.",
+          d->zModel, d->zField, d->zModel, d->zField, o->zModel, o->zField,
+          d->zModel, d->zField, o->zModel, o->zField);
     }
   }
   /* Accessor table names must not collide with existing tables. */
@@ -982,10 +1025,11 @@ static int relCheckClashes(RelCtx *pCtx, const RelDef *d, char **pzErr) {
       int bTable = 0;
       if (azName[k]) rc = relTableExists(pCtx->db, azName[k], &bTable);
       if (rc == SQLITE_OK && bTable) {
-        rc = relErr(pzErr,
-                    "%s.%s: accessor table %Q would clash with an existing "
-                    "table of that name",
-                    d->zModel, d->zField, azName[k]);
+        rc = relError(
+            pzErr, SQLITE_ERROR,
+            "relext: %s.%s: accessor table %Q would clash with an existing "
+            "table of that name",
+            d->zModel, d->zField, azName[k]);
       }
     }
     sqlite3_free(azName[0]);
@@ -1051,9 +1095,10 @@ static int relCreateObjects(RelCtx *pCtx, const RelDef *d, char **pzErr) {
     }
     relColumnClear(&ci);
     if (rc && *pzErr) {
-      char *z = *pzErr;
-      *pzErr = sqlite3_mprintf("relext: %s.%s: cannot index %s.%s: %s",
-                               d->zModel, d->zField, d->zModel, d->zColumn, z);
+      char *z = *pzErr; /* the message, said again in context */
+      *pzErr = 0;
+      rc = relError(pzErr, rc, "relext: %s.%s: cannot index %s.%s: %s",
+                    d->zModel, d->zField, d->zModel, d->zColumn, z);
       sqlite3_free(z);
     }
     return rc;
@@ -1124,10 +1169,11 @@ static int relTxnLost(sqlite3 *db, char **pzErr) {
   rc = sqlite3_errcode(db);
   if (rc == SQLITE_OK || rc == SQLITE_DONE || rc == SQLITE_ROW)
     rc = SQLITE_NOMEM; /* the only silent cause: an allocation failed */
-  if (*pzErr == 0 && rc != SQLITE_NOMEM) {
-    *pzErr = sqlite3_mprintf("relext: the transaction was rolled back (%s); "
-                             "nothing was changed",
-                             sqlite3_errstr(rc));
+  if (rc != SQLITE_NOMEM) {
+    rc = relError(pzErr, rc,
+                  "relext: the transaction was rolled back (%s); "
+                  "nothing was changed",
+                  sqlite3_errstr(rc));
   }
   return rc;
 }
@@ -1181,7 +1227,7 @@ static int relSavepointClose(sqlite3 *db, RelSavepoint *pSp, int bKeep,
   int rc = SQLITE_OK;
   if (bKeep) {
     rc = relSavepointRun(pSp->pRelease);
-    if (rc && *pzErr == 0) *pzErr = sqlite3_mprintf("%s", sqlite3_errmsg(db));
+    if (rc) rc = relError(pzErr, rc, "%s", sqlite3_errmsg(db));
   }
   if (!bKeep || rc) {
     if (!sqlite3_get_autocommit(db)) {
@@ -1241,17 +1287,6 @@ static int relUndefineWork(RelCtx *pCtx, void *pArg, char **pzErr) {
   return relCatalogDelete(pCtx->db, d->zModel, d->zField, pzErr);
 }
 
-/* Report an error from a function: "relext: ..." with the right code. */
-static void relResultError(sqlite3_context *ctx, int rc, char *zErr) {
-  if (rc == SQLITE_NOMEM) {
-    sqlite3_result_error_nomem(ctx);
-  } else {
-    sqlite3_result_error(ctx, zErr ? zErr : "relext: error", -1);
-    sqlite3_result_error_code(ctx, rc);
-  }
-  sqlite3_free(zErr);
-}
-
 /*
 ** rel_define(field, kind, target [, options])
 ** rel_define(model, field_line)
@@ -1275,8 +1310,9 @@ static void relDefineFunc(sqlite3_context *ctx, int argc,
         (const char *)sqlite3_value_text(argv[2]),
         argc == 4 ? (const char *)sqlite3_value_text(argv[3]) : 0, &zErr);
   } else {
-    rc = relErr(&zErr, "rel_define takes (field, kind, target [, options]) "
-                       "or (model, field_line)");
+    rc = relError(&zErr, SQLITE_ERROR,
+                  "relext: rel_define takes (field, kind, target [, options]) "
+                  "or (model, field_line)");
   }
   if (rc == SQLITE_OK) rc = relBuildDef(pCtx, &in, &d, &zErr);
   if (rc == SQLITE_OK) {
@@ -1298,10 +1334,10 @@ static void relDefineFunc(sqlite3_context *ctx, int argc,
     }
     if (rc == SQLITE_OK && iOld >= 0) {
       if (relDefCompare(&pCtx->aDef[iOld], &d) != 0) {
-        rc = relErr(&zErr,
-                    "%s.%s is already defined differently; call "
-                    "rel_undefine('%s.%s') first",
-                    d.zModel, d.zField, d.zModel, d.zField);
+        rc = relError(&zErr, SQLITE_ERROR,
+                      "relext: %s.%s is already defined differently; call "
+                      "rel_undefine('%s.%s') first",
+                      d.zModel, d.zField, d.zModel, d.zField);
       } else {
         char *zSum = relSummary(&d);
         if (zSum)
@@ -1341,7 +1377,8 @@ static void relUndefineFunc(sqlite3_context *ctx, int argc,
   int rc = SQLITE_OK, i;
   (void)argc;
   if (zDot == 0) {
-    rc = relErr(&zErr, "field must be 'model.field', got %Q", zArg);
+    rc = relError(&zErr, SQLITE_ERROR,
+                  "relext: field must be 'model.field', got %Q", zArg);
   } else {
     zModel = sqlite3_mprintf("%.*s", (int)(zDot - zArg), zArg);
     if (zModel == 0) rc = SQLITE_NOMEM;
@@ -1349,7 +1386,8 @@ static void relUndefineFunc(sqlite3_context *ctx, int argc,
   if (rc == SQLITE_OK) {
     i = relCtxFindDef(pCtx, zModel, zDot + 1);
     if (i < 0) {
-      rc = relErr(&zErr, "no relationship %s is defined", zArg);
+      rc = relError(&zErr, SQLITE_ERROR,
+                    "relext: no relationship %s is defined", zArg);
     } else {
       RelDef d;
       memset(&d, 0, sizeof(d));

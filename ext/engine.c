@@ -79,23 +79,12 @@ static RelEngine *relEngine(RelCtx *p) {
 
 static int relEnginePrepare(RelCtx *p, char **pzErr);
 
-/* Report an engine error on ctx. */
-static void relEngineError(sqlite3_context *ctx, int rc, char *zErr) {
-  if (rc == SQLITE_NOMEM) {
-    sqlite3_result_error_nomem(ctx);
-  } else {
-    sqlite3_result_error(ctx, zErr ? zErr : "relext: delete failed", -1);
-    sqlite3_result_error_code(ctx, rc);
-  }
-  sqlite3_free(zErr);
-}
-
 /* Step a statement that returns no rows; reset it. */
 static int relStepDone(sqlite3 *db, sqlite3_stmt *pStmt, char **pzErr) {
   int rc;
   sqlite3_step(pStmt);
   rc = sqlite3_reset(pStmt);
-  if (rc && *pzErr == 0) *pzErr = sqlite3_mprintf("%s", sqlite3_errmsg(db));
+  if (rc) rc = relError(pzErr, rc, "%s", sqlite3_errmsg(db));
   return rc;
 }
 
@@ -124,9 +113,8 @@ static int relEngineRun(RelCtx *p, int iRoot, sqlite3_int64 iRowid,
     if (rc) return rc;
   }
   if (iRoot < 0 || iRoot >= e->nPlan) {
-    *pzErr =
-        sqlite3_mprintf("relext: internal error: no plan for table %d", iRoot);
-    return SQLITE_INTERNAL;
+    return relError(pzErr, SQLITE_INTERNAL,
+                    "relext: internal error: no plan for table %d", iRoot);
   }
   pPlan = &e->aPlan[iRoot];
   /* Most rows deleted one at a time are referenced by nothing: then there
@@ -136,10 +124,7 @@ static int relEngineRun(RelCtx *p, int iRoot, sqlite3_int64 iRowid,
     sqlite3_bind_int64(pPlan->pAny, 1, iRowid);
     bAny = sqlite3_step(pPlan->pAny) == SQLITE_ROW;
     rc = sqlite3_reset(pPlan->pAny);
-    if (rc) {
-      *pzErr = sqlite3_mprintf("%s", sqlite3_errmsg(db));
-      return rc;
-    }
+    if (rc) return relError(pzErr, rc, "%s", sqlite3_errmsg(db));
     if (!bAny) return SQLITE_OK;
   }
   if (pPlan->pTree) {
@@ -171,18 +156,19 @@ static int relEngineRun(RelCtx *p, int iRoot, sqlite3_int64 iRowid,
         if (sqlite3_step(pStmt) == SQLITE_ROW) {
           char *zKey = relValueText(sqlite3_column_value(pStmt, 0));
           sqlite3_int64 n = sqlite3_column_int64(pStmt, 1);
+          rc = SQLITE_NOMEM;
           if (zKey) {
-            *pzErr = sqlite3_mprintf(
-                "relext: PROTECT: cannot delete %s %s: referenced by %lld "
-                "row%s of %s",
-                p->azTable[pE->iParent], zKey, n, n == 1 ? "" : "s", pE->zName);
+            rc = relError(pzErr, SQLITE_CONSTRAINT,
+                          "relext: PROTECT: cannot delete %s %s: referenced "
+                          "by %lld row%s of %s",
+                          p->azTable[pE->iParent], zKey, n, n == 1 ? "" : "s",
+                          pE->zName);
           }
           sqlite3_free(zKey);
-          rc = *pzErr ? SQLITE_CONSTRAINT : SQLITE_NOMEM;
         }
         if (rc == SQLITE_OK) {
           rc = sqlite3_reset(pStmt);
-          if (rc && !*pzErr) *pzErr = sqlite3_mprintf("%s", sqlite3_errmsg(db));
+          if (rc) rc = relError(pzErr, rc, "%s", sqlite3_errmsg(db));
         } else {
           sqlite3_reset(pStmt);
         }
@@ -197,7 +183,7 @@ static int relEngineRun(RelCtx *p, int iRoot, sqlite3_int64 iRowid,
         }
         if (rc == SQLITE_OK) {
           rc = sqlite3_reset(pStmt);
-          if (rc && !*pzErr) *pzErr = sqlite3_mprintf("%s", sqlite3_errmsg(db));
+          if (rc) rc = relError(pzErr, rc, "%s", sqlite3_errmsg(db));
         } else {
           sqlite3_reset(pStmt);
         }
@@ -249,7 +235,7 @@ static void relOnDeleteFunc(sqlite3_context *ctx, int argc,
   rc = relEngineRun(p, sqlite3_value_int(argv[0]), sqlite3_value_int64(argv[1]),
                     &zErr);
   relCtxLeave(p);
-  if (rc) relEngineError(ctx, rc, zErr);
+  if (rc) relResultError(ctx, rc, zErr);
 }
 
 static void relPlansFree(RelEngine *e) {

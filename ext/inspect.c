@@ -139,9 +139,8 @@ static int collectRun(RelVtab *pTab, CollectCursor *pCur, const char *zModel,
     rc = relTableName(db, zModel ? zModel : "", REL_TABLE_ANY, &zReal);
     if (rc) return rc;
     if (zReal == 0) {
-      pTab->base.zErrMsg =
-          sqlite3_mprintf("relext: no such table: %s", zModel ? zModel : "");
-      return SQLITE_ERROR;
+      return relError(&pTab->base.zErrMsg, SQLITE_ERROR,
+                      "relext: no such table: %s", zModel ? zModel : "");
     }
     /* A table that no relationship references: deleting it only deletes
     ** the row itself. */
@@ -284,9 +283,9 @@ done:
     sqlite3_free(zIgnore);
   }
   if (rc && rc != SQLITE_NOMEM) {
+    if (zErr == 0) rc = relError(&zErr, rc, "relext: %s", sqlite3_errmsg(db));
     sqlite3_free(pTab->base.zErrMsg);
-    pTab->base.zErrMsg =
-        zErr ? zErr : sqlite3_mprintf("relext: %s", sqlite3_errmsg(db));
+    pTab->base.zErrMsg = zErr;
     zErr = 0;
   }
   sqlite3_free(zErr);

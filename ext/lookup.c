@@ -331,8 +331,7 @@ static int lookupResolve(RelCtx *p, const char *zModel, const char *zPath,
     if (rc) goto done;
   }
   if (pPlan->zModel == 0) {
-    *pzErr = sqlite3_mprintf("relext: no such table: %s", zModel);
-    rc = SQLITE_ERROR;
+    rc = relError(pzErr, SQLITE_ERROR, "relext: no such table: %s", zModel);
     goto done;
   }
   zCur = pPlan->zModel;
@@ -355,14 +354,14 @@ static int lookupResolve(RelCtx *p, const char *zModel, const char *zPath,
       /* Nothing follows a lookup: Django would try the lookup as a
       ** transform, which relext does not have. */
       if (pPlan->zCol) {
-        *pzErr = sqlite3_mprintf("relext: Unsupported lookup '%s' for %s.%s "
-                                 "or join on the field not permitted",
-                                 zPart, zCur, pPlan->zCol);
+        rc = relError(pzErr, SQLITE_ERROR,
+                      "relext: Unsupported lookup '%s' for %s.%s "
+                      "or join on the field not permitted",
+                      zPart, zCur, pPlan->zCol);
       } else {
-        *pzErr = sqlite3_mprintf("relext: Related Field got invalid lookup: %s",
-                                 zPart);
+        rc = relError(pzErr, SQLITE_ERROR,
+                      "relext: Related Field got invalid lookup: %s", zPart);
       }
-      rc = SQLITE_ERROR;
       goto done;
     }
     if (pPlan->zCol == 0) {
@@ -392,11 +391,11 @@ static int lookupResolve(RelCtx *p, const char *zModel, const char *zPath,
       /* After a column: a lookup name. */
       int eOp = lookupOp(zPart);
       if (eOp < 0) {
-        *pzErr = sqlite3_mprintf("relext: Unsupported lookup '%s' for %s.%s "
-                                 "or join on the field not permitted. "
-                                 "Lookups are: %s",
-                                 zPart, zCur, pPlan->zCol, azOpSorted);
-        rc = SQLITE_ERROR;
+        rc = relError(pzErr, SQLITE_ERROR,
+                      "relext: Unsupported lookup '%s' for %s.%s "
+                      "or join on the field not permitted. "
+                      "Lookups are: %s",
+                      zPart, zCur, pPlan->zCol, azOpSorted);
         goto done;
       }
       pPlan->eOp = eOp;
@@ -417,17 +416,17 @@ static int lookupResolve(RelCtx *p, const char *zModel, const char *zPath,
     case OP_ISNULL:
       break;
     default:
-      *pzErr = sqlite3_mprintf("relext: Related Field got invalid lookup: %s",
-                               azOpName[pPlan->eOp]);
-      rc = SQLITE_ERROR;
+      rc = relError(pzErr, SQLITE_ERROR,
+                    "relext: Related Field got invalid lookup: %s",
+                    azOpName[pPlan->eOp]);
       goto done;
     }
   }
 
 done:
   sqlite3_free(zCopy);
-  if (rc && *pzErr == 0 && rc != SQLITE_NOMEM)
-    *pzErr = sqlite3_mprintf("relext: %s", sqlite3_errmsg(db));
+  if (rc && rc != SQLITE_NOMEM)
+    rc = relError(pzErr, rc, "relext: %s", sqlite3_errmsg(db));
   return rc;
 }
 
@@ -471,10 +470,7 @@ static int lookupList(sqlite3 *db, sqlite3_value *v, int bRange,
                             "SELECT value FROM json_each(?1) "
                             "WHERE json_type(?1)='array' ORDER BY key",
                             -1, &pStmt, 0);
-    if (rc) {
-      *pzErr = sqlite3_mprintf("relext: %s", sqlite3_errmsg(db));
-      return rc;
-    }
+    if (rc) return relError(pzErr, rc, "relext: %s", sqlite3_errmsg(db));
     sqlite3_bind_value(pStmt, 1, v);
     while (rc == SQLITE_OK && sqlite3_step(pStmt) == SQLITE_ROW) {
       sqlite3_value *pItem = sqlite3_column_value(pStmt, 0);
@@ -484,9 +480,9 @@ static int lookupList(sqlite3 *db, sqlite3_value *v, int bRange,
     if (rc == SQLITE_OK) {
       rc = sqlite3_finalize(pStmt);
       if (rc) {
-        *pzErr = sqlite3_mprintf("relext: malformed JSON array for an %s "
-                                 "lookup: %s",
-                                 bRange ? "range" : "in", sqlite3_errmsg(db));
+        rc = relError(pzErr, rc,
+                      "relext: malformed JSON array for an %s lookup: %s",
+                      bRange ? "range" : "in", sqlite3_errmsg(db));
       }
     } else {
       sqlite3_finalize(pStmt);
@@ -515,9 +511,9 @@ static int lookupList(sqlite3 *db, sqlite3_value *v, int bRange,
   return rc;
 
 bad_range:
-  *pzErr = sqlite3_mprintf("relext: a range lookup takes a JSON array of two "
-                           "values");
-  return SQLITE_ERROR;
+  return relError(pzErr, SQLITE_ERROR,
+                  "relext: a range lookup takes a JSON array of two "
+                  "values");
 }
 
 /* The LIKE pattern for an i* lookup: z with \, % and _ escaped, between
@@ -569,15 +565,15 @@ static int lookupPrepare(RelCtx *p, const LookupPlan *pPlan, sqlite3_value *v,
   if (bNull && (eOp == OP_EXACT || eOp == OP_IEXACT)) {
     eOp = OP_ISNULL;
   } else if (bNull) {
-    *pzErr = sqlite3_mprintf("relext: Cannot use None as a query value");
-    return SQLITE_ERROR;
+    return relError(pzErr, SQLITE_ERROR,
+                    "relext: Cannot use None as a query value");
   }
   if (eOp == OP_ISNULL) {
     int b = bNull ? 1 : lookupBool(v);
     if (b < 0) {
-      *pzErr = sqlite3_mprintf("relext: The value for an isnull lookup must "
-                               "be True or False");
-      return SQLITE_ERROR;
+      return relError(pzErr, SQLITE_ERROR,
+                      "relext: The value for an isnull lookup must "
+                      "be True or False");
     }
     bLeft = b;
   }
@@ -723,7 +719,7 @@ static int lookupPrepare(RelCtx *p, const LookupPlan *pPlan, sqlite3_value *v,
   }
   rc = sqlite3_prepare_v2(db, zSql, -1, ppStmt, 0);
   if (rc) {
-    *pzErr = sqlite3_mprintf("relext: %s", sqlite3_errmsg(db));
+    rc = relError(pzErr, rc, "relext: %s", sqlite3_errmsg(db));
     goto done;
   }
 
@@ -840,9 +836,8 @@ static int lookupStep(LookupCursor *pCur) {
   rc = sqlite3_reset(pCur->pStmt);
   {
     RelVtab *pTab = (RelVtab *)pCur->base.pVtab;
-    sqlite3_free(pTab->base.zErrMsg);
-    pTab->base.zErrMsg =
-        sqlite3_mprintf("relext: %s", sqlite3_errmsg(pTab->pCtx->db));
+    rc = relError(&pTab->base.zErrMsg, rc, "relext: %s",
+                  sqlite3_errmsg(pTab->pCtx->db));
   }
   return rc;
 }
@@ -874,9 +869,9 @@ static int lookupFilter(sqlite3_vtab_cursor *cur, int idxNum,
     if (sqlite3_value_type(argv[0]) != SQLITE_NULL &&
         sqlite3_value_type(argv[1]) != SQLITE_NULL)
       return SQLITE_NOMEM;
-    zErr = sqlite3_mprintf("relext: rel_lookup takes a model, a path and a "
-                           "value");
-    rc = SQLITE_ERROR;
+    rc = relError(&zErr, SQLITE_ERROR,
+                  "relext: rel_lookup takes a model, a path and a "
+                  "value");
     goto done;
   }
   rc = lookupResolve(pTab->pCtx, zModel, zPath, &plan, &zErr);

@@ -49,11 +49,12 @@ static int pyError(PyParser *p, const char *zExpected) {
   if (p->rc == SQLITE_OK) {
     const char *zNear = p->z + p->i;
     if (*zNear == 0) {
-      p->zErr = sqlite3_mprintf("expected %s at end of text", zExpected);
+      p->rc = relError(&p->zErr, SQLITE_ERROR, "expected %s at end of text",
+                       zExpected);
     } else {
-      p->zErr = sqlite3_mprintf("expected %s near \"%.20s\"", zExpected, zNear);
+      p->rc = relError(&p->zErr, SQLITE_ERROR, "expected %s near \"%.20s\"",
+                       zExpected, zNear);
     }
-    p->rc = p->zErr ? SQLITE_ERROR : SQLITE_NOMEM;
   }
   return p->rc;
 }
@@ -288,10 +289,9 @@ int relParseOptions(const char *zText, PyArg **paArg, int *pnArg,
   pyArgList(&p, 0, paArg, pnArg, 0, 0);
   for (k = 0; p.rc == SQLITE_OK && k < *pnArg; k++) {
     if ((*paArg)[k].zKey == 0) {
-      p.zErr = sqlite3_mprintf("expected key=value, got a bare value "
-                               "in options \"%s\"",
-                               p.z);
-      p.rc = p.zErr ? SQLITE_ERROR : SQLITE_NOMEM;
+      p.rc = relError(&p.zErr, SQLITE_ERROR,
+                      "expected key=value, got a bare value in options \"%s\"",
+                      p.z);
     }
   }
   if (p.rc) {

@@ -84,6 +84,19 @@ static void relUnregisterAll(sqlite3 *db) {
   }
 }
 
+/* A failed load: zErr (NULL, or a message this takes), or else a message
+** made from rc, becomes *pzErrMsg. Returns rc. */
+static int relInitError(char **pzErrMsg, int rc, char *zErr) {
+  if (zErr == 0)
+    rc = relError(&zErr, rc, "relext: cannot load: %s", sqlite3_errstr(rc));
+  if (pzErrMsg) {
+    *pzErrMsg = zErr;
+    zErr = 0;
+  }
+  sqlite3_free(zErr);
+  return rc;
+}
+
 /* relext_version() */
 static void relVersionFunc(sqlite3_context *ctx, int argc,
                            sqlite3_value **argv) {
@@ -102,9 +115,8 @@ __declspec(dllexport)
   char *zErr = 0;
   SQLITE_EXTENSION_INIT2(pApi);
   if (sqlite3_libversion_number() < 3034000) {
-    if (pzErrMsg)
-      *pzErrMsg = sqlite3_mprintf("relext: needs SQLite 3.34 or newer");
-    return SQLITE_ERROR;
+    return relError(pzErrMsg, SQLITE_ERROR,
+                    "relext: needs SQLite 3.34 or newer");
   }
   /* Loaded before on this connection: bring the definitions up to date. */
   p = relCtxFind(db);
@@ -142,13 +154,7 @@ __declspec(dllexport)
   /* A bad catalog is reported before anything is registered. */
   rc = relCatalogLoad(p, &zErr);
   if (rc != SQLITE_OK) {
-    if (pzErrMsg) {
-      *pzErrMsg =
-          zErr ? zErr
-               : sqlite3_mprintf("relext: cannot load: %s", sqlite3_errstr(rc));
-    } else {
-      sqlite3_free(zErr);
-    }
+    rc = relInitError(pzErrMsg, rc, zErr);
     relCtxClearDefs(p);
     sqlite3_free(p);
     return rc;
@@ -167,12 +173,8 @@ __declspec(dllexport)
   if (rc == SQLITE_OK) rc = relRegisterLookup(db, p);
   if (rc == SQLITE_OK) rc = relCtxReload(p, &zErr);
   if (rc != SQLITE_OK) {
-    if (pzErrMsg) {
-      *pzErrMsg =
-          zErr ? zErr
-               : sqlite3_mprintf("relext: cannot load: %s", sqlite3_errstr(rc));
-      zErr = 0;
-    }
+    rc = relInitError(pzErrMsg, rc, zErr);
+    zErr = 0;
     /* SQLite unloads the library after a failed init: nothing of ours may
     ** stay registered. */
     /* Even if something still holds a reference, this connection must not

@@ -83,9 +83,15 @@ void relValueResult(sqlite3_context *ctx, const RelValue *p);
 char *relValueRepr(const RelValue *p); /* Python-ish text: 5, 'x', None */
 int relValueEq(const RelValue *a, const RelValue *b);
 
-/* *pzErr = "relext: <message>" (first error wins); returns SQLITE_ERROR,
-** or SQLITE_NOMEM when the message cannot be made. */
-int relErr(char **pzErr, const char *zFmt, ...);
+/* The one way relext reports an error: *pzErr gets the message zFmt
+** makes, and rc is returned (SQLite's convention). The first error wins: a
+** message already in *pzErr is kept (pzErr may be NULL: no message). When
+** the message cannot be made, SQLITE_NOMEM is returned instead. relext's
+** own messages start with "relext: " (in zFmt). */
+int relError(char **pzErr, int rc, const char *zFmt, ...);
+/* Make rc and zErr (NULL, or a message it frees) the error of a function
+** call. */
+void relResultError(sqlite3_context *ctx, int rc, char *zErr);
 /* Run SQL built with sqlite3_vmprintf (use %w / %Q for names and text).
 ** On failure *pzErr (if not NULL and still NULL) gets the message. */
 int relExecf(sqlite3 *db, char **pzErr, const char *zFmt, ...);

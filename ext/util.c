@@ -201,22 +201,30 @@ int relValueEq(const RelValue *a, const RelValue *b) {
   }
 }
 
-/* Error helper: *pzErr = "relext: <message>" (first error wins). */
-int relErr(char **pzErr, const char *zFmt, ...) {
+int relError(char **pzErr, int rc, const char *zFmt, ...) {
   va_list ap;
-  char *z;
-  if (*pzErr) return SQLITE_ERROR;
+  if (pzErr == 0 || *pzErr) return rc;
   va_start(ap, zFmt);
-  z = sqlite3_vmprintf(zFmt, ap);
+  *pzErr = sqlite3_vmprintf(zFmt, ap);
   va_end(ap);
-  if (z == 0) return SQLITE_NOMEM;
-  *pzErr = sqlite3_mprintf("relext: %s", z);
-  sqlite3_free(z);
-  return *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
+  return *pzErr ? rc : SQLITE_NOMEM;
 }
 
-static void relSetErr(char **pzErr, const char *zMsg) {
-  if (pzErr && *pzErr == 0) *pzErr = sqlite3_mprintf("%s", zMsg);
+void relResultError(sqlite3_context *ctx, int rc, char *zErr) {
+  if (rc == SQLITE_NOMEM) {
+    sqlite3_result_error_nomem(ctx);
+  } else if (zErr == 0) {
+    zErr = sqlite3_mprintf("relext: %s", sqlite3_errstr(rc));
+    if (zErr == 0) {
+      sqlite3_result_error_nomem(ctx);
+      return;
+    }
+  }
+  if (rc != SQLITE_NOMEM) {
+    sqlite3_result_error(ctx, zErr, -1);
+    sqlite3_result_error_code(ctx, rc);
+  }
+  sqlite3_free(zErr);
 }
 
 int relExecf(sqlite3 *db, char **pzErr, const char *zFmt, ...) {
@@ -228,7 +236,7 @@ int relExecf(sqlite3 *db, char **pzErr, const char *zFmt, ...) {
   va_end(ap);
   if (zSql == 0) return SQLITE_NOMEM;
   rc = sqlite3_exec(db, zSql, 0, 0, 0);
-  if (rc != SQLITE_OK) relSetErr(pzErr, sqlite3_errmsg(db));
+  if (rc != SQLITE_OK) rc = relError(pzErr, rc, "%s", sqlite3_errmsg(db));
   sqlite3_free(zSql);
   return rc;
 }
@@ -244,7 +252,7 @@ int relPreparef(sqlite3 *db, sqlite3_stmt **pp, char **pzErr, const char *zFmt,
   va_end(ap);
   if (zSql == 0) return SQLITE_NOMEM;
   rc = sqlite3_prepare_v2(db, zSql, -1, pp, 0);
-  if (rc != SQLITE_OK) relSetErr(pzErr, sqlite3_errmsg(db));
+  if (rc != SQLITE_OK) rc = relError(pzErr, rc, "%s", sqlite3_errmsg(db));
   sqlite3_free(zSql);
   return rc;
 }
