@@ -128,7 +128,6 @@
 #include "relext_int.h"
 SQLITE_EXTENSION_INIT3
 
-#include <stdarg.h>
 #include <stddef.h>
 #include <string.h>
 

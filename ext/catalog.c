@@ -56,33 +56,62 @@ const char *relCatalogSchema =
     "  PRIMARY KEY(model, field)\n"
     ")";
 
-/* Longest name accepted from a stored record. */
-#define REL_MAX_NAME 1000
+/* ------------------------------------------------------------------ */
+/* Definition rules: kinds and on_delete rules                         */
+
+/* The kinds, indexed by REL_xxx: Django's class name, and the short name
+** rel_define also takes. */
+static const struct {
+  const char *zName;
+  const char *zShort;
+} aKind[] = {{"?", "?"},
+             {"ForeignKey", "fk"},
+             {"OneToOneField", "o2o"},
+             {"ManyToManyField", "m2m"}};
+
+/* The on_delete rules, indexed by ON_xxx: their names in Django (ON_SET's
+** is a call, SET(value), so its name alone is not a rule). */
+static const char *const azRule[] = {"",         "CASCADE",   "PROTECT",
+                                     "RESTRICT", "SET_NULL",  "SET_DEFAULT",
+                                     "SET",      "DO_NOTHING"};
 
 const char *relKindName(int eKind) {
-  switch (eKind) {
-  case REL_FK:
-    return "ForeignKey";
-  case REL_O2O:
-    return "OneToOneField";
-  case REL_M2M:
-    return "ManyToManyField";
+  if (eKind < REL_FK || eKind > REL_M2M) return "?";
+  return aKind[eKind].zName;
+}
+
+int relParseKind(const char *z) {
+  const char *zBase = relPyBaseName(z);
+  int e;
+  if (zBase == 0) return 0;
+  if (z != zBase && sqlite3_strnicmp(z, "models.", 7) != 0) return 0;
+  for (e = REL_FK; e <= REL_M2M; e++) {
+    if (sqlite3_stricmp(zBase, aKind[e].zName) == 0 ||
+        sqlite3_stricmp(zBase, aKind[e].zShort) == 0)
+      return e;
   }
-  return "?";
+  return 0;
 }
 
 const char *relRuleName(int eRule) {
-  static const char *az[] = {"",         "CASCADE",   "PROTECT",
-                             "RESTRICT", "SET_NULL",  "SET_DEFAULT",
-                             "SET",      "DO_NOTHING"};
   if (eRule < 0 || eRule > ON_DO_NOTHING) return "?";
-  return az[eRule];
+  return azRule[eRule];
+}
+
+int relRuleByName(const char *z, int bNoCase) {
+  int e;
+  for (e = ON_CASCADE; z && e <= ON_DO_NOTHING; e++) {
+    if (e == ON_SET) continue;
+    if ((bNoCase ? sqlite3_stricmp(z, azRule[e]) : strcmp(z, azRule[e])) == 0)
+      return e;
+  }
+  return ON_NONE;
 }
 
 char *relRuleText(const RelDef *p) {
   if (p->eKind == REL_M2M) return 0;
   if (p->eOnDelete == ON_SET) {
-    char *zV = relValueRepr(&p->setVal);
+    char *zV = relValueFormat(&p->setVal, REL_FMT_PY);
     char *z = zV ? sqlite3_mprintf("SET(%s)", zV) : 0;
     sqlite3_free(zV);
     return z;
@@ -339,7 +368,7 @@ int relCtxDerive(RelCtx *p) {
   for (i = 0; rc == SQLITE_OK && i < p->nDef; i++) {
     const RelDef *d = &p->aDef[i];
     char *zRule = relRuleText(d);
-    char *zDef = relValueRepr(&d->defVal);
+    char *zDef = relValueFormat(&d->defVal, REL_FMT_PY);
     /* A text missing for want of memory would change the hash. */
     if (zDef == 0 || (zRule == 0 && d->eKind != REL_M2M)) {
       sqlite3_free(zRule);
@@ -406,32 +435,10 @@ static const char *relReadName(sqlite3_stmt *pStmt, int iCol, int bRequired,
   return 0;
 }
 
-static int relParseRule(const char *z, int *peRule) {
-  static const struct {
-    const char *z;
-    int e;
-  } a[] = {{"CASCADE", ON_CASCADE},         {"PROTECT", ON_PROTECT},
-           {"RESTRICT", ON_RESTRICT},       {"SET_NULL", ON_SET_NULL},
-           {"SET_DEFAULT", ON_SET_DEFAULT}, {"DO_NOTHING", ON_DO_NOTHING}};
-  size_t i;
-  if (z == 0) return 0;
-  for (i = 0; i < sizeof(a) / sizeof(a[0]); i++) {
-    if (strcmp(z, a[i].z) == 0) {
-      *peRule = a[i].e;
-      return 1;
-    }
-  }
-  if (strncmp(z, "SET(", 4) == 0 && z[strlen(z) - 1] == ')') {
-    *peRule = ON_SET;
-    return 1;
-  }
-  return 0;
-}
-
 /* Is z a Python identifier (letters, digits, '_', any non-ASCII; not
 ** starting with a digit)? With bPlus, a trailing run of '+' is allowed
 ** (a hidden related name such as "+" or "articles+"). */
-static int relNameOk(const char *z, int bPlus) {
+int relIsIdentifier(const char *z, int bPlus) {
   const unsigned char *q = (const unsigned char *)z;
   size_t n = strlen(z);
   size_t i;
@@ -506,10 +513,12 @@ static int relLoadRecord(sqlite3 *db, sqlite3_stmt *pStmt, RelDef *d,
   if (!zBad) zBad = relReadName(pStmt, 9, 0, &d->zRelQuery, &rc);
   if (!zBad) zBad = relReadName(pStmt, 10, 0, &d->zDbTable, &rc);
   if (!zBad) zBad = relReadName(pStmt, 17, 0, &d->zThrough, &rc);
-  if (!zBad && !relNameOk(d->zField, 0)) zBad = "field is not an identifier";
+  if (!zBad && !relIsIdentifier(d->zField, 0))
+    zBad = "field is not an identifier";
   /* Related names are identifiers, or Django's defaults built from the
   ** model (a table name, which may be anything). */
-  if (!zBad && d->zRelName && d->zRelName[0] && !relNameOk(d->zRelName, 1)) {
+  if (!zBad && d->zRelName && d->zRelName[0] &&
+      !relIsIdentifier(d->zRelName, 1)) {
     char *zSet = sqlite3_mprintf("%s_set", d->zModel);
     if (zSet == 0)
       rc = SQLITE_NOMEM;
@@ -518,22 +527,22 @@ static int relLoadRecord(sqlite3 *db, sqlite3_stmt *pStmt, RelDef *d,
       zBad = "invalid related_name";
     sqlite3_free(zSet);
   }
-  if (!zBad && d->zRelQuery && d->zRelQuery[0] && !relNameOk(d->zRelQuery, 1) &&
-      strcmp(d->zRelQuery, d->zModel) != 0)
+  if (!zBad && d->zRelQuery && d->zRelQuery[0] &&
+      !relIsIdentifier(d->zRelQuery, 1) && strcmp(d->zRelQuery, d->zModel) != 0)
     zBad = "invalid related_query_name";
   if (!zBad && (relIsReservedName(d->zModel) || relIsReservedName(d->zTarget) ||
                 relIsReservedName(d->zDbTable)))
     zBad = "reserved table";
   if (!zBad) {
+    /* Stored as Django's class name, exactly. */
     zKind = (const char *)sqlite3_column_text(pStmt, 2);
-    if (zKind && strcmp(zKind, "ForeignKey") == 0)
-      d->eKind = REL_FK;
-    else if (zKind && strcmp(zKind, "OneToOneField") == 0)
-      d->eKind = REL_O2O;
-    else if (zKind && strcmp(zKind, "ManyToManyField") == 0)
-      d->eKind = REL_M2M;
-    else
+    for (d->eKind = REL_FK; zKind && d->eKind <= REL_M2M; d->eKind++) {
+      if (strcmp(zKind, aKind[d->eKind].zName) == 0) break;
+    }
+    if (zKind == 0 || d->eKind > REL_M2M) {
+      d->eKind = 0;
       zBad = "unknown kind";
+    }
   }
   if (!zBad) {
     d->bNull = sqlite3_column_int(pStmt, 7) != 0;
@@ -554,7 +563,11 @@ static int relLoadRecord(sqlite3 *db, sqlite3_stmt *pStmt, RelDef *d,
   }
   if (!zBad && rc == SQLITE_OK && d->eKind != REL_M2M) {
     const char *zRule = (const char *)sqlite3_column_text(pStmt, 6);
-    if (!relParseRule(zRule, &d->eOnDelete)) {
+    d->eOnDelete = relRuleByName(zRule, 0);
+    if (d->eOnDelete == ON_NONE && zRule && strncmp(zRule, "SET(", 4) == 0 &&
+        zRule[strlen(zRule) - 1] == ')')
+      d->eOnDelete = ON_SET;
+    if (d->eOnDelete == ON_NONE) {
       zBad = "unknown on_delete rule";
     } else if (d->eOnDelete == ON_SET) {
       rc = relValueFromSql(&d->setVal, sqlite3_column_value(pStmt, 16));
@@ -699,23 +712,6 @@ int relCatalogReload(RelCtx *p, int *aMap, char **pzErr) {
 /* ------------------------------------------------------------------ */
 /* Definition rules: names                                             */
 
-/* Parse a kind: ForeignKey, models.OneToOneField, fk, m2m ... */
-int relParseKind(const char *z) {
-  const char *zBase = relPyBaseName(z);
-  if (zBase == 0) return 0;
-  if (z != zBase && sqlite3_strnicmp(z, "models.", 7) != 0) return 0;
-  if (sqlite3_stricmp(zBase, "ForeignKey") == 0 ||
-      sqlite3_stricmp(zBase, "fk") == 0)
-    return REL_FK;
-  if (sqlite3_stricmp(zBase, "OneToOneField") == 0 ||
-      sqlite3_stricmp(zBase, "o2o") == 0)
-    return REL_O2O;
-  if (sqlite3_stricmp(zBase, "ManyToManyField") == 0 ||
-      sqlite3_stricmp(zBase, "m2m") == 0)
-    return REL_M2M;
-  return 0;
-}
-
 /* Lower-case ASCII copy. */
 static char *relLower(const char *z) {
   char *zOut = relStrdup(z);
@@ -828,17 +824,6 @@ int relIsPyKeyword(const char *z) {
     if (strcmp(z, az[i]) == 0) return 1;
   }
   return 0;
-}
-
-int relIsIdentifier(const char *z) {
-  const unsigned char *q = (const unsigned char *)z;
-  if (!*q || (*q >= '0' && *q <= '9')) return 0;
-  for (; *q; q++) {
-    if (!(*q == '_' || (*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') ||
-          (*q >= '0' && *q <= '9') || *q >= 0x80))
-      return 0;
-  }
-  return 1;
 }
 
 /* Names of the accessor tables of a definition (caller frees); the

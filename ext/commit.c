@@ -354,17 +354,26 @@ static void relCommitRemap(RelCtx *p, void *pState, const int *aMap, int nOld) {
 /* ------------------------------------------------------------------ */
 /* Messages                                                            */
 
-static char *relRelValueText(const RelValue *p) {
-  switch (p->eType) {
-  case SQLITE_INTEGER:
-    return sqlite3_mprintf("%lld", p->i);
-  case SQLITE_FLOAT:
-    return sqlite3_mprintf("%!.15g", p->r);
-  case SQLITE_TEXT:
-    return sqlite3_mprintf("%Q", p->z);
-  default:
-    return sqlite3_mprintf("NULL");
-  }
+/* The COMMIT check's refusals of edge pE: the child row zRow holds key
+** zKey, which points at no row; or it holds NULL where null=False. NULL
+** texts (no memory to make them) make SQLITE_NOMEM. */
+static int relDanglingError(RelCtx *p, const RelEdge *pE, const char *zRow,
+                            const char *zKey, char **pzErr) {
+  if (zRow == 0 || zKey == 0) return SQLITE_NOMEM;
+  return relError(
+      pzErr, SQLITE_CONSTRAINT,
+      "relext: FOREIGN KEY: %s %s: %s=%s points at no row of %s (%s)",
+      p->azTable[pE->iChild], zRow, pE->zChildCol, zKey,
+      p->azTable[pE->iParent], pE->zName);
+}
+
+static int relNotNullError(RelCtx *p, const RelEdge *pE, const char *zRow,
+                           char **pzErr) {
+  if (zRow == 0) return SQLITE_NOMEM;
+  return relError(
+      pzErr, SQLITE_CONSTRAINT,
+      "relext: NOT NULL: %s %s: %s cannot be NULL (%s has null=False)",
+      p->azTable[pE->iChild], zRow, pE->zChildCol, pE->zName);
 }
 
 /* ------------------------------------------------------------------ */
@@ -466,13 +475,7 @@ static int relBulkCheck(RelCtx *p, int iEdge, char **pzErr) {
     if (rc == SQLITE_OK && sqlite3_step(pStmt) == SQLITE_ROW) {
       char *zR = relValueText(sqlite3_column_value(pStmt, 0));
       char *zK = relValueText(sqlite3_column_value(pStmt, 1));
-      rc = SQLITE_NOMEM;
-      if (zR && zK) {
-        rc = relError(
-            pzErr, SQLITE_CONSTRAINT,
-            "relext: FOREIGN KEY: %s %s: %s=%s points at no row of %s (%s)", zC,
-            zR, pE->zChildCol, zK, p->azTable[pE->iParent], pE->zName);
-      }
+      rc = relDanglingError(p, pE, zR, zK, pzErr);
       sqlite3_free(zR);
       sqlite3_free(zK);
     }
@@ -488,13 +491,7 @@ static int relBulkCheck(RelCtx *p, int iEdge, char **pzErr) {
                      zRow, zC, pE->zChildCol);
     if (rc == SQLITE_OK && sqlite3_step(pStmt) == SQLITE_ROW) {
       char *zR = relValueText(sqlite3_column_value(pStmt, 0));
-      rc = SQLITE_NOMEM;
-      if (zR) {
-        rc = relError(
-            pzErr, SQLITE_CONSTRAINT,
-            "relext: NOT NULL: %s %s: %s cannot be NULL (%s has null=False)",
-            zC, zR, pE->zChildCol, pE->zName);
-      }
+      rc = relNotNullError(p, pE, zR, pzErr);
       sqlite3_free(zR);
     }
     if (pStmt) {
@@ -520,7 +517,7 @@ static int relNoteCheck(RelCtx *p, sqlite3_stmt **apCheck, const RelNote *pN,
   relValueBind(pStmt, 1, &pN->key);
   if (sqlite3_step(pStmt) == SQLITE_ROW &&
       sqlite3_column_type(pStmt, 0) != SQLITE_NULL) {
-    char *zKey = relRelValueText(&pN->key);
+    char *zKey = relValueFormat(&pN->key, REL_FMT_MSG);
     sqlite3_int64 nRef = 0;
     rc = SQLITE_NOMEM; /* when no message can be made */
     if (zKey == 0) {
@@ -551,19 +548,10 @@ static int relNoteCheck(RelCtx *p, sqlite3_stmt **apCheck, const RelNote *pN,
                       pE->zName);
       }
     } else if (pN->eKind == NOTE_NULL) {
-      rc = relError(
-          pzErr, SQLITE_CONSTRAINT,
-          "relext: NOT NULL: %s %s: %s cannot be NULL (%s has null=False)",
-          p->azTable[pE->iChild], zKey, pE->zChildCol, pE->zName);
+      rc = relNotNullError(p, pE, zKey, pzErr);
     } else {
       char *zRow = relValueText(sqlite3_column_value(pStmt, 0));
-      if (zRow) {
-        rc = relError(
-            pzErr, SQLITE_CONSTRAINT,
-            "relext: FOREIGN KEY: %s %s: %s=%s points at no row of %s (%s)",
-            p->azTable[pE->iChild], zRow, pE->zChildCol, zKey,
-            p->azTable[pE->iParent], pE->zName);
-      }
+      rc = relDanglingError(p, pE, zRow, zKey, pzErr);
       sqlite3_free(zRow);
     }
     sqlite3_free(zKey);
@@ -760,13 +748,7 @@ run:
   if (sqlite3_step(pStmt) == SQLITE_ROW) {
     char *zKey = relValueText(sqlite3_column_value(pStmt, 0));
     char *zChild = relValueText(sqlite3_column_value(pStmt, 1));
-    rc = SQLITE_NOMEM;
-    if (zKey && zChild) {
-      rc = relError(
-          pzErr, SQLITE_CONSTRAINT,
-          "relext: FOREIGN KEY: %s %s: %s=%s points at no row of %s (%s)", zC,
-          zChild, pE->zChildCol, zKey, p->azTable[pE->iParent], pE->zName);
-    }
+    rc = relDanglingError(p, pE, zChild, zKey, pzErr);
     sqlite3_free(zKey);
     sqlite3_free(zChild);
     sqlite3_reset(pStmt);

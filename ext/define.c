@@ -32,7 +32,6 @@
 #include "relext_int.h"
 SQLITE_EXTENSION_INIT3
 
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -43,7 +42,6 @@ struct RelInput {
   char *zField;      /* field name */
   int eKind;         /* REL_xxx */
   char *zTargetSpec; /* target as given */
-  int bClassName;    /* target was a bare class name (pasted form) */
   PyArg *aOpt;       /* keyword options */
   int nOpt;
   PyVal ruleArg; /* on_delete given positionally (pasted form) */
@@ -161,7 +159,6 @@ static int relInputFromLine(RelInput *p, const char *zModel, const char *zLine,
         p->zTargetSpec = a->v.z;
       } else if (a->v.eType == PY_NAME) {
         p->zTargetSpec = a->v.z;
-        p->bClassName = 1;
       } else {
         rc = relError(pzErr, SQLITE_ERROR,
                       "relext: %s.%s: the target must be a model name", zModel,
@@ -312,22 +309,11 @@ static int relOptApplies(const char *z, int eKind) {
 
 /* Parse an on_delete value: CASCADE, models.PROTECT, SET(5), ... */
 static int relOptRule(const PyVal *v, RelDef *d, char **pzErr) {
-  static const struct {
-    const char *z;
-    int e;
-  } a[] = {{"CASCADE", ON_CASCADE},         {"PROTECT", ON_PROTECT},
-           {"RESTRICT", ON_RESTRICT},       {"SET_NULL", ON_SET_NULL},
-           {"SET_DEFAULT", ON_SET_DEFAULT}, {"DO_NOTHING", ON_DO_NOTHING}};
   const char *zBase = relPyBaseName(v->z);
-  size_t i;
   int bPrefixOk = zBase == v->z || sqlite3_strnicmp(v->z, "models.", 7) == 0;
   if ((v->eType == PY_NAME || v->eType == PY_STRING) && bPrefixOk) {
-    for (i = 0; i < sizeof(a) / sizeof(a[0]); i++) {
-      if (sqlite3_stricmp(zBase, a[i].z) == 0) {
-        d->eOnDelete = a[i].e;
-        return SQLITE_OK;
-      }
-    }
+    d->eOnDelete = relRuleByName(zBase, 1);
+    if (d->eOnDelete != ON_NONE) return SQLITE_OK;
   }
   if (v->eType == PY_CALL && bPrefixOk && sqlite3_stricmp(zBase, "SET") == 0) {
     if (v->nArg != 1 || v->aArg[0].zKey) {
@@ -531,7 +517,7 @@ static int relBuildDef(RelCtx *pCtx, RelInput *in, RelDef *d, char **pzErr) {
     sqlite3_free(zCtx);
     if (rc) return rc;
   }
-  if (!relIsIdentifier(d->zField) || strstr(d->zField, "__") ||
+  if (!relIsIdentifier(d->zField, 0) || strstr(d->zField, "__") ||
       d->zField[strlen(d->zField) - 1] == '_') {
     return relError(
         pzErr, SQLITE_ERROR,
@@ -676,7 +662,8 @@ static int relBuildDef(RelCtx *pCtx, RelInput *in, RelDef *d, char **pzErr) {
   if (bHasRelName) {
     size_t n = strlen(zRelName);
     int bHidden = n > 0 && zRelName[n - 1] == '+';
-    if (!bHidden && (!relIsIdentifier(zRelName) || relIsPyKeyword(zRelName))) {
+    if (!bHidden &&
+        (!relIsIdentifier(zRelName, 0) || relIsPyKeyword(zRelName))) {
       rc = relError(
           pzErr, SQLITE_ERROR,
           "relext: %s.%s: (fields.E306) The name %Q is invalid related_name "
@@ -700,7 +687,7 @@ static int relBuildDef(RelCtx *pCtx, RelInput *in, RelDef *d, char **pzErr) {
   }
   if (zRelQuery) {
     /* A query name given must be usable in lookups. */
-    if (!relIsIdentifier(zRelQuery) || relIsPyKeyword(zRelQuery)) {
+    if (!relIsIdentifier(zRelQuery, 0) || relIsPyKeyword(zRelQuery)) {
       rc = relError(
           pzErr, SQLITE_ERROR,
           "relext: %s.%s: the name %Q is invalid related_query_name: it "
@@ -838,10 +825,10 @@ static int relBuildDef(RelCtx *pCtx, RelInput *in, RelDef *d, char **pzErr) {
     az[6] = d->zRelName;
     az[7] = d->zRelQuery;
     for (k = 0; k < 8; k++) {
-      if (az[k] && strlen(az[k]) > 1000) {
+      if (az[k] && strlen(az[k]) > REL_MAX_NAME) {
         rc = relError(pzErr, SQLITE_ERROR,
-                      "relext: %.50s.%.50s: name longer than 1000 bytes",
-                      d->zModel, d->zField);
+                      "relext: %.50s.%.50s: name longer than %d bytes",
+                      d->zModel, d->zField, REL_MAX_NAME);
         break;
       }
     }

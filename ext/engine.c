@@ -88,7 +88,7 @@ static int relStepDone(sqlite3 *db, sqlite3_stmt *pStmt, char **pzErr) {
   return rc;
 }
 
-/* Is table iTab in the plan of root iRoot? */
+/* Does pPlan reach table iTab (through CASCADE edges)? */
 static int relPlanHas(const RelPlan *pPlan, int iTab) {
   int i;
   for (i = 0; i < pPlan->nReach; i++) {

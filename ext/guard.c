@@ -21,9 +21,11 @@
 **     PROTECT/RESTRICT edge that calls relext_fail(G, ...). A stored
 **     trigger, not a TEMP one, because the guard has to be there anyway
 **     (see below) and one trigger per deleted row costs half of two. It
-**     calls only SQLITE_INNOCUOUS functions. (Guards written by relext
-**     0.1.0 lack the rules: then a TEMP trigger relext_del_<table> holds
-**     them until rel_reload() rewrites the guards.)
+**     calls only SQLITE_INNOCUOUS functions. (A stored guard that does
+**     not hold this catalog's rules -- missing with a table rebuilt
+**     without its triggers, or written by a build that left them out --
+**     gets a TEMP trigger relext_del_<table> that holds them until
+**     rel_reload() rewrites the guards: see relGuardHoldsRules.)
 **   - Elsewhere a TEMP BEFORE DELETE trigger on the parent calls
 **     relext_on_delete(table, rowid): the delete engine (engine.c).
 **   - A child's key columns are watched by stored guard indexes: an index
@@ -236,20 +238,6 @@ static int relPlainMode(RelCtx *p, int t, int *pRc) {
   return bOk;
 }
 
-/* A literal for SQL text (values are quoted, never pasted). */
-static char *relValueSql(const RelValue *p) {
-  switch (p->eType) {
-  case SQLITE_INTEGER:
-    return sqlite3_mprintf("%lld", p->i);
-  case SQLITE_FLOAT:
-    return sqlite3_mprintf("%!.17g", p->r);
-  case SQLITE_TEXT:
-    return sqlite3_mprintf("%Q", p->z);
-  default:
-    return sqlite3_mprintf("NULL");
-  }
-}
-
 /* The statements of table t's BEFORE DELETE trigger in plain mode,
 ** appended to body. They call only SQLITE_INNOCUOUS functions, so that the
 ** trigger can be stored in the database (relGuardsWrite). */
@@ -282,7 +270,8 @@ static void relPlainBody(RelCtx *p, int t, RelStr *pBody) {
         char *zVal =
             pE->eRule == ON_SET_NULL
                 ? sqlite3_mprintf("NULL")
-                : relValueSql(pE->eRule == ON_SET ? &d->setVal : &d->defVal);
+                : relValueFormat(pE->eRule == ON_SET ? &d->setVal : &d->defVal,
+                                 REL_FMT_SQL);
         if (zVal == 0) {
           pBody->eRc = SQLITE_NOMEM;
         } else {

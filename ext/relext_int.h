@@ -80,7 +80,12 @@ int relValueCopy(RelValue *pTo, const RelValue *pFrom);
 int relValueFromSql(RelValue *p, sqlite3_value *v);
 int relValueBind(sqlite3_stmt *pStmt, int i, const RelValue *p);
 void relValueResult(sqlite3_context *ctx, const RelValue *p);
-char *relValueRepr(const RelValue *p); /* Python-ish text: 5, 'x', None */
+/* The text of a value in one of three styles (caller frees; NULL when out
+** of memory): */
+#define REL_FMT_PY 0  /* Python, as Django prints it: 5, 'x', None */
+#define REL_FMT_SQL 1 /* an SQL literal that reads back exactly: 5, 'x' */
+#define REL_FMT_MSG 2 /* for a message: 5, 'x', NULL */
+char *relValueFormat(const RelValue *p, int eStyle);
 int relValueEq(const RelValue *a, const RelValue *b);
 
 /* The one way relext reports an error: *pzErr gets the message zFmt
@@ -214,6 +219,11 @@ const char *relPyBaseName(const char *z);
 /* ------------------------------------------------------------------ */
 /* catalog.c                                                           */
 
+/* Longest name (table, column, field, related name) in a definition, in
+** bytes: rel_define refuses longer ones, and the catalog refuses them when
+** it reads them back. */
+#define REL_MAX_NAME 1000
+
 /* One declared relationship, as stored in relext_relations. All names
 ** are resolved (the real spelling of tables and columns). */
 typedef struct RelDef RelDef;
@@ -338,6 +348,9 @@ int relCtxDerive(RelCtx *p);
 int relDefCompare(const RelDef *a, const RelDef *b);
 const char *relKindName(int eKind);
 const char *relRuleName(int eRule);
+/* The rule called z (exactly, or in any case with bNoCase), ON_NONE for
+** none; SET(value) is a call, not a name. */
+int relRuleByName(const char *z, int bNoCase);
 /* on_delete text as listed: CASCADE, SET(5), ... (caller frees) */
 char *relRuleText(const RelDef *p);
 
@@ -354,7 +367,9 @@ int relResolveModel(sqlite3 *db, const char *zSelf, const char *zSpec,
 /* Is zTab reserved (sqlite_*, relext_*)? */
 int relIsReservedName(const char *zTab);
 int relIsPyKeyword(const char *z);
-int relIsIdentifier(const char *z);
+/* Is z a Python identifier (with bPlus: or one followed by '+'s, or only
+** '+'s: a hidden related name)? */
+int relIsIdentifier(const char *z, int bPlus);
 /* Name of the accessor tables of definition i (caller frees), or NULL. */
 char *relAccessorForward(const RelDef *p);
 char *relAccessorReverse(const RelDef *p);

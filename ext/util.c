@@ -171,19 +171,19 @@ void relValueResult(sqlite3_context *ctx, const RelValue *p) {
   }
 }
 
-/* Python-ish text of a value, as Django would print it. */
-char *relValueRepr(const RelValue *p) {
+char *relValueFormat(const RelValue *p, int eStyle) {
   switch (p->eType) {
   case SQLITE_INTEGER:
     return sqlite3_mprintf("%lld", p->i);
   case SQLITE_FLOAT:
-    return sqlite3_mprintf("%!.15g", p->r);
+    /* 17 digits tell every double apart; 15 are what SQLite prints. */
+    return sqlite3_mprintf(eStyle == REL_FMT_SQL ? "%!.17g" : "%!.15g", p->r);
   case SQLITE_TEXT:
     return sqlite3_mprintf("%Q", p->z);
   case SQLITE_NULL:
-    return sqlite3_mprintf("None");
-  default:
-    return sqlite3_mprintf("");
+    return sqlite3_mprintf("%s", eStyle == REL_FMT_PY ? "None" : "NULL");
+  default: /* absent */
+    return sqlite3_mprintf("%s", eStyle == REL_FMT_PY ? "" : "NULL");
   }
 }
 
