@@ -25,6 +25,22 @@
 ** enforcement engine works on (see RelEdge in relext_int.h) and iGen, a
 ** 64-bit hash of the whole catalog that the stored guard triggers carry,
 ** so that a connection holding an older copy notices it is stale.
+**
+** This file also holds the definition rules every other file shares: the
+** relationship kinds and on_delete rules (one table each), how Django
+** names a model ('self', 'app.Model', a class name, AUTH_USER_MODEL), what
+** an identifier is, which names are reserved (sqlite_*, relext_*), and
+** what the accessor tables of a definition are called.
+**
+** INVARIANTS
+**   - A loaded RelCtx holds only records that passed every check; a load
+**     that fails leaves it empty.
+**   - Edge numbers follow the catalog's order (model, field), so every
+**     connection numbers the edges of one catalog alike (the stored guards
+**     name edges by number).
+**
+** LIMITS
+**   - Names longer than REL_MAX_NAME bytes are refused.
 */
 #include "relext_int.h"
 SQLITE_EXTENSION_INIT3

@@ -1,10 +1,38 @@
 /*
-** ctx.c -- the life of a connection's RelCtx.
+** ctx.c -- the life of a connection's RelCtx, below every module.
 **
-** A RelCtx is reference counted: every function and module relext
-** registers holds one reference, so the context lives exactly as long as
-** the last registration. A registry of live contexts (one per connection)
-** lets a second load on the same connection find the first one.
+** CONTRACT
+**   - A RelCtx is reference counted: every function and module relext
+**     registers holds one reference (relCtxRef, with relCtxUnref as the
+**     destructor SQLite calls), so the context lives exactly as long as
+**     the last registration.
+**   - A module that keeps state gives it to its slot at registration,
+**     with the hooks ctx.c calls (RelHooks in relext_int.h): after a
+**     reload, the edges' renumbering (xRemap) and the install for the new
+**     catalog (xLoaded); when cached statements must go (xStmtsFree); when
+**     the context dies (xFree). Slots run in a fixed order: commit, engine,
+**     guard, accessor.
+**   - relCtxReload is the one way to (re)load the catalog: define.c and
+**     the entry point call it; no module calls up into relext.c.
+**   - A registry of live contexts, one per connection, lets a second load
+**     on the same connection find the first one.
+**
+** MECHANISM
+**   Statements relext keeps prepared (the engine's, the COMMIT check's)
+**   are run between relCtxEnter and relCtxLeave (nBusy). A request to free
+**   them meanwhile -- a virtual table disconnected, a reload, the end of a
+**   transaction -- is deferred (bFreeLater) until nBusy drops to 0, so no
+**   statement is finalized while it runs.
+**
+** INVARIANTS
+**   - relCtxStmtsFree never nests: finalizing a statement may disconnect
+**     relext_txn, whose xDisconnect asks again (bFreeing).
+**   - A dying context frees every module's statements before any module's
+**     state.
+**
+** LIMITS
+**   - The registry knows connections by address: the entry point checks
+**     that a context it finds belongs to a live load (see relext.c).
 */
 #include "relext_int.h"
 SQLITE_EXTENSION_INIT3

@@ -28,6 +28,19 @@
 ** Both functions change the database, so they are SQLITE_DIRECTONLY: a
 ** view or trigger planted in an untrusted database cannot call them.
 ** Every name that reaches SQL is quoted with %w or bound as a parameter.
+**
+** INVARIANTS
+**   - All or nothing: after a failure the database and this connection's
+**     definitions are as they were (the savepoint is rolled back and the
+**     catalog reloaded); after an error that rolled the whole transaction
+**     back (out of memory, I/O), nothing more is written (relTxnLost).
+**   - The stored guards are rewritten in the same savepoint as the
+**     catalog, so other connections never see one without the other.
+**
+** LIMITS
+**   - rel_undefine leaves data, key columns and junction tables alone.
+**   - Django's checks are those listed above; a model's own fields are its
+**     columns and its declared relationships.
 */
 #include "relext_int.h"
 SQLITE_EXTENSION_INIT3

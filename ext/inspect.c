@@ -28,6 +28,10 @@
 **
 ** How rel_check works: one UNION ALL query over the edges (dangling keys,
 ** NULL keys where null=False, duplicate one-to-one keys); no state.
+**
+** Invariants: nothing here changes the user's tables; rel_collect leaves
+** its TEMP table empty. Limits: rel_collect reads the whole answer into
+** memory before the first row.
 */
 #include "relext_int.h"
 SQLITE_EXTENSION_INIT3

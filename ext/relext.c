@@ -1,17 +1,30 @@
 /*
-** relext.c -- the entry point: sqlite3_relext_init().
+** relext.c -- the entry point: sqlite3_relext_init(), relext_version().
 **
-** Loading relext on a connection:
-**   1. creates the connection's RelCtx (reference counted: every function
-**      and module registered below holds one reference, so the context
-**      lives exactly as long as the last registration);
+** CONTRACT
+**   Loading relext on a connection:
+**   1. creates the connection's RelCtx (ctx.c);
 **   2. registers the SQL functions and virtual table modules of each part
-**      (commit.c, engine.c, guard.c, define.c, accessor.c, inspect.c, lookup.c);
+**      (commit.c, engine.c, guard.c, define.c, accessor.c, inspect.c,
+**      lookup.c), each holding a reference to the context;
 **   3. reads the catalog and installs this connection's TEMP triggers and
-**      accessor tables, so every declared rule is in force.
-** Loading twice finds the first context (a registry of live contexts, one
-** per connection) and only reloads the catalog. Nothing here writes to the main
-** schema, so loading works on read-only databases and replicas.
+**      accessor tables (relCtxReload), so every declared rule is in force.
+**   Loading twice finds the first context and only reloads the catalog. A
+**   bad catalog fails the load before anything is registered.
+**
+** MECHANISM
+**   A failed load takes back everything it registered (aRegistered, which
+**   must list what the relRegister* functions register): SQLite unloads
+**   the library after a failed init, and its destructors live in it.
+**
+** INVARIANTS
+**   - Nothing here writes to the main schema, so loading works on
+**     read-only databases and replicas.
+**   - Nothing calls up into this file: it is the top of the module graph
+**     (see relext_int.h).
+**
+** LIMITS
+**   - Needs SQLite 3.34 or newer at run time.
 */
 #include "relext_int.h"
 SQLITE_EXTENSION_INIT1

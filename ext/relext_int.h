@@ -4,17 +4,49 @@
 ** Nothing here is public: the public surface is ext/relext.h (the entry
 ** point) and the SQL functions and tables described in README.md.
 **
-** The pieces, one file each:
-**   util.c      string builder, error helpers, small SQL helpers
-**   options.c   the Django-syntax parser (options text, pasted field lines)
-**   catalog.c   the stored catalog (table relext_relations) and the
-**               in-memory model of it (RelDef, RelEdge) for a connection
-**   define.c    rel_define() / rel_undefine(): validation and creation
-**   enforce.c   on_delete rules, key checks at commit, guards
+** THE FILES, bottom to top (each file's header comment states its
+** contract, mechanism, invariants and limits):
+**   util.c      strings (RelStr), values (RelValue), SQL exec/prepare
+**               helpers, relError: the one way to report an error
+**   vtab.c      the plumbing of relext's eponymous virtual tables
+**   schema.c    every fact about the tables and columns of main
+**   options.c   the parser of Django's syntax (options, field lines)
+**   catalog.c   the stored catalog (relext_relations), RelDef and
+**               RelEdge, and the definition rules: kinds, on_delete
+**               rules, name resolution, identifiers, reserved and
+**               accessor names
+**   ctx.c       the RelCtx's life: references, the registry, the modules'
+**               state slots and hooks, reload, cached statements
+**   commit.c    the notes and the COMMIT check (relext_txn, relext_notes,
+**               relext_close, relext_must_be_loaded)
+**   engine.c    the delete engine and its plans (relext_on_delete)
+**   guard.c     installing enforcement on a connection (TEMP triggers),
+**               the stored guards and their SQL, relext_fail
+**   define.c    rel_define, rel_undefine, rel_reload
 **   accessor.c  the accessor virtual tables (category__articles, ...)
 **   inspect.c   rel_collect, rel_check, rel_graph
 **   lookup.c    rel_lookup
-**   relext.c    the entry point that ties them together
+**   relext.c    the entry point: registration, load, relext_version
+**
+** WHO MAY CALL WHOM: a file calls only files above it in this list, never
+** one below, so the module graph has no cycle. Data flows one way: the
+** catalog, then the rules derived from it, then enforcement (commit,
+** engine, guard) and the readers (accessor, inspect, lookup).
+**   util, vtab      nothing of relext
+**   schema, options util
+**   catalog         schema, options, util
+**   ctx             catalog
+**   commit          ctx, schema, util, vtab
+**   engine, guard   commit, ctx, schema, util
+**   define          guard, catalog, ctx, options, schema, util
+**   accessor        catalog, ctx, schema, util
+**   inspect, lookup catalog, ctx, schema, util, vtab
+**   relext          the relRegister* of every module, ctx, catalog, util
+** Modules learn of reloads through the hooks they register with ctx.c
+** (RelHooks), not by being called from above. The per-row paths stay
+** inside their own file: the guard function (commit.c) and relext_fail
+** (guard.c) call out of it only for what util.c did for them before; the
+** engine calls commit.c only to take a note.
 */
 #ifndef RELEXT_INT_H
 #define RELEXT_INT_H
@@ -30,6 +62,9 @@
 #endif
 
 #define RELEXT_VERSION "0.1.0"
+
+/* Per-connection state (ctx.c). */
+typedef struct RelCtx RelCtx;
 
 /* Relationship kinds. */
 #define REL_FK 1
@@ -111,6 +146,21 @@ int relDropObjects(sqlite3 *db, const char *zDb, const char *zType,
 /* The value as SQL text for a message ('x', 5, NULL); NULL when out of
 ** memory. */
 char *relValueText(sqlite3_value *v);
+
+/* ------------------------------------------------------------------ */
+/* vtab.c: the plumbing of relext's eponymous virtual tables           */
+typedef struct RelVtab RelVtab;
+struct RelVtab {
+  sqlite3_vtab base; /* base class - must be first */
+  RelCtx *pCtx;      /* connection state */
+};
+#define REL_VTAB_MAX_ARGS 8
+int relVtabConnect(sqlite3 *db, void *pAux, const char *zSchema, int eConfig,
+                   sqlite3_vtab **ppVtab);
+int relVtabDisconnect(sqlite3_vtab *pVtab);
+int relVtabOpen(size_t nByte, sqlite3_vtab_cursor **ppCur);
+int relVtabArgsBestIndex(sqlite3_index_info *p, int iFirst, int nArg,
+                         double rCost, sqlite3_int64 nRow);
 
 /* ------------------------------------------------------------------ */
 /* schema.c: the facts about the tables and columns of main. Each returns
@@ -269,7 +319,60 @@ struct RelEdge {
   char *zName;      /* relationship name for messages: model.field */
 };
 
-typedef struct RelCtx RelCtx;
+/* The SQL that creates the catalog table. */
+extern const char *relCatalogSchema;
+int relCatalogEnsure(sqlite3 *db, char **pzErr);
+/* Load all definitions from the catalog into p (replacing what it had).
+** Bad records are reported in *pzErr and stop the load. */
+int relCatalogLoad(RelCtx *p, char **pzErr);
+/* relCatalogLoad, and aMap[i] (one entry per edge loaded before) gets the
+** new index of old edge i, or -1. */
+int relCatalogReload(RelCtx *p, int *aMap, char **pzErr);
+int relCatalogInsert(sqlite3 *db, const RelDef *pDef, char **pzErr);
+int relCatalogDelete(sqlite3 *db, const char *zModel, const char *zField,
+                     char **pzErr);
+/* Does the stored catalog hold a record for zModel.zField? */
+int relCatalogHas(sqlite3 *db, const char *zModel, const char *zField,
+                  int *pbHas);
+/* Find a loaded definition, or -1. */
+int relCtxFindDef(RelCtx *p, const char *zModel, const char *zField);
+int relCtxTable(RelCtx *p, const char *zTab); /* index or -1 */
+void relCtxClearDefs(RelCtx *p);
+/* Derive aEdge/azTable/iGen from aDef. */
+int relCtxDerive(RelCtx *p);
+/* Compare two definitions: 0 if the same. */
+int relDefCompare(const RelDef *a, const RelDef *b);
+const char *relKindName(int eKind);
+const char *relRuleName(int eRule);
+/* The rule called z (exactly, or in any case with bNoCase), ON_NONE for
+** none; SET(value) is a call, not a name. */
+int relRuleByName(const char *z, int bNoCase);
+/* on_delete text as listed: CASCADE, SET(5), ... (caller frees) */
+char *relRuleText(const RelDef *p);
+
+/* Definition rules: names (catalog.c). */
+/* A kind as Django writes it (ForeignKey, models.OneToOneField, fk, m2m):
+** REL_xxx, or 0. */
+int relParseKind(const char *z);
+/* Resolve a Django model reference (a table, 'app.Model', a class name,
+** 'self' meaning zSelf) to a table of main. zCtx prefixes error messages,
+** zRole names the model in them. */
+int relResolveModel(sqlite3 *db, const char *zSelf, const char *zSpec,
+                    const char *zCtx, const char *zRole, char **pzTab,
+                    char **pzErr);
+/* Is zTab reserved (sqlite_*, relext_*)? */
+int relIsReservedName(const char *zTab);
+int relIsPyKeyword(const char *z);
+/* Is z a Python identifier (with bPlus: or one followed by '+'s, or only
+** '+'s: a hidden related name)? */
+int relIsIdentifier(const char *z, int bPlus);
+/* The names of the accessor tables of a definition (caller frees); the
+** reverse one is NULL when it has none (hidden, symmetrical). */
+char *relAccessorForward(const RelDef *p);
+char *relAccessorReverse(const RelDef *p);
+
+/* ------------------------------------------------------------------ */
+/* ctx.c                                                               */
 
 /* The modules that keep state in a context, one slot each, in the order
 ** their hooks run (ctx.c). */
@@ -323,63 +426,34 @@ struct RelCtx {
   RelCtx *pNextCtx;          /* registry of live contexts (ctx.c) */
 };
 
-/* The SQL that creates the catalog table. */
-extern const char *relCatalogSchema;
-int relCatalogEnsure(sqlite3 *db, char **pzErr);
-/* Load all definitions from the catalog into p (replacing what it had).
-** Bad records are reported in *pzErr and stop the load. */
-int relCatalogLoad(RelCtx *p, char **pzErr);
-/* relCatalogLoad, and aMap[i] (one entry per edge loaded before) gets the
-** new index of old edge i, or -1. */
-int relCatalogReload(RelCtx *p, int *aMap, char **pzErr);
-int relCatalogInsert(sqlite3 *db, const RelDef *pDef, char **pzErr);
-int relCatalogDelete(sqlite3 *db, const char *zModel, const char *zField,
-                     char **pzErr);
-/* Does the stored catalog hold a record for zModel.zField? */
-int relCatalogHas(sqlite3 *db, const char *zModel, const char *zField,
-                  int *pbHas);
-/* Find a loaded definition, or -1. */
-int relCtxFindDef(RelCtx *p, const char *zModel, const char *zField);
-int relCtxTable(RelCtx *p, const char *zTab); /* index or -1 */
-void relCtxClearDefs(RelCtx *p);
-/* Derive aEdge/azTable/iGen from aDef. */
-int relCtxDerive(RelCtx *p);
-/* Compare two definitions: 0 if the same. */
-int relDefCompare(const RelDef *a, const RelDef *b);
-const char *relKindName(int eKind);
-const char *relRuleName(int eRule);
-/* The rule called z (exactly, or in any case with bNoCase), ON_NONE for
-** none; SET(value) is a call, not a name. */
-int relRuleByName(const char *z, int bNoCase);
-/* on_delete text as listed: CASCADE, SET(5), ... (caller frees) */
-char *relRuleText(const RelDef *p);
-
-/* Definition rules: names (catalog.c). */
-/* A kind as Django writes it (ForeignKey, models.OneToOneField, fk, m2m):
-** REL_xxx, or 0. */
-int relParseKind(const char *z);
-/* Resolve a Django model reference (a table, 'app.Model', a class name,
-** 'self' meaning zSelf) to a table of main. zCtx prefixes error messages,
-** zRole names the model in them. */
-int relResolveModel(sqlite3 *db, const char *zSelf, const char *zSpec,
-                    const char *zCtx, const char *zRole, char **pzTab,
-                    char **pzErr);
-/* Is zTab reserved (sqlite_*, relext_*)? */
-int relIsReservedName(const char *zTab);
-int relIsPyKeyword(const char *z);
-/* Is z a Python identifier (with bPlus: or one followed by '+'s, or only
-** '+'s: a hidden related name)? */
-int relIsIdentifier(const char *z, int bPlus);
-/* Name of the accessor tables of definition i (caller frees), or NULL. */
-char *relAccessorForward(const RelDef *p);
-char *relAccessorReverse(const RelDef *p);
+void relCtxUnref(void *p);
+RelCtx *relCtxRef(RelCtx *p);
+/* Reload the catalog and reinstall TEMP objects. */
+int relCtxReload(RelCtx *p, char **pzErr);
+/* The registry of live contexts: put in, find by connection, take out. */
+void relCtxRegister(RelCtx *p);
+RelCtx *relCtxFind(sqlite3 *db);
+void relCtxForget(RelCtx *p);
+/* Give module slot iSlot its state and hooks (at registration). */
+void relCtxAttach(RelCtx *p, int iSlot, void *pState, const RelHooks *pHooks);
+/* Finalize every cached statement of every module now. */
+void relCtxStmtsFree(RelCtx *p);
+/* The same, or when nBusy drops to 0 if relext is running them. */
+void relCtxStmtsRelease(RelCtx *p);
+/* A stretch that runs cached statements: enter, leave. Inline, since the
+** engine and the guard function run them per row. */
+static inline void relCtxEnter(RelCtx *p) {
+  p->nBusy++;
+}
+static inline void relCtxLeave(RelCtx *p) {
+  if (--p->nBusy == 0 && p->bFreeLater) {
+    p->bFreeLater = 0;
+    relCtxStmtsFree(p);
+  }
+}
 
 /* ------------------------------------------------------------------ */
-/* define.c                                                            */
-int relRegisterDefine(sqlite3 *db, RelCtx *p);
-
-/* ------------------------------------------------------------------ */
-/* Enforcement: commit.c, engine.c, guard.c                            */
+/* Enforcement: commit.c, engine.c, guard.c                           */
 
 /* The message of every refusal of a connection whose definitions are
 ** older than the stored guards. */
@@ -416,6 +490,10 @@ int relGuardsWrite(RelCtx *p, char **pzErr);
 int relGuardsCurrent(RelCtx *p, int *pbCurrent);
 
 /* ------------------------------------------------------------------ */
+/* define.c                                                            */
+int relRegisterDefine(sqlite3 *db, RelCtx *p);
+
+/* ------------------------------------------------------------------ */
 /* accessor.c                                                          */
 int relRegisterAccessor(sqlite3 *db, RelCtx *p);
 
@@ -423,48 +501,6 @@ int relRegisterAccessor(sqlite3 *db, RelCtx *p);
 /* inspect.c, lookup.c                                                 */
 int relRegisterInspect(sqlite3 *db, RelCtx *p);
 int relRegisterLookup(sqlite3 *db, RelCtx *p);
-
-/* ------------------------------------------------------------------ */
-/* vtab.c: the plumbing of relext's eponymous virtual tables          */
-typedef struct RelVtab RelVtab;
-struct RelVtab {
-  sqlite3_vtab base; /* base class - must be first */
-  RelCtx *pCtx;      /* connection state */
-};
-#define REL_VTAB_MAX_ARGS 8
-int relVtabConnect(sqlite3 *db, void *pAux, const char *zSchema, int eConfig,
-                   sqlite3_vtab **ppVtab);
-int relVtabDisconnect(sqlite3_vtab *pVtab);
-int relVtabOpen(size_t nByte, sqlite3_vtab_cursor **ppCur);
-int relVtabArgsBestIndex(sqlite3_index_info *p, int iFirst, int nArg,
-                         double rCost, sqlite3_int64 nRow);
-
-/* ctx.c */
-void relCtxUnref(void *p);
-RelCtx *relCtxRef(RelCtx *p);
-/* Reload the catalog and reinstall TEMP objects. */
-int relCtxReload(RelCtx *p, char **pzErr);
-/* The registry of live contexts: put in, find by connection, take out. */
-void relCtxRegister(RelCtx *p);
-RelCtx *relCtxFind(sqlite3 *db);
-void relCtxForget(RelCtx *p);
-/* Give module slot iSlot its state and hooks (at registration). */
-void relCtxAttach(RelCtx *p, int iSlot, void *pState, const RelHooks *pHooks);
-/* Finalize every cached statement of every module now. */
-void relCtxStmtsFree(RelCtx *p);
-/* The same, or when nBusy drops to 0 if relext is running them. */
-void relCtxStmtsRelease(RelCtx *p);
-/* A stretch that runs cached statements: enter, leave. Inline, since the
-** engine and the guard function run them per row. */
-static inline void relCtxEnter(RelCtx *p) {
-  p->nBusy++;
-}
-static inline void relCtxLeave(RelCtx *p) {
-  if (--p->nBusy == 0 && p->bFreeLater) {
-    p->bFreeLater = 0;
-    relCtxStmtsFree(p);
-  }
-}
 
 #if defined(__GNUC__) && !defined(_WIN32)
 #pragma GCC visibility pop

@@ -1,14 +1,29 @@
 /*
 ** util.c -- small helpers used everywhere in relext.
 **
-** Contract:
+** CONTRACT
 **   - RelStr builds strings; after an allocation failure it stays failed
 **     (eRc==SQLITE_NOMEM) and relStrFinish() returns NULL.
 **   - relExecf()/relPreparef() take a sqlite3_mprintf() format: callers
 **     quote every name with %w (inside "...") and every text with %Q.
 **     Nothing built here pastes a user-supplied name unquoted.
-**   - RelValue holds a literal from Django syntax (default=, SET(v)).
-** All memory comes from sqlite3_malloc64()/sqlite3_free().
+**   - RelValue holds a literal from Django syntax (default=, SET(v));
+**     relValueFormat prints it for Python, for SQL or for a message.
+**   - relError is the one way relext reports an error, SQLite's way: an
+**     rc returned, the message in *pzErr (the first one wins), and
+**     SQLITE_NOMEM when the message cannot be made. relResultError turns
+**     the pair into the error of an SQL function call.
+**
+** MECHANISM
+**   Thin wrappers over sqlite3_mprintf, sqlite3_exec and
+**   sqlite3_prepare_v2; no state.
+**
+** INVARIANTS
+**   All memory comes from sqlite3_malloc64()/sqlite3_free(); a function
+**   that fails frees what it took.
+**
+** LIMITS
+**   RelValue keeps a BLOB as its text.
 */
 #include "relext_int.h"
 SQLITE_EXTENSION_INIT3
