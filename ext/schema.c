@@ -316,23 +316,16 @@ int relRowidColumn(sqlite3 *db, const char *zTab, char **pzCol) {
 
 int relIsRowidAlias(sqlite3 *db, const char *zTab, const char *zCol,
                     int *pbAlias) {
-  sqlite3_stmt *pStmt = 0;
-  char *z = 0;
-  int bRow, rc;
+  char *zRowid = 0;
+  int rc;
   *pbAlias = 0;
   if (relIsRowid(zCol)) {
     *pbAlias = 1;
     return SQLITE_OK;
   }
-  rc = relProbePrepare(db,
-                       "SELECT count(*)=1 AND sum(pk=1 AND name=?2 COLLATE "
-                       "NOCASE AND upper(type)='INTEGER')=1 FROM "
-                       "pragma_table_info(?1,'main') WHERE pk>0",
-                       zTab, zCol, &pStmt);
-  if (rc) return rc;
-  rc = relProbe(pStmt, &bRow, &z);
-  *pbAlias = z && strcmp(z, "1") == 0;
-  sqlite3_free(z);
+  rc = relRowidColumn(db, zTab, &zRowid);
+  *pbAlias = zRowid && sqlite3_stricmp(zRowid, zCol) == 0;
+  sqlite3_free(zRowid);
   return rc;
 }
 
