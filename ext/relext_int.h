@@ -180,7 +180,8 @@ char *relColExpr(const char *zAlias, const char *zCol);
 /* The exact spelling of table zTab (compared as SQLite does). */
 int relTableName(sqlite3 *db, const char *zTab, int eWhich, char **pzName);
 int relTableExists(sqlite3 *db, const char *zTab, int *pbExists);
-/* Is zTab a rowid table (not WITHOUT ROWID)? */
+/* Is zTab a rowid table (not WITHOUT ROWID)? zTab must exist: the probe
+** prepares "SELECT rowid FROM zTab", and SQLITE_ERROR there means no. */
 int relTableHasRowid(sqlite3 *db, const char *zTab, int *pbRowid);
 /* The ordinary tables named <prefix>_<zSuffix>: how many, and the first. */
 int relTablesEndingWith(sqlite3 *db, const char *zSuffix, char **pzFirst,
@@ -188,7 +189,8 @@ int relTablesEndingWith(sqlite3 *db, const char *zSuffix, char **pzFirst,
 /* Does the CREATE TABLE text of zTab match the LIKE pattern zLike? */
 int relTableDeclLike(sqlite3 *db, const char *zTab, const char *zLike,
                      int *pbLike);
-/* Rows of zTab according to sqlite_stat1, or SQLite's default estimate. */
+/* Rows of zTab according to sqlite_stat1, or SQLite's default estimate
+** (also when the database was never analyzed). */
 int relTableRows(sqlite3 *db, const char *zTab, double *pnRow);
 /* Does any object of main (table, index, trigger, view) have this name? */
 int relObjectExists(sqlite3 *db, const char *zName, int *pbExists);
