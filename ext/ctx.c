@@ -37,7 +37,6 @@
 #include "relext_int.h"
 SQLITE_EXTENSION_INIT3
 
-#include <string.h>
 
 /* Every live context, so that a second load on the same connection finds
 ** and reuses the first one (its TEMP tables may be held by the
