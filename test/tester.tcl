@@ -98,3 +98,119 @@ proc finish_test {} {
   # Report to all.tcl on a line of its own.
   puts "@@RESULT $::nPass $::nFail"
 }
+
+#-------------------------------------------------------------------------
+# Refusals (issue 14: a DELETE that Django refuses fails at that statement).
+#
+#   do_refused_test NAME SQL EXPECTED
+#       SQL must fail with a SQLITE_CONSTRAINT code (19, or an extended
+#       19+256k) and relext's message EXPECTED: either as the error message
+#       itself, or -- when relext can decide only at the end of the
+#       statement -- as SQLite's "FOREIGN KEY constraint failed" with
+#       SELECT rel_last_error() returning EXPECTED.
+#   do_refused_oneof_test NAME SQL LIST
+#       the same, where any message of LIST is right (several rows or
+#       relationships block, and relext names one of them).
+#   do_refused_or_commit_test NAME DEL REST CHECK MSGS ROWS_DEL ROWS_COMMIT
+#       inside an open transaction, where relext may have to wait for COMMIT
+#       (PRAGMA foreign_keys=OFF): either DEL is refused as above and then
+#       REST (the later statements and the COMMIT) succeeds and CHECK gives
+#       ROWS_DEL; or DEL is accepted, REST fails at the COMMIT with the same
+#       message (directly or through rel_last_error()), no transaction is
+#       left open, and CHECK gives ROWS_COMMIT (the data from before BEGIN)
+#       -- or REST succeeds and CHECK gives ROWS_DEL (a ROLLBACK TO in REST
+#       discarded the refused work). MSGS is a list of acceptable messages.
+#
+# A message in a list given as "glob:PATTERN" matches by [string match].
+
+proc refusal_msg_ok {msgs got} {
+  foreach m $msgs {
+    if {[string match glob:* $m]} {
+      if {[string match [string range $m 5 end] $got]} { return 1 }
+    } elseif {$m eq $got} {
+      return 1
+    }
+  }
+  return 0
+}
+
+# Run SQL expecting a relext refusal; returns {ok description}.
+proc refusal_check {sql msgs} {
+  set rc [catch {db eval $sql} msg]
+  set code [db errorcode]
+  if {!$rc} { return [list 0 [list accepted: $msg]] }
+  set last {}
+  if {$msg eq "FOREIGN KEY constraint failed"} {
+    if {[catch {db onecolumn {SELECT rel_last_error()}} last]} {
+      set last [list ERROR $last]
+    }
+  }
+  set codeok [expr {($code & 0xff) == 19}]
+  set ok [expr {$codeok && ([refusal_msg_ok $msgs $msg]
+        || ($msg eq "FOREIGN KEY constraint failed" && [refusal_msg_ok $msgs $last]))}]
+  return [list $ok [list code $code msg $msg rel_last_error $last]]
+}
+
+proc do_refused_test {name sql expected} {
+  lassign [refusal_check $sql [list $expected]] ok got
+  test_result $name $ok $got "code 19 and \[$expected\] (or FOREIGN KEY constraint failed + rel_last_error)"
+}
+
+proc do_refused_oneof_test {name sql msgs} {
+  lassign [refusal_check $sql $msgs] ok got
+  test_result $name $ok $got "code 19 and one of \[[join $msgs {] [}]\]"
+}
+
+# 1 when no transaction is open on db.
+proc no_txn_open {} {
+  set rc [catch {db eval ROLLBACK} msg]
+  expr {$rc && [string match "cannot rollback - no transaction is active" $msg]}
+}
+
+proc do_refused_or_commit_test {name del rest check msgs rowsDel rowsCommit} {
+  set rc [catch {db eval $del} msg]
+  set code [db errorcode]
+  if {$rc} {
+    # Refused at the DELETE: judge it as do_refused_test does, then the
+    # transaction must go on.
+    set last {}
+    if {$msg eq "FOREIGN KEY constraint failed"} {
+      catch {db onecolumn {SELECT rel_last_error()}} last
+    }
+    set ok [expr {($code & 0xff) == 19 && ([refusal_msg_ok $msgs $msg]
+          || ($msg eq "FOREIGN KEY constraint failed" && [refusal_msg_ok $msgs $last]))}]
+    set got [list refused at the statement: $msg $last]
+    if {[catch {db eval $rest} m2]} {
+      set ok 0
+      lappend got then: $m2
+      catch {db eval ROLLBACK}
+    }
+    set rows [db eval $check]
+    if {$rows ne [list {*}$rowsDel]} { set ok 0 }
+    lappend got rows: $rows
+    test_result $name $ok $got "refused at the DELETE or at COMMIT with \[[join $msgs {] [}]\]; rows $rowsDel"
+    return
+  }
+  # Accepted: COMMIT must refuse it (or a ROLLBACK TO in REST discards it).
+  set rc [catch {db eval $rest} msg]
+  set code [db errorcode]
+  set got [list accepted at the statement, then: $rc $msg]
+  if {$rc} {
+    set last {}
+    if {$msg eq "FOREIGN KEY constraint failed"} {
+      catch {db onecolumn {SELECT rel_last_error()}} last
+    }
+    set ok [expr {($code & 0xff) == 19 && ([refusal_msg_ok $msgs $msg]
+          || ($msg eq "FOREIGN KEY constraint failed" && [refusal_msg_ok $msgs $last]))}]
+    if {![no_txn_open]} { set ok 0; lappend got {transaction left open} }
+    catch {db eval ROLLBACK}
+    set want $rowsCommit
+  } else {
+    set ok 1
+    set want $rowsDel
+  }
+  set rows [db eval $check]
+  if {$rows ne [list {*}$want]} { set ok 0 }
+  lappend got rows: $rows
+  test_result $name $ok $got "refused at the DELETE or at COMMIT with \[[join $msgs {] [}]\]; rows $rowsDel (refused at the DELETE) or $rowsCommit (at COMMIT)"
+}

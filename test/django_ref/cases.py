@@ -42,6 +42,7 @@ APPS = [
     'o1', 'o2',
     'x1', 'x2', 'x3',
     'k1',
+    'b3', 'b4', 'm5', 'm6',
     'chk',
 ]
 for _name in APPS:
@@ -299,6 +300,34 @@ model('x3', 'Note', category=fk(C, PROTECT))
 C = model('k1', 'Category', code=models.CharField(max_length=10, unique=True))
 model('k1', 'Article', category=fk(C, CASCADE, to_field='code'))
 model('k1', 'Post', category=fk(C, SET_NULL, null=True, to_field='code'))
+
+# b3: PROTECT and RESTRICT blocking different rows of one QuerySet.delete()
+C = model('b3', 'Category')
+model('b3', 'Article', category=fk(C, RESTRICT))
+model('b3', 'Note', category=fk(C, PROTECT))
+
+# b4: SET_DEFAULT of a OneToOneField onto a value another row holds, and a
+#     RESTRICT on the same delete
+C = model('b4', 'Category')
+model('b4', 'Profile', category=models.OneToOneField(C, on_delete=SET_DEFAULT,
+                                                      default=3))
+model('b4', 'Article', category=fk(C, RESTRICT))
+
+# m5: M2M through a model that a Badge PROTECTs
+P = model('m5', 'Person')
+G = model('m5', 'Group', table='group_',
+          members=models.ManyToManyField(P, through='Membership',
+                                         related_name='groups'))
+M = model('m5', 'Membership', person=fk(P, CASCADE), group=fk(G, CASCADE))
+model('m5', 'Badge', membership=fk(M, PROTECT))
+
+# m6: M2M through a model that an Award RESTRICTs
+P = model('m6', 'Person')
+G = model('m6', 'Group', table='group_',
+          members=models.ManyToManyField(P, through='Membership',
+                                         related_name='groups'))
+M = model('m6', 'Membership', person=fk(P, CASCADE), group=fk(G, CASCADE))
+model('m6', 'Award', membership=fk(M, RESTRICT))
 
 # chk: models that fail Django's system checks (only used by checks)
 C = model('chk', 'Category', title=models.CharField(max_length=10))
@@ -960,6 +989,124 @@ with transaction.atomic():
     Category.objects.filter(id=1).update(code='z')
     Article.objects.filter(category_id='a').update(category_id='z')
     Post.objects.filter(category_id='a').update(category_id='z')
+''')
+
+
+GRP = '16. Refusals inside transaction.atomic(), precedence, through rows'
+seed = '''
+mk(Category, (1,), (2,))
+mk(Article, (1, 1), (2, 1))
+'''
+case(GRP, 'r1', '16a atomic: work, a refused delete caught, more work', seed, '''
+from django.db.models import RestrictedError
+with transaction.atomic():
+    mk(Category, (3,))
+    try:
+        Category.objects.get(id=1).delete()
+    except RestrictedError as e:
+        note('caught', type(e).__name__)
+    note('then', Category.objects.get(id=2).delete())
+''')
+case(GRP, 'r1', '16b atomic: the refused delete inside a nested atomic '
+     '(savepoint)', seed, '''
+from django.db.models import RestrictedError
+with transaction.atomic():
+    mk(Category, (3,))
+    try:
+        with transaction.atomic():
+            mk(Category, (4,))
+            Category.objects.get(id=1).delete()
+    except RestrictedError as e:
+        note('caught', type(e).__name__)
+    note('then', Category.objects.get(id=2).delete())
+''')
+case(GRP, 'r1', '16c atomic: a later delete of the restricting rows does not '
+     'lift the refusal; deleting again then succeeds', seed, '''
+from django.db.models import RestrictedError
+with transaction.atomic():
+    try:
+        Category.objects.get(id=1).delete()
+    except RestrictedError as e:
+        note('caught', type(e).__name__)
+    note('articles', Article.objects.filter(category_id=1).delete())
+    note('again', Category.objects.get(id=1).delete())
+''')
+seed = '''
+mk(Category, (1,), (2,), (3,))
+mk(Article, (1, 1), (2, 1), (3, 2))
+'''
+case(GRP, 'p1', '16d atomic: a refused PROTECT caught, more work', seed, '''
+from django.db.models import ProtectedError
+with transaction.atomic():
+    mk(Category, (4,))
+    try:
+        Category.objects.all().delete()
+    except ProtectedError as e:
+        note('caught', type(e).__name__)
+    note('then', Category.objects.get(id=3).delete())
+''')
+seed = '''
+mk(Category, (1,), (2,))
+mk(Article, (1, 1))
+mk(Note, (1, 2))
+'''
+case(GRP, 'b3', '16e RESTRICT on category 1, PROTECT on category 2: delete both',
+     seed, 'Category.objects.all().delete()')
+case(GRP, 'b3', '16f as 16e, descending order', seed,
+     "Category.objects.order_by('-id').delete()")
+seed = '''
+mk(Category, (1,), (2,))
+mk(Article, (1, 2))
+mk(Note, (1, 1))
+'''
+case(GRP, 'b3', '16g RESTRICT on category 2, PROTECT on category 1: delete both',
+     seed, 'Category.objects.all().delete()')
+seed = '''
+mk(Category, (1,), (2,), (3,))
+mk(Profile, (1, 1), (2, 2))
+mk(Article, (1, 1))
+'''
+case(GRP, 'b4', '16h O2O SET_DEFAULT(3) of two profiles, RESTRICT on category 1: '
+     'delete 1 and 2', seed, 'Category.objects.filter(id__in=[1, 2]).delete()')
+case(GRP, 'b4', '16i as 16h without the restricting article', seed + '''
+Article.objects.all().delete()
+''', 'Category.objects.filter(id__in=[1, 2]).delete()')
+case(GRP, 'b4', '16j one profile SET_DEFAULT(3), RESTRICT on the same category',
+     seed, 'Category.objects.get(id=1).delete()')
+case(GRP, 'b4', '16k as 16j, profile 3 already holds category 3', seed + '''
+mk(Profile, (3, 3))
+''', 'Category.objects.get(id=1).delete()')
+seed = '''
+mk(Person, (1,), (2,))
+mk(Group, (1,), (2,))
+mk(Membership, (1, 1, 1), (2, 1, 2), (3, 2, 1))
+mk(Badge, (1, 1))
+'''
+case(GRP, 'm5', '16l through row protected by a badge: group.members.remove()',
+     seed, '''
+from django.db.models import ProtectedError
+with transaction.atomic():
+    try:
+        with transaction.atomic():
+            Group.objects.get(id=1).members.remove(Person.objects.get(id=1))
+    except ProtectedError as e:
+        note('caught', type(e).__name__)
+    note('then', Group.objects.get(id=2).members.remove(Person.objects.get(id=1)))
+''')
+case(GRP, 'm5', '16m as 16l, group.members.clear()', seed,
+     'Group.objects.get(id=1).members.clear()')
+case(GRP, 'm5', '16n as 16l, delete the through row directly', seed,
+     'Membership.objects.filter(id=1).delete()')
+case(GRP, 'm5', '16o as 16l, delete person 1 (cascades to the protected row)',
+     seed, 'Person.objects.get(id=1).delete()')
+seed = seed.replace('Badge', 'Award')
+case(GRP, 'm6', '16p through row restricted by an award: group.members.remove()',
+     seed, 'Group.objects.get(id=1).members.remove(Person.objects.get(id=1))')
+case(GRP, 'm6', '16q as 16p, delete the award and the through row in one '
+     'atomic, award first', seed, '''
+with transaction.atomic():
+    Award.objects.all().delete()
+    Group.objects.get(id=1).members.remove(Person.objects.get(id=1))
 ''')
 
 
