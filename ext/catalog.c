@@ -288,6 +288,15 @@ void relCtxClearDefs(RelCtx *p) {
   for (i = 0; i < p->nTable; i++)
     sqlite3_free(p->azTable[i]);
   sqlite3_free(p->azTable);
+  for (i = 0; p->aTab && i < p->nTable; i++) {
+    sqlite3_free(p->aTab[i].aChild);
+    sqlite3_free(p->aTab[i].aParent);
+  }
+  sqlite3_free(p->aTab);
+  sqlite3_free(p->aGenHash);
+  p->aTab = 0;
+  p->aGenHash = 0;
+  p->nGenHash = 0;
   p->aDef = 0;
   p->nDef = 0;
   p->aEdge = 0;
@@ -378,6 +387,165 @@ static void relHash(sqlite3_uint64 *pH, const char *z) {
   *pH = h;
 }
 
+/*
+** The plain mode of table t. Where the order in which rows are deleted
+** cannot change the outcome, a table's delete rules compile to plain SQL in
+** its stored delete guards, like a hand-written cascade, with no call into
+** C (guard.c):
+**   - the tables reached from it through CASCADE edges form no cycle (so
+**     trigger nesting is bounded by the number of tables, not rows);
+**   - PROTECT and RESTRICT appear only on edges out of the table itself,
+**     and only when nothing cascades from it: then no row this delete
+**     removes can be a protecting or restricting row, and the check is a
+**     single probe in the pre-delete state, exactly Django's answer.
+** Everything else (cycles, self references, PROTECT below a CASCADE) goes
+** through the delete engine (engine.c). aState, aStack and aAt are scratch
+** arrays of nTable entries.
+*/
+static int relRulesPlain(const RelCtx *p, int t, int *aState, int *aStack,
+                         int *aAt) {
+  int nStack = 0, i, bOk = 1, bCascade = 0;
+  const RelTable *pT = &p->aTab[t];
+  for (i = 0; i < pT->nParent; i++) {
+    if (p->aEdge[pT->aParent[i]].eRule == ON_CASCADE) bCascade = 1;
+  }
+  memset(aState, 0, sizeof(int) * (size_t)p->nTable);
+  /* Depth-first over CASCADE edges from t, checking every edge met
+  ** (aState: 0 unvisited, 1 on the stack, 2 done). */
+  aStack[nStack] = t;
+  aAt[nStack++] = 0;
+  aState[t] = 1;
+  while (nStack > 0 && bOk) {
+    int iCur = aStack[nStack - 1];
+    int k = aAt[nStack - 1]++;
+    const RelEdge *pE;
+    if (k >= p->aTab[iCur].nParent) {
+      aState[iCur] = 2;
+      nStack--;
+      continue;
+    }
+    pE = &p->aEdge[p->aTab[iCur].aParent[k]];
+    switch (pE->eRule) {
+    case ON_PROTECT:
+    case ON_RESTRICT:
+      if (iCur != t || bCascade || pE->iChild == t) bOk = 0;
+      break;
+    case ON_CASCADE:
+      if (aState[pE->iChild] == 1)
+        bOk = 0; /* a cycle */
+      else if (aState[pE->iChild] == 0) {
+        aState[pE->iChild] = 1;
+        aStack[nStack] = pE->iChild;
+        aAt[nStack++] = 0;
+      }
+      break;
+    default:
+      break;
+    }
+  }
+  return bOk;
+}
+
+/* Hash the text of a value into *pH (for a table's generation). */
+static int relHashValue(sqlite3_uint64 *pH, const RelValue *pV) {
+  char *z = relValueFormat(pV, REL_FMT_SQL);
+  if (z == 0) return SQLITE_NOMEM;
+  relHash(pH, z);
+  sqlite3_free(z);
+  return SQLITE_OK;
+}
+
+/* Per table: its edges as child and as parent, its mode, its generation
+** (everything its stored guards encode, hashed), and the map from
+** generation to table. */
+static int relRulesDerive(RelCtx *p) {
+  int i, t, rc = SQLITE_OK;
+  int *aScratch;
+  int nTab = p->nTable;
+  if (nTab == 0) return SQLITE_OK;
+  p->aTab = sqlite3_malloc64(sizeof(RelTable) * (size_t)nTab);
+  aScratch = sqlite3_malloc64(sizeof(int) * (size_t)nTab * 3);
+  if (p->aTab == 0 || aScratch == 0) {
+    sqlite3_free(aScratch);
+    return SQLITE_NOMEM;
+  }
+  memset(p->aTab, 0, sizeof(RelTable) * (size_t)nTab);
+  for (i = 0; i < p->nEdge; i++) {
+    p->aTab[p->aEdge[i].iChild].nChild++;
+    p->aTab[p->aEdge[i].iParent].nParent++;
+  }
+  for (t = 0; rc == SQLITE_OK && t < nTab; t++) {
+    RelTable *pT = &p->aTab[t];
+    if (pT->nChild)
+      pT->aChild = sqlite3_malloc64(sizeof(int) * (size_t)pT->nChild);
+    if (pT->nParent)
+      pT->aParent = sqlite3_malloc64(sizeof(int) * (size_t)pT->nParent);
+    if ((pT->nChild && !pT->aChild) || (pT->nParent && !pT->aParent))
+      rc = SQLITE_NOMEM;
+    pT->nChild = pT->nParent = 0;
+  }
+  for (i = 0; rc == SQLITE_OK && i < p->nEdge; i++) {
+    RelEdge *pE = &p->aEdge[i];
+    RelTable *pC = &p->aTab[pE->iChild], *pP = &p->aTab[pE->iParent];
+    pE->iAsChild = pC->nChild;
+    pC->aChild[pC->nChild++] = i;
+    pE->iAsParent = pP->nParent;
+    pP->aParent[pP->nParent++] = i;
+  }
+  for (t = 0; rc == SQLITE_OK && t < nTab; t++) {
+    p->aTab[t].bPlain =
+        relRulesPlain(p, t, aScratch, &aScratch[nTab], &aScratch[2 * nTab]);
+  }
+  sqlite3_free(aScratch);
+  /* The generation: the table, its mode, and each of its edges as its
+  ** guards see them. */
+  for (t = 0; rc == SQLITE_OK && t < nTab; t++) {
+    RelTable *pT = &p->aTab[t];
+    sqlite3_uint64 h = 1469598103934665603ULL;
+    relHash(&h, p->azTable[t]);
+    relHash(&h, pT->bPlain ? "plain" : "engine");
+    for (i = 0; rc == SQLITE_OK && i < pT->nChild + pT->nParent; i++) {
+      int bChild = i < pT->nChild;
+      const RelEdge *pE =
+          &p->aEdge[bChild ? pT->aChild[i] : pT->aParent[i - pT->nChild]];
+      const RelDef *d = &p->aDef[pE->iDef];
+      relHash(&h, bChild ? "child" : "parent");
+      relHash(&h, pE->zName);
+      relHash(&h, p->azTable[pE->iChild]);
+      relHash(&h, pE->zChildCol);
+      relHash(&h, p->azTable[pE->iParent]);
+      relHash(&h, pE->zParentCol);
+      relHash(&h, relRuleName(pE->eRule));
+      relHash(&h, pE->bConstraint ? "1" : "0");
+      relHash(&h, d->eKind != REL_M2M && !d->bNull ? "notnull" : "null");
+      if (pE->eRule == ON_SET) rc = relHashValue(&h, &d->setVal);
+      if (pE->eRule == ON_SET_DEFAULT) rc = relHashValue(&h, &d->defVal);
+    }
+    /* Positive and non-zero, so that it prints as a plain integer. */
+    pT->iGen = (sqlite3_int64)(h >> 2) + 1;
+  }
+  if (rc == SQLITE_OK) {
+    int n = 16;
+    while (n < 2 * nTab)
+      n *= 2;
+    p->aGenHash = sqlite3_malloc64(sizeof(int) * (size_t)n);
+    if (p->aGenHash == 0) return SQLITE_NOMEM;
+    memset(p->aGenHash, 0, sizeof(int) * (size_t)n);
+    p->nGenHash = n;
+    for (t = 0; t < nTab; t++) {
+      unsigned m = (unsigned)n - 1;
+      unsigned h = (unsigned)((sqlite3_uint64)p->aTab[t].iGen *
+                                  0x9E3779B97F4A7C15ULL >>
+                              40) &
+                   m;
+      while (p->aGenHash[h])
+        h = (h + 1) & m;
+      p->aGenHash[h] = t + 1;
+    }
+  }
+  return rc;
+}
+
 int relCtxDerive(RelCtx *p) {
   int i, rc = SQLITE_OK;
   sqlite3_uint64 h = 1469598103934665603ULL;
@@ -426,6 +594,7 @@ int relCtxDerive(RelCtx *p) {
   }
   /* Keep the hash positive and non-zero so it prints as a plain integer. */
   p->iGen = (sqlite3_int64)(h >> 2) + 1;
+  if (rc == SQLITE_OK) rc = relRulesDerive(p);
   return rc;
 }
 
@@ -703,10 +872,15 @@ int relCatalogReload(RelCtx *p, int *aMap, char **pzErr) {
   old.nEdge = p->nEdge;
   old.azTable = p->azTable;
   old.nTable = p->nTable;
+  old.aTab = p->aTab;
+  old.aGenHash = p->aGenHash;
+  old.nGenHash = p->nGenHash;
   p->aDef = 0;
   p->aEdge = 0;
   p->azTable = 0;
-  p->nDef = p->nEdge = p->nTable = 0;
+  p->aTab = 0;
+  p->aGenHash = 0;
+  p->nDef = p->nEdge = p->nTable = p->nGenHash = 0;
   rc = relCatalogLoad(p, pzErr);
   for (i = 0; i < old.nEdge; i++) {
     const RelEdge *pO = &old.aEdge[i];

@@ -1121,18 +1121,13 @@ static sqlite3_module closeModule = {
 };
 
 /* Note what a guard index saw of edge iEdge: key pKey (NULL: pRow, the
-** row's key, when the edge has null=False; else nothing to note). */
-static int relGuardNote(RelCtx *p, int iEdge, sqlite3_value *pKey,
+** row's key, when the edge has null=False; else nothing to note). bGone:
+** the guard of the edge's parent key, whose value here is going away (or
+** arriving). */
+static int relGuardNote(RelCtx *p, int iEdge, int bGone, sqlite3_value *pKey,
                         sqlite3_value *pRow) {
   RelCommit *c = relCommit(p);
-  int rc = SQLITE_OK, bGone = 0;
-  /* A negative edge -1-e: the guard of edge e's parent key, whose value
-  ** here is going away (or arriving). */
-  if (iEdge < 0) {
-    iEdge = -1 - iEdge;
-    bGone = 1;
-  }
-  if (iEdge < 0 || iEdge >= p->nEdge) return SQLITE_OK;
+  int rc = SQLITE_OK;
   if (sqlite3_value_type(pKey) == SQLITE_NULL &&
       (pRow == 0 || sqlite3_value_type(pRow) == SQLITE_NULL))
     return SQLITE_OK;
@@ -1178,25 +1173,28 @@ static int relGuardNote(RelCtx *p, int iEdge, sqlite3_value *pKey,
   return noteAdd(c, iEdge, NOTE_DANGLING, pKey, bGone);
 }
 
-/* relext_must_be_loaded(G): 0 when this connection's definitions are the
-** ones the guard was written for, 1 when they are stale.
-** relext_must_be_loaded(G, edge, key [, row]) and, for a table that is the
-** child of several edges, relext_must_be_loaded(G, e1, key1, row1, e2,
-** key2, row2, ...) (row NULL where null=True): the WHERE clause of a guard
-** index, evaluated for every row written or deleted. It returns 0 (the
-** index stays empty), or fails when the definitions are stale, and notes
-** the keys for the COMMIT check. SQLITE_INNOCUOUS, so that the guards work
-** under PRAGMA trusted_schema=OFF. */
+/* relext_must_be_loaded(T): 0 when this connection holds the rules that
+** the guard of generation T (RelTable.iGen) was written for, 1 when not.
+** relext_must_be_loaded(T, e1, key1, row1, ..., -1-k1, pkey1, ...): the
+** WHERE clause of the guard index of a table, evaluated for every row
+** written or deleted: e >= 0 is the table's e-th edge as a child, followed
+** by the key and the row (NULL where null=True); a negative -1-k its k-th
+** edge as a parent, followed by the referenced key. It returns 0 (the index
+** stays empty), or fails when the rules are stale, and notes the keys for
+** the COMMIT check. SQLITE_INNOCUOUS, so that the guards work under
+** PRAGMA trusted_schema=OFF. */
 static void relMustBeLoadedFunc(sqlite3_context *ctx, int argc,
                                 sqlite3_value **argv) {
   RelCtx *p = (RelCtx *)sqlite3_user_data(ctx);
   RelCommit *c = relCommit(p);
-  int i, rc = SQLITE_OK;
+  int i, t, rc = SQLITE_OK;
+  const RelTable *pT;
+  t = relCtxTableByGen(p, sqlite3_value_int64(argv[0]));
   if (argc == 1) {
-    sqlite3_result_int(ctx, sqlite3_value_int64(argv[0]) != p->iGen);
+    sqlite3_result_int(ctx, t < 0);
     return;
   }
-  if (sqlite3_value_int64(argv[0]) != p->iGen) {
+  if (t < 0) {
     sqlite3_result_error(ctx, REL_STALE_MSG, -1);
     return;
   }
@@ -1209,13 +1207,19 @@ static void relMustBeLoadedFunc(sqlite3_context *ctx, int argc,
   ** under a mutex, is a fifth of this function's cost.) */
   if (!c->bInTxn && sqlite3_txn_state(p->db, "main") != SQLITE_TXN_WRITE)
     return;
-  if (argc <= 4) {
-    rc = relGuardNote(p, sqlite3_value_int(argv[1]), argv[2],
-                      argc == 4 ? argv[3] : 0);
-  } else {
-    for (i = 1; rc == SQLITE_OK && i + 2 < argc; i += 3)
-      rc =
-          relGuardNote(p, sqlite3_value_int(argv[i]), argv[i + 1], argv[i + 2]);
+  pT = &p->aTab[t];
+  for (i = 1; rc == SQLITE_OK && i + 1 < argc;) {
+    int e = sqlite3_value_int(argv[i]);
+    if (e >= 0) {
+      if (e >= pT->nChild || i + 2 >= argc) break;
+      rc = relGuardNote(p, pT->aChild[e], 0, argv[i + 1], argv[i + 2]);
+      i += 3;
+    } else {
+      e = -1 - e;
+      if (e >= pT->nParent) break;
+      rc = relGuardNote(p, pT->aParent[e], 1, argv[i + 1], 0);
+      i += 2;
+    }
   }
   if (rc == SQLITE_NOMEM) {
     sqlite3_result_error_nomem(ctx);

@@ -84,12 +84,13 @@ static void relFormatInt(char *z, sqlite3_int64 x) {
   z[i] = 0;
 }
 
-/* relext_fail(G, kind, edge, key, count): a PROTECT (kind 2) or RESTRICT
-** (kind 3) violation found by a plain-mode delete guard: key is the
-** deleted row's key, count the number of rows referencing it. While the
-** delete engine runs it returns NULL: the engine has decided. G is the
-** catalog hash the guard was written for: with other definitions loaded,
-** the edge numbers mean nothing here, and the error says to reload. */
+/* relext_fail(T, kind, k, key, count): a PROTECT (kind 2) or RESTRICT
+** (kind 3) violation found by a plain-mode delete guard of the table of
+** generation T, on its k-th edge as a parent: key is the deleted row's key,
+** count the number of rows referencing it. While the delete engine runs it
+** returns NULL: the engine has decided. A connection that does not hold
+** generation T holds other rules for the table, and the error says to
+** reload. */
 static void relFailFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   RelCtx *p = (RelCtx *)sqlite3_user_data(ctx);
   int eKind = sqlite3_value_int(argv[1]);
@@ -101,14 +102,15 @@ static void relFailFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   const char *zRule;
   size_t nOut = 0;
   (void)argc;
+  int t;
   /* Rows the delete engine removes: it has decided already. */
   if (p->nBusy > 0) return;
-  if (sqlite3_value_int64(argv[0]) != p->iGen || iEdge < 0 ||
-      iEdge >= p->nEdge) {
+  t = relCtxTableByGen(p, sqlite3_value_int64(argv[0]));
+  if (t < 0 || iEdge < 0 || iEdge >= p->aTab[t].nParent) {
     sqlite3_result_error(ctx, REL_STALE_MSG, -1);
     return;
   }
-  pE = &p->aEdge[iEdge];
+  pE = &p->aEdge[p->aTab[t].aParent[iEdge]];
   /* An error path that W4 of make bench measures: the usual message is put
   ** together on the stack, without printf. */
   zRule = eKind == 2 ? "PROTECT" : "RESTRICT";
@@ -169,89 +171,20 @@ static int relDropByPrefix(sqlite3 *db, const char *zDb, const char *zType,
   return rc;
 }
 
-/*
-** The plain mode. Where the order in which rows are deleted cannot change
-** the outcome, a table's delete rules compile to plain SQL in its BEFORE
-** DELETE trigger, like a hand-written cascade, with no call into C:
-**   - the tables reached from it through CASCADE edges form no cycle (so
-**     trigger nesting is bounded by the number of tables, not rows);
-**   - PROTECT and RESTRICT appear only on edges out of the table itself,
-**     and only when nothing cascades from it: then no row this delete
-**     removes can be a protecting or restricting row, and the check is a
-**     single probe in the pre-delete state, exactly Django's answer.
-**     (When the engine deletes such rows, it has decided already: the
-**     checks stand aside while it runs: see relext_fail.)
-** Everything else (cycles, self references, PROTECT below a CASCADE) goes
-** through the delete engine.
-*/
-static int relPlainMode(RelCtx *p, int t, int *pRc) {
-  int *aState; /* 0 unvisited, 1 on stack, 2 done */
-  int *aStack;
-  int *aEdgeAt;
-  int nStack = 0, i, bOk = 1, bCascade = 0;
-  for (i = 0; i < p->nEdge; i++) {
-    if (p->aEdge[i].iParent == t && p->aEdge[i].eRule == ON_CASCADE)
-      bCascade = 1;
-  }
-  aState = sqlite3_malloc64(sizeof(int) * (size_t)(p->nTable + 1) * 3);
-  if (aState == 0) {
-    *pRc = SQLITE_NOMEM;
-    return 0;
-  }
-  memset(aState, 0, sizeof(int) * (size_t)(p->nTable + 1) * 3);
-  aStack = &aState[p->nTable + 1];
-  aEdgeAt = &aStack[p->nTable + 1];
-  /* Depth-first over CASCADE edges from t, checking every edge met. */
-  aStack[nStack] = t;
-  aEdgeAt[nStack++] = 0;
-  aState[t] = 1;
-  while (nStack > 0 && bOk) {
-    int iCur = aStack[nStack - 1];
-    int e = aEdgeAt[nStack - 1]++;
-    const RelEdge *pE;
-    if (e >= p->nEdge) {
-      aState[iCur] = 2;
-      nStack--;
-      continue;
-    }
-    pE = &p->aEdge[e];
-    if (pE->iParent != iCur) continue;
-    switch (pE->eRule) {
-    case ON_PROTECT:
-    case ON_RESTRICT:
-      if (iCur != t || bCascade || pE->iChild == t) bOk = 0;
-      break;
-    case ON_CASCADE:
-      if (aState[pE->iChild] == 1)
-        bOk = 0; /* a cycle */
-      else if (aState[pE->iChild] == 0) {
-        aState[pE->iChild] = 1;
-        aStack[nStack] = pE->iChild;
-        aEdgeAt[nStack++] = 0;
-      }
-      break;
-    default:
-      break;
-    }
-  }
-  sqlite3_free(aState);
-  return bOk;
-}
-
 /* The statements of table t's BEFORE DELETE trigger in plain mode,
 ** appended to body. They call only SQLITE_INNOCUOUS functions, so that the
-** trigger can be stored in the database (relGuardsWrite). */
+** trigger can be stored in the database (relGuardsWrite); edges are named
+** by their position among t's edges as a parent, under t's generation. */
 static void relPlainBody(RelCtx *p, int t, RelStr *pBody) {
-  int pass, i;
+  const RelTable *pT = &p->aTab[t];
+  int pass, k;
   /* Checks first (PROTECT before RESTRICT), then updates, then deletes. */
   for (pass = 0; pass < 5; pass++) {
-    for (i = 0; i < p->nEdge; i++) {
-      const RelEdge *pE = &p->aEdge[i];
+    for (k = 0; k < pT->nParent; k++) {
+      const RelEdge *pE = &p->aEdge[pT->aParent[k]];
       const RelDef *d = &p->aDef[pE->iDef];
       const char *zC = p->azTable[pE->iChild];
-      char *zOld;
-      if (pE->iParent != t) continue;
-      zOld = relColExpr("OLD", pE->zParentCol);
+      char *zOld = relColExpr("OLD", pE->zParentCol);
       if (zOld == 0) {
         pBody->eRc = SQLITE_NOMEM;
         continue;
@@ -262,7 +195,7 @@ static void relPlainBody(RelCtx *p, int t, RelStr *pBody) {
         relStrPrintf(pBody,
                      "SELECT relext_fail(%lld, %d, %d, %s, count(*)) FROM "
                      "main.\"%w\" WHERE \"%w\"=%s HAVING count(*) > 0; ",
-                     p->iGen, pE->eRule == ON_PROTECT ? 2 : 3, i, zOld, zC,
+                     pT->iGen, pE->eRule == ON_PROTECT ? 2 : 3, k, zOld, zC,
                      pE->zChildCol, zOld);
       } else if (pass == 2 &&
                  (pE->eRule == ON_SET_NULL || pE->eRule == ON_SET_DEFAULT ||
@@ -282,7 +215,7 @@ static void relPlainBody(RelCtx *p, int t, RelStr *pBody) {
             relStrPrintf(pBody,
                          "SELECT relext_must_be_loaded(%lld, %d, %s) WHERE "
                          "changes() > 0; ",
-                         p->iGen, i, zVal);
+                         pT->iGen, -1 - k, zVal);
           }
         }
         sqlite3_free(zVal);
@@ -290,7 +223,7 @@ static void relPlainBody(RelCtx *p, int t, RelStr *pBody) {
         relStrPrintf(pBody,
                      "SELECT relext_must_be_loaded(%lld, %d, %s) WHERE EXISTS "
                      "(SELECT 1 FROM main.\"%w\" WHERE \"%w\"=%s); ",
-                     p->iGen, -1 - i, zOld, zC, pE->zChildCol, zOld);
+                     pT->iGen, -1 - k, zOld, zC, pE->zChildCol, zOld);
       } else if (pass == 4 && pE->eRule == ON_CASCADE) {
         relStrPrintf(pBody, "DELETE FROM \"%w\" WHERE \"%w\"=%s; ", zC,
                      pE->zChildCol, zOld);
@@ -300,136 +233,111 @@ static void relPlainBody(RelCtx *p, int t, RelStr *pBody) {
   }
 }
 
-/* The stored BEFORE DELETE trigger of parent table t, appended to s: a
-** connection whose definitions are not the ones of catalog hash G (or
-** without relext) is refused; in plain mode the rules follow. */
-static void relGuardDeleteSql(RelCtx *p, int t, RelStr *s) {
+/* The names of the stored guard objects of table zT: its guard index and
+** its delete trigger. Caller frees. */
+static char *relGuardIndexName(const char *zT) {
+  return sqlite3_mprintf("relext_guard_i_%s", zT);
+}
+static char *relGuardDeleteName(const char *zT) {
+  return sqlite3_mprintf("relext_guard_d_%s", zT);
+}
+
+/* The stored guards of table t, appended to s as CREATE statements:
+**   - the guard index, on every governed table: an always-empty partial
+**     index whose WHERE clause relext_must_be_loaded(T, ...) SQLite
+**     evaluates for every row written or deleted. It names the table's
+**     edges as a child (k, key, row: the row's key comes along where
+**     null=False, for the NOT NULL check) and as a parent (-1-k, key: a
+**     key that goes -- a changed key, a row REPLACE removes without delete
+**     triggers -- is a suspect too). One index per table, since each index
+**     costs every statement a cursor.
+**   - the delete trigger, on every parent table: in plain mode the rules
+**     (relPlainBody); else only the refusal of a connection that does not
+**     hold these rules. A trigger, not only the index, so that a DELETE
+**     without WHERE cannot truncate the table past it.
+** Every object carries T: "relext_must_be_loaded(T" or "relext T". */
+static void relGuardTableSql(RelCtx *p, int t, RelStr *s) {
+  const RelTable *pT = &p->aTab[t];
   const char *zT = p->azTable[t];
-  RelStr body = {0};
-  int i, bIndexed = 1;
-  if (relPlainMode(p, t, &s->eRc)) relPlainBody(p, t, &body);
-  /* The G check may be left to the parent guard indexes, which SQLite
-  ** evaluates for every row deleted, when each key has one and the rules
-  ** leave statements in the body (for the refusal of connections without
-  ** relext). A stale connection running the body meets a G check in each
-  ** path: relext_fail takes G, and the children's guard indexes see the
-  ** rows the body deletes or changes. */
-  for (i = 0; i < p->nEdge; i++) {
-    if (p->aEdge[i].iParent == t && relIsRowid(p->aEdge[i].zParentCol))
-      bIndexed = 0;
+  RelStr args = {0};
+  char *zIdxCol = 0, *zName;
+  int k, rc = SQLITE_OK;
+  for (k = 0; k < pT->nChild; k++) {
+    const RelEdge *pE = &p->aEdge[pT->aChild[k]];
+    const RelDef *d = &p->aDef[pE->iDef];
+    char *zRow = 0;
+    if (d->eKind != REL_M2M && !d->bNull) {
+      /* null=False: the row's key comes along, for the NOT NULL check. */
+      int rcRow = relRowKey(p->db, zT, &zRow);
+      if (rcRow) rc = rcRow;
+    }
+    relStrPrintf(&args, ", %d, \"%w\", %s", k, pE->zChildCol,
+                 zRow ? zRow : "NULL");
+    sqlite3_free(zRow);
+    if (zIdxCol == 0) zIdxCol = relStrdup(pE->zChildCol);
   }
+  for (k = 0; k < pT->nParent; k++) {
+    const RelEdge *pE = &p->aEdge[pT->aParent[k]];
+    char *zKey = relColExpr(0, pE->zParentCol);
+    if (zKey == 0) rc = SQLITE_NOMEM;
+    relStrPrintf(&args, ", %d, %s", -1 - k, zKey ? zKey : "NULL");
+    sqlite3_free(zKey);
+    if (zIdxCol == 0 && !relIsRowid(pE->zParentCol))
+      zIdxCol = relStrdup(pE->zParentCol);
+  }
+  if (zIdxCol == 0 && rc == SQLITE_OK) {
+    /* Only bare rowid keys: index the first column. */
+    char **az = 0;
+    int n = 0;
+    rc = relColumnNames(p->db, zT, &az, &n);
+    if (rc == SQLITE_OK && n > 0) zIdxCol = relStrdup(az[0]);
+    relColumnNamesFree(az, n);
+  }
+  if (rc == SQLITE_OK && zIdxCol == 0) rc = SQLITE_NOMEM;
+  zName = relGuardIndexName(zT);
+  if (zName == 0) rc = SQLITE_NOMEM;
   relStrPrintf(s,
-               "CREATE TRIGGER main.\"relext_guard_d_%w\" BEFORE DELETE ON "
-               "\"%w\" BEGIN ",
-               zT, zT);
-  if (!bIndexed || body.n == 0) {
-    relStrPrintf(s,
-                 "SELECT RAISE(ABORT, %Q) WHERE relext_must_be_loaded(%lld); ",
-                 REL_STALE_MSG, p->iGen);
+               "CREATE INDEX \"%w\" ON \"%w\"(\"%w\") WHERE "
+               "relext_must_be_loaded(%lld%s);\n",
+               zName ? zName : "", zT, zIdxCol ? zIdxCol : "", pT->iGen,
+               args.z ? args.z : "");
+  sqlite3_free(zName);
+  sqlite3_free(zIdxCol);
+  if (args.eRc) rc = args.eRc;
+  relStrReset(&args);
+  if (pT->nParent > 0) {
+    RelStr body = {0};
+    if (pT->bPlain) relPlainBody(p, t, &body);
+    zName = relGuardDeleteName(zT);
+    if (zName == 0) rc = SQLITE_NOMEM;
+    relStrPrintf(s, "CREATE TRIGGER \"%w\" BEFORE DELETE ON \"%w\" BEGIN ",
+                 zName ? zName : "", zT);
+    /* The guard index refuses a connection that does not hold these rules
+    ** for every row deleted; an empty body needs the refusal here. */
+    if (body.n == 0) {
+      relStrPrintf(s,
+                   "SELECT RAISE(ABORT, %Q) WHERE relext_must_be_loaded(%lld); ",
+                   REL_STALE_MSG, pT->iGen);
+    }
+    relStrPrintf(s, "%s/* relext %lld */ END;\n", body.z ? body.z : "",
+                 pT->iGen);
+    sqlite3_free(zName);
+    if (body.eRc) rc = body.eRc;
+    relStrReset(&body);
   }
-  relStrPrintf(s, "%s/* relext %lld */ END;\n", body.z ? body.z : "", p->iGen);
-  if (body.eRc) s->eRc = body.eRc;
-  relStrReset(&body);
+  if (rc && s->eRc == SQLITE_OK) s->eRc = rc;
 }
 
-/* Does the stored delete guard of plain-mode table t hold its rules, as
-** relGuardDeleteSql writes them for this catalog? It does not when it is
-** missing (a table rebuilt without its triggers), written for other
-** definitions, or written by a build of relext that left the rules to a
-** TEMP trigger: then the rules come in a TEMP trigger (relTriggerSql) on
-** this connection until rel_reload() rewrites the guards. */
-static int relGuardHoldsRules(RelCtx *p, int t, int *pbHolds) {
-  sqlite3_stmt *pStmt = 0;
-  char *zMark = sqlite3_mprintf("/* relext %lld */ END", p->iGen);
-  int rc;
-  *pbHolds = 0;
-  if (zMark == 0) return SQLITE_NOMEM;
-  rc = sqlite3_prepare_v2(p->db,
-                          "SELECT instr(sql, ?2) > 0 FROM "
-                          "main.sqlite_schema WHERE type='trigger' "
-                          "AND name='relext_guard_d_' || ?1",
-                          -1, &pStmt, 0);
-  if (rc == SQLITE_OK) {
-    sqlite3_bind_text(pStmt, 1, p->azTable[t], -1, SQLITE_STATIC);
-    sqlite3_bind_text(pStmt, 2, zMark, -1, SQLITE_STATIC);
-    if (sqlite3_step(pStmt) == SQLITE_ROW)
-      *pbHolds = sqlite3_column_int(pStmt, 0);
-  }
-  if (rc == SQLITE_OK)
-    rc = sqlite3_finalize(pStmt);
-  else
-    sqlite3_finalize(pStmt);
-  sqlite3_free(zMark);
-  return rc;
-}
-
-/* The TEMP trigger of plain-mode table t, for stored guards that do not
-** hold its rules (see relGuardHoldsRules). */
-static void relPlainDeleteSql(RelCtx *p, int t, RelStr *s) {
-  const char *zT = p->azTable[t];
-  RelStr body = {0};
-  relPlainBody(p, t, &body);
-  if (body.n > 0) {
-    relStrPrintf(s,
-                 "CREATE TEMP TRIGGER \"relext_del_%w\" BEFORE DELETE ON "
-                 "main.\"%w\" BEGIN %sEND;\n",
-                 zT, zT, body.z);
-  }
-  if (body.eRc) s->eRc = body.eRc;
-  relStrReset(&body);
-}
-
-/* Append the TEMP triggers of table t to s. */
+/* Append the TEMP triggers of table t to s: a parent whose rules are not
+** plain SQL calls the delete engine for every row deleted. */
 static void relTriggerSql(RelCtx *p, int t, RelStr *s) {
   const char *zT = p->azTable[t];
-  int i, bParent = 0;
-  RelStr body = {0};
-  for (i = 0; i < p->nEdge; i++) {
-    if (p->aEdge[i].iParent == t) bParent = 1;
-  }
-  if (!bParent) return;
-  if (relPlainMode(p, t, &s->eRc)) {
-    int bHolds = 1;
-    int rc = relGuardHoldsRules(p, t, &bHolds);
-    if (rc && s->eRc == SQLITE_OK) s->eRc = rc;
-    if (!bHolds) relPlainDeleteSql(p, t, s);
-  } else {
-    relStrPrintf(s,
-                 "CREATE TEMP TRIGGER \"relext_del_%w\" BEFORE DELETE ON "
-                 "main.\"%w\" BEGIN SELECT relext_on_delete(%d, OLD.rowid); "
-                 "INSERT INTO relext_txn(e, k) SELECT -1, NULL WHERE 0; END;\n",
-                 zT, zT, t);
-  }
-  /* Key changes: an old key still referenced is noted. A key column has a
-  ** guard index that notes changes (see relGuardsWrite); only a bare rowid
-  ** needs the trigger. */
-  for (i = 0; i < p->nEdge; i++) {
-    const RelEdge *pE = &p->aEdge[i];
-    char *zOld, *zNew;
-    if (pE->iParent != t || !relIsRowid(pE->zParentCol)) continue;
-    zOld = relColExpr("OLD", pE->zParentCol);
-    zNew = relColExpr("NEW", pE->zParentCol);
-    if (zOld && zNew) {
-      relStrPrintf(&body,
-                   "INSERT INTO relext_txn(e, k) SELECT %d, %s WHERE %s IS "
-                   "NOT %s AND EXISTS (SELECT 1 FROM main.\"%w\" WHERE "
-                   "\"%w\"=%s); ",
-                   i, zOld, zOld, zNew, p->azTable[pE->iChild], pE->zChildCol,
-                   zOld);
-    } else {
-      s->eRc = SQLITE_NOMEM;
-    }
-    sqlite3_free(zOld);
-    sqlite3_free(zNew);
-  }
-  if (body.n) {
-    relStrPrintf(s,
-                 "CREATE TEMP TRIGGER \"relext_key_%w\" AFTER UPDATE ON "
-                 "main.\"%w\" BEGIN %s END;\n",
-                 zT, zT, body.z);
-  }
-  if (body.eRc) s->eRc = body.eRc;
-  relStrReset(&body);
+  if (p->aTab[t].nParent == 0 || p->aTab[t].bPlain) return;
+  relStrPrintf(s,
+               "CREATE TEMP TRIGGER \"relext_del_%w\" BEFORE DELETE ON "
+               "main.\"%w\" BEGIN SELECT relext_on_delete(%d, OLD.rowid); "
+               "INSERT INTO relext_txn(e, k) SELECT -1, NULL WHERE 0; END;\n",
+               zT, zT, t);
 }
 
 /* Extra TEMP triggers of M2M junctions: duplicate pairs as no-ops (when the
@@ -502,161 +410,180 @@ static int relGuardInstall(RelCtx *p, void *pState, char **pzErr) {
   return rc;
 }
 
-/* Are the stored guards in place for the loaded definitions? 1 yes, 0 no
-** (missing, or written for another catalog), <0 an error code negated. */
-int relGuardsCurrent(RelCtx *p, int *pbCurrent) {
+/* A stored guard object, as sqlite_schema lists it. */
+typedef struct RelStored RelStored;
+struct RelStored {
+  char *zType;        /* "index" or "trigger" */
+  char *zName;        /* relext_guard_... */
+  char *zTbl;         /* the table it is on */
+  sqlite3_int64 iGen; /* the generation it carries, or 0 */
+};
+
+static void relStoredFree(RelStored *a, int n) {
+  int i;
+  for (i = 0; i < n; i++) {
+    sqlite3_free(a[i].zType);
+    sqlite3_free(a[i].zName);
+    sqlite3_free(a[i].zTbl);
+  }
+  sqlite3_free(a);
+}
+
+/* The generation a guard's SQL carries: the first argument of
+** relext_must_be_loaded, or the number in its end marker; 0 when none. */
+static sqlite3_int64 relStoredGen(const char *zSql) {
+  static const char *azMark[] = {"relext_must_be_loaded(", "/* relext "};
+  sqlite3_int64 v = 0;
+  size_t i;
+  for (i = 0; zSql && i < sizeof(azMark) / sizeof(azMark[0]); i++) {
+    const char *z = strstr(zSql, azMark[i]);
+    if (z) {
+      z += strlen(azMark[i]);
+      while (*z >= '0' && *z <= '9' && v < (sqlite3_int64)1 << 58)
+        v = v * 10 + (*z++ - '0');
+      return v;
+    }
+  }
+  return 0;
+}
+
+/* Every stored guard object of main. */
+static int relStoredLoad(sqlite3 *db, RelStored **paObj, int *pnObj) {
   sqlite3_stmt *pStmt = 0;
-  int nWant = 0, nHave = -1, t, i, rc;
-  *pbCurrent = 0;
-  /* Two triggers per parent table, a guard index per child table, and one
-  ** per referenced key column (relGuardsWrite). */
-  for (t = 0; t < p->nTable; t++) {
-    int bParent = 0, bChild = 0;
-    for (i = 0; i < p->nEdge; i++) {
-      if (p->aEdge[i].iParent == t) bParent = 1;
-      if (p->aEdge[i].iChild == t) bChild = 1;
-    }
-    nWant += 2 * bParent + bChild;
-  }
-  for (i = 0; i < p->nEdge; i++) {
-    if (!relIsRowid(p->aEdge[i].zParentCol)) nWant++;
-  }
-  rc = sqlite3_prepare_v2(p->db,
-                          "SELECT count(*) FROM main.sqlite_schema WHERE type "
-                          "IN ('trigger', 'index') AND name GLOB "
-                          "'relext_guard_*' AND (instr(sql, "
-                          "'relext_must_be_loaded(' || ?1) > 0 OR instr(sql, "
-                          "'/* relext ' || ?1 || ' */') > 0)",
+  RelStored *a = 0;
+  int n = 0, rc;
+  *paObj = 0;
+  *pnObj = 0;
+  rc = sqlite3_prepare_v2(db,
+                          "SELECT type, name, tbl_name, sql FROM "
+                          "main.sqlite_schema WHERE type IN ('index', "
+                          "'trigger') AND name GLOB 'relext_guard_*'",
                           -1, &pStmt, 0);
-  if (rc == SQLITE_OK) {
-    sqlite3_bind_int64(pStmt, 1, p->iGen);
-    if (sqlite3_step(pStmt) == SQLITE_ROW) nHave = sqlite3_column_int(pStmt, 0);
-    rc = sqlite3_finalize(pStmt);
-  } else {
-    sqlite3_finalize(pStmt);
-  }
-  if (rc || nHave != nWant) return rc;
-  /* A delete guard of this catalog may still lack the rules (see
-  ** relGuardHoldsRules). */
-  for (t = 0; t < p->nTable; t++) {
-    int bHolds = 1;
-    for (i = 0; i < p->nEdge && p->aEdge[i].iParent != t; i++) {
+  while (rc == SQLITE_OK && sqlite3_step(pStmt) == SQLITE_ROW) {
+    RelStored *aNew = sqlite3_realloc64(a, sizeof(RelStored) * (size_t)(n + 1));
+    if (aNew == 0) {
+      rc = SQLITE_NOMEM;
+      break;
     }
-    if (i < p->nEdge && relPlainMode(p, t, &rc))
-      rc = relGuardHoldsRules(p, t, &bHolds);
-    if (rc || !bHolds) return rc;
+    a = aNew;
+    memset(&a[n], 0, sizeof(a[n]));
+    a[n].zType = relStrdup((const char *)sqlite3_column_text(pStmt, 0));
+    a[n].zName = relStrdup((const char *)sqlite3_column_text(pStmt, 1));
+    a[n].zTbl = relStrdup((const char *)sqlite3_column_text(pStmt, 2));
+    a[n].iGen = relStoredGen((const char *)sqlite3_column_text(pStmt, 3));
+    n++;
+    if (!a[n - 1].zType || !a[n - 1].zName || !a[n - 1].zTbl) rc = SQLITE_NOMEM;
   }
-  *pbCurrent = 1;
+  if (rc == SQLITE_OK)
+    rc = sqlite3_finalize(pStmt);
+  else
+    sqlite3_finalize(pStmt);
+  if (rc) {
+    relStoredFree(a, n);
+    return rc;
+  }
+  *paObj = a;
+  *pnObj = n;
   return SQLITE_OK;
 }
 
-int relGuardsWrite(RelCtx *p, char **pzErr) {
-  sqlite3 *db = p->db;
+/* Does aObj hold an object of type zType named zName, on zTbl, carrying
+** generation iGen? Marks it found (iGen set to -1). */
+static int relStoredTake(RelStored *aObj, int nObj, const char *zType,
+                         const char *zName, const char *zTbl,
+                         sqlite3_int64 iGen) {
+  int i;
+  for (i = 0; i < nObj; i++) {
+    if (strcmp(aObj[i].zName, zName) == 0) {
+      int bOk = strcmp(aObj[i].zType, zType) == 0 &&
+                sqlite3_stricmp(aObj[i].zTbl, zTbl) == 0 &&
+                aObj[i].iGen == iGen;
+      return bOk;
+    }
+  }
+  return 0;
+}
+
+/*
+** Bring the stored guards in line with the loaded rules, table by table
+** (bWrite), or only say whether they are (*pbCurrent). A table's guards are
+** current when its guard index and, for a parent, its delete trigger exist
+** with its generation, and no other guard object is on it; only the tables
+** that are not are rewritten, so that declaring a relationship rewrites the
+** guards of the tables it touches (and of those whose mode it changes), not
+** of the whole schema. Guards of tables no longer governed are dropped.
+*/
+static int relGuardsSync(RelCtx *p, int bWrite, int *pbCurrent, char **pzErr) {
+  RelStored *aObj = 0;
+  int nObj = 0, t, i, rc;
+  unsigned char *aStale = 0;
   RelStr s = {0};
-  char *zSql;
-  int rc, t, i;
-  rc = relDropByPrefix(db, "main", "trigger", "relext_guard_", pzErr);
-  if (rc == SQLITE_OK)
-    rc = relDropByPrefix(db, "main", "index", "relext_guard_", pzErr);
-  if (rc) return rc;
-  /* Parents: every DELETE, every UPDATE (a key may change). A trigger,
-  ** not an index, so that DELETE without WHERE cannot truncate the table
-  ** past it. */
-  for (t = 0; t < p->nTable; t++) {
+  *pbCurrent = 0;
+  rc = relStoredLoad(p->db, &aObj, &nObj);
+  if (rc) return relError(pzErr, rc, "%s", sqlite3_errmsg(p->db));
+  if (p->nTable > 0) {
+    aStale = sqlite3_malloc64((size_t)p->nTable);
+    if (aStale == 0) rc = SQLITE_NOMEM;
+  }
+  *pbCurrent = 1;
+  for (t = 0; rc == SQLITE_OK && t < p->nTable; t++) {
     const char *zT = p->azTable[t];
-    int bParent = 0;
-    for (i = 0; i < p->nEdge; i++) {
-      if (p->aEdge[i].iParent == t) bParent = 1;
-    }
-    if (!bParent) continue;
-    relGuardDeleteSql(p, t, &s);
-    if (relPlainMode(p, t, &s.eRc)) {
-      /* Its TEMP twin, if the guards it replaces had one. */
-      relStrPrintf(&s, "DROP TRIGGER IF EXISTS temp.\"relext_del_%w\";\n", zT);
-    }
-    relStrPrintf(&s,
-                 "CREATE TRIGGER main.\"relext_guard_u_%w\" BEFORE UPDATE "
-                 "ON \"%w\" WHEN relext_must_be_loaded(%lld) BEGIN SELECT "
-                 "RAISE(ABORT, %Q); END;\n",
-                 zT, zT, p->iGen, REL_STALE_MSG);
-  }
-  /* Children: an always-empty partial index, whose WHERE clause SQLite
-  ** evaluates for every row written (see the header). One per child table:
-  ** a table that is the child of several edges (an M2M junction, a model
-  ** with several ForeignKeys) gets one index whose WHERE names them all,
-  ** since each index costs every statement a cursor. */
-  for (t = 0; t < p->nTable; t++) {
-    RelStr args = {0};
-    int iFirst = -1, nChild = 0;
-    char *zFirstRow = 0; /* the row argument of edge iFirst, or NULL */
-    for (i = 0; i < p->nEdge; i++) {
-      const RelEdge *pE = &p->aEdge[i];
-      const RelDef *d = &p->aDef[pE->iDef];
-      char *zRow = 0;
-      if (pE->iChild != t) continue;
-      if (iFirst < 0) iFirst = i;
-      nChild++;
-      if (d->eKind != REL_M2M && !d->bNull) {
-        /* null=False: the row's key comes along, for the NOT NULL check. */
-        int rcRow = relRowKey(db, p->azTable[t], &zRow);
-        if (rcRow) s.eRc = rcRow;
+    char *zIdx = relGuardIndexName(zT);
+    char *zDel = relGuardDeleteName(zT);
+    int nWant = 1 + (p->aTab[t].nParent > 0), nHave = 0;
+    if (zIdx == 0 || zDel == 0) rc = SQLITE_NOMEM;
+    aStale[t] = 1;
+    if (rc == SQLITE_OK) {
+      int bOk = relStoredTake(aObj, nObj, "index", zIdx, zT, p->aTab[t].iGen);
+      if (bOk && nWant == 2)
+        bOk = relStoredTake(aObj, nObj, "trigger", zDel, zT, p->aTab[t].iGen);
+      for (i = 0; i < nObj; i++) {
+        if (sqlite3_stricmp(aObj[i].zTbl, zT) == 0) nHave++;
       }
-      relStrPrintf(&args, ", %d, \"%w\"", i, pE->zChildCol);
-      if (zRow)
-        relStrPrintf(&args, ", %s", zRow);
-      else
-        relStrPrintf(&args, ", NULL");
-      if (i == iFirst)
-        zFirstRow = zRow;
-      else
-        sqlite3_free(zRow);
+      aStale[t] = !bOk || nHave != nWant;
     }
-    if (args.eRc) s.eRc = args.eRc;
-    if (iFirst >= 0) {
-      const char *zC = p->azTable[t];
-      if (nChild == 1) {
-        /* The original form: relext_guard_<edge>_<table>, (G, e, key
-        ** [, row]). */
-        const RelEdge *pE = &p->aEdge[iFirst];
-        const char *zRow = zFirstRow;
-        relStrPrintf(&s,
-                     "CREATE INDEX main.\"relext_guard_%d_%w\" ON "
-                     "\"%w\"(\"%w\") WHERE relext_must_be_loaded(%lld, %d, "
-                     "\"%w\"%s%s);\n",
-                     iFirst, zC, zC, pE->zChildCol, p->iGen, iFirst,
-                     pE->zChildCol, zRow ? ", " : "", zRow ? zRow : "");
-      } else {
-        relStrPrintf(&s,
-                     "CREATE INDEX main.\"relext_guard_c_%w\" ON "
-                     "\"%w\"(\"%w\") WHERE relext_must_be_loaded(%lld%s);\n",
-                     zC, zC, p->aEdge[iFirst].zChildCol, p->iGen,
-                     args.z ? args.z : "");
-      }
-    }
-    relStrReset(&args);
-    sqlite3_free(zFirstRow);
+    sqlite3_free(zIdx);
+    sqlite3_free(zDel);
+    if (aStale[t]) *pbCurrent = 0;
   }
-  for (i = 0; i < p->nEdge; i++) {
-    const RelEdge *pE = &p->aEdge[i];
-    /* The parent's key too: a key that goes (a changed key, a row that
-    ** REPLACE removes without delete triggers) is a suspect as well. */
-    if (!relIsRowid(pE->zParentCol)) {
-      const char *zP = p->azTable[pE->iParent];
-      relStrPrintf(&s,
-                   "CREATE INDEX main.\"relext_guard_p%d_%w\" ON "
-                   "\"%w\"(\"%w\") WHERE relext_must_be_loaded(%lld, %d, "
-                   "\"%w\");\n",
-                   i, zP, zP, pE->zParentCol, p->iGen, -1 - i, pE->zParentCol);
+  /* Guards left on tables that are no longer governed. */
+  for (i = 0; rc == SQLITE_OK && i < nObj; i++) {
+    t = relCtxTable(p, aObj[i].zTbl);
+    if (t < 0 || aStale[t]) {
+      if (t < 0) *pbCurrent = 0;
+      relStrPrintf(&s, "DROP %s IF EXISTS main.\"%w\";\n",
+                   strcmp(aObj[i].zType, "index") == 0 ? "INDEX" : "TRIGGER",
+                   aObj[i].zName);
     }
   }
-  zSql = relStrFinish(&s);
-  if (zSql == 0) return SQLITE_NOMEM;
-  /* Creating an index reads the existing rows: take no notes of them. */
-  relCommitQuiet(p, 1);
-  rc = relExecf(db, pzErr, "%s", zSql);
-  relCommitQuiet(p, 0);
-  sqlite3_free(zSql);
+  relStoredFree(aObj, nObj);
+  if (rc == SQLITE_OK && bWrite && !*pbCurrent) {
+    for (t = 0; t < p->nTable; t++) {
+      if (aStale[t]) relGuardTableSql(p, t, &s);
+    }
+    if (s.eRc) rc = s.eRc;
+    if (rc == SQLITE_OK && s.n > 0) {
+      /* Creating an index reads the existing rows: take no notes of them. */
+      relCommitQuiet(p, 1);
+      rc = relExecf(p->db, pzErr, "%s", s.z);
+      relCommitQuiet(p, 0);
+    }
+  }
+  sqlite3_free(aStale);
+  relStrReset(&s);
+  if (rc == SQLITE_NOMEM) rc = relError(pzErr, rc, "out of memory");
   return rc;
+}
+
+/* Are the stored guards those of the loaded rules? */
+int relGuardsCurrent(RelCtx *p, int *pbCurrent) {
+  return relGuardsSync(p, 0, pbCurrent, 0);
+}
+
+/* Rewrite the stored guards of the tables whose rules changed. */
+int relGuardsWrite(RelCtx *p, char **pzErr) {
+  int bCurrent = 0;
+  return relGuardsSync(p, 1, &bCurrent, pzErr);
 }
 
 static const RelHooks guardHooks = {

@@ -319,6 +319,23 @@ struct RelEdge {
   int eRule;        /* ON_xxx */
   int bConstraint;  /* check dangling keys at commit */
   char *zName;      /* relationship name for messages: model.field */
+  int iAsChild;     /* position among the edges of its child table */
+  int iAsParent;    /* position among the edges of its parent table */
+};
+
+/* What the rules say about one table of RelCtx.azTable (catalog.c). The
+** stored guards of a table name its edges by position in aChild/aParent
+** and carry iGen, so that adding a relationship elsewhere changes nothing
+** in them, and a connection is stale only for the tables whose rules it
+** holds differently. */
+typedef struct RelTable RelTable;
+struct RelTable {
+  sqlite3_int64 iGen; /* hash of everything the table's guards encode */
+  int *aChild;        /* edges whose child is this table, in edge order */
+  int nChild;
+  int *aParent; /* edges whose parent is this table, in edge order */
+  int nParent;
+  int bPlain; /* its delete rules are plain SQL (relRulesPlain) */
 };
 
 /* The SQL that creates the catalog table. */
@@ -340,7 +357,7 @@ int relCatalogHas(sqlite3 *db, const char *zModel, const char *zField,
 int relCtxFindDef(RelCtx *p, const char *zModel, const char *zField);
 int relCtxTable(RelCtx *p, const char *zTab); /* index or -1 */
 void relCtxClearDefs(RelCtx *p);
-/* Derive aEdge/azTable/iGen from aDef. */
+/* Derive aEdge/azTable/aTab/iGen from aDef. */
 int relCtxDerive(RelCtx *p);
 /* Compare two definitions: 0 if the same. */
 int relDefCompare(const RelDef *a, const RelDef *b);
@@ -417,6 +434,9 @@ struct RelCtx {
   int nEdge;
   char **azTable; /* every table that appears in an edge */
   int nTable;
+  RelTable *aTab;     /* per table of azTable: its rules */
+  int *aGenHash;      /* open-addressing map iGen -> table index + 1 */
+  int nGenHash;       /* slots in aGenHash (a power of two) */
   sqlite3_int64 iGen; /* hash of the loaded catalog */
   /* Cached statements (ctx.c). */
   int nBusy;      /* >0 while relext runs its cached statements: the delete
@@ -427,6 +447,21 @@ struct RelCtx {
   RelSlot aSlot[REL_SLOT_N]; /* the modules' state */
   RelCtx *pNextCtx;          /* registry of live contexts (ctx.c) */
 };
+
+/* The table whose generation is iGen (RelTable.iGen), or -1: how a stored
+** guard finds the table and edges it was written for. */
+static inline int relCtxTableByGen(const RelCtx *p, sqlite3_int64 iGen) {
+  unsigned m, h;
+  if (p->nGenHash == 0) return -1;
+  m = (unsigned)p->nGenHash - 1;
+  h = (unsigned)((sqlite3_uint64)iGen * 0x9E3779B97F4A7C15ULL >> 40) & m;
+  while (p->aGenHash[h]) {
+    int t = p->aGenHash[h] - 1;
+    if (p->aTab[t].iGen == iGen) return t;
+    h = (h + 1) & m;
+  }
+  return -1;
+}
 
 void relCtxUnref(void *p);
 RelCtx *relCtxRef(RelCtx *p);
