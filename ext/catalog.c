@@ -291,6 +291,7 @@ void relCtxClearDefs(RelCtx *p) {
   for (i = 0; p->aTab && i < p->nTable; i++) {
     sqlite3_free(p->aTab[i].aChild);
     sqlite3_free(p->aTab[i].aParent);
+    sqlite3_free(p->aTab[i].azKey);
   }
   sqlite3_free(p->aTab);
   sqlite3_free(p->aGenHash);
@@ -478,9 +479,12 @@ static int relRulesDerive(RelCtx *p) {
     RelTable *pT = &p->aTab[t];
     if (pT->nChild)
       pT->aChild = sqlite3_malloc64(sizeof(int) * (size_t)pT->nChild);
-    if (pT->nParent)
+    if (pT->nParent) {
       pT->aParent = sqlite3_malloc64(sizeof(int) * (size_t)pT->nParent);
-    if ((pT->nChild && !pT->aChild) || (pT->nParent && !pT->aParent))
+      pT->azKey = sqlite3_malloc64(sizeof(char *) * (size_t)pT->nParent);
+    }
+    if ((pT->nChild && !pT->aChild) ||
+        (pT->nParent && (!pT->aParent || !pT->azKey)))
       rc = SQLITE_NOMEM;
     pT->nChild = pT->nParent = 0;
   }
@@ -491,6 +495,11 @@ static int relRulesDerive(RelCtx *p) {
     pC->aChild[pC->nChild++] = i;
     pE->iAsParent = pP->nParent;
     pP->aParent[pP->nParent++] = i;
+    for (t = 0; t < pP->nKey; t++) {
+      if (sqlite3_stricmp(pP->azKey[t], pE->zParentCol) == 0) break;
+    }
+    if (t == pP->nKey) pP->azKey[pP->nKey++] = pE->zParentCol;
+    pE->iKey = t;
   }
   for (t = 0; rc == SQLITE_OK && t < nTab; t++) {
     p->aTab[t].bPlain =

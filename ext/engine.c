@@ -50,9 +50,10 @@ typedef struct RelPlan RelPlan;
 struct RelPlan {
   int *aReach; /* tables reached through CASCADE, deepest first */
   int nReach;
-  sqlite3_stmt **apDel; /* DELETE ... rowid IN victims, per aReach entry */
-  sqlite3_stmt *pTree;  /* or, for a self-referencing tree, one DELETE */
-  sqlite3_stmt *pAny;   /* a row if anything references row ?1 */
+  sqlite3_stmt *pCollect; /* the closure CTE from a row of this table */
+  sqlite3_stmt **apDel;   /* DELETE ... rowid IN victims, per aReach entry */
+  sqlite3_stmt *pTree;    /* or, for a self-referencing tree, one DELETE */
+  sqlite3_stmt *pAny;     /* a row if anything references the keys ?2.. */
 };
 
 /* The state of this file, one per connection (REL_SLOT_ENGINE): the
@@ -60,7 +61,6 @@ struct RelPlan {
 ** go). */
 typedef struct RelEngine RelEngine;
 struct RelEngine {
-  sqlite3_stmt *pCollect;  /* the closure CTE */
   sqlite3_stmt *pClear;    /* DELETE FROM temp.relext_victim */
   sqlite3_stmt *pDropRoot; /* remove the root from the victims */
   sqlite3_stmt **apEdge;   /* per edge: the rule's statement (or NULL) */
@@ -97,9 +97,20 @@ static int relPlanHas(const RelPlan *pPlan, int iTab) {
   return 0;
 }
 
-/* Run the engine for one row of table iRoot about to be deleted. */
-static int relEngineRun(RelCtx *p, int iRoot, sqlite3_int64 iRowid,
-                        char **pzErr) {
+/* Bind the root's keys: ?2, ?3, ... are the values of the referenced
+** columns of table iRoot (RelTable.azKey) in the row deleted. */
+static void relBindKeys(sqlite3_stmt *pStmt, int iFirst, int nKey,
+                        sqlite3_value **apKey) {
+  int k;
+  for (k = 0; k < nKey; k++)
+    sqlite3_bind_value(pStmt, iFirst + k, apKey[k]);
+}
+
+/* Run the engine for one row of table iRoot that has just been deleted:
+** iRowid was its rowid, apKey[] (nKey of them) the values of the columns
+** its relationships reference. */
+static int relEngineRun(RelCtx *p, int iRoot, sqlite3_int64 iRowid, int nKey,
+                        sqlite3_value **apKey, char **pzErr) {
   RelEngine *e = relEngine(p);
   sqlite3 *db = p->db;
   const RelPlan *pPlan;
@@ -117,11 +128,16 @@ static int relEngineRun(RelCtx *p, int iRoot, sqlite3_int64 iRowid,
                     "relext: internal error: no plan for table %d", iRoot);
   }
   pPlan = &e->aPlan[iRoot];
+  if (nKey != p->aTab[iRoot].nKey) {
+    return relError(pzErr, SQLITE_INTERNAL,
+                    "relext: internal error: %d keys for table %d", nKey,
+                    iRoot);
+  }
   /* Most rows deleted one at a time are referenced by nothing: then there
   ** is nothing to collect, check or set (one probe per relationship). */
   if (pPlan->pAny) {
     int bAny;
-    sqlite3_bind_int64(pPlan->pAny, 1, iRowid);
+    relBindKeys(pPlan->pAny, 2, nKey, apKey);
     bAny = sqlite3_step(pPlan->pAny) == SQLITE_ROW;
     rc = sqlite3_reset(pPlan->pAny);
     if (rc) return relError(pzErr, rc, "%s", sqlite3_errmsg(db));
@@ -129,13 +145,14 @@ static int relEngineRun(RelCtx *p, int iRoot, sqlite3_int64 iRowid,
   }
   if (pPlan->pTree) {
     sqlite3_bind_int64(pPlan->pTree, 1, iRowid);
+    relBindKeys(pPlan->pTree, 2, nKey, apKey);
     return relStepDone(db, pPlan->pTree, pzErr);
   }
 
   /* 1. Collect the closure of CASCADE edges into temp.relext_victim. */
-  sqlite3_bind_int(e->pCollect, 1, iRoot);
-  sqlite3_bind_int64(e->pCollect, 2, iRowid);
-  rc = relStepDone(db, e->pCollect, pzErr);
+  sqlite3_bind_int64(pPlan->pCollect, 1, iRowid);
+  relBindKeys(pPlan->pCollect, 2, nKey, apKey);
+  rc = relStepDone(db, pPlan->pCollect, pzErr);
 
   /* 2. PROTECT first (it wins over RESTRICT), then RESTRICT, then SET_*,
   **    then DO_NOTHING notes. */
@@ -152,6 +169,13 @@ static int relEngineRun(RelCtx *p, int iRoot, sqlite3_int64 iRowid,
           pE->eRule != aRule[pass][2])
         continue;
       if (!relPlanHas(pPlan, pE->iParent)) continue;
+      /* ?1, ?2: the root's table and its key for this edge (the root row
+      ** is gone: the statements cannot read its key from it). */
+      sqlite3_bind_int(pStmt, 1, iRoot);
+      if (pE->iParent == iRoot)
+        sqlite3_bind_value(pStmt, 2, apKey[pE->iKey]);
+      else
+        sqlite3_bind_null(pStmt, 2);
       if (pE->eRule == ON_PROTECT) {
         if (sqlite3_step(pStmt) == SQLITE_ROW) {
           char *zKey = relValueText(sqlite3_column_value(pStmt, 0));
@@ -223,17 +247,19 @@ static int relEngineRun(RelCtx *p, int iRoot, sqlite3_int64 iRowid,
   return rc;
 }
 
-/* relext_on_delete(table, rowid): called by the BEFORE DELETE trigger. */
+/* relext_on_delete(table, rowid, key...): called by the AFTER DELETE
+** trigger of a table whose rules are not plain SQL, with the values of the
+** columns its relationships reference. */
 static void relOnDeleteFunc(sqlite3_context *ctx, int argc,
                             sqlite3_value **argv) {
   RelCtx *p = (RelCtx *)sqlite3_user_data(ctx);
   char *zErr = 0;
   int rc;
-  (void)argc;
   if (p->nBusy > 0) return; /* a row the running engine collected */
+  if (argc < 2) return;
   relCtxEnter(p);
   rc = relEngineRun(p, sqlite3_value_int(argv[0]), sqlite3_value_int64(argv[1]),
-                    &zErr);
+                    argc - 2, &argv[2], &zErr);
   relCtxLeave(p);
   if (rc) relResultError(ctx, rc, zErr);
 }
@@ -245,6 +271,7 @@ static void relPlansFree(RelEngine *e) {
       sqlite3_finalize(e->aPlan[i].apDel[j]);
     sqlite3_free(e->aPlan[i].apDel);
     sqlite3_free(e->aPlan[i].aReach);
+    sqlite3_finalize(e->aPlan[i].pCollect);
     sqlite3_finalize(e->aPlan[i].pTree);
     sqlite3_finalize(e->aPlan[i].pAny);
   }
@@ -253,11 +280,24 @@ static void relPlansFree(RelEngine *e) {
   e->nPlan = 0;
 }
 
-/* Build the closure CTE over all CASCADE edges. */
-static char *relCollectSql(RelCtx *p, const int *aRowidParent) {
+/* The closure CTE from a deleted row of table t: its rowid ?1 and its keys
+** ?2, ... seed it (the row itself is gone), then every CASCADE edge is
+** followed from the rows collected. aRowidParent[i]: edge i's parent key
+** is the rowid. */
+static char *relCollectSql(RelCtx *p, int t, const int *aRowidParent) {
+  const RelTable *pT = &p->aTab[t];
   RelStr s = {0};
-  int i;
-  relStrPrintf(&s, "WITH RECURSIVE v(t, r) AS (VALUES(?1, ?2)");
+  int i, k;
+  relStrPrintf(&s, "WITH RECURSIVE v(t, r) AS (VALUES(%d, ?1)", t);
+  for (k = 0; k < pT->nParent; k++) {
+    const RelEdge *pE = &p->aEdge[pT->aParent[k]];
+    if (pE->eRule != ON_CASCADE) continue;
+    relStrPrintf(&s,
+                 " UNION SELECT %d, c.rowid FROM main.\"%w\" AS c WHERE "
+                 "c.\"%w\"=?%d",
+                 pE->iChild, p->azTable[pE->iChild], pE->zChildCol,
+                 2 + pE->iKey);
+  }
   for (i = 0; i < p->nEdge; i++) {
     const RelEdge *pE = &p->aEdge[i];
     if (pE->eRule != ON_CASCADE) continue;
@@ -281,57 +321,62 @@ static char *relCollectSql(RelCtx *p, const int *aRowidParent) {
   return relStrFinish(&s);
 }
 
-/* Prepare the rule statement of edge i (NULL for CASCADE). */
+/* Prepare the rule statement of edge i (NULL for CASCADE). The keys of
+** the parent rows the delete removes are those of the collected rows
+** still there, and the deleted root's own (?2 when its table ?1 is the
+** parent): UNION, so that a key counts once. */
 static int relEdgeStmt(RelCtx *p, int i, sqlite3_stmt **pp, char **pzErr) {
   const RelEdge *pE = &p->aEdge[i];
   const char *zP = p->azTable[pE->iParent];
   const char *zC = p->azTable[pE->iChild];
   char *zKey = relColExpr("p", pE->zParentCol);
+  char *zKeys;
   int rc = SQLITE_OK;
   *pp = 0;
   if (zKey == 0) return SQLITE_NOMEM;
+  zKeys = sqlite3_mprintf("(SELECT %s AS key FROM temp.relext_victim AS v "
+                          "JOIN main.\"%w\" AS p ON p.rowid=v.r WHERE v.t=%d "
+                          "UNION SELECT ?2 WHERE ?1=%d) AS k",
+                          zKey, zP, pE->iParent, pE->iParent);
+  sqlite3_free(zKey);
+  if (zKeys == 0) return SQLITE_NOMEM;
   switch (pE->eRule) {
   case ON_PROTECT:
     rc = relPreparef(p->db, pp, pzErr,
-                     "SELECT %s, count(*) FROM temp.relext_victim AS v "
-                     "JOIN main.\"%w\" AS p ON p.rowid=v.r "
-                     "JOIN main.\"%w\" AS c ON c.\"%w\"=%s "
-                     "WHERE v.t=%d GROUP BY 1 ORDER BY 1 LIMIT 1",
-                     zKey, zP, zC, pE->zChildCol, zKey, pE->iParent);
+                     "SELECT k.key, count(*) FROM %s "
+                     "JOIN main.\"%w\" AS c ON c.\"%w\"=k.key "
+                     "GROUP BY 1 ORDER BY 1 LIMIT 1",
+                     zKeys, zC, pE->zChildCol);
     break;
   case ON_RESTRICT:
   case ON_DO_NOTHING:
-    rc =
-        relPreparef(p->db, pp, pzErr,
-                    "SELECT DISTINCT %s FROM temp.relext_victim AS v "
-                    "JOIN main.\"%w\" AS p ON p.rowid=v.r "
-                    "JOIN main.\"%w\" AS c ON c.\"%w\"=%s "
-                    "WHERE v.t=%d AND NOT EXISTS (SELECT 1 FROM "
-                    "temp.relext_victim AS w WHERE w.t=%d AND w.r=c.rowid)",
-                    zKey, zP, zC, pE->zChildCol, zKey, pE->iParent, pE->iChild);
+    rc = relPreparef(p->db, pp, pzErr,
+                     "SELECT DISTINCT k.key FROM %s "
+                     "JOIN main.\"%w\" AS c ON c.\"%w\"=k.key "
+                     "WHERE NOT EXISTS (SELECT 1 FROM "
+                     "temp.relext_victim AS w WHERE w.t=%d AND w.r=c.rowid)",
+                     zKeys, zC, pE->zChildCol, pE->iChild);
     break;
   case ON_SET_NULL:
   case ON_SET_DEFAULT:
   case ON_SET: {
     const RelDef *d = &p->aDef[pE->iDef];
     rc = relPreparef(p->db, pp, pzErr,
-                     "UPDATE main.\"%w\" SET \"%w\"=?1 WHERE \"%w\" IN "
-                     "(SELECT %s FROM temp.relext_victim AS v JOIN "
-                     "main.\"%w\" AS p ON p.rowid=v.r WHERE v.t=%d) AND "
+                     "UPDATE main.\"%w\" SET \"%w\"=?3 WHERE \"%w\" IN "
+                     "(SELECT key FROM %s) AND "
                      "rowid NOT IN (SELECT r FROM temp.relext_victim WHERE "
                      "t=%d)",
-                     zC, pE->zChildCol, pE->zChildCol, zKey, zP, pE->iParent,
-                     pE->iChild);
+                     zC, pE->zChildCol, pE->zChildCol, zKeys, pE->iChild);
     if (rc == SQLITE_OK && pE->eRule == ON_SET_DEFAULT)
-      relValueBind(*pp, 1, &d->defVal);
+      relValueBind(*pp, 3, &d->defVal);
     if (rc == SQLITE_OK && pE->eRule == ON_SET)
-      relValueBind(*pp, 1, &d->setVal);
+      relValueBind(*pp, 3, &d->setVal);
     break;
   }
   default:
     break;
   }
-  sqlite3_free(zKey);
+  sqlite3_free(zKeys);
   return rc;
 }
 
@@ -339,10 +384,13 @@ static int relEdgeStmt(RelCtx *p, int i, sqlite3_stmt **pp, char **pzErr) {
 ** The tree plan. When the only edges out of table t are CASCADE edges from
 ** t to itself (a self-referencing tree: replies to comments, subcategories),
 ** nothing is checked or set: the closure is deleted, whatever the order.
-** Then one statement does it, with no victim table and no second pass:
-**   WITH RECURSIVE v(r) AS (VALUES(?1) UNION SELECT c.rowid FROM v JOIN t
-**   AS c ON c.key_column=v.r WHERE c.rowid<>?1)
-**   DELETE FROM t WHERE rowid IN v AND rowid<>?1
+** Then one statement does it, with no victim table and no second pass. The
+** walk carries each row's referenced keys (k1, ...), so that children are
+** found by their key column alone; the deleted root's keys seed it:
+**   WITH RECURSIVE v(r, k1) AS (VALUES(?1, ?2) UNION SELECT c.rowid,
+**   c.key_column FROM v JOIN t AS c ON c.parent_column=v.k1 WHERE
+**   c.rowid<>?1)
+**   DELETE FROM t WHERE rowid IN (SELECT r FROM v) AND rowid<>?1
 ** With one such edge, each row has one parent, so the walk from the root
 ** meets a row at most once unless it comes back to the root, which the
 ** WHERE excludes (the statement deleting the root deletes it): then
@@ -350,74 +398,67 @@ static int relEdgeStmt(RelCtx *p, int i, sqlite3_stmt **pp, char **pzErr) {
 ** or NULL (with *pRc unchanged) when t's plan is not a tree.
 */
 static char *relTreeSql(RelCtx *p, const RelPlan *pPlan, int t, int *pRc) {
+  const RelTable *pT = &p->aTab[t];
+  const char *zT = p->azTable[t];
   RelStr s = {0};
-  int i, nSelf = 0;
-  if (pPlan->nReach != 1) return 0;
-  for (i = 0; i < p->nEdge; i++) {
-    const RelEdge *pE = &p->aEdge[i];
-    if (pE->iParent != t) continue;
+  int k, j;
+  if (pPlan->nReach != 1 || pT->nParent == 0) return 0;
+  for (k = 0; k < pT->nParent; k++) {
+    const RelEdge *pE = &p->aEdge[pT->aParent[k]];
     if (pE->eRule != ON_CASCADE || pE->iChild != t) return 0;
-    nSelf++;
   }
-  if (nSelf == 0) return 0;
-  relStrPrintf(&s, "WITH RECURSIVE v(r) AS (VALUES(?1)");
-  for (i = 0; i < p->nEdge; i++) {
-    const RelEdge *pE = &p->aEdge[i];
-    const char *zT = p->azTable[t];
-    int bRowid = 0, rc;
-    if (pE->iParent != t) continue;
-    relStrPrintf(&s, " UNION%s SELECT c.rowid FROM v JOIN ",
-                 nSelf == 1 ? " ALL" : "");
-    rc = relIsRowidAlias(p->db, zT, pE->zParentCol, &bRowid);
-    if (rc && s.eRc == SQLITE_OK) s.eRc = rc;
-    if (bRowid) {
-      relStrPrintf(&s, "main.\"%w\" AS c ON c.\"%w\"=v.r", zT, pE->zChildCol);
-    } else {
-      char *zKey = relColExpr("p", pE->zParentCol);
+  relStrPrintf(&s, "WITH RECURSIVE v(r");
+  for (j = 0; j < pT->nKey; j++)
+    relStrPrintf(&s, ", k%d", j);
+  relStrPrintf(&s, ") AS (VALUES(?1");
+  for (j = 0; j < pT->nKey; j++)
+    relStrPrintf(&s, ", ?%d", 2 + j);
+  relStrPrintf(&s, ")");
+  for (k = 0; k < pT->nParent; k++) {
+    const RelEdge *pE = &p->aEdge[pT->aParent[k]];
+    relStrPrintf(&s, " UNION%s SELECT c.rowid",
+                 pT->nParent == 1 ? " ALL" : "");
+    for (j = 0; j < pT->nKey; j++) {
+      char *zKey = relColExpr("c", pT->azKey[j]);
       if (zKey == 0) s.eRc = SQLITE_NOMEM;
-      relStrPrintf(&s,
-                   "main.\"%w\" AS p ON p.rowid=v.r JOIN main.\"%w\" AS c ON "
-                   "c.\"%w\"=%s",
-                   zT, zT, pE->zChildCol, zKey ? zKey : "NULL");
+      relStrPrintf(&s, ", %s", zKey ? zKey : "NULL");
       sqlite3_free(zKey);
     }
-    relStrPrintf(&s, " WHERE c.rowid<>?1");
+    relStrPrintf(&s,
+                 " FROM v JOIN main.\"%w\" AS c ON c.\"%w\"=v.k%d WHERE "
+                 "c.rowid<>?1",
+                 zT, pE->zChildCol, pE->iKey);
   }
-  relStrPrintf(&s, ") DELETE FROM main.\"%w\" WHERE rowid IN v AND rowid<>?1",
-               p->azTable[t]);
+  relStrPrintf(&s,
+               ") DELETE FROM main.\"%w\" WHERE rowid IN (SELECT r FROM v) "
+               "AND rowid<>?1",
+               zT);
   if (s.eRc) *pRc = s.eRc;
   return relStrFinish(&s);
 }
 
-/* A query with a row when any row references row ?1 of table t, through
-** any relationship; NULL (with *pRc unchanged) when t is no parent. */
+/* A query with a row when any row references the deleted row of table t
+** (its keys ?2, ...), through any relationship; NULL (with *pRc unchanged)
+** when t is no parent. */
 static char *relAnySql(RelCtx *p, int t, int *pRc) {
+  const RelTable *pT = &p->aTab[t];
   RelStr s = {0};
-  int i, n = 0;
-  for (i = 0; i < p->nEdge; i++) {
-    const RelEdge *pE = &p->aEdge[i];
-    char *zKey;
-    if (pE->iParent != t) continue;
-    zKey = relColExpr("p", pE->zParentCol);
-    if (zKey == 0) s.eRc = SQLITE_NOMEM;
-    if (n++ == 0) {
-      relStrPrintf(&s, "SELECT 1 FROM main.\"%w\" AS p WHERE p.rowid=?1 AND (",
-                   p->azTable[t]);
-    } else {
-      relStrPrintf(&s, " OR ");
-    }
-    relStrPrintf(&s, "EXISTS (SELECT 1 FROM main.\"%w\" WHERE \"%w\"=%s)",
-                 p->azTable[pE->iChild], pE->zChildCol, zKey ? zKey : "NULL");
-    sqlite3_free(zKey);
+  int k;
+  if (pT->nParent == 0) return 0;
+  relStrPrintf(&s, "SELECT 1 WHERE ");
+  for (k = 0; k < pT->nParent; k++) {
+    const RelEdge *pE = &p->aEdge[pT->aParent[k]];
+    relStrPrintf(&s, "%sEXISTS (SELECT 1 FROM main.\"%w\" WHERE \"%w\"=?%d)",
+                 k ? " OR " : "", p->azTable[pE->iChild], pE->zChildCol,
+                 2 + pE->iKey);
   }
-  if (n == 0) return 0;
-  relStrPrintf(&s, ")");
   if (s.eRc) *pRc = s.eRc;
   return relStrFinish(&s);
 }
 
 /* The per-root plans: tables reached through CASCADE edges. */
-static int relBuildPlans(RelCtx *p, RelEngine *e, char **pzErr) {
+static int relBuildPlans(RelCtx *p, RelEngine *e, const int *aRowidParent,
+                         char **pzErr) {
   int t, rc = SQLITE_OK;
   e->aPlan = sqlite3_malloc64(sizeof(RelPlan) * (size_t)(p->nTable + 1));
   if (e->aPlan == 0) return SQLITE_NOMEM;
@@ -460,6 +501,13 @@ static int relBuildPlans(RelCtx *p, RelEngine *e, char **pzErr) {
       if (rc) return rc;
       if (pPlan->pTree) continue;
     }
+    {
+      char *zCollect = relCollectSql(p, t, aRowidParent);
+      if (zCollect == 0) return SQLITE_NOMEM;
+      rc = relPreparef(p->db, &pPlan->pCollect, pzErr, "%s", zCollect);
+      sqlite3_free(zCollect);
+      if (rc) return rc;
+    }
     pPlan->apDel = sqlite3_malloc64(sizeof(sqlite3_stmt *) * (size_t)nQ);
     if (pPlan->apDel == 0) return SQLITE_NOMEM;
     memset(pPlan->apDel, 0, sizeof(sqlite3_stmt *) * (size_t)nQ);
@@ -486,7 +534,6 @@ static int relEnginePrepare(RelCtx *p, char **pzErr) {
   sqlite3 *db = p->db;
   int rc = SQLITE_OK, i;
   int *aRowidParent;
-  char *zSql;
   relCtxStmtsFree(p);
   aRowidParent = sqlite3_malloc64(sizeof(int) * (size_t)(p->nEdge + 1));
   if (aRowidParent == 0) return SQLITE_NOMEM;
@@ -494,11 +541,6 @@ static int relEnginePrepare(RelCtx *p, char **pzErr) {
     rc = relIsRowidAlias(db, p->azTable[p->aEdge[i].iParent],
                          p->aEdge[i].zParentCol, &aRowidParent[i]);
   }
-  zSql = rc ? 0 : relCollectSql(p, aRowidParent);
-  if (rc == SQLITE_OK && zSql == 0) rc = SQLITE_NOMEM;
-  if (rc == SQLITE_OK) rc = relPreparef(db, &e->pCollect, pzErr, "%s", zSql);
-  sqlite3_free(zSql);
-  sqlite3_free(aRowidParent);
   if (rc == SQLITE_OK)
     rc = relPreparef(db, &e->pClear, pzErr, "DELETE FROM temp.relext_victim");
   if (rc == SQLITE_OK)
@@ -517,7 +559,8 @@ static int relEnginePrepare(RelCtx *p, char **pzErr) {
   for (i = 0; rc == SQLITE_OK && i < p->nEdge; i++) {
     rc = relEdgeStmt(p, i, &e->apEdge[i], pzErr);
   }
-  if (rc == SQLITE_OK) rc = relBuildPlans(p, e, pzErr);
+  if (rc == SQLITE_OK) rc = relBuildPlans(p, e, aRowidParent, pzErr);
+  sqlite3_free(aRowidParent);
   if (rc == SQLITE_OK)
     e->bPrepared = 1;
   else
@@ -530,10 +573,9 @@ static void relEngineStmtsFree(RelCtx *p, void *pState) {
   RelEngine *e = (RelEngine *)pState;
   int i;
   (void)p;
-  sqlite3_finalize(e->pCollect);
   sqlite3_finalize(e->pClear);
   sqlite3_finalize(e->pDropRoot);
-  e->pCollect = e->pClear = e->pDropRoot = 0;
+  e->pClear = e->pDropRoot = 0;
   if (e->apEdge) {
     for (i = 0; i < e->nEdgeStmt; i++)
       sqlite3_finalize(e->apEdge[i]);
@@ -565,6 +607,6 @@ int relRegisterEngine(sqlite3 *db, RelCtx *p) {
   relCtxAttach(p, REL_SLOT_ENGINE, e, &engineHooks);
   /* Side effects: only TEMP triggers (which are trusted) may call it. */
   return sqlite3_create_function_v2(
-      db, "relext_on_delete", 2, SQLITE_UTF8 | SQLITE_DIRECTONLY, relCtxRef(p),
+      db, "relext_on_delete", -1, SQLITE_UTF8 | SQLITE_DIRECTONLY, relCtxRef(p),
       relOnDeleteFunc, 0, 0, relCtxUnref);
 }

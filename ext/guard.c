@@ -171,15 +171,45 @@ static int relDropByPrefix(sqlite3 *db, const char *zDb, const char *zType,
   return rc;
 }
 
-/* The statements of table t's BEFORE DELETE trigger in plain mode,
-** appended to body. They call only SQLITE_INNOCUOUS functions, so that the
-** trigger can be stored in the database (relGuardsWrite); edges are named
+/* Is rule eRule a check (decided before the row goes) or an action (done
+** after it went)? */
+static int relRuleIsCheck(int eRule) {
+  return eRule == ON_PROTECT || eRule == ON_RESTRICT;
+}
+static int relEdgeIsAction(const RelEdge *pE) {
+  return pE->eRule == ON_CASCADE || pE->eRule == ON_SET_NULL ||
+         pE->eRule == ON_SET_DEFAULT || pE->eRule == ON_SET ||
+         (pE->eRule == ON_DO_NOTHING && pE->bConstraint);
+}
+
+/* Which stored delete triggers table t has: the BEFORE DELETE trigger
+** (*pbD) holds the checks of a plain-mode table, or only the refusal of a
+** connection that does not hold its rules; the AFTER DELETE trigger (*pbA)
+** holds the actions of a plain-mode table. Every parent table has at least
+** one of them, so that a DELETE without WHERE cannot truncate it. */
+static void relGuardTriggers(const RelCtx *p, int t, int *pbD, int *pbA) {
+  const RelTable *pT = &p->aTab[t];
+  int k, bCheck = 0, bAction = 0;
+  for (k = 0; k < pT->nParent; k++) {
+    const RelEdge *pE = &p->aEdge[pT->aParent[k]];
+    if (relRuleIsCheck(pE->eRule)) bCheck = 1;
+    if (relEdgeIsAction(pE)) bAction = 1;
+  }
+  *pbA = pT->nParent > 0 && pT->bPlain && bAction;
+  *pbD = pT->nParent > 0 && (!pT->bPlain || bCheck || !bAction);
+}
+
+/* The statements of table t's stored delete triggers in plain mode,
+** appended to body: the checks (bChecks: PROTECT before RESTRICT, for the
+** BEFORE DELETE trigger) or the actions (updates, notes, then deletes, for
+** the AFTER DELETE trigger: the children go only once their parent has
+** really gone). They call only SQLITE_INNOCUOUS functions, so that the
+** triggers can be stored in the database (relGuardsWrite); edges are named
 ** by their position among t's edges as a parent, under t's generation. */
-static void relPlainBody(RelCtx *p, int t, RelStr *pBody) {
+static void relPlainBody(RelCtx *p, int t, int bChecks, RelStr *pBody) {
   const RelTable *pT = &p->aTab[t];
   int pass, k;
-  /* Checks first (PROTECT before RESTRICT), then updates, then deletes. */
-  for (pass = 0; pass < 5; pass++) {
+  for (pass = bChecks ? 0 : 2; pass < (bChecks ? 2 : 5); pass++) {
     for (k = 0; k < pT->nParent; k++) {
       const RelEdge *pE = &p->aEdge[pT->aParent[k]];
       const RelDef *d = &p->aDef[pE->iDef];
@@ -234,12 +264,15 @@ static void relPlainBody(RelCtx *p, int t, RelStr *pBody) {
 }
 
 /* The names of the stored guard objects of table zT: its guard index and
-** its delete trigger. Caller frees. */
+** its delete triggers (before, after). Caller frees. */
 static char *relGuardIndexName(const char *zT) {
   return sqlite3_mprintf("relext_guard_i_%s", zT);
 }
 static char *relGuardDeleteName(const char *zT) {
   return sqlite3_mprintf("relext_guard_d_%s", zT);
+}
+static char *relGuardAfterName(const char *zT) {
+  return sqlite3_mprintf("relext_guard_a_%s", zT);
 }
 
 /* The stored guards of table t, appended to s as CREATE statements:
@@ -261,7 +294,7 @@ static void relGuardTableSql(RelCtx *p, int t, RelStr *s) {
   const char *zT = p->azTable[t];
   RelStr args = {0};
   char *zIdxCol = 0, *zName;
-  int k, rc = SQLITE_OK;
+  int k, rc = SQLITE_OK, bD, bA;
   for (k = 0; k < pT->nChild; k++) {
     const RelEdge *pE = &p->aEdge[pT->aChild[k]];
     const RelDef *d = &p->aDef[pE->iDef];
@@ -305,13 +338,15 @@ static void relGuardTableSql(RelCtx *p, int t, RelStr *s) {
   sqlite3_free(zIdxCol);
   if (args.eRc) rc = args.eRc;
   relStrReset(&args);
-  if (pT->nParent > 0) {
+  relGuardTriggers(p, t, &bD, &bA);
+  for (k = 0; k < 2; k++) {
     RelStr body = {0};
-    if (pT->bPlain) relPlainBody(p, t, &body);
-    zName = relGuardDeleteName(zT);
+    if (k == 0 ? !bD : !bA) continue;
+    if (pT->bPlain) relPlainBody(p, t, k == 0, &body);
+    zName = k == 0 ? relGuardDeleteName(zT) : relGuardAfterName(zT);
     if (zName == 0) rc = SQLITE_NOMEM;
-    relStrPrintf(s, "CREATE TRIGGER \"%w\" BEFORE DELETE ON \"%w\" BEGIN ",
-                 zName ? zName : "", zT);
+    relStrPrintf(s, "CREATE TRIGGER \"%w\" %s DELETE ON \"%w\" BEGIN ",
+                 zName ? zName : "", k == 0 ? "BEFORE" : "AFTER", zT);
     /* The guard index refuses a connection that does not hold these rules
     ** for every row deleted; an empty body needs the refusal here. */
     if (body.n == 0) {
@@ -329,15 +364,26 @@ static void relGuardTableSql(RelCtx *p, int t, RelStr *s) {
 }
 
 /* Append the TEMP triggers of table t to s: a parent whose rules are not
-** plain SQL calls the delete engine for every row deleted. */
+** plain SQL calls the delete engine for every row deleted, once the row
+** has gone (so that an application trigger that keeps the row keeps its
+** children), with the row's rowid and its referenced keys. */
 static void relTriggerSql(RelCtx *p, int t, RelStr *s) {
+  const RelTable *pT = &p->aTab[t];
   const char *zT = p->azTable[t];
-  if (p->aTab[t].nParent == 0 || p->aTab[t].bPlain) return;
+  int k;
+  if (pT->nParent == 0 || pT->bPlain) return;
   relStrPrintf(s,
-               "CREATE TEMP TRIGGER \"relext_del_%w\" BEFORE DELETE ON "
-               "main.\"%w\" BEGIN SELECT relext_on_delete(%d, OLD.rowid); "
-               "INSERT INTO relext_txn(e, k) SELECT -1, NULL WHERE 0; END;\n",
+               "CREATE TEMP TRIGGER \"relext_del_%w\" AFTER DELETE ON "
+               "main.\"%w\" BEGIN SELECT relext_on_delete(%d, OLD.rowid",
                zT, zT, t);
+  for (k = 0; k < pT->nKey; k++) {
+    char *zOld = relColExpr("OLD", pT->azKey[k]);
+    if (zOld == 0) s->eRc = SQLITE_NOMEM;
+    relStrPrintf(s, ", %s", zOld ? zOld : "NULL");
+    sqlite3_free(zOld);
+  }
+  relStrPrintf(s, "); INSERT INTO relext_txn(e, k) SELECT -1, NULL WHERE 0; "
+                  "END;\n");
 }
 
 /* Extra TEMP triggers of M2M junctions: duplicate pairs as no-ops (when the
@@ -530,13 +576,17 @@ static int relGuardsSync(RelCtx *p, int bWrite, int *pbCurrent, char **pzErr) {
     const char *zT = p->azTable[t];
     char *zIdx = relGuardIndexName(zT);
     char *zDel = relGuardDeleteName(zT);
-    int nWant = 1 + (p->aTab[t].nParent > 0), nHave = 0;
-    if (zIdx == 0 || zDel == 0) rc = SQLITE_NOMEM;
+    char *zAft = relGuardAfterName(zT);
+    sqlite3_int64 iGen = p->aTab[t].iGen;
+    int bD, bA, nWant, nHave = 0;
+    relGuardTriggers(p, t, &bD, &bA);
+    nWant = 1 + bD + bA;
+    if (zIdx == 0 || zDel == 0 || zAft == 0) rc = SQLITE_NOMEM;
     aStale[t] = 1;
     if (rc == SQLITE_OK) {
-      int bOk = relStoredTake(aObj, nObj, "index", zIdx, zT, p->aTab[t].iGen);
-      if (bOk && nWant == 2)
-        bOk = relStoredTake(aObj, nObj, "trigger", zDel, zT, p->aTab[t].iGen);
+      int bOk = relStoredTake(aObj, nObj, "index", zIdx, zT, iGen);
+      if (bOk && bD) bOk = relStoredTake(aObj, nObj, "trigger", zDel, zT, iGen);
+      if (bOk && bA) bOk = relStoredTake(aObj, nObj, "trigger", zAft, zT, iGen);
       for (i = 0; i < nObj; i++) {
         if (sqlite3_stricmp(aObj[i].zTbl, zT) == 0) nHave++;
       }
@@ -544,6 +594,7 @@ static int relGuardsSync(RelCtx *p, int bWrite, int *pbCurrent, char **pzErr) {
     }
     sqlite3_free(zIdx);
     sqlite3_free(zDel);
+    sqlite3_free(zAft);
     if (aStale[t]) *pbCurrent = 0;
   }
   /* Guards left on tables that are no longer governed. */

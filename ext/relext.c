@@ -44,7 +44,7 @@ static const struct {
     {"rel_define", 4},
     {"rel_undefine", 1},
     {"rel_reload", 0},
-    {"relext_on_delete", 2},
+    {"relext_on_delete", -1},
     {"relext_fail", 5},
     {"relext_must_be_loaded", 1},
     {"relext_must_be_loaded", 3},

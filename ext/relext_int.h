@@ -321,6 +321,7 @@ struct RelEdge {
   char *zName;      /* relationship name for messages: model.field */
   int iAsChild;     /* position among the edges of its child table */
   int iAsParent;    /* position among the edges of its parent table */
+  int iKey;         /* its parent column's index in the parent's azKey */
 };
 
 /* What the rules say about one table of RelCtx.azTable (catalog.c). The
@@ -335,6 +336,9 @@ struct RelTable {
   int nChild;
   int *aParent; /* edges whose parent is this table, in edge order */
   int nParent;
+  const char **azKey; /* its distinct referenced columns (an edge's
+                      ** zParentCol each), in the order of aParent */
+  int nKey;
   int bPlain; /* its delete rules are plain SQL (relRulesPlain) */
 };
 
