@@ -167,6 +167,7 @@ typedef struct AccVtab AccVtab;
 struct AccVtab {
   sqlite3_vtab base; /* base class - must be first */
   sqlite3 *db;       /* the connection */
+  RelCtx *pCtx;      /* its relext state (nNested around writes) */
   char *zName;       /* the accessor table's name, for messages */
   int eAcc;          /* ACC_xxx */
   int bNull;         /* ACC_REV: null=True, so DELETE sets the key NULL */
@@ -295,7 +296,7 @@ static int accValueEq(sqlite3_value *a, sqlite3_value *b) {
 static int accRun(AccVtab *pTab, char *zSql, int nArg, sqlite3_value **apArg,
                   sqlite3_value **ppOut, sqlite3_int64 *piOut2) {
   sqlite3_stmt *pStmt = 0;
-  int rc, i, bFirst = 1;
+  int rc, i, bFirst = 1, bNested = 0;
   if (ppOut) *ppOut = 0;
   if (zSql == 0) return SQLITE_NOMEM;
   rc = sqlite3_prepare_v2(pTab->db, zSql, -1, &pStmt, 0);
@@ -306,6 +307,10 @@ static int accRun(AccVtab *pTab, char *zSql, int nArg, sqlite3_value **apArg,
   }
   for (i = 0; i < nArg; i++)
     sqlite3_bind_value(pStmt, i + 1, apArg[i]);
+  /* Its own statement: the end of it is not the end of the application's
+  ** (see the delete engine's RESTRICT). */
+  if (pTab->pCtx) pTab->pCtx->nNested++;
+  bNested = pTab->pCtx != 0;
   while ((rc = sqlite3_step(pStmt)) == SQLITE_ROW) {
     if (bFirst && ppOut) {
       *ppOut = sqlite3_value_dup(sqlite3_column_value(pStmt, 0));
@@ -323,6 +328,7 @@ static int accRun(AccVtab *pTab, char *zSql, int nArg, sqlite3_value **apArg,
   }
   rc = SQLITE_OK;
 done:
+  if (bNested) pTab->pCtx->nNested--;
   sqlite3_finalize(pStmt);
   if (rc && ppOut && *ppOut) {
     sqlite3_value_free(*ppOut);
@@ -672,6 +678,7 @@ static int accConnect(sqlite3 *db, void *pAux, int argc,
   if (rc) {
     accVtabFree(pTab);
   } else {
+    pTab->pCtx = pCtx;
     *ppVtab = &pTab->base;
   }
   return rc;

@@ -447,6 +447,34 @@ static int relRulesPlain(const RelCtx *p, int t, int *aState, int *aStack,
   return bOk;
 }
 
+/* Can deleting a row of table t meet a RESTRICT that a later row of the
+** same statement could lift? Only when the referencing table is reached
+** from t through CASCADE edges (t itself included), as the RESTRICT's
+** parent is: then the engine may have to decide at the end of the
+** statement. aSeen and aQueue are scratch arrays of nTable entries. */
+static int relRulesLiftable(const RelCtx *p, int t, int *aSeen, int *aQueue) {
+  int nQ = 0, iHead = 0, k;
+  memset(aSeen, 0, sizeof(int) * (size_t)p->nTable);
+  aQueue[nQ++] = t;
+  aSeen[t] = 1;
+  while (iHead < nQ) {
+    const RelTable *pT = &p->aTab[aQueue[iHead++]];
+    for (k = 0; k < pT->nParent; k++) {
+      const RelEdge *pE = &p->aEdge[pT->aParent[k]];
+      if (pE->eRule == ON_CASCADE && !aSeen[pE->iChild]) {
+        aSeen[pE->iChild] = 1;
+        aQueue[nQ++] = pE->iChild;
+      }
+    }
+  }
+  for (k = 0; k < p->nEdge; k++) {
+    const RelEdge *pE = &p->aEdge[k];
+    if (pE->eRule == ON_RESTRICT && aSeen[pE->iParent] && aSeen[pE->iChild])
+      return 1;
+  }
+  return 0;
+}
+
 /* Hash the text of a value into *pH (for a table's generation). */
 static int relHashValue(sqlite3_uint64 *pH, const RelValue *pV) {
   char *z = relValueFormat(pV, REL_FMT_SQL);
@@ -504,6 +532,7 @@ static int relRulesDerive(RelCtx *p) {
   for (t = 0; rc == SQLITE_OK && t < nTab; t++) {
     p->aTab[t].bPlain =
         relRulesPlain(p, t, aScratch, &aScratch[nTab], &aScratch[2 * nTab]);
+    p->aTab[t].bLiftable = relRulesLiftable(p, t, aScratch, &aScratch[nTab]);
   }
   sqlite3_free(aScratch);
   /* The generation: the table, its mode, and each of its edges as its

@@ -65,6 +65,8 @@ struct RelNote {
   int iEdge; /* the edge (index into RelCtx.aEdge) */
   int eKind; /* NOTE_xxx */
   int bGone; /* NOTE_DANGLING: noted where a parent key went away */
+  int bPending; /* NOTE_RESTRICT: fails the statement while referenced */
+  char *zMsg;   /* bPending: the refusal, for rel_last_error() */
   RelValue key;
 };
 
@@ -84,6 +86,7 @@ struct RelCommit {
   int bHashStale;         /* notes were truncated: rebuild before use */
   int bInTxn;             /* relext_txn is enrolled in the transaction */
   int bQuiet;             /* take no notes (while guards are created) */
+  int bAnyPending;        /* a note may be bPending (relPendingCount) */
   sqlite3_stmt *pEnroll;  /* enrols relext_txn in the transaction */
   sqlite3_int64 *aLast;   /* per edge: REL_LAST_N integer keys noted */
   int nLast;              /* edges the per-edge arrays are sized for */
@@ -142,6 +145,7 @@ static void relNotesTruncate(RelCommit *c, int n) {
   while (c->nNote > n) {
     c->nNote--;
     relValueClear(&c->aNote[c->nNote].key);
+    sqlite3_free(c->aNote[c->nNote].zMsg);
   }
 }
 
@@ -326,6 +330,81 @@ int relNoteAddValue(RelCtx *p, int iEdge, int eKind, const RelValue *pV,
   return c ? noteAddValue(c, iEdge, eKind, pV, bGone) : SQLITE_OK;
 }
 
+/*
+** RESTRICT at the end of the statement. A RESTRICT that a later row of the
+** same statement could still lift (the engine decides which, engine.c) is
+** a pending note: while it is still referenced, the TEMP trigger program
+** of the engine keeps a row in temp.relext_pending, whose REFERENCES to
+** the empty temp.relext_nowhere counts as an immediate foreign-key
+** violation of the statement; SQLite fails the statement at its end
+** ("FOREIGN KEY constraint failed") unless the row is gone by then, and
+** rel_last_error() says which RESTRICT it was. A failed statement forgets
+** its notes (xRollbackTo); a statement that ends has lifted them all.
+*/
+int relNotePending(RelCtx *p, int iEdge, sqlite3_value *pKey,
+                   const char *zMsg) {
+  RelCommit *c = relCommit(p);
+  RelValue val;
+  RelNote *pN;
+  int rc;
+  if (c == 0) return SQLITE_OK;
+  memset(&val, 0, sizeof(val));
+  rc = relValueFromSql(&val, pKey);
+  if (rc == SQLITE_OK) rc = noteAddValue(c, iEdge, NOTE_RESTRICT, &val, 1);
+  if (rc == SQLITE_OK) rc = relHashReady(c);
+  if (rc == SQLITE_OK) {
+    pN = relNoteSeen(c, iEdge, NOTE_RESTRICT, &val);
+    if (pN && !pN->bPending) {
+      pN->zMsg = sqlite3_mprintf("%s", zMsg);
+      if (pN->zMsg == 0) rc = SQLITE_NOMEM;
+      pN->bPending = 1;
+      c->bAnyPending = 1;
+    }
+  }
+  relValueClear(&val);
+  return rc;
+}
+
+/* How many pending RESTRICT notes are still referenced (each probed once
+** more; a note no row references any more is lifted). The message of the
+** first one left becomes rel_last_error(). */
+int relPendingCount(RelCtx *p, int *pnLeft, char **pzErr) {
+  RelCommit *c = relCommit(p);
+  int i, rc = SQLITE_OK, n = 0;
+  const char *zFirst = 0;
+  *pnLeft = 0;
+  if (c == 0 || !c->bAnyPending) return SQLITE_OK;
+  for (i = 0; rc == SQLITE_OK && i < c->nNote; i++) {
+    RelNote *pN = &c->aNote[i];
+    const RelEdge *pE;
+    sqlite3_stmt *pStmt = 0;
+    if (!pN->bPending) continue;
+    if (pN->iEdge < 0 || pN->iEdge >= p->nEdge) {
+      pN->bPending = 0;
+      continue;
+    }
+    pE = &p->aEdge[pN->iEdge];
+    rc = relPreparef(p->db, &pStmt, pzErr,
+                     "SELECT 1 FROM main.\"%w\" AS c WHERE c.\"%w\"=?1",
+                     p->azTable[pE->iChild], pE->zChildCol);
+    if (rc == SQLITE_OK) {
+      relValueBind(pStmt, 1, &pN->key);
+      if (sqlite3_step(pStmt) == SQLITE_ROW) {
+        n++;
+        if (zFirst == 0) zFirst = pN->zMsg;
+      } else {
+        pN->bPending = 0;
+      }
+      rc = sqlite3_finalize(pStmt);
+      if (rc) rc = relError(pzErr, rc, "%s", sqlite3_errmsg(p->db));
+    }
+  }
+  if (n == 0) c->bAnyPending = 0;
+  if (zFirst) relCtxSetLastError(p, zFirst);
+  *pnLeft = n;
+  return rc;
+}
+
 /* The catalog was reloaded (xRemap): renumber the edges of pending notes,
 ** aMap[old] = new index or -1 (then the note goes). */
 static void relCommitRemap(RelCtx *p, void *pState, const int *aMap, int nOld) {
@@ -337,6 +416,7 @@ static void relCommitRemap(RelCtx *p, void *pState, const int *aMap, int nOld) {
     int iNew = (iOld >= 0 && iOld < nOld) ? aMap[iOld] : -1;
     if (iNew < 0) {
       relValueClear(&c->aNote[i].key);
+      sqlite3_free(c->aNote[i].zMsg);
       continue;
     }
     c->aNote[j] = c->aNote[i];
@@ -961,6 +1041,7 @@ static int txnSync(sqlite3_vtab *pVtab) {
   }
   relCtxLeave(p);
   if (rc) {
+    if (rc == SQLITE_CONSTRAINT && zErr) relCtxSetLastError(p, zErr);
     sqlite3_free(pVtab->zErrMsg);
     pVtab->zErrMsg = zErr;
   }
@@ -1276,6 +1357,17 @@ static const RelHooks commitHooks = {
     relCommitFree,      /* xFree */
 };
 
+/* rel_last_error(): relext's last refusal on this connection, or NULL:
+** the full message of a statement SQLite failed in its own words. */
+static void relLastErrorFunc(sqlite3_context *ctx, int argc,
+                             sqlite3_value **argv) {
+  RelCtx *p = (RelCtx *)sqlite3_user_data(ctx);
+  (void)argc;
+  (void)argv;
+  if (p->zLastError)
+    sqlite3_result_text(ctx, p->zLastError, -1, SQLITE_TRANSIENT);
+}
+
 int relRegisterCommit(sqlite3 *db, RelCtx *p) {
   int rc;
   RelCommit *c = sqlite3_malloc64(sizeof(RelCommit));
@@ -1307,6 +1399,10 @@ int relRegisterCommit(sqlite3 *db, RelCtx *p) {
         db, "relext_must_be_loaded", -1,
         SQLITE_UTF8 | SQLITE_INNOCUOUS | SQLITE_DETERMINISTIC, relCtxRef(p),
         relMustBeLoadedFunc, 0, 0, relCtxUnref);
+  if (rc == SQLITE_OK)
+    rc = sqlite3_create_function_v2(db, "rel_last_error", 0, SQLITE_UTF8,
+                                    relCtxRef(p), relLastErrorFunc, 0, 0,
+                                    relCtxUnref);
   if (rc == SQLITE_OK)
     rc = sqlite3_create_module_v2(db, "relext_txn", &txnModule, relCtxRef(p),
                                   relCtxUnref);

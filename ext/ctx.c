@@ -97,7 +97,14 @@ void relCtxUnref(void *pArg) {
     if (pSlot->pHooks && pSlot->pHooks->xFree) pSlot->pHooks->xFree(p, pState);
   }
   relCtxClearDefs(p);
+  sqlite3_free(p->zLastError);
   sqlite3_free(p);
+}
+
+void relCtxSetLastError(RelCtx *p, const char *zMsg) {
+  sqlite3_free(p->zLastError);
+  /* Out of memory: no message is better than a stale one. */
+  p->zLastError = zMsg ? sqlite3_mprintf("%s", zMsg) : 0;
 }
 
 /* ------------------------------------------------------------------ */

@@ -97,6 +97,42 @@ static int relPlanHas(const RelPlan *pPlan, int iTab) {
   return 0;
 }
 
+/* When a RESTRICT found while deleting a row is decided. */
+#define REL_WHEN_NOW 0       /* at once: nothing can lift it any more */
+#define REL_WHEN_STATEMENT 1 /* at the end of the statement (commit.c) */
+#define REL_WHEN_COMMIT 2    /* by the COMMIT check */
+
+/* Is foreign-key enforcement on, and immediate (the statement's counter)? */
+static int relFkImmediate(sqlite3 *db) {
+  int bOn = 0, bDefer = 0;
+  sqlite3_stmt *pStmt = 0;
+  if (sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_FKEY, -1, &bOn) ||
+      bOn == 0)
+    return 0;
+  if (sqlite3_prepare_v2(db, "PRAGMA defer_foreign_keys", -1, &pStmt, 0) ==
+          SQLITE_OK &&
+      sqlite3_step(pStmt) == SQLITE_ROW)
+    bDefer = sqlite3_column_int(pStmt, 0);
+  sqlite3_finalize(pStmt);
+  return !bDefer;
+}
+
+/* When to decide a RESTRICT of edge pE, found while deleting a row of the
+** plan's table. A later row of the same statement can delete a referencing
+** row only if its table is reached from the plan's through CASCADE (the
+** plan's own table included): else the refusal is certain now. If it may
+** be lifted: in autocommit the statement's end is the COMMIT check; in a
+** transaction, SQLite's immediate foreign-key counter fails the statement
+** at its end (commit.c), when foreign keys are on and not deferred; else
+** the COMMIT check decides. */
+static int relRestrictWhen(RelCtx *p, const RelPlan *pPlan,
+                           const RelEdge *pE) {
+  if (!relPlanHas(pPlan, pE->iChild)) return REL_WHEN_NOW;
+  if (sqlite3_get_autocommit(p->db)) return REL_WHEN_COMMIT;
+  if (p->nNested == 0 && relFkImmediate(p->db)) return REL_WHEN_STATEMENT;
+  return REL_WHEN_COMMIT;
+}
+
 /* Bind the root's keys: ?2, ?3, ... are the values of the referenced
 ** columns of table iRoot (RelTable.azKey) in the row deleted. */
 static void relBindKeys(sqlite3_stmt *pStmt, int iFirst, int nKey,
@@ -196,13 +232,53 @@ static int relEngineRun(RelCtx *p, int iRoot, sqlite3_int64 iRowid, int nKey,
         } else {
           sqlite3_reset(pStmt);
         }
-      } else if (pE->eRule == ON_RESTRICT || pE->eRule == ON_DO_NOTHING) {
+      } else if (pE->eRule == ON_RESTRICT) {
+        /* Keys still referenced from outside the closure: refused, unless
+        ** a later row of the same statement may yet delete the referencing
+        ** rows (their table is reached from the statement's; Django lifts
+        ** the RESTRICT then). */
+        int eWhen = -1;
+        while (rc == SQLITE_OK && sqlite3_step(pStmt) == SQLITE_ROW) {
+          sqlite3_value *pKey = sqlite3_column_value(pStmt, 0);
+          sqlite3_int64 n = sqlite3_column_int64(pStmt, 1);
+          char *zKey = relValueText(pKey);
+          char *zMsg = zKey ? sqlite3_mprintf(
+                                  "relext: RESTRICT: cannot delete %s %s: "
+                                  "referenced by %lld row%s of %s",
+                                  p->azTable[pE->iParent], zKey, n,
+                                  n == 1 ? "" : "s", pE->zName)
+                            : 0;
+          sqlite3_free(zKey);
+          if (zMsg == 0) {
+            rc = SQLITE_NOMEM;
+            break;
+          }
+          if (eWhen < 0) eWhen = relRestrictWhen(p, pPlan, pE);
+          switch (eWhen) {
+          case REL_WHEN_NOW:
+            rc = relError(pzErr, SQLITE_CONSTRAINT, "%s", zMsg);
+            break;
+          case REL_WHEN_STATEMENT:
+            rc = relNotePending(p, i, pKey, zMsg);
+            break;
+          default: /* at COMMIT: the end of an autocommit statement */
+            rc = relNoteAdd(p, i, NOTE_RESTRICT, pKey, 1);
+            break;
+          }
+          sqlite3_free(zMsg);
+        }
+        if (rc == SQLITE_OK) {
+          rc = sqlite3_reset(pStmt);
+          if (rc) rc = relError(pzErr, rc, "%s", sqlite3_errmsg(db));
+        } else {
+          sqlite3_reset(pStmt);
+        }
+      } else if (pE->eRule == ON_DO_NOTHING) {
         /* Keys still referenced from outside the closure. */
         while (rc == SQLITE_OK && sqlite3_step(pStmt) == SQLITE_ROW) {
-          if (pE->eRule == ON_RESTRICT || pE->bConstraint) {
-            rc = relNoteAdd(
-                p, i, pE->eRule == ON_RESTRICT ? NOTE_RESTRICT : NOTE_DANGLING,
-                sqlite3_column_value(pStmt, 0), 1);
+          if (pE->bConstraint) {
+            rc = relNoteAdd(p, i, NOTE_DANGLING,
+                            sqlite3_column_value(pStmt, 0), 1);
           }
         }
         if (rc == SQLITE_OK) {
@@ -261,7 +337,29 @@ static void relOnDeleteFunc(sqlite3_context *ctx, int argc,
   rc = relEngineRun(p, sqlite3_value_int(argv[0]), sqlite3_value_int64(argv[1]),
                     argc - 2, &argv[2], &zErr);
   relCtxLeave(p);
+  if (rc == SQLITE_CONSTRAINT && zErr) relCtxSetLastError(p, zErr);
   if (rc) relResultError(ctx, rc, zErr);
+}
+
+/* relext_pending(): how many RESTRICTs of this statement are still
+** standing; the engine's TEMP trigger program keeps one row in
+** temp.relext_pending while there are any (see commit.c). */
+static void relPendingFunc(sqlite3_context *ctx, int argc,
+                           sqlite3_value **argv) {
+  RelCtx *p = (RelCtx *)sqlite3_user_data(ctx);
+  char *zErr = 0;
+  int n = 0, rc;
+  (void)argc;
+  (void)argv;
+  if (p->nBusy > 0) {
+    sqlite3_result_int(ctx, 0);
+    return;
+  }
+  rc = relPendingCount(p, &n, &zErr);
+  if (rc)
+    relResultError(ctx, rc, zErr);
+  else
+    sqlite3_result_int(ctx, n);
 }
 
 static void relPlansFree(RelEngine *e) {
@@ -350,11 +448,14 @@ static int relEdgeStmt(RelCtx *p, int i, sqlite3_stmt **pp, char **pzErr) {
     break;
   case ON_RESTRICT:
   case ON_DO_NOTHING:
+    /* The keys still referenced from outside the closure (RESTRICT: with
+    ** how many rows, for the message). */
     rc = relPreparef(p->db, pp, pzErr,
-                     "SELECT DISTINCT k.key FROM %s "
+                     "SELECT k.key, count(*) FROM %s "
                      "JOIN main.\"%w\" AS c ON c.\"%w\"=k.key "
                      "WHERE NOT EXISTS (SELECT 1 FROM "
-                     "temp.relext_victim AS w WHERE w.t=%d AND w.r=c.rowid)",
+                     "temp.relext_victim AS w WHERE w.t=%d AND w.r=c.rowid) "
+                     "GROUP BY 1 ORDER BY 1",
                      zKeys, zC, pE->zChildCol, pE->iChild);
     break;
   case ON_SET_NULL:
@@ -601,12 +702,19 @@ static const RelHooks engineHooks = {
 };
 
 int relRegisterEngine(sqlite3 *db, RelCtx *p) {
+  int rc;
   RelEngine *e = sqlite3_malloc64(sizeof(RelEngine));
   if (e == 0) return SQLITE_NOMEM;
   memset(e, 0, sizeof(*e));
   relCtxAttach(p, REL_SLOT_ENGINE, e, &engineHooks);
   /* Side effects: only TEMP triggers (which are trusted) may call it. */
-  return sqlite3_create_function_v2(
-      db, "relext_on_delete", -1, SQLITE_UTF8 | SQLITE_DIRECTONLY, relCtxRef(p),
-      relOnDeleteFunc, 0, 0, relCtxUnref);
+  rc = sqlite3_create_function_v2(db, "relext_on_delete", -1,
+                                  SQLITE_UTF8 | SQLITE_DIRECTONLY, relCtxRef(p),
+                                  relOnDeleteFunc, 0, 0, relCtxUnref);
+  if (rc == SQLITE_OK)
+    rc = sqlite3_create_function_v2(db, "relext_pending", 0,
+                                    SQLITE_UTF8 | SQLITE_DIRECTONLY,
+                                    relCtxRef(p), relPendingFunc, 0, 0,
+                                    relCtxUnref);
+  return rc;
 }

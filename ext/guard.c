@@ -152,6 +152,7 @@ static void relFailFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     }
     zErr[nOut] = 0;
   }
+  relCtxSetLastError(p, zErr);
   sqlite3_result_error(ctx, zErr, (int)nOut);
   sqlite3_result_error_code(ctx, SQLITE_CONSTRAINT);
   if (zErr != zBuf) sqlite3_free(zErr);
@@ -382,8 +383,18 @@ static void relTriggerSql(RelCtx *p, int t, RelStr *s) {
     relStrPrintf(s, ", %s", zOld ? zOld : "NULL");
     sqlite3_free(zOld);
   }
-  relStrPrintf(s, "); INSERT INTO relext_txn(e, k) SELECT -1, NULL WHERE 0; "
-                  "END;\n");
+  relStrPrintf(s, "); INSERT INTO relext_txn(e, k) SELECT -1, NULL WHERE 0; ");
+  if (pT->bLiftable) {
+    /* A RESTRICT the engine left to the end of the statement: one row in
+    ** relext_pending while any stands, so that SQLite's foreign-key
+    ** counter fails the statement (commit.c). The trigger program itself
+    ** writes it: a nested statement's count would not be the statement's.
+    */
+    relStrPrintf(s, "INSERT OR IGNORE INTO relext_pending(k, n) SELECT 1, 1 "
+                    "WHERE relext_pending() > 0; DELETE FROM relext_pending "
+                    "WHERE relext_pending() = 0; ");
+  }
+  relStrPrintf(s, "END;\n");
 }
 
 /* Extra TEMP triggers of M2M junctions: duplicate pairs as no-ops (when the
@@ -440,10 +451,37 @@ static int relGuardInstall(RelCtx *p, void *pState, char **pzErr) {
                   "CREATE VIRTUAL TABLE IF NOT EXISTS temp.relext_txn USING "
                   "relext_txn;"
                   "CREATE VIRTUAL TABLE IF NOT EXISTS temp.relext_close USING "
-                  "relext_close");
+                  "relext_close;"
+                  "CREATE TEMP TABLE IF NOT EXISTS relext_nowhere(id INTEGER "
+                  "PRIMARY KEY);"
+                  "CREATE TEMP TABLE IF NOT EXISTS relext_pending(k INTEGER "
+                  "PRIMARY KEY, n INTEGER REFERENCES relext_nowhere(id))");
   }
   if (rc) return rc;
 
+  /* A RESTRICT decided at the end of a statement inside a transaction
+  ** needs SQLite's foreign keys (engine.c). Turned on here when that
+  ** changes nothing else: outside a transaction, and when no table of
+  ** the schema declares a REFERENCES clause of its own, which would then
+  ** be enforced too. An application that turns them off gets the COMMIT
+  ** check for such a RESTRICT instead. */
+  if (sqlite3_get_autocommit(db)) {
+    int bOn = 0;
+    sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_FKEY, -1, &bOn);
+    if (!bOn) {
+      sqlite3_stmt *pStmt = 0;
+      int bRefs = 1;
+      if (sqlite3_prepare_v2(db,
+                             "SELECT count(*) FROM main.sqlite_schema WHERE "
+                             "type='table' AND sql LIKE '%REFERENCES%'",
+                             -1, &pStmt, 0) == SQLITE_OK &&
+          sqlite3_step(pStmt) == SQLITE_ROW)
+        bRefs = sqlite3_column_int(pStmt, 0) > 0;
+      rc = sqlite3_finalize(pStmt);
+      if (rc) return relError(pzErr, rc, "%s", sqlite3_errmsg(db));
+      if (!bRefs) sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_FKEY, 1, &bOn);
+    }
+  }
   for (i = 0; i < p->nTable; i++)
     relTriggerSql(p, i, &s);
   for (i = 0; i < p->nDef; i++) {

@@ -45,6 +45,8 @@ static const struct {
     {"rel_undefine", 1},
     {"rel_reload", 0},
     {"relext_on_delete", -1},
+    {"relext_pending", 0},
+    {"rel_last_error", 0},
     {"relext_fail", 5},
     {"relext_must_be_loaded", 1},
     {"relext_must_be_loaded", 3},

@@ -339,7 +339,9 @@ struct RelTable {
   const char **azKey; /* its distinct referenced columns (an edge's
                       ** zParentCol each), in the order of aParent */
   int nKey;
-  int bPlain; /* its delete rules are plain SQL (relRulesPlain) */
+  int bPlain;    /* its delete rules are plain SQL (relRulesPlain) */
+  int bLiftable; /* deleting its rows may meet a RESTRICT that a later row
+                 ** of the same statement could lift (engine.c) */
 };
 
 /* The SQL that creates the catalog table. */
@@ -448,6 +450,8 @@ struct RelCtx {
                   ** triggers and guards stand aside), the COMMIT check */
   int bFreeLater; /* free the cached statements when nBusy drops to 0 */
   int bFreeing;   /* relCtxStmtsFree is running */
+  char *zLastError;          /* relext's last refusal (rel_last_error) */
+  int nNested;               /* >0 while an accessor runs its own writes */
   RelSlot aSlot[REL_SLOT_N]; /* the modules' state */
   RelCtx *pNextCtx;          /* registry of live contexts (ctx.c) */
 };
@@ -477,6 +481,11 @@ RelCtx *relCtxFind(sqlite3 *db);
 void relCtxForget(RelCtx *p);
 /* Give module slot iSlot its state and hooks (at registration). */
 void relCtxAttach(RelCtx *p, int iSlot, void *pState, const RelHooks *pHooks);
+/* Remember zMsg (copied; NULL forgets) as relext's last refusal on this
+** connection: SELECT rel_last_error() returns it, for refusals SQLite
+** reports in its own words (a statement failed through its foreign-key
+** counter). */
+void relCtxSetLastError(RelCtx *p, const char *zMsg);
 /* Finalize every cached statement of every module now. */
 void relCtxStmtsFree(RelCtx *p);
 /* The same, or when nBusy drops to 0 if relext is running them. */
@@ -514,6 +523,13 @@ int relRegisterCommit(sqlite3 *db, RelCtx *p);
 int relNoteAdd(RelCtx *p, int iEdge, int eKind, sqlite3_value *v, int bGone);
 int relNoteAddValue(RelCtx *p, int iEdge, int eKind, const RelValue *pV,
                     int bGone);
+/* A RESTRICT on key pKey of edge iEdge that a later row of the statement
+** may still lift: the statement fails at its end unless it does (see
+** commit.c); zMsg is the refusal. */
+int relNotePending(RelCtx *p, int iEdge, sqlite3_value *pKey,
+                   const char *zMsg);
+/* How many such RESTRICTs are still standing (*pnLeft). */
+int relPendingCount(RelCtx *p, int *pnLeft, char **pzErr);
 /* Connect relext_close so that statements may be cached across
 ** transactions; 1 when it is connected. */
 int relCloseHook(RelCtx *p);
