@@ -451,9 +451,11 @@ static int relRulesPlain(const RelCtx *p, int t, int *aState, int *aStack,
 ** same statement could lift? Only when the referencing table is reached
 ** from t through CASCADE edges (t itself included), as the RESTRICT's
 ** parent is: then the engine may have to decide at the end of the
-** statement. aSeen and aQueue are scratch arrays of nTable entries. */
-static int relRulesLiftable(const RelCtx *p, int t, int *aSeen, int *aQueue) {
-  int nQ = 0, iHead = 0, k;
+** statement. On the way, a PROTECT edge whose both ends are reached is
+** marked bGoneTracked (commit.c: relGoneAdd). aSeen and aQueue are
+** scratch arrays of nTable entries. */
+static int relRulesLiftable(RelCtx *p, int t, int *aSeen, int *aQueue) {
+  int nQ = 0, iHead = 0, k, bLift = 0;
   memset(aSeen, 0, sizeof(int) * (size_t)p->nTable);
   aQueue[nQ++] = t;
   aSeen[t] = 1;
@@ -468,11 +470,13 @@ static int relRulesLiftable(const RelCtx *p, int t, int *aSeen, int *aQueue) {
     }
   }
   for (k = 0; k < p->nEdge; k++) {
-    const RelEdge *pE = &p->aEdge[k];
-    if (pE->eRule == ON_RESTRICT && aSeen[pE->iParent] && aSeen[pE->iChild])
-      return 1;
+    RelEdge *pE = &p->aEdge[k];
+    if (aSeen[pE->iParent] && aSeen[pE->iChild]) {
+      if (pE->eRule == ON_RESTRICT) bLift = 1;
+      if (pE->eRule == ON_PROTECT) pE->bGoneTracked = 1;
+    }
   }
-  return 0;
+  return bLift;
 }
 
 /* Hash the text of a value into *pH (for a table's generation). */

@@ -70,6 +70,16 @@ struct RelNote {
   RelValue key;
 };
 
+/* A row on the child side of a PROTECT edge, deleted by the statement
+** that is running: its key stays protected until the statement ends
+** (relGoneAdd). iLevel: the savepoint depth the statement runs at. */
+typedef struct RelGone RelGone;
+struct RelGone {
+  int iEdge;
+  int iLevel;
+  RelValue key;
+};
+
 /* The state of this file, one per connection (REL_SLOT_COMMIT). */
 typedef struct RelCommit RelCommit;
 struct RelCommit {
@@ -87,6 +97,8 @@ struct RelCommit {
   int bInTxn;             /* relext_txn is enrolled in the transaction */
   int bQuiet;             /* take no notes (while guards are created) */
   int bAnyPending;        /* a note may be bPending (relPendingCount) */
+  RelGone *aGone;         /* keys protecting rows deleted in this statement */
+  int nGone, nGoneAlloc;
   sqlite3_stmt *pEnroll;  /* enrols relext_txn in the transaction */
   sqlite3_int64 *aLast;   /* per edge: REL_LAST_N integer keys noted */
   int nLast;              /* edges the per-edge arrays are sized for */
@@ -405,6 +417,50 @@ int relPendingCount(RelCtx *p, int *pnLeft, char **pzErr) {
   return rc;
 }
 
+/*
+** PROTECT within a statement. Django never lets a PROTECT be bypassed,
+** also not by a protecting row that the same statement deleted before it
+** came to the protected row. A TEMP trigger (guard.c) tells the engine of
+** every deleted row on the child side of a PROTECT edge whose both ends
+** one statement can reach; the keys they protected are kept here until
+** the statement ends (the savepoint depth it runs at, iLevel, is left).
+*/
+int relCommitLevel(RelCtx *p) {
+  RelCommit *c = relCommit(p);
+  return c ? c->nMark : 0;
+}
+
+int relGoneAdd(RelCtx *p, int iEdge, sqlite3_value *pKey, int iLevel) {
+  RelCommit *c = relCommit(p);
+  RelGone *pG;
+  if (c == 0 || sqlite3_value_type(pKey) == SQLITE_NULL) return SQLITE_OK;
+  if (c->nGone >= c->nGoneAlloc) {
+    int nNew = c->nGoneAlloc ? 2 * c->nGoneAlloc : 8;
+    RelGone *a = sqlite3_realloc64(c->aGone, sizeof(RelGone) * (size_t)nNew);
+    if (a == 0) return SQLITE_NOMEM;
+    c->aGone = a;
+    c->nGoneAlloc = nNew;
+  }
+  pG = &c->aGone[c->nGone];
+  memset(pG, 0, sizeof(*pG));
+  pG->iEdge = iEdge;
+  pG->iLevel = iLevel;
+  if (relValueFromSql(&pG->key, pKey)) return SQLITE_NOMEM;
+  c->nGone++;
+  return SQLITE_OK;
+}
+
+/* The next key of edge iEdge protected by a row deleted in this statement,
+** from position *piPos on; NULL when there is none. */
+const RelValue *relGoneNext(RelCtx *p, int iEdge, int *piPos) {
+  RelCommit *c = relCommit(p);
+  while (c && *piPos < c->nGone) {
+    const RelGone *pG = &c->aGone[(*piPos)++];
+    if (pG->iEdge == iEdge) return &pG->key;
+  }
+  return 0;
+}
+
 /* The catalog was reloaded (xRemap): renumber the edges of pending notes,
 ** aMap[old] = new index or -1 (then the note goes). */
 static void relCommitRemap(RelCtx *p, void *pState, const int *aMap, int nOld) {
@@ -426,6 +482,17 @@ static void relCommitRemap(RelCtx *p, void *pState, const int *aMap, int nOld) {
   c->nNote = j;
   c->bHashStale = 1;
   relLastClear(c);
+  for (i = j = 0; i < c->nGone; i++) {
+    int iOld = c->aGone[i].iEdge;
+    int iNew = (iOld >= 0 && iOld < nOld) ? aMap[iOld] : -1;
+    if (iNew < 0) {
+      relValueClear(&c->aGone[i].key);
+      continue;
+    }
+    c->aGone[j] = c->aGone[i];
+    c->aGone[j++].iEdge = iNew;
+  }
+  c->nGone = j;
   for (i = 0; i < c->nMark; i++) {
     if (c->aMark[i] > j) c->aMark[i] = j;
   }
@@ -955,11 +1022,25 @@ static int txnUpdate(sqlite3_vtab *pVtab, int argc, sqlite3_value **argv,
   return noteAdd(c, sqlite3_value_int(argv[2]), NOTE_DANGLING, argv[3], 0);
 }
 
+/* Forget the deleted protecting rows of statements deeper than iLevel. */
+static void relGoneTruncate(RelCommit *c, int iLevel) {
+  int i, j = 0;
+  for (i = 0; i < c->nGone; i++) {
+    if (c->aGone[i].iLevel > iLevel) {
+      relValueClear(&c->aGone[i].key);
+    } else {
+      c->aGone[j++] = c->aGone[i];
+    }
+  }
+  c->nGone = j;
+}
+
 static int txnBegin(sqlite3_vtab *pVtab) {
   TxnVtab *pTab = (TxnVtab *)pVtab;
   RelCommit *c = relCommit(pTab->pCtx);
   if (c) {
     relNotesTruncate(c, 0);
+    relGoneTruncate(c, -1);
     c->bInTxn = 1;
     relBulkReset(c);
   }
@@ -1060,6 +1141,7 @@ static int txnCommit(sqlite3_vtab *pVtab) {
   RelCommit *c = relCommit(pTab->pCtx);
   if (c) {
     relNotesTruncate(c, 0);
+    relGoneTruncate(c, -1);
     c->nMark = 0;
     c->bInTxn = 0;
     relBulkReset(c);
@@ -1087,6 +1169,7 @@ static int txnRelease(sqlite3_vtab *pVtab, int iSave) {
   TxnVtab *pTab = (TxnVtab *)pVtab;
   RelCommit *c = relCommit(pTab->pCtx);
   if (c && iSave >= 0 && iSave < c->nMark) c->nMark = iSave;
+  if (c && iSave >= 0) relGoneTruncate(c, iSave);
   return SQLITE_OK;
 }
 
@@ -1094,6 +1177,7 @@ static int txnRollbackTo(sqlite3_vtab *pVtab, int iSave) {
   TxnVtab *pTab = (TxnVtab *)pVtab;
   RelCommit *c = relCommit(pTab->pCtx);
   if (c && iSave >= 0 && iSave < c->nMark) relNotesTruncate(c, c->aMark[iSave]);
+  if (c && iSave >= 0) relGoneTruncate(c, iSave);
   return SQLITE_OK;
 }
 
@@ -1343,6 +1427,8 @@ static void relCommitFree(RelCtx *p, void *pState) {
   RelCommit *c = (RelCommit *)pState;
   (void)p;
   relNotesTruncate(c, 0);
+  relGoneTruncate(c, -1);
+  sqlite3_free(c->aGone);
   sqlite3_free(c->aNote);
   sqlite3_free(c->aMark);
   sqlite3_free(c->aHash);

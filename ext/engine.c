@@ -68,6 +68,9 @@ struct RelEngine {
   int bPrepared;           /* statements match the loaded definitions */
   RelPlan *aPlan;          /* per table */
   int nPlan;
+  sqlite3_stmt **apGone;   /* per edge: is key ?3 among those deleted */
+  int iLevel;              /* the savepoint depth of the statement running
+                           ** the engine (relext_gone) */
 };
 
 static RelEngine *relEngine(RelCtx *p) {
@@ -95,6 +98,40 @@ static int relPlanHas(const RelPlan *pPlan, int iTab) {
     if (pPlan->aReach[i] == iTab) return 1;
   }
   return 0;
+}
+
+/* PROTECT edge iEdge, whose protecting rows the running statement may
+** have deleted before this row: is any key they protected among those
+** this delete removes (pRootKey: the root's own, when it is the parent)?
+** Then the PROTECT holds, as in Django. */
+static int relGoneCheck(RelCtx *p, RelEngine *e, int iEdge, int iRoot,
+                        sqlite3_value *pRootKey, char **pzErr) {
+  const RelEdge *pE = &p->aEdge[iEdge];
+  const RelValue *pKey;
+  sqlite3_stmt *pStmt = e->apGone[iEdge];
+  int iPos = 0, rc = SQLITE_OK;
+  while (rc == SQLITE_OK && (pKey = relGoneNext(p, iEdge, &iPos)) != 0) {
+    int bHit;
+    sqlite3_bind_int(pStmt, 1, iRoot);
+    if (pRootKey)
+      sqlite3_bind_value(pStmt, 2, pRootKey);
+    else
+      sqlite3_bind_null(pStmt, 2);
+    relValueBind(pStmt, 3, pKey);
+    bHit = sqlite3_step(pStmt) == SQLITE_ROW;
+    rc = sqlite3_reset(pStmt);
+    if (rc) return relError(pzErr, rc, "%s", sqlite3_errmsg(p->db));
+    if (bHit) {
+      char *zKey = relValueFormat(pKey, REL_FMT_MSG);
+      if (zKey == 0) return SQLITE_NOMEM;
+      rc = relError(pzErr, SQLITE_CONSTRAINT,
+                    "relext: PROTECT: cannot delete %s %s: referenced by 1 "
+                    "row of %s",
+                    p->azTable[pE->iParent], zKey, pE->zName);
+      sqlite3_free(zKey);
+    }
+  }
+  return rc;
 }
 
 /* When a RESTRICT found while deleting a row is decided. */
@@ -177,6 +214,13 @@ static int relEngineRun(RelCtx *p, int iRoot, sqlite3_int64 iRowid, int nKey,
     bAny = sqlite3_step(pPlan->pAny) == SQLITE_ROW;
     rc = sqlite3_reset(pPlan->pAny);
     if (rc) return relError(pzErr, rc, "%s", sqlite3_errmsg(db));
+    /* (Unless a row this statement deleted protected it.) */
+    for (i = 0; !bAny && i < p->aTab[iRoot].nParent; i++) {
+      int iPos = 0;
+      const RelEdge *pE = &p->aEdge[p->aTab[iRoot].aParent[i]];
+      if (pE->bGoneTracked && relGoneNext(p, p->aTab[iRoot].aParent[i], &iPos))
+        bAny = 1;
+    }
     if (!bAny) return SQLITE_OK;
   }
   if (pPlan->pTree) {
@@ -232,6 +276,11 @@ static int relEngineRun(RelCtx *p, int iRoot, sqlite3_int64 iRowid, int nKey,
         } else {
           sqlite3_reset(pStmt);
         }
+        if (rc == SQLITE_OK && pE->bGoneTracked)
+          rc = relGoneCheck(p, e, i, iRoot, pE->iParent == iRoot
+                                                ? apKey[pE->iKey]
+                                                : 0,
+                            pzErr);
       } else if (pE->eRule == ON_RESTRICT) {
         /* Keys still referenced from outside the closure: refused, unless
         ** a later row of the same statement may yet delete the referencing
@@ -333,12 +382,30 @@ static void relOnDeleteFunc(sqlite3_context *ctx, int argc,
   int rc;
   if (p->nBusy > 0) return; /* a row the running engine collected */
   if (argc < 2) return;
+  if (relEngine(p)) relEngine(p)->iLevel = relCommitLevel(p);
   relCtxEnter(p);
   rc = relEngineRun(p, sqlite3_value_int(argv[0]), sqlite3_value_int64(argv[1]),
                     argc - 2, &argv[2], &zErr);
   relCtxLeave(p);
   if (rc == SQLITE_CONSTRAINT && zErr) relCtxSetLastError(p, zErr);
   if (rc) relResultError(ctx, rc, zErr);
+}
+
+/* relext_gone(edge, key): a row on the child side of PROTECT edge `edge`,
+** protecting key `key`, was deleted (the TEMP trigger of its table). The
+** key stays protected until the statement that deleted it ends, also when
+** the engine deleted it (then at the depth of the statement that ran the
+** engine). */
+static void relGoneFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+  RelCtx *p = (RelCtx *)sqlite3_user_data(ctx);
+  RelEngine *e = relEngine(p);
+  int iEdge = sqlite3_value_int(argv[0]);
+  int rc;
+  (void)argc;
+  if (iEdge < 0 || iEdge >= p->nEdge || e == 0) return;
+  rc = relGoneAdd(p, iEdge, argv[1],
+                  p->nBusy > 0 ? e->iLevel : relCommitLevel(p));
+  if (rc) relResultError(ctx, rc, 0);
 }
 
 /* relext_pending(): how many RESTRICTs of this statement are still
@@ -423,7 +490,8 @@ static char *relCollectSql(RelCtx *p, int t, const int *aRowidParent) {
 ** the parent rows the delete removes are those of the collected rows
 ** still there, and the deleted root's own (?2 when its table ?1 is the
 ** parent): UNION, so that a key counts once. */
-static int relEdgeStmt(RelCtx *p, int i, sqlite3_stmt **pp, char **pzErr) {
+static int relEdgeStmt(RelCtx *p, int i, sqlite3_stmt **pp,
+                       sqlite3_stmt **ppGone, char **pzErr) {
   const RelEdge *pE = &p->aEdge[i];
   const char *zP = p->azTable[pE->iParent];
   const char *zC = p->azTable[pE->iChild];
@@ -445,6 +513,10 @@ static int relEdgeStmt(RelCtx *p, int i, sqlite3_stmt **pp, char **pzErr) {
                      "JOIN main.\"%w\" AS c ON c.\"%w\"=k.key "
                      "GROUP BY 1 ORDER BY 1 LIMIT 1",
                      zKeys, zC, pE->zChildCol);
+    if (rc == SQLITE_OK && pE->bGoneTracked) {
+      rc = relPreparef(p->db, ppGone, pzErr,
+                       "SELECT 1 FROM %s WHERE k.key=?3", zKeys);
+    }
     break;
   case ON_RESTRICT:
   case ON_DO_NOTHING:
@@ -657,8 +729,16 @@ static int relEnginePrepare(RelCtx *p, char **pzErr) {
       e->nEdgeStmt = p->nEdge;
     }
   }
+  if (rc == SQLITE_OK) {
+    e->apGone =
+        sqlite3_malloc64(sizeof(sqlite3_stmt *) * (size_t)(p->nEdge + 1));
+    if (e->apGone == 0)
+      rc = SQLITE_NOMEM;
+    else
+      memset(e->apGone, 0, sizeof(sqlite3_stmt *) * (size_t)(p->nEdge + 1));
+  }
   for (i = 0; rc == SQLITE_OK && i < p->nEdge; i++) {
-    rc = relEdgeStmt(p, i, &e->apEdge[i], pzErr);
+    rc = relEdgeStmt(p, i, &e->apEdge[i], &e->apGone[i], pzErr);
   }
   if (rc == SQLITE_OK) rc = relBuildPlans(p, e, aRowidParent, pzErr);
   sqlite3_free(aRowidParent);
@@ -682,6 +762,12 @@ static void relEngineStmtsFree(RelCtx *p, void *pState) {
       sqlite3_finalize(e->apEdge[i]);
     sqlite3_free(e->apEdge);
     e->apEdge = 0;
+  }
+  if (e->apGone) {
+    for (i = 0; i < e->nEdgeStmt; i++)
+      sqlite3_finalize(e->apGone[i]);
+    sqlite3_free(e->apGone);
+    e->apGone = 0;
   }
   e->nEdgeStmt = 0;
   e->bPrepared = 0;
@@ -711,6 +797,11 @@ int relRegisterEngine(sqlite3 *db, RelCtx *p) {
   rc = sqlite3_create_function_v2(db, "relext_on_delete", -1,
                                   SQLITE_UTF8 | SQLITE_DIRECTONLY, relCtxRef(p),
                                   relOnDeleteFunc, 0, 0, relCtxUnref);
+  if (rc == SQLITE_OK)
+    rc = sqlite3_create_function_v2(db, "relext_gone", 2,
+                                    SQLITE_UTF8 | SQLITE_DIRECTONLY,
+                                    relCtxRef(p), relGoneFunc, 0, 0,
+                                    relCtxUnref);
   if (rc == SQLITE_OK)
     rc = sqlite3_create_function_v2(db, "relext_pending", 0,
                                     SQLITE_UTF8 | SQLITE_DIRECTONLY,

@@ -371,7 +371,26 @@ static void relGuardTableSql(RelCtx *p, int t, RelStr *s) {
 static void relTriggerSql(RelCtx *p, int t, RelStr *s) {
   const RelTable *pT = &p->aTab[t];
   const char *zT = p->azTable[t];
-  int k;
+  int k, nGone = 0;
+  /* A deleted row that protected another through a PROTECT edge both of
+  ** whose ends one statement can delete: the engine must know, until the
+  ** statement ends (commit.c, relGoneAdd). Created first: TEMP triggers
+  ** fire in the order of their creation, and the engine's own of this row
+  ** must see it. */
+  for (k = 0; k < pT->nChild; k++) {
+    const RelEdge *pE = &p->aEdge[pT->aChild[k]];
+    if (!pE->bGoneTracked) continue;
+    if (nGone++ == 0) {
+      relStrPrintf(s,
+                   "CREATE TEMP TRIGGER \"relext_gone_%w\" AFTER DELETE ON "
+                   "main.\"%w\" BEGIN INSERT INTO relext_txn(e, k) SELECT -1, "
+                   "NULL WHERE 0; ",
+                   zT, zT);
+    }
+    relStrPrintf(s, "SELECT relext_gone(%d, OLD.\"%w\"); ", pT->aChild[k],
+                 pE->zChildCol);
+  }
+  if (nGone) relStrPrintf(s, "END;\n");
   if (pT->nParent == 0 || pT->bPlain) return;
   relStrPrintf(s,
                "CREATE TEMP TRIGGER \"relext_del_%w\" AFTER DELETE ON "

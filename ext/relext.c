@@ -46,6 +46,7 @@ static const struct {
     {"rel_reload", 0},
     {"relext_on_delete", -1},
     {"relext_pending", 0},
+    {"relext_gone", 2},
     {"rel_last_error", 0},
     {"relext_fail", 5},
     {"relext_must_be_loaded", 1},

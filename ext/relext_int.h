@@ -322,6 +322,8 @@ struct RelEdge {
   int iAsChild;     /* position among the edges of its child table */
   int iAsParent;    /* position among the edges of its parent table */
   int iKey;         /* its parent column's index in the parent's azKey */
+  int bGoneTracked; /* PROTECT whose both ends one statement can delete:
+                    ** its deleted protecting rows are remembered */
 };
 
 /* What the rules say about one table of RelCtx.azTable (catalog.c). The
@@ -530,6 +532,13 @@ int relNotePending(RelCtx *p, int iEdge, sqlite3_value *pKey,
                    const char *zMsg);
 /* How many such RESTRICTs are still standing (*pnLeft). */
 int relPendingCount(RelCtx *p, int *pnLeft, char **pzErr);
+/* The savepoint depth relext_txn is at (the running statement's). */
+int relCommitLevel(RelCtx *p);
+/* A row on the child side of PROTECT edge iEdge with key pKey was deleted
+** by the statement running at depth iLevel; relGoneNext iterates the keys
+** so protected (*piPos from 0; NULL at the end). */
+int relGoneAdd(RelCtx *p, int iEdge, sqlite3_value *pKey, int iLevel);
+const RelValue *relGoneNext(RelCtx *p, int iEdge, int *piPos);
 /* Connect relext_close so that statements may be cached across
 ** transactions; 1 when it is connected. */
 int relCloseHook(RelCtx *p);
