@@ -10,12 +10,22 @@
 #   reset_db                            close db, open a new test.db with
 #                                       relext loaded
 #   load_relext HANDLE                  load relext into another connection
+#   skip_test NAME WHY                  NAME is not run, for the reason WHY
+#                                       (a missing program or package)
+#   skip_file WHY                       the rest of this file is not run:
+#                                       one skip, named after the file
+#   finish_test                         report to all.tcl and end the file
+#
+# Every test counts as passed, failed or skipped, and all.tcl lists every
+# skip with its reason: nothing is left out silently.
 #
 # The extension path comes from the environment (RELEXT_EXT), set by all.tcl.
 package require sqlite3
 
 set ::nPass 0
 set ::nFail 0
+set ::nSkip 0
+set ::skips {}
 set ::ext [expr {[info exists ::env(RELEXT_EXT)] ? $::env(RELEXT_EXT) : "./relext"}]
 set ::testdir [file dirname [file normalize [info script]]]
 set ::tmpdir [expr {[info exists ::env(RELEXT_TMP)] ? $::env(RELEXT_TMP) : "/tmp"}]
@@ -88,13 +98,33 @@ proc do_norelext_test {name sql {handle db}} {
   test_result $name $ok [list $rc $msg] {1 {no such/unknown function: relext_must_be_loaded}}
 }
 
+# NAME cannot run here; WHY says what is missing (and how to install it).
+proc skip_test {name why} {
+  incr ::nSkip
+  lappend ::skips [list $name $why]
+}
+
+# Nothing more of this file can run: count one skip named after the file,
+# report, and leave.
+proc skip_file {why} {
+  skip_test [file tail [info script]] $why
+  finish_test
+  exit 0
+}
+
 # The extended error code of the last error on db, as a name.
 proc errcode {} { db errorcode }
 
 proc finish_test {} {
   catch {db close}
   delete_db $::testdb
-  puts "[file tail [info script]]: $::nPass passed, $::nFail failed"
-  # Report to all.tcl on a line of its own.
-  puts "@@RESULT $::nPass $::nFail"
+  set me [file tail [info script]]
+  foreach s $::skips {
+    lassign $s name why
+    puts "$me: [expr {$name eq $me ? "skipped" : "$name skipped"}]: $why"
+  }
+  puts "$me: $::nPass passed, $::nFail failed, $::nSkip skipped"
+  # Report to all.tcl on lines of their own.
+  foreach s $::skips { puts "@@SKIP $s" }
+  puts "@@RESULT $::nPass $::nFail $::nSkip"
 }
