@@ -49,6 +49,8 @@ foreach f $files {
   foreach line [split $out \n] {
     if {[regexp {^@@RESULT (\d+) (\d+) (\d+)$} $line -> p q s]} {
       incr pass $p; incr fail $q; incr skip $s; set found 1
+    } elseif {[regexp {^@@NAMES (.*)$} $line -> l]} {
+      foreach n $l { lappend where($n) [file tail $f] }
     } elseif {[regexp {^@@SKIP (.*)$} $line -> s]} {
       lappend skips [list [file tail $f] {*}$s]
     } else {
@@ -62,6 +64,13 @@ foreach f $files {
   }
 }
 file delete -force $tmp
+# Test names are unique across the suite (within a file, tester.tcl checks).
+foreach n [lsort [array names where]] {
+  if {[llength $where($n)] > 1} {
+    puts "! test name $n is used by [join $where($n) { and }]"
+    incr fail
+  }
+}
 foreach s $skips {
   lassign $s file name why
   if {$name eq $file} {

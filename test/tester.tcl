@@ -26,6 +26,7 @@ set ::nPass 0
 set ::nFail 0
 set ::nSkip 0
 set ::skips {}
+set ::names {}           ;# every test name reported, for uniqueness checks
 set ::ext [expr {[info exists ::env(RELEXT_EXT)] ? $::env(RELEXT_EXT) : "./relext"}]
 set ::testdir [file dirname [file normalize [info script]]]
 set ::tmpdir [expr {[info exists ::env(RELEXT_TMP)] ? $::env(RELEXT_TMP) : "/tmp"}]
@@ -41,6 +42,13 @@ proc delete_db {f} {
   foreach s {"" -journal -wal -shm} { file delete -force $f$s }
 }
 
+# Remember NAME; return 1 when it was already taken.
+proc note_name {name} {
+  if {[dict exists $::names $name]} { return 1 }
+  dict set ::names $name 1
+  return 0
+}
+
 proc reset_db {} {
   catch {db close}
   delete_db $::testdb
@@ -54,8 +62,14 @@ proc reopen_db {} {
   load_relext db
 }
 
+# Count one result. A name must be unique across the suite: a second test
+# of the same name in this file fails here, and all.tcl fails names that
+# two files share.
 proc test_result {name ok got expected} {
-  if {$ok} {
+  if {[note_name $name]} {
+    incr ::nFail
+    puts "! $name: a test of this name already ran in this file"
+  } elseif {$ok} {
     incr ::nPass
   } else {
     incr ::nFail
@@ -100,6 +114,11 @@ proc do_norelext_test {name sql {handle db}} {
 
 # NAME cannot run here; WHY says what is missing (and how to install it).
 proc skip_test {name why} {
+  if {[note_name $name]} {
+    incr ::nFail
+    puts "! $name: a test of this name already ran in this file"
+    return
+  }
   incr ::nSkip
   lappend ::skips [list $name $why]
 }
@@ -126,5 +145,6 @@ proc finish_test {} {
   puts "$me: $::nPass passed, $::nFail failed, $::nSkip skipped"
   # Report to all.tcl on lines of their own.
   foreach s $::skips { puts "@@SKIP $s" }
+  puts "@@NAMES [dict keys $::names]"
   puts "@@RESULT $::nPass $::nFail $::nSkip"
 }
