@@ -2,11 +2,9 @@
 # fuzzreplay.test: build a C driver with `make -s` (make rebuilds it when a
 # source is newer) and run it, returning {exit-status output}.
 proc rel_build {target} {
-  set root [file dirname $::testdir]
-  if {[catch {exec make -s -C $root $target 2>@1} out]} {
-    error "make $target failed: $out"
-  }
-  return [file join $root $target]
+  lassign [run_make $target] rc out
+  if {$rc} { error "make $target failed: $out" }
+  return [file join $::rootdir $target]
 }
 proc rel_run {target args} {
   set bin [rel_build $target]

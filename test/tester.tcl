@@ -10,6 +10,13 @@
 #   reset_db                            close db, open a new test.db with
 #                                       relext loaded
 #   load_relext HANDLE                  load relext into another connection
+#   catchsql SQL                        {0 result} or {1 errmsg} of SQL on db
+#   accessors                           the names of db's accessor tables
+#   readfile PATH                       the contents of a file
+#   run_shell SCRIPT                    what the sqlite3 shell prints for
+#                                       SCRIPT on an in-memory database
+#   run_make ?-C DIR? ARG...            {status output} of make (-s) in DIR,
+#                                       by default the repository root
 #   skip_test NAME WHY                  NAME is not run, for the reason WHY
 #                                       (a missing program or package)
 #   skip_file WHY                       the rest of this file is not run:
@@ -29,6 +36,7 @@ set ::skips {}
 set ::names {}           ;# every test name reported, for uniqueness checks
 set ::ext [expr {[info exists ::env(RELEXT_EXT)] ? $::env(RELEXT_EXT) : "./relext"}]
 set ::testdir [file dirname [file normalize [info script]]]
+set ::rootdir [file dirname $::testdir]
 set ::tmpdir [expr {[info exists ::env(RELEXT_TMP)] ? $::env(RELEXT_TMP) : "/tmp"}]
 set ::testdb [file join $::tmpdir "relext-test-[pid].db"]
 
@@ -79,14 +87,47 @@ proc test_result {name ok got expected} {
   }
 }
 
+proc catchsql {sql} { list [catch {db eval $sql} msg] $msg }
+
+# The accessor virtual tables of db, by name.
+proc accessors {} {
+  db eval {SELECT name FROM temp.sqlite_schema
+           WHERE sql LIKE 'CREATE VIRTUAL TABLE % USING relext_accessor(%'
+           ORDER BY name}
+}
+
+proc readfile {path} {
+  set fd [open $path]
+  set text [read $fd]
+  close $fd
+  return $text
+}
+
+# Run SCRIPT in the sqlite3 shell on an in-memory database and return what
+# it printed, stdout and stderr together (a refused statement makes the
+# shell exit with status 1: Tcl's note about that is dropped).
+proc run_shell {script} {
+  catch {exec sqlite3 :memory: << $script 2>@1} out
+  regsub {\nchild process exited abnormally$} $out {} out
+  return $out
+}
+
+# Run `make -s ARG...` in DIR (default: the repository root); return
+# {exit-status output}, output with stderr.
+proc run_make {args} {
+  set dir $::rootdir
+  if {[lindex $args 0] eq "-C"} { set dir [lindex $args 1]; set args [lrange $args 2 end] }
+  set rc [catch {exec make -C $dir -s --no-print-directory {*}$args 2>@1} out]
+  return [list $rc $out]
+}
+
 proc do_execsql_test {name sql expected} {
   if {[catch {db eval $sql} got]} { set got [list ERROR $got] }
   test_result $name [expr {$got eq [list {*}$expected]}] $got $expected
 }
 
 proc do_catchsql_test {name sql expected} {
-  set rc [catch {db eval $sql} msg]
-  set got [list $rc $msg]
+  set got [catchsql $sql]
   test_result $name [expr {$got eq [list {*}$expected]}] $got $expected
 }
 
