@@ -15,11 +15,20 @@ proc rel_run {target args} {
   }
   return [list $rc $out]
 }
-# Print the driver's summary lines (those starting with "<prefix>: ") and
-# return its exit status (0 when everything held).
-proc rel_report {prefix res} {
-  foreach line [split [lindex $res 1] \n] {
-    if {[string match "$prefix*" $line] || [lindex $res 0] != 0} { puts "  $line" }
+# Print the driver's summary lines (those starting with PREFIX) and return
+# its exit status: 0 when everything held. A driver that ran nothing must not
+# pass: COUNTED is a regexp whose first group counts the work done (OOM
+# points, inputs, kills, statements); it must match, and never count 0.
+proc rel_report {prefix counted res} {
+  lassign $res rc out
+  foreach line [split $out \n] {
+    if {[string match "$prefix*" $line] || $rc != 0} { puts "  $line" }
   }
-  return [lindex $res 0]
+  if {$rc != 0} { return $rc }
+  set counts [regexp -all -inline -line -- $counted $out]
+  if {![llength $counts]} { return "no line matches {$counted}" }
+  foreach {line n} $counts {
+    if {$n == 0} { return "ran nothing: $line" }
+  }
+  return 0
 }

@@ -118,6 +118,7 @@ proc run_make {args} {
   set dir $::rootdir
   if {[lindex $args 0] eq "-C"} { set dir [lindex $args 1]; set args [lrange $args 2 end] }
   set rc [catch {exec make -C $dir -s --no-print-directory {*}$args 2>@1} out]
+  regsub {\nchild process exited abnormally$} $out {} out
   return [list $rc $out]
 }
 
