@@ -10,7 +10,7 @@
 VERSION   := $(shell sed -n 's/^\#define RELEXT_VERSION "\(.*\)"/\1/p' ext/relext_int.h)
 DISTNAME  := relext-$(VERSION)
 DISTOUT   ?= .
-DISTFILES := ext test sql tool mk Makefile README.md .clang-format
+DISTFILES := ext test sql tool mk doc Makefile README.md .clang-format
 
 .PHONY: dist distcheck
 
