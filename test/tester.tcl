@@ -138,7 +138,6 @@ proc do_test {name script expected} {
 }
 
 proc do_eqp_test {name sql pattern} {
-  set plan [join [db eval "EXPLAIN QUERY PLAN $sql" {} { set x $detail }] "\n"]
   set lines {}
   db eval "EXPLAIN QUERY PLAN $sql" { lappend lines $detail }
   set got [join $lines "\n"]
