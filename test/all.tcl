@@ -18,6 +18,7 @@ set ::env(RELEXT_EXT) [file normalize $ext]
 set tmp [file join /tmp relext-tests-[pid]]
 file mkdir $tmp
 set ::env(RELEXT_TMP) $tmp
+set ::env(RELEXT_ALL) 1    ;# test files report to us in @@ lines
 set pass 0
 set fail 0
 set skip 0
