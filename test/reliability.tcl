@@ -15,16 +15,26 @@ proc rel_run {target args} {
   }
   return [list $rc $out]
 }
+# How each driver reports the work it did: a regexp whose first group
+# counts it (OOM points of each scenario, I/O fault points of each
+# scenario, kills, statements, inputs replayed), by report prefix.
+set ::rel_counted {
+  oom:      {^oom: \w+: (\d+) OOM points}
+  iofault:  {^iofault: \w+ \(\w+\): (\d+) I/O fault points}
+  crash:    {(\d+) kills survived}
+  replay:   {(\d+) inputs}
+  {}        {(\d+) statements run}
+}
 # Print the driver's summary lines (those starting with PREFIX) and return
-# its exit status: 0 when everything held. A driver that ran nothing must not
-# pass: COUNTED is a regexp whose first group counts the work done (OOM
-# points, inputs, kills, statements); it must match, and never count 0.
-proc rel_report {prefix counted res} {
+# its exit status: 0 when everything held. A driver that ran nothing must
+# not pass: its count must appear, and never be 0.
+proc rel_report {prefix res} {
   lassign $res rc out
   foreach line [split $out \n] {
     if {[string match "$prefix*" $line] || $rc != 0} { puts "  $line" }
   }
   if {$rc != 0} { return $rc }
+  set counted [dict get $::rel_counted $prefix]
   set counts [regexp -all -inline -line -- $counted $out]
   if {![llength $counts]} { return "no line matches {$counted}" }
   foreach {line n} $counts {
