@@ -1,6 +1,7 @@
 # make graph: the demo schema's relationships as an ER diagram (Graphviz),
 # doc/relations.svg, plus the Graphviz and Mermaid sources.
 .PHONY: graph
+## graph: doc/relations.svg, the demo schema as an ER diagram (Graphviz)
 graph: relext.so
 	@command -v dot >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq graphviz >/dev/null; } || { echo "please install graphviz"; exit 1; }
 	@mkdir -p doc

@@ -1,9 +1,5 @@
-# package.mk -- the source tarball.
-#
-#   make dist        relext-$(VERSION).tar.gz: everything needed to build and
-#                    test (ext, test, sql, tool, mk, Makefile, README.md,
-#                    .clang-format), under relext-$(VERSION)/
-#   make distcheck   unpack that tarball in build/ and run `make test` there
+# package.mk -- the source tarball: everything needed to build and test
+# (DISTFILES), under relext-$(VERSION)/.
 #
 # DISTOUT is where the tarball goes (default: the repository root). The
 # version is RELEXT_VERSION in ext/relext_int.h. At the top of a git work
@@ -14,10 +10,11 @@
 VERSION   := $(shell sed -n 's/^\#define RELEXT_VERSION "\(.*\)"/\1/p' ext/relext_int.h)
 DISTNAME  := relext-$(VERSION)
 DISTOUT   ?= .
-DISTFILES := ext test sql tool mk Makefile README.md .clang-format
+DISTFILES := ext test sql tool mk doc Makefile README.md .clang-format
 
 .PHONY: dist distcheck
 
+## dist: relext-VERSION.tar.gz, the source tarball (DISTOUT: where)
 dist:
 	@test -n "$(VERSION)" || { echo "dist: no RELEXT_VERSION in ext/relext_int.h"; exit 1; }
 	@rm -rf build/dist && mkdir -p build/dist/$(DISTNAME) "$(DISTOUT)"
@@ -34,6 +31,7 @@ dist:
 	@rm -rf build/dist
 	@echo "$(DISTOUT)/$(DISTNAME).tar.gz: $$(tar -tzf "$(DISTOUT)/$(DISTNAME).tar.gz" | grep -vc '/$$') files"
 
+## distcheck: unpack the tarball in build/ and run `make test` there
 distcheck: dist
 	rm -rf build/distcheck && mkdir -p build/distcheck
 	tar -xzf "$(DISTOUT)/$(DISTNAME).tar.gz" -C build/distcheck
@@ -42,5 +40,6 @@ distcheck: dist
 
 clean: package-clean
 .PHONY: package-clean
+## package-clean: remove the tarball (part of clean)
 package-clean:
 	rm -f $(DISTNAME).tar.gz

@@ -1,6 +1,7 @@
 # all.tcl -- run every test/*.test in its own tclsh process and total the
 # results. Usage: tclsh test/all.tcl [--ext PATH] [--valgrind] [FILTER...]
-# Ends with "N passed, N failed"; exits non-zero on any failure.
+# Lists every skipped test with its reason, then ends with the line
+# "N passed, N failed, N skipped"; exits non-zero on any failure.
 set ext ./relext
 set valgrind 0
 set filters {}
@@ -17,14 +18,27 @@ set ::env(RELEXT_EXT) [file normalize $ext]
 set tmp [file join /tmp relext-tests-[pid]]
 file mkdir $tmp
 set ::env(RELEXT_TMP) $tmp
+set ::env(RELEXT_ALL) 1    ;# test files report to us in @@ lines
 set pass 0
 set fail 0
+set skip 0
+set skips {}
+# The files to run: all, or those whose name contains a FILTER. A FILTER that
+# matches no file is a failure, not an empty run that passes.
+set files {}
 foreach f [lsort [glob -directory $dir *.test]] {
-  if {[llength $filters]} {
-    set keep 0
-    foreach pat $filters { if {[string match *$pat* [file tail $f]]} { set keep 1 } }
-    if {!$keep} continue
+  if {![llength $filters]} { lappend files $f; continue }
+  foreach pat $filters {
+    if {[string match *$pat* [file tail $f]]} { lappend files $f; break }
   }
+}
+foreach pat $filters {
+  if {![llength [lsearch -all -glob [lmap f $files {file tail $f}] *$pat*]]} {
+    puts "! no test file matches \"$pat\""
+    incr fail
+  }
+}
+foreach f $files {
   set cmd [list [info nameofexecutable] $f]
   if {$valgrind} {
     set cmd [list valgrind -q --leak-check=full --errors-for-leak-kinds=definite \
@@ -34,8 +48,12 @@ foreach f [lsort [glob -directory $dir *.test]] {
   set rc [catch {exec {*}$cmd 2>@1} out opts]
   set found 0
   foreach line [split $out \n] {
-    if {[regexp {^@@RESULT (\d+) (\d+)$} $line -> p q]} {
-      incr pass $p; incr fail $q; set found 1
+    if {[regexp {^@@RESULT (\d+) (\d+) (\d+)$} $line -> p q s]} {
+      incr pass $p; incr fail $q; incr skip $s; set found 1
+    } elseif {[regexp {^@@NAMES (.*)$} $line -> l]} {
+      foreach n $l { lappend where($n) [file tail $f] }
+    } elseif {[regexp {^@@SKIP (.*)$} $line -> s]} {
+      lappend skips [list [file tail $f] {*}$s]
     } else {
       puts $line
     }
@@ -47,5 +65,20 @@ foreach f [lsort [glob -directory $dir *.test]] {
   }
 }
 file delete -force $tmp
-puts "$pass passed, $fail failed"
+# Test names are unique across the suite (within a file, tester.tcl checks).
+foreach n [lsort [array names where]] {
+  if {[llength $where($n)] > 1} {
+    puts "! test name $n is used by [join $where($n) { and }]"
+    incr fail
+  }
+}
+foreach s $skips {
+  lassign $s file name why
+  if {$name eq $file} {
+    puts "skipped: $file (the whole file): $why"
+  } else {
+    puts "skipped: $file: $name: $why"
+  }
+}
+puts "$pass passed, $fail failed, $skip skipped"
 exit [expr {$fail ? 1 : 0}]

@@ -1,6 +1,5 @@
 /*
-** concurrency.c -- several processes writing one WAL database with relext
-** (issue 7, item 4).
+** concurrency.c -- several processes writing one WAL database with relext.
 **
 ** The parent builds the scenario database (every on_delete rule, an O2O,
 ** an M2M and a symmetrical M2M; see relfault.h, plus DO_NOTHING and

@@ -1,5 +1,5 @@
 /*
-** crash.c -- SIGKILL during a large cascade delete (issue 7, item 3).
+** crash.c -- SIGKILL during a large cascade delete.
 **
 ** A file database holds a self-referencing chain node(id, parent_id) of
 ** -rows rows, declared ForeignKey('self', on_delete=CASCADE): deleting the

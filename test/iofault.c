@@ -1,5 +1,5 @@
 /*
-** iofault.c -- I/O error injection for relext (issue 7, item 3).
+** iofault.c -- I/O error injection for relext.
 **
 ** A VFS shim ("iofault") wraps the default VFS. Once armed, it counts the
 ** calls to xRead, xWrite, xSync and xTruncate on every file (database,

@@ -1,5 +1,5 @@
 /*
-** oom.c -- out-of-memory injection for relext (issue 7, item 2).
+** oom.c -- out-of-memory injection for relext.
 **
 ** relext's sources are compiled in (-DSQLITE_CORE) and registered with
 ** sqlite3_auto_extension(). Before sqlite3_initialize() the driver installs

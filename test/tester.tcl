@@ -10,14 +10,33 @@
 #   reset_db                            close db, open a new test.db with
 #                                       relext loaded
 #   load_relext HANDLE                  load relext into another connection
+#   catchsql SQL                        {0 result} or {1 errmsg} of SQL on db
+#   accessors                           the names of db's accessor tables
+#   readfile PATH                       the contents of a file
+#   run_shell SCRIPT                    what the sqlite3 shell prints for
+#                                       SCRIPT on an in-memory database
+#   run_make ?-C DIR? ARG...            {status output} of make (-s) in DIR,
+#                                       by default the repository root
+#   skip_test NAME WHY                  NAME is not run, for the reason WHY
+#                                       (a missing program or package)
+#   skip_file WHY                       the rest of this file is not run:
+#                                       one skip, named after the file
+#   finish_test                         report to all.tcl and end the file
+#
+# Every test counts as passed, failed or skipped, and all.tcl lists every
+# skip with its reason: nothing is left out silently.
 #
 # The extension path comes from the environment (RELEXT_EXT), set by all.tcl.
 package require sqlite3
 
 set ::nPass 0
 set ::nFail 0
+set ::nSkip 0
+set ::skips {}
+set ::names {}           ;# every test name reported, for uniqueness checks
 set ::ext [expr {[info exists ::env(RELEXT_EXT)] ? $::env(RELEXT_EXT) : "./relext"}]
 set ::testdir [file dirname [file normalize [info script]]]
+set ::rootdir [file dirname $::testdir]
 set ::tmpdir [expr {[info exists ::env(RELEXT_TMP)] ? $::env(RELEXT_TMP) : "/tmp"}]
 set ::testdb [file join $::tmpdir "relext-test-[pid].db"]
 
@@ -29,6 +48,13 @@ proc load_relext {h} {
 
 proc delete_db {f} {
   foreach s {"" -journal -wal -shm} { file delete -force $f$s }
+}
+
+# Remember NAME; return 1 when it was already taken.
+proc note_name {name} {
+  if {[dict exists $::names $name]} { return 1 }
+  dict set ::names $name 1
+  return 0
 }
 
 proc reset_db {} {
@@ -44,8 +70,14 @@ proc reopen_db {} {
   load_relext db
 }
 
+# Count one result. A name must be unique across the suite: a second test
+# of the same name in this file fails here, and all.tcl fails names that
+# two files share.
 proc test_result {name ok got expected} {
-  if {$ok} {
+  if {[note_name $name]} {
+    incr ::nFail
+    puts "! $name: a test of this name already ran in this file"
+  } elseif {$ok} {
     incr ::nPass
   } else {
     incr ::nFail
@@ -55,14 +87,48 @@ proc test_result {name ok got expected} {
   }
 }
 
+proc catchsql {sql} { list [catch {db eval $sql} msg] $msg }
+
+# The accessor virtual tables of db, by name.
+proc accessors {} {
+  db eval {SELECT name FROM temp.sqlite_schema
+           WHERE sql LIKE 'CREATE VIRTUAL TABLE % USING relext_accessor(%'
+           ORDER BY name}
+}
+
+proc readfile {path} {
+  set fd [open $path]
+  set text [read $fd]
+  close $fd
+  return $text
+}
+
+# Run SCRIPT in the sqlite3 shell on an in-memory database and return what
+# it printed, stdout and stderr together (a refused statement makes the
+# shell exit with status 1: Tcl's note about that is dropped).
+proc run_shell {script} {
+  catch {exec sqlite3 :memory: << $script 2>@1} out
+  regsub {\nchild process exited abnormally$} $out {} out
+  return $out
+}
+
+# Run `make -s ARG...` in DIR (default: the repository root); return
+# {exit-status output}, output with stderr.
+proc run_make {args} {
+  set dir $::rootdir
+  if {[lindex $args 0] eq "-C"} { set dir [lindex $args 1]; set args [lrange $args 2 end] }
+  set rc [catch {exec make -C $dir -s --no-print-directory {*}$args 2>@1} out]
+  regsub {\nchild process exited abnormally$} $out {} out
+  return [list $rc $out]
+}
+
 proc do_execsql_test {name sql expected} {
   if {[catch {db eval $sql} got]} { set got [list ERROR $got] }
   test_result $name [expr {$got eq [list {*}$expected]}] $got $expected
 }
 
 proc do_catchsql_test {name sql expected} {
-  set rc [catch {db eval $sql} msg]
-  set got [list $rc $msg]
+  set got [catchsql $sql]
   test_result $name [expr {$got eq [list {*}$expected]}] $got $expected
 }
 
@@ -72,7 +138,6 @@ proc do_test {name script expected} {
 }
 
 proc do_eqp_test {name sql pattern} {
-  set plan [join [db eval "EXPLAIN QUERY PLAN $sql" {} { set x $detail }] "\n"]
   set lines {}
   db eval "EXPLAIN QUERY PLAN $sql" { lappend lines $detail }
   set got [join $lines "\n"]
@@ -88,15 +153,43 @@ proc do_norelext_test {name sql {handle db}} {
   test_result $name $ok [list $rc $msg] {1 {no such/unknown function: relext_must_be_loaded}}
 }
 
+# NAME cannot run here; WHY says what is missing (and how to install it).
+proc skip_test {name why} {
+  if {[note_name $name]} {
+    incr ::nFail
+    puts "! $name: a test of this name already ran in this file"
+    return
+  }
+  incr ::nSkip
+  lappend ::skips [list $name $why]
+}
+
+# Nothing more of this file can run: count one skip named after the file,
+# report, and leave.
+proc skip_file {why} {
+  skip_test [file tail [info script]] $why
+  finish_test
+  exit 0
+}
+
 # The extended error code of the last error on db, as a name.
 proc errcode {} { db errorcode }
 
 proc finish_test {} {
   catch {db close}
   delete_db $::testdb
-  puts "[file tail [info script]]: $::nPass passed, $::nFail failed"
-  # Report to all.tcl on a line of its own.
-  puts "@@RESULT $::nPass $::nFail"
+  set me [file tail [info script]]
+  foreach s $::skips {
+    lassign $s name why
+    puts "$me: [expr {$name eq $me ? "skipped" : "$name skipped"}]: $why"
+  }
+  puts "$me: $::nPass passed, $::nFail failed, $::nSkip skipped"
+  # Report to all.tcl, when it runs this file, on lines of their own.
+  if {[info exists ::env(RELEXT_ALL)]} {
+    foreach s $::skips { puts "@@SKIP $s" }
+    puts "@@NAMES [dict keys $::names]"
+    puts "@@RESULT $::nPass $::nFail $::nSkip"
+  }
 }
 
 #-------------------------------------------------------------------------

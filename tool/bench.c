@@ -1,5 +1,5 @@
 /*
-** bench.c: the relext benchmark (`make bench`, issue 6).
+** bench.c: the relext benchmark (`make bench`).
 **
 ** Each workload builds identical data in a fresh in-memory database per
 ** variant and times one logical operation three ways:

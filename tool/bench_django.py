@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Django's side of the relext benchmark (issue 6).
+"""Django's side of the relext benchmark.
 
 Runs workloads W1, W2 and W8 of tool/bench.c through Django's ORM
 (QuerySet.delete()) on an in-memory SQLite database, with the same data,

@@ -7,7 +7,7 @@
 # relationships and runs cascades and a PROTECT refusal through go-dqlite's
 # `dqlite` client, reads the same data from each node as leader, kills the
 # leader with SIGKILL and checks that the new leader holds everything that
-# was committed and still enforces every rule. Ends with "N passed, N failed".
+# was committed and still enforces every rule. Ends with "N passed, N failed, N skipped".
 source [file join [file dirname [info script]] .. tester.tcl]
 
 set launcher build/relext-dqlite

@@ -1,5 +1,5 @@
 /*
-** fuzz_define.c -- libFuzzer target for rel_define (issue 7, item 5).
+** fuzz_define.c -- libFuzzer target for rel_define.
 **
 ** The first input byte picks a form; the rest is split on '\n':
 **   0: rel_define('article.<line1>', <line2 kind>, <line3 target>, <rest>)

@@ -1,5 +1,5 @@
 /*
-** fuzz_lookup.c -- libFuzzer target for rel_lookup paths (issue 7, item 5).
+** fuzz_lookup.c -- libFuzzer target for rel_lookup paths.
 **
 ** Input: "<model>\n<path>\n<value>" (missing pieces are ''); the first byte
 ** picks the value's type (text, integer, NULL, JSON-ish text as is). The
