@@ -452,10 +452,11 @@ static int relRulesPlain(const RelCtx *p, int t, int *aState, int *aStack,
 ** from t through CASCADE edges (t itself included), as the RESTRICT's
 ** parent is: then the engine may have to decide at the end of the
 ** statement. On the way, a PROTECT edge whose both ends are reached is
-** marked bGoneTracked (commit.c: relGoneAdd). aSeen and aQueue are
+** marked bGoneTracked (commit.c: relGoneAdd), and t bDoomable when both a
+** PROTECT and a RESTRICT can be met (engine.c). aSeen and aQueue are
 ** scratch arrays of nTable entries. */
 static int relRulesLiftable(RelCtx *p, int t, int *aSeen, int *aQueue) {
-  int nQ = 0, iHead = 0, k, bLift = 0;
+  int nQ = 0, iHead = 0, k, bLift = 0, bProtect = 0, bRestrict = 0;
   memset(aSeen, 0, sizeof(int) * (size_t)p->nTable);
   aQueue[nQ++] = t;
   aSeen[t] = 1;
@@ -475,7 +476,10 @@ static int relRulesLiftable(RelCtx *p, int t, int *aSeen, int *aQueue) {
       if (pE->eRule == ON_RESTRICT) bLift = 1;
       if (pE->eRule == ON_PROTECT) pE->bGoneTracked = 1;
     }
+    if (aSeen[pE->iParent] && pE->eRule == ON_PROTECT) bProtect = 1;
+    if (aSeen[pE->iParent] && pE->eRule == ON_RESTRICT) bRestrict = 1;
   }
+  p->aTab[t].bDoomable = bProtect && bRestrict;
   return bLift;
 }
 

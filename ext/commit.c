@@ -66,6 +66,8 @@ struct RelNote {
   int eKind; /* NOTE_xxx */
   int bGone; /* NOTE_DANGLING: noted where a parent key went away */
   int bPending; /* NOTE_RESTRICT: fails the statement while referenced */
+  int bCertain; /* NOTE_RESTRICT: refused whatever happens (only waiting
+                ** for a PROTECT of a later row to win over it) */
   char *zMsg;   /* bPending: the refusal, for rel_last_error() */
   RelValue key;
 };
@@ -97,6 +99,9 @@ struct RelCommit {
   int bInTxn;             /* relext_txn is enrolled in the transaction */
   int bQuiet;             /* take no notes (while guards are created) */
   int bAnyPending;        /* a note may be bPending (relPendingCount) */
+  char *zDoom;            /* an autocommit statement refused at its end */
+  size_t nDoomAlloc;      /* bytes allocated for zDoom */
+  int bDoom;              /* zDoom holds the refusal */
   RelGone *aGone;         /* keys protecting rows deleted in this statement */
   int nGone, nGoneAlloc;
   sqlite3_stmt *pEnroll;  /* enrols relext_txn in the transaction */
@@ -353,8 +358,10 @@ int relNoteAddValue(RelCtx *p, int iEdge, int eKind, const RelValue *pV,
 ** rel_last_error() says which RESTRICT it was. A failed statement forgets
 ** its notes (xRollbackTo); a statement that ends has lifted them all.
 */
-int relNotePending(RelCtx *p, int iEdge, sqlite3_value *pKey,
-                   const char *zMsg) {
+/* A RESTRICT note that carries its refusal (zMsg), for the end of the
+** statement (bPending) or the COMMIT check. */
+int relNoteRestrict(RelCtx *p, int iEdge, sqlite3_value *pKey,
+                    const char *zMsg, int bPending, int bCertain) {
   RelCommit *c = relCommit(p);
   RelValue val;
   RelNote *pN;
@@ -366,15 +373,55 @@ int relNotePending(RelCtx *p, int iEdge, sqlite3_value *pKey,
   if (rc == SQLITE_OK) rc = relHashReady(c);
   if (rc == SQLITE_OK) {
     pN = relNoteSeen(c, iEdge, NOTE_RESTRICT, &val);
-    if (pN && !pN->bPending) {
+    if (pN && pN->zMsg == 0) {
       pN->zMsg = sqlite3_mprintf("%s", zMsg);
       if (pN->zMsg == 0) rc = SQLITE_NOMEM;
+    }
+    if (pN && bCertain) pN->bCertain = 1;
+    if (pN && bPending && !pN->bPending) {
       pN->bPending = 1;
       c->bAnyPending = 1;
     }
   }
   relValueClear(&val);
   return rc;
+}
+
+/* An autocommit statement is refused, with zMsg, when it ends (a RESTRICT
+** that waited for a PROTECT of a later row, which would have won): its
+** COMMIT check fails first thing. */
+int relCommitDoom(RelCtx *p, const char *zMsg) {
+  RelCommit *c = relCommit(p);
+  size_t n = strlen(zMsg);
+  int rc;
+  if (c == 0) return SQLITE_OK;
+  rc = relCommitEnrol(p);
+  if (rc) return rc;
+  if (c->bDoom) return SQLITE_OK; /* the first refusal is reported */
+  if (n + 1 > c->nDoomAlloc) {
+    char *z = sqlite3_realloc64(c->zDoom, n + 1);
+    if (z == 0) return SQLITE_NOMEM;
+    c->zDoom = z;
+    c->nDoomAlloc = n + 1;
+  }
+  memcpy(c->zDoom, zMsg, n + 1);
+  c->bDoom = 1;
+  return SQLITE_OK;
+}
+
+/* Is foreign-key enforcement on, and immediate (the statement's counter)? */
+int relFkImmediate(sqlite3 *db) {
+  int bOn = 0, bDefer = 0;
+  sqlite3_stmt *pStmt = 0;
+  if (sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_FKEY, -1, &bOn) ||
+      bOn == 0)
+    return 0;
+  if (sqlite3_prepare_v2(db, "PRAGMA defer_foreign_keys", -1, &pStmt, 0) ==
+          SQLITE_OK &&
+      sqlite3_step(pStmt) == SQLITE_ROW)
+    bDefer = sqlite3_column_int(pStmt, 0);
+  sqlite3_finalize(pStmt);
+  return !bDefer;
 }
 
 /* How many pending RESTRICT notes are still referenced (each probed once
@@ -396,6 +443,11 @@ int relPendingCount(RelCtx *p, int *pnLeft, char **pzErr) {
       continue;
     }
     pE = &p->aEdge[pN->iEdge];
+    if (pN->bCertain) {
+      n++;
+      if (zFirst == 0) zFirst = pN->zMsg;
+      continue;
+    }
     rc = relPreparef(p->db, &pStmt, pzErr,
                      "SELECT 1 FROM main.\"%w\" AS c WHERE c.\"%w\"=?1",
                      p->azTable[pE->iChild], pE->zChildCol);
@@ -659,6 +711,9 @@ static int relNoteCheck(RelCtx *p, sqlite3_stmt **apCheck, const RelNote *pN,
   if (pN->iEdge < 0 || pN->iEdge >= p->nEdge) return SQLITE_OK;
   pE = &p->aEdge[pN->iEdge];
   if (pN->key.eType == SQLITE_NULL || pN->key.eType == 0) return SQLITE_OK;
+  if (pN->bCertain && pN->zMsg) {
+    return relError(pzErr, SQLITE_CONSTRAINT, "%s", pN->zMsg);
+  }
   rc = relCheckStmt(p, apCheck, pN->iEdge, pN->eKind, pN->bGone, &pStmt, pzErr);
   if (rc) return rc;
   relValueBind(pStmt, 1, &pN->key);
@@ -669,6 +724,9 @@ static int relNoteCheck(RelCtx *p, sqlite3_stmt **apCheck, const RelNote *pN,
     rc = SQLITE_NOMEM; /* when no message can be made */
     if (zKey == 0) {
       /* out of memory */
+    } else if (pN->eKind == NOTE_RESTRICT && pN->zMsg) {
+      /* The refusal as it was decided, with its count. */
+      rc = relError(pzErr, SQLITE_CONSTRAINT, "%s", pN->zMsg);
     } else if (pN->eKind == NOTE_RESTRICT) {
       sqlite3_stmt *pCount = 0;
       int rcCount = relPreparef(
@@ -1041,6 +1099,7 @@ static int txnBegin(sqlite3_vtab *pVtab) {
   if (c) {
     relNotesTruncate(c, 0);
     relGoneTruncate(c, -1);
+    c->bDoom = 0;
     c->bInTxn = 1;
     relBulkReset(c);
   }
@@ -1056,6 +1115,14 @@ static int txnSync(sqlite3_vtab *pVtab) {
   char *zErr = 0;
   sqlite3_stmt **apCheck;
   unsigned char *aBatch;
+  if (c && c->bDoom) {
+    size_t n = strlen(c->zDoom) + 1;
+    sqlite3_free(pVtab->zErrMsg);
+    pVtab->zErrMsg = sqlite3_malloc64(n);
+    if (pVtab->zErrMsg == 0) return SQLITE_NOMEM;
+    memcpy(pVtab->zErrMsg, c->zDoom, n);
+    return SQLITE_CONSTRAINT; /* rel_last_error() has it already */
+  }
   if (c == 0 || p->nEdge == 0) return SQLITE_OK;
   if (c->nNote == 0 && !relAnyBulk(c)) return SQLITE_OK;
   relCloseHook(p);
@@ -1142,6 +1209,7 @@ static int txnCommit(sqlite3_vtab *pVtab) {
   if (c) {
     relNotesTruncate(c, 0);
     relGoneTruncate(c, -1);
+    c->bDoom = 0;
     c->nMark = 0;
     c->bInTxn = 0;
     relBulkReset(c);
@@ -1285,6 +1353,32 @@ static sqlite3_module closeModule = {
 #endif
 };
 
+/* Enrol relext_txn in the write transaction, so that its xSync runs at
+** COMMIT (or at the end of an autocommit statement), for a note taken
+** outside the TEMP triggers (which enrol it themselves). */
+int relCommitEnrol(RelCtx *p) {
+  RelCommit *c = relCommit(p);
+  int rc = SQLITE_OK;
+  if (c == 0 || c->bInTxn) return SQLITE_OK;
+  if (c->pEnroll == 0) {
+    relCloseHook(p);
+    rc = sqlite3_prepare_v2(p->db,
+                            "INSERT INTO temp.relext_txn(e, k) "
+                            "SELECT -1, NULL WHERE 0",
+                            -1, &c->pEnroll, 0);
+  }
+  if (rc == SQLITE_OK) {
+    /* An OOM in the step rolls the transaction back: relCtxEnter keeps
+    ** xRollback from finalizing pEnroll while it runs. */
+    relCtxEnter(p);
+    sqlite3_step(c->pEnroll);
+    rc = sqlite3_reset(c->pEnroll);
+    relCtxLeave(p);
+  }
+  if (rc == SQLITE_OK && !c->bInTxn) rc = SQLITE_INTERNAL;
+  return rc;
+}
+
 /* Note what a guard index saw of edge iEdge: key pKey (NULL: pRow, the
 ** row's key, when the edge has null=False; else nothing to note). bGone:
 ** the guard of the edge's parent key, whose value here is going away (or
@@ -1298,25 +1392,7 @@ static int relGuardNote(RelCtx *p, int iEdge, int bGone, sqlite3_value *pKey,
     return SQLITE_OK;
   if (sqlite3_value_type(pKey) != SQLITE_NULL && !p->aEdge[iEdge].bConstraint)
     return SQLITE_OK;
-  /* Enrol relext_txn so that its xSync runs at COMMIT. */
-  if (!c->bInTxn) {
-    if (c->pEnroll == 0) {
-      relCloseHook(p);
-      rc = sqlite3_prepare_v2(p->db,
-                              "INSERT INTO temp.relext_txn(e, k) "
-                              "SELECT -1, NULL WHERE 0",
-                              -1, &c->pEnroll, 0);
-    }
-    if (rc == SQLITE_OK) {
-      /* An OOM in the step rolls the transaction back: relCtxEnter keeps
-      ** xRollback from finalizing pEnroll while it runs. */
-      relCtxEnter(p);
-      sqlite3_step(c->pEnroll);
-      rc = sqlite3_reset(c->pEnroll);
-      relCtxLeave(p);
-    }
-    if (rc == SQLITE_OK && !c->bInTxn) rc = SQLITE_INTERNAL;
-  }
+  rc = relCommitEnrol(p);
   if (rc == SQLITE_OK) rc = relEdgeArrays(c, p->nEdge);
   if (rc == SQLITE_OK && c->aBulk[iEdge]) return SQLITE_OK; /* whole */
   if (rc) return rc;
@@ -1429,6 +1505,7 @@ static void relCommitFree(RelCtx *p, void *pState) {
   relNotesTruncate(c, 0);
   relGoneTruncate(c, -1);
   sqlite3_free(c->aGone);
+  sqlite3_free(c->zDoom);
   sqlite3_free(c->aNote);
   sqlite3_free(c->aMark);
   sqlite3_free(c->aHash);

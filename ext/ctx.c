@@ -37,6 +37,8 @@
 #include "relext_int.h"
 SQLITE_EXTENSION_INIT3
 
+#include <string.h>
+
 
 /* Every live context, so that a second load on the same connection finds
 ** and reuses the first one (its TEMP tables may be held by the
@@ -102,9 +104,28 @@ void relCtxUnref(void *pArg) {
 }
 
 void relCtxSetLastError(RelCtx *p, const char *zMsg) {
-  sqlite3_free(p->zLastError);
-  /* Out of memory: no message is better than a stale one. */
-  p->zLastError = zMsg ? sqlite3_mprintf("%s", zMsg) : 0;
+  size_t n = zMsg ? strlen(zMsg) : 0;
+  if (zMsg == 0) {
+    sqlite3_free(p->zLastError);
+    p->zLastError = 0;
+    p->nLastError = 0;
+    return;
+  }
+  /* The buffer is kept: refusals can be frequent (a refused delete per
+  ** row of a loop). Out of memory: no message is better than a stale
+  ** one. */
+  if (n + 1 > p->nLastError) {
+    char *z = sqlite3_realloc64(p->zLastError, n + 1);
+    if (z == 0) {
+      sqlite3_free(p->zLastError);
+      p->zLastError = 0;
+      p->nLastError = 0;
+      return;
+    }
+    p->zLastError = z;
+    p->nLastError = n + 1;
+  }
+  memcpy(p->zLastError, zMsg, n + 1);
 }
 
 /* ------------------------------------------------------------------ */

@@ -1260,7 +1260,7 @@ static int relInSavepoint(RelCtx *pCtx, int (*xWork)(RelCtx *, void *, char **),
   if (rc == SQLITE_OK) rc = relTxnLost(db, pzErr);
   if (rc == SQLITE_OK) {
     rc = relSavepointClose(db, &sp, 1, pzErr);
-    if (rc == SQLITE_OK) return SQLITE_OK;
+    if (rc == SQLITE_OK) return relGuardForeignKeys(pCtx, pzErr);
   } else {
     relSavepointClose(db, &sp, 0, pzErr);
   }

@@ -139,21 +139,6 @@ static int relGoneCheck(RelCtx *p, RelEngine *e, int iEdge, int iRoot,
 #define REL_WHEN_STATEMENT 1 /* at the end of the statement (commit.c) */
 #define REL_WHEN_COMMIT 2    /* by the COMMIT check */
 
-/* Is foreign-key enforcement on, and immediate (the statement's counter)? */
-static int relFkImmediate(sqlite3 *db) {
-  int bOn = 0, bDefer = 0;
-  sqlite3_stmt *pStmt = 0;
-  if (sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_FKEY, -1, &bOn) ||
-      bOn == 0)
-    return 0;
-  if (sqlite3_prepare_v2(db, "PRAGMA defer_foreign_keys", -1, &pStmt, 0) ==
-          SQLITE_OK &&
-      sqlite3_step(pStmt) == SQLITE_ROW)
-    bDefer = sqlite3_column_int(pStmt, 0);
-  sqlite3_finalize(pStmt);
-  return !bDefer;
-}
-
 /* When to decide a RESTRICT of edge pE, found while deleting a row of the
 ** plan's table. A later row of the same statement can delete a referencing
 ** row only if its table is reached from the plan's through CASCADE (the
@@ -162,12 +147,15 @@ static int relFkImmediate(sqlite3 *db) {
 ** transaction, SQLite's immediate foreign-key counter fails the statement
 ** at its end (commit.c), when foreign keys are on and not deferred; else
 ** the COMMIT check decides. */
-static int relRestrictWhen(RelCtx *p, const RelPlan *pPlan,
-                           const RelEdge *pE) {
-  if (!relPlanHas(pPlan, pE->iChild)) return REL_WHEN_NOW;
+static int relRestrictWhen(RelCtx *p, int iRoot, const RelPlan *pPlan,
+                           const RelEdge *pE, int *pbCertain) {
+  *pbCertain = !relPlanHas(pPlan, pE->iChild);
+  /* A certain RESTRICT still waits for the end of the statement when a
+  ** later row of it may meet a PROTECT, which Django reports instead. */
+  if (*pbCertain && !p->aTab[iRoot].bDoomable) return REL_WHEN_NOW;
   if (sqlite3_get_autocommit(p->db)) return REL_WHEN_COMMIT;
   if (p->nNested == 0 && relFkImmediate(p->db)) return REL_WHEN_STATEMENT;
-  return REL_WHEN_COMMIT;
+  return *pbCertain ? REL_WHEN_NOW : REL_WHEN_COMMIT;
 }
 
 /* Bind the root's keys: ?2, ?3, ... are the values of the referenced
@@ -188,7 +176,7 @@ static int relEngineRun(RelCtx *p, int iRoot, sqlite3_int64 iRowid, int nKey,
   sqlite3 *db = p->db;
   const RelPlan *pPlan;
   int rc = SQLITE_OK;
-  int i, pass;
+  int i, pass, bDoomed = 0;
 
   if (e == 0) return SQLITE_OK;
   if (!e->bPrepared) {
@@ -236,7 +224,8 @@ static int relEngineRun(RelCtx *p, int iRoot, sqlite3_int64 iRowid, int nKey,
 
   /* 2. PROTECT first (it wins over RESTRICT), then RESTRICT, then SET_*,
   **    then DO_NOTHING notes. */
-  for (pass = 0; rc == SQLITE_OK && pass < 4; pass++) {
+  for (pass = 0; rc == SQLITE_OK && pass < 4 && !(pass >= 2 && bDoomed);
+       pass++) {
     static const int aRule[4][3] = {{ON_PROTECT, -1, -1},
                                     {ON_RESTRICT, -1, -1},
                                     {ON_SET_NULL, ON_SET_DEFAULT, ON_SET},
@@ -286,7 +275,7 @@ static int relEngineRun(RelCtx *p, int iRoot, sqlite3_int64 iRowid, int nKey,
         ** a later row of the same statement may yet delete the referencing
         ** rows (their table is reached from the statement's; Django lifts
         ** the RESTRICT then). */
-        int eWhen = -1;
+        int eWhen = -1, bCertain = 0;
         while (rc == SQLITE_OK && sqlite3_step(pStmt) == SQLITE_ROW) {
           sqlite3_value *pKey = sqlite3_column_value(pStmt, 0);
           sqlite3_int64 n = sqlite3_column_int64(pStmt, 1);
@@ -302,16 +291,19 @@ static int relEngineRun(RelCtx *p, int iRoot, sqlite3_int64 iRowid, int nKey,
             rc = SQLITE_NOMEM;
             break;
           }
-          if (eWhen < 0) eWhen = relRestrictWhen(p, pPlan, pE);
+          if (eWhen < 0) eWhen = relRestrictWhen(p, iRoot, pPlan, pE, &bCertain);
+          /* Refused for sure, later: none of its own changes happen, so
+          ** that no other error pre-empts the refusal. */
+          if (bCertain) bDoomed = 1;
           switch (eWhen) {
           case REL_WHEN_NOW:
             rc = relError(pzErr, SQLITE_CONSTRAINT, "%s", zMsg);
             break;
           case REL_WHEN_STATEMENT:
-            rc = relNotePending(p, i, pKey, zMsg);
+            rc = relNoteRestrict(p, i, pKey, zMsg, 1, bCertain);
             break;
           default: /* at COMMIT: the end of an autocommit statement */
-            rc = relNoteAdd(p, i, NOTE_RESTRICT, pKey, 1);
+            rc = relNoteRestrict(p, i, pKey, zMsg, 0, bCertain);
             break;
           }
           sqlite3_free(zMsg);
@@ -359,7 +351,7 @@ static int relEngineRun(RelCtx *p, int iRoot, sqlite3_int64 iRowid, int nKey,
     sqlite3_bind_int64(e->pDropRoot, 2, iRowid);
     rc = relStepDone(db, e->pDropRoot, pzErr);
   }
-  for (i = 0; rc == SQLITE_OK && i < pPlan->nReach; i++) {
+  for (i = 0; rc == SQLITE_OK && !bDoomed && i < pPlan->nReach; i++) {
     if (pPlan->apDel[i]) rc = relStepDone(db, pPlan->apDel[i], pzErr);
   }
   /* 4. Forget the closure. */

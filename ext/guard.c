@@ -99,10 +99,9 @@ static void relFailFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   const RelEdge *pE;
   char zKey[24], zCount[24], zBuf[400];
   char *zErr, *zKeyAlloc = 0;
-  const char *zRule;
   size_t nOut = 0;
+  int t, bDefer = 0, bAuto = 0;
   (void)argc;
-  int t;
   /* Rows the delete engine removes: it has decided already. */
   if (p->nBusy > 0) return;
   t = relCtxTableByGen(p, sqlite3_value_int64(argv[0]));
@@ -111,9 +110,15 @@ static void relFailFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     return;
   }
   pE = &p->aEdge[p->aTab[t].aParent[iEdge]];
-  /* An error path that W4 of make bench measures: the usual message is put
+  /* A RESTRICT of a table that may meet a PROTECT at a later row of the
+  ** statement waits for its end (Django's order: PROTECT wins), unless
+  ** only the COMMIT check could then decide it. */
+  if (eKind == 3 && p->aTab[t].bDoomable) {
+    bAuto = sqlite3_get_autocommit(p->db);
+    bDefer = bAuto || relFkImmediate(p->db);
+  }
+  /* An error path that W4 of make bench measures: the message is put
   ** together on the stack, without printf. */
-  zRule = eKind == 2 ? "PROTECT" : "RESTRICT";
   if (sqlite3_value_type(argv[3]) == SQLITE_INTEGER) {
     relFormatInt(zKey, sqlite3_value_int64(argv[3]));
   } else {
@@ -126,7 +131,7 @@ static void relFailFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   relFormatInt(zCount, n);
   {
     const char *azPart[] = {"relext: ",
-                            zRule,
+                            eKind == 2 ? "PROTECT" : "RESTRICT",
                             ": cannot delete ",
                             p->azTable[pE->iParent],
                             " ",
@@ -153,8 +158,22 @@ static void relFailFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     zErr[nOut] = 0;
   }
   relCtxSetLastError(p, zErr);
-  sqlite3_result_error(ctx, zErr, (int)nOut);
-  sqlite3_result_error_code(ctx, SQLITE_CONSTRAINT);
+  if (bDefer) {
+    int rc = bAuto ? relCommitDoom(p, zErr)
+                   : relNoteRestrict(p, p->aTab[t].aParent[iEdge], argv[3],
+                                     zErr, 1, 1);
+    if (rc)
+      relResultError(ctx, rc, 0);
+    else
+      /* In autocommit the row stays (RAISE(IGNORE)): the COMMIT check
+      ** refuses the statement at its end, so none of the row's rules need
+      ** to run. In a transaction it goes, for the TEMP trigger that keeps
+      ** the statement's pending row to see. */
+      sqlite3_result_int(ctx, bAuto);
+  } else {
+    sqlite3_result_error(ctx, zErr, (int)nOut);
+    sqlite3_result_error_code(ctx, SQLITE_CONSTRAINT);
+  }
   if (zErr != zBuf) sqlite3_free(zErr);
   sqlite3_free(zKeyAlloc);
 }
@@ -220,8 +239,18 @@ static void relPlainBody(RelCtx *p, int t, int bChecks, RelStr *pBody) {
         pBody->eRc = SQLITE_NOMEM;
         continue;
       }
-      if ((pass == 0 && pE->eRule == ON_PROTECT) ||
-          (pass == 1 && pE->eRule == ON_RESTRICT)) {
+      if (pass == 1 && pE->eRule == ON_RESTRICT && pT->bDoomable) {
+        /* A RESTRICT that must let a later row's PROTECT win: relext_fail
+        ** may leave it to the end of the statement, and then says whether
+        ** the row stays (1: it cannot go, its statement will fail anyway)
+        ** or goes (0). */
+        relStrPrintf(pBody,
+                     "SELECT CASE WHEN relext_fail(%lld, 3, %d, %s, count(*)) "
+                     "THEN RAISE(IGNORE) END FROM main.\"%w\" WHERE "
+                     "\"%w\"=%s HAVING count(*) > 0; ",
+                     pT->iGen, k, zOld, zC, pE->zChildCol, zOld);
+      } else if ((pass == 0 && pE->eRule == ON_PROTECT) ||
+                 (pass == 1 && pE->eRule == ON_RESTRICT)) {
         /* One probe: count(*) of an empty index range is one seek. */
         relStrPrintf(pBody,
                      "SELECT relext_fail(%lld, %d, %d, %s, count(*)) FROM "
@@ -364,6 +393,16 @@ static void relGuardTableSql(RelCtx *p, int t, RelStr *s) {
   if (rc && s->eRc == SQLITE_OK) s->eRc = rc;
 }
 
+/* A RESTRICT left to the end of the statement (engine.c, relext_fail):
+** one row in relext_pending while any stands, so that SQLite's foreign-key
+** counter fails the statement (commit.c). The trigger program itself
+** writes it: a nested statement's count would not be the statement's. */
+#define REL_PENDING_SQL                                                        \
+  "INSERT INTO relext_txn(e, k) SELECT -1, NULL WHERE 0; "                     \
+  "INSERT OR IGNORE INTO relext_pending(k, n) SELECT 1, 1 WHERE "              \
+  "relext_pending() > 0; DELETE FROM relext_pending WHERE "                    \
+  "relext_pending() = 0; "
+
 /* Append the TEMP triggers of table t to s: a parent whose rules are not
 ** plain SQL calls the delete engine for every row deleted, once the row
 ** has gone (so that an application trigger that keeps the row keeps its
@@ -391,7 +430,18 @@ static void relTriggerSql(RelCtx *p, int t, RelStr *s) {
                  pE->zChildCol);
   }
   if (nGone) relStrPrintf(s, "END;\n");
-  if (pT->nParent == 0 || pT->bPlain) return;
+  if (pT->nParent == 0) return;
+  if (pT->bPlain) {
+    /* A plain-mode table whose RESTRICT may wait for a PROTECT of a later
+    ** row (relext_fail) keeps the statement's pending row in step. */
+    if (pT->bDoomable) {
+      relStrPrintf(s,
+                   "CREATE TEMP TRIGGER \"relext_del_%w\" AFTER DELETE ON "
+                   "main.\"%w\" BEGIN %s END;\n",
+                   zT, zT, REL_PENDING_SQL);
+    }
+    return;
+  }
   relStrPrintf(s,
                "CREATE TEMP TRIGGER \"relext_del_%w\" AFTER DELETE ON "
                "main.\"%w\" BEGIN SELECT relext_on_delete(%d, OLD.rowid",
@@ -403,16 +453,7 @@ static void relTriggerSql(RelCtx *p, int t, RelStr *s) {
     sqlite3_free(zOld);
   }
   relStrPrintf(s, "); INSERT INTO relext_txn(e, k) SELECT -1, NULL WHERE 0; ");
-  if (pT->bLiftable) {
-    /* A RESTRICT the engine left to the end of the statement: one row in
-    ** relext_pending while any stands, so that SQLite's foreign-key
-    ** counter fails the statement (commit.c). The trigger program itself
-    ** writes it: a nested statement's count would not be the statement's.
-    */
-    relStrPrintf(s, "INSERT OR IGNORE INTO relext_pending(k, n) SELECT 1, 1 "
-                    "WHERE relext_pending() > 0; DELETE FROM relext_pending "
-                    "WHERE relext_pending() = 0; ");
-  }
+  if (pT->bLiftable || pT->bDoomable) relStrPrintf(s, "%s", REL_PENDING_SQL);
   relStrPrintf(s, "END;\n");
 }
 
@@ -450,6 +491,32 @@ static void relJunctionSql(RelCtx *p, const RelDef *d, RelStr *s) {
   }
 }
 
+/* A RESTRICT decided at the end of a statement inside a transaction
+** needs SQLite's foreign keys (engine.c). Turned on when that changes
+** nothing else: outside a transaction (where the setting can change), with
+** relationships declared, and when no table of the schema declares a
+** REFERENCES clause of its own, which would then be enforced too. An
+** application that turns them off gets the COMMIT check for such a
+** RESTRICT instead. */
+int relGuardForeignKeys(RelCtx *p, char **pzErr) {
+  sqlite3 *db = p->db;
+  sqlite3_stmt *pStmt = 0;
+  int bOn = 0, bRefs = 1, rc;
+  if (p->nDef == 0 || !sqlite3_get_autocommit(db)) return SQLITE_OK;
+  sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_FKEY, -1, &bOn);
+  if (bOn) return SQLITE_OK;
+  if (sqlite3_prepare_v2(db,
+                         "SELECT count(*) FROM main.sqlite_schema WHERE "
+                         "type='table' AND sql LIKE '%REFERENCES%'",
+                         -1, &pStmt, 0) == SQLITE_OK &&
+      sqlite3_step(pStmt) == SQLITE_ROW)
+    bRefs = sqlite3_column_int(pStmt, 0) > 0;
+  rc = sqlite3_finalize(pStmt);
+  if (rc) return relError(pzErr, rc, "%s", sqlite3_errmsg(db));
+  if (!bRefs) sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_FKEY, 1, &bOn);
+  return SQLITE_OK;
+}
+
 /* xLoaded: (re)create the TEMP triggers and tables of this connection for
 ** the loaded definitions. */
 static int relGuardInstall(RelCtx *p, void *pState, char **pzErr) {
@@ -478,29 +545,8 @@ static int relGuardInstall(RelCtx *p, void *pState, char **pzErr) {
   }
   if (rc) return rc;
 
-  /* A RESTRICT decided at the end of a statement inside a transaction
-  ** needs SQLite's foreign keys (engine.c). Turned on here when that
-  ** changes nothing else: outside a transaction, and when no table of
-  ** the schema declares a REFERENCES clause of its own, which would then
-  ** be enforced too. An application that turns them off gets the COMMIT
-  ** check for such a RESTRICT instead. */
-  if (sqlite3_get_autocommit(db)) {
-    int bOn = 0;
-    sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_FKEY, -1, &bOn);
-    if (!bOn) {
-      sqlite3_stmt *pStmt = 0;
-      int bRefs = 1;
-      if (sqlite3_prepare_v2(db,
-                             "SELECT count(*) FROM main.sqlite_schema WHERE "
-                             "type='table' AND sql LIKE '%REFERENCES%'",
-                             -1, &pStmt, 0) == SQLITE_OK &&
-          sqlite3_step(pStmt) == SQLITE_ROW)
-        bRefs = sqlite3_column_int(pStmt, 0) > 0;
-      rc = sqlite3_finalize(pStmt);
-      if (rc) return relError(pzErr, rc, "%s", sqlite3_errmsg(db));
-      if (!bRefs) sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_FKEY, 1, &bOn);
-    }
-  }
+  rc = relGuardForeignKeys(p, pzErr);
+  if (rc) return rc;
   for (i = 0; i < p->nTable; i++)
     relTriggerSql(p, i, &s);
   for (i = 0; i < p->nDef; i++) {

@@ -344,6 +344,9 @@ struct RelTable {
   int bPlain;    /* its delete rules are plain SQL (relRulesPlain) */
   int bLiftable; /* deleting its rows may meet a RESTRICT that a later row
                  ** of the same statement could lift (engine.c) */
+  int bDoomable; /* deleting its rows may meet both a RESTRICT and a
+                 ** PROTECT: a RESTRICT waits for the end of the statement,
+                 ** since a later row's PROTECT wins (Django's order) */
 };
 
 /* The SQL that creates the catalog table. */
@@ -453,6 +456,7 @@ struct RelCtx {
   int bFreeLater; /* free the cached statements when nBusy drops to 0 */
   int bFreeing;   /* relCtxStmtsFree is running */
   char *zLastError;          /* relext's last refusal (rel_last_error) */
+  size_t nLastError;         /* bytes allocated for it */
   int nNested;               /* >0 while an accessor runs its own writes */
   RelSlot aSlot[REL_SLOT_N]; /* the modules' state */
   RelCtx *pNextCtx;          /* registry of live contexts (ctx.c) */
@@ -525,13 +529,20 @@ int relRegisterCommit(sqlite3 *db, RelCtx *p);
 int relNoteAdd(RelCtx *p, int iEdge, int eKind, sqlite3_value *v, int bGone);
 int relNoteAddValue(RelCtx *p, int iEdge, int eKind, const RelValue *pV,
                     int bGone);
-/* A RESTRICT on key pKey of edge iEdge that a later row of the statement
-** may still lift: the statement fails at its end unless it does (see
-** commit.c); zMsg is the refusal. */
-int relNotePending(RelCtx *p, int iEdge, sqlite3_value *pKey,
-                   const char *zMsg);
+/* A RESTRICT note carrying its refusal zMsg: for the end of the statement
+** (bPending) or the COMMIT check; bCertain: refused whatever happens. */
+int relNoteRestrict(RelCtx *p, int iEdge, sqlite3_value *pKey,
+                    const char *zMsg, int bPending, int bCertain);
 /* How many such RESTRICTs are still standing (*pnLeft). */
 int relPendingCount(RelCtx *p, int *pnLeft, char **pzErr);
+/* Enrol relext_txn in the write transaction (so that its COMMIT check
+** runs), for a note taken outside relext's TEMP triggers. */
+int relCommitEnrol(RelCtx *p);
+/* Refuse the running autocommit statement with zMsg when it ends. */
+int relCommitDoom(RelCtx *p, const char *zMsg);
+/* Foreign keys on and immediate: a statement's violations fail it at its
+** end (SQLite's counter; see commit.c's pending notes). */
+int relFkImmediate(sqlite3 *db);
 /* The savepoint depth relext_txn is at (the running statement's). */
 int relCommitLevel(RelCtx *p);
 /* A row on the child side of PROTECT edge iEdge with key pKey was deleted
@@ -552,6 +563,9 @@ int relRegisterEngine(sqlite3 *db, RelCtx *p);
 int relRegisterGuard(sqlite3 *db, RelCtx *p);
 /* Rewrite the stored guard triggers after the catalog changed. */
 int relGuardsWrite(RelCtx *p, char **pzErr);
+/* Turn SQLite's foreign keys on where that changes nothing else (see
+** guard.c); a no-op inside a transaction. */
+int relGuardForeignKeys(RelCtx *p, char **pzErr);
 /* Are the stored guards those of the loaded definitions? */
 int relGuardsCurrent(RelCtx *p, int *pbCurrent);
 
