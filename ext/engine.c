@@ -69,6 +69,9 @@ struct RelEngine {
   RelPlan *aPlan;          /* per table */
   int nPlan;
   sqlite3_stmt **apGone;   /* per edge: is key ?3 among those deleted */
+  char **azRow;            /* per table: how SQL names a row of it (rowid,
+                           ** or the key of a WITHOUT ROWID table) */
+  int nRow;                /* entries in azRow */
   int iLevel;              /* the savepoint depth of the statement running
                            ** the engine (relext_gone) */
 };
@@ -81,6 +84,13 @@ static RelEngine *relEngine(RelCtx *p) {
 /* The delete engine                                                   */
 
 static int relEnginePrepare(RelCtx *p, char **pzErr);
+
+/* How a row of table t is named in the engine's SQL: rowid, or the
+** primary key column of a WITHOUT ROWID table (quoted). The victims'
+** column r holds it. */
+static const char *relRow(const RelEngine *e, int t) {
+  return e->azRow && e->azRow[t] ? e->azRow[t] : "rowid";
+}
 
 /* Step a statement that returns no rows; reset it. */
 static int relStepDone(sqlite3 *db, sqlite3_stmt *pStmt, char **pzErr) {
@@ -170,7 +180,7 @@ static void relBindKeys(sqlite3_stmt *pStmt, int iFirst, int nKey,
 /* Run the engine for one row of table iRoot that has just been deleted:
 ** iRowid was its rowid, apKey[] (nKey of them) the values of the columns
 ** its relationships reference. */
-static int relEngineRun(RelCtx *p, int iRoot, sqlite3_int64 iRowid, int nKey,
+static int relEngineRun(RelCtx *p, int iRoot, sqlite3_value *pRow, int nKey,
                         sqlite3_value **apKey, char **pzErr) {
   RelEngine *e = relEngine(p);
   sqlite3 *db = p->db;
@@ -212,13 +222,13 @@ static int relEngineRun(RelCtx *p, int iRoot, sqlite3_int64 iRowid, int nKey,
     if (!bAny) return SQLITE_OK;
   }
   if (pPlan->pTree) {
-    sqlite3_bind_int64(pPlan->pTree, 1, iRowid);
+    sqlite3_bind_value(pPlan->pTree, 1, pRow);
     relBindKeys(pPlan->pTree, 2, nKey, apKey);
     return relStepDone(db, pPlan->pTree, pzErr);
   }
 
   /* 1. Collect the closure of CASCADE edges into temp.relext_victim. */
-  sqlite3_bind_int64(pPlan->pCollect, 1, iRowid);
+  sqlite3_bind_value(pPlan->pCollect, 1, pRow);
   relBindKeys(pPlan->pCollect, 2, nKey, apKey);
   rc = relStepDone(db, pPlan->pCollect, pzErr);
 
@@ -348,7 +358,7 @@ static int relEngineRun(RelCtx *p, int iRoot, sqlite3_int64 iRowid, int nKey,
   **    the statement that is deleting it. */
   if (rc == SQLITE_OK) {
     sqlite3_bind_int(e->pDropRoot, 1, iRoot);
-    sqlite3_bind_int64(e->pDropRoot, 2, iRowid);
+    sqlite3_bind_value(e->pDropRoot, 2, pRow);
     rc = relStepDone(db, e->pDropRoot, pzErr);
   }
   for (i = 0; rc == SQLITE_OK && !bDoomed && i < pPlan->nReach; i++) {
@@ -376,8 +386,8 @@ static void relOnDeleteFunc(sqlite3_context *ctx, int argc,
   if (argc < 2) return;
   if (relEngine(p)) relEngine(p)->iLevel = relCommitLevel(p);
   relCtxEnter(p);
-  rc = relEngineRun(p, sqlite3_value_int(argv[0]), sqlite3_value_int64(argv[1]),
-                    argc - 2, &argv[2], &zErr);
+  rc = relEngineRun(p, sqlite3_value_int(argv[0]), argv[1], argc - 2, &argv[2],
+                    &zErr);
   relCtxLeave(p);
   if (rc == SQLITE_CONSTRAINT && zErr) relCtxSetLastError(p, zErr);
   if (rc) relResultError(ctx, rc, zErr);
@@ -441,7 +451,8 @@ static void relPlansFree(RelEngine *e) {
 ** ?2, ... seed it (the row itself is gone), then every CASCADE edge is
 ** followed from the rows collected. aRowidParent[i]: edge i's parent key
 ** is the rowid. */
-static char *relCollectSql(RelCtx *p, int t, const int *aRowidParent) {
+static char *relCollectSql(RelCtx *p, const RelEngine *e, int t,
+                           const int *aRowidParent) {
   const RelTable *pT = &p->aTab[t];
   RelStr s = {0};
   int i, k;
@@ -450,26 +461,27 @@ static char *relCollectSql(RelCtx *p, int t, const int *aRowidParent) {
     const RelEdge *pE = &p->aEdge[pT->aParent[k]];
     if (pE->eRule != ON_CASCADE) continue;
     relStrPrintf(&s,
-                 " UNION SELECT %d, c.rowid FROM main.\"%w\" AS c WHERE "
+                 " UNION SELECT %d, c.%s FROM main.\"%w\" AS c WHERE "
                  "c.\"%w\"=?%d",
-                 pE->iChild, p->azTable[pE->iChild], pE->zChildCol,
-                 2 + pE->iKey);
+                 pE->iChild, relRow(e, pE->iChild), p->azTable[pE->iChild],
+                 pE->zChildCol, 2 + pE->iKey);
   }
   for (i = 0; i < p->nEdge; i++) {
     const RelEdge *pE = &p->aEdge[i];
     if (pE->eRule != ON_CASCADE) continue;
     if (aRowidParent[i]) {
       relStrPrintf(&s,
-                   " UNION SELECT %d, c.rowid FROM v JOIN main.\"%w\" AS c "
+                   " UNION SELECT %d, c.%s FROM v JOIN main.\"%w\" AS c "
                    "ON c.\"%w\"=v.r WHERE v.t=%d",
-                   pE->iChild, p->azTable[pE->iChild], pE->zChildCol,
-                   pE->iParent);
+                   pE->iChild, relRow(e, pE->iChild), p->azTable[pE->iChild],
+                   pE->zChildCol, pE->iParent);
     } else {
       relStrPrintf(&s,
-                   " UNION SELECT %d, c.rowid FROM v JOIN main.\"%w\" AS p "
-                   "ON p.rowid=v.r JOIN main.\"%w\" AS c ON c.\"%w\"=p.\"%w\" "
+                   " UNION SELECT %d, c.%s FROM v JOIN main.\"%w\" AS p "
+                   "ON p.%s=v.r JOIN main.\"%w\" AS c ON c.\"%w\"=p.\"%w\" "
                    "WHERE v.t=%d",
-                   pE->iChild, p->azTable[pE->iParent], p->azTable[pE->iChild],
+                   pE->iChild, relRow(e, pE->iChild), p->azTable[pE->iParent],
+                   relRow(e, pE->iParent), p->azTable[pE->iChild],
                    pE->zChildCol, pE->zParentCol, pE->iParent);
     }
   }
@@ -482,9 +494,12 @@ static char *relCollectSql(RelCtx *p, int t, const int *aRowidParent) {
 ** the parent rows the delete removes are those of the collected rows
 ** still there, and the deleted root's own (?2 when its table ?1 is the
 ** parent): UNION, so that a key counts once. */
-static int relEdgeStmt(RelCtx *p, int i, sqlite3_stmt **pp,
-                       sqlite3_stmt **ppGone, char **pzErr) {
+static int relEdgeStmt(RelCtx *p, const RelEngine *e, int i,
+                       sqlite3_stmt **pp, sqlite3_stmt **ppGone,
+                       char **pzErr) {
   const RelEdge *pE = &p->aEdge[i];
+  const char *zRowP = relRow(e, pE->iParent);
+  const char *zRowC = relRow(e, pE->iChild);
   const char *zP = p->azTable[pE->iParent];
   const char *zC = p->azTable[pE->iChild];
   char *zKey = relColExpr("p", pE->zParentCol);
@@ -493,9 +508,9 @@ static int relEdgeStmt(RelCtx *p, int i, sqlite3_stmt **pp,
   *pp = 0;
   if (zKey == 0) return SQLITE_NOMEM;
   zKeys = sqlite3_mprintf("(SELECT %s AS key FROM temp.relext_victim AS v "
-                          "JOIN main.\"%w\" AS p ON p.rowid=v.r WHERE v.t=%d "
+                          "JOIN main.\"%w\" AS p ON p.%s=v.r WHERE v.t=%d "
                           "UNION SELECT ?2 WHERE ?1=%d) AS k",
-                          zKey, zP, pE->iParent, pE->iParent);
+                          zKey, zP, zRowP, pE->iParent, pE->iParent);
   sqlite3_free(zKey);
   if (zKeys == 0) return SQLITE_NOMEM;
   switch (pE->eRule) {
@@ -518,9 +533,9 @@ static int relEdgeStmt(RelCtx *p, int i, sqlite3_stmt **pp,
                      "SELECT k.key, count(*) FROM %s "
                      "JOIN main.\"%w\" AS c ON c.\"%w\"=k.key "
                      "WHERE NOT EXISTS (SELECT 1 FROM "
-                     "temp.relext_victim AS w WHERE w.t=%d AND w.r=c.rowid) "
+                     "temp.relext_victim AS w WHERE w.t=%d AND w.r=c.%s) "
                      "GROUP BY 1 ORDER BY 1",
-                     zKeys, zC, pE->zChildCol, pE->iChild);
+                     zKeys, zC, pE->zChildCol, pE->iChild, zRowC);
     break;
   case ON_SET_NULL:
   case ON_SET_DEFAULT:
@@ -529,9 +544,10 @@ static int relEdgeStmt(RelCtx *p, int i, sqlite3_stmt **pp,
     rc = relPreparef(p->db, pp, pzErr,
                      "UPDATE main.\"%w\" SET \"%w\"=?3 WHERE \"%w\" IN "
                      "(SELECT key FROM %s) AND "
-                     "rowid NOT IN (SELECT r FROM temp.relext_victim WHERE "
+                     "%s NOT IN (SELECT r FROM temp.relext_victim WHERE "
                      "t=%d)",
-                     zC, pE->zChildCol, pE->zChildCol, zKeys, pE->iChild);
+                     zC, pE->zChildCol, pE->zChildCol, zKeys, zRowC,
+                     pE->iChild);
     if (rc == SQLITE_OK && pE->eRule == ON_SET_DEFAULT)
       relValueBind(*pp, 3, &d->defVal);
     if (rc == SQLITE_OK && pE->eRule == ON_SET)
@@ -562,9 +578,11 @@ static int relEdgeStmt(RelCtx *p, int i, sqlite3_stmt **pp,
 ** UNION ALL, without the set that UNION keeps, is exact. Returns the SQL,
 ** or NULL (with *pRc unchanged) when t's plan is not a tree.
 */
-static char *relTreeSql(RelCtx *p, const RelPlan *pPlan, int t, int *pRc) {
+static char *relTreeSql(RelCtx *p, const RelEngine *e, const RelPlan *pPlan,
+                        int t, int *pRc) {
   const RelTable *pT = &p->aTab[t];
   const char *zT = p->azTable[t];
+  const char *zRow = relRow(e, t);
   RelStr s = {0};
   int k, j;
   if (pPlan->nReach != 1 || pT->nParent == 0) return 0;
@@ -581,8 +599,8 @@ static char *relTreeSql(RelCtx *p, const RelPlan *pPlan, int t, int *pRc) {
   relStrPrintf(&s, ")");
   for (k = 0; k < pT->nParent; k++) {
     const RelEdge *pE = &p->aEdge[pT->aParent[k]];
-    relStrPrintf(&s, " UNION%s SELECT c.rowid",
-                 pT->nParent == 1 ? " ALL" : "");
+    relStrPrintf(&s, " UNION%s SELECT c.%s", pT->nParent == 1 ? " ALL" : "",
+                 zRow);
     for (j = 0; j < pT->nKey; j++) {
       char *zKey = relColExpr("c", pT->azKey[j]);
       if (zKey == 0) s.eRc = SQLITE_NOMEM;
@@ -591,13 +609,13 @@ static char *relTreeSql(RelCtx *p, const RelPlan *pPlan, int t, int *pRc) {
     }
     relStrPrintf(&s,
                  " FROM v JOIN main.\"%w\" AS c ON c.\"%w\"=v.k%d WHERE "
-                 "c.rowid<>?1",
-                 zT, pE->zChildCol, pE->iKey);
+                 "c.%s<>?1",
+                 zT, pE->zChildCol, pE->iKey, zRow);
   }
   relStrPrintf(&s,
-               ") DELETE FROM main.\"%w\" WHERE rowid IN (SELECT r FROM v) "
-               "AND rowid<>?1",
-               zT);
+               ") DELETE FROM main.\"%w\" WHERE %s IN (SELECT r FROM v) "
+               "AND %s<>?1",
+               zT, zRow, zRow);
   if (s.eRc) *pRc = s.eRc;
   return relStrFinish(&s);
 }
@@ -660,14 +678,14 @@ static int relBuildPlans(RelCtx *p, RelEngine *e, const int *aRowidParent,
       if (rc) return rc;
     }
     {
-      char *zTree = relTreeSql(p, pPlan, t, &rc);
+      char *zTree = relTreeSql(p, e, pPlan, t, &rc);
       if (zTree) rc = relPreparef(p->db, &pPlan->pTree, pzErr, "%s", zTree);
       sqlite3_free(zTree);
       if (rc) return rc;
       if (pPlan->pTree) continue;
     }
     {
-      char *zCollect = relCollectSql(p, t, aRowidParent);
+      char *zCollect = relCollectSql(p, e, t, aRowidParent);
       if (zCollect == 0) return SQLITE_NOMEM;
       rc = relPreparef(p->db, &pPlan->pCollect, pzErr, "%s", zCollect);
       sqlite3_free(zCollect);
@@ -685,9 +703,9 @@ static int relBuildPlans(RelCtx *p, RelEngine *e, const int *aRowidParent,
       }
       if (!bChild) continue;
       rc = relPreparef(p->db, &pPlan->apDel[i], pzErr,
-                       "DELETE FROM main.\"%w\" WHERE rowid IN (SELECT r FROM "
+                       "DELETE FROM main.\"%w\" WHERE %s IN (SELECT r FROM "
                        "temp.relext_victim WHERE t=%d)",
-                       p->azTable[aQ[i]], aQ[i]);
+                       p->azTable[aQ[i]], relRow(e, aQ[i]), aQ[i]);
     }
   }
   return rc;
@@ -700,6 +718,22 @@ static int relEnginePrepare(RelCtx *p, char **pzErr) {
   int rc = SQLITE_OK, i;
   int *aRowidParent;
   relCtxStmtsFree(p);
+  e->azRow = sqlite3_malloc64(sizeof(char *) * (size_t)(p->nTable + 1));
+  if (e->azRow == 0) return SQLITE_NOMEM;
+  memset(e->azRow, 0, sizeof(char *) * (size_t)(p->nTable + 1));
+  e->nRow = p->nTable;
+  for (i = 0; rc == SQLITE_OK && i < p->nTable; i++) {
+    rc = relRowKey(db, p->azTable[i], &e->azRow[i]);
+    if (rc == SQLITE_OK && e->azRow[i] == 0) {
+      rc = relError(pzErr, SQLITE_ERROR,
+                    "relext: %s has no single-column key to name its rows",
+                    p->azTable[i]);
+    }
+  }
+  if (rc) {
+    relCtxStmtsFree(p);
+    return rc;
+  }
   aRowidParent = sqlite3_malloc64(sizeof(int) * (size_t)(p->nEdge + 1));
   if (aRowidParent == 0) return SQLITE_NOMEM;
   for (i = 0; rc == SQLITE_OK && i < p->nEdge; i++) {
@@ -730,7 +764,7 @@ static int relEnginePrepare(RelCtx *p, char **pzErr) {
       memset(e->apGone, 0, sizeof(sqlite3_stmt *) * (size_t)(p->nEdge + 1));
   }
   for (i = 0; rc == SQLITE_OK && i < p->nEdge; i++) {
-    rc = relEdgeStmt(p, i, &e->apEdge[i], &e->apGone[i], pzErr);
+    rc = relEdgeStmt(p, e, i, &e->apEdge[i], &e->apGone[i], pzErr);
   }
   if (rc == SQLITE_OK) rc = relBuildPlans(p, e, aRowidParent, pzErr);
   sqlite3_free(aRowidParent);
@@ -761,6 +795,11 @@ static void relEngineStmtsFree(RelCtx *p, void *pState) {
     sqlite3_free(e->apGone);
     e->apGone = 0;
   }
+  for (i = 0; e->azRow && i < e->nRow; i++)
+    sqlite3_free(e->azRow[i]);
+  sqlite3_free(e->azRow);
+  e->azRow = 0;
+  e->nRow = 0;
   e->nEdgeStmt = 0;
   e->bPrepared = 0;
   relPlansFree(e);

@@ -442,10 +442,16 @@ static void relTriggerSql(RelCtx *p, int t, RelStr *s) {
     }
     return;
   }
-  relStrPrintf(s,
-               "CREATE TEMP TRIGGER \"relext_del_%w\" AFTER DELETE ON "
-               "main.\"%w\" BEGIN SELECT relext_on_delete(%d, OLD.rowid",
-               zT, zT, t);
+  {
+    char *zRow = 0;
+    int rc = relRowKey(p->db, zT, &zRow);
+    if (rc && s->eRc == SQLITE_OK) s->eRc = rc;
+    relStrPrintf(s,
+                 "CREATE TEMP TRIGGER \"relext_del_%w\" AFTER DELETE ON "
+                 "main.\"%w\" BEGIN SELECT relext_on_delete(%d, OLD.%s",
+                 zT, zT, t, zRow ? zRow : "rowid");
+    sqlite3_free(zRow);
+  }
   for (k = 0; k < pT->nKey; k++) {
     char *zOld = relColExpr("OLD", pT->azKey[k]);
     if (zOld == 0) s->eRc = SQLITE_NOMEM;
@@ -532,8 +538,7 @@ static int relGuardInstall(RelCtx *p, void *pState, char **pzErr) {
   if (rc == SQLITE_OK) {
     rc = relExecf(db, pzErr,
                   "CREATE TEMP TABLE IF NOT EXISTS relext_victim(t INTEGER "
-                  "NOT NULL, r INTEGER NOT NULL, PRIMARY KEY(t, r)) WITHOUT "
-                  "ROWID;"
+                  "NOT NULL, r NOT NULL, PRIMARY KEY(t, r)) WITHOUT ROWID;"
                   "CREATE VIRTUAL TABLE IF NOT EXISTS temp.relext_txn USING "
                   "relext_txn;"
                   "CREATE VIRTUAL TABLE IF NOT EXISTS temp.relext_close USING "
