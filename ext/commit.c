@@ -557,13 +557,20 @@ static void relCommitRemap(RelCtx *p, void *pState, const int *aMap, int nOld) {
 ** zKey, which points at no row; or it holds NULL where null=False. NULL
 ** texts (no memory to make them) make SQLITE_NOMEM. */
 static int relDanglingError(RelCtx *p, const RelEdge *pE, const char *zRow,
-                            const char *zKey, char **pzErr) {
+                            const char *zKey, int bGone, char **pzErr) {
+  /* A key its parent gave up, on an edge whose rule would have deleted,
+  ** changed or kept the child: the rule did not take effect. */
+  int bHint = bGone && (pE->eRule == ON_CASCADE || pE->eRule == ON_SET_NULL ||
+                        pE->eRule == ON_PROTECT || pE->eRule == ON_RESTRICT);
   if (zRow == 0 || zKey == 0) return SQLITE_NOMEM;
   return relError(
       pzErr, SQLITE_CONSTRAINT,
-      "relext: FOREIGN KEY: %s %s: %s=%s points at no row of %s (%s)",
+      "relext: FOREIGN KEY: %s %s: %s=%s points at no row of %s (%s)%s",
       p->azTable[pE->iChild], zRow, pE->zChildCol, zKey,
-      p->azTable[pE->iParent], pE->zName);
+      p->azTable[pE->iParent], pE->zName,
+      bHint ? "; that row changed its key or went without its on_delete "
+              "rule (REPLACE with recursive_triggers off)"
+            : "");
 }
 
 static int relNotNullError(RelCtx *p, const RelEdge *pE, const char *zRow,
@@ -674,7 +681,7 @@ static int relBulkCheck(RelCtx *p, int iEdge, char **pzErr) {
     if (rc == SQLITE_OK && sqlite3_step(pStmt) == SQLITE_ROW) {
       char *zR = relValueText(sqlite3_column_value(pStmt, 0));
       char *zK = relValueText(sqlite3_column_value(pStmt, 1));
-      rc = relDanglingError(p, pE, zR, zK, pzErr);
+      rc = relDanglingError(p, pE, zR, zK, 0, pzErr);
       sqlite3_free(zR);
       sqlite3_free(zK);
     }
@@ -756,7 +763,7 @@ static int relNoteCheck(RelCtx *p, sqlite3_stmt **apCheck, const RelNote *pN,
       rc = relNotNullError(p, pE, zKey, pzErr);
     } else {
       char *zRow = relValueText(sqlite3_column_value(pStmt, 0));
-      rc = relDanglingError(p, pE, zRow, zKey, pzErr);
+      rc = relDanglingError(p, pE, zRow, zKey, pN->bGone, pzErr);
       sqlite3_free(zRow);
     }
     sqlite3_free(zKey);
@@ -953,7 +960,7 @@ run:
   if (sqlite3_step(pStmt) == SQLITE_ROW) {
     char *zKey = relValueText(sqlite3_column_value(pStmt, 0));
     char *zChild = relValueText(sqlite3_column_value(pStmt, 1));
-    rc = relDanglingError(p, pE, zChild, zKey, pzErr);
+    rc = relDanglingError(p, pE, zChild, zKey, bGone, pzErr);
     sqlite3_free(zKey);
     sqlite3_free(zChild);
     sqlite3_reset(pStmt);
@@ -1440,7 +1447,7 @@ static void relMustBeLoadedFunc(sqlite3_context *ctx, int argc,
     return;
   }
   sqlite3_result_int(ctx, 0); /* never indexed: the index stays empty */
-  if (c == 0 || c->bQuiet || p->nBusy > 0) return;
+  if (c == 0 || c->bQuiet || (p->nBusy > 0 && p->nCareful == 0)) return;
   /* Only a write to main needs a note. PRAGMA integrity_check evaluates
   ** this too, in a read transaction: enrolling relext_txn there would
   ** commit at once and free pEnroll while it runs. (Once relext_txn is

@@ -54,6 +54,8 @@ struct RelPlan {
   sqlite3_stmt **apDel;   /* DELETE ... rowid IN victims, per aReach entry */
   sqlite3_stmt *pTree;    /* or, for a self-referencing tree, one DELETE */
   sqlite3_stmt *pAny;     /* a row if anything references the keys ?2.. */
+  int bCareful;           /* an application trigger fires on rows it writes */
+  int nReprepare;         /* pAny's re-preparations when bCareful was set */
 };
 
 /* The state of this file, one per connection (REL_SLOT_ENGINE): the
@@ -74,6 +76,7 @@ struct RelEngine {
   int nRow;                /* entries in azRow */
   int iLevel;              /* the savepoint depth of the statement running
                            ** the engine (relext_gone) */
+  sqlite3_stmt *pVictim;   /* is row ?2 of table ?1 collected? */
 };
 
 static RelEngine *relEngine(RelCtx *p) {
@@ -168,6 +171,132 @@ static int relRestrictWhen(RelCtx *p, int iRoot, const RelPlan *pPlan,
   return *pbCertain ? REL_WHEN_NOW : REL_WHEN_COMMIT;
 }
 
+/*
+** Careful mode. The engine deletes its closure and sets keys with
+** statements of its own, while the triggers of the rows it deletes stand
+** aside and the guard function takes no notes: those rows were collected
+** and checked. An application trigger that fires on such a row breaks
+** that: it may keep the row (RAISE(IGNORE)), write keys, or delete other
+** governed rows. So a plan whose writes reach a table with a trigger of
+** the application's is careful: notes are taken meanwhile, a governed row
+** that was not collected gets its rules (plain-mode checks decide, a row
+** of the engine's own is refused: see relCollected), and a collected row
+** that is still there afterwards refuses the statement with its dangling
+** key. Which tables have such triggers is read again whenever SQLite
+** re-prepared the plan's first statement (a schema change).
+*/
+static int relEngineCareful(RelCtx *p, RelEngine *e, char **pzErr) {
+  sqlite3_stmt *pStmt = 0;
+  unsigned char *aTrig;
+  int rc, t, i, k;
+  aTrig = sqlite3_malloc64((size_t)p->nTable + 1);
+  if (aTrig == 0) return SQLITE_NOMEM;
+  memset(aTrig, 0, (size_t)p->nTable + 1);
+  rc = relPreparef(p->db, &pStmt, pzErr,
+                   "SELECT tbl_name FROM main.sqlite_schema WHERE "
+                   "type='trigger' AND name NOT GLOB 'relext_*' UNION ALL "
+                   "SELECT tbl_name FROM temp.sqlite_schema WHERE "
+                   "type='trigger' AND name NOT GLOB 'relext_*'");
+  while (rc == SQLITE_OK && sqlite3_step(pStmt) == SQLITE_ROW) {
+    const char *z = (const char *)sqlite3_column_text(pStmt, 0);
+    int iTab = z ? relCtxTable(p, z) : -1;
+    if (iTab >= 0) aTrig[iTab] = 1;
+  }
+  if (rc == SQLITE_OK) {
+    rc = sqlite3_finalize(pStmt);
+    if (rc) rc = relError(pzErr, rc, "%s", sqlite3_errmsg(p->db));
+  }
+  for (t = 0; rc == SQLITE_OK && t < e->nPlan; t++) {
+    RelPlan *pPlan = &e->aPlan[t];
+    pPlan->bCareful = 0;
+    for (i = 0; i < pPlan->nReach; i++) {
+      const RelTable *pT = &p->aTab[pPlan->aReach[i]];
+      if (aTrig[pPlan->aReach[i]]) pPlan->bCareful = 1;
+      /* The children its SET_* rules update. */
+      for (k = 0; k < pT->nParent; k++) {
+        const RelEdge *pE = &p->aEdge[pT->aParent[k]];
+        if ((pE->eRule == ON_SET_NULL || pE->eRule == ON_SET_DEFAULT ||
+             pE->eRule == ON_SET) &&
+            aTrig[pE->iChild])
+          pPlan->bCareful = 1;
+      }
+    }
+    if (pPlan->pAny)
+      pPlan->nReprepare =
+          sqlite3_stmt_status(pPlan->pAny, SQLITE_STMTSTATUS_REPREPARE, 0);
+  }
+  sqlite3_free(aTrig);
+  return rc;
+}
+
+/* Is row pRow of table t one the running engine collected (careful mode:
+** the rows it deletes are its own; others an application trigger
+** touched)? */
+static int relCollected(RelCtx *p, int t, sqlite3_value *pRow, int *pbYes,
+                        char **pzErr) {
+  RelEngine *e = relEngine(p);
+  int rc = SQLITE_OK;
+  *pbYes = 0;
+  if (e->pVictim == 0) {
+    rc = relPreparef(p->db, &e->pVictim, pzErr,
+                     "SELECT 1 FROM temp.relext_victim WHERE t=?1 AND r=?2");
+    if (rc) return rc;
+  }
+  sqlite3_bind_int(e->pVictim, 1, t);
+  sqlite3_bind_value(e->pVictim, 2, pRow);
+  *pbYes = sqlite3_step(e->pVictim) == SQLITE_ROW;
+  rc = sqlite3_reset(e->pVictim);
+  if (rc) rc = relError(pzErr, rc, "%s", sqlite3_errmsg(p->db));
+  return rc;
+}
+
+/* Careful mode, after the deletes: a collected row still there was kept
+** by an application trigger, and its key would dangle. */
+static int relSurvivors(RelCtx *p, RelEngine *e, const RelPlan *pPlan,
+                        char **pzErr) {
+  int i, k, rc = SQLITE_OK;
+  for (i = 0; rc == SQLITE_OK && i < pPlan->nReach; i++) {
+    int t = pPlan->aReach[i];
+    const RelTable *pT = &p->aTab[t];
+    for (k = 0; rc == SQLITE_OK && k < pT->nChild; k++) {
+      const RelEdge *pE = &p->aEdge[pT->aChild[k]];
+      sqlite3_stmt *pStmt = 0;
+      char *zPKey;
+      if (pE->eRule != ON_CASCADE || !relPlanHas(pPlan, pE->iParent)) continue;
+      zPKey = relColExpr("q", pE->zParentCol);
+      if (zPKey == 0) return SQLITE_NOMEM;
+      rc = relPreparef(p->db, &pStmt, pzErr,
+                       "SELECT c.%s, c.\"%w\" FROM temp.relext_victim AS v "
+                       "JOIN main.\"%w\" AS c ON c.%s=v.r WHERE v.t=%d AND "
+                       "c.\"%w\" IS NOT NULL AND NOT EXISTS (SELECT 1 FROM "
+                       "main.\"%w\" AS q WHERE %s=c.\"%w\") LIMIT 1",
+                       relRow(e, t), pE->zChildCol, p->azTable[t],
+                       relRow(e, t), t, pE->zChildCol,
+                       p->azTable[pE->iParent], zPKey, pE->zChildCol);
+      sqlite3_free(zPKey);
+      if (rc == SQLITE_OK && sqlite3_step(pStmt) == SQLITE_ROW) {
+        char *zRow = relValueText(sqlite3_column_value(pStmt, 0));
+        char *zKey = relValueText(sqlite3_column_value(pStmt, 1));
+        rc = zRow && zKey
+                 ? relError(pzErr, SQLITE_CONSTRAINT,
+                            "relext: FOREIGN KEY: %s %s: %s=%s points at no "
+                            "row of %s (%s)",
+                            p->azTable[t], zRow, pE->zChildCol, zKey,
+                            p->azTable[pE->iParent], pE->zName)
+                 : SQLITE_NOMEM;
+        sqlite3_free(zRow);
+        sqlite3_free(zKey);
+      }
+      if (pStmt) {
+        int rc2 = sqlite3_finalize(pStmt);
+        if (rc == SQLITE_OK && rc2) rc = relError(pzErr, rc2, "%s",
+                                                  sqlite3_errmsg(p->db));
+      }
+    }
+  }
+  return rc;
+}
+
 /* Bind the root's keys: ?2, ?3, ... are the values of the referenced
 ** columns of table iRoot (RelTable.azKey) in the row deleted. */
 static void relBindKeys(sqlite3_stmt *pStmt, int iFirst, int nKey,
@@ -180,8 +309,20 @@ static void relBindKeys(sqlite3_stmt *pStmt, int iFirst, int nKey,
 /* Run the engine for one row of table iRoot that has just been deleted:
 ** iRowid was its rowid, apKey[] (nKey of them) the values of the columns
 ** its relationships reference. */
+static int relEngineCarefulRun(RelCtx *p, int iRoot, sqlite3_value *pRow,
+                               int nKey, sqlite3_value **apKey, char **pzErr);
+static int relEngineRunX(RelCtx *p, int iRoot, sqlite3_value *pRow, int nKey,
+                         sqlite3_value **apKey, int bCareful, char **pzErr);
+
 static int relEngineRun(RelCtx *p, int iRoot, sqlite3_value *pRow, int nKey,
                         sqlite3_value **apKey, char **pzErr) {
+  return relEngineRunX(p, iRoot, pRow, nKey, apKey, 0, pzErr);
+}
+
+/* relEngineRun: bCareful runs the general plan (collect, check, act) with
+** the application's triggers in mind (see relEngineCareful). */
+static int relEngineRunX(RelCtx *p, int iRoot, sqlite3_value *pRow, int nKey,
+                         sqlite3_value **apKey, int bCareful, char **pzErr) {
   RelEngine *e = relEngine(p);
   sqlite3 *db = p->db;
   const RelPlan *pPlan;
@@ -220,8 +361,18 @@ static int relEngineRun(RelCtx *p, int iRoot, sqlite3_value *pRow, int nKey,
         bAny = 1;
     }
     if (!bAny) return SQLITE_OK;
+    /* A schema change (SQLite re-prepared the probe): are there
+    ** application triggers now? */
+    if (sqlite3_stmt_status(pPlan->pAny, SQLITE_STMTSTATUS_REPREPARE, 0) !=
+        pPlan->nReprepare) {
+      rc = relEngineCareful(p, e, pzErr);
+      if (rc) return rc;
+    }
   }
-  if (pPlan->pTree) {
+  if (pPlan->bCareful && !bCareful) {
+    return relEngineCarefulRun(p, iRoot, pRow, nKey, apKey, pzErr);
+  }
+  if (pPlan->pTree && !bCareful) {
     sqlite3_bind_value(pPlan->pTree, 1, pRow);
     relBindKeys(pPlan->pTree, 2, nKey, apKey);
     return relStepDone(db, pPlan->pTree, pzErr);
@@ -364,6 +515,8 @@ static int relEngineRun(RelCtx *p, int iRoot, sqlite3_value *pRow, int nKey,
   for (i = 0; rc == SQLITE_OK && !bDoomed && i < pPlan->nReach; i++) {
     if (pPlan->apDel[i]) rc = relStepDone(db, pPlan->apDel[i], pzErr);
   }
+  if (rc == SQLITE_OK && bCareful && !bDoomed)
+    rc = relSurvivors(p, e, pPlan, pzErr);
   /* 4. Forget the closure. */
   {
     char *zIgnore = 0;
@@ -371,6 +524,17 @@ static int relEngineRun(RelCtx *p, int iRoot, sqlite3_value *pRow, int nKey,
     sqlite3_free(zIgnore);
     if (rc == SQLITE_OK) rc = rc2;
   }
+  return rc;
+}
+
+/* The careful run: the general plan, notes taken meanwhile (p->nCareful:
+** commit.c's guard function, guard.c's relext_fail). */
+static int relEngineCarefulRun(RelCtx *p, int iRoot, sqlite3_value *pRow,
+                               int nKey, sqlite3_value **apKey, char **pzErr) {
+  int rc;
+  p->nCareful++;
+  rc = relEngineRunX(p, iRoot, pRow, nKey, apKey, 1, pzErr);
+  p->nCareful--;
   return rc;
 }
 
@@ -382,8 +546,25 @@ static void relOnDeleteFunc(sqlite3_context *ctx, int argc,
   RelCtx *p = (RelCtx *)sqlite3_user_data(ctx);
   char *zErr = 0;
   int rc;
-  if (p->nBusy > 0) return; /* a row the running engine collected */
   if (argc < 2) return;
+  if (p->nBusy > 0) {
+    /* A row the running engine collected; in careful mode, one an
+    ** application trigger deleted meanwhile is refused: the engine runs
+    ** one closure at a time. */
+    int bYes = 1;
+    if (p->nCareful > 0) {
+      rc = relCollected(p, sqlite3_value_int(argv[0]), argv[1], &bYes, &zErr);
+      if (rc == SQLITE_OK && !bYes) {
+        rc = relError(&zErr, SQLITE_CONSTRAINT,
+                      "relext: cannot delete %s: an application trigger "
+                      "deleted it while relext cascaded; delete it in a "
+                      "statement of its own",
+                      p->azTable[sqlite3_value_int(argv[0])]);
+      }
+      if (rc) relResultError(ctx, rc, zErr);
+    }
+    return;
+  }
   if (relEngine(p)) relEngine(p)->iLevel = relCommitLevel(p);
   relCtxEnter(p);
   rc = relEngineRun(p, sqlite3_value_int(argv[0]), argv[1], argc - 2, &argv[2],
@@ -768,6 +949,7 @@ static int relEnginePrepare(RelCtx *p, char **pzErr) {
   }
   if (rc == SQLITE_OK) rc = relBuildPlans(p, e, aRowidParent, pzErr);
   sqlite3_free(aRowidParent);
+  if (rc == SQLITE_OK) rc = relEngineCareful(p, e, pzErr);
   if (rc == SQLITE_OK)
     e->bPrepared = 1;
   else
@@ -782,7 +964,8 @@ static void relEngineStmtsFree(RelCtx *p, void *pState) {
   (void)p;
   sqlite3_finalize(e->pClear);
   sqlite3_finalize(e->pDropRoot);
-  e->pClear = e->pDropRoot = 0;
+  sqlite3_finalize(e->pVictim);
+  e->pClear = e->pDropRoot = e->pVictim = 0;
   if (e->apEdge) {
     for (i = 0; i < e->nEdgeStmt; i++)
       sqlite3_finalize(e->apEdge[i]);

@@ -84,6 +84,31 @@ static void relFormatInt(char *z, sqlite3_int64 x) {
   z[i] = 0;
 }
 
+/* Is the row of table t whose referenced column of edge pE holds pKey
+** one the running delete engine collected? */
+static int relGuardCollected(RelCtx *p, int t, const RelEdge *pE,
+                             sqlite3_value *pKey, int *pbYes) {
+  sqlite3_stmt *pStmt = 0;
+  char *zRow = 0, *zKey = relColExpr("p", pE->zParentCol);
+  int rc = zKey ? relRowKey(p->db, p->azTable[t], &zRow) : SQLITE_NOMEM;
+  *pbYes = 0;
+  if (rc == SQLITE_OK && zRow == 0) rc = SQLITE_ERROR;
+  if (rc == SQLITE_OK) {
+    rc = relPreparef(p->db, &pStmt, 0,
+                     "SELECT 1 FROM temp.relext_victim AS v JOIN main.\"%w\" "
+                     "AS p ON p.%s=v.r WHERE v.t=%d AND %s=?1",
+                     p->azTable[t], zRow, t, zKey);
+  }
+  if (rc == SQLITE_OK) {
+    sqlite3_bind_value(pStmt, 1, pKey);
+    *pbYes = sqlite3_step(pStmt) == SQLITE_ROW;
+    rc = sqlite3_finalize(pStmt);
+  }
+  sqlite3_free(zRow);
+  sqlite3_free(zKey);
+  return rc;
+}
+
 /* relext_fail(T, kind, k, key, count): a PROTECT (kind 2) or RESTRICT
 ** (kind 3) violation found by a plain-mode delete guard of the table of
 ** generation T, on its k-th edge as a parent: key is the deleted row's key,
@@ -103,13 +128,23 @@ static void relFailFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   int t, bDefer = 0, bAuto = 0;
   (void)argc;
   /* Rows the delete engine removes: it has decided already. */
-  if (p->nBusy > 0) return;
+  if (p->nBusy > 0 && p->nCareful == 0) return;
   t = relCtxTableByGen(p, sqlite3_value_int64(argv[0]));
   if (t < 0 || iEdge < 0 || iEdge >= p->aTab[t].nParent) {
     sqlite3_result_error(ctx, REL_STALE_MSG, -1);
     return;
   }
   pE = &p->aEdge[p->aTab[t].aParent[iEdge]];
+  if (p->nBusy > 0) {
+    /* The engine runs in careful mode (engine.c): a row it collected is
+    ** its own; one an application trigger deletes gets the check. */
+    int bYes = 0, rc = relGuardCollected(p, t, pE, argv[3], &bYes);
+    if (rc) {
+      relResultError(ctx, rc, 0);
+      return;
+    }
+    if (bYes) return;
+  }
   /* A RESTRICT of a table that may meet a PROTECT at a later row of the
   ** statement waits for its end (Django's order: PROTECT wins), unless
   ** only the COMMIT check could then decide it. */

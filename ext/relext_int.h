@@ -458,6 +458,8 @@ struct RelCtx {
   char *zLastError;          /* relext's last refusal (rel_last_error) */
   size_t nLastError;         /* bytes allocated for it */
   int nNested;               /* >0 while an accessor runs its own writes */
+  int nCareful; /* >0 while the engine runs in careful mode: application
+                ** triggers fire on the rows it writes (engine.c) */
   RelSlot aSlot[REL_SLOT_N]; /* the modules' state */
   RelCtx *pNextCtx;          /* registry of live contexts (ctx.c) */
 };
