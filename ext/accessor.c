@@ -26,9 +26,18 @@
 **   type and collation copied), then one HIDDEN column named
 **   after the owner table holding the owner's key: the key column value
 **   (to_field) for a reverse FK/O2O, the junction column for an M2M, the
-**   owner's primary key (or rowid) for a forward FK/O2O:
+**   owner's primary key (or rowid) for a forward FK/O2O, with that key's
+**   type and collation:
 **
-**     CREATE TABLE x("id" INTEGER, "title" TEXT, ..., "category" HIDDEN)
+**     CREATE TABLE x("id" INTEGER, "title" TEXT, ..., "category" HIDDEN
+**                    INTEGER)
+**
+**   HIDDEN comes before the type ("x varchar(5) HIDDEN" does not parse).
+**   A declared type that is not safe to repeat (quotes, comments,
+**   keywords: see accDeclType) is declared as the plain name of its
+**   affinity, so every column compares with the real column's affinity;
+**   a hidden column without one is "HIDDEN BLOB" ("HIDDEN" alone would
+**   be NUMERIC).
 **
 **   Collision rule: when the listed table already has a column of the
 **   owner's name (compared case-insensitively), the hidden column is
@@ -236,26 +245,87 @@ static int accDbErr(AccVtab *pTab) {
                   sqlite3_errmsg(pTab->db));
 }
 
-/* A declared type safe to repeat in sqlite3_declare_vtab(): letters,
-** digits, spaces and one (n[,m]) suffix. Other types are dropped (the
-** inner statement applies the real column's affinity anyway). */
-static int accSafeType(const char *z) {
-  int nParen = 0;
-  if (z == 0) return 0;
-  for (; *z; z++) {
-    char c = *z;
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-        (c >= '0' && c <= '9') || c == '_' || c == ' ' || c == ',' ||
-        c == '+' || c == '-' || c == '.')
-      continue;
-    if (c == '(' && nParen == 0)
-      nParen = 1;
-    else if (c == ')' && nParen == 1)
-      nParen = 2;
-    else
-      return 0;
+/* The declared type to give an accessor column whose real column was
+** declared zType (NULL: none) and has affinity zAff (RelColumn.zAff):
+** zType itself when it is safe to repeat in sqlite3_declare_vtab() and
+** gives that affinity, else zAff, the plain name of the affinity ("" for
+** none). Safe means what any ordinary type looks like: words that are not
+** keywords (a quoted type such as "INTEGER PRIMARY" or "x COLLATE nocase"
+** would turn into constraints), none of them "hidden" (it would hide the
+** column), then at most one "(n)" or "(n, m)" of plain numbers. A type
+** that gives another affinity in the accessor than in its table is ANY in
+** a STRICT table, which has none. */
+static const char *accDeclType(const char *zType, const char *zAff) {
+  const char *z = zType;
+  int bSafe = z != 0 && z[0] != 0;
+  int nNum = -1;   /* numbers read inside the parentheses, -1 before '(' */
+  int bClosed = 0; /* the ')' has been read */
+  while (bSafe && *z) {
+    const char *zStart = z;
+    if (*z == ' ') {
+      z++;
+    } else if (nNum < 0 && ((*z >= 'a' && *z <= 'z') ||
+                            (*z >= 'A' && *z <= 'Z') || *z == '_')) {
+      while ((*z >= 'a' && *z <= 'z') || (*z >= 'A' && *z <= 'Z') ||
+             (*z >= '0' && *z <= '9') || *z == '_')
+        z++;
+      if (sqlite3_keyword_check(zStart, (int)(z - zStart)) ||
+          ((z - zStart) == 6 && sqlite3_strnicmp(zStart, "hidden", 6) == 0))
+        bSafe = 0;
+    } else if (nNum < 0 && *z == '(' && z != zType) {
+      nNum = 0;
+      z++;
+    } else if (nNum >= 0 && nNum < 2 &&
+               (*z == '+' || *z == '-' || (*z >= '0' && *z <= '9') ||
+                *z == '.')) {
+      /* [+-] digits [. digits] [e [+-] digits], or 0x hex digits */
+      int nDigit = 0;
+      if (*z == '+' || *z == '-') z++;
+      while (*z == ' ')
+        z++;
+      if (z[0] == '0' && (z[1] == 'x' || z[1] == 'X')) {
+        for (z += 2; (*z >= '0' && *z <= '9') || (*z >= 'a' && *z <= 'f') ||
+                     (*z >= 'A' && *z <= 'F');
+             z++)
+          nDigit++;
+      } else {
+        for (; *z >= '0' && *z <= '9'; z++)
+          nDigit++;
+        if (*z == '.')
+          for (z++; *z >= '0' && *z <= '9'; z++)
+            nDigit++;
+        if (nDigit && (*z == 'e' || *z == 'E')) {
+          int nExp = 0;
+          z++;
+          if (*z == '+' || *z == '-') z++;
+          for (; *z >= '0' && *z <= '9'; z++)
+            nExp++;
+          if (nExp == 0) bSafe = 0;
+        }
+      }
+      if (nDigit == 0) bSafe = 0;
+      while (*z == ' ')
+        z++;
+      nNum++;
+      if (*z == ',' && nNum == 1) {
+        z++;
+      } else if (*z == ')') {
+        z++;
+        bClosed = 1;
+        while (*z == ' ')
+          z++;
+        if (*z) bSafe = 0; /* nothing follows the parentheses */
+      } else {
+        bSafe = 0;
+      }
+    } else {
+      bSafe = 0;
+    }
   }
-  return nParen != 1;
+  if (nNum >= 0 && !bClosed) bSafe = 0; /* "x(" or "x(5," */
+  if (zAff == 0) zAff = "";
+  if (bSafe && strcmp(relTypeAffinity(zType), zAff) == 0) return zType;
+  return zAff;
 }
 
 /* About log2(x), for costs. */
@@ -407,6 +477,7 @@ static int accLoadColumns(AccVtab *pTab, RelStr *pDecl) {
   for (i = 0; rc == SQLITE_OK && i < nName; i++) {
     AccCol *pCol = &pTab->aCol[pTab->nCol];
     RelColumn col;
+    const char *zType;
     memset(pCol, 0, sizeof(*pCol));
     rc = relColumnInfo(pTab->db, pTab->zListed, azName[i], &col);
     if (rc) break;
@@ -421,8 +492,8 @@ static int accLoadColumns(AccVtab *pTab, RelStr *pDecl) {
     pCol->bDefault = col.bDefault;
     pTab->nCol++;
     relStrPrintf(pDecl, "%s\"%w\"", pTab->nCol > 1 ? ", " : "", pCol->zName);
-    if (accSafeType(col.zType) && col.zType[0])
-      relStrPrintf(pDecl, " %s", col.zType);
+    zType = accDeclType(col.zType, col.zAff);
+    if (zType[0]) relStrPrintf(pDecl, " %s", zType);
     if (pCol->zColl) relStrPrintf(pDecl, " COLLATE \"%w\"", pCol->zColl);
     relColumnClear(&col);
   }
@@ -461,9 +532,9 @@ static int accSetup(AccVtab *pTab, const RelDef *d, int bReverse,
   sqlite3 *db = pTab->db;
   RelStr decl = {0};
   RelStr from = {0};
-  char *zOwnerName;      /* owner table name, before the collision rule */
-  char *zOwnerType = 0;  /* declared type of the owner key */
-  const char *zRowidTab; /* the table whose rowid is the accessor rowid */
+  char *zOwnerName;       /* owner table name, before the collision rule */
+  const char *zOwnerType; /* declared type of the hidden owner column */
+  const char *zRowidTab;  /* the table whose rowid is the accessor rowid */
   const char *zOwnerKeyTab, *zOwnerKeyCol; /* where the owner key lives */
   char *zDecl = 0;
   char *zListedKeyExpr = 0;
@@ -579,10 +650,12 @@ static int accSetup(AccVtab *pTab, const RelDef *d, int bReverse,
   if (rc) goto done;
   pTab->zOwnerColl = owner.zColl;
   owner.zColl = 0;
-  if (!relIsRowid(zOwnerKeyCol) && accSafeType(owner.zType))
-    zOwnerType = owner.zType;
-  relStrPrintf(&decl, ", \"%w\" %s HIDDEN", pTab->zHidden,
-               zOwnerType ? zOwnerType : "");
+  /* the rowid is an INTEGER; no type is BLOB: "HIDDEN" alone would give
+  ** NUMERIC affinity. HIDDEN first: "x varchar(5) HIDDEN" is a syntax
+  ** error. */
+  zOwnerType = accDeclType(owner.zType, owner.zAff);
+  relStrPrintf(&decl, ", \"%w\" HIDDEN %s", pTab->zHidden,
+               zOwnerType[0] ? zOwnerType : "BLOB");
   relColumnClear(&owner);
   if (pTab->zOwnerColl)
     relStrPrintf(&decl, " COLLATE \"%w\"", pTab->zOwnerColl);
