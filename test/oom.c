@@ -174,6 +174,12 @@ static Scenario aScenario[] = {
     {"m2m_accessor", SETUP_FULL, 0,
      "INSERT INTO article__tags(article, id) VALUES (2, 3)"},
     {"reopen", SETUP_FULL, 1, "DELETE FROM category WHERE id = 1"},
+    /* an accessor read with guarded conditions (=, IN, < on a TEXT
+    ** column with values that are not constants) feeding a write */
+    {"accessor_guarded", SETUP_FULL, 0,
+     "INSERT INTO author(id, name) SELECT DISTINCT 100 + t.id, t.name "
+     "FROM tag AS g JOIN article__tags AS t ON t.name = g.name "
+     "WHERE t.name IN ('x', 'y', 'q') AND t.name < g.name || 'z'"},
 };
 #define N_SCENARIO ((int)(sizeof(aScenario) / sizeof(aScenario[0])))
 
