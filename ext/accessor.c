@@ -127,6 +127,13 @@
 **           row gets the new key; an M2M link is re-pointed (refused for
 **           symmetrical relations, whose mirror row would not follow).
 **   Forward FK/O2O accessors are read-only.
+**   ON CONFLICT clauses mean what they mean on a table (see
+**   accUpdateMethod): OR IGNORE skips a row the real table would not
+**   take (or the accessor refuses), OR ROLLBACK/ABORT/FAIL act as on a
+**   table, and INSERT OR REPLACE deletes each row the new one conflicts
+**   with (rowid or any UNIQUE constraint) with that row's delete rules,
+**   which a table's REPLACE skips unless PRAGMA recursive_triggers is on.
+**   UPDATE OR REPLACE runs as on the table.
 **
 ** LIMITS
 **   - Columns are those of the listed table when the accessor was created;
@@ -136,11 +143,14 @@
 **   - Tables WITHOUT ROWID can be listed but their accessors are read-only.
 **   - An M2M target keyed by its rowid only (no primary key column) cannot
 **     be linked by INSERT: every INSERT creates a new row.
-**   - ON CONFLICT clauses of the outer statement are not passed down, and a
-**     multi-row write that fails part-way inside an explicit transaction
-**     keeps its earlier rows (SQLite gives virtual tables no statement
-**     rollback over other tables); in autocommit mode the whole statement
-**     is rolled back.
+**   - A multi-row write that fails part-way under ABORT (the default)
+**     inside an explicit transaction keeps its earlier rows, as FAIL would
+**     (SQLite gives virtual tables no statement rollback over other
+**     tables); in autocommit mode the whole statement is rolled back.
+**   - Under IGNORE, an error IGNORE does not skip on a table (a trigger's
+**     RAISE(ABORT), a native foreign key) fails the statement with
+**     SQLITE_ERROR, not its constraint code, which SQLite would take for
+**     a row to skip.
 */
 #include "relext_int.h"
 SQLITE_EXTENSION_INIT3
@@ -239,6 +249,7 @@ struct AccVtab {
   double nRow;       /* estimated rows of the driving table */
   int eEnc;          /* text encoding of the database (SQLITE_UTF8...) */
   char *zDecl;       /* the CREATE TABLE given to sqlite3_declare_vtab */
+  int eConflict;     /* in xUpdate: sqlite3_vtab_on_conflict(); else 0 */
   AccCursor *pSpare; /* a closed cursor kept with its inner SELECT */
 };
 
@@ -273,11 +284,31 @@ struct AccCursor {
 /* Helpers                                                             */
 
 /* Copy the connection's error into the vtab; return its extended code,
-** so the user sees exactly what the underlying table said. */
+** so the user sees exactly what the underlying table said. In a write
+** under ON CONFLICT IGNORE, a constraint error of the underlying tables is
+** one their own OR IGNORE did not skip (a trigger's RAISE(ABORT), a
+** foreign key): it is returned as SQLITE_ERROR, as SQLite would skip the
+** row on SQLITE_CONSTRAINT (the statement fails, as on a table). */
 static int accDbErr(AccVtab *pTab) {
   int rc = sqlite3_extended_errcode(pTab->db);
-  return relError(&pTab->base.zErrMsg, rc ? rc : SQLITE_ERROR, "%s",
-                  sqlite3_errmsg(pTab->db));
+  if (rc == SQLITE_OK) rc = SQLITE_ERROR;
+  if (pTab->eConflict == SQLITE_IGNORE && (rc & 0xff) == SQLITE_CONSTRAINT)
+    rc = SQLITE_ERROR;
+  return relError(&pTab->base.zErrMsg, rc, "%s", sqlite3_errmsg(pTab->db));
+}
+
+/* The OR clause that passes ON CONFLICT mode eConflict on to an INSERT or
+** UPDATE of a real table: IGNORE skips the row there; ROLLBACK, ABORT and
+** FAIL act in SQLite on the constraint error the write returns (see
+** accUpdateMethod); REPLACE of an INSERT is accInsertListed's own. */
+static const char *accOrClause(int eConflict) {
+  switch (eConflict) {
+  case SQLITE_IGNORE:
+    return " OR IGNORE";
+  case SQLITE_REPLACE:
+    return " OR REPLACE";
+  }
+  return "";
 }
 
 /* The declared type to give an accessor column whose real column was
@@ -773,6 +804,10 @@ static int accConnect(sqlite3 *db, void *pAux, int argc,
     pTab = accVtabCopy(pProto->pTab, db);
     if (pTab == 0) return SQLITE_NOMEM;
     rc = sqlite3_declare_vtab(db, pTab->zDecl);
+    /* xUpdate fails with SQLITE_CONSTRAINT before it changes anything, so
+    ** SQLite may apply the statement's ON CONFLICT mode (accUpdateMethod) */
+    if (rc == SQLITE_OK)
+      rc = sqlite3_vtab_config(db, SQLITE_VTAB_CONSTRAINT_SUPPORT, 1);
     if (rc) {
       rc = relError(pzErr, rc, "relext: %s: cannot declare columns: %s",
                     pTab->zName, sqlite3_errmsg(db));
@@ -1526,25 +1561,115 @@ static int accDelete(AccVtab *pTab, sqlite3_value *pRowid) {
       1, &pRowid, 0, 0);
 }
 
-/* INSERT INTO main.zListed(columns) VALUES(apVal) RETURNING zRet, rowid.
+/* Where relext_acc_conflict() notes the row an INSERT conflicts with. */
+typedef struct AccConflict AccConflict;
+struct AccConflict {
+  int bSeen;            /* a conflicting row was found */
+  sqlite3_int64 iRowid; /* its rowid */
+};
+
+/* relext_acc_conflict(P, rowid), in the DO UPDATE ... WHERE of the UPSERT
+** accInsertReplace() runs: notes the rowid of the conflicting row in the
+** AccConflict that P points to (sqlite3_bind_pointer, so no other SQL can
+** name one) and returns 0, so that nothing is updated. */
+static void accConflictFunc(sqlite3_context *ctx, int argc,
+                            sqlite3_value **argv) {
+  AccConflict *p =
+      (AccConflict *)sqlite3_value_pointer(argv[0], "relext_acc_conflict");
+  (void)argc;
+  if (p && !p->bSeen) {
+    p->bSeen = 1;
+    p->iRowid = sqlite3_value_int64(argv[1]);
+  }
+  sqlite3_result_int(ctx, 0);
+}
+
+/* INSERT OR REPLACE as on a table, but a row that goes is deleted with its
+** delete rules: zSql (an INSERT ... ON CONFLICT DO UPDATE ... WHERE
+** relext_acc_conflict(?nArg+1, rowid) RETURNING key, rowid) inserts the
+** row or names a row it conflicts with (on the rowid or any UNIQUE
+** constraint, as SQLite itself checks them); that row is deleted with a
+** DELETE statement, so relext's rules run (PROTECT can refuse), and the
+** INSERT is tried again. *ppKey: the RETURNING key, NULL when a trigger
+** skipped the row. */
+static int accInsertReplace(AccVtab *pTab, const char *zSql, int nArg,
+                            sqlite3_value **apArg, sqlite3_value **ppKey,
+                            sqlite3_int64 *piRowid) {
+  sqlite3_stmt *pStmt = 0;
+  int i, iTry, rc;
+  *ppKey = 0;
+  if (zSql == 0) return SQLITE_NOMEM;
+  rc = sqlite3_prepare_v2(pTab->db, zSql, -1, &pStmt, 0);
+  if (rc) return accDbErr(pTab);
+  for (iTry = 0; rc == SQLITE_OK; iTry++) {
+    AccConflict c = {0, 0};
+    for (i = 0; i < nArg; i++)
+      sqlite3_bind_value(pStmt, i + 1, apArg[i]);
+    sqlite3_bind_pointer(pStmt, nArg + 1, &c, "relext_acc_conflict", 0);
+    while ((rc = sqlite3_step(pStmt)) == SQLITE_ROW) {
+      if (*ppKey) continue;
+      *ppKey = sqlite3_value_dup(sqlite3_column_value(pStmt, 0));
+      if (*ppKey == 0) break;
+      if (piRowid) *piRowid = sqlite3_column_int64(pStmt, 1);
+    }
+    if (rc == SQLITE_ROW) {
+      rc = SQLITE_NOMEM;
+    } else if (rc != SQLITE_DONE) {
+      rc = accDbErr(pTab);
+    } else if (*ppKey || !c.bSeen) {
+      rc = SQLITE_OK;
+      break; /* inserted, or skipped by a trigger */
+    } else if (iTry >= 100) {
+      rc = relError(&pTab->base.zErrMsg, SQLITE_CONSTRAINT,
+                    "relext: %s: REPLACE: too many conflicting rows",
+                    pTab->zName);
+    } else {
+      sqlite3_reset(pStmt);
+      rc = accRun(pTab,
+                  sqlite3_mprintf("DELETE FROM main.\"%w\" WHERE rowid=%lld",
+                                  pTab->zListed, c.iRowid),
+                  0, 0, 0, 0);
+      if (rc == SQLITE_OK && sqlite3_changes(pTab->db) == 0) {
+        rc = relError(&pTab->base.zErrMsg, SQLITE_CONSTRAINT,
+                      "relext: %s: REPLACE: row %lld of %s was not deleted "
+                      "(a trigger skipped it)",
+                      pTab->zName, c.iRowid, pTab->zListed);
+      }
+    }
+  }
+  sqlite3_finalize(pStmt);
+  if (rc && *ppKey) {
+    sqlite3_value_free(*ppKey);
+    *ppKey = 0;
+  }
+  return rc;
+}
+
+/* INSERT INTO main.zListed(columns) VALUES(apVal) RETURNING zRet, rowid,
+** under the statement's ON CONFLICT mode: OR IGNORE passed on, REPLACE by
+** accInsertReplace(), the others as they are (SQLite acts on the error).
 ** SQLite gives a virtual table NULL for every column an INSERT leaves out
 ** (declared defaults are not applied), so a NULL for a column that has a
 ** DEFAULT is left out of the inner INSERT and the real default applies.
-** *ppKey gets zRet; *piRowid the rowid. */
+** *ppKey gets zRet (NULL: no row was inserted, as IGNORE or a trigger
+** decided); *piRowid the rowid. */
 static int accInsertListed(AccVtab *pTab, sqlite3_value *pNewRowid,
                            sqlite3_value **apVal, const char *zRet,
                            sqlite3_value **ppKey, sqlite3_int64 *piRowid) {
   RelStr s = {0};
   sqlite3_value **apArg;
   int i, n = 0, rc;
+  int bReplace = pTab->eConflict == SQLITE_REPLACE;
   char *zRetExpr = relIsRowid(zRet) ? sqlite3_mprintf("rowid")
                                     : sqlite3_mprintf("\"%w\"", zRet);
+  *ppKey = 0;
   apArg = sqlite3_malloc64(sizeof(sqlite3_value *) * (size_t)(pTab->nCol + 1));
   if (apArg == 0 || zRetExpr == 0) {
     rc = SQLITE_NOMEM;
     goto done;
   }
-  relStrPrintf(&s, "INSERT INTO main.\"%w\"", pTab->zListed);
+  relStrPrintf(&s, "INSERT%s INTO main.\"%w\"",
+               bReplace ? "" : accOrClause(pTab->eConflict), pTab->zListed);
   if (pNewRowid && sqlite3_value_type(pNewRowid) != SQLITE_NULL) {
     relStrPrintf(&s, "%srowid", n ? ", " : "(");
     apArg[n++] = pNewRowid;
@@ -1557,15 +1682,28 @@ static int accInsertListed(AccVtab *pTab, sqlite3_value *pNewRowid,
     apArg[n++] = apVal[i];
   }
   if (n == 0) {
-    relStrPrintf(&s, " DEFAULT VALUES");
+    /* an UPSERT cannot follow DEFAULT VALUES; a NULL rowid is the same */
+    relStrPrintf(&s, bReplace ? "(rowid) VALUES(NULL)" : " DEFAULT VALUES");
   } else {
     relStrPrintf(&s, ") VALUES(");
     for (i = 0; i < n; i++)
       relStrPrintf(&s, "%s?%d", i ? ", " : "", i + 1);
     relStrPrintf(&s, ")");
   }
+  if (bReplace) {
+    relStrPrintf(&s,
+                 " ON CONFLICT DO UPDATE SET \"%w\"=\"%w\" WHERE "
+                 "relext_acc_conflict(?%d, rowid)",
+                 pTab->aCol[0].zName, pTab->aCol[0].zName, n + 1);
+  }
   relStrPrintf(&s, " RETURNING %s, rowid", zRetExpr);
-  rc = accRun(pTab, relStrFinish(&s), n, apArg, ppKey, piRowid);
+  if (bReplace) {
+    char *zSql = relStrFinish(&s);
+    rc = accInsertReplace(pTab, zSql, n, apArg, ppKey, piRowid);
+    sqlite3_free(zSql);
+  } else {
+    rc = accRun(pTab, relStrFinish(&s), n, apArg, ppKey, piRowid);
+  }
 done:
   relStrReset(&s);
   sqlite3_free(apArg);
@@ -1599,7 +1737,11 @@ static int accInsertRev(AccVtab *pTab, sqlite3_value *pNewRowid,
   memcpy(apCopy, apVal, sizeof(sqlite3_value *) * (size_t)pTab->nCol);
   if (pTab->iKeyCol >= 0) apCopy[pTab->iKeyCol] = pOwner;
   rc = accInsertListed(pTab, pNewRowid, apCopy, "rowid", &pRet, 0);
-  if (rc == SQLITE_OK) *pRowid = pRet ? sqlite3_value_int64(pRet) : 0;
+  if (rc == SQLITE_OK && pRet) *pRowid = sqlite3_value_int64(pRet);
+  /* nothing inserted (IGNORE, or a trigger's RAISE(IGNORE)): SQLite skips
+  ** the row on SQLITE_CONSTRAINT under IGNORE, as a table would */
+  if (rc == SQLITE_OK && pRet == 0 && pTab->eConflict == SQLITE_IGNORE)
+    rc = SQLITE_CONSTRAINT;
   sqlite3_value_free(pRet);
   sqlite3_free(apCopy);
   return rc;
@@ -1643,7 +1785,11 @@ static int accInsertM2M(AccVtab *pTab, sqlite3_value *pNewRowid,
   if (pKey == 0) {
     rc = accInsertListed(pTab, 0, apVal, pTab->zListedKey, &pKey, &iCreated);
     if (rc) goto done;
-    if (pKey == 0) goto done; /* ignored by a trigger: nothing to link */
+    if (pKey == 0) {
+      /* ignored (IGNORE, or by a trigger): nothing to link */
+      if (pTab->eConflict == SQLITE_IGNORE) rc = SQLITE_CONSTRAINT;
+      goto done;
+    }
     bCreated = 1;
   }
   apArg[0] = pOwner;
@@ -1717,7 +1863,8 @@ static int accUpdate(AccVtab *pTab, sqlite3_value *pOld, sqlite3_value *pNew,
     goto done;
   }
   /* The listed row's own columns. */
-  relStrPrintf(&s, "UPDATE main.\"%w\" SET ", pTab->zListed);
+  relStrPrintf(&s, "UPDATE%s main.\"%w\" SET ", accOrClause(pTab->eConflict),
+               pTab->zListed);
   for (i = 0; i < pTab->nCol; i++) {
     sqlite3_value *v = apVal[i];
     if (pTab->eAcc == ACC_REV && i == pTab->iKeyCol && bOwner)
@@ -1750,6 +1897,10 @@ static int accUpdate(AccVtab *pTab, sqlite3_value *pOld, sqlite3_value *pNew,
     }
     apArg[n++] = pOld;
     rc = accRun(pTab, relStrFinish(&s), n, apArg, 0, 0);
+    /* not written under OR IGNORE: SQLite skips the row */
+    if (rc == SQLITE_OK && pTab->eConflict == SQLITE_IGNORE &&
+        sqlite3_changes(pTab->db) == 0)
+      rc = SQLITE_CONSTRAINT;
     if (rc) goto done;
   }
   /* Moving an M2M link to another owner. */
@@ -1768,15 +1919,9 @@ done:
   return rc;
 }
 
-/*
-** xUpdate: argc==1 is DELETE of rowid argv[0]; argv[0] NULL is INSERT
-** (argv[1] the rowid asked for, usually NULL); otherwise UPDATE of rowid
-** argv[0] to rowid argv[1]. argv[2..] are the listed columns, then the
-** hidden owner column.
-*/
-static int accUpdateMethod(sqlite3_vtab *pVtab, int argc, sqlite3_value **argv,
-                           sqlite3_int64 *pRowid) {
-  AccVtab *pTab = (AccVtab *)pVtab;
+/* The write of accUpdateMethod, under ON CONFLICT mode pTab->eConflict. */
+static int accWrite(AccVtab *pTab, int argc, sqlite3_value **argv,
+                    sqlite3_int64 *pRowid) {
   if (pTab->eAcc == ACC_MISSING) {
     return relError(&pTab->base.zErrMsg, SQLITE_ERROR,
                     "relext: %s has no relationship behind it any more; run "
@@ -1807,6 +1952,32 @@ static int accUpdateMethod(sqlite3_vtab *pVtab, int argc, sqlite3_value **argv,
     return accInsertM2M(pTab, argv[1], argv + 2, pRowid);
   }
   return accUpdate(pTab, argv[0], argv[1], argv + 2);
+}
+
+/*
+** xUpdate: argc==1 is DELETE of rowid argv[0]; argv[0] NULL is INSERT
+** (argv[1] the rowid asked for, usually NULL); otherwise UPDATE of rowid
+** argv[0] to rowid argv[1]. argv[2..] are the listed columns, then the
+** hidden owner column.
+**
+** ON CONFLICT (sqlite3_vtab_on_conflict; the table declares
+** SQLITE_VTAB_CONSTRAINT_SUPPORT): every error that makes a row fail comes
+** before anything is changed for it (an M2M row created for a link that
+** then fails is deleted again), so SQLite can act on SQLITE_CONSTRAINT as
+** on a table: ROLLBACK, ABORT and FAIL as they say; IGNORE skips the row
+** (the inner INSERT or UPDATE runs OR IGNORE, and a row it did not write
+** is reported as a constraint error for SQLite to skip); REPLACE of an
+** INSERT deletes each conflicting row with its delete rules
+** (accInsertReplace); UPDATE OR REPLACE runs as OR REPLACE on the table.
+*/
+static int accUpdateMethod(sqlite3_vtab *pVtab, int argc, sqlite3_value **argv,
+                           sqlite3_int64 *pRowid) {
+  AccVtab *pTab = (AccVtab *)pVtab;
+  int rc;
+  pTab->eConflict = sqlite3_vtab_on_conflict(pTab->db);
+  rc = accWrite(pTab, argc, argv, pRowid);
+  pTab->eConflict = 0;
+  return rc;
 }
 
 static sqlite3_module accModule = {
@@ -1934,7 +2105,15 @@ static const RelHooks accHooks = {
 };
 
 int relRegisterAccessor(sqlite3 *db, RelCtx *p) {
+  int rc;
   relCtxAttach(p, REL_SLOT_ACCESSOR, 0, &accHooks);
-  return sqlite3_create_module_v2(db, "relext_accessor", &accModule,
-                                  relCtxRef(p), relCtxUnref);
+  rc = sqlite3_create_module_v2(db, "relext_accessor", &accModule, relCtxRef(p),
+                                relCtxUnref);
+  /* Only SQL that binds a pointer can give it anything to do, and only
+  ** relext's own statements do; DIRECTONLY all the same. */
+  if (rc == SQLITE_OK)
+    rc = sqlite3_create_function_v2(db, "relext_acc_conflict", 2,
+                                    SQLITE_UTF8 | SQLITE_DIRECTONLY, 0,
+                                    accConflictFunc, 0, 0, 0);
+  return rc;
 }
