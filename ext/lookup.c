@@ -38,8 +38,10 @@
 ** Lookups (the last part; exact when none):
 **   exact, iexact          =, or case-insensitive (ASCII) equality; a NULL
 **                          value means isnull=True, as in Django
-**   contains, icontains    substring, case-sensitive / case-insensitive
-**   startswith, istartswith, endswith, iendswith
+**   contains, icontains    substring; startswith, istartswith, endswith,
+**                          iendswith: both forms ignore ASCII case, as on
+**                          Django's SQLite backend (LIKE ... ESCAPE '\',
+**                          with \ % _ of the value escaped)
 **   gt, gte, lt, lte       comparisons (with the column's affinity)
 **   in                     value is a JSON array ('[1, 2]', '["a", "b"]')
 **                          of plain values (an array or object item, or a
@@ -77,9 +79,9 @@
 **   a range lookup takes a JSON array of two values
 **
 ** Limits: no transforms (year, lower, ...), no regex; contains and the
-** startswith family are case-sensitive as Django documents them (Django's
-** own SQLite backend implements them with LIKE and so ignores ASCII case);
-** the i* lookups fold ASCII case only, like SQLite's LIKE.
+** startswith family ignore ASCII case as Django's SQLite backend makes them
+** do (Django documents them as case-sensitive), and fold ASCII only, like
+** SQLite's LIKE (and follow PRAGMA case_sensitive_like, as Django's would).
 */
 #include "relext_int.h"
 SQLITE_EXTENSION_INIT3
@@ -582,8 +584,8 @@ bad_range:
                   "values");
 }
 
-/* The LIKE pattern for an i* lookup: z with \, % and _ escaped, between
-** zPre and zPost. */
+/* The LIKE pattern of a text lookup: z with \, % and _ escaped (as
+** Django escapes them), between zPre and zPost. */
 static char *lookupLikePattern(const char *z, const char *zPre,
                                const char *zPost) {
   RelStr s = {0};
@@ -733,20 +735,15 @@ static int lookupPrepare(RelCtx *p, const LookupPlan *pPlan, sqlite3_value *v,
     relStrPrintf(&s, "%s = ?1", zExpr);
     break;
   case OP_IEXACT:
-  case OP_ICONTAINS:
-  case OP_ISTARTSWITH:
-  case OP_IENDSWITH:
-    relStrPrintf(&s, "%s LIKE ?1 ESCAPE '\\'", zExpr);
-    break;
   case OP_CONTAINS:
-    relStrPrintf(&s, "instr(%s, ?1) > 0", zExpr);
-    break;
+  case OP_ICONTAINS:
   case OP_STARTSWITH:
-    relStrPrintf(&s, "substr(%s, 1, length(?1)) = ?1", zExpr);
-    break;
+  case OP_ISTARTSWITH:
   case OP_ENDSWITH:
-    relStrPrintf(&s, "substr(%s, length(%s) - length(?1) + 1) = ?1", zExpr,
-                 zExpr);
+  case OP_IENDSWITH:
+    /* Django's SQLite backend: LIKE for all six, so contains ignores
+    ** ASCII case as icontains does */
+    relStrPrintf(&s, "%s LIKE ?1 ESCAPE '\\'", zExpr);
     break;
   case OP_GT:
     relStrPrintf(&s, "%s > ?1", zExpr);
@@ -799,33 +796,27 @@ static int lookupPrepare(RelCtx *p, const LookupPlan *pPlan, sqlite3_value *v,
   case OP_ISNULL:
     break;
   case OP_IEXACT:
+  case OP_CONTAINS:
   case OP_ICONTAINS:
+  case OP_STARTSWITH:
   case OP_ISTARTSWITH:
+  case OP_ENDSWITH:
   case OP_IENDSWITH: {
     const char *z = (const char *)sqlite3_value_text(v);
+    int bLead = eOp == OP_CONTAINS || eOp == OP_ICONTAINS ||
+                eOp == OP_ENDSWITH || eOp == OP_IENDSWITH;
+    int bTrail = eOp == OP_CONTAINS || eOp == OP_ICONTAINS ||
+                 eOp == OP_STARTSWITH || eOp == OP_ISTARTSWITH;
     if (z == 0) {
       rc = SQLITE_NOMEM;
       goto done;
     }
-    zLike = lookupLikePattern(
-        z, eOp == OP_ICONTAINS || eOp == OP_IENDSWITH ? "%" : "",
-        eOp == OP_ICONTAINS || eOp == OP_ISTARTSWITH ? "%" : "");
+    zLike = lookupLikePattern(z, bLead ? "%" : "", bTrail ? "%" : "");
     if (zLike == 0) {
       rc = SQLITE_NOMEM;
       goto done;
     }
     sqlite3_bind_text(*ppStmt, 1, zLike, -1, SQLITE_TRANSIENT);
-    break;
-  }
-  case OP_CONTAINS:
-  case OP_STARTSWITH:
-  case OP_ENDSWITH: {
-    const char *z = (const char *)sqlite3_value_text(v);
-    if (z == 0) {
-      rc = SQLITE_NOMEM;
-      goto done;
-    }
-    sqlite3_bind_text(*ppStmt, 1, z, -1, SQLITE_TRANSIENT);
     break;
   }
   default:
