@@ -26,9 +26,18 @@
 **   type and collation copied), then one HIDDEN column named
 **   after the owner table holding the owner's key: the key column value
 **   (to_field) for a reverse FK/O2O, the junction column for an M2M, the
-**   owner's primary key (or rowid) for a forward FK/O2O:
+**   owner's primary key (or rowid) for a forward FK/O2O, with that key's
+**   type and collation:
 **
-**     CREATE TABLE x("id" INTEGER, "title" TEXT, ..., "category" HIDDEN)
+**     CREATE TABLE x("id" INTEGER, "title" TEXT, ..., "category" HIDDEN
+**                    INTEGER)
+**
+**   HIDDEN comes before the type ("x varchar(5) HIDDEN" does not parse).
+**   A declared type that is not safe to repeat (quotes, comments,
+**   keywords: see accDeclType) is declared as the plain name of its
+**   affinity, so every column compares with the real column's affinity;
+**   a hidden column without one is "HIDDEN BLOB" ("HIDDEN" alone would
+**   be NUMERIC).
 **
 **   Collision rule: when the listed table already has a column of the
 **   owner's name (compared case-insensitively), the hidden column is
@@ -62,13 +71,20 @@
 **   always selected (colUsed does not say whether xRowid is wanted); an
 **   UPDATE sets every bit of colUsed. A column dropped from the table
 **   fails the prepare, which says to run rel_reload(). xBestIndex pushes
-**   every usable =, IS, <, <=, >, >=, !=, IS NOT, IS NULL, IS NOT NULL and
-**   IN (SQLite loops IN as equalities) on any column, the hidden column
-**   or the rowid into that WHERE clause, with ?1..?N numbered like
-**   argvIndex, and omits them from SQLite's own check: the inner statement
-**   is the authority, with the real columns' affinities and collations (a
-**   COLLATE differing from the column's is carried over). A complete ORDER
-**   BY on columns of the table is pushed down as well and marked consumed.
+**   every usable =, IS, <, <=, >, >=, IS NULL, IS NOT NULL and IN on any
+**   column, the hidden column or the rowid into that WHERE clause, with
+**   ?1..?N numbered like argvIndex (a COLLATE differing from the
+**   column's is carried over). Where the inner statement compares as the
+**   same SQL on the real tables would - always on a column of numeric
+**   affinity or the rowid, and with a constant text, blob or NULL - the
+**   constraint is omitted from SQLite's own check. On TEXT and BLOB
+**   columns the answer can depend on the right side's affinity, which
+**   SQLite does not pass on: SQLite goes on checking those, and the inner
+**   condition is "guarded", kept only for the values with which it
+**   selects all the rows the real comparison would (accBestIndex says
+**   how). <> and IS NOT are left to SQLite, which does not tell their
+**   collation. A complete ORDER BY on columns of the table is pushed down
+**   as well and marked consumed.
 **   The inner query's own planner then picks the indexes, so EXPLAIN
 **   QUERY PLAN of the idxStr shows exactly what a read costs. idxNum only
 **   describes the plan:
@@ -78,6 +94,7 @@
 **     ACC_IDX_RANGE   0x08  range on an indexed column
 **     ACC_IDX_FILTER  0x10  other conditions pushed down (no index)
 **     ACC_IDX_ORDER   0x20  ORDER BY consumed
+**     ACC_IDX_GUARD   0x40  guarded conditions (see accBestIndex)
 **   Costs follow SQLite's own defaults: a table has sqlite_stat1's row
 **   count or 1048576 rows; an equality on an indexed column yields 10 rows
 **   (1 on a unique one), a range a quarter; a plan with no usable index
@@ -110,6 +127,13 @@
 **           row gets the new key; an M2M link is re-pointed (refused for
 **           symmetrical relations, whose mirror row would not follow).
 **   Forward FK/O2O accessors are read-only.
+**   ON CONFLICT clauses mean what they mean on a table (see
+**   accUpdateMethod): OR IGNORE skips a row the real table would not
+**   take (or the accessor refuses), OR ROLLBACK/ABORT/FAIL act as on a
+**   table, and INSERT OR REPLACE deletes each row the new one conflicts
+**   with (rowid or any UNIQUE constraint) with that row's delete rules,
+**   which a table's REPLACE skips unless PRAGMA recursive_triggers is on.
+**   UPDATE OR REPLACE runs as on the table.
 **
 ** LIMITS
 **   - Columns are those of the listed table when the accessor was created;
@@ -119,16 +143,20 @@
 **   - Tables WITHOUT ROWID can be listed but their accessors are read-only.
 **   - An M2M target keyed by its rowid only (no primary key column) cannot
 **     be linked by INSERT: every INSERT creates a new row.
-**   - ON CONFLICT clauses of the outer statement are not passed down, and a
-**     multi-row write that fails part-way inside an explicit transaction
-**     keeps its earlier rows (SQLite gives virtual tables no statement
-**     rollback over other tables); in autocommit mode the whole statement
-**     is rolled back.
+**   - A multi-row write that fails part-way under ABORT (the default)
+**     inside an explicit transaction keeps its earlier rows, as FAIL would
+**     (SQLite gives virtual tables no statement rollback over other
+**     tables); in autocommit mode the whole statement is rolled back.
+**   - Under IGNORE, an error IGNORE does not skip on a table (a trigger's
+**     RAISE(ABORT), a native foreign key) fails the statement with
+**     SQLITE_ERROR, not its constraint code, which SQLite would take for
+**     a row to skip.
 */
 #include "relext_int.h"
 SQLITE_EXTENSION_INIT3
 
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Accessor kinds. */
@@ -144,11 +172,26 @@ SQLITE_EXTENSION_INIT3
 #define ACC_IDX_RANGE 0x08
 #define ACC_IDX_FILTER 0x10
 #define ACC_IDX_ORDER 0x20
+#define ACC_IDX_GUARD 0x40
 
 /* Columns of the inner SELECT before the listed table's own columns. */
 #define ACC_STMT_ROWID 0 /* rowid of the accessor row */
 #define ACC_STMT_OWNER 1 /* the owner's key (the HIDDEN column) */
 #define ACC_STMT_FIRST 2 /* first column of the listed table */
+
+/* Affinity classes of a column (AccCol.cAff), as far as comparisons care:
+** numeric (INTEGER, REAL, NUMERIC), TEXT, or none (BLOB). */
+#define ACC_AFF_NUM 'n'
+#define ACC_AFF_TEXT 't'
+#define ACC_AFF_BLOB 'b'
+
+/* The most values of an IN constraint written into the inner statement
+** (more: the constraint is left to SQLite, see accFilter). */
+#define ACC_IN_MAX 100
+
+/* The comment that lists the guarded conditions of an idxStr (see
+** accBestIndex). */
+#define ACC_GUARDS "relext guards:"
 
 /* Schema of an accessor whose definition is gone. */
 #define ACC_MISSING_SCHEMA "CREATE TABLE x(relext_missing HIDDEN)"
@@ -160,6 +203,16 @@ struct AccCol {
   int bIndexed; /* leftmost column of an index (or the rowid alias) */
   int bUnique;  /* a unique index on this column alone */
   int bDefault; /* the column has a DEFAULT */
+  char cAff;    /* affinity class: ACC_AFF_xxx */
+};
+
+/* A guarded condition of an inner SELECT (see accBestIndex). */
+typedef struct AccGuard AccGuard;
+struct AccGuard {
+  int iArg;   /* its argument, 1 for argv[0] */
+  char cKind; /* 'e': = IS > >=; 'l': < <=; 'i': IN, all values at once */
+  int iAt;    /* offset of its text in idxStr */
+  int nLen;   /* length of its text */
 };
 
 typedef struct AccCursor AccCursor;
@@ -185,6 +238,7 @@ struct AccVtab {
   int iListedKey;    /* ACC_M2M: index of zListedKey in aCol, or -1 */
   char *zHidden;     /* name of the HIDDEN owner column */
   char *zOwnerColl;  /* collation of the owner key (NULL: BINARY) */
+  char cOwnerAff;    /* affinity class of the owner key: ACC_AFF_xxx */
   int bOwnerIndexed; /* an index leads with the owner key */
   int bOwnerUnique;  /* at most one row per owner */
   char *zFrom;       /* the FROM clause of every read (no keyword) */
@@ -196,6 +250,7 @@ struct AccVtab {
   double nRow;       /* estimated rows of the driving table */
   int eEnc;          /* text encoding of the database (SQLITE_UTF8...) */
   char *zDecl;       /* the CREATE TABLE given to sqlite3_declare_vtab */
+  int eConflict;     /* in xUpdate: sqlite3_vtab_on_conflict(); else 0 */
   AccCursor *pSpare; /* a closed cursor kept with its inner SELECT */
 };
 
@@ -230,33 +285,123 @@ struct AccCursor {
 /* Helpers                                                             */
 
 /* Copy the connection's error into the vtab; return its extended code,
-** so the user sees exactly what the underlying table said. */
+** so the user sees exactly what the underlying table said. In a write
+** under ON CONFLICT IGNORE, a constraint error of the underlying tables is
+** one their own OR IGNORE did not skip (a trigger's RAISE(ABORT), a
+** foreign key): it is returned as SQLITE_ERROR, as SQLite would skip the
+** row on SQLITE_CONSTRAINT (the statement fails, as on a table). */
 static int accDbErr(AccVtab *pTab) {
   int rc = sqlite3_extended_errcode(pTab->db);
-  return relError(&pTab->base.zErrMsg, rc ? rc : SQLITE_ERROR, "%s",
-                  sqlite3_errmsg(pTab->db));
+  if (rc == SQLITE_OK) rc = SQLITE_ERROR;
+  if (pTab->eConflict == SQLITE_IGNORE && (rc & 0xff) == SQLITE_CONSTRAINT)
+    rc = SQLITE_ERROR;
+  return relError(&pTab->base.zErrMsg, rc, "%s", sqlite3_errmsg(pTab->db));
 }
 
-/* A declared type safe to repeat in sqlite3_declare_vtab(): letters,
-** digits, spaces and one (n[,m]) suffix. Other types are dropped (the
-** inner statement applies the real column's affinity anyway). */
-static int accSafeType(const char *z) {
-  int nParen = 0;
-  if (z == 0) return 0;
-  for (; *z; z++) {
-    char c = *z;
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-        (c >= '0' && c <= '9') || c == '_' || c == ' ' || c == ',' ||
-        c == '+' || c == '-' || c == '.')
-      continue;
-    if (c == '(' && nParen == 0)
-      nParen = 1;
-    else if (c == ')' && nParen == 1)
-      nParen = 2;
-    else
-      return 0;
+/* The OR clause that passes ON CONFLICT mode eConflict on to an INSERT or
+** UPDATE of a real table: IGNORE skips the row there; ROLLBACK, ABORT and
+** FAIL act in SQLite on the constraint error the write returns (see
+** accUpdateMethod); REPLACE of an INSERT is accInsertListed's own. */
+static const char *accOrClause(int eConflict) {
+  switch (eConflict) {
+  case SQLITE_IGNORE:
+    return " OR IGNORE";
+  case SQLITE_REPLACE:
+    return " OR REPLACE";
   }
-  return nParen != 1;
+  return "";
+}
+
+/* The declared type to give an accessor column whose real column was
+** declared zType (NULL: none) and has affinity zAff (RelColumn.zAff):
+** zType itself when it is safe to repeat in sqlite3_declare_vtab() and
+** gives that affinity, else zAff, the plain name of the affinity ("" for
+** none). Safe means what any ordinary type looks like: words that are not
+** keywords (a quoted type such as "INTEGER PRIMARY" or "x COLLATE nocase"
+** would turn into constraints), none of them "hidden" (it would hide the
+** column), then at most one "(n)" or "(n, m)" of plain numbers. A type
+** that gives another affinity in the accessor than in its table is ANY in
+** a STRICT table, which has none. */
+static const char *accDeclType(const char *zType, const char *zAff) {
+  const char *z = zType;
+  int bSafe = z != 0 && z[0] != 0;
+  int nNum = -1;   /* numbers read inside the parentheses, -1 before '(' */
+  int bClosed = 0; /* the ')' has been read */
+  while (bSafe && *z) {
+    const char *zStart = z;
+    if (*z == ' ') {
+      z++;
+    } else if (nNum < 0 && ((*z >= 'a' && *z <= 'z') ||
+                            (*z >= 'A' && *z <= 'Z') || *z == '_')) {
+      while ((*z >= 'a' && *z <= 'z') || (*z >= 'A' && *z <= 'Z') ||
+             (*z >= '0' && *z <= '9') || *z == '_')
+        z++;
+      if (sqlite3_keyword_check(zStart, (int)(z - zStart)) ||
+          ((z - zStart) == 6 && sqlite3_strnicmp(zStart, "hidden", 6) == 0))
+        bSafe = 0;
+    } else if (nNum < 0 && *z == '(' && z != zType) {
+      nNum = 0;
+      z++;
+    } else if (nNum >= 0 && nNum < 2 &&
+               (*z == '+' || *z == '-' || (*z >= '0' && *z <= '9') ||
+                *z == '.')) {
+      /* [+-] digits [. digits] [e [+-] digits], or 0x hex digits */
+      int nDigit = 0;
+      if (*z == '+' || *z == '-') z++;
+      while (*z == ' ')
+        z++;
+      if (z[0] == '0' && (z[1] == 'x' || z[1] == 'X')) {
+        for (z += 2; (*z >= '0' && *z <= '9') || (*z >= 'a' && *z <= 'f') ||
+                     (*z >= 'A' && *z <= 'F');
+             z++)
+          nDigit++;
+      } else {
+        for (; *z >= '0' && *z <= '9'; z++)
+          nDigit++;
+        if (*z == '.')
+          for (z++; *z >= '0' && *z <= '9'; z++)
+            nDigit++;
+        if (nDigit && (*z == 'e' || *z == 'E')) {
+          int nExp = 0;
+          z++;
+          if (*z == '+' || *z == '-') z++;
+          for (; *z >= '0' && *z <= '9'; z++)
+            nExp++;
+          if (nExp == 0) bSafe = 0;
+        }
+      }
+      if (nDigit == 0) bSafe = 0;
+      while (*z == ' ')
+        z++;
+      nNum++;
+      if (*z == ',' && nNum == 1) {
+        z++;
+      } else if (*z == ')') {
+        z++;
+        bClosed = 1;
+        while (*z == ' ')
+          z++;
+        if (*z) bSafe = 0; /* nothing follows the parentheses */
+      } else {
+        bSafe = 0;
+      }
+    } else {
+      bSafe = 0;
+    }
+  }
+  if (nNum >= 0 && !bClosed) bSafe = 0; /* "x(" or "x(5," */
+  if (zAff == 0) zAff = "";
+  if (bSafe && strcmp(relTypeAffinity(zType), zAff) == 0) return zType;
+  return zAff;
+}
+
+/* The affinity class (ACC_AFF_xxx) of a column declared zDecl, a type
+** accDeclType() gave it: one whose affinity is its column's. */
+static char accAffClass(const char *zDecl) {
+  const char *z = relTypeAffinity(zDecl);
+  if (z[0] == 0) return ACC_AFF_BLOB;
+  if (z[0] == 'T') return ACC_AFF_TEXT;
+  return ACC_AFF_NUM;
 }
 
 /* About log2(x), for costs. */
@@ -413,6 +558,7 @@ static int accLoadColumns(AccVtab *pTab, RelStr *pDecl) {
   for (i = 0; rc == SQLITE_OK && i < nName; i++) {
     AccCol *pCol = &pTab->aCol[pTab->nCol];
     RelColumn col;
+    const char *zType;
     memset(pCol, 0, sizeof(*pCol));
     rc = relColumnInfo(pTab->db, pTab->zListed, azName[i], &col);
     if (rc) break;
@@ -427,8 +573,9 @@ static int accLoadColumns(AccVtab *pTab, RelStr *pDecl) {
     pCol->bDefault = col.bDefault;
     pTab->nCol++;
     relStrPrintf(pDecl, "%s\"%w\"", pTab->nCol > 1 ? ", " : "", pCol->zName);
-    if (accSafeType(col.zType) && col.zType[0])
-      relStrPrintf(pDecl, " %s", col.zType);
+    zType = accDeclType(col.zType, col.zAff);
+    if (zType[0]) relStrPrintf(pDecl, " %s", zType);
+    pCol->cAff = accAffClass(zType);
     if (pCol->zColl) relStrPrintf(pDecl, " COLLATE \"%w\"", pCol->zColl);
     relColumnClear(&col);
   }
@@ -467,9 +614,9 @@ static int accSetup(AccVtab *pTab, const RelDef *d, int bReverse,
   sqlite3 *db = pTab->db;
   RelStr decl = {0};
   RelStr from = {0};
-  char *zOwnerName;      /* owner table name, before the collision rule */
-  char *zOwnerType = 0;  /* declared type of the owner key */
-  const char *zRowidTab; /* the table whose rowid is the accessor rowid */
+  char *zOwnerName;       /* owner table name, before the collision rule */
+  const char *zOwnerType; /* declared type of the hidden owner column */
+  const char *zRowidTab;  /* the table whose rowid is the accessor rowid */
   const char *zOwnerKeyTab, *zOwnerKeyCol; /* where the owner key lives */
   char *zDecl = 0;
   char *zListedKeyExpr = 0;
@@ -585,10 +732,13 @@ static int accSetup(AccVtab *pTab, const RelDef *d, int bReverse,
   if (rc) goto done;
   pTab->zOwnerColl = owner.zColl;
   owner.zColl = 0;
-  if (!relIsRowid(zOwnerKeyCol) && accSafeType(owner.zType))
-    zOwnerType = owner.zType;
-  relStrPrintf(&decl, ", \"%w\" %s HIDDEN", pTab->zHidden,
-               zOwnerType ? zOwnerType : "");
+  /* the rowid is an INTEGER; no type is BLOB: "HIDDEN" alone would give
+  ** NUMERIC affinity. HIDDEN first: "x varchar(5) HIDDEN" is a syntax
+  ** error. */
+  zOwnerType = accDeclType(owner.zType, owner.zAff);
+  if (zOwnerType[0] == 0) zOwnerType = "BLOB";
+  pTab->cOwnerAff = accAffClass(zOwnerType);
+  relStrPrintf(&decl, ", \"%w\" HIDDEN %s", pTab->zHidden, zOwnerType);
   relColumnClear(&owner);
   if (pTab->zOwnerColl)
     relStrPrintf(&decl, " COLLATE \"%w\"", pTab->zOwnerColl);
@@ -660,6 +810,10 @@ static int accConnect(sqlite3 *db, void *pAux, int argc,
     pTab = accVtabCopy(pProto->pTab, db);
     if (pTab == 0) return SQLITE_NOMEM;
     rc = sqlite3_declare_vtab(db, pTab->zDecl);
+    /* xUpdate fails with SQLITE_CONSTRAINT before it changes anything, so
+    ** SQLite may apply the statement's ON CONFLICT mode (accUpdateMethod) */
+    if (rc == SQLITE_OK)
+      rc = sqlite3_vtab_config(db, SQLITE_VTAB_CONSTRAINT_SUPPORT, 1);
     if (rc) {
       rc = relError(pzErr, rc, "relext: %s: cannot declare columns: %s",
                     pTab->zName, sqlite3_errmsg(db));
@@ -697,7 +851,10 @@ static int accDisconnect(sqlite3_vtab *pVtab) {
   return SQLITE_OK;
 }
 
-/* SQL operator for a constraint op, or NULL when not pushed down. */
+/* SQL operator for a constraint op, or NULL when not pushed down. <> and
+** IS NOT are not: sqlite3_vtab_collation() says BINARY for them whatever
+** the comparison's collation is (their WHERE term has no left operand),
+** and they use no index anyway. */
 static const char *accOpText(int op, int *pbArg, int *pbEq, int *pbRange) {
   *pbArg = 1;
   *pbEq = *pbRange = 0;
@@ -720,10 +877,6 @@ static const char *accOpText(int op, int *pbArg, int *pbEq, int *pbRange) {
   case SQLITE_INDEX_CONSTRAINT_LE:
     *pbRange = 1;
     return "<=";
-  case SQLITE_INDEX_CONSTRAINT_NE:
-    return "<>";
-  case SQLITE_INDEX_CONSTRAINT_ISNOT:
-    return "IS NOT";
   case SQLITE_INDEX_CONSTRAINT_ISNULL:
     *pbArg = 0;
     return "IS NULL";
@@ -780,10 +933,36 @@ static char *accSelectList(const AccVtab *pTab, sqlite3_uint64 colUsed) {
 ** ?1..?N in that order. Constraints on any column of the table, the hidden
 ** owner column and the rowid are used; none is required, so every call
 ** returns a plan (a full scan costs the whole table).
+**
+** Exactness. SQLite hands a virtual table the right-hand value without its
+** affinity, and compares `a OP b` by applying one comparison affinity to
+** both sides: NUMERIC when either side has numeric affinity, TEXT when a
+** TEXT column meets an expression without affinity, none otherwise. The
+** inner `t.col OP ?N` applies the column's affinity with a right side that
+** has none. For a column of numeric affinity (and the rowid) that is the
+** comparison SQL makes whatever the right side is: such a constraint is
+** omitted from SQLite's own check. For a TEXT or BLOB column it is so only
+** when the right side is a constant text, blob or NULL (a literal, or a
+** CAST to TEXT or BLOB: nothing else yields these as constants); other
+** constraints on such columns stay checked by SQLite (omit=0) and are
+** "guarded": xFilter keeps their condition only for values with which
+** it selects every row the real comparison could select, and writes 1
+** (true) instead for the others (see accGuardKeep). An IN on such a column
+** is taken all at once (sqlite3_vtab_in), so that SQLite checks the whole
+** IN itself, not one value at a time against a register.
+**
+** Guarded conditions are listed after the statement in a comment,
+**   SELECT ... WHERE ... t."title" = ?2 ... /+ relext guards: 2e105:17 +/
+** (with '*' for '+'), one entry per condition: its argument, its kind
+** (e: = IS > >=, l: < <=, i: IN) and where its text is in idxStr. So
+** idxStr stays the statement run when every condition is kept, and
+** EXPLAIN QUERY PLAN of it shows that plan.
 */
 static int accBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *pInfo) {
   AccVtab *pTab = (AccVtab *)pVtab;
   RelStr w = {0};
+  AccGuard *aGuard = 0; /* guarded conditions; offsets in w */
+  int nGuard = 0;
   char *zSql = 0;
   int i, nArg = 0, nCond = 0, idxNum = 0, bSeek = 0;
   double nRow = pTab->nRow;
@@ -804,6 +983,9 @@ static int accBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *pInfo) {
   for (i = 0; i < pInfo->nConstraint; i++) {
     const struct sqlite3_index_constraint *pC = &pInfo->aConstraint[i];
     int bArg, bEq, bRange, bIndexed = 0, bUnique = 0, bOwner = 0;
+    int bGuard = 0, bList = 0;
+    char cAff = ACC_AFF_NUM;
+    size_t iStart;
     const char *zOp;
     char *zExpr = 0;
     const char *zColl = 0, *zWant;
@@ -818,6 +1000,7 @@ static int accBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *pInfo) {
       const AccCol *pCol = &pTab->aCol[pC->iColumn];
       zExpr = sqlite3_mprintf("t.\"%w\"", pCol->zName);
       zColl = pCol->zColl;
+      cAff = pCol->cAff;
       bIndexed = pCol->bIndexed;
       /* Unique in the listed table means one row only when each listed
       ** row appears once (reverse FK/O2O). */
@@ -825,6 +1008,7 @@ static int accBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *pInfo) {
     } else if (pC->iColumn == pTab->nCol) {
       zExpr = sqlite3_mprintf("%s", pTab->zOwnerExpr);
       zColl = pTab->zOwnerColl;
+      cAff = pTab->cOwnerAff;
       bIndexed = pTab->bOwnerIndexed;
       bUnique = pTab->bOwnerUnique;
       bOwner = 1;
@@ -835,17 +1019,61 @@ static int accBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *pInfo) {
       rc = SQLITE_NOMEM;
       break;
     }
-    relStrPrintf(&w, "%s%s %s", nCond ? " AND " : "", zExpr, zOp);
-    sqlite3_free(zExpr);
-    nCond++;
-    if (bArg) {
-      pInfo->aConstraintUsage[i].argvIndex = ++nArg;
-      relStrPrintf(&w, " ?%d", nArg);
-      zWant = sqlite3_vtab_collation(pInfo, i);
-      if (zWant && sqlite3_stricmp(zWant, zColl ? zColl : "BINARY") != 0)
-        relStrPrintf(&w, " COLLATE \"%w\"", zWant);
+    if (bArg && cAff != ACC_AFF_NUM) {
+      /* see "Exactness" above */
+      sqlite3_value *pRhs = 0;
+      bGuard = 1;
+      if (pC->op == SQLITE_INDEX_CONSTRAINT_EQ &&
+          sqlite3_vtab_in(pInfo, i, -1)) {
+        sqlite3_vtab_in(pInfo, i, 1);
+        bList = 1;
+      } else if (sqlite3_vtab_rhs_value(pInfo, i, &pRhs) == SQLITE_OK && pRhs) {
+        int eType = sqlite3_value_type(pRhs);
+        if (eType != SQLITE_INTEGER && eType != SQLITE_FLOAT) bGuard = 0;
+      }
     }
-    pInfo->aConstraintUsage[i].omit = 1;
+    if (nCond) relStrPrintf(&w, " AND ");
+    iStart = w.n;
+    nCond++;
+    zWant = bArg ? sqlite3_vtab_collation(pInfo, i) : 0;
+    if (zWant && sqlite3_stricmp(zWant, zColl ? zColl : "BINARY") == 0)
+      zWant = 0;
+    if (bList) {
+      /* "col [COLLATE x] IN (?N)": xFilter writes the values in */
+      pInfo->aConstraintUsage[i].argvIndex = ++nArg;
+      relStrPrintf(&w, "%s", zExpr);
+      if (zWant) relStrPrintf(&w, " COLLATE \"%w\"", zWant);
+      relStrPrintf(&w, " IN (?%d)", nArg);
+    } else {
+      relStrPrintf(&w, "%s %s", zExpr, zOp);
+      if (bArg) {
+        pInfo->aConstraintUsage[i].argvIndex = ++nArg;
+        relStrPrintf(&w, " ?%d", nArg);
+        if (zWant) relStrPrintf(&w, " COLLATE \"%w\"", zWant);
+      }
+    }
+    sqlite3_free(zExpr);
+    if (bGuard) {
+      AccGuard *p;
+      if (aGuard == 0) {
+        aGuard =
+            sqlite3_malloc64(sizeof(AccGuard) * (size_t)pInfo->nConstraint);
+        if (aGuard == 0) {
+          rc = SQLITE_NOMEM;
+          break;
+        }
+      }
+      p = &aGuard[nGuard++];
+      p->iArg = nArg;
+      p->cKind = bList ? 'i'
+                 : (pC->op == SQLITE_INDEX_CONSTRAINT_LT ||
+                    pC->op == SQLITE_INDEX_CONSTRAINT_LE)
+                     ? 'l'
+                     : 'e';
+      p->iAt = (int)iStart;
+      p->nLen = (int)(w.n - iStart);
+    }
+    pInfo->aConstraintUsage[i].omit = !bGuard;
     /* Estimates. */
     if (bEq && bIndexed) {
       double n = bUnique ? 1.0 : 10.0;
@@ -873,6 +1101,9 @@ static int accBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *pInfo) {
       zSql = sqlite3_mprintf("SELECT %s FROM %s%s%s", zCols, pTab->zFrom,
                              nCond ? " WHERE " : "", zW);
     }
+    /* the guards' offsets: from the start of idxStr */
+    for (i = 0; zSql && i < nGuard; i++)
+      aGuard[i].iAt += (int)(strlen(zSql) - strlen(zW));
     sqlite3_free(zCols);
     sqlite3_free(zW);
   }
@@ -912,6 +1143,21 @@ static int accBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *pInfo) {
     }
     relStrReset(&o);
   }
+  if (rc == SQLITE_OK && nGuard > 0) {
+    /* after the ORDER BY: the guards (see above) */
+    RelStr g = {0};
+    idxNum |= ACC_IDX_GUARD;
+    relStrPrintf(&g, "%s /* %s", zSql, ACC_GUARDS);
+    for (i = 0; i < nGuard; i++) {
+      relStrPrintf(&g, " %d%c%d:%d", aGuard[i].iArg, aGuard[i].cKind,
+                   aGuard[i].iAt, aGuard[i].nLen);
+    }
+    relStrPrintf(&g, " */");
+    sqlite3_free(zSql);
+    zSql = relStrFinish(&g);
+    if (zSql == 0) rc = SQLITE_NOMEM;
+  }
+  sqlite3_free(aGuard);
   if (rc) {
     sqlite3_free(zSql);
     return rc;
@@ -984,13 +1230,145 @@ static int accStep(AccCursor *pCur) {
   return rc;
 }
 
-/* xFilter: idxStr is the inner SELECT; argv are its parameters. */
+/* Would numeric affinity make the text value v a number? -1: out of
+** memory. */
+static int accLooksNumeric(sqlite3_value *v) {
+  sqlite3_value *p = sqlite3_value_dup(v);
+  int eType;
+  if (p == 0) return -1;
+  eType = sqlite3_value_numeric_type(p);
+  sqlite3_value_free(p);
+  return eType == SQLITE_INTEGER || eType == SQLITE_FLOAT;
+}
+
+/* May a guarded condition of kind cKind (see accBestIndex) be kept for
+** the value v: does it select every row that the comparison SQL makes
+** selects, whatever affinity the right side has? The column is TEXT or
+** BLOB (numeric ones are never guarded). 1: keep it; 0: write 1 instead;
+** -1: out of memory.
+**  - NULL and BLOB values compare the same under every affinity.
+**  - A number: the real comparison may be numeric (the right side is a
+**    numeric column), textual (an expression) or neither (a TEXT or BLOB
+**    column); no one condition selects all three answers.
+**  - A text: the same, unless the right side is numeric; then numeric
+**    affinity applies to both sides: a text that looks like a number
+**    becomes one, and column values that look like numbers become
+**    numbers, which sort before every text: they can pass < and <=, never
+**    = IS > >=, which the kept condition selects a superset of. */
+static int accGuardKeep(char cKind, sqlite3_value *v) {
+  int bNum;
+  switch (sqlite3_value_type(v)) {
+  case SQLITE_NULL:
+  case SQLITE_BLOB:
+    return 1;
+  case SQLITE_TEXT:
+    bNum = accLooksNumeric(v);
+    if (bNum < 0) return -1;
+    return !bNum && cKind != 'l';
+  }
+  return 0;
+}
+
+/* The guarded conditions listed at the end of idxStr (see accBestIndex):
+** *pnBody gets the length of the statement before the list, *paGuard a
+** new array of *pnGuard entries (caller frees), or NULL when there are
+** none. SQLITE_ERROR: the list is malformed. */
+static int accGuardsRead(const char *idxStr, int argc, int *pnBody,
+                         AccGuard **paGuard, int *pnGuard) {
+  static const char zMark[] = "/* " ACC_GUARDS;
+  size_t n = strlen(idxStr), nMark = sizeof(zMark) - 1;
+  const char *z, *zList = 0;
+  AccGuard *a;
+  int nGuard = 0, iEnd = 0, bBad = 0;
+  *paGuard = 0;
+  *pnGuard = 0;
+  *pnBody = (int)n;
+  if (n < nMark + 4 || strcmp(idxStr + n - 3, " */") != 0) return SQLITE_OK;
+  for (z = idxStr + n - nMark; z > idxStr; z--) {
+    if (memcmp(z, zMark, nMark) == 0) {
+      zList = z + nMark;
+      break;
+    }
+  }
+  if (zList == 0) return SQLITE_ERROR;
+  for (z = zList; *z; z++)
+    if (*z == ':') nGuard++;
+  a = sqlite3_malloc64(sizeof(AccGuard) * (size_t)(nGuard + 1));
+  if (a == 0) return SQLITE_NOMEM;
+  *pnBody = (int)(zList - nMark - 1 - idxStr);
+  for (nGuard = 0, z = zList; !bBad && *z == ' ' && z[1] != '*'; nGuard++) {
+    char *zEnd;
+    AccGuard *p = &a[nGuard];
+    p->iArg = (int)strtol(z + 1, &zEnd, 10);
+    p->cKind = *zEnd;
+    p->iAt = (int)strtol(zEnd + 1, &zEnd, 10);
+    p->nLen = *zEnd == ':' ? (int)strtol(zEnd + 1, &zEnd, 10) : 0;
+    z = zEnd;
+    bBad = p->iArg < 1 || p->iArg > argc || p->iAt < iEnd || p->nLen < 1 ||
+           p->iAt + p->nLen > *pnBody || p->cKind == 0 ||
+           strchr("eli", p->cKind) == 0;
+    iEnd = p->iAt + p->nLen;
+  }
+  if (bBad || strcmp(z, " */") != 0) {
+    sqlite3_free(a);
+    return SQLITE_ERROR;
+  }
+  *paGuard = a;
+  *pnGuard = nGuard;
+  return SQLITE_OK;
+}
+
+/* The values of IN constraint pList, if the guarded condition may be kept
+** for every one of them and there are at most ACC_IN_MAX: *pn gets their
+** number and *paVal a new array of copies (caller frees both). *pn is -1
+** when the condition must be written as 1. */
+static int accInValues(sqlite3_value *pList, sqlite3_value ***paVal, int *pn) {
+  sqlite3_value **a = 0, *pVal = 0;
+  int n = 0, rc, bKeep = 1;
+  *paVal = 0;
+  *pn = -1;
+  for (rc = sqlite3_vtab_in_first(pList, &pVal); rc == SQLITE_OK && pVal;
+       rc = sqlite3_vtab_in_next(pList, &pVal)) {
+    bKeep = n < ACC_IN_MAX ? accGuardKeep('e', pVal) : 0;
+    if (bKeep < 0) rc = SQLITE_NOMEM;
+    if (bKeep <= 0) break;
+    if (a == 0) {
+      a = sqlite3_malloc64(sizeof(sqlite3_value *) * ACC_IN_MAX);
+      if (a == 0) {
+        rc = SQLITE_NOMEM;
+        break;
+      }
+    }
+    if ((a[n] = sqlite3_value_dup(pVal)) == 0) {
+      rc = SQLITE_NOMEM;
+      break;
+    }
+    n++;
+  }
+  if (rc == SQLITE_DONE || (rc == SQLITE_OK && pVal == 0)) {
+    *paVal = a;
+    *pn = n;
+    return SQLITE_OK;
+  }
+  while (n > 0)
+    sqlite3_value_free(a[--n]);
+  sqlite3_free(a);
+  return rc; /* SQLITE_OK with *pn == -1: write 1 */
+}
+
+/* xFilter: idxStr is the inner SELECT; argv are its parameters. When it
+** has guarded conditions (accBestIndex), the statement run is idxStr with
+** each one kept, written as 1, or, for an IN, given its values. */
 static int accFilter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr,
                      int argc, sqlite3_value **argv) {
   AccCursor *pCur = (AccCursor *)cur;
   AccVtab *pTab = (AccVtab *)cur->pVtab;
-  int i, rc;
-  (void)idxNum;
+  AccGuard *aGuard = 0;
+  sqlite3_value ***aaIn = 0; /* per guard: the values of an IN */
+  int *anIn = 0;             /* per guard: their number */
+  char *zBuilt = 0;          /* idxStr rewritten for the guards */
+  const char *zSql = idxStr;
+  int i, k, rc = SQLITE_OK, nGuard = 0, nBody = 0;
   if (!pCur->bEof) sqlite3_reset(pCur->pStmt); /* stopped before the end */
   pCur->bEof = 1;
   if (pTab->eAcc == ACC_MISSING || idxStr == 0) {
@@ -999,28 +1377,117 @@ static int accFilter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr,
                     "SELECT rel_reload()",
                     pTab->zName);
   }
-  if (pCur->pStmt == 0 || strcmp(pCur->zSql, idxStr) != 0) {
+  if (idxNum & ACC_IDX_GUARD) {
+    rc = accGuardsRead(idxStr, argc, &nBody, &aGuard, &nGuard);
+    if (rc == SQLITE_ERROR)
+      rc = relError(&pTab->base.zErrMsg, rc, "relext: %s: bad plan",
+                    pTab->zName);
+  }
+  if (rc == SQLITE_OK && nGuard > 0) {
+    RelStr s = {0};
+    int iPos = 0, iNext = argc + 1;
+    aaIn = sqlite3_malloc64(sizeof(*aaIn) * (size_t)nGuard);
+    anIn = sqlite3_malloc64(sizeof(*anIn) * (size_t)nGuard);
+    if (aaIn == 0 || anIn == 0) rc = SQLITE_NOMEM;
+    for (k = 0; rc == SQLITE_OK && k < nGuard; k++) {
+      aaIn[k] = 0;
+      anIn[k] = -1;
+    }
+    for (k = 0; rc == SQLITE_OK && k < nGuard; k++) {
+      const AccGuard *g = &aGuard[k];
+      sqlite3_value *v = argv[g->iArg - 1];
+      relStrAppend(&s, idxStr + iPos, (size_t)(g->iAt - iPos));
+      iPos = g->iAt + g->nLen;
+      if (g->cKind == 'i') {
+        /* "col [COLLATE x] IN (?N)": the values replace "?N)" */
+        char zTail[24];
+        rc = accInValues(v, &aaIn[k], &anIn[k]);
+        sqlite3_snprintf(sizeof(zTail), zTail, "?%d)", g->iArg);
+        if (rc || anIn[k] < 0) {
+          relStrAppend(&s, "1", 1);
+        } else if (anIn[k] == 0) {
+          relStrAppend(&s, "0", 1); /* an empty IN is false */
+        } else {
+          relStrAppend(&s, idxStr + g->iAt, (size_t)g->nLen - strlen(zTail));
+          for (i = 0; i < anIn[k]; i++)
+            relStrPrintf(&s, "%s?%d", i ? ", " : "", iNext++);
+          relStrAppend(&s, ")", 1);
+        }
+      } else {
+        int bKeep = accGuardKeep(g->cKind, v);
+        if (bKeep < 0) rc = SQLITE_NOMEM;
+        if (bKeep > 0)
+          relStrAppend(&s, idxStr + g->iAt, (size_t)g->nLen);
+        else
+          relStrAppend(&s, "1", 1);
+      }
+    }
+    relStrAppend(&s, idxStr + iPos, (size_t)(nBody - iPos));
+    zBuilt = relStrFinish(&s);
+    if (rc == SQLITE_OK && zBuilt == 0) rc = SQLITE_NOMEM;
+    zSql = zBuilt;
+  }
+  if (rc) goto done;
+  if (pCur->pStmt == 0 || strcmp(pCur->zSql, zSql) != 0) {
     sqlite3_finalize(pCur->pStmt);
     sqlite3_free(pCur->zSql);
     pCur->pStmt = 0;
-    pCur->zSql = relStrdup(idxStr);
-    if (pCur->zSql == 0) return SQLITE_NOMEM;
-    rc = sqlite3_prepare_v2(pTab->db, idxStr, -1, &pCur->pStmt, 0);
+    pCur->zSql = relStrdup(zSql);
+    if (pCur->zSql == 0) {
+      rc = SQLITE_NOMEM;
+      goto done;
+    }
+    rc = sqlite3_prepare_v2(pTab->db, zSql, -1, &pCur->pStmt, 0);
     if (rc == SQLITE_ERROR &&
         strncmp(sqlite3_errmsg(pTab->db), "no such column", 14) == 0) {
       /* a column of the accessor is gone from the listed table */
-      return relError(&pTab->base.zErrMsg, SQLITE_ERROR,
-                      "relext: %s: table %s has changed (%s); run SELECT "
-                      "rel_reload()",
-                      pTab->zName, pTab->zListed, sqlite3_errmsg(pTab->db));
+      rc = relError(&pTab->base.zErrMsg, SQLITE_ERROR,
+                    "relext: %s: table %s has changed (%s); run SELECT "
+                    "rel_reload()",
+                    pTab->zName, pTab->zListed, sqlite3_errmsg(pTab->db));
+      goto done;
     }
-    if (rc) return accDbErr(pTab);
+    if (rc) {
+      rc = accDbErr(pTab);
+      goto done;
+    }
   }
-  for (i = 0; i < argc; i++) {
-    rc = sqlite3_bind_value(pCur->pStmt, i + 1, argv[i]);
-    if (rc) return accDbErr(pTab);
+  if (nGuard == 0) {
+    for (i = 0; i < argc; i++) {
+      rc = sqlite3_bind_value(pCur->pStmt, i + 1, argv[i]);
+      if (rc) break;
+    }
+  } else {
+    /* Parameters of conditions written as 1 are gone: a number past the
+    ** statement's last parameter is not bound. An IN's own argument is
+    ** never bound: its values are, after the arguments. */
+    int nParam = sqlite3_bind_parameter_count(pCur->pStmt), iNext = argc + 1;
+    for (i = 0; rc == SQLITE_OK && i < argc && i < nParam; i++) {
+      for (k = 0; k < nGuard && aGuard[k].iArg != i + 1; k++) {
+      }
+      if (k == nGuard || aGuard[k].cKind != 'i')
+        rc = sqlite3_bind_value(pCur->pStmt, i + 1, argv[i]);
+    }
+    for (k = 0; rc == SQLITE_OK && k < nGuard; k++) {
+      for (i = 0; rc == SQLITE_OK && i < anIn[k]; i++)
+        rc = sqlite3_bind_value(pCur->pStmt, iNext++, aaIn[k][i]);
+    }
   }
-  return accStep(pCur);
+  if (rc)
+    rc = accDbErr(pTab);
+  else
+    rc = accStep(pCur);
+done:
+  for (k = 0; aaIn && anIn && k < nGuard; k++) {
+    for (i = 0; i < anIn[k]; i++)
+      sqlite3_value_free(aaIn[k][i]);
+    sqlite3_free(aaIn[k]);
+  }
+  sqlite3_free(aaIn);
+  sqlite3_free(anIn);
+  sqlite3_free(aGuard);
+  sqlite3_free(zBuilt);
+  return rc;
 }
 
 /* xNext */
@@ -1101,25 +1568,115 @@ static int accDelete(AccVtab *pTab, sqlite3_value *pRowid) {
       1, &pRowid, 0, 0);
 }
 
-/* INSERT INTO main.zListed(columns) VALUES(apVal) RETURNING zRet, rowid.
+/* Where relext_acc_conflict() notes the row an INSERT conflicts with. */
+typedef struct AccConflict AccConflict;
+struct AccConflict {
+  int bSeen;            /* a conflicting row was found */
+  sqlite3_int64 iRowid; /* its rowid */
+};
+
+/* relext_acc_conflict(P, rowid), in the DO UPDATE ... WHERE of the UPSERT
+** accInsertReplace() runs: notes the rowid of the conflicting row in the
+** AccConflict that P points to (sqlite3_bind_pointer, so no other SQL can
+** name one) and returns 0, so that nothing is updated. */
+static void accConflictFunc(sqlite3_context *ctx, int argc,
+                            sqlite3_value **argv) {
+  AccConflict *p =
+      (AccConflict *)sqlite3_value_pointer(argv[0], "relext_acc_conflict");
+  (void)argc;
+  if (p && !p->bSeen) {
+    p->bSeen = 1;
+    p->iRowid = sqlite3_value_int64(argv[1]);
+  }
+  sqlite3_result_int(ctx, 0);
+}
+
+/* INSERT OR REPLACE as on a table, but a row that goes is deleted with its
+** delete rules: zSql (an INSERT ... ON CONFLICT DO UPDATE ... WHERE
+** relext_acc_conflict(?nArg+1, rowid) RETURNING key, rowid) inserts the
+** row or names a row it conflicts with (on the rowid or any UNIQUE
+** constraint, as SQLite itself checks them); that row is deleted with a
+** DELETE statement, so relext's rules run (PROTECT can refuse), and the
+** INSERT is tried again. *ppKey: the RETURNING key, NULL when a trigger
+** skipped the row. */
+static int accInsertReplace(AccVtab *pTab, const char *zSql, int nArg,
+                            sqlite3_value **apArg, sqlite3_value **ppKey,
+                            sqlite3_int64 *piRowid) {
+  sqlite3_stmt *pStmt = 0;
+  int i, iTry, rc;
+  *ppKey = 0;
+  if (zSql == 0) return SQLITE_NOMEM;
+  rc = sqlite3_prepare_v2(pTab->db, zSql, -1, &pStmt, 0);
+  if (rc) return accDbErr(pTab);
+  for (iTry = 0; rc == SQLITE_OK; iTry++) {
+    AccConflict c = {0, 0};
+    for (i = 0; i < nArg; i++)
+      sqlite3_bind_value(pStmt, i + 1, apArg[i]);
+    sqlite3_bind_pointer(pStmt, nArg + 1, &c, "relext_acc_conflict", 0);
+    while ((rc = sqlite3_step(pStmt)) == SQLITE_ROW) {
+      if (*ppKey) continue;
+      *ppKey = sqlite3_value_dup(sqlite3_column_value(pStmt, 0));
+      if (*ppKey == 0) break;
+      if (piRowid) *piRowid = sqlite3_column_int64(pStmt, 1);
+    }
+    if (rc == SQLITE_ROW) {
+      rc = SQLITE_NOMEM;
+    } else if (rc != SQLITE_DONE) {
+      rc = accDbErr(pTab);
+    } else if (*ppKey || !c.bSeen) {
+      rc = SQLITE_OK;
+      break; /* inserted, or skipped by a trigger */
+    } else if (iTry >= 100) {
+      rc = relError(&pTab->base.zErrMsg, SQLITE_CONSTRAINT,
+                    "relext: %s: REPLACE: too many conflicting rows",
+                    pTab->zName);
+    } else {
+      sqlite3_reset(pStmt);
+      rc = accRun(pTab,
+                  sqlite3_mprintf("DELETE FROM main.\"%w\" WHERE rowid=%lld",
+                                  pTab->zListed, c.iRowid),
+                  0, 0, 0, 0);
+      if (rc == SQLITE_OK && sqlite3_changes(pTab->db) == 0) {
+        rc = relError(&pTab->base.zErrMsg, SQLITE_CONSTRAINT,
+                      "relext: %s: REPLACE: row %lld of %s was not deleted "
+                      "(a trigger skipped it)",
+                      pTab->zName, c.iRowid, pTab->zListed);
+      }
+    }
+  }
+  sqlite3_finalize(pStmt);
+  if (rc && *ppKey) {
+    sqlite3_value_free(*ppKey);
+    *ppKey = 0;
+  }
+  return rc;
+}
+
+/* INSERT INTO main.zListed(columns) VALUES(apVal) RETURNING zRet, rowid,
+** under the statement's ON CONFLICT mode: OR IGNORE passed on, REPLACE by
+** accInsertReplace(), the others as they are (SQLite acts on the error).
 ** SQLite gives a virtual table NULL for every column an INSERT leaves out
 ** (declared defaults are not applied), so a NULL for a column that has a
 ** DEFAULT is left out of the inner INSERT and the real default applies.
-** *ppKey gets zRet; *piRowid the rowid. */
+** *ppKey gets zRet (NULL: no row was inserted, as IGNORE or a trigger
+** decided); *piRowid the rowid. */
 static int accInsertListed(AccVtab *pTab, sqlite3_value *pNewRowid,
                            sqlite3_value **apVal, const char *zRet,
                            sqlite3_value **ppKey, sqlite3_int64 *piRowid) {
   RelStr s = {0};
   sqlite3_value **apArg;
   int i, n = 0, rc;
+  int bReplace = pTab->eConflict == SQLITE_REPLACE;
   char *zRetExpr = relIsRowid(zRet) ? sqlite3_mprintf("rowid")
                                     : sqlite3_mprintf("\"%w\"", zRet);
+  *ppKey = 0;
   apArg = sqlite3_malloc64(sizeof(sqlite3_value *) * (size_t)(pTab->nCol + 1));
   if (apArg == 0 || zRetExpr == 0) {
     rc = SQLITE_NOMEM;
     goto done;
   }
-  relStrPrintf(&s, "INSERT INTO main.\"%w\"", pTab->zListed);
+  relStrPrintf(&s, "INSERT%s INTO main.\"%w\"",
+               bReplace ? "" : accOrClause(pTab->eConflict), pTab->zListed);
   if (pNewRowid && sqlite3_value_type(pNewRowid) != SQLITE_NULL) {
     relStrPrintf(&s, "%srowid", n ? ", " : "(");
     apArg[n++] = pNewRowid;
@@ -1132,15 +1689,28 @@ static int accInsertListed(AccVtab *pTab, sqlite3_value *pNewRowid,
     apArg[n++] = apVal[i];
   }
   if (n == 0) {
-    relStrPrintf(&s, " DEFAULT VALUES");
+    /* an UPSERT cannot follow DEFAULT VALUES; a NULL rowid is the same */
+    relStrPrintf(&s, bReplace ? "(rowid) VALUES(NULL)" : " DEFAULT VALUES");
   } else {
     relStrPrintf(&s, ") VALUES(");
     for (i = 0; i < n; i++)
       relStrPrintf(&s, "%s?%d", i ? ", " : "", i + 1);
     relStrPrintf(&s, ")");
   }
+  if (bReplace) {
+    relStrPrintf(&s,
+                 " ON CONFLICT DO UPDATE SET \"%w\"=\"%w\" WHERE "
+                 "relext_acc_conflict(?%d, rowid)",
+                 pTab->aCol[0].zName, pTab->aCol[0].zName, n + 1);
+  }
   relStrPrintf(&s, " RETURNING %s, rowid", zRetExpr);
-  rc = accRun(pTab, relStrFinish(&s), n, apArg, ppKey, piRowid);
+  if (bReplace) {
+    char *zSql = relStrFinish(&s);
+    rc = accInsertReplace(pTab, zSql, n, apArg, ppKey, piRowid);
+    sqlite3_free(zSql);
+  } else {
+    rc = accRun(pTab, relStrFinish(&s), n, apArg, ppKey, piRowid);
+  }
 done:
   relStrReset(&s);
   sqlite3_free(apArg);
@@ -1174,7 +1744,11 @@ static int accInsertRev(AccVtab *pTab, sqlite3_value *pNewRowid,
   memcpy(apCopy, apVal, sizeof(sqlite3_value *) * (size_t)pTab->nCol);
   if (pTab->iKeyCol >= 0) apCopy[pTab->iKeyCol] = pOwner;
   rc = accInsertListed(pTab, pNewRowid, apCopy, "rowid", &pRet, 0);
-  if (rc == SQLITE_OK) *pRowid = pRet ? sqlite3_value_int64(pRet) : 0;
+  if (rc == SQLITE_OK && pRet) *pRowid = sqlite3_value_int64(pRet);
+  /* nothing inserted (IGNORE, or a trigger's RAISE(IGNORE)): SQLite skips
+  ** the row on SQLITE_CONSTRAINT under IGNORE, as a table would */
+  if (rc == SQLITE_OK && pRet == 0 && pTab->eConflict == SQLITE_IGNORE)
+    rc = SQLITE_CONSTRAINT;
   sqlite3_value_free(pRet);
   sqlite3_free(apCopy);
   return rc;
@@ -1218,7 +1792,11 @@ static int accInsertM2M(AccVtab *pTab, sqlite3_value *pNewRowid,
   if (pKey == 0) {
     rc = accInsertListed(pTab, 0, apVal, pTab->zListedKey, &pKey, &iCreated);
     if (rc) goto done;
-    if (pKey == 0) goto done; /* ignored by a trigger: nothing to link */
+    if (pKey == 0) {
+      /* ignored (IGNORE, or by a trigger): nothing to link */
+      if (pTab->eConflict == SQLITE_IGNORE) rc = SQLITE_CONSTRAINT;
+      goto done;
+    }
     bCreated = 1;
   }
   apArg[0] = pOwner;
@@ -1292,7 +1870,8 @@ static int accUpdate(AccVtab *pTab, sqlite3_value *pOld, sqlite3_value *pNew,
     goto done;
   }
   /* The listed row's own columns. */
-  relStrPrintf(&s, "UPDATE main.\"%w\" SET ", pTab->zListed);
+  relStrPrintf(&s, "UPDATE%s main.\"%w\" SET ", accOrClause(pTab->eConflict),
+               pTab->zListed);
   for (i = 0; i < pTab->nCol; i++) {
     sqlite3_value *v = apVal[i];
     if (pTab->eAcc == ACC_REV && i == pTab->iKeyCol && bOwner)
@@ -1325,6 +1904,10 @@ static int accUpdate(AccVtab *pTab, sqlite3_value *pOld, sqlite3_value *pNew,
     }
     apArg[n++] = pOld;
     rc = accRun(pTab, relStrFinish(&s), n, apArg, 0, 0);
+    /* not written under OR IGNORE: SQLite skips the row */
+    if (rc == SQLITE_OK && pTab->eConflict == SQLITE_IGNORE &&
+        sqlite3_changes(pTab->db) == 0)
+      rc = SQLITE_CONSTRAINT;
     if (rc) goto done;
   }
   /* Moving an M2M link to another owner. */
@@ -1343,15 +1926,9 @@ done:
   return rc;
 }
 
-/*
-** xUpdate: argc==1 is DELETE of rowid argv[0]; argv[0] NULL is INSERT
-** (argv[1] the rowid asked for, usually NULL); otherwise UPDATE of rowid
-** argv[0] to rowid argv[1]. argv[2..] are the listed columns, then the
-** hidden owner column.
-*/
-static int accUpdateMethod(sqlite3_vtab *pVtab, int argc, sqlite3_value **argv,
-                           sqlite3_int64 *pRowid) {
-  AccVtab *pTab = (AccVtab *)pVtab;
+/* The write of accUpdateMethod, under ON CONFLICT mode pTab->eConflict. */
+static int accWrite(AccVtab *pTab, int argc, sqlite3_value **argv,
+                    sqlite3_int64 *pRowid) {
   if (pTab->eAcc == ACC_MISSING) {
     return relError(&pTab->base.zErrMsg, SQLITE_ERROR,
                     "relext: %s has no relationship behind it any more; run "
@@ -1382,6 +1959,32 @@ static int accUpdateMethod(sqlite3_vtab *pVtab, int argc, sqlite3_value **argv,
     return accInsertM2M(pTab, argv[1], argv + 2, pRowid);
   }
   return accUpdate(pTab, argv[0], argv[1], argv + 2);
+}
+
+/*
+** xUpdate: argc==1 is DELETE of rowid argv[0]; argv[0] NULL is INSERT
+** (argv[1] the rowid asked for, usually NULL); otherwise UPDATE of rowid
+** argv[0] to rowid argv[1]. argv[2..] are the listed columns, then the
+** hidden owner column.
+**
+** ON CONFLICT (sqlite3_vtab_on_conflict; the table declares
+** SQLITE_VTAB_CONSTRAINT_SUPPORT): every error that makes a row fail comes
+** before anything is changed for it (an M2M row created for a link that
+** then fails is deleted again), so SQLite can act on SQLITE_CONSTRAINT as
+** on a table: ROLLBACK, ABORT and FAIL as they say; IGNORE skips the row
+** (the inner INSERT or UPDATE runs OR IGNORE, and a row it did not write
+** is reported as a constraint error for SQLite to skip); REPLACE of an
+** INSERT deletes each conflicting row with its delete rules
+** (accInsertReplace); UPDATE OR REPLACE runs as OR REPLACE on the table.
+*/
+static int accUpdateMethod(sqlite3_vtab *pVtab, int argc, sqlite3_value **argv,
+                           sqlite3_int64 *pRowid) {
+  AccVtab *pTab = (AccVtab *)pVtab;
+  int rc;
+  pTab->eConflict = sqlite3_vtab_on_conflict(pTab->db);
+  rc = accWrite(pTab, argc, argv, pRowid);
+  pTab->eConflict = 0;
+  return rc;
 }
 
 static sqlite3_module accModule = {
@@ -1509,7 +2112,15 @@ static const RelHooks accHooks = {
 };
 
 int relRegisterAccessor(sqlite3 *db, RelCtx *p) {
+  int rc;
   relCtxAttach(p, REL_SLOT_ACCESSOR, 0, &accHooks);
-  return sqlite3_create_module_v2(db, "relext_accessor", &accModule,
-                                  relCtxRef(p), relCtxUnref);
+  rc = sqlite3_create_module_v2(db, "relext_accessor", &accModule, relCtxRef(p),
+                                relCtxUnref);
+  /* Only SQL that binds a pointer can give it anything to do, and only
+  ** relext's own statements do; DIRECTONLY all the same. */
+  if (rc == SQLITE_OK)
+    rc = sqlite3_create_function_v2(db, "relext_acc_conflict", 2,
+                                    SQLITE_UTF8 | SQLITE_DIRECTONLY, 0,
+                                    accConflictFunc, 0, 0, 0);
+  return rc;
 }

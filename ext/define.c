@@ -1073,9 +1073,10 @@ static int relCreateObjects(RelCtx *pCtx, const RelDef *d, char **pzErr) {
     if (ci.zName == 0) {
       rc = relColumnInfo(db, d->zTarget, d->zToField, &ti);
       if (rc == SQLITE_OK) {
+        /* the target key's affinity: the key compares as it does (ANY in
+        ** a STRICT table has none, not NUMERIC) */
         rc = relExecf(db, pzErr, "ALTER TABLE main.\"%w\" ADD COLUMN \"%w\" %s",
-                      d->zModel, d->zColumn,
-                      relTypeAffinity(ti.zType ? ti.zType : ""));
+                      d->zModel, d->zColumn, ti.zAff ? ti.zAff : "");
       }
       relColumnClear(&ti);
       if (rc == SQLITE_OK) rc = relColumnInfo(db, d->zModel, d->zColumn, &ci);
@@ -1111,8 +1112,8 @@ static int relCreateObjects(RelCtx *pCtx, const RelDef *d, char **pzErr) {
     memset(&b, 0, sizeof(b));
     rc = relColumnInfo(db, d->zModel, d->zSrcKey, &a);
     if (rc == SQLITE_OK) rc = relColumnInfo(db, d->zTarget, d->zDstKey, &b);
-    if (a.zName && !a.bRowid) zTa = relTypeAffinity(a.zType);
-    if (b.zName && !b.bRowid) zTb = relTypeAffinity(b.zType);
+    if (a.zName && !a.bRowid) zTa = a.zAff;
+    if (b.zName && !b.bRowid) zTb = b.zAff;
     if (rc == SQLITE_OK) {
       rc = relExecf(db, pzErr,
                     "CREATE TABLE main.\"%w\"(id INTEGER PRIMARY KEY, "

@@ -25,6 +25,11 @@
 **     the choices; the hidden reverse side of a symmetrical 'self'
 **     ManyToManyField is not a step (Django names it '<field>_rel_+').
 ** then optionally a column of the table reached (any column name, or 'pk').
+** Field, relation and lookup names are matched with their letter case, as
+** Django matches them (SQL would take TITLE for title); the model is a
+** table name, whose case SQL ignores. A NUL byte in the model or path is
+** part of the name, which then matches nothing (Django's FieldError); it
+** shows as \0 in messages.
 ** When the path ends at a relationship, its key is compared, as in Django:
 ** 'category' is 'category__id' is 'category__pk' (article.category_id);
 ** 'tags' compares the tag key in the junction; a reverse step compares the
@@ -33,13 +38,17 @@
 ** Lookups (the last part; exact when none):
 **   exact, iexact          =, or case-insensitive (ASCII) equality; a NULL
 **                          value means isnull=True, as in Django
-**   contains, icontains    substring, case-sensitive / case-insensitive
-**   startswith, istartswith, endswith, iendswith
+**   contains, icontains    substring; startswith, istartswith, endswith,
+**                          iendswith: both forms ignore ASCII case, as on
+**                          Django's SQLite backend (LIKE ... ESCAPE '\',
+**                          with \ % _ of the value escaped)
 **   gt, gte, lt, lte       comparisons (with the column's affinity)
-**   in                     value is a JSON array ('[1, 2]', '["a", "b"]'),
-**                          or else a comma-separated list ('1,2,3', items
-**                          trimmed of spaces, compared with the column's
-**                          affinity); a non-text value is a one-item list
+**   in                     value is a JSON array ('[1, 2]', '["a", "b"]')
+**                          of plain values (an array or object item, or a
+**                          JSON object, is an error), or else a
+**                          comma-separated list ('1,2,3', items trimmed of
+**                          spaces, compared with the column's affinity); a
+**                          non-text value is a one-item list
 **   range                  value is a JSON array of two bounds (BETWEEN)
 **   isnull                 value true/false/1/0 (any case)
 ** A path ending at a relationship takes only exact, in, gt, gte, lt, lte
@@ -66,13 +75,13 @@
 **   Related Field got invalid lookup: x
 **   Cannot use None as a query value
 **   The value for an isnull lookup must be True or False
-**   malformed JSON array for an in lookup: ...
+**   malformed JSON array for an in lookup: ...   (or for a range lookup)
 **   a range lookup takes a JSON array of two values
 **
 ** Limits: no transforms (year, lower, ...), no regex; contains and the
-** startswith family are case-sensitive as Django documents them (Django's
-** own SQLite backend implements them with LIKE and so ignores ASCII case);
-** the i* lookups fold ASCII case only, like SQLite's LIKE.
+** startswith family ignore ASCII case as Django's SQLite backend makes them
+** do (Django documents them as case-sensitive), and fold ASCII only, like
+** SQLite's LIKE (and follow PRAGMA case_sensitive_like, as Django's would).
 */
 #include "relext_int.h"
 SQLITE_EXTENSION_INIT3
@@ -87,6 +96,10 @@ SQLITE_EXTENSION_INIT3
 #define LOOKUP_MODEL 1
 #define LOOKUP_PATH 2
 #define LOOKUP_VALUE 3
+
+/* What a NUL byte of the model or path becomes while the path is resolved
+** (see lookupResolve). */
+#define LOOKUP_NUL '\x01'
 
 /* Lookup operators. */
 #define OP_EXACT 0
@@ -227,14 +240,28 @@ static int lookupFindRel(RelCtx *p, const char *zTab, const char *zName,
   return -1;
 }
 
-/* The real spelling of column zCol of zTab ('pk' is the primary key), or
-** NULL when there is none. */
+/* Column zCol of zTab ('pk' is the primary key), or NULL when there is
+** none. Names are matched with their letter case, as Django matches field
+** names (SQLite would take TITLE for title). */
 static char *lookupColumn(sqlite3 *db, const char *zTab, const char *zCol,
                           int *pRc) {
   char *zRet = 0;
+  if (strcmp(zCol, "pk") == 0) {
+    *pRc = relPkColumn(db, zTab, &zRet);
+    return zRet;
+  }
   /* rowid is a column of every rowid table, as in SQL. */
-  *pRc = strcmp(zCol, "pk") == 0 ? relPkColumn(db, zTab, &zRet)
-                                 : relColumnName(db, zTab, zCol, 1, &zRet);
+  *pRc = relColumnName(db, zTab, zCol, 1, &zRet);
+  if (zRet && strcmp(zRet, zCol) != 0) {
+    /* the column's name in another letter case: no match for Django */
+    sqlite3_free(zRet);
+    zRet = 0;
+    if (strcmp(zCol, "rowid") == 0) {
+      /* a column ROWID hides the rowid; SQL's "rowid" then names it */
+      zRet = relStrdup("rowid");
+      if (zRet == 0) *pRc = SQLITE_NOMEM;
+    }
+  }
   return zRet;
 }
 
@@ -305,9 +332,12 @@ static char *lookupChoicesError(RelCtx *p, const char *zTab, const char *zName,
 /* Resolving a path                                                    */
 
 /* Resolve zPath from table zModel into pPlan. On a user error, returns
-** SQLITE_ERROR with *pzErr set. */
+** SQLITE_ERROR with *pzErr set. bNul: the arguments held NUL bytes, which
+** lookupArgText() turned into LOOKUP_NUL: a name holding one matches
+** nothing (no table, field or lookup name has a NUL), and messages show it
+** as \0. */
 static int lookupResolve(RelCtx *p, const char *zModel, const char *zPath,
-                         LookupPlan *pPlan, char **pzErr) {
+                         int bNul, LookupPlan *pPlan, char **pzErr) {
   sqlite3 *db = p->db;
   int rc = SQLITE_OK;
   char *zCopy = 0;
@@ -318,6 +348,10 @@ static int lookupResolve(RelCtx *p, const char *zModel, const char *zPath,
 
   memset(pPlan, 0, sizeof(*pPlan));
   pPlan->eOp = OP_EXACT;
+  if (bNul && strchr(zModel, LOOKUP_NUL)) {
+    rc = relError(pzErr, SQLITE_ERROR, "relext: no such table: %s", zModel);
+    goto done;
+  }
   rc = relTableName(db, zModel, REL_TABLE_ANY, &pPlan->zModel);
   if (rc) goto done;
   if (pPlan->zModel == 0 && strchr(zModel, '.')) {
@@ -367,17 +401,18 @@ static int lookupResolve(RelCtx *p, const char *zModel, const char *zPath,
     if (pPlan->zCol == 0) {
       /* Expecting a field of zCur. */
       int bReverse = 0;
-      int iDef = lookupFindRel(p, zCur, zPart, &bReverse);
+      int bNone = bNul && strchr(zPart, LOOKUP_NUL) != 0; /* matches nothing */
+      int iDef = bNone ? -1 : lookupFindRel(p, zCur, zPart, &bReverse);
       if (iDef >= 0) {
         LookupHop *h = &pPlan->aHop[pPlan->nHop++];
         h->iDef = iDef;
         h->bReverse = bReverse;
         zCur = hopTo(&p->aDef[iDef], h);
       } else {
-        pPlan->zCol = lookupColumn(db, zCur, zPart, &rc);
+        pPlan->zCol = bNone ? 0 : lookupColumn(db, zCur, zPart, &rc);
         if (rc) goto done;
         if (pPlan->zCol == 0) {
-          int eOp = iPart > 0 ? lookupOp(zPart) : -1;
+          int eOp = iPart > 0 && !bNone ? lookupOp(zPart) : -1;
           if (eOp < 0) {
             *pzErr = lookupChoicesError(p, zCur, zPart, &rc);
             if (rc == SQLITE_OK) rc = SQLITE_ERROR;
@@ -389,7 +424,7 @@ static int lookupResolve(RelCtx *p, const char *zModel, const char *zPath,
       }
     } else {
       /* After a column: a lookup name. */
-      int eOp = lookupOp(zPart);
+      int eOp = bNul && strchr(zPart, LOOKUP_NUL) ? -1 : lookupOp(zPart);
       if (eOp < 0) {
         rc = relError(pzErr, SQLITE_ERROR,
                       "relext: Unsupported lookup '%s' for %s.%s "
@@ -427,6 +462,20 @@ done:
   sqlite3_free(zCopy);
   if (rc && rc != SQLITE_NOMEM)
     rc = relError(pzErr, rc, "relext: %s", sqlite3_errmsg(db));
+  if (bNul && *pzErr && strchr(*pzErr, LOOKUP_NUL)) {
+    /* show the NUL bytes of the arguments as \0 */
+    RelStr e = {0};
+    const char *z;
+    for (z = *pzErr; *z; z++) {
+      if (*z == LOOKUP_NUL)
+        relStrAppend(&e, "\\0", 2);
+      else
+        relStrAppend(&e, z, 1);
+    }
+    sqlite3_free(*pzErr);
+    *pzErr = relStrFinish(&e);
+    if (*pzErr == 0) rc = SQLITE_NOMEM;
+  }
   return rc;
 }
 
@@ -450,12 +499,16 @@ static int lookupBool(sqlite3_value *v) {
   return -1;
 }
 
-/* The value of an in or range lookup as a list: a JSON array, else (in
-** only) a comma-separated list, else one value. */
+/* The value of an in or range lookup as a list: a JSON array (of plain
+** values: an item that is an array or object is an error, as Django
+** cannot compare a field with a list either), else (in only) a
+** comma-separated list, else one value. A text that starts with '{' is
+** taken for JSON, and a JSON object is no list: an error. */
 static int lookupList(sqlite3 *db, sqlite3_value *v, int bRange,
                       LookupList *pList, char **pzErr) {
   int rc = SQLITE_OK;
   const char *z;
+  const char *zWhat = bRange ? "a range" : "an in";
   if (sqlite3_value_type(v) != SQLITE_TEXT) {
     if (bRange) goto bad_range;
     return lookupListAdd(pList, v);
@@ -464,16 +517,31 @@ static int lookupList(sqlite3 *db, sqlite3_value *v, int bRange,
   if (z == 0) return SQLITE_NOMEM;
   while (*z == ' ' || *z == '\t' || *z == '\n' || *z == '\r')
     z++;
+  if (*z == '{') {
+    return relError(pzErr, SQLITE_ERROR,
+                    "relext: malformed JSON array for %s lookup: the value "
+                    "is a JSON object, not an array",
+                    zWhat);
+  }
   if (*z == '[') {
     sqlite3_stmt *pStmt = 0;
     rc = sqlite3_prepare_v2(db,
-                            "SELECT value FROM json_each(?1) "
+                            "SELECT value, type, key FROM json_each(?1) "
                             "WHERE json_type(?1)='array' ORDER BY key",
                             -1, &pStmt, 0);
     if (rc) return relError(pzErr, rc, "relext: %s", sqlite3_errmsg(db));
     sqlite3_bind_value(pStmt, 1, v);
     while (rc == SQLITE_OK && sqlite3_step(pStmt) == SQLITE_ROW) {
       sqlite3_value *pItem = sqlite3_column_value(pStmt, 0);
+      const char *zType = (const char *)sqlite3_column_text(pStmt, 1);
+      if (zType &&
+          (strcmp(zType, "array") == 0 || strcmp(zType, "object") == 0)) {
+        rc = relError(pzErr, SQLITE_ERROR,
+                      "relext: malformed JSON array for %s lookup: item %d "
+                      "is an %s, not a value",
+                      zWhat, sqlite3_column_int(pStmt, 2), zType);
+        break;
+      }
       if (sqlite3_value_type(pItem) == SQLITE_NULL && !bRange) continue;
       rc = lookupListAdd(pList, pItem);
     }
@@ -481,8 +549,8 @@ static int lookupList(sqlite3 *db, sqlite3_value *v, int bRange,
       rc = sqlite3_finalize(pStmt);
       if (rc) {
         rc = relError(pzErr, rc,
-                      "relext: malformed JSON array for an %s lookup: %s",
-                      bRange ? "range" : "in", sqlite3_errmsg(db));
+                      "relext: malformed JSON array for %s lookup: %s", zWhat,
+                      sqlite3_errmsg(db));
       }
     } else {
       sqlite3_finalize(pStmt);
@@ -516,8 +584,8 @@ bad_range:
                   "values");
 }
 
-/* The LIKE pattern for an i* lookup: z with \, % and _ escaped, between
-** zPre and zPost. */
+/* The LIKE pattern of a text lookup: z with \, % and _ escaped (as
+** Django escapes them), between zPre and zPost. */
 static char *lookupLikePattern(const char *z, const char *zPre,
                                const char *zPost) {
   RelStr s = {0};
@@ -667,20 +735,15 @@ static int lookupPrepare(RelCtx *p, const LookupPlan *pPlan, sqlite3_value *v,
     relStrPrintf(&s, "%s = ?1", zExpr);
     break;
   case OP_IEXACT:
-  case OP_ICONTAINS:
-  case OP_ISTARTSWITH:
-  case OP_IENDSWITH:
-    relStrPrintf(&s, "%s LIKE ?1 ESCAPE '\\'", zExpr);
-    break;
   case OP_CONTAINS:
-    relStrPrintf(&s, "instr(%s, ?1) > 0", zExpr);
-    break;
+  case OP_ICONTAINS:
   case OP_STARTSWITH:
-    relStrPrintf(&s, "substr(%s, 1, length(?1)) = ?1", zExpr);
-    break;
+  case OP_ISTARTSWITH:
   case OP_ENDSWITH:
-    relStrPrintf(&s, "substr(%s, length(%s) - length(?1) + 1) = ?1", zExpr,
-                 zExpr);
+  case OP_IENDSWITH:
+    /* Django's SQLite backend: LIKE for all six, so contains ignores
+    ** ASCII case as icontains does */
+    relStrPrintf(&s, "%s LIKE ?1 ESCAPE '\\'", zExpr);
     break;
   case OP_GT:
     relStrPrintf(&s, "%s > ?1", zExpr);
@@ -733,33 +796,27 @@ static int lookupPrepare(RelCtx *p, const LookupPlan *pPlan, sqlite3_value *v,
   case OP_ISNULL:
     break;
   case OP_IEXACT:
+  case OP_CONTAINS:
   case OP_ICONTAINS:
+  case OP_STARTSWITH:
   case OP_ISTARTSWITH:
+  case OP_ENDSWITH:
   case OP_IENDSWITH: {
     const char *z = (const char *)sqlite3_value_text(v);
+    int bLead = eOp == OP_CONTAINS || eOp == OP_ICONTAINS ||
+                eOp == OP_ENDSWITH || eOp == OP_IENDSWITH;
+    int bTrail = eOp == OP_CONTAINS || eOp == OP_ICONTAINS ||
+                 eOp == OP_STARTSWITH || eOp == OP_ISTARTSWITH;
     if (z == 0) {
       rc = SQLITE_NOMEM;
       goto done;
     }
-    zLike = lookupLikePattern(
-        z, eOp == OP_ICONTAINS || eOp == OP_IENDSWITH ? "%" : "",
-        eOp == OP_ICONTAINS || eOp == OP_ISTARTSWITH ? "%" : "");
+    zLike = lookupLikePattern(z, bLead ? "%" : "", bTrail ? "%" : "");
     if (zLike == 0) {
       rc = SQLITE_NOMEM;
       goto done;
     }
     sqlite3_bind_text(*ppStmt, 1, zLike, -1, SQLITE_TRANSIENT);
-    break;
-  }
-  case OP_CONTAINS:
-  case OP_STARTSWITH:
-  case OP_ENDSWITH: {
-    const char *z = (const char *)sqlite3_value_text(v);
-    if (z == 0) {
-      rc = SQLITE_NOMEM;
-      goto done;
-    }
-    sqlite3_bind_text(*ppStmt, 1, z, -1, SQLITE_TRANSIENT);
     break;
   }
   default:
@@ -842,6 +899,25 @@ static int lookupStep(LookupCursor *pCur) {
   return rc;
 }
 
+/* The text z of argument v as the resolver reads it: z itself, or, when
+** the text holds NUL bytes (which would cut z short: 'title\0__gt' would
+** run as 'title'), a copy in *pzCopy with each NUL turned into LOOKUP_NUL
+** and *pbNul set. NULL: out of memory. */
+static const char *lookupArgText(sqlite3_value *v, const char *z, char **pzCopy,
+                                 int *pbNul) {
+  size_t n = (size_t)sqlite3_value_bytes(v), i;
+  if (n <= strlen(z)) return z;
+  *pzCopy = sqlite3_malloc64(n + 1);
+  if (*pzCopy == 0) return 0;
+  memcpy(*pzCopy, z, n);
+  (*pzCopy)[n] = 0;
+  for (i = 0; i < n; i++) {
+    if ((*pzCopy)[i] == 0) (*pzCopy)[i] = LOOKUP_NUL;
+  }
+  *pbNul = 1;
+  return *pzCopy;
+}
+
 /* xFilter: resolve the path, build and start the query. */
 static int lookupFilter(sqlite3_vtab_cursor *cur, int idxNum,
                         const char *idxStr, int argc, sqlite3_value **argv) {
@@ -849,8 +925,9 @@ static int lookupFilter(sqlite3_vtab_cursor *cur, int idxNum,
   RelVtab *pTab = (RelVtab *)cur->pVtab;
   LookupPlan plan;
   char *zErr = 0;
+  char *zModelCopy = 0, *zPathCopy = 0; /* with their NULs shown */
   const char *zModel, *zPath;
-  int rc;
+  int rc, bNul = 0;
   (void)idxStr;
   sqlite3_finalize(pCur->pStmt);
   pCur->pStmt = 0;
@@ -874,7 +951,13 @@ static int lookupFilter(sqlite3_vtab_cursor *cur, int idxNum,
                   "value");
     goto done;
   }
-  rc = lookupResolve(pTab->pCtx, zModel, zPath, &plan, &zErr);
+  zModel = lookupArgText(argv[0], zModel, &zModelCopy, &bNul);
+  zPath = zModel ? lookupArgText(argv[1], zPath, &zPathCopy, &bNul) : 0;
+  if (zPath == 0) {
+    rc = SQLITE_NOMEM;
+    goto done;
+  }
+  rc = lookupResolve(pTab->pCtx, zModel, zPath, bNul, &plan, &zErr);
   if (rc == SQLITE_OK)
     rc = lookupPrepare(pTab->pCtx, &plan, argv[2], &pCur->pStmt, &zErr);
   if (rc == SQLITE_OK) {
@@ -883,6 +966,8 @@ static int lookupFilter(sqlite3_vtab_cursor *cur, int idxNum,
   }
 done:
   lookupPlanClear(&plan);
+  sqlite3_free(zModelCopy);
+  sqlite3_free(zPathCopy);
   if (zErr) {
     sqlite3_free(pTab->base.zErrMsg);
     pTab->base.zErrMsg = zErr;

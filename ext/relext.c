@@ -54,6 +54,7 @@ static const struct {
     {"relext_must_be_loaded", 4},
     {"relext_must_be_loaded", -1},
     {"rel_graph", 1},
+    {"relext_acc_conflict", 2},
     {"relext_txn", -2},
     {"relext_notes", -2},
     {"relext_close", -2},

@@ -223,9 +223,11 @@ void relColumnNamesFree(char **azName, int nName);
 /* What relext needs to know about one column. */
 typedef struct RelColumn RelColumn;
 struct RelColumn {
-  char *zName;  /* exact spelling; NULL when there is no such column */
-  char *zType;  /* declared type ("" when none) */
-  char *zColl;  /* collation, or NULL for BINARY */
+  char *zName;      /* exact spelling; NULL when there is no such column */
+  char *zType;      /* declared type ("" when none) */
+  const char *zAff; /* its affinity as relTypeAffinity names it ("" for
+                    ** none), except that ANY in a STRICT table has none */
+  char *zColl;      /* collation, or NULL for BINARY */
   int bIndexed; /* an index (not partial), or the primary key, leads with it */
   int bUnique;  /* unique on its own: the only primary key column, or a
                 ** unique index (not partial) on exactly this column */

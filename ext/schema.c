@@ -15,8 +15,9 @@
 **
 ** MECHANISM
 **   The table-valued pragmas (pragma_table_info, pragma_index_list,
-**   pragma_index_info) and main.sqlite_schema, read with prepared
-**   statements; sqlite3_table_column_metadata for a collation. Whether a
+**   pragma_index_info, and pragma_table_list for STRICT) and
+**   main.sqlite_schema, read with prepared statements;
+**   sqlite3_table_column_metadata for a collation. Whether a
 **   table has a rowid is whether "SELECT rowid FROM t" prepares (SQLite
 **   before 3.37 has no pragma that says so).
 **
@@ -442,9 +443,11 @@ int relColumnInfo(sqlite3 *db, const char *zTab, const char *zCol,
   sqlite3_stmt *pStmt = 0;
   int rc, nPk = 0;
   memset(p, 0, sizeof(*p));
+  p->zAff = "";
   if (relIsRowid(zCol)) {
     p->zName = relStrdup("rowid");
     p->zType = relStrdup("INTEGER");
+    p->zAff = "INTEGER";
     p->bIndexed = p->bUnique = p->bRowid = 1;
     if (!p->zName || !p->zType) {
       relColumnClear(p);
@@ -452,12 +455,21 @@ int relColumnInfo(sqlite3 *db, const char *zTab, const char *zCol,
     }
     return SQLITE_OK;
   }
+  /* STRICT tables, and pragma_table_list that tells them, came with
+  ** SQLite 3.37 */
   rc = relProbePrepare(db,
-                       "SELECT name, type, pk, "
-                       "(SELECT count(*) FROM pragma_table_info(?1,'main')"
-                       " WHERE pk>0), dflt_value IS NOT NULL FROM "
-                       "pragma_table_info(?1, 'main') WHERE name=?2 COLLATE "
-                       "NOCASE",
+                       sqlite3_libversion_number() >= 3037000
+                           ? "SELECT name, type, pk, (SELECT count(*) FROM "
+                             "pragma_table_info(?1,'main') WHERE pk>0), "
+                             "dflt_value IS NOT NULL, (SELECT \"strict\" "
+                             "FROM pragma_table_list(?1) WHERE "
+                             "schema='main') FROM pragma_table_info(?1, "
+                             "'main') WHERE name=?2 COLLATE NOCASE"
+                           : "SELECT name, type, pk, (SELECT count(*) FROM "
+                             "pragma_table_info(?1,'main') WHERE pk>0), "
+                             "dflt_value IS NOT NULL, 0 FROM "
+                             "pragma_table_info(?1, 'main') WHERE name=?2 "
+                             "COLLATE NOCASE",
                        zTab, zCol, &pStmt);
   if (rc) return rc;
   if (sqlite3_step(pStmt) == SQLITE_ROW) {
@@ -465,6 +477,13 @@ int relColumnInfo(sqlite3 *db, const char *zTab, const char *zCol,
     p->zType = relStrdup((const char *)sqlite3_column_text(pStmt, 1));
     nPk = sqlite3_column_int(pStmt, 3);
     p->bDefault = sqlite3_column_int(pStmt, 4);
+    if (p->zType) {
+      /* ANY in a STRICT table: no affinity (elsewhere NUMERIC) */
+      p->zAff =
+          sqlite3_column_int(pStmt, 5) && sqlite3_stricmp(p->zType, "ANY") == 0
+              ? ""
+              : relTypeAffinity(p->zType);
+    }
     if (sqlite3_column_int(pStmt, 2) == 1) {
       p->bIndexed = 1;
       if (nPk == 1) p->bUnique = 1;

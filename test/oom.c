@@ -174,6 +174,21 @@ static Scenario aScenario[] = {
     {"m2m_accessor", SETUP_FULL, 0,
      "INSERT INTO article__tags(article, id) VALUES (2, 3)"},
     {"reopen", SETUP_FULL, 1, "DELETE FROM category WHERE id = 1"},
+    /* an accessor read with guarded conditions (=, IN, < on a TEXT
+    ** column with values that are not constants) feeding a write */
+    {"accessor_guarded", SETUP_FULL, 0,
+     "INSERT INTO author(id, name) SELECT DISTINCT 100 + t.id, t.name "
+     "FROM tag AS g JOIN article__tags AS t ON t.name = g.name "
+     "WHERE t.name IN ('x', 'y', 'q') AND t.name < g.name || 'z'"},
+    /* ON CONFLICT on accessor writes: REPLACE deletes with the rules
+    ** (article 1's comments cascade), IGNORE skips */
+    {"accessor_conflict", SETUP_FULL, 0,
+     "BEGIN; INSERT OR REPLACE INTO category__articles(category, id, title) "
+     "VALUES (2, 1, 'new1'), (3, 20, 'n20');"
+     " INSERT OR REPLACE INTO author__profile(author, id, bio) "
+     "VALUES (1, 9, 'new');"
+     " INSERT OR IGNORE INTO category__articles(category, id, title) "
+     "VALUES (1, 2, 'dup'), (1, 30, 'n30'); COMMIT"},
 };
 #define N_SCENARIO ((int)(sizeof(aScenario) / sizeof(aScenario[0])))
 
