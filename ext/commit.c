@@ -1443,7 +1443,7 @@ static void relMustBeLoadedFunc(sqlite3_context *ctx, int argc,
     return;
   }
   if (t < 0) {
-    sqlite3_result_error(ctx, REL_STALE_MSG, -1);
+    sqlite3_result_error(ctx, p->zBroken ? p->zBroken : REL_STALE_MSG, -1);
     return;
   }
   sqlite3_result_int(ctx, 0); /* never indexed: the index stays empty */

@@ -100,6 +100,7 @@ void relCtxUnref(void *pArg) {
   }
   relCtxClearDefs(p);
   sqlite3_free(p->zLastError);
+  sqlite3_free(p->zBroken);
   sqlite3_free(p);
 }
 

@@ -547,6 +547,10 @@ static void relOnDeleteFunc(sqlite3_context *ctx, int argc,
   char *zErr = 0;
   int rc;
   if (argc < 2) return;
+  if (p->zBroken) {
+    sqlite3_result_error(ctx, p->zBroken, -1);
+    return;
+  }
   if (p->nBusy > 0) {
     /* A row the running engine collected; in careful mode, one an
     ** application trigger deleted meanwhile is refused: the engine runs

@@ -131,7 +131,7 @@ static void relFailFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   if (p->nBusy > 0 && p->nCareful == 0) return;
   t = relCtxTableByGen(p, sqlite3_value_int64(argv[0]));
   if (t < 0 || iEdge < 0 || iEdge >= p->aTab[t].nParent) {
-    sqlite3_result_error(ctx, REL_STALE_MSG, -1);
+    sqlite3_result_error(ctx, p->zBroken ? p->zBroken : REL_STALE_MSG, -1);
     return;
   }
   pE = &p->aEdge[p->aTab[t].aParent[iEdge]];

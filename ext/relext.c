@@ -64,7 +64,11 @@ static const struct {
     {"rel_lookup", -2},
 };
 
-static void relUnregisterAll(sqlite3 *db) {
+/* Take back everything relext registered; SQLITE_OK when all of it went.
+** (SQLite refuses to delete a function or module while a statement runs:
+** SELECT load_extension(...) is one.) */
+static int relUnregisterAll(sqlite3 *db) {
+  int rcAll = SQLITE_OK;
   size_t i;
   char *zIgnore = 0;
   /* TEMP objects first: they refer to the functions and modules. */
@@ -92,13 +96,47 @@ static void relUnregisterAll(sqlite3 *db) {
     sqlite3_free(zIgnore);
   }
   for (i = 0; i < sizeof(aRegistered) / sizeof(aRegistered[0]); i++) {
+    int rc;
     if (aRegistered[i].nArg == -2) {
-      sqlite3_create_module_v2(db, aRegistered[i].zName, 0, 0, 0);
+      rc = sqlite3_create_module_v2(db, aRegistered[i].zName, 0, 0, 0);
     } else {
-      sqlite3_create_function_v2(db, aRegistered[i].zName, aRegistered[i].nArg,
-                                 SQLITE_UTF8, 0, 0, 0, 0, 0);
+      rc = sqlite3_create_function_v2(db, aRegistered[i].zName,
+                                      aRegistered[i].nArg, SQLITE_UTF8, 0, 0,
+                                      0, 0, 0);
     }
+    if (rc && rcAll == SQLITE_OK) rcAll = rc;
   }
+  return rcAll;
+}
+
+/* Would this connection's TEMP objects clash with tables or triggers it
+** has already (a TEMP table named like an accessor, say)? Checked before
+** anything is registered: a load that fails afterwards cannot always take
+** its registrations back (see relUnregisterAll). */
+static int relTempClash(RelCtx *p, char **pzErr) {
+  sqlite3_stmt *pStmt = 0;
+  int rc, i;
+  rc = sqlite3_prepare_v2(p->db,
+                          "SELECT name FROM temp.sqlite_schema WHERE name=?1 "
+                          "AND (sql IS NULL OR sql NOT GLOB "
+                          "'CREATE VIRTUAL TABLE * USING relext_*')",
+                          -1, &pStmt, 0);
+  for (i = 0; rc == SQLITE_OK && i < p->nDef * 2; i++) {
+    const RelDef *d = &p->aDef[i / 2];
+    char *zName = i % 2 ? relAccessorReverse(d) : relAccessorForward(d);
+    if (zName == 0) continue;
+    sqlite3_bind_text(pStmt, 1, zName, -1, SQLITE_TRANSIENT);
+    if (sqlite3_step(pStmt) == SQLITE_ROW) {
+      rc = relError(pzErr, SQLITE_ERROR,
+                    "relext: cannot load: a TEMP object of this connection "
+                    "is named %s, the accessor table of %s.%s: drop it first",
+                    zName, d->zModel, d->zField);
+    }
+    sqlite3_free(zName);
+    if (rc == SQLITE_OK) rc = sqlite3_reset(pStmt);
+  }
+  sqlite3_finalize(pStmt);
+  return rc;
 }
 
 /* A failed load: zErr (NULL, or a message this takes), or else a message
@@ -131,9 +169,9 @@ __declspec(dllexport)
   int rc;
   char *zErr = 0;
   SQLITE_EXTENSION_INIT2(pApi);
-  if (sqlite3_libversion_number() < 3034000) {
+  if (sqlite3_libversion_number() < 3040000) {
     return relError(pzErrMsg, SQLITE_ERROR,
-                    "relext: needs SQLite 3.34 or newer");
+                    "relext: needs SQLite 3.40 or newer");
   }
   /* Loaded before on this connection: bring the definitions up to date. */
   p = relCtxFind(db);
@@ -170,6 +208,7 @@ __declspec(dllexport)
   p->nRef = 1; /* held by this function until the end */
   /* A bad catalog is reported before anything is registered. */
   rc = relCatalogLoad(p, &zErr);
+  if (rc == SQLITE_OK) rc = relTempClash(p, &zErr);
   if (rc != SQLITE_OK) {
     rc = relInitError(pzErrMsg, rc, zErr);
     relCtxClearDefs(p);
@@ -198,7 +237,17 @@ __declspec(dllexport)
     ** find the context again: a later load starts afresh. */
     relCtxForget(p);
     p->nRef++;
-    relUnregisterAll(db);
+    if (relUnregisterAll(db) != SQLITE_OK) {
+      /* Some registration stayed (a statement is running: SELECT
+      ** load_extension()). The library must then stay loaded, or SQLite
+      ** would call into unloaded code: the load succeeds, but this
+      ** connection's relext is out of order and refuses every write to
+      ** a governed table with the reason (p->zBroken). */
+      p->zBroken = pzErrMsg ? *pzErrMsg : 0;
+      if (pzErrMsg) *pzErrMsg = 0;
+      if (p->zBroken == 0) p->zBroken = sqlite3_mprintf("relext: cannot load");
+      rc = SQLITE_OK;
+    }
     relCtxUnref(p);
   }
   sqlite3_free(zErr);

@@ -457,6 +457,8 @@ struct RelCtx {
                   ** triggers and guards stand aside), the COMMIT check */
   int bFreeLater; /* free the cached statements when nBusy drops to 0 */
   int bFreeing;   /* relCtxStmtsFree is running */
+  char *zBroken; /* a load that failed but could not be taken back: every
+                 ** guard refuses with this message (relext.c) */
   char *zLastError;          /* relext's last refusal (rel_last_error) */
   size_t nLastError;         /* bytes allocated for it */
   int nNested;               /* >0 while an accessor runs its own writes */
@@ -470,7 +472,7 @@ struct RelCtx {
 ** guard finds the table and edges it was written for. */
 static inline int relCtxTableByGen(const RelCtx *p, sqlite3_int64 iGen) {
   unsigned m, h;
-  if (p->nGenHash == 0) return -1;
+  if (p->nGenHash == 0 || p->zBroken) return -1;
   m = (unsigned)p->nGenHash - 1;
   h = (unsigned)((sqlite3_uint64)iGen * 0x9E3779B97F4A7C15ULL >> 40) & m;
   while (p->aGenHash[h]) {
