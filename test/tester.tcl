@@ -175,10 +175,28 @@ proc skip_file {why} {
 # The extended error code of the last error on db, as a name.
 proc errcode {} { db errorcode }
 
+# Under valgrind (make valgrind sets RELEXT_VALGRIND), a large generated
+# matrix runs one case in N, so that the whole suite stays affordable in CI:
+# `if {![valgrind_sample 4]} return` at the top of a case. Elsewhere every
+# case runs. The cases left out are counted as skipped, with the reason.
+set ::valgrind_n 0
+proc valgrind_sample {n} {
+  if {![info exists ::env(RELEXT_VALGRIND)]} { return 1 }
+  if {[incr ::valgrind_n] % $n == 0} { return 1 }
+  incr ::nSampledOut
+  return 0
+}
+set ::nSampledOut 0
+
 proc finish_test {} {
   catch {db close}
   delete_db $::testdb
   set me [file tail [info script]]
+  if {$::nSampledOut > 0} {
+    incr ::nSkip $::nSampledOut
+    lappend ::skips [list "$::nSampledOut cases" \
+      "of its generated matrices: one in N runs under valgrind"]
+  }
   foreach s $::skips {
     lassign $s name why
     puts "$me: [expr {$name eq $me ? "skipped" : "$name skipped"}]: $why"
