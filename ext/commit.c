@@ -4,11 +4,12 @@
 **
 ** WHAT IT HOLDS
 **   No dangling key at COMMIT (db_constraint=True); NOT NULL for keys with
-**   null=False; no row left referencing a row deleted under RESTRICT.
+**   null=False; no row left referencing a row deleted under RESTRICT; and
+**   the end of a statement that a RESTRICT refuses (below).
 **
 ** THE MECHANISM
 **   Suspects ("notes") come from three places:
-**   - relext_must_be_loaded(G, edge, key [, row]), the WHERE clause of the
+**   - relext_must_be_loaded(T, k, key, row, ...), the WHERE clause of the
 **     stored guard indexes (guard.c writes them). SQLite evaluates it
 **     inline for every row inserted, deleted, or updated in a key column;
 **     it notes the key (once per distinct key and transaction) as a
@@ -16,10 +17,10 @@
 **     key column the same function notes the keys of parent rows written
 **     or deleted: a changed key, or a row that REPLACE removes without
 **     delete triggers, leaves a suspect too.
-**   - the delete engine (engine.c): RESTRICT and DO_NOTHING keys still
-**     referenced from outside its closure, and the value a SET rule wrote;
-**   - TEMP triggers (guard.c) writing to relext_txn: an old bare-rowid key
-**     still referenced after an UPDATE.
+**   - the delete engine (engine.c) and relext_fail (guard.c): RESTRICT
+**     and DO_NOTHING keys still referenced from outside a closure, and the
+**     value a SET rule wrote;
+**   - TEMP triggers (guard.c) writing to relext_txn.
 **
 **   Notes go to relext_txn, a TEMP virtual table. Statements that can fire
 **   relext's TEMP triggers enrol it in their transaction (the triggers
@@ -39,6 +40,18 @@
 **   xSavepoint/xRollbackTo, so ROLLBACK TO and failed statements forget
 **   what they noted.
 **
+**   The end of a statement. A RESTRICT that a later row of the same
+**   statement may still lift (engine.c decides which) is a pending note;
+**   while any stands, the engine's TEMP trigger program keeps one row in
+**   temp.relext_pending, whose REFERENCES to the empty temp.relext_nowhere
+**   is an immediate foreign-key violation that SQLite counts for the
+**   statement and fails it with at its end, undoing only that statement
+**   (relext_pending() recounts them as rows go). In autocommit, relCommitDoom
+**   makes the COMMIT check refuse the statement first thing. rel_last_error
+**   gives relext's message of a refusal SQLite words itself. relext_gone
+**   keeps, until the statement ends, the keys that rows it deleted
+**   protected (engine.c's PROTECT).
+**
 **   Why not sqlite3_commit_hook: it cannot run SQL, its failure message is
 **   fixed ("constraint failed"), and there is one per connection, which an
 **   application may replace. xSync can query, report its own message, and
@@ -51,8 +64,8 @@
 **     is connected to finalize them before sqlite3_close() checks.
 **
 ** LIMITS
-**   - Inside an explicit transaction, a RESTRICT violation is reported at
-**     COMMIT, not at the DELETE (see README).
+**   - The statement's end needs PRAGMA foreign_keys on and not deferred;
+**     otherwise a pending RESTRICT is checked at COMMIT.
 **   - NOT NULL (null=False) is checked with the other keys, at COMMIT.
 */
 #include "relext_int.h"

@@ -4,41 +4,65 @@
 **
 ** WHEN IT RUNS
 **   For a parent table whose rules cannot be plain SQL in its stored
-**   delete guard (guard.c, relPlainMode: cascades that form a cycle, self
-**   references, PROTECT or RESTRICT below a CASCADE), a TEMP BEFORE DELETE
-**   trigger calls relext_on_delete(table, rowid) for every row deleted.
+**   delete guards (catalog.c, relRulesPlain: cascades that form a cycle,
+**   self references, PROTECT or RESTRICT below a CASCADE), a TEMP AFTER
+**   DELETE trigger calls relext_on_delete(table, row, key...) for every
+**   row deleted, once it has really gone (an application trigger that keeps
+**   the row with RAISE(IGNORE) keeps its children), with the row's name
+**   (rowid, or the key of a WITHOUT ROWID table) and the values of the
+**   columns its relationships reference: the row itself can no longer be
+**   read.
 **
 ** THE MECHANISM
 **   The engine works like Django's Collector, but set-based and iterative:
-**   one recursive CTE collects the closure of rows reached through CASCADE
-**   edges (no trigger recursion, so no depth limit and no dependence on
-**   PRAGMA recursive_triggers); then PROTECT is checked against that
-**   closure (any referencing row blocks, even one the same cascade would
-**   delete), RESTRICT rows outside the closure are noted for the COMMIT
-**   check (commit.c), SET_* updates run, and each table's share of the
-**   closure goes in one DELETE ... WHERE rowid IN (...). While the engine
-**   runs, the triggers of the rows it deletes return at once: those rows
-**   were collected. Shortcuts: a row nothing references is left alone
-**   after one probe per edge (relAnySql), and a self-referencing tree goes
-**   in one recursive DELETE (relTreeSql). The statements are prepared
-**   once per table (RelPlan) and kept while relext_close lets them.
+**   one recursive CTE, seeded with the deleted row's keys, collects the
+**   closure of rows reached through CASCADE edges (no trigger recursion,
+**   so no depth limit and no dependence on PRAGMA recursive_triggers); then
+**   PROTECT is checked against that closure (any referencing row blocks,
+**   even one the same cascade would delete, or one the same statement
+**   deleted earlier: relext_gone), RESTRICT rows outside the closure are
+**   decided (below), SET_* updates run, and each table's share of the
+**   closure goes in one DELETE ... WHERE rowid IN (...), deepest tables
+**   first. While the engine runs, the triggers of the rows it deletes stand
+**   aside: those rows were collected. Shortcuts: a row nothing references
+**   is left alone after one probe per edge (relAnySql), and a
+**   self-referencing tree goes in one recursive DELETE (relTreeSql). The
+**   statements are prepared once per table (RelPlan) and kept while
+**   relext_close lets them.
+**
+**   A RESTRICT is refused at once when no later row of the statement can
+**   delete the referencing rows (their table is not reached from the
+**   statement's through CASCADE). Otherwise it waits for the end of the
+**   statement (relRestrictWhen): the COMMIT check of an autocommit
+**   statement, or, inside a transaction, SQLite's immediate foreign-key
+**   counter through temp.relext_pending (commit.c). A table whose delete
+**   may meet both a RESTRICT and a PROTECT lets even a certain RESTRICT
+**   wait, so that a later row's PROTECT wins, and then skips the row's own
+**   updates and deletes, so that no other error pre-empts the refusal.
+**
+**   Careful mode (relEngineCareful): where an application trigger fires on
+**   rows the engine writes, notes are taken meanwhile, rows that trigger
+**   deletes get their rules, and a collected row it kept refuses the
+**   statement.
 **
 ** INVARIANTS
-**   - PROTECT is decided before anything is changed for that row.
-**   - RESTRICT is lifted by any deletion in the same statement (autocommit)
-**     or transaction; a RESTRICT violation outside the closure of the row
-**     is reported when the statement's transaction commits.
+**   - PROTECT and RESTRICT are decided for a row before any of its rules
+**     act; a later statement never lifts a RESTRICT.
 **   - The engine never holds the closure in C memory: it lives in the TEMP
 **     table relext_victim (or the tree DELETE's own temporary tables) and
 **     is cleared after each row.
 **
 ** LIMITS
-**   - Rows deleted by the application's own triggers while a relext
-**     cascade runs are not followed by relext.
+**   - Without foreign keys on, inside a transaction, a RESTRICT that may
+**     still be lifted is left to the COMMIT check; so is one found by an
+**     accessor's own statement (accessor.c writes row by row).
+**   - In careful mode a row of an engine-mode table deleted by an
+**     application trigger is refused: the engine runs one closure at a
+**     time.
 **   - REPLACE conflict resolution deletes rows without delete triggers
 **     unless PRAGMA recursive_triggers is on: the parent's on_delete rules
-**     do not run for such a row (the COMMIT check still refuses the
-**     dangling keys it leaves).
+**     do not run for such a row; the COMMIT check refuses the dangling keys
+**     it leaves, and says so.
 */
 #include "relext_int.h"
 SQLITE_EXTENSION_INIT3

@@ -9,55 +9,54 @@
 **   null=False; M2M junction link rows going with either end; symmetrical
 **   junctions mirrored.
 **
-** THE MECHANISM
-**   The catalog is reduced to rule edges (child.column -> parent.key, rule;
-**   see catalog.c). For this connection, relGuardInstall() creates TEMP
-**   triggers on the governed tables of the main schema:
+** THE STORED GUARDS (relGuardsWrite), per governed table t, each carrying
+** t's generation T (RelTable.iGen: a hash of everything t's guards encode,
+** catalog.c), edges named by their position among t's edges:
+**   - relext_guard_i_<t>: an always-empty partial index whose WHERE clause
+**     relext_must_be_loaded(T, k, key, row, ..., -1-k, key, ...) SQLite
+**     evaluates inline for every row written or deleted -- a function
+**     call, where a trigger would cost a whole sub-program per row
+**     (measured: an empty AFTER INSERT trigger costs more per row than
+**     SQLite's entire native foreign key check). It names t's edges as a
+**     child (k, key, the row's key where null=False) and as a parent (-1-k,
+**     key: a key that goes is a suspect too). The function (commit.c) notes
+**     the keys for the COMMIT check. One index per table: each index costs
+**     every statement a cursor.
+**   - relext_guard_d_<t> BEFORE DELETE: in plain mode (catalog.c,
+**     relRulesPlain: the order of deletion cannot matter) the checks, one
+**     counting probe per PROTECT/RESTRICT edge that calls relext_fail; else
+**     only the refusal of a connection that does not hold t's rules.
+**   - relext_guard_a_<t> AFTER DELETE: in plain mode the actions, plain SQL
+**     like a hand-written cascade (UPDATE for SET_*, notes for DO_NOTHING,
+**     DELETE for CASCADE), run once the row has really gone, so that an
+**     application trigger that keeps it (RAISE(IGNORE)) keeps its children.
+**   Every parent has at least one of the two triggers, so that a DELETE
+**   without WHERE cannot truncate it. They are stored, not TEMP, because
+**   the guards have to be there anyway (for connections without relext)
+**   and one trigger per deleted row costs half of two; they call only
+**   SQLITE_INNOCUOUS functions. Declaring a relationship rewrites only the
+**   guards of the tables whose generation changed (relGuardsSync).
 **
-**   - Where the order of deletion cannot matter (relPlainMode), a parent's
-**     rules are plain SQL in its stored BEFORE DELETE guard trigger
-**     (relext_guard_d_<table>, written by relGuardsWrite for catalog hash
-**     G): DELETE for CASCADE, UPDATE for SET_*, one counting probe per
-**     PROTECT/RESTRICT edge that calls relext_fail(G, ...). A stored
-**     trigger, not a TEMP one, because the guard has to be there anyway
-**     (see below) and one trigger per deleted row costs half of two. It
-**     calls only SQLITE_INNOCUOUS functions. (A stored guard that does
-**     not hold this catalog's rules -- missing with a table rebuilt
-**     without its triggers, or written by a build that left them out --
-**     gets a TEMP trigger relext_del_<table> that holds them until
-**     rel_reload() rewrites the guards: see relGuardHoldsRules.)
-**   - Elsewhere a TEMP BEFORE DELETE trigger on the parent calls
-**     relext_on_delete(table, rowid): the delete engine (engine.c).
-**   - A child's key columns are watched by stored guard indexes: an index
-**     on the key column whose WHERE clause is
-**     relext_must_be_loaded(G, edge, key [, row]) (one index per child
-**     table: with several edges, (G, e1, key1, row1, e2, key2, row2...)). It
-**     always returns 0, so the index stays empty, but SQLite evaluates it
-**     inline for every row inserted, deleted, or updated in that column --
-**     a function call, where a trigger would cost a whole sub-program per
-**     row (measured: an empty AFTER INSERT trigger costs more per row than
-**     SQLite's entire native foreign key check). The function (commit.c)
-**     notes the key for the COMMIT check.
-**   - The same kind of guard index on each referenced key column notes the
-**     keys of parent rows written or deleted. (A bare rowid cannot be
-**     indexed; for it an AFTER UPDATE TEMP trigger notes an old key still
-**     referenced.)
+** THE TEMP TRIGGERS (relGuardInstall), per connection: relext_del_<t>
+**   AFTER DELETE on a table whose rules are not plain SQL calls the delete
+**   engine (engine.c), and keeps a statement's pending row in step
+**   (REL_PENDING_SQL, commit.c); relext_gone_<t> tells the engine of a
+**   deleted row that protected another (engine.c); M2M junctions get their
+**   duplicate and mirror triggers.
 **
-**   Connections without relext: every write that could break a rule meets
-**   a relext function: relext_must_be_loaded() in the guard indexes of
-**   children and parents, and stored triggers (relext_guard_*) on every
-**   DELETE and UPDATE of a parent (a trigger there, so that a DELETE
-**   without WHERE cannot truncate past it). Without relext the write fails
-**   with "no such function" (or "unknown function");
-**   with relext loaded but holding definitions older than G (another
-**   connection changed them), it fails with a message asking for
-**   SELECT rel_reload(). Reads never involve them.
+** CONNECTIONS WITHOUT RELEXT: every write that could break a rule meets a
+**   relext function -- in a guard index (compiled into the statement, so
+**   "no such function" refuses it) or a delete trigger. With relext loaded
+**   but holding other rules for t (another connection changed them), the
+**   guards refuse with a message asking for SELECT rel_reload(). Reads never
+**   involve them; writes to columns no relationship uses go through.
 **
 ** INVARIANTS
-**   - The stored guards carry G, the hash of the catalog they were written
-**     for; a connection holding other definitions is refused by them.
-**   - Plain-mode rules are decided in the pre-delete state, exactly
-**     Django's answer (see relPlainMode).
+**   - A connection writes a governed table only while it holds the rules
+**     that table's guards were written for (generation T).
+**   - Plain-mode checks are decided in the pre-delete state, exactly
+**     Django's answer; a RESTRICT of a table that can also meet a PROTECT
+**     waits for the statement's end (relext_fail), so that PROTECT wins.
 **
 ** LIMITS
 **   - Without relext, PRAGMA integrity_check and VACUUM cannot evaluate the

@@ -24,7 +24,7 @@
 **     (see relext_int.h).
 **
 ** LIMITS
-**   - Needs SQLite 3.34 or newer at run time.
+**   - Needs SQLite 3.40 or newer at run time.
 */
 #include "relext_int.h"
 SQLITE_EXTENSION_INIT1
