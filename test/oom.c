@@ -174,6 +174,13 @@ static Scenario aScenario[] = {
     {"m2m_accessor", SETUP_FULL, 0,
      "INSERT INTO article__tags(article, id) VALUES (2, 3)"},
     {"reopen", SETUP_FULL, 1, "DELETE FROM category WHERE id = 1"},
+    /* RESTRICT decided at the end of the statement, inside a transaction:
+    ** refused (comment 13 replies to 1), then lifted by another row of the
+    ** same statement */
+    {"restrict_stmt", SETUP_FULL, 0,
+     "BEGIN; DELETE FROM comment WHERE id = 1; COMMIT"},
+    {"restrict_lift", SETUP_FULL, 0,
+     "BEGIN; DELETE FROM comment WHERE id IN (1, 13); COMMIT"},
     /* an accessor read with guarded conditions (=, IN, < on a TEXT
     ** column with values that are not constants) feeding a write */
     {"accessor_guarded", SETUP_FULL, 0,
