@@ -181,6 +181,14 @@ static unsigned relNoteHash(int iEdge, int eKind, const RelValue *pV) {
       h = (h ^ *z) * 16777619u;
     break;
   }
+  case SQLITE_BLOB: {
+    const unsigned char *z = (const unsigned char *)pV->z;
+    int k;
+    h ^= 0x5bd1e995u; /* X'41' and 'A' are different keys */
+    for (k = 0; k < pV->n; k++)
+      h = (h ^ z[k]) * 16777619u;
+    break;
+  }
   default:
     break;
   }

@@ -102,13 +102,15 @@ char *relStrdup(const char *z);
 int relStrICmp(const char *a, const char *b);
 int relStrEq(const char *a, const char *b); /* NULL-safe, case-sensitive */
 
-/* A literal value from Django syntax (default=, SET(...)). */
+/* A value: a literal from Django syntax (default=, SET(...)), or a key
+** read from SQL, in its own storage class. */
 typedef struct RelValue RelValue;
 struct RelValue {
-  int eType; /* 0 = absent, else SQLITE_NULL/INTEGER/FLOAT/TEXT */
+  int eType; /* 0 = absent, else SQLITE_NULL/INTEGER/FLOAT/TEXT/BLOB */
   sqlite3_int64 i;
   double r;
-  char *z;
+  char *z; /* TEXT: the text; BLOB: its n bytes (and a NUL after them) */
+  int n;   /* BLOB: bytes in z */
 };
 void relValueClear(RelValue *p);
 int relValueCopy(RelValue *pTo, const RelValue *pFrom);
@@ -117,9 +119,9 @@ int relValueBind(sqlite3_stmt *pStmt, int i, const RelValue *p);
 void relValueResult(sqlite3_context *ctx, const RelValue *p);
 /* The text of a value in one of three styles (caller frees; NULL when out
 ** of memory): */
-#define REL_FMT_PY 0  /* Python, as Django prints it: 5, 'x', None */
-#define REL_FMT_SQL 1 /* an SQL literal that reads back exactly: 5, 'x' */
-#define REL_FMT_MSG 2 /* for a message: 5, 'x', NULL */
+#define REL_FMT_PY 0  /* Python, as Django prints it: 5, 'x', b'\x01', None */
+#define REL_FMT_SQL 1 /* an SQL literal that reads back exactly: 5, 'x', X'01' */
+#define REL_FMT_MSG 2 /* for a message: 5, 'x', X'01', NULL */
 char *relValueFormat(const RelValue *p, int eStyle);
 int relValueEq(const RelValue *a, const RelValue *b);
 
@@ -143,8 +145,8 @@ int relPreparef(sqlite3 *db, sqlite3_stmt **pp, char **pzErr, const char *zFmt,
 ** by the caller) holds on sqlite_schema. */
 int relDropObjects(sqlite3 *db, const char *zDb, const char *zType,
                    const char *zCond, char **pzErr);
-/* The value as SQL text for a message ('x', 5, NULL); NULL when out of
-** memory. */
+/* The value as SQL text for a message ('x', 5, X'01', NULL); NULL when
+** out of memory. */
 char *relValueText(sqlite3_value *v);
 
 /* ------------------------------------------------------------------ */

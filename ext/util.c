@@ -7,8 +7,12 @@
 **   - relExecf()/relPreparef() take a sqlite3_mprintf() format: callers
 **     quote every name with %w (inside "...") and every text with %Q.
 **     Nothing built here pastes a user-supplied name unquoted.
-**   - RelValue holds a literal from Django syntax (default=, SET(v));
-**     relValueFormat prints it for Python, for SQL or for a message.
+**   - RelValue holds a value: a literal from Django syntax (default=,
+**     SET(v)), or a key read from SQL. Every storage class is kept as it
+**     is, a BLOB as its bytes: relValueEq is exact equality (same class,
+**     same bytes), relValueBind gives SQLite back the same value, and
+**     relValueFormat prints it for Python, for SQL or for a message (a
+**     BLOB as X'0A0B', the form SQLite's quote() gives).
 **   - relError is the one way relext reports an error, SQLite's way: an
 **     rc returned, the message in *pzErr (the first one wins), and
 **     SQLITE_NOMEM when the message cannot be made. relResultError turns
@@ -21,9 +25,6 @@
 ** INVARIANTS
 **   All memory comes from sqlite3_malloc64()/sqlite3_free(); a function
 **   that fails frees what it took.
-**
-** LIMITS
-**   RelValue keeps a BLOB as its text.
 */
 #include "relext_int.h"
 SQLITE_EXTENSION_INIT3
@@ -119,11 +120,14 @@ int relValueCopy(RelValue *pTo, const RelValue *pFrom) {
   *pTo = *pFrom;
   pTo->z = 0;
   if (pFrom->z) {
-    pTo->z = relStrdup(pFrom->z);
+    size_t n = pFrom->eType == SQLITE_BLOB ? (size_t)pFrom->n : strlen(pFrom->z);
+    pTo->z = sqlite3_malloc64(n + 1);
     if (pTo->z == 0) {
       memset(pTo, 0, sizeof(*pTo));
       return SQLITE_NOMEM;
     }
+    memcpy(pTo->z, pFrom->z, n);
+    pTo->z[n] = 0;
   }
   return SQLITE_OK;
 }
@@ -140,15 +144,29 @@ int relValueFromSql(RelValue *p, sqlite3_value *v) {
   case SQLITE_FLOAT:
     p->r = sqlite3_value_double(v);
     break;
-  case SQLITE_TEXT:
-  case SQLITE_BLOB: {
+  case SQLITE_TEXT: {
     const char *z = (const char *)sqlite3_value_text(v);
-    p->eType = SQLITE_TEXT;
-    p->z = relStrdup(z ? z : "");
+    p->z = z ? relStrdup(z) : 0;
     if (p->z == 0) {
       p->eType = 0;
       return SQLITE_NOMEM;
     }
+    break;
+  }
+  case SQLITE_BLOB: {
+    /* The bytes as they are (NUL bytes included), NUL-terminated too. */
+    const void *pBlob = sqlite3_value_blob(v);
+    int n = sqlite3_value_bytes(v);
+    p->z = sqlite3_malloc64((size_t)n + 1);
+    if (p->z == 0 || (pBlob == 0 && n > 0)) {
+      sqlite3_free(p->z);
+      p->z = 0;
+      p->eType = 0;
+      return SQLITE_NOMEM;
+    }
+    if (n > 0) memcpy(p->z, pBlob, (size_t)n);
+    p->z[n] = 0;
+    p->n = n;
     break;
   }
   default:
@@ -165,6 +183,8 @@ int relValueBind(sqlite3_stmt *pStmt, int i, const RelValue *p) {
     return sqlite3_bind_double(pStmt, i, p->r);
   case SQLITE_TEXT:
     return sqlite3_bind_text(pStmt, i, p->z, -1, SQLITE_TRANSIENT);
+  case SQLITE_BLOB:
+    return sqlite3_bind_blob(pStmt, i, p->z, p->n, SQLITE_TRANSIENT);
   default:
     return sqlite3_bind_null(pStmt, i);
   }
@@ -181,9 +201,38 @@ void relValueResult(sqlite3_context *ctx, const RelValue *p) {
   case SQLITE_TEXT:
     sqlite3_result_text(ctx, p->z, -1, SQLITE_TRANSIENT);
     break;
+  case SQLITE_BLOB:
+    sqlite3_result_blob(ctx, p->z, p->n, SQLITE_TRANSIENT);
+    break;
   default:
     sqlite3_result_null(ctx);
   }
+}
+
+/* A BLOB of n bytes at z as X'0A0B' (SQLite's quote()), or for Python
+** as b'\x0a\x0b'. */
+static char *relBlobFormat(const unsigned char *z, int n, int bPy) {
+  static const char aHex[] = "0123456789ABCDEF";
+  static const char aLow[] = "0123456789abcdef";
+  RelStr s = {0};
+  int i;
+  relStrAppend(&s, bPy ? "b'" : "X'", 2);
+  for (i = 0; i < n; i++) {
+    char a[4];
+    if (bPy) {
+      a[0] = '\\';
+      a[1] = 'x';
+      a[2] = aLow[z[i] >> 4];
+      a[3] = aLow[z[i] & 15];
+      relStrAppend(&s, a, 4);
+    } else {
+      a[0] = aHex[z[i] >> 4];
+      a[1] = aHex[z[i] & 15];
+      relStrAppend(&s, a, 2);
+    }
+  }
+  relStrAppend(&s, "'", 1);
+  return relStrFinish(&s);
 }
 
 char *relValueFormat(const RelValue *p, int eStyle) {
@@ -195,6 +244,9 @@ char *relValueFormat(const RelValue *p, int eStyle) {
     return sqlite3_mprintf(eStyle == REL_FMT_SQL ? "%!.17g" : "%!.15g", p->r);
   case SQLITE_TEXT:
     return sqlite3_mprintf("%Q", p->z);
+  case SQLITE_BLOB:
+    return relBlobFormat((const unsigned char *)p->z, p->n,
+                         eStyle == REL_FMT_PY);
   case SQLITE_NULL:
     return sqlite3_mprintf("%s", eStyle == REL_FMT_PY ? "None" : "NULL");
   default: /* absent */
@@ -211,6 +263,8 @@ int relValueEq(const RelValue *a, const RelValue *b) {
     return a->r == b->r;
   case SQLITE_TEXT:
     return relStrEq(a->z, b->z);
+  case SQLITE_BLOB:
+    return a->n == b->n && (a->n == 0 || memcmp(a->z, b->z, (size_t)a->n) == 0);
   default:
     return 1;
   }
@@ -317,6 +371,12 @@ char *relValueText(sqlite3_value *v) {
   int eType = sqlite3_value_type(v);
   const unsigned char *z;
   if (eType == SQLITE_NULL) return sqlite3_mprintf("NULL");
+  if (eType == SQLITE_BLOB) {
+    int n = sqlite3_value_bytes(v);
+    z = sqlite3_value_blob(v);
+    if (z == 0 && n > 0) return 0;
+    return relBlobFormat(z, n, 0);
+  }
   z = sqlite3_value_text(v);
   if (z == 0) return 0;
   return sqlite3_mprintf(eType == SQLITE_TEXT ? "%Q" : "%s", z);
