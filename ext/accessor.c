@@ -236,28 +236,6 @@ static int accDbErr(AccVtab *pTab) {
                   sqlite3_errmsg(pTab->db));
 }
 
-/* A declared type safe to repeat in sqlite3_declare_vtab(): letters,
-** digits, spaces and one (n[,m]) suffix. Other types are dropped (the
-** inner statement applies the real column's affinity anyway). */
-static int accSafeType(const char *z) {
-  int nParen = 0;
-  if (z == 0) return 0;
-  for (; *z; z++) {
-    char c = *z;
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-        (c >= '0' && c <= '9') || c == '_' || c == ' ' || c == ',' ||
-        c == '+' || c == '-' || c == '.')
-      continue;
-    if (c == '(' && nParen == 0)
-      nParen = 1;
-    else if (c == ')' && nParen == 1)
-      nParen = 2;
-    else
-      return 0;
-  }
-  return nParen != 1;
-}
-
 /* About log2(x), for costs. */
 static double accLog2(double x) {
   double n = 1.0;
@@ -421,7 +399,7 @@ static int accLoadColumns(AccVtab *pTab, RelStr *pDecl) {
     pCol->bDefault = col.bDefault;
     pTab->nCol++;
     relStrPrintf(pDecl, "%s\"%w\"", pTab->nCol > 1 ? ", " : "", pCol->zName);
-    if (accSafeType(col.zType) && col.zType[0])
+    if (relSafeType(col.zType) && col.zType[0])
       relStrPrintf(pDecl, " %s", col.zType);
     if (pCol->zColl) relStrPrintf(pDecl, " COLLATE \"%w\"", pCol->zColl);
     relColumnClear(&col);
@@ -579,7 +557,7 @@ static int accSetup(AccVtab *pTab, const RelDef *d, int bReverse,
   if (rc) goto done;
   pTab->zOwnerColl = owner.zColl;
   owner.zColl = 0;
-  if (!relIsRowid(zOwnerKeyCol) && accSafeType(owner.zType))
+  if (!relIsRowid(zOwnerKeyCol) && relSafeType(owner.zType))
     zOwnerType = owner.zType;
   relStrPrintf(&decl, ", \"%w\" %s HIDDEN", pTab->zHidden,
                zOwnerType ? zOwnerType : "");

@@ -239,6 +239,9 @@ int relColumnInfo(sqlite3 *db, const char *zTab, const char *zCol,
 void relColumnClear(RelColumn *p);
 /* The affinity of declared type zType, as a type name ("" for BLOB). */
 const char *relTypeAffinity(const char *zType);
+/* Can declared type zType be written into SQL as it is (words and one
+** parenthesized list of numbers)? */
+int relSafeType(const char *zType);
 
 /* ------------------------------------------------------------------ */
 /* options.c: Python-ish syntax                                        */

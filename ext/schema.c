@@ -521,3 +521,26 @@ const char *relTypeAffinity(const char *zType) {
   return "NUMERIC";
 #undef REL_HAS
 }
+
+/* Is zType a declared type that may be written into SQL as it is: words,
+** and at most one parenthesized list of numbers ("VARCHAR(10)",
+** "DECIMAL(10, 2)", "UNSIGNED BIG INT")? A type read back from a schema
+** can hold anything a quoted name can. */
+int relSafeType(const char *zType) {
+  int nParen = 0;
+  if (zType == 0) return 0;
+  for (; *zType; zType++) {
+    char c = *zType;
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+        (c >= '0' && c <= '9') || c == '_' || c == ' ' || c == ',' ||
+        c == '+' || c == '-' || c == '.')
+      continue;
+    if (c == '(' && nParen == 0)
+      nParen = 1;
+    else if (c == ')' && nParen == 1)
+      nParen = 2;
+    else
+      return 0;
+  }
+  return nParen != 1;
+}
