@@ -559,7 +559,7 @@ static int accSetup(AccVtab *pTab, const RelDef *d, int bReverse,
   owner.zColl = 0;
   if (!relIsRowid(zOwnerKeyCol) && relSafeType(owner.zType))
     zOwnerType = owner.zType;
-  relStrPrintf(&decl, ", \"%w\" %s HIDDEN", pTab->zHidden,
+  relStrPrintf(&decl, ", \"%w\" HIDDEN %s", pTab->zHidden,
                zOwnerType ? zOwnerType : "");
   relColumnClear(&owner);
   if (pTab->zOwnerColl)
@@ -813,6 +813,14 @@ static int accBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *pInfo) {
       pInfo->aConstraintUsage[i].argvIndex = ++nArg;
       relStrPrintf(&w, " ?%d", nArg);
       zWant = sqlite3_vtab_collation(pInfo, i);
+      /* The owner is a key: it compares under its key column's collation
+      ** (Django's category.articles.all()). SQLite 3.37 to 3.40 at least
+      ** lose the COLLATE declared on a HIDDEN column (the type and the
+      ** collation share a buffer that removing HIDDEN from the type
+      ** shifts), so BINARY here says nothing: only another collation,
+      ** asked for with COLLATE, is applied. */
+      if (bOwner && zWant && sqlite3_stricmp(zWant, "BINARY") == 0)
+        zWant = 0;
       if (zWant && sqlite3_stricmp(zWant, zColl ? zColl : "BINARY") != 0)
         relStrPrintf(&w, " COLLATE \"%w\"", zWant);
     }
