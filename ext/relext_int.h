@@ -233,6 +233,8 @@ struct RelColumn {
                 ** unique index (not partial) on exactly this column */
   int bRowid;   /* the rowid, by name or as INTEGER PRIMARY KEY */
   int bDefault; /* declared with a DEFAULT */
+  int bCollUnknown; /* the collation cannot be read (a build without column
+                    ** metadata, and a CREATE TABLE that says COLLATE) */
 };
 int relColumnInfo(sqlite3 *db, const char *zTab, const char *zCol,
                   RelColumn *p);
@@ -242,6 +244,38 @@ const char *relTypeAffinity(const char *zType);
 /* Can declared type zType be written into SQL as it is (words and one
 ** parenthesized list of numbers)? */
 int relSafeType(const char *zType);
+
+/* KEYS. One comparison rule: a key matches under the affinity and the
+** collation of the column it references (the target key), as SQLite's
+** own foreign keys compare (src/fkey.c). relext's SQL compares a key
+** column with its target key directly, so it is exact only when both
+** columns compare alike; rel_define refuses the declarations where they
+** would not, with these two checks, and the catalog loader reuses them.
+** Each returns an SQLite result code; *pbOk / *pbFits says yes or no, and
+** for no, *pzWhy (when pzWhy is not NULL) gets a message that names the
+** fix, without the "relext: <model>.<field>: " the caller puts before it
+** (caller frees). */
+
+/* May a relationship reference column zCol of zTab? Yes for a column
+** unique on its own under its own collation: an INTEGER PRIMARY KEY (the
+** rowid), the single-column primary key of any table, a column with a
+** unique index. No for a bare rowid (a table without an INTEGER PRIMARY
+** KEY: VACUUM and REPLACE renumber its rows, and SQLite's own foreign keys
+** refuse it). bToField: the message may suggest a to_field. */
+int relKeyTarget(sqlite3 *db, const char *zTab, const char *zCol, int bToField,
+                 int *pbOk, char **pzWhy);
+/* Can column zCol of zTab hold the keys of zKeyTab.zKeyCol so that plain
+** SQL comparison is SQLite's foreign-key comparison? The same affinity
+** (INTEGER and NUMERIC count as one; the rowid is INTEGER; no type is
+** BLOB, which holds '1' and 1 as two keys) and the same collation (BINARY
+** when none is declared; names compared in any case). */
+int relKeyFits(sqlite3 *db, const char *zTab, const char *zCol,
+               const char *zKeyTab, const char *zKeyCol, int *pbFits,
+               char **pzWhy);
+/* The declaration (after the name) of a new column that holds the keys of
+** column pKey: its declared type and its collation, e.g. "VARCHAR(10)
+** COLLATE \"NOCASE\"". NULL when out of memory; caller frees. */
+char *relKeyColumnDecl(const RelColumn *pKey);
 
 /* ------------------------------------------------------------------ */
 /* options.c: Python-ish syntax                                        */

@@ -418,16 +418,21 @@ void relColumnClear(RelColumn *p) {
   memset(p, 0, sizeof(*p));
 }
 
-/* The collation of main.zTab.zCol into p->zColl (NULL: BINARY or unknown).
+/* The collation of main.zTab.zCol into p->zColl (NULL: BINARY).
 ** sqlite3_table_column_metadata is absent from builds without
-** SQLITE_ENABLE_COLUMN_METADATA: then every column counts as BINARY. */
+** SQLITE_ENABLE_COLUMN_METADATA: then a column of a table whose CREATE
+** TABLE says COLLATE nowhere is BINARY, and any other has bCollUnknown. */
 static int relColumnCollation(sqlite3 *db, const char *zTab, RelColumn *p) {
   const char *zColl = 0;
+  int rc;
 #ifndef SQLITE_CORE
-  if (sqlite3_api->table_column_metadata == 0) return SQLITE_OK;
+  if (sqlite3_api->table_column_metadata == 0) {
+    rc = relTableDeclLike(db, zTab, "%collate%", &p->bCollUnknown);
+    return rc;
+  }
 #endif
-  int rc = sqlite3_table_column_metadata(db, "main", zTab, p->zName, 0, &zColl,
-                                         0, 0, 0);
+  rc = sqlite3_table_column_metadata(db, "main", zTab, p->zName, 0, &zColl, 0,
+                                     0, 0);
   if (rc == SQLITE_ERROR) return SQLITE_OK; /* unknown: BINARY */
   if (rc) return rc;
   if (zColl && sqlite3_stricmp(zColl, "BINARY") != 0) {
@@ -465,43 +470,52 @@ int relColumnInfo(sqlite3 *db, const char *zTab, const char *zCol,
     p->zType = relStrdup((const char *)sqlite3_column_text(pStmt, 1));
     nPk = sqlite3_column_int(pStmt, 3);
     p->bDefault = sqlite3_column_int(pStmt, 4);
-    if (sqlite3_column_int(pStmt, 2) == 1) {
-      p->bIndexed = 1;
-      if (nPk == 1) p->bUnique = 1;
-    }
+    /* The primary key is indexed; it is unique on its own when it is the
+    ** only key column, and (below) when its index compares as the column
+    ** does: "PRIMARY KEY(code COLLATE BINARY)" of a NOCASE column lets
+    ** 'a' and 'A' both in, and "code = 'a'" then finds two rows. */
+    if (sqlite3_column_int(pStmt, 2) == 1) p->bIndexed = 1;
     if (!p->zName || !p->zType) rc = SQLITE_NOMEM;
   }
   if (rc == SQLITE_OK)
     rc = sqlite3_finalize(pStmt);
   else
     sqlite3_finalize(pStmt);
-  if (rc == SQLITE_OK && p->zName && p->bUnique &&
+  if (rc == SQLITE_OK && p->zName && p->bIndexed && nPk == 1 &&
       sqlite3_stricmp(p->zType, "INTEGER") == 0) {
     char *zRowid = 0;
     rc = relRowidColumn(db, zTab, &zRowid);
     p->bRowid = zRowid != 0;
+    p->bUnique = p->bRowid;
     sqlite3_free(zRowid);
   }
+  if (rc == SQLITE_OK && p->zName) rc = relColumnCollation(db, zTab, p);
   if (rc == SQLITE_OK && p->zName) {
-    /* Indexes: unique on exactly this column; any leading with it. A
-    ** partial index serves neither. */
+    /* Indexes: unique on exactly this column under the column's own
+    ** collation (the primary key's index of a rowid or WITHOUT ROWID
+    ** table is among them); any leading with it. A partial index serves
+    ** neither. */
     rc = relProbePrepare(
         db,
         "SELECT il.\"unique\", (SELECT count(*) FROM "
-        "pragma_index_info(il.name, 'main')) FROM pragma_index_list(?1, "
-        "'main') AS il, pragma_index_info(il.name, 'main') AS ii "
-        "WHERE ii.seqno=0 AND ii.name=?2 COLLATE NOCASE AND NOT il.partial",
+        "pragma_index_info(il.name, 'main')), ii.coll FROM "
+        "pragma_index_list(?1, 'main') AS il, pragma_index_xinfo(il.name, "
+        "'main') AS ii WHERE ii.seqno=0 AND ii.name=?2 COLLATE NOCASE AND "
+        "NOT il.partial",
         zTab, p->zName, &pStmt);
     if (rc == SQLITE_OK) {
       while (sqlite3_step(pStmt) == SQLITE_ROW) {
+        const char *zIdxColl = (const char *)sqlite3_column_text(pStmt, 2);
         p->bIndexed = 1;
-        if (sqlite3_column_int(pStmt, 0) && sqlite3_column_int(pStmt, 1) == 1)
+        if (sqlite3_column_int(pStmt, 0) && sqlite3_column_int(pStmt, 1) == 1 &&
+            !p->bCollUnknown &&
+            sqlite3_stricmp(zIdxColl ? zIdxColl : "BINARY",
+                            p->zColl ? p->zColl : "BINARY") == 0)
           p->bUnique = 1;
       }
       rc = sqlite3_finalize(pStmt);
     }
   }
-  if (rc == SQLITE_OK && p->zName) rc = relColumnCollation(db, zTab, p);
   if (rc) relColumnClear(p);
   return rc;
 }
@@ -521,6 +535,9 @@ const char *relTypeAffinity(const char *zType) {
   return "NUMERIC";
 #undef REL_HAS
 }
+
+/* ------------------------------------------------------------------ */
+/* Keys: what a relationship may reference, and what may hold its keys */
 
 /* Is zType a declared type that may be written into SQL as it is: words,
 ** and at most one parenthesized list of numbers ("VARCHAR(10)",
@@ -543,4 +560,127 @@ int relSafeType(const char *zType) {
       return 0;
   }
   return nParen != 1;
+}
+
+/* The affinity group of a column: INTEGER and NUMERIC store every value
+** alike (they differ only in CAST), so they are one group. */
+static const char *relAffinityGroup(const RelColumn *p) {
+  const char *zAff = p->bRowid ? "INTEGER" : relTypeAffinity(p->zType);
+  return strcmp(zAff, "NUMERIC") == 0 ? "INTEGER" : zAff;
+}
+
+/* How a message names the affinity of a column. */
+static const char *relAffinityName(const RelColumn *p) {
+  const char *zAff = p->bRowid ? "INTEGER" : relTypeAffinity(p->zType);
+  if (zAff[0]) return zAff;
+  return p->zType && p->zType[0] ? "BLOB" : "no type";
+}
+
+int relKeyTarget(sqlite3 *db, const char *zTab, const char *zCol, int bToField,
+                 int *pbOk, char **pzWhy) {
+  RelColumn col;
+  int rc;
+  *pbOk = 0;
+  if (pzWhy) *pzWhy = 0;
+  if (relIsRowid(zCol)) {
+    char *zAlias = 0;
+    int bRowid = 0;
+    rc = relTableHasRowid(db, zTab, &bRowid);
+    if (rc == SQLITE_OK && bRowid) rc = relRowidColumn(db, zTab, &zAlias);
+    if (rc) return rc;
+    *pbOk = zAlias != 0;
+    sqlite3_free(zAlias);
+    if (*pbOk) return SQLITE_OK;
+    if (!bRowid) {
+      return relError(pzWhy, SQLITE_OK,
+                      "table '%s' has no single-column primary key and no "
+                      "rowid%s",
+                      zTab, bToField ? "; give to_field" : "");
+    }
+    return relError(
+        pzWhy, SQLITE_OK,
+        "table '%s' has no INTEGER PRIMARY KEY: its rows are known only by "
+        "their rowid, which VACUUM and REPLACE may renumber, and SQLite's "
+        "own foreign keys cannot reference it either: declare an INTEGER "
+        "PRIMARY KEY%s",
+        zTab, bToField ? ", or give a unique to_field" : "");
+  }
+  rc = relColumnInfo(db, zTab, zCol, &col);
+  if (rc) return rc;
+  if (col.zName == 0) {
+    rc = relError(pzWhy, SQLITE_OK, "table '%s' has no column %s", zTab,
+                  zCol);
+  } else if (col.bCollUnknown) {
+    rc = relError(pzWhy, SQLITE_OK,
+                  "cannot read the collation of %s.%s: this SQLite was built "
+                  "without column metadata",
+                  zTab, col.zName);
+  } else if (!col.bUnique) {
+    rc = relError(pzWhy, SQLITE_OK,
+                  "'%s.%s' must be unique because it is referenced by a "
+                  "foreign key",
+                  zTab, col.zName);
+  } else {
+    *pbOk = 1;
+  }
+  relColumnClear(&col);
+  return rc;
+}
+
+int relKeyFits(sqlite3 *db, const char *zTab, const char *zCol,
+               const char *zKeyTab, const char *zKeyCol, int *pbFits,
+               char **pzWhy) {
+  RelColumn c, k;
+  int rc;
+  *pbFits = 0;
+  if (pzWhy) *pzWhy = 0;
+  memset(&k, 0, sizeof(k));
+  rc = relColumnInfo(db, zTab, zCol, &c);
+  if (rc == SQLITE_OK) rc = relColumnInfo(db, zKeyTab, zKeyCol, &k);
+  if (rc) goto done;
+  if (c.zName == 0 || k.zName == 0) {
+    rc = relError(pzWhy, SQLITE_OK, "table '%s' has no column %s",
+                  c.zName ? zKeyTab : zTab, c.zName ? zKeyCol : zCol);
+  } else if (c.bCollUnknown || k.bCollUnknown) {
+    rc = relError(pzWhy, SQLITE_OK,
+                  "cannot read the collation of %s.%s: this SQLite was built "
+                  "without column metadata",
+                  c.bCollUnknown ? zTab : zKeyTab,
+                  c.bCollUnknown ? c.zName : k.zName);
+  } else if (strcmp(relAffinityGroup(&c), relAffinityGroup(&k)) != 0) {
+    rc = relError(pzWhy, SQLITE_OK,
+                  "column %s.%s (%s) cannot hold %s.%s keys (%s) the way "
+                  "SQLite compares foreign keys: give it the type of %s.%s",
+                  zTab, c.zName, relAffinityName(&c), zKeyTab, k.zName,
+                  relAffinityName(&k), zKeyTab, k.zName);
+  } else if (sqlite3_stricmp(c.zColl ? c.zColl : "BINARY",
+                             k.zColl ? k.zColl : "BINARY") != 0) {
+    rc = relError(pzWhy, SQLITE_OK,
+                  "column %s.%s (COLLATE %s) cannot hold %s.%s keys "
+                  "(COLLATE %s) the way SQLite compares foreign keys: give "
+                  "it the collation of %s.%s",
+                  zTab, c.zName, c.zColl ? c.zColl : "BINARY", zKeyTab,
+                  k.zName, k.zColl ? k.zColl : "BINARY", zKeyTab, k.zName);
+  } else {
+    *pbFits = 1;
+  }
+done:
+  relColumnClear(&c);
+  relColumnClear(&k);
+  return rc;
+}
+
+/* The declaration, after its name, of a new column that holds keys of
+** pKey: its declared type (or, when that cannot be written into SQL as it
+** is, its affinity; INTEGER for the rowid) and its collation. */
+char *relKeyColumnDecl(const RelColumn *pKey) {
+  const char *zType;
+  if (pKey->bRowid || relIsRowid(pKey->zName ? pKey->zName : "rowid"))
+    zType = "INTEGER";
+  else if (relSafeType(pKey->zType))
+    zType = pKey->zType;
+  else
+    zType = relTypeAffinity(pKey->zType);
+  if (pKey->zColl) return sqlite3_mprintf("%s COLLATE \"%w\"", zType, pKey->zColl);
+  return sqlite3_mprintf("%s", zType);
 }
