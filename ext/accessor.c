@@ -1091,8 +1091,10 @@ static int accInsertListed(AccVtab *pTab, sqlite3_value *pNewRowid,
   RelStr s = {0};
   sqlite3_value **apArg;
   int i, n = 0, rc;
+  /* Qualified: a name that is no column is an error, not a string. */
   char *zRetExpr = relIsRowid(zRet) ? sqlite3_mprintf("rowid")
-                                    : sqlite3_mprintf("\"%w\"", zRet);
+                                    : sqlite3_mprintf("\"%w\".\"%w\"",
+                                                      pTab->zListed, zRet);
   apArg = sqlite3_malloc64(sizeof(sqlite3_value *) * (size_t)(pTab->nCol + 1));
   if (apArg == 0 || zRetExpr == 0) {
     rc = SQLITE_NOMEM;
@@ -1169,9 +1171,7 @@ static int accInsertM2M(AccVtab *pTab, sqlite3_value *pNewRowid,
   sqlite3_value *pJRowid = 0;
   sqlite3_int64 iCreated = 0;
   int bCreated = 0, rc = SQLITE_OK;
-  char *zKeyExpr = relIsRowid(pTab->zListedKey)
-                       ? sqlite3_mprintf("rowid")
-                       : sqlite3_mprintf("\"%w\"", pTab->zListedKey);
+  char *zKeyExpr = relColExpr("t", pTab->zListedKey);
   if (zKeyExpr == 0) return SQLITE_NOMEM;
   if (pNewRowid && sqlite3_value_type(pNewRowid) != SQLITE_NULL) {
     rc = relError(&pTab->base.zErrMsg, SQLITE_CONSTRAINT,
@@ -1189,7 +1189,7 @@ static int accInsertM2M(AccVtab *pTab, sqlite3_value *pNewRowid,
   if (pTab->iListedKey >= 0 &&
       sqlite3_value_type(apVal[pTab->iListedKey]) != SQLITE_NULL) {
     rc = accRun(pTab,
-                sqlite3_mprintf("SELECT %s FROM main.\"%w\" WHERE %s=?1",
+                sqlite3_mprintf("SELECT %s FROM main.\"%w\" AS t WHERE %s=?1",
                                 zKeyExpr, pTab->zListed, zKeyExpr),
                 1, &apVal[pTab->iListedKey], &pKey, 0);
     if (rc) goto done;
@@ -1225,8 +1225,8 @@ static int accInsertM2M(AccVtab *pTab, sqlite3_value *pNewRowid,
   }
   if (rc) goto done;
   rc = accRun(pTab,
-              sqlite3_mprintf("SELECT rowid FROM main.\"%w\" WHERE \"%w\"=?1 "
-                              "AND \"%w\"=?2",
+              sqlite3_mprintf("SELECT j.rowid FROM main.\"%w\" AS j WHERE "
+                              "j.\"%w\"=?1 AND j.\"%w\"=?2",
                               pTab->zJunction, pTab->zJOwner, pTab->zJListed),
               2, apArg, &pJRowid, 0);
   if (rc == SQLITE_OK) *pRowid = pJRowid ? sqlite3_value_int64(pJRowid) : 0;
@@ -1293,12 +1293,16 @@ static int accUpdate(AccVtab *pTab, sqlite3_value *pOld, sqlite3_value *pNew,
     if (pTab->eAcc == ACC_REV) {
       relStrPrintf(&s, " WHERE rowid=?%d", n + 1);
     } else {
-      char *zKey = relColExpr("x", pTab->zListedKey);
+      /* The key qualified by the table's name: a name that is no column
+      ** is an error, not a string that matches nothing. */
+      char *zKey = relIsRowid(pTab->zListedKey)
+                       ? sqlite3_mprintf("rowid")
+                       : sqlite3_mprintf("\"%w\".\"%w\"", pTab->zListed,
+                                         pTab->zListedKey);
       relStrPrintf(&s,
-                   " WHERE %s=(SELECT \"%w\" FROM main.\"%w\" WHERE "
-                   "rowid=?%d)",
-                   zKey ? zKey + 2 : "", pTab->zJListed, pTab->zJunction,
-                   n + 1);
+                   " WHERE %s=(SELECT j.\"%w\" FROM main.\"%w\" AS j WHERE "
+                   "j.rowid=?%d)",
+                   zKey ? zKey : "", pTab->zJListed, pTab->zJunction, n + 1);
       if (zKey == 0) s.eRc = SQLITE_NOMEM;
       sqlite3_free(zKey);
     }

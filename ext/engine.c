@@ -315,13 +315,13 @@ static int relEdgeStmt(RelCtx *p, int i, sqlite3_stmt **pp, char **pzErr) {
   case ON_SET: {
     const RelDef *d = &p->aDef[pE->iDef];
     rc = relPreparef(p->db, pp, pzErr,
-                     "UPDATE main.\"%w\" SET \"%w\"=?1 WHERE \"%w\" IN "
+                     "UPDATE main.\"%w\" SET \"%w\"=?1 WHERE \"%w\".\"%w\" IN "
                      "(SELECT %s FROM temp.relext_victim AS v JOIN "
                      "main.\"%w\" AS p ON p.rowid=v.r WHERE v.t=%d) AND "
                      "rowid NOT IN (SELECT r FROM temp.relext_victim WHERE "
                      "t=%d)",
-                     zC, pE->zChildCol, pE->zChildCol, zKey, zP, pE->iParent,
-                     pE->iChild);
+                     zC, pE->zChildCol, zC, pE->zChildCol, zKey, zP,
+                     pE->iParent, pE->iChild);
     if (rc == SQLITE_OK && pE->eRule == ON_SET_DEFAULT)
       relValueBind(*pp, 1, &d->defVal);
     if (rc == SQLITE_OK && pE->eRule == ON_SET)
@@ -406,7 +406,10 @@ static char *relAnySql(RelCtx *p, int t, int *pRc) {
     } else {
       relStrPrintf(&s, " OR ");
     }
-    relStrPrintf(&s, "EXISTS (SELECT 1 FROM main.\"%w\" WHERE \"%w\"=%s)",
+    /* (c."col", not "col": a column renamed under the cached statement
+    ** must be an error, not the string 'col', which matches nothing.) */
+    relStrPrintf(&s,
+                 "EXISTS (SELECT 1 FROM main.\"%w\" AS c WHERE c.\"%w\"=%s)",
                  p->azTable[pE->iChild], pE->zChildCol, zKey ? zKey : "NULL");
     sqlite3_free(zKey);
   }
