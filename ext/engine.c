@@ -343,11 +343,17 @@ static int relEdgeStmt(RelCtx *p, int i, sqlite3_stmt **pp, char **pzErr) {
 **   WITH RECURSIVE v(r) AS (VALUES(?1) UNION SELECT c.rowid FROM v JOIN t
 **   AS c ON c.key_column=v.r WHERE c.rowid<>?1)
 **   DELETE FROM t WHERE rowid IN v AND rowid<>?1
-** With one such edge, each row has one parent, so the walk from the root
-** meets a row at most once unless it comes back to the root, which the
-** WHERE excludes (the statement deleting the root deletes it): then
-** UNION ALL, without the set that UNION keeps, is exact. Returns the SQL,
-** or NULL (with *pRc unchanged) when t's plan is not a tree.
+** With one such edge whose key is the rowid, each row has one parent (its
+** key column holds one value, and one value equals at most one rowid,
+** whatever its type), so the walk from the root meets a row at most once
+** unless it comes back to the root, which the WHERE excludes (the
+** statement deleting the root deletes it): then UNION ALL, without the set
+** that UNION keeps, is exact and ends. Any other key keeps UNION: one
+** child value can equal several parent keys when the key's unique index
+** is gone or compares otherwise (a NOCASE column, a unique index BINARY),
+** or when affinity makes '1' and '01' both equal 1 (a hand-edited
+** catalog), and UNION ALL would then walk forever. Returns the SQL, or
+** NULL (with *pRc unchanged) when t's plan is not a tree.
 */
 static char *relTreeSql(RelCtx *p, const RelPlan *pPlan, int t, int *pRc) {
   RelStr s = {0};
@@ -366,10 +372,10 @@ static char *relTreeSql(RelCtx *p, const RelPlan *pPlan, int t, int *pRc) {
     const char *zT = p->azTable[t];
     int bRowid = 0, rc;
     if (pE->iParent != t) continue;
-    relStrPrintf(&s, " UNION%s SELECT c.rowid FROM v JOIN ",
-                 nSelf == 1 ? " ALL" : "");
     rc = relIsRowidAlias(p->db, zT, pE->zParentCol, &bRowid);
     if (rc && s.eRc == SQLITE_OK) s.eRc = rc;
+    relStrPrintf(&s, " UNION%s SELECT c.rowid FROM v JOIN ",
+                 nSelf == 1 && bRowid ? " ALL" : "");
     if (bRowid) {
       relStrPrintf(&s, "main.\"%w\" AS c ON c.\"%w\"=v.r", zT, pE->zChildCol);
     } else {
