@@ -12,7 +12,7 @@ SRC      := $(wildcard ext/*.c)
 HDR      := $(wildcard ext/*.h)
 DEPS_APT := libsqlite3-dev libsqlite3-tcl tcl sqlite3
 
-.PHONY: all loadable test demo asan valgrind install clean bench deps help
+.PHONY: all loadable test demo asan valgrind install clean bench deps help unicase
 
 all: loadable
 loadable: relext.so
@@ -69,6 +69,11 @@ bench: relext.so tool/bench
 format:
 	clang-format -i ext/*.c ext/*.h
 
+# The Unicode lower-casing tables of model names (ext/unicase.h), made from
+# Python's own str.lower(); test/keys.test checks that they are current.
+unicase:
+	python3 tool/gen_unicase.py > ext/unicase.h.tmp && mv ext/unicase.h.tmp ext/unicase.h
+
 clean:
 	rm -rf relext.so build tool/bench
 
@@ -78,6 +83,7 @@ help:
 	@echo "make test       run the Tcl test suite"
 	@echo "make asan       the test suite against an ASan+UBSan build"
 	@echo "make valgrind   the test suite under valgrind (leaks are errors)"
+	@echo "make unicase    regenerate ext/unicase.h from Python's str.lower()"
 	@echo "make bench      benchmarks (SCALE=0.1 for a quick run)"
 	@echo "make install    install relext.so and relext.h (PREFIX, DESTDIR)"
 
