@@ -819,8 +819,7 @@ static int accBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *pInfo) {
       ** collation share a buffer that removing HIDDEN from the type
       ** shifts), so BINARY here says nothing: only another collation,
       ** asked for with COLLATE, is applied. */
-      if (bOwner && zWant && sqlite3_stricmp(zWant, "BINARY") == 0)
-        zWant = 0;
+      if (bOwner && zWant && sqlite3_stricmp(zWant, "BINARY") == 0) zWant = 0;
       if (zWant && sqlite3_stricmp(zWant, zColl ? zColl : "BINARY") != 0)
         relStrPrintf(&w, " COLLATE \"%w\"", zWant);
     }
@@ -1092,9 +1091,9 @@ static int accInsertListed(AccVtab *pTab, sqlite3_value *pNewRowid,
   sqlite3_value **apArg;
   int i, n = 0, rc;
   /* Qualified: a name that is no column is an error, not a string. */
-  char *zRetExpr = relIsRowid(zRet) ? sqlite3_mprintf("rowid")
-                                    : sqlite3_mprintf("\"%w\".\"%w\"",
-                                                      pTab->zListed, zRet);
+  char *zRetExpr = relIsRowid(zRet)
+                       ? sqlite3_mprintf("rowid")
+                       : sqlite3_mprintf("\"%w\".\"%w\"", pTab->zListed, zRet);
   apArg = sqlite3_malloc64(sizeof(sqlite3_value *) * (size_t)(pTab->nCol + 1));
   if (apArg == 0 || zRetExpr == 0) {
     rc = SQLITE_NOMEM;

@@ -776,9 +776,9 @@ int relResolveModel(sqlite3 *db, const char *zSelf, const char *zSpec,
       ** is its class name through Python's str.lower() (full Unicode:
       ** 'shop.CAFÉ' names shop_café). */
       char *zLow = relLowerName(zDot + 1);
-      zLooked = zLow ? sqlite3_mprintf("%.*s_%s", (int)(zDot - zSpec), zSpec,
-                                       zLow)
-                     : 0;
+      zLooked =
+          zLow ? sqlite3_mprintf("%.*s_%s", (int)(zDot - zSpec), zSpec, zLow)
+               : 0;
       sqlite3_free(zLow);
       if (zLooked == 0) return SQLITE_NOMEM;
       rc = relTableName(db, zLooked, REL_TABLE_ORDINARY, &zTab);

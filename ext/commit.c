@@ -574,10 +574,10 @@ static int relNoteCheck(RelCtx *p, sqlite3_stmt **apCheck, const RelNote *pN,
       /* out of memory */
     } else if (pN->eKind == NOTE_RESTRICT) {
       sqlite3_stmt *pCount = 0;
-      int rcCount = relPreparef(
-          p->db, &pCount, 0,
-          "SELECT count(*) FROM main.\"%w\" AS c WHERE c.\"%w\"=?1",
-          p->azTable[pE->iChild], pE->zChildCol);
+      int rcCount =
+          relPreparef(p->db, &pCount, 0,
+                      "SELECT count(*) FROM main.\"%w\" AS c WHERE c.\"%w\"=?1",
+                      p->azTable[pE->iChild], pE->zChildCol);
       if (rcCount == SQLITE_OK) {
         relValueBind(pCount, 1, &pN->key);
         if (sqlite3_step(pCount) == SQLITE_ROW)

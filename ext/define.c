@@ -814,7 +814,8 @@ static int relBuildDef(RelCtx *pCtx, RelInput *in, RelDef *d, char **pzErr) {
       /* to_field='rowid' names the INTEGER PRIMARY KEY, if there is one. */
       char *zAlias = 0;
       rc = relTableHasRowid(db, d->zTarget, &bRowid);
-      if (rc == SQLITE_OK && bRowid) rc = relRowidColumn(db, d->zTarget, &zAlias);
+      if (rc == SQLITE_OK && bRowid)
+        rc = relRowidColumn(db, d->zTarget, &zAlias);
       if (rc) goto done;
       if (zAlias) {
         sqlite3_free(d->zToField);

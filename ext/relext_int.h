@@ -124,10 +124,10 @@ int relValueFromSql(RelValue *p, sqlite3_value *v);
 int relValueBind(sqlite3_stmt *pStmt, int i, const RelValue *p);
 void relValueResult(sqlite3_context *ctx, const RelValue *p);
 /* The text of a value in one of three styles (caller frees; NULL when out
-** of memory): */
-#define REL_FMT_PY 0  /* Python, as Django prints it: 5, 'x', b'\x01', None */
-#define REL_FMT_SQL 1 /* an SQL literal that reads back exactly: 5, 'x', X'01' */
-#define REL_FMT_MSG 2 /* for a message: 5, 'x', X'01', NULL */
+** of memory); a BLOB is b'\x01' in Python, X'01' otherwise: */
+#define REL_FMT_PY 0  /* Python, as Django prints it: 5, 'x', None */
+#define REL_FMT_SQL 1 /* an SQL literal that reads back exactly: 5, 'x' */
+#define REL_FMT_MSG 2 /* for a message: 5, 'x', NULL */
 char *relValueFormat(const RelValue *p, int eStyle);
 int relValueEq(const RelValue *a, const RelValue *b);
 

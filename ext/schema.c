@@ -608,8 +608,7 @@ int relKeyTarget(sqlite3 *db, const char *zTab, const char *zCol, int bToField,
   rc = relColumnInfo(db, zTab, zCol, &col);
   if (rc) return rc;
   if (col.zName == 0) {
-    rc = relError(pzWhy, SQLITE_OK, "table '%s' has no column %s", zTab,
-                  zCol);
+    rc = relError(pzWhy, SQLITE_OK, "table '%s' has no column %s", zTab, zCol);
   } else if (col.bCollUnknown) {
     rc = relError(pzWhy, SQLITE_OK,
                   "cannot read the collation of %s.%s: this SQLite was built "
@@ -659,8 +658,8 @@ int relKeyFits(sqlite3 *db, const char *zTab, const char *zCol,
                   "column %s.%s (COLLATE %s) cannot hold %s.%s keys "
                   "(COLLATE %s) the way SQLite compares foreign keys: give "
                   "it the collation of %s.%s",
-                  zTab, c.zName, c.zColl ? c.zColl : "BINARY", zKeyTab,
-                  k.zName, k.zColl ? k.zColl : "BINARY", zKeyTab, k.zName);
+                  zTab, c.zName, c.zColl ? c.zColl : "BINARY", zKeyTab, k.zName,
+                  k.zColl ? k.zColl : "BINARY", zKeyTab, k.zName);
   } else {
     *pbFits = 1;
   }
@@ -681,6 +680,7 @@ char *relKeyColumnDecl(const RelColumn *pKey) {
     zType = pKey->zType;
   else
     zType = relTypeAffinity(pKey->zType);
-  if (pKey->zColl) return sqlite3_mprintf("%s COLLATE \"%w\"", zType, pKey->zColl);
+  if (pKey->zColl)
+    return sqlite3_mprintf("%s COLLATE \"%w\"", zType, pKey->zColl);
   return sqlite3_mprintf("%s", zType);
 }

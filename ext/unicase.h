@@ -10,6 +10,7 @@
 */
 #ifndef RELEXT_UNICASE_H
 #define RELEXT_UNICASE_H
+/* clang-format off */
 
 /* Runs of single mappings: code points first, first+step, ... (count
 ** of them) lower-case to themselves plus delta. Sorted by first. */
@@ -795,4 +796,5 @@ static const struct {
     {0xE0100, 0xE01EF, 2},
 };
 
+/* clang-format on */
 #endif /* RELEXT_UNICASE_H */

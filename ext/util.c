@@ -125,7 +125,8 @@ int relValueCopy(RelValue *pTo, const RelValue *pFrom) {
   *pTo = *pFrom;
   pTo->z = 0;
   if (pFrom->z) {
-    size_t n = pFrom->eType == SQLITE_BLOB ? (size_t)pFrom->n : strlen(pFrom->z);
+    size_t n =
+        pFrom->eType == SQLITE_BLOB ? (size_t)pFrom->n : strlen(pFrom->z);
     pTo->z = sqlite3_malloc64(n + 1);
     if (pTo->z == 0) {
       memset(pTo, 0, sizeof(*pTo));

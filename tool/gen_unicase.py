@@ -116,7 +116,8 @@ def main():
       "** %d ranges say which code points are cased or case-ignorable for\n"
       "** the Final_Sigma rule. See the script for how.\n"
       "*/\n"
-      "#ifndef RELEXT_UNICASE_H\n#define RELEXT_UNICASE_H\n\n"
+      "#ifndef RELEXT_UNICASE_H\n#define RELEXT_UNICASE_H\n"
+      "/* clang-format off */\n\n"
       % (sys.version_info[0], sys.version_info[1],
          unicodedata.unidata_version, len(single),
          len(r), len(multi), len(classes)))
@@ -142,7 +143,7 @@ def main():
       "  unsigned char cls;\n} relUniSigma[] = {\n")
     for (a, b, k) in classes:
         w("    {0x%04X, 0x%04X, %d},\n" % (a, b, k))
-    w("};\n\n#endif /* RELEXT_UNICASE_H */\n")
+    w("};\n\n/* clang-format on */\n#endif /* RELEXT_UNICASE_H */\n")
 
 
 if __name__ == "__main__":
