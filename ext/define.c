@@ -13,9 +13,12 @@
 **      filling in Django's defaults;
 **   2. validate: Django's system checks (fields.E302-E309, E320, E321 and
 **      the relational ones) and SQLite-side checks (tables, columns, unique
-**      to_field); nothing has been written yet when any of them fails;
-**   3. create, inside a SAVEPOINT: the key column (ALTER TABLE ADD COLUMN),
-**      its index, the junction table, the catalog record; then the
+**      to_field, and the key rules of schema.c: no bare-rowid target, key
+**      columns and junction columns that compare as the keys they hold);
+**      nothing has been written yet when any of them fails;
+**   3. create, inside a SAVEPOINT: the key column (ALTER TABLE ADD COLUMN,
+**      with the type and collation of the key it holds), its index, the
+**      junction table (likewise), the catalog record; then the
 **      connection reloads the catalog, which rewrites the stored guard
 **      triggers and the TEMP enforcement and accessor objects. Any failure
 **      rolls the savepoint back and reloads the previous state.

@@ -2,7 +2,11 @@
 ** schema.c -- every fact relext reads about the tables and columns of the
 ** main schema: which tables exist and how they are spelled, their primary
 ** key, their rowid, their columns with declared type, collation, indexes
-** and uniqueness, and how SQL names a key.
+** and uniqueness, and how SQL names a key; and the key rules built on them
+** (relKeyTarget, relKeyFits): which columns a relationship may reference,
+** and which columns can hold their keys so that plain SQL comparison is
+** SQLite's foreign-key comparison (the target key's affinity and
+** collation).
 **
 ** CONTRACT
 **   Each function returns an SQLite result code and gives its answer
@@ -26,11 +30,20 @@
 **     it (INTEGER, indexed, unique) without looking.
 **   - The answers hold for the schema as it is when asked; nothing is
 **     cached here.
+**   - A column is unique (RelColumn.bUnique) only under its own collation:
+**     an index that compares otherwise ("PRIMARY KEY(code COLLATE
+**     BINARY)" of a NOCASE column) lets two rows equal to one key in.
+**   - The key rules answer with rc, a yes/no, and for no a message that
+**     names the fix (relError with SQLITE_OK: the message is the answer,
+**     not an error).
 **
 ** LIMITS
 **   - Only the main schema is read.
 **   - A table that has a column named rowid hides its real rowid from SQL;
 **     these functions do not try to see past it.
+**   - Without SQLITE_ENABLE_COLUMN_METADATA a collation cannot be read:
+**     a table whose CREATE TABLE says COLLATE then has bCollUnknown, and
+**     the key rules refuse its columns rather than guess.
 */
 #include "relext_int.h"
 SQLITE_EXTENSION_INIT3
