@@ -314,84 +314,15 @@ static const char *accOrClause(int eConflict) {
 
 /* The declared type to give an accessor column whose real column was
 ** declared zType (NULL: none) and has affinity zAff (RelColumn.zAff):
-** zType itself when it is safe to repeat in sqlite3_declare_vtab() and
-** gives that affinity, else zAff, the plain name of the affinity ("" for
-** none). Safe means what any ordinary type looks like: words that are not
-** keywords (a quoted type such as "INTEGER PRIMARY" or "x COLLATE nocase"
-** would turn into constraints), none of them "hidden" (it would hide the
-** column), then at most one "(n)" or "(n, m)" of plain numbers. A type
-** that gives another affinity in the accessor than in its table is ANY in
-** a STRICT table, which has none. */
+** zType itself when relSafeType() says it can be repeated in
+** sqlite3_declare_vtab() and it gives that affinity, else zAff, the plain
+** name of the affinity ("" for none). A type that gives another affinity
+** in the accessor than in its table is ANY in a STRICT table, which has
+** none. */
 static const char *accDeclType(const char *zType, const char *zAff) {
-  const char *z = zType;
-  int bSafe = z != 0 && z[0] != 0;
-  int nNum = -1;   /* numbers read inside the parentheses, -1 before '(' */
-  int bClosed = 0; /* the ')' has been read */
-  while (bSafe && *z) {
-    const char *zStart = z;
-    if (*z == ' ') {
-      z++;
-    } else if (nNum < 0 && ((*z >= 'a' && *z <= 'z') ||
-                            (*z >= 'A' && *z <= 'Z') || *z == '_')) {
-      while ((*z >= 'a' && *z <= 'z') || (*z >= 'A' && *z <= 'Z') ||
-             (*z >= '0' && *z <= '9') || *z == '_')
-        z++;
-      if (sqlite3_keyword_check(zStart, (int)(z - zStart)) ||
-          ((z - zStart) == 6 && sqlite3_strnicmp(zStart, "hidden", 6) == 0))
-        bSafe = 0;
-    } else if (nNum < 0 && *z == '(' && z != zType) {
-      nNum = 0;
-      z++;
-    } else if (nNum >= 0 && nNum < 2 &&
-               (*z == '+' || *z == '-' || (*z >= '0' && *z <= '9') ||
-                *z == '.')) {
-      /* [+-] digits [. digits] [e [+-] digits], or 0x hex digits */
-      int nDigit = 0;
-      if (*z == '+' || *z == '-') z++;
-      while (*z == ' ')
-        z++;
-      if (z[0] == '0' && (z[1] == 'x' || z[1] == 'X')) {
-        for (z += 2; (*z >= '0' && *z <= '9') || (*z >= 'a' && *z <= 'f') ||
-                     (*z >= 'A' && *z <= 'F');
-             z++)
-          nDigit++;
-      } else {
-        for (; *z >= '0' && *z <= '9'; z++)
-          nDigit++;
-        if (*z == '.')
-          for (z++; *z >= '0' && *z <= '9'; z++)
-            nDigit++;
-        if (nDigit && (*z == 'e' || *z == 'E')) {
-          int nExp = 0;
-          z++;
-          if (*z == '+' || *z == '-') z++;
-          for (; *z >= '0' && *z <= '9'; z++)
-            nExp++;
-          if (nExp == 0) bSafe = 0;
-        }
-      }
-      if (nDigit == 0) bSafe = 0;
-      while (*z == ' ')
-        z++;
-      nNum++;
-      if (*z == ',' && nNum == 1) {
-        z++;
-      } else if (*z == ')') {
-        z++;
-        bClosed = 1;
-        while (*z == ' ')
-          z++;
-        if (*z) bSafe = 0; /* nothing follows the parentheses */
-      } else {
-        bSafe = 0;
-      }
-    } else {
-      bSafe = 0;
-    }
-  }
-  if (nNum >= 0 && !bClosed) bSafe = 0; /* "x(" or "x(5," */
   if (zAff == 0) zAff = "";
-  if (bSafe && strcmp(relTypeAffinity(zType), zAff) == 0) return zType;
+  if (relSafeType(zType) && strcmp(relTypeAffinity(zType), zAff) == 0)
+    return zType;
   return zAff;
 }
 
@@ -1036,6 +967,13 @@ static int accBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *pInfo) {
     iStart = w.n;
     nCond++;
     zWant = bArg ? sqlite3_vtab_collation(pInfo, i) : 0;
+    /* The owner is a key: it compares under its key column's collation
+    ** (Django's category.articles.all()). SQLite 3.37 to 3.40 at least
+    ** lose the COLLATE declared on a HIDDEN column (the type and the
+    ** collation share a buffer that removing HIDDEN from the type
+    ** shifts), so BINARY here says nothing: only another collation,
+    ** asked for with COLLATE, is applied. */
+    if (bOwner && zWant && sqlite3_stricmp(zWant, "BINARY") == 0) zWant = 0;
     if (zWant && sqlite3_stricmp(zWant, zColl ? zColl : "BINARY") == 0)
       zWant = 0;
     if (bList) {
@@ -1667,8 +1605,10 @@ static int accInsertListed(AccVtab *pTab, sqlite3_value *pNewRowid,
   sqlite3_value **apArg;
   int i, n = 0, rc;
   int bReplace = pTab->eConflict == SQLITE_REPLACE;
-  char *zRetExpr = relIsRowid(zRet) ? sqlite3_mprintf("rowid")
-                                    : sqlite3_mprintf("\"%w\"", zRet);
+  /* Qualified: a name that is no column is an error, not a string. */
+  char *zRetExpr = relIsRowid(zRet)
+                       ? sqlite3_mprintf("rowid")
+                       : sqlite3_mprintf("\"%w\".\"%w\"", pTab->zListed, zRet);
   *ppKey = 0;
   apArg = sqlite3_malloc64(sizeof(sqlite3_value *) * (size_t)(pTab->nCol + 1));
   if (apArg == 0 || zRetExpr == 0) {
@@ -1764,9 +1704,7 @@ static int accInsertM2M(AccVtab *pTab, sqlite3_value *pNewRowid,
   sqlite3_value *pJRowid = 0;
   sqlite3_int64 iCreated = 0;
   int bCreated = 0, rc = SQLITE_OK;
-  char *zKeyExpr = relIsRowid(pTab->zListedKey)
-                       ? sqlite3_mprintf("rowid")
-                       : sqlite3_mprintf("\"%w\"", pTab->zListedKey);
+  char *zKeyExpr = relColExpr("t", pTab->zListedKey);
   if (zKeyExpr == 0) return SQLITE_NOMEM;
   if (pNewRowid && sqlite3_value_type(pNewRowid) != SQLITE_NULL) {
     rc = relError(&pTab->base.zErrMsg, SQLITE_CONSTRAINT,
@@ -1784,7 +1722,7 @@ static int accInsertM2M(AccVtab *pTab, sqlite3_value *pNewRowid,
   if (pTab->iListedKey >= 0 &&
       sqlite3_value_type(apVal[pTab->iListedKey]) != SQLITE_NULL) {
     rc = accRun(pTab,
-                sqlite3_mprintf("SELECT %s FROM main.\"%w\" WHERE %s=?1",
+                sqlite3_mprintf("SELECT %s FROM main.\"%w\" AS t WHERE %s=?1",
                                 zKeyExpr, pTab->zListed, zKeyExpr),
                 1, &apVal[pTab->iListedKey], &pKey, 0);
     if (rc) goto done;
@@ -1824,8 +1762,8 @@ static int accInsertM2M(AccVtab *pTab, sqlite3_value *pNewRowid,
   }
   if (rc) goto done;
   rc = accRun(pTab,
-              sqlite3_mprintf("SELECT rowid FROM main.\"%w\" WHERE \"%w\"=?1 "
-                              "AND \"%w\"=?2",
+              sqlite3_mprintf("SELECT j.rowid FROM main.\"%w\" AS j WHERE "
+                              "j.\"%w\"=?1 AND j.\"%w\"=?2",
                               pTab->zJunction, pTab->zJOwner, pTab->zJListed),
               2, apArg, &pJRowid, 0);
   if (rc == SQLITE_OK) *pRowid = pJRowid ? sqlite3_value_int64(pJRowid) : 0;
@@ -1893,12 +1831,16 @@ static int accUpdate(AccVtab *pTab, sqlite3_value *pOld, sqlite3_value *pNew,
     if (pTab->eAcc == ACC_REV) {
       relStrPrintf(&s, " WHERE rowid=?%d", n + 1);
     } else {
-      char *zKey = relColExpr("x", pTab->zListedKey);
+      /* The key qualified by the table's name: a name that is no column
+      ** is an error, not a string that matches nothing. */
+      char *zKey = relIsRowid(pTab->zListedKey)
+                       ? sqlite3_mprintf("rowid")
+                       : sqlite3_mprintf("\"%w\".\"%w\"", pTab->zListed,
+                                         pTab->zListedKey);
       relStrPrintf(&s,
-                   " WHERE %s=(SELECT \"%w\" FROM main.\"%w\" WHERE "
-                   "rowid=?%d)",
-                   zKey ? zKey + 2 : "", pTab->zJListed, pTab->zJunction,
-                   n + 1);
+                   " WHERE %s=(SELECT j.\"%w\" FROM main.\"%w\" AS j WHERE "
+                   "j.rowid=?%d)",
+                   zKey ? zKey : "", pTab->zJListed, pTab->zJunction, n + 1);
       if (zKey == 0) s.eRc = SQLITE_NOMEM;
       sqlite3_free(zKey);
     }

@@ -215,6 +215,14 @@ static unsigned relNoteHash(int iEdge, int eKind, const RelValue *pV) {
       h = (h ^ *z) * 16777619u;
     break;
   }
+  case SQLITE_BLOB: {
+    const unsigned char *z = (const unsigned char *)pV->z;
+    int k;
+    h ^= 0x5bd1e995u; /* X'41' and 'A' are different keys */
+    for (k = 0; k < pV->n; k++)
+      h = (h ^ z[k]) * 16777619u;
+    break;
+  }
   default:
     break;
   }
@@ -621,14 +629,23 @@ static int relCheckStmt(RelCtx *p, sqlite3_stmt **apCheck, int iEdge, int eKind,
     char *zRow = 0;
     const char *zC = p->azTable[pE->iChild];
     const char *zP = p->azTable[pE->iParent];
+    char *zPKey = 0; /* p."key", or p.rowid */
     rc = relRowKey(p->db, zC, &zRow);
     if (rc) return rc;
+    zPKey = relColExpr("p", pE->zParentCol);
+    if (zPKey == 0) {
+      sqlite3_free(zRow);
+      return SQLITE_NOMEM;
+    }
     if (eKind == NOTE_NULL) {
       /* (A NULL key is noted with its row: there is a row key.) */
-      if (zRow == 0) return SQLITE_INTERNAL;
+      if (zRow == 0) {
+        sqlite3_free(zPKey);
+        return SQLITE_INTERNAL;
+      }
       rc = relPreparef(p->db, pp, pzErr,
-                       "SELECT %s, 1 FROM main.\"%w\" WHERE %s=?1 AND "
-                       "\"%w\" IS NULL",
+                       "SELECT c.%s, 1 FROM main.\"%w\" AS c WHERE c.%s=?1 "
+                       "AND c.\"%w\" IS NULL",
                        zRow, zC, zRow, pE->zChildCol);
     } else if (bGone) {
       /* A key a parent gave up: its children are most likely gone with
@@ -638,25 +655,26 @@ static int relCheckStmt(RelCtx *p, sqlite3_stmt **apCheck, int iEdge, int eKind,
       ** where the index does not deliver rows in that order: a junction's
       ** unique pair). */
       rc = relPreparef(p->db, pp, pzErr,
-                       "SELECT (SELECT min(%s) FROM main.\"%w\" WHERE "
-                       "\"%w\"=?1) WHERE EXISTS (SELECT 1 FROM main.\"%w\" "
-                       "WHERE \"%w\"=?1) AND NOT EXISTS (SELECT 1 FROM "
-                       "main.\"%w\" WHERE \"%w\"=?1)",
-                       zRow ? zRow : "1", zC, pE->zChildCol, zC, pE->zChildCol,
-                       zP, pE->zParentCol);
+                       "SELECT (SELECT min(%s%s) FROM main.\"%w\" AS c WHERE "
+                       "c.\"%w\"=?1) WHERE EXISTS (SELECT 1 FROM main.\"%w\" "
+                       "AS c WHERE c.\"%w\"=?1) AND NOT EXISTS (SELECT 1 FROM "
+                       "main.\"%w\" AS p WHERE %s=?1)",
+                       zRow ? "c." : "", zRow ? zRow : "1", zC, pE->zChildCol,
+                       zC, pE->zChildCol, zP, zPKey);
     } else {
       /* The parent first: a constant WHERE of a SELECT without FROM is
       ** tested before anything else, so a key whose row exists costs one
       ** probe; else one more finds the first referencing row (NULL:
       ** none). The count for a RESTRICT message is taken when needed. */
-      rc =
-          relPreparef(p->db, pp, pzErr,
-                      "SELECT (SELECT min(%s) FROM main.\"%w\" WHERE "
-                      "\"%w\"=?1) WHERE NOT EXISTS (SELECT 1 FROM "
-                      "main.\"%w\" WHERE \"%w\"=?1)",
-                      zRow ? zRow : "1", zC, pE->zChildCol, zP, pE->zParentCol);
+      rc = relPreparef(p->db, pp, pzErr,
+                       "SELECT (SELECT min(%s%s) FROM main.\"%w\" AS c WHERE "
+                       "c.\"%w\"=?1) WHERE NOT EXISTS (SELECT 1 FROM "
+                       "main.\"%w\" AS p WHERE %s=?1)",
+                       zRow ? "c." : "", zRow ? zRow : "1", zC, pE->zChildCol,
+                       zP, zPKey);
     }
     sqlite3_free(zRow);
+    sqlite3_free(zPKey);
   }
   *ppOut = *pp;
   return rc;
@@ -681,16 +699,26 @@ static int relBulkCheck(RelCtx *p, int iEdge, char **pzErr) {
   char *zRow = 0;
   int rc = relRowKey(p->db, zC, &zRow);
   if (rc) return rc;
-  /* (Unqualified, the row key is c's: the only table of its SELECT.) */
-  if (zRow == 0) zRow = sqlite3_mprintf("NULL"); /* no single row key */
+  {
+    /* c.rowid or c."pk"; NULL without a single row key. */
+    char *z = zRow ? sqlite3_mprintf("c.%s", zRow) : sqlite3_mprintf("NULL");
+    sqlite3_free(zRow);
+    zRow = z;
+  }
   if (zRow == 0) return SQLITE_NOMEM;
   if (pE->bConstraint) {
+    char *zPKey = relColExpr("p", pE->zParentCol);
+    if (zPKey == 0) {
+      sqlite3_free(zRow);
+      return SQLITE_NOMEM;
+    }
     rc = relPreparef(p->db, &pStmt, pzErr,
                      "SELECT %s, c.\"%w\" FROM main.\"%w\" AS c WHERE "
                      "c.\"%w\" IS NOT NULL AND NOT EXISTS (SELECT 1 FROM "
-                     "main.\"%w\" AS p WHERE p.\"%w\"=c.\"%w\") LIMIT 1",
+                     "main.\"%w\" AS p WHERE %s=c.\"%w\") LIMIT 1",
                      zRow, pE->zChildCol, zC, pE->zChildCol,
-                     p->azTable[pE->iParent], pE->zParentCol, pE->zChildCol);
+                     p->azTable[pE->iParent], zPKey, pE->zChildCol);
+    sqlite3_free(zPKey);
     if (rc == SQLITE_OK && sqlite3_step(pStmt) == SQLITE_ROW) {
       char *zR = relValueText(sqlite3_column_value(pStmt, 0));
       char *zK = relValueText(sqlite3_column_value(pStmt, 1));
@@ -706,7 +734,8 @@ static int relBulkCheck(RelCtx *p, int iEdge, char **pzErr) {
   }
   if (rc == SQLITE_OK && d->eKind != REL_M2M && !d->bNull) {
     rc = relPreparef(p->db, &pStmt, pzErr,
-                     "SELECT %s FROM main.\"%w\" WHERE \"%w\" IS NULL LIMIT 1",
+                     "SELECT %s FROM main.\"%w\" AS c WHERE c.\"%w\" IS NULL "
+                     "LIMIT 1",
                      zRow, zC, pE->zChildCol);
     if (rc == SQLITE_OK && sqlite3_step(pStmt) == SQLITE_ROW) {
       char *zR = relValueText(sqlite3_column_value(pStmt, 0));
@@ -720,6 +749,27 @@ static int relBulkCheck(RelCtx *p, int iEdge, char **pzErr) {
   }
   sqlite3_free(zRow);
   return rc;
+}
+
+/* The key as child row pRowKey of edge pE holds it, for a message (caller
+** frees): the noted key may be another spelling of it (a parent's 'IT'
+** for the child's 'it' under NOCASE). NULL when it cannot be read. Runs
+** only on the way to an error. */
+static char *relChildKeyText(RelCtx *p, const RelEdge *pE,
+                             sqlite3_value *pRowKey) {
+  sqlite3_stmt *pStmt = 0;
+  char *zRow = 0, *zText = 0;
+  if (relRowKey(p->db, p->azTable[pE->iChild], &zRow) || zRow == 0) return 0;
+  if (relPreparef(p->db, &pStmt, 0,
+                  "SELECT c.\"%w\" FROM main.\"%w\" AS c WHERE c.%s=?1",
+                  pE->zChildCol, p->azTable[pE->iChild], zRow) == SQLITE_OK) {
+    sqlite3_bind_value(pStmt, 1, pRowKey);
+    if (sqlite3_step(pStmt) == SQLITE_ROW)
+      zText = relValueText(sqlite3_column_value(pStmt, 0));
+  }
+  sqlite3_finalize(pStmt);
+  sqlite3_free(zRow);
+  return zText;
 }
 
 /* Check one note. Returns SQLITE_OK, or SQLITE_CONSTRAINT with *pzErr. */
@@ -749,9 +799,10 @@ static int relNoteCheck(RelCtx *p, sqlite3_stmt **apCheck, const RelNote *pN,
       rc = relError(pzErr, SQLITE_CONSTRAINT, "%s", pN->zMsg);
     } else if (pN->eKind == NOTE_RESTRICT) {
       sqlite3_stmt *pCount = 0;
-      int rcCount = relPreparef(
-          p->db, &pCount, 0, "SELECT count(*) FROM main.\"%w\" WHERE \"%w\"=?1",
-          p->azTable[pE->iChild], pE->zChildCol);
+      int rcCount =
+          relPreparef(p->db, &pCount, 0,
+                      "SELECT count(*) FROM main.\"%w\" AS c WHERE c.\"%w\"=?1",
+                      p->azTable[pE->iChild], pE->zChildCol);
       if (rcCount == SQLITE_OK) {
         relValueBind(pCount, 1, &pN->key);
         if (sqlite3_step(pCount) == SQLITE_ROW)
@@ -776,8 +827,11 @@ static int relNoteCheck(RelCtx *p, sqlite3_stmt **apCheck, const RelNote *pN,
       rc = relNotNullError(p, pE, zKey, pzErr);
     } else {
       char *zRow = relValueText(sqlite3_column_value(pStmt, 0));
-      rc = relDanglingError(p, pE, zRow, zKey, pN->bGone, pzErr);
+      char *zHeld = relChildKeyText(p, pE, sqlite3_column_value(pStmt, 0));
+      rc = relDanglingError(p, pE, zRow, zHeld ? zHeld : zKey, pN->bGone,
+                            pzErr);
       sqlite3_free(zRow);
+      sqlite3_free(zHeld);
     }
     sqlite3_free(zKey);
   }
@@ -941,7 +995,7 @@ static int relBatchCheck(RelCtx *p, sqlite3_stmt **apCheck, int iEdge,
   ** It is NULL, not false, for a key without match where the column holds
   ** NULLs: fine for the child test, so the parent test uses it only for a
   ** rowid, which is never NULL. */
-  zChildTest = sqlite3_mprintf("j.k IN (SELECT \"%w\" FROM main.\"%w\")",
+  zChildTest = sqlite3_mprintf("j.k IN (SELECT c.\"%w\" FROM main.\"%w\" AS c)",
                                pE->zChildCol, zC);
   if (bRowid) {
     zParentTest =
@@ -949,7 +1003,7 @@ static int relBatchCheck(RelCtx *p, sqlite3_stmt **apCheck, int iEdge,
                         p->azTable[pE->iParent]);
   } else {
     zParentTest = sqlite3_mprintf(
-        "NOT EXISTS (SELECT 1 FROM main.\"%w\" WHERE \"%w\"=j.k)",
+        "NOT EXISTS (SELECT 1 FROM main.\"%w\" AS p WHERE p.\"%w\"=j.k)",
         p->azTable[pE->iParent], pE->zParentCol);
   }
   if (!zChildTest || !zParentTest) {
@@ -959,10 +1013,10 @@ static int relBatchCheck(RelCtx *p, sqlite3_stmt **apCheck, int iEdge,
   /* The WHERE terms are tested in the order written: the side most likely
   ** to settle the key first (see relCheckStmt). */
   rc = relPreparef(p->db, &pStmt, pzErr,
-                   "SELECT j.k, (SELECT %s FROM main.\"%w\" WHERE \"%w\"=j.k "
-                   "ORDER BY 1 LIMIT 1) FROM relext_notes AS j WHERE j.e=?1 "
-                   "AND j.gone=?2 AND %s AND %s LIMIT 1",
-                   zRow ? zRow : "1", zC, pE->zChildCol,
+                   "SELECT j.k, (SELECT %s%s FROM main.\"%w\" AS c WHERE "
+                   "c.\"%w\"=j.k ORDER BY 1 LIMIT 1) FROM relext_notes AS j "
+                   "WHERE j.e=?1 AND j.gone=?2 AND %s AND %s LIMIT 1",
+                   zRow ? "c." : "", zRow ? zRow : "1", zC, pE->zChildCol,
                    bGone ? zChildTest : zParentTest,
                    bGone ? zParentTest : zChildTest);
   if (rc) goto done;

@@ -13,9 +13,12 @@
 **      filling in Django's defaults;
 **   2. validate: Django's system checks (fields.E302-E309, E320, E321 and
 **      the relational ones) and SQLite-side checks (tables, columns, unique
-**      to_field); nothing has been written yet when any of them fails;
-**   3. create, inside a SAVEPOINT: the key column (ALTER TABLE ADD COLUMN),
-**      its index, the junction table, the catalog record; then the
+**      to_field, and the key rules of schema.c: no bare-rowid target, key
+**      columns and junction columns that compare as the keys they hold);
+**      nothing has been written yet when any of them fails;
+**   3. create, inside a SAVEPOINT: the key column (ALTER TABLE ADD COLUMN,
+**      with the type and collation of the key it holds), its index, the
+**      junction table (likewise), the catalog record; then the
 **      connection reloads the catalog, which rewrites the stored guard
 **      triggers and the TEMP enforcement and accessor objects. Any failure
 **      rolls the savepoint back and reloads the previous state.
@@ -502,6 +505,29 @@ static int relResolveJunction(sqlite3 *db, RelDef *d, const char *zThroughSpec,
   return rc;
 }
 
+/* The key rules (schema.c): zKeyTab.zKeyCol must be a key a relationship
+** may reference (bToField: the field could name another), and column
+** zCol of zTab, when it exists already, must hold its keys the way SQLite
+** compares foreign keys. A column relext creates is declared to. */
+static int relKeyCheck(sqlite3 *db, const RelDef *d, const char *zKeyTab,
+                       const char *zKeyCol, int bToField, const char *zTab,
+                       const char *zCol, char **pzErr) {
+  char *zWhy = 0;
+  int bOk = 0, bCol = 0;
+  int rc = relKeyTarget(db, zKeyTab, zKeyCol, bToField, &bOk, &zWhy);
+  if (rc == SQLITE_OK && bOk) rc = relTableExists(db, zTab, &bCol);
+  if (rc == SQLITE_OK && bOk && bCol)
+    rc = relColumnExists(db, zTab, zCol, &bCol);
+  if (rc == SQLITE_OK && bOk && bCol)
+    rc = relKeyFits(db, zTab, zCol, zKeyTab, zKeyCol, &bOk, &zWhy);
+  if (rc == SQLITE_OK && !bOk) {
+    rc = relError(pzErr, SQLITE_ERROR, "relext: %s.%s: %s", d->zModel,
+                  d->zField, zWhy ? zWhy : "?");
+  }
+  sqlite3_free(zWhy);
+  return rc;
+}
+
 /* Phase 1 and 2: build a resolved, validated RelDef from the input. */
 static int relBuildDef(RelCtx *pCtx, RelInput *in, RelDef *d, char **pzErr) {
   sqlite3 *db = pCtx->db;
@@ -787,16 +813,21 @@ static int relBuildDef(RelCtx *pCtx, RelInput *in, RelDef *d, char **pzErr) {
       d->zColumn = zDbColumn;
       zDbColumn = 0;
     }
-    if (relIsRowid(d->zToField)) rc = relTableHasRowid(db, d->zTarget, &bRowid);
-    if (rc) goto done;
-    if (!bRowid) {
-      rc = relError(
-          pzErr, SQLITE_ERROR,
-          "relext: %s.%s: table '%s' has no single-column primary key and no "
-          "rowid; give to_field",
-          d->zModel, d->zField, d->zTarget);
-      goto done;
+    if (relIsRowid(d->zToField)) {
+      /* to_field='rowid' names the INTEGER PRIMARY KEY, if there is one. */
+      char *zAlias = 0;
+      rc = relTableHasRowid(db, d->zTarget, &bRowid);
+      if (rc == SQLITE_OK && bRowid)
+        rc = relRowidColumn(db, d->zTarget, &zAlias);
+      if (rc) goto done;
+      if (zAlias) {
+        sqlite3_free(d->zToField);
+        d->zToField = zAlias;
+      }
     }
+    rc = relKeyCheck(db, d, d->zTarget, d->zToField, 1, d->zModel, d->zColumn,
+                     pzErr);
+    if (rc) goto done;
     if (sqlite3_stricmp(d->zColumn, "rowid") == 0) {
       rc = relError(pzErr, SQLITE_ERROR,
                     "relext: %s.%s: the key column cannot be rowid", d->zModel,
@@ -809,21 +840,14 @@ static int relBuildDef(RelCtx *pCtx, RelInput *in, RelDef *d, char **pzErr) {
     rc = relPkColumn(db, d->zModel, &d->zSrcKey);
     if (rc == SQLITE_OK) rc = relPkColumn(db, d->zTarget, &d->zDstKey);
     if (rc) goto done;
-    for (k = 0; k < 2; k++) {
-      const char *zTab = k ? d->zTarget : d->zModel;
-      const char *zKey = k ? d->zDstKey : d->zSrcKey;
-      int bRowid = 1;
-      if (relIsRowid(zKey)) rc = relTableHasRowid(db, zTab, &bRowid);
-      if (rc) goto done;
-      if (!bRowid) {
-        rc = relError(
-            pzErr, SQLITE_ERROR,
-            "relext: %s.%s: table '%s' has no single-column primary key and "
-            "no rowid",
-            d->zModel, d->zField, zTab);
-        goto done;
-      }
-    }
+    /* Both ends: keys a relationship may reference, held by junction
+    ** columns that compare as they do (a junction relext creates will). */
+    rc = relKeyCheck(db, d, d->zModel, d->zSrcKey, 0, d->zDbTable, d->zSrcCol,
+                     pzErr);
+    if (rc == SQLITE_OK)
+      rc = relKeyCheck(db, d, d->zTarget, d->zDstKey, 0, d->zDbTable,
+                       d->zDstCol, pzErr);
+    if (rc) goto done;
   }
 
   /* The catalog refuses longer names when it is read back. */
@@ -1073,10 +1097,20 @@ static int relCreateObjects(RelCtx *pCtx, const RelDef *d, char **pzErr) {
     if (ci.zName == 0) {
       rc = relColumnInfo(db, d->zTarget, d->zToField, &ti);
       if (rc == SQLITE_OK) {
-        /* the target key's affinity: the key compares as it does (ANY in
-        ** a STRICT table has none, not NUMERIC) */
-        rc = relExecf(db, pzErr, "ALTER TABLE main.\"%w\" ADD COLUMN \"%w\" %s",
-                      d->zModel, d->zColumn, ti.zAff ? ti.zAff : "");
+        /* The key's declared type and collation: the column then compares
+        ** keys as SQLite's foreign keys would (see relKeyFits). */
+        int bStrict = 0;
+        char *zDecl = 0;
+        rc = relTableIsStrict(db, d->zModel, &bStrict);
+        if (rc == SQLITE_OK) {
+          zDecl = relKeyColumnDecl(&ti, bStrict);
+          if (zDecl == 0) rc = SQLITE_NOMEM;
+        }
+        if (rc == SQLITE_OK)
+          rc = relExecf(db, pzErr,
+                        "ALTER TABLE main.\"%w\" ADD COLUMN \"%w\" %s",
+                        d->zModel, d->zColumn, zDecl);
+        sqlite3_free(zDecl);
       }
       relColumnClear(&ti);
       if (rc == SQLITE_OK) rc = relColumnInfo(db, d->zModel, d->zColumn, &ci);
@@ -1108,12 +1142,16 @@ static int relCreateObjects(RelCtx *pCtx, const RelDef *d, char **pzErr) {
   rc = relTableExists(db, d->zDbTable, &bJunction);
   if (rc == SQLITE_OK && !bJunction) {
     RelColumn a, b;
-    const char *zTa = "INTEGER", *zTb = "INTEGER";
+    char *zTa = 0, *zTb = 0;
     memset(&b, 0, sizeof(b));
     rc = relColumnInfo(db, d->zModel, d->zSrcKey, &a);
     if (rc == SQLITE_OK) rc = relColumnInfo(db, d->zTarget, d->zDstKey, &b);
-    if (a.zName && !a.bRowid) zTa = a.zAff;
-    if (b.zName && !b.bRowid) zTb = b.zAff;
+    /* Each column as the key it holds: type and collation. */
+    if (rc == SQLITE_OK) {
+      zTa = relKeyColumnDecl(&a, 0);
+      zTb = relKeyColumnDecl(&b, 0);
+      if (zTa == 0 || zTb == 0) rc = SQLITE_NOMEM;
+    }
     if (rc == SQLITE_OK) {
       rc = relExecf(db, pzErr,
                     "CREATE TABLE main.\"%w\"(id INTEGER PRIMARY KEY, "
@@ -1131,6 +1169,8 @@ static int relCreateObjects(RelCtx *pCtx, const RelDef *d, char **pzErr) {
       }
       sqlite3_free(zIdx);
     }
+    sqlite3_free(zTa);
+    sqlite3_free(zTb);
     relColumnClear(&a);
     relColumnClear(&b);
   }

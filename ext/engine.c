@@ -751,11 +751,10 @@ static int relEdgeStmt(RelCtx *p, const RelEngine *e, int i,
   case ON_SET: {
     const RelDef *d = &p->aDef[pE->iDef];
     rc = relPreparef(p->db, pp, pzErr,
-                     "UPDATE main.\"%w\" SET \"%w\"=?3 WHERE \"%w\" IN "
-                     "(SELECT key FROM %s) AND "
-                     "%s NOT IN (SELECT r FROM temp.relext_victim WHERE "
-                     "t=%d)",
-                     zC, pE->zChildCol, pE->zChildCol, zKeys, zRowC,
+                     "UPDATE main.\"%w\" SET \"%w\"=?3 WHERE \"%w\".\"%w\" "
+                     "IN (SELECT key FROM %s) AND \"%w\".%s NOT IN (SELECT r "
+                     "FROM temp.relext_victim WHERE t=%d)",
+                     zC, pE->zChildCol, zC, pE->zChildCol, zKeys, zC, zRowC,
                      pE->iChild);
     if (rc == SQLITE_OK && pE->eRule == ON_SET_DEFAULT)
       relValueBind(*pp, 3, &d->defVal);
@@ -781,11 +780,17 @@ static int relEdgeStmt(RelCtx *p, const RelEngine *e, int i,
 **   c.key_column FROM v JOIN t AS c ON c.parent_column=v.k1 WHERE
 **   c.rowid<>?1)
 **   DELETE FROM t WHERE rowid IN (SELECT r FROM v) AND rowid<>?1
-** With one such edge, each row has one parent, so the walk from the root
-** meets a row at most once unless it comes back to the root, which the
-** WHERE excludes (the statement deleting the root deletes it): then
-** UNION ALL, without the set that UNION keeps, is exact. Returns the SQL,
-** or NULL (with *pRc unchanged) when t's plan is not a tree.
+** With one such edge whose key is the rowid, each row has one parent (its
+** key column holds one value, and one value equals at most one rowid,
+** whatever its type), so the walk from the root meets a row at most once
+** unless it comes back to the root, which the WHERE excludes (the
+** statement deleting the root deletes it): then UNION ALL, without the set
+** that UNION keeps, is exact and ends. Any other key keeps UNION: one
+** child value can equal several parent keys when the key's unique index
+** is gone or compares otherwise (a NOCASE column, a unique index BINARY),
+** or when affinity makes '1' and '01' both equal 1 (a hand-edited
+** catalog), and UNION ALL would then walk forever. Returns the SQL, or
+** NULL (with *pRc unchanged) when t's plan is not a tree.
 */
 static char *relTreeSql(RelCtx *p, const RelEngine *e, const RelPlan *pPlan,
                         int t, int *pRc) {
@@ -794,10 +799,19 @@ static char *relTreeSql(RelCtx *p, const RelEngine *e, const RelPlan *pPlan,
   const char *zRow = relRow(e, t);
   RelStr s = {0};
   int k, j;
+  int bAll = 0;
   if (pPlan->nReach != 1 || pT->nParent == 0) return 0;
   for (k = 0; k < pT->nParent; k++) {
     const RelEdge *pE = &p->aEdge[pT->aParent[k]];
     if (pE->eRule != ON_CASCADE || pE->iChild != t) return 0;
+  }
+  if (pT->nParent == 1) {
+    int rc = relIsRowidAlias(p->db, zT, p->aEdge[pT->aParent[0]].zParentCol,
+                             &bAll);
+    if (rc) {
+      *pRc = rc;
+      return 0;
+    }
   }
   relStrPrintf(&s, "WITH RECURSIVE v(r");
   for (j = 0; j < pT->nKey; j++)
@@ -808,8 +822,7 @@ static char *relTreeSql(RelCtx *p, const RelEngine *e, const RelPlan *pPlan,
   relStrPrintf(&s, ")");
   for (k = 0; k < pT->nParent; k++) {
     const RelEdge *pE = &p->aEdge[pT->aParent[k]];
-    relStrPrintf(&s, " UNION%s SELECT c.%s", pT->nParent == 1 ? " ALL" : "",
-                 zRow);
+    relStrPrintf(&s, " UNION%s SELECT c.%s", bAll ? " ALL" : "", zRow);
     for (j = 0; j < pT->nKey; j++) {
       char *zKey = relColExpr("c", pT->azKey[j]);
       if (zKey == 0) s.eRc = SQLITE_NOMEM;
@@ -840,7 +853,11 @@ static char *relAnySql(RelCtx *p, int t, int *pRc) {
   relStrPrintf(&s, "SELECT 1 WHERE ");
   for (k = 0; k < pT->nParent; k++) {
     const RelEdge *pE = &p->aEdge[pT->aParent[k]];
-    relStrPrintf(&s, "%sEXISTS (SELECT 1 FROM main.\"%w\" WHERE \"%w\"=?%d)",
+    /* (c."col", not "col": a column renamed under the cached statement
+    ** must be an error, not the string 'col', which matches nothing.) */
+    relStrPrintf(&s,
+                 "%sEXISTS (SELECT 1 FROM main.\"%w\" AS c WHERE "
+                 "c.\"%w\"=?%d)",
                  k ? " OR " : "", p->azTable[pE->iChild], pE->zChildCol,
                  2 + pE->iKey);
   }

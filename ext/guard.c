@@ -288,7 +288,7 @@ static void relPlainBody(RelCtx *p, int t, int bChecks, RelStr *pBody) {
         /* One probe: count(*) of an empty index range is one seek. */
         relStrPrintf(pBody,
                      "SELECT relext_fail(%lld, %d, %d, %s, count(*)) FROM "
-                     "main.\"%w\" WHERE \"%w\"=%s HAVING count(*) > 0; ",
+                     "main.\"%w\" AS c WHERE c.\"%w\"=%s HAVING count(*) > 0; ",
                      pT->iGen, pE->eRule == ON_PROTECT ? 2 : 3, k, zOld, zC,
                      pE->zChildCol, zOld);
       } else if (pass == 2 &&
@@ -302,8 +302,9 @@ static void relPlainBody(RelCtx *p, int t, int bChecks, RelStr *pBody) {
         if (zVal == 0) {
           pBody->eRc = SQLITE_NOMEM;
         } else {
-          relStrPrintf(pBody, "UPDATE \"%w\" SET \"%w\"=%s WHERE \"%w\"=%s; ",
-                       zC, pE->zChildCol, zVal, pE->zChildCol, zOld);
+          relStrPrintf(pBody,
+                       "UPDATE \"%w\" SET \"%w\"=%s WHERE \"%w\".\"%w\"=%s; ",
+                       zC, pE->zChildCol, zVal, zC, pE->zChildCol, zOld);
           if (pE->eRule != ON_SET_NULL && pE->bConstraint) {
             /* The new value may name this very row: check at COMMIT. */
             relStrPrintf(pBody,
@@ -316,11 +317,11 @@ static void relPlainBody(RelCtx *p, int t, int bChecks, RelStr *pBody) {
       } else if (pass == 3 && pE->eRule == ON_DO_NOTHING && pE->bConstraint) {
         relStrPrintf(pBody,
                      "SELECT relext_must_be_loaded(%lld, %d, %s) WHERE EXISTS "
-                     "(SELECT 1 FROM main.\"%w\" WHERE \"%w\"=%s); ",
+                     "(SELECT 1 FROM main.\"%w\" AS c WHERE c.\"%w\"=%s); ",
                      pT->iGen, -1 - k, zOld, zC, pE->zChildCol, zOld);
       } else if (pass == 4 && pE->eRule == ON_CASCADE) {
-        relStrPrintf(pBody, "DELETE FROM \"%w\" WHERE \"%w\"=%s; ", zC,
-                     pE->zChildCol, zOld);
+        relStrPrintf(pBody, "DELETE FROM \"%w\" WHERE \"%w\".\"%w\"=%s; ", zC,
+                     zC, pE->zChildCol, zOld);
       }
       sqlite3_free(zOld);
     }
@@ -508,9 +509,9 @@ static void relJunctionSql(RelCtx *p, const RelDef *d, RelStr *s) {
     if (rc == SQLITE_OK && !bIgnore) {
       relStrPrintf(s,
                    "CREATE TEMP TRIGGER \"relext_dup_%w\" BEFORE INSERT ON "
-                   "main.\"%w\" WHEN EXISTS (SELECT 1 FROM main.\"%w\" WHERE "
-                   "\"%w\"=NEW.\"%w\" AND \"%w\"=NEW.\"%w\") BEGIN SELECT "
-                   "RAISE(IGNORE); END;\n",
+                   "main.\"%w\" WHEN EXISTS (SELECT 1 FROM main.\"%w\" AS j "
+                   "WHERE j.\"%w\"=NEW.\"%w\" AND j.\"%w\"=NEW.\"%w\") BEGIN "
+                   "SELECT RAISE(IGNORE); END;\n",
                    zJ, zJ, zJ, d->zSrcCol, d->zSrcCol, d->zDstCol, d->zDstCol);
     }
   }
@@ -519,15 +520,17 @@ static void relJunctionSql(RelCtx *p, const RelDef *d, RelStr *s) {
                  "CREATE TEMP TRIGGER \"relext_symi_%w\" AFTER INSERT ON "
                  "main.\"%w\" BEGIN INSERT INTO \"%w\"(\"%w\", \"%w\") SELECT "
                  "NEW.\"%w\", NEW.\"%w\" WHERE NOT EXISTS (SELECT 1 FROM "
-                 "main.\"%w\" WHERE \"%w\"=NEW.\"%w\" AND \"%w\"=NEW.\"%w\"); "
-                 "END;\n",
+                 "main.\"%w\" AS j WHERE j.\"%w\"=NEW.\"%w\" AND "
+                 "j.\"%w\"=NEW.\"%w\"); END;\n",
                  zJ, zJ, zJ, d->zSrcCol, d->zDstCol, d->zDstCol, d->zSrcCol, zJ,
                  d->zSrcCol, d->zDstCol, d->zDstCol, d->zSrcCol);
     relStrPrintf(s,
                  "CREATE TEMP TRIGGER \"relext_symd_%w\" AFTER DELETE ON "
-                 "main.\"%w\" BEGIN DELETE FROM \"%w\" WHERE \"%w\"=OLD.\"%w\" "
-                 "AND \"%w\"=OLD.\"%w\"; END;\n",
-                 zJ, zJ, zJ, d->zSrcCol, d->zDstCol, d->zDstCol, d->zSrcCol);
+                 "main.\"%w\" BEGIN DELETE FROM \"%w\" WHERE "
+                 "\"%w\".\"%w\"=OLD.\"%w\" AND \"%w\".\"%w\"=OLD.\"%w\"; "
+                 "END;\n",
+                 zJ, zJ, zJ, zJ, d->zSrcCol, d->zDstCol, zJ, d->zDstCol,
+                 d->zSrcCol);
   }
 }
 

@@ -164,14 +164,16 @@ static int collectRun(RelVtab *pTab, CollectCursor *pCur, const char *zModel,
     char *zKey = 0;
     rc = relPkColumn(db, zT, &zPk);
     if (rc) goto done;
-    zKey = relColExpr(0, zPk);
+    zKey = relColExpr("t", zPk);
     if (zKey == 0) {
       rc = SQLITE_NOMEM;
       goto done;
     }
+    /* The key given compares as the key column does (its affinity and
+    ** collation: the column is on the left). */
     rc = relPreparef(db, &pStmt, &zErr,
-                     "INSERT INTO temp.relext_collect SELECT %d, rowid, "
-                     "%s, 0, 'delete', -1 FROM main.\"%w\" WHERE %s = ?1",
+                     "INSERT INTO temp.relext_collect SELECT %d, t.rowid, "
+                     "%s, 0, 'delete', -1 FROM main.\"%w\" AS t WHERE %s = ?1",
                      iTab, zKey, zT, zKey);
     sqlite3_free(zKey);
     if (rc) goto done;
@@ -465,7 +467,7 @@ static char *checkSql(RelCtx *p, int *pRc) {
       relStrPrintf(&s,
                    "%sSELECT %Q, %Q, %s, 'duplicate one-to-one key: ' "
                    "|| quote(c.\"%w\") FROM main.\"%w\" AS c WHERE c.\"%w\" IN "
-                   "(SELECT \"%w\" FROM main.\"%w\" GROUP BY 1 HAVING "
+                   "(SELECT d.\"%w\" FROM main.\"%w\" AS d GROUP BY 1 HAVING "
                    "count(*)>1)",
                    n++ ? " UNION ALL " : "", pE->zName, zC, zKey, pE->zChildCol,
                    zC, pE->zChildCol, pE->zChildCol, zC);
