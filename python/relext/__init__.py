@@ -1,0 +1,197 @@
+"""
+relext for Python: Django's relationships enforced inside SQLite.
+
+    import sqlite3
+    import relext
+
+    conn = sqlite3.connect('blog.db')
+    relext.load(conn)
+    try:
+        conn.execute('DELETE FROM category WHERE id = 1')
+    except relext.ProtectedError as e:
+        print(e.table, e.key, e.relationship)   # category 1 article.category
+
+The package carries the compiled extension (relext.so); loadable_path()
+gives its path for hosts that load extensions themselves. Every error that
+relext raises starts with "relext: "; errors() turns such an
+sqlite3.IntegrityError into one of the classes below, whose attributes are
+parsed from the message. The Django database backend lives in
+relext.django.
+"""
+import os
+import re
+import sqlite3
+
+__all__ = [
+    'DanglingKeyError', 'NullKeyError', 'ProtectedError', 'RelextError',
+    'RestrictedError', 'errors', 'load', 'loadable_path', 'sql_quote',
+]
+
+_HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def loadable_path():
+    """
+    Return the path of the compiled extension, without its suffix (SQLite
+    adds ".so"), as load_extension() and the sqlite3 shell's .load take it.
+
+    The installed package carries relext.so beside this file. Run from a
+    source checkout, the extension that `make` builds at the repository
+    root is used instead.
+    """
+    candidates = [
+        os.path.join(_HERE, 'relext'),
+        os.path.join(os.path.dirname(os.path.dirname(_HERE)), 'relext'),
+    ]
+    for base in candidates:
+        if os.path.exists(base + '.so'):
+            return base
+    raise FileNotFoundError(
+        'relext.so not found (looked for %s): install the package, or run '
+        '`make` at the repository root' % ', '.join(c + '.so' for c in candidates)
+    )
+
+
+def load(conn, path=None):
+    """
+    Load relext into the sqlite3 connection `conn`. Every relationship that
+    the database declares comes into force for that connection. Loading
+    twice is harmless. Extension loading is switched off again afterwards.
+    """
+    conn.enable_load_extension(True)
+    try:
+        conn.load_extension(path or loadable_path())
+    finally:
+        conn.enable_load_extension(False)
+
+
+class RelextError(sqlite3.IntegrityError):
+    """
+    An integrity error raised by relext, with the parts of its message:
+
+    rule          'PROTECT', 'RESTRICT', 'FOREIGN KEY' or 'NOT NULL'
+    table         the table of the row concerned
+    key           that row's key (text, as relext wrote it)
+    relationship  the relationship, 'model.field'
+    """
+    rule = None
+    pattern = None
+
+    def __init__(self, message, **parts):
+        super().__init__(message)
+        self.table = parts.get('table')
+        self.key = parts.get('key')
+        self.relationship = parts.get('relationship')
+        self.count = parts.get('count')
+        self.column = parts.get('column')
+        self.value = parts.get('value')
+        self.target = parts.get('target')
+
+    @classmethod
+    def parse(cls, message):
+        """Return an instance for `message`, or None if it is not this kind."""
+        match = cls.pattern.match(message) if cls.pattern else None
+        if match is None:
+            return None
+        parts = match.groupdict()
+        if parts.get('count') is not None:
+            parts['count'] = int(parts['count'])
+        return cls(message, **parts)
+
+
+_REFUSED = (
+    r'cannot delete (?P<table>.+?) (?P<key>.+): referenced by '
+    r'(?P<count>\d+) rows? of (?P<relationship>[^ ]+)$'
+)
+
+
+class ProtectedError(RelextError):
+    """A DELETE refused by on_delete=PROTECT (Django's ProtectedError)."""
+    rule = 'PROTECT'
+    pattern = re.compile(r'relext: PROTECT: ' + _REFUSED, re.S)
+
+
+class RestrictedError(RelextError):
+    """A DELETE refused by on_delete=RESTRICT (Django's RestrictedError)."""
+    rule = 'RESTRICT'
+    pattern = re.compile(r'relext: RESTRICT: ' + _REFUSED, re.S)
+
+
+class DanglingKeyError(RelextError):
+    """
+    A key that points at no row (at COMMIT, or at the statement in
+    autocommit mode). `table` and `key` name the referencing row, `column`
+    and `value` its key column and value, `target` the table it should
+    point into.
+    """
+    rule = 'FOREIGN KEY'
+    pattern = re.compile(
+        r'relext: FOREIGN KEY: (?P<table>.+?) (?P<key>.+): (?P<column>[^ =]+)='
+        r'(?P<value>.*) points at no row of (?P<target>.+) '
+        r'\((?P<relationship>[^ ]+)\)$', re.S)
+
+
+class NullKeyError(RelextError):
+    """A NULL key in a relationship declared with null=False."""
+    rule = 'NOT NULL'
+    pattern = re.compile(
+        r'relext: NOT NULL: (?P<table>.+?) (?P<key>.+): (?P<column>.+) cannot '
+        r'be NULL \((?P<relationship>[^ ]+) has null=False\)$', re.S)
+
+
+_CLASSES = (ProtectedError, RestrictedError, DanglingKeyError, NullKeyError)
+
+
+def _convert(exc):
+    if isinstance(exc, RelextError) or not isinstance(exc, sqlite3.Error):
+        return exc
+    message = str(exc)
+    if not message.startswith('relext: '):
+        return exc
+    for cls in _CLASSES:
+        new = cls.parse(message)
+        if new is not None:
+            for attr in ('sqlite_errorcode', 'sqlite_errorname'):
+                if hasattr(exc, attr):
+                    setattr(new, attr, getattr(exc, attr))
+            return new
+    return exc
+
+
+class _Errors:
+    """The context manager that errors() returns."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc_value, traceback):
+        if exc_value is None:
+            return False
+        new = _convert(exc_value)
+        if new is exc_value:
+            return False
+        raise new.with_traceback(traceback) from exc_value
+
+
+def errors(conn_or_exception=None):
+    """
+    Map relext's errors to this module's classes.
+
+    errors(exc) returns the ProtectedError, RestrictedError,
+    DanglingKeyError or NullKeyError that the sqlite3 exception `exc`
+    stands for, or `exc` itself when relext did not raise it.
+
+    errors(conn) (or errors()) is a context manager that does the same for
+    any exception raised inside its block:
+
+        with relext.errors(conn):
+            conn.execute('DELETE FROM category WHERE id = 1')
+    """
+    if isinstance(conn_or_exception, BaseException):
+        return _convert(conn_or_exception)
+    return _Errors()
+
+
+def sql_quote(text):
+    """`text` as an SQL string literal."""
+    return "'" + str(text).replace("'", "''") + "'"

@@ -1,0 +1,77 @@
+"""
+The relext database backend: django.db.backends.sqlite3 with relext loaded
+into every connection (the way django.contrib.gis's SpatiaLite backend
+loads its library).
+
+The library is the one given by the RELEXT_LIBRARY_PATH setting, else the
+one the relext package carries (relext.loadable_path()).
+"""
+import relext
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.db.backends.sqlite3.base import (
+    DatabaseWrapper as SQLiteDatabaseWrapper,
+)
+from django.db.utils import DatabaseErrorWrapper
+
+from .creation import DatabaseCreation
+from .features import DatabaseFeatures
+from .introspection import DatabaseIntrospection
+from .operations import DatabaseOperations
+from .schema import DatabaseSchemaEditor
+
+
+class RelextErrorWrapper(DatabaseErrorWrapper):
+    """
+    Django's error wrapper, which turns relext's refusals into exceptions
+    that are both Django's IntegrityError and relext's own class
+    (relext.ProtectedError, ...), with the parsed attributes.
+    """
+
+    def __exit__(self, exc_type, exc_value, traceback):
+        if exc_value is not None and not isinstance(exc_value, relext.RelextError):
+            new = relext.errors(exc_value)
+            if new is not exc_value:
+                from . import errors
+                django_error = errors.django_class(type(new))(*new.args)
+                django_error.__dict__.update(new.__dict__)
+                raise django_error.with_traceback(traceback) from exc_value
+        return super().__exit__(exc_type, exc_value, traceback)
+
+
+class DatabaseWrapper(SQLiteDatabaseWrapper):
+    display_name = 'SQLite with relext'
+    SchemaEditorClass = DatabaseSchemaEditor
+    creation_class = DatabaseCreation
+    features_class = DatabaseFeatures
+    introspection_class = DatabaseIntrospection
+    ops_class = DatabaseOperations
+
+    def __init__(self, *args, **kwargs):
+        self.relext_library_path = getattr(settings, 'RELEXT_LIBRARY_PATH', None)
+        super().__init__(*args, **kwargs)
+
+    def get_new_connection(self, conn_params):
+        conn = super().get_new_connection(conn_params)
+        try:
+            path = self.relext_library_path or relext.loadable_path()
+            relext.load(conn, path)
+        except AttributeError:
+            conn.close()
+            raise ImproperlyConfigured(
+                'relext requires an sqlite3 module that allows extension '
+                'loading (enable_load_extension).'
+            )
+        except Exception as e:
+            conn.close()
+            raise ImproperlyConfigured(
+                'Unable to load the relext extension%s: %s' % (
+                    ' given by RELEXT_LIBRARY_PATH' if self.relext_library_path else '',
+                    e,
+                )
+            )
+        return conn
+
+    @property
+    def wrap_database_errors(self):
+        return RelextErrorWrapper(self)

@@ -1,0 +1,7 @@
+from django.db.backends.sqlite3.introspection import (
+    DatabaseIntrospection as SQLiteDatabaseIntrospection,
+)
+
+
+class DatabaseIntrospection(SQLiteDatabaseIntrospection):
+    pass

@@ -1,0 +1,7 @@
+from django.db.backends.sqlite3.operations import (
+    DatabaseOperations as SQLiteDatabaseOperations,
+)
+
+
+class DatabaseOperations(SQLiteDatabaseOperations):
+    pass

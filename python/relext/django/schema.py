@@ -1,0 +1,246 @@
+"""
+The schema editor: Django's SQLite schema editor, keeping relext's
+declarations in step with the models.
+
+- create_model, add_field: the new relations are declared (rel_define) when
+  the schema editor exits, after Django's deferred SQL has created its
+  indexes (relext adopts them), or earlier when another operation needs the
+  catalog to be current. A declaration whose table or target does not exist
+  yet waits for the exit.
+- remove_field, delete_model: the relations go (rel_undefine) before the
+  column or table does; delete_model also undeclares the relations that
+  point at the table, whose target disappears.
+- alter_field: a relation whose declaration changes is undeclared before
+  and declared again after.
+- alter_db_table (AlterModelTable, RenameModel): every relation that names
+  the table is undeclared, and declared again under the new name from its
+  catalog row.
+- _remake_table (Django's create-copy-drop-rename rebuild): the triggers
+  that relext stores name the tables their rules reach, and SQLite's
+  ALTER TABLE ... RENAME refuses to run while a trigger names a table that
+  does not exist, so relext's stored guard triggers are dropped before the
+  rebuild and written again by SELECT rel_reload() after it, inside the
+  same transaction: once the migration commits, every rule is in force.
+
+With collect_sql (sqlmigrate), the rel_define/rel_undefine statements are
+collected with Django's own.
+
+A declaration relext refuses raises (django.db.utils.IntegrityError or
+OperationalError, with relext's message), unless the RELEXT_DECLARE_ERRORS
+setting is 'warn': then it is logged on the 'relext.django' logger and kept
+in connection.relext_declare_errors.
+"""
+import logging
+import os
+import time
+
+from django.conf import settings
+from django.db.backends.sqlite3.schema import (
+    DatabaseSchemaEditor as SQLiteSchemaEditor,
+)
+
+from . import catalog
+from .declare import Exclusion, field_declaration, relation_fields
+
+logger = logging.getLogger('relext.django')
+# A file to which each rel_define's duration is appended (for measuring).
+_TRACE = os.environ.get('RELEXT_DJANGO_TRACE')
+
+
+class DatabaseSchemaEditor(SQLiteSchemaEditor):
+
+    def __enter__(self):
+        # (table, field name) -> Declaration, in the order they came.
+        self.relext_pending = {}
+        return super().__enter__()
+
+    def __exit__(self, exc_type, exc_value, traceback):
+        if exc_type is None:
+            # Django's deferred SQL first: its indexes on key columns exist
+            # before relext looks for one.
+            for sql in self.deferred_sql:
+                self.execute(sql)
+            self.deferred_sql = []
+            self.relext_declare_pending(final=True)
+        super().__exit__(exc_type, exc_value, traceback)
+
+    # -- the catalog ------------------------------------------------------
+
+    def _relext_cursor(self):
+        return self.connection.cursor()
+
+    def relext_is_declared(self, table, field_name):
+        if self.collect_sql:
+            return False
+        with self._relext_cursor() as cursor:
+            return bool(catalog.rows(
+                cursor, 'WHERE model = %s AND field = %s', (table, field_name)))
+
+    def _table_exists(self, table):
+        with self._relext_cursor() as cursor:
+            cursor.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = %s",
+                (table,))
+            return cursor.fetchone() is not None
+
+    def relext_define(self, params, what=None):
+        try:
+            started = time.perf_counter()
+            self.execute('SELECT rel_define(%s, %s, %s, %s)', params)
+            if _TRACE:
+                with open(_TRACE, 'a') as f:
+                    f.write('%.4f %s\n' % (time.perf_counter() - started, params[0]))
+        except Exception as e:
+            if getattr(settings, 'RELEXT_DECLARE_ERRORS', 'raise') != 'warn':
+                raise
+            errors = getattr(self.connection, 'relext_declare_errors', None)
+            if errors is None:
+                errors = self.connection.relext_declare_errors = []
+            errors.append((params, str(e)))
+            logger.warning('relext: cannot declare %s: %s', params[0], e)
+
+    def relext_undefine(self, table, field_name):
+        self.relext_pending.pop((table, field_name), None)
+        if self.relext_is_declared(table, field_name):
+            self.execute('SELECT rel_undefine(%s)', ('%s.%s' % (table, field_name),))
+
+    def relext_queue(self, model, field):
+        try:
+            decl = field_declaration(model, field)
+        except Exclusion as e:
+            logger.debug('relext: not declared: %s', e)
+            return
+        self.relext_pending[decl.key()] = decl
+
+    def relext_declare_pending(self, final=False):
+        """
+        Declare what is pending. ForeignKeys and OneToOneFields go first
+        (a through model's keys before the ManyToManyField). What cannot be
+        declared yet (a table missing) stays pending, until the exit.
+        """
+        if not self.relext_pending:
+            return
+        pending = list(self.relext_pending.values())
+        pending.sort(key=lambda d: d.kind == 'ManyToManyField')
+        self.relext_pending = {}
+        for decl in pending:
+            tables = [decl.table, decl.target]
+            if decl.kind == 'ManyToManyField':
+                through = decl.field.remote_field.through._meta.db_table
+                tables.append(through)
+            if not self.collect_sql and not all(self._table_exists(t) for t in tables):
+                if not final:
+                    self.relext_pending[decl.key()] = decl
+                else:
+                    logger.debug('relext: not declared (no table): %s', decl.label)
+                continue
+            if self.relext_is_declared(decl.table, decl.name):
+                # Declared already (the same definition is a no-op; a
+                # different one is replaced).
+                with self._relext_cursor() as cursor:
+                    row = catalog.rows(cursor, 'WHERE model = %s AND field = %s',
+                                       (decl.table, decl.name))[0]
+                self.execute('SELECT rel_undefine(%s)', (decl.label,))
+                del row
+            self.relext_define(decl.params())
+
+    # -- the guards around a table rebuild ----------------------------------
+
+    def relext_unguard(self):
+        """Drop relext's stored guard triggers (rel_reload() writes them again)."""
+        if self.collect_sql:
+            return
+        with self._relext_cursor() as cursor:
+            cursor.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'trigger' "
+                "AND name GLOB 'relext_guard_*'")
+            names = [r[0] for r in cursor.fetchall()]
+            for name in names:
+                cursor.execute('DROP TRIGGER %s' % self.quote_name(name))
+
+    def relext_reguard(self):
+        if self.collect_sql:
+            return
+        with self._relext_cursor() as cursor:
+            if catalog.has_catalog(cursor):
+                cursor.execute('SELECT rel_reload()')
+
+    # -- Django's operations --------------------------------------------------
+
+    def create_model(self, model):
+        super().create_model(model)
+        for field in relation_fields(model):
+            self.relext_queue(model, field)
+
+    def delete_model(self, model, handle_autom2m=True):
+        if not handle_autom2m:
+            # _remake_table dropping the old copy of a table it rebuilds.
+            return super().delete_model(model, handle_autom2m=False)
+        self.relext_declare_pending()
+        table = model._meta.db_table
+        if not self.collect_sql:
+            with self._relext_cursor() as cursor:
+                rows = catalog.rows_touching(cursor, table)
+            for row in rows:
+                self.relext_undefine(row['model'], row['field'])
+        for key in [k for k, d in self.relext_pending.items()
+                    if table in (d.table, d.target)]:
+            del self.relext_pending[key]
+        super().delete_model(model)
+
+    def add_field(self, model, field):
+        self.relext_declare_pending()
+        super().add_field(model, field)
+        if field.is_relation:
+            self.relext_queue(model, field)
+
+    def remove_field(self, model, field):
+        self.relext_declare_pending()
+        if field.is_relation:
+            self.relext_undefine(model._meta.db_table, field.name)
+        super().remove_field(model, field)
+
+    def alter_field(self, model, old_field, new_field, strict=False):
+        self.relext_declare_pending()
+        old_decl = new_decl = None
+        if old_field.is_relation:
+            try:
+                old_decl = field_declaration(model, old_field)
+            except Exclusion:
+                pass
+        if new_field.is_relation:
+            try:
+                new_decl = field_declaration(new_field.model, new_field)
+            except Exclusion:
+                pass
+        changed = (old_decl is None) != (new_decl is None) or (
+            old_decl is not None and old_decl.params() != new_decl.params())
+        if changed and old_field.is_relation:
+            self.relext_undefine(model._meta.db_table, old_field.name)
+        super().alter_field(model, old_field, new_field, strict=strict)
+        if changed and new_decl is not None:
+            self.relext_pending[new_decl.key()] = new_decl
+
+    def alter_db_table(self, model, old_db_table, new_db_table, disable_constraints=True):
+        if old_db_table == 'new__%s' % new_db_table or old_db_table == new_db_table:
+            # _remake_table renaming the rebuilt copy back.
+            return super().alter_db_table(
+                model, old_db_table, new_db_table, disable_constraints=disable_constraints)
+        self.relext_declare_pending()
+        rows = []
+        if not self.collect_sql:
+            with self._relext_cursor() as cursor:
+                rows = catalog.rows_touching(cursor, old_db_table)
+            for row in rows:
+                self.relext_undefine(row['model'], row['field'])
+        super().alter_db_table(
+            model, old_db_table, new_db_table, disable_constraints=disable_constraints)
+        for row in rows:
+            self.relext_define(catalog.row_params(row, {old_db_table: new_db_table}))
+
+    def _remake_table(self, model, create_field=None, delete_field=None, alter_field=None):
+        self.relext_unguard()
+        super()._remake_table(
+            model, create_field=create_field, delete_field=delete_field,
+            alter_field=alter_field)
+        self.relext_reguard()
