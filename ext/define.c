@@ -699,8 +699,10 @@ static int relBuildDef(RelCtx *pCtx, RelInput *in, RelDef *d, char **pzErr) {
     goto done;
   }
   if (zRelQuery) {
-    /* A query name given must be usable in lookups. */
-    if (!relIsIdentifier(zRelQuery, 0) || relIsPyKeyword(zRelQuery)) {
+    /* A query name given must be usable in lookups. A Python keyword is:
+    ** lookups name it in a string ('class__name'), and Django accepts it
+    ** (it is the default query name of a model named Class). */
+    if (!relIsIdentifier(zRelQuery, 0)) {
       rc = relError(
           pzErr, SQLITE_ERROR,
           "relext: %s.%s: the name %Q is invalid related_query_name: it "
