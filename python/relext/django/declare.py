@@ -107,6 +107,13 @@ class Declaration:
     def key(self):
         return (self.table, self.name)
 
+    def tables(self):
+        """Every table the declaration names."""
+        out = [self.table, self.target]
+        if self.kind == 'ManyToManyField':
+            out.append(self.field.remote_field.through._meta.db_table)
+        return out
+
     def __eq__(self, other):
         return isinstance(other, Declaration) and self.params() == other.params()
 
@@ -187,47 +194,32 @@ def _fk(model, field):
     return Declaration(model, field, kind, target._meta.db_table, options, notes)
 
 
-def _relext_finds(model, field):
-    """
-    Would rel_define find the columns of this auto-created junction from
-    db_table alone? relext tries <model table>_id, then drops one
-    '_'-separated prefix at a time (pages_article -> article_id); for 'self'
-    it takes from_<table>_id and to_<table>_id.
-    """
-    src, dst = field.m2m_column_name(), field.m2m_reverse_name()
-    table = model._meta.db_table
-    target = field.remote_field.model._meta.db_table
-    cols = {f.column for f in field.remote_field.through._meta.local_fields}
-    if table == target:
-        return (src, dst) == ('from_%s_id' % table, 'to_%s_id' % table)
-
-    def found(name):
-        while True:
-            if name + '_id' in cols:
-                return name + '_id'
-            i = name.find('_')
-            if i < 0 or i + 1 == len(name):
-                return None
-            name = name[i + 1:]
-    return found(table) == src and found(target) == dst
-
-
 def _m2m(model, field):
     target = field.remote_field.model
     through = field.remote_field.through
     if isinstance(target, str) or isinstance(through, str):
         raise Exclusion(model, field, 'unresolved target', str(target))
+    through_meta = through._meta
+    if not through_meta.auto_created:
+        for name in (field.m2m_field_name(), field.m2m_reverse_field_name()):
+            key = through_meta.get_field(name)
+            if key.column is None:
+                raise Exclusion(model, field, 'ManyToManyField through ForeignObjects',
+                                through_meta.label)
+            if key.model._meta.db_table != through_meta.db_table:
+                raise Exclusion(
+                    model, field,
+                    'ManyToManyField through a model whose key is in a parent table',
+                    '%s.%s' % (through_meta.label, name))
     options = []
     _names(field, options)
-    through_meta = through._meta
-    if through_meta.auto_created and _relext_finds(model, field):
-        options.append('db_table=' + py_str(through_meta.db_table))
-    else:
-        # A through model, or an auto-created junction whose columns relext
-        # would not find by its naming: a through table.
-        options.append('through=' + py_str(through_meta.db_table))
-        options.append('through_fields=' + py_str(
-            '%s, %s' % (field.m2m_column_name(), field.m2m_reverse_name())))
+    # An auto-created junction is adopted as relext's own (db_table): pairs
+    # are unique, a symmetrical relation is mirrored, as Django's manager
+    # keeps them. A through model's table is a table like any other.
+    kind = 'db_table' if through_meta.auto_created else 'through'
+    options.append('%s=%s' % (kind, py_str(through_meta.db_table)))
+    options.append('through_fields=' + py_str(
+        '%s, %s' % (field.m2m_column_name(), field.m2m_reverse_name())))
     options.append('symmetrical=%s' % bool(field.remote_field.symmetrical))
     return Declaration(model, field, 'ManyToManyField', target._meta.db_table, options)
 

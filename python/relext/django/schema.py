@@ -31,6 +31,7 @@ setting is 'warn': then it is logged on the 'relext.django' logger and kept
 in connection.relext_declare_errors.
 """
 import logging
+import re
 import os
 import time
 
@@ -43,11 +44,24 @@ from . import catalog
 from .declare import Exclusion, field_declaration, relation_fields
 
 logger = logging.getLogger('relext.django')
+
+# A table name in DDL: double-quoted, or bare.
+_NAME = r'"(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*'
+
+
+def _unquote(name):
+    if name.startswith('"'):
+        return name[1:-1].replace('""', '"')
+    return name
+
+
 # A file to which each rel_define's duration is appended (for measuring).
 _TRACE = os.environ.get('RELEXT_DJANGO_TRACE')
 
 
 class DatabaseSchemaEditor(SQLiteSchemaEditor):
+
+    relext_remaking = 0
 
     def __enter__(self):
         # (table, field name) -> Declaration, in the order they came.
@@ -124,24 +138,16 @@ class DatabaseSchemaEditor(SQLiteSchemaEditor):
         pending.sort(key=lambda d: d.kind == 'ManyToManyField')
         self.relext_pending = {}
         for decl in pending:
-            tables = [decl.table, decl.target]
-            if decl.kind == 'ManyToManyField':
-                through = decl.field.remote_field.through._meta.db_table
-                tables.append(through)
-            if not self.collect_sql and not all(self._table_exists(t) for t in tables):
+            if not self.collect_sql and not all(self._table_exists(t) for t in decl.tables()):
                 if not final:
                     self.relext_pending[decl.key()] = decl
                 else:
                     logger.debug('relext: not declared (no table): %s', decl.label)
                 continue
             if self.relext_is_declared(decl.table, decl.name):
-                # Declared already (the same definition is a no-op; a
-                # different one is replaced).
-                with self._relext_cursor() as cursor:
-                    row = catalog.rows(cursor, 'WHERE model = %s AND field = %s',
-                                       (decl.table, decl.name))[0]
+                # A different definition replaces the declared one (the same
+                # definition again would be a no-op).
                 self.execute('SELECT rel_undefine(%s)', (decl.label,))
-                del row
             self.relext_define(decl.params())
 
     # -- the guards around a table rebuild ----------------------------------
@@ -165,28 +171,53 @@ class DatabaseSchemaEditor(SQLiteSchemaEditor):
             if catalog.has_catalog(cursor):
                 cursor.execute('SELECT rel_reload()')
 
+    # -- DDL that drops or renames a table ----------------------------------
+
+    _drop_re = re.compile(r'^\s*DROP\s+TABLE\s+(?:IF\s+EXISTS\s+)?(%s)\s*;?\s*$' % _NAME, re.I)
+    _rename_re = re.compile(
+        r'^\s*ALTER\s+TABLE\s+(%s)\s+RENAME\s+TO\s+(%s)\s*;?\s*$' % (_NAME, _NAME), re.I)
+
+    def execute(self, sql, params=()):
+        """
+        Every table the schema editor drops or renames goes through here
+        (delete_model, alter_db_table, and DROP TABLE statements that tests
+        and RunSQL run through execute()). The relations that name the table
+        are undeclared first; after a rename they are declared again under
+        the new name. _remake_table's own drop and rename are left alone.
+        """
+        text = str(sql)
+        if self.relext_remaking or self.collect_sql or params:
+            return super().execute(sql, params)
+        drop = self._drop_re.match(text)
+        rename = None if drop else self._rename_re.match(text)
+        if not (drop or rename):
+            return super().execute(sql, params)
+        old = _unquote((drop or rename).group(1))
+        self.relext_declare_pending()
+        with self._relext_cursor() as cursor:
+            rows = catalog.rows_touching(cursor, old)
+        # A through model's ForeignKeys after its ManyToManyField goes, and
+        # back before it is declared again.
+        rows.sort(key=lambda r: r['kind'] != 'ManyToManyField')
+        for row in rows:
+            self.relext_undefine(row['model'], row['field'])
+        for key in [k for k, d in self.relext_pending.items() if old in d.tables()]:
+            if drop:
+                del self.relext_pending[key]
+        result = super().execute(sql, params)
+        if rename:
+            new = _unquote(rename.group(2))
+            rows.reverse()
+            for row in rows:
+                self.relext_define(catalog.row_params(row, {old: new}))
+        return result
+
     # -- Django's operations --------------------------------------------------
 
     def create_model(self, model):
         super().create_model(model)
         for field in relation_fields(model):
             self.relext_queue(model, field)
-
-    def delete_model(self, model, handle_autom2m=True):
-        if not handle_autom2m:
-            # _remake_table dropping the old copy of a table it rebuilds.
-            return super().delete_model(model, handle_autom2m=False)
-        self.relext_declare_pending()
-        table = model._meta.db_table
-        if not self.collect_sql:
-            with self._relext_cursor() as cursor:
-                rows = catalog.rows_touching(cursor, table)
-            for row in rows:
-                self.relext_undefine(row['model'], row['field'])
-        for key in [k for k, d in self.relext_pending.items()
-                    if table in (d.table, d.target)]:
-            del self.relext_pending[key]
-        super().delete_model(model)
 
     def add_field(self, model, field):
         self.relext_declare_pending()
@@ -221,26 +252,17 @@ class DatabaseSchemaEditor(SQLiteSchemaEditor):
         if changed and new_decl is not None:
             self.relext_pending[new_decl.key()] = new_decl
 
-    def alter_db_table(self, model, old_db_table, new_db_table, disable_constraints=True):
-        if old_db_table == 'new__%s' % new_db_table or old_db_table == new_db_table:
-            # _remake_table renaming the rebuilt copy back.
-            return super().alter_db_table(
-                model, old_db_table, new_db_table, disable_constraints=disable_constraints)
-        self.relext_declare_pending()
-        rows = []
-        if not self.collect_sql:
-            with self._relext_cursor() as cursor:
-                rows = catalog.rows_touching(cursor, old_db_table)
-            for row in rows:
-                self.relext_undefine(row['model'], row['field'])
-        super().alter_db_table(
-            model, old_db_table, new_db_table, disable_constraints=disable_constraints)
-        for row in rows:
-            self.relext_define(catalog.row_params(row, {old_db_table: new_db_table}))
-
     def _remake_table(self, model, create_field=None, delete_field=None, alter_field=None):
+        if delete_field is not None and delete_field.many_to_many:
+            # Not a rebuild: Django drops the auto-created junction.
+            return super()._remake_table(model, delete_field=delete_field)
+        self.relext_declare_pending()
         self.relext_unguard()
-        super()._remake_table(
-            model, create_field=create_field, delete_field=delete_field,
-            alter_field=alter_field)
+        self.relext_remaking += 1
+        try:
+            super()._remake_table(
+                model, create_field=create_field, delete_field=delete_field,
+                alter_field=alter_field)
+        finally:
+            self.relext_remaking -= 1
         self.relext_reguard()
