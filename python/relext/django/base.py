@@ -75,3 +75,40 @@ class DatabaseWrapper(SQLiteDatabaseWrapper):
     @property
     def wrap_database_errors(self):
         return RelextErrorWrapper(self)
+
+    # relext keeps the definitions of the catalog in memory, per connection.
+    # A rollback that undoes rel_define/rel_undefine (a failed migration, a
+    # schema editor left by an exception) brings the catalog back but not
+    # that copy: reload it then.
+    relext_catalog_touched = False
+
+    def relext_reload(self):
+        self.relext_catalog_touched = False
+        if self.connection is None:
+            return
+        cursor = self.connection.cursor()
+        try:
+            cursor.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' "
+                "AND name = 'relext_relations'")
+            if cursor.fetchone():
+                cursor.execute('SELECT rel_reload()')
+        finally:
+            cursor.close()
+
+    def _rollback(self):
+        super()._rollback()
+        if self.relext_catalog_touched:
+            self.relext_reload()
+
+    def _savepoint_rollback(self, sid):
+        super()._savepoint_rollback(sid)
+        if self.relext_catalog_touched:
+            touched = self.relext_catalog_touched
+            self.relext_reload()
+            # An outer transaction may still be rolled back.
+            self.relext_catalog_touched = touched
+
+    def _commit(self):
+        super()._commit()
+        self.relext_catalog_touched = False

@@ -150,31 +150,67 @@ def _on_delete(model, field, notes):
     return 'DO_NOTHING'
 
 
-def _names(field, options):
+def _format_name(name, model):
+    """A related_name or related_query_name with %(class)s and the like
+    filled in, as RelatedField.contribute_to_class() does."""
+    if name and '%' in name:
+        name = name % {
+            'class': model.__name__.lower(),
+            'model_name': model._meta.model_name,
+            'app_label': model._meta.app_label.lower(),
+        }
+    return name
+
+
+def _names(model, field, target, options):
+    """
+    related_name and related_query_name as Django computes them, from
+    `model` (the field may not be bound to a model yet: the schema editor
+    takes fields made on their own, and so do Django's schema tests).
+    """
     remote = field.remote_field
-    name = remote.related_name
+    name = _format_name(remote.related_name, model)
     if name is None:
-        name = remote.get_accessor_name()
+        symmetrical = field.many_to_many and remote.symmetrical and target is model
+        if not symmetrical:
+            name = model._meta.model_name + ('' if field.one_to_one else '_set')
+    hidden = bool(name) and name.endswith('+')
     if name:
         options.append('related_name=' + py_str(name))
-    if remote.related_query_name is not None or not remote.is_hidden():
-        options.append('related_query_name=' + py_str(field.related_query_name()))
+    query = _format_name(remote.related_query_name, model)
+    if query is not None or not hidden:
+        query = query or _format_name(remote.related_name, model) or model._meta.model_name
+        options.append('related_query_name=' + py_str(query))
     db_constraint = getattr(field, 'db_constraint', None)
     if db_constraint is None:
         db_constraint = getattr(remote, 'db_constraint', True)
     options.append('db_constraint=%s' % bool(db_constraint))
 
 
+def _target(model, field):
+    """The model a relation points at (a field on its own may still name
+    it as 'self' or 'app_label.ModelName')."""
+    target = field.remote_field.model
+    if isinstance(target, str):
+        if target == 'self':
+            return model
+        try:
+            if '.' not in target:
+                target = '%s.%s' % (model._meta.app_label, target)
+            return model._meta.apps.get_model(target)
+        except LookupError:
+            raise Exclusion(model, field, 'unresolved target', target)
+    return target
+
+
 def _fk(model, field):
     if field.column is None or len(getattr(field, 'foreign_related_fields', ())) != 1:
         raise Exclusion(model, field, 'ForeignObject without a column of its own')
-    target = field.remote_field.model
-    if isinstance(target, str):
-        raise Exclusion(model, field, 'unresolved target', target)
+    target = _target(model, field)
     kind = 'OneToOneField' if field.one_to_one else 'ForeignKey'
     notes = []
     options = ['on_delete=' + _on_delete(model, field, notes)]
-    _names(field, options)
+    _names(model, field, target, options)
     options.append('null=%s' % bool(field.null))
     if field.default is not NOT_PROVIDED:
         if callable(field.default):
@@ -195,10 +231,10 @@ def _fk(model, field):
 
 
 def _m2m(model, field):
-    target = field.remote_field.model
+    target = _target(model, field)
     through = field.remote_field.through
-    if isinstance(target, str) or isinstance(through, str):
-        raise Exclusion(model, field, 'unresolved target', str(target))
+    if isinstance(through, str):
+        raise Exclusion(model, field, 'unresolved target', through)
     through_meta = through._meta
     if not through_meta.auto_created:
         for name in (field.m2m_field_name(), field.m2m_reverse_field_name()):
@@ -212,7 +248,7 @@ def _m2m(model, field):
                     'ManyToManyField through a model whose key is in a parent table',
                     '%s.%s' % (through_meta.label, name))
     options = []
-    _names(field, options)
+    _names(model, field, target, options)
     # An auto-created junction is adopted as relext's own (db_table): pairs
     # are unique, a symmetrical relation is mirrored, as Django's manager
     # keeps them. A through model's table is a table like any other.

@@ -66,6 +66,8 @@ class DatabaseSchemaEditor(SQLiteSchemaEditor):
     def __enter__(self):
         # (table, field name) -> Declaration, in the order they came.
         self.relext_pending = {}
+        # (table, field name) of declarations to drop before those.
+        self.relext_pending_undefine = []
         return super().__enter__()
 
     def __exit__(self, exc_type, exc_value, traceback):
@@ -97,7 +99,13 @@ class DatabaseSchemaEditor(SQLiteSchemaEditor):
                 (table,))
             return cursor.fetchone() is not None
 
+    def _relext_touched(self):
+        # The connection reloads relext's definitions if this transaction
+        # is rolled back (base.DatabaseWrapper).
+        self.connection.relext_catalog_touched = True
+
     def relext_define(self, params, what=None):
+        self._relext_touched()
         try:
             started = time.perf_counter()
             self.execute('SELECT rel_define(%s, %s, %s, %s)', params)
@@ -116,6 +124,7 @@ class DatabaseSchemaEditor(SQLiteSchemaEditor):
     def relext_undefine(self, table, field_name):
         self.relext_pending.pop((table, field_name), None)
         if self.relext_is_declared(table, field_name):
+            self._relext_touched()
             self.execute('SELECT rel_undefine(%s)', ('%s.%s' % (table, field_name),))
 
     def relext_queue(self, model, field):
@@ -132,6 +141,11 @@ class DatabaseSchemaEditor(SQLiteSchemaEditor):
         (a through model's keys before the ManyToManyField). What cannot be
         declared yet (a table missing) stays pending, until the exit.
         """
+        undefine, self.relext_pending_undefine = self.relext_pending_undefine, []
+        for table, name in undefine:
+            if self.relext_is_declared(table, name):
+                self._relext_touched()
+                self.execute('SELECT rel_undefine(%s)', ('%s.%s' % (table, name),))
         if not self.relext_pending:
             return
         pending = list(self.relext_pending.values())
@@ -147,6 +161,7 @@ class DatabaseSchemaEditor(SQLiteSchemaEditor):
             if self.relext_is_declared(decl.table, decl.name):
                 # A different definition replaces the declared one (the same
                 # definition again would be a no-op).
+                self._relext_touched()
                 self.execute('SELECT rel_undefine(%s)', (decl.label,))
             self.relext_define(decl.params())
 
@@ -156,6 +171,7 @@ class DatabaseSchemaEditor(SQLiteSchemaEditor):
         """Drop relext's stored guard triggers (rel_reload() writes them again)."""
         if self.collect_sql:
             return
+        self._relext_touched()
         with self._relext_cursor() as cursor:
             cursor.execute(
                 "SELECT name FROM sqlite_master WHERE type = 'trigger' "
@@ -216,39 +232,68 @@ class DatabaseSchemaEditor(SQLiteSchemaEditor):
 
     def create_model(self, model):
         super().create_model(model)
-        for field in relation_fields(model):
+        for field in relation_fields(model):  # none for auto-created junctions
             self.relext_queue(model, field)
 
     def add_field(self, model, field):
         self.relext_declare_pending()
         super().add_field(model, field)
-        if field.is_relation:
+        if field.is_relation and not model._meta.auto_created:
             self.relext_queue(model, field)
 
     def remove_field(self, model, field):
         self.relext_declare_pending()
-        if field.is_relation:
+        if field.is_relation and not model._meta.auto_created:
             self.relext_undefine(model._meta.db_table, field.name)
         super().remove_field(model, field)
 
+    def _relext_declaration(self, model, field):
+        if not field.is_relation or model._meta.auto_created:
+            return None
+        try:
+            return field_declaration(model, field)
+        except Exclusion:
+            return None
+
     def alter_field(self, model, old_field, new_field, strict=False):
+        """
+        The field's own declaration is replaced when it changes. When the
+        column is renamed, the declarations of other fields that name it
+        (a to_field, a junction's through_fields) are declared again with
+        the new name.
+        """
         self.relext_declare_pending()
-        old_decl = new_decl = None
-        if old_field.is_relation:
-            try:
-                old_decl = field_declaration(model, old_field)
-            except Exclusion:
-                pass
-        if new_field.is_relation:
-            try:
-                new_decl = field_declaration(new_field.model, new_field)
-            except Exclusion:
-                pass
+        table = model._meta.db_table
+        old_decl = self._relext_declaration(model, old_field)
+        new_decl = self._relext_declaration(model, new_field)
         changed = (old_decl is None) != (new_decl is None) or (
             old_decl is not None and old_decl.params() != new_decl.params())
-        if changed and old_field.is_relation:
-            self.relext_undefine(model._meta.db_table, old_field.name)
+        old_column = getattr(old_field, 'column', None)
+        new_column = getattr(new_field, 'column', None)
+        others = []
+        if old_column and new_column and old_column != new_column and not self.collect_sql:
+            with self._relext_cursor() as cursor:
+                for row in catalog.rows_touching(cursor, table):
+                    if row['model'] == table and row['field'] == old_field.name:
+                        continue
+                    if catalog.row_names_column(row, table, old_column):
+                        others.append(row)
+        others.sort(key=lambda r: r['kind'] != 'ManyToManyField')
+        for row in others:
+            self.relext_undefine(row['model'], row['field'])
+        if changed and old_decl is not None:
+            if self._field_should_be_altered(old_field, new_field) or others:
+                self.relext_undefine(table, old_field.name)
+            elif new_decl is None or new_decl.key() != old_decl.key():
+                # Django changes nothing in the database (on_delete,
+                # related_name, a field name alone: "attributes that don't
+                # affect the schema", for Django): the declaration is
+                # replaced when the schema editor exits, with the others
+                # (a pending declaration replaces one of the same name).
+                self.relext_pending_undefine.append((table, old_field.name))
         super().alter_field(model, old_field, new_field, strict=strict)
+        for row in reversed(others):
+            self.relext_define(catalog.row_params(row, columns={(table, old_column): new_column}))
         if changed and new_decl is not None:
             self.relext_pending[new_decl.key()] = new_decl
 
