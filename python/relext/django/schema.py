@@ -36,6 +36,7 @@ import os
 import time
 
 from django.conf import settings
+from django.db import DatabaseError
 from django.db.backends.sqlite3.schema import (
     DatabaseSchemaEditor as SQLiteSchemaEditor,
 )
@@ -158,9 +159,15 @@ class DatabaseSchemaEditor(SQLiteSchemaEditor):
                 else:
                     logger.debug('relext: not declared (no table): %s', decl.label)
                 continue
-            if self.relext_is_declared(decl.table, decl.name):
-                # A different definition replaces the declared one (the same
-                # definition again would be a no-op).
+            if self.relext_is_declared(decl.table, decl.name) and not self.collect_sql:
+                # The same definition again is a no-op; a different one
+                # replaces the declared one.
+                try:
+                    self.execute('SELECT rel_define(%s, %s, %s, %s)', decl.params())
+                    continue
+                except DatabaseError as e:
+                    if 'is already defined differently' not in str(e):
+                        raise
                 self._relext_touched()
                 self.execute('SELECT rel_undefine(%s)', (decl.label,))
             self.relext_define(decl.params())
