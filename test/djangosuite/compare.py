@@ -67,10 +67,14 @@ def main(argv):
     rep = rel.get('declarations')
     if rep:
         print()
-        print('relationships of the models with tables: %d; declared %d; '
+        declared = rep['declared']
+        if isinstance(declared, int):
+            declared = [None] * declared
+        excluded = sum(len(v) for v in rep['excluded'].values())
+        print('relationships of the models with tables: %d distinct; declared %d; '
               'not declared %d; excluded %d' % (
-                  rep['relations'], rep['declared'], len(rep['missing']),
-                  sum(len(v) for v in rep['excluded'].values())))
+                  len(declared) + len(rep['missing']) + excluded, len(declared),
+                  len(rep['missing']), excluded))
         for cat, items in sorted(rep['excluded'].items()):
             print('  excluded, %s: %d' % (cat, len(items)))
         if rep['approximated']:

@@ -68,7 +68,7 @@ def declaration_report(connection):
     models ask for: counts, and the relations left out with the reason.
     """
     from django.apps import apps
-    from relext.django.declare import declarations
+    from relext.django.declare import Exclusion, declarations
 
     excluded = []
     with connection.cursor() as cursor:
@@ -77,7 +77,13 @@ def declaration_report(connection):
         cursor.execute('SELECT model, field FROM relext_relations')
         declared = {tuple(r) for r in cursor.fetchall()}
     models = [m for m in apps.get_models() if m._meta.db_table in tables]
-    wanted = declarations(models, excluded)
+    wanted = []
+    for d in declarations(models, excluded):
+        if all(t in tables for t in d.tables()):
+            wanted.append(d)
+        else:
+            excluded.append(Exclusion(d.model, d.field, 'a table it needs does not exist',
+                                      'unmanaged model'))
     missing = [d.label for d in wanted if d.key() not in declared]
     categories = {}
     for e in excluded:
@@ -85,8 +91,7 @@ def declaration_report(connection):
     notes = [(d.label, n) for d in wanted for n in d.notes]
     return {
         'models_with_tables': len(models),
-        'relations': len(wanted) + len(excluded),
-        'declared': len(wanted) - len(missing),
+        'declared': sorted(d.label for d in wanted if d.key() in declared),
         'missing': missing,
         'excluded': categories,
         'approximated': notes,

@@ -71,8 +71,8 @@ def run_app(tests, out, backend, app, python):
 
 def merge(out, backend, apps, times):
     merged = {'outcomes': {}, 'details': {}, 'times': {}, 'declarations': None}
-    decl = {'relations': 0, 'declared': 0, 'missing': [], 'excluded': {},
-            'approximated': [], 'declare_errors': [], 'models_with_tables': 0}
+    decl = {'declared': [], 'missing': [], 'excluded': {},
+            'approximated': [], 'declare_errors': []}
     have_decl = False
     for app in apps:
         with open(os.path.join(out, backend, app + '.json')) as f:
@@ -84,13 +84,11 @@ def merge(out, backend, apps, times):
         if rep:
             have_decl = True
             # contrib's relations are in every app's database: count them once.
-            for key in ('relations', 'declared', 'models_with_tables'):
-                decl[key] += rep[key]
-            decl['missing'] += rep['missing']
-            decl['approximated'] += rep['approximated']
-            decl['declare_errors'] += rep['declare_errors']
+            for key in ('declared', 'missing', 'approximated', 'declare_errors'):
+                decl[key] += [x for x in rep[key] if x not in decl[key]]
             for cat, items in rep['excluded'].items():
-                decl['excluded'].setdefault(cat, []).extend(items)
+                have = decl['excluded'].setdefault(cat, [])
+                have += [x for x in items if x not in have]
     if have_decl:
         merged['declarations'] = decl
     path = os.path.join(out, backend + '.json')

@@ -124,6 +124,13 @@ class Declaration:
         return '<Declaration %s>' % ' '.join(self.params())
 
 
+def _describe(value):
+    """A callable by its name, anything else by its repr."""
+    if callable(value):
+        return getattr(value, '__qualname__', None) or repr(value)
+    return repr(value)
+
+
 _RULES = ('CASCADE', 'PROTECT', 'RESTRICT', 'SET_NULL', 'SET_DEFAULT', 'DO_NOTHING')
 
 
@@ -132,7 +139,8 @@ def _on_delete(model, field, notes):
     for name in _RULES:
         if fn is getattr(models, name, None):
             if name == 'SET_DEFAULT' and callable(field.default):
-                notes.append('SET_DEFAULT with a callable default declared as DO_NOTHING')
+                notes.append('SET_DEFAULT with default=%s (a callable) declared as DO_NOTHING'
+                             % _describe(field.default))
                 return 'DO_NOTHING'
             return name
     deconstruct = getattr(fn, 'deconstruct', None)
@@ -144,9 +152,9 @@ def _on_delete(model, field, notes):
                 text = literal(value)
                 if text is not None:
                     return 'SET(%s)' % text
-            notes.append('on_delete=SET(%r) declared as DO_NOTHING' % (value,))
+            notes.append('on_delete=SET(%s) declared as DO_NOTHING' % _describe(value))
             return 'DO_NOTHING'
-    notes.append('on_delete=%r declared as DO_NOTHING' % (fn,))
+    notes.append('on_delete=%s declared as DO_NOTHING' % _describe(fn))
     return 'DO_NOTHING'
 
 
@@ -214,7 +222,8 @@ def _fk(model, field):
     options.append('null=%s' % bool(field.null))
     if field.default is not NOT_PROVIDED:
         if callable(field.default):
-            notes.append('callable default left out')
+            if options[0] != 'on_delete=DO_NOTHING' or not notes:
+                notes.append('default=%s (a callable) left out' % _describe(field.default))
         else:
             text = literal(field.default)
             if text is None:
