@@ -1,6 +1,7 @@
 """
 Builds relext.so, the SQLite extension the package carries, from the C
-sources in ../ext (a source checkout), with the compiler setuptools uses
+sources in ../ext (a source checkout; copied to build/csrc, since
+setuptools takes only paths inside this directory), with the compiler setuptools uses
 for extension modules. The file is a SQLite extension, not a Python module:
 it does not link libsqlite3 or libpython, and it is installed as
 relext/relext.so, where relext.loadable_path() finds it.
@@ -9,6 +10,7 @@ relext/relext.so, where relext.loadable_path() finds it.
 """
 import glob
 import os
+import shutil
 
 from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
@@ -27,20 +29,41 @@ class BuildSQLiteExtension(build_ext):
         return ['sqlite3_relext_init']
 
 
-sources = sorted(glob.glob(os.path.join(EXT_DIR, '*.c')))
-if not sources:
-    raise SystemExit(
-        'relext: no C sources in %s; build the package from a relext '
-        'source checkout' % EXT_DIR)
+def copy_sources():
+    """
+    The C sources, copied to build/csrc beside this file: setuptools takes
+    only relative paths inside the project directory. Returns the copies'
+    relative paths.
+    """
+    c_files = sorted(glob.glob(os.path.join(EXT_DIR, '*.c')))
+    if not c_files:
+        raise SystemExit(
+            'relext: no C sources in %s; build the package from a relext '
+            'source checkout' % EXT_DIR)
+    dest = os.path.join('build', 'csrc')
+    os.makedirs(os.path.join(HERE, dest), exist_ok=True)
+    for path in c_files + glob.glob(os.path.join(EXT_DIR, '*.h')):
+        shutil.copyfile(path, os.path.join(HERE, dest, os.path.basename(path)))
+    return [os.path.join(dest, os.path.basename(p)) for p in c_files], dest
+
+
+os.chdir(HERE)
+sources, csrc = copy_sources()
 
 setup(
+    packages=[
+        'relext',
+        'relext.django',
+        'relext.django.management',
+        'relext.django.management.commands',
+    ],
     ext_modules=[
         Extension(
             'relext.relext',
-            sources=[os.path.relpath(s, HERE) for s in sources],
-            include_dirs=[os.path.relpath(EXT_DIR, HERE)],
+            sources=sources,
+            include_dirs=[csrc],
             extra_compile_args=['-std=c11', '-Wall', '-Wextra', '-Wno-unused-parameter'],
-            depends=sorted(glob.glob(os.path.join(EXT_DIR, '*.h'))),
+            depends=sorted(glob.glob(os.path.join(csrc, '*.h'))),
         ),
     ],
     cmdclass={'build_ext': BuildSQLiteExtension},

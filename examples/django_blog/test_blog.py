@@ -133,7 +133,7 @@ class BlogTests(unittest.TestCase):
         e = cm.exception
         self.assertIsInstance(e, sqlite3.IntegrityError)
         self.assertEqual((e.rule, e.table, e.key, e.count, e.relationship),
-                         ('PROTECT', 'pages_tag', '2', 1, 'pages_profile.favorite_tag'))
+                         ('PROTECT', 'pages_tag', 2, 1, 'pages_profile.favorite_tag'))
         self.assertEqual(str(e), 'relext: PROTECT: cannot delete pages_tag 2: '
                                  'referenced by 1 row of pages_profile.favorite_tag')
         # Nothing changed.

@@ -71,8 +71,12 @@ class RelextError(sqlite3.IntegrityError):
 
     rule          'PROTECT', 'RESTRICT', 'FOREIGN KEY' or 'NOT NULL'
     table         the table of the row concerned
-    key           that row's key (text, as relext wrote it)
+    key           that row's key (its primary key, or rowid), a Python value
     relationship  the relationship, 'model.field'
+    count         PROTECT, RESTRICT: how many rows refer to it
+    column, value, target
+                  FOREIGN KEY: the key column, its value, the table it
+                  should point into; NOT NULL: the column
     """
     rule = None
     pattern = None
@@ -96,13 +100,33 @@ class RelextError(sqlite3.IntegrityError):
         parts = match.groupdict()
         if parts.get('count') is not None:
             parts['count'] = int(parts['count'])
+        for name in ('key', 'value'):
+            if parts.get(name) is not None:
+                parts[name] = _literal(parts[name])
         return cls(message, **parts)
 
 
+# A key as relext writes it: an SQL literal.
+_LITERAL = r"'(?:[^']|'')*'|[xX]'[0-9A-Fa-f]*'|NULL|[-+0-9.eE]+"
+
 _REFUSED = (
-    r'cannot delete (?P<table>.+?) (?P<key>.+): referenced by '
-    r'(?P<count>\d+) rows? of (?P<relationship>[^ ]+)$'
+    r'cannot delete (?P<table>.+) (?P<key>%s): referenced by '
+    r'(?P<count>\d+) rows? of (?P<relationship>[^ ]+)$' % _LITERAL
 )
+
+
+def _literal(text):
+    """The Python value of an SQL literal as relext writes keys."""
+    if text is None or text == 'NULL':
+        return None
+    if text.startswith("'"):
+        return text[1:-1].replace("''", "'")
+    if text[:2] in ("x'", "X'"):
+        return bytes.fromhex(text[2:-1])
+    try:
+        return int(text)
+    except ValueError:
+        return float(text)
 
 
 class ProtectedError(RelextError):
@@ -126,17 +150,17 @@ class DanglingKeyError(RelextError):
     """
     rule = 'FOREIGN KEY'
     pattern = re.compile(
-        r'relext: FOREIGN KEY: (?P<table>.+?) (?P<key>.+): (?P<column>[^ =]+)='
-        r'(?P<value>.*) points at no row of (?P<target>.+) '
-        r'\((?P<relationship>[^ ]+)\)$', re.S)
+        r'relext: FOREIGN KEY: (?P<table>.+) (?P<key>%s): (?P<column>.+)='
+        r'(?P<value>%s) points at no row of (?P<target>.+) '
+        r'\((?P<relationship>[^ ]+)\)$' % (_LITERAL, _LITERAL), re.S)
 
 
 class NullKeyError(RelextError):
     """A NULL key in a relationship declared with null=False."""
     rule = 'NOT NULL'
     pattern = re.compile(
-        r'relext: NOT NULL: (?P<table>.+?) (?P<key>.+): (?P<column>.+) cannot '
-        r'be NULL \((?P<relationship>[^ ]+) has null=False\)$', re.S)
+        r'relext: NOT NULL: (?P<table>.+) (?P<key>%s): (?P<column>.+) cannot '
+        r'be NULL \((?P<relationship>[^ ]+) has null=False\)$' % _LITERAL, re.S)
 
 
 _CLASSES = (ProtectedError, RestrictedError, DanglingKeyError, NullKeyError)

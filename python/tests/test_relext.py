@@ -1,0 +1,158 @@
+#!/usr/bin/python3
+"""
+Tests of the relext package without Django: loading, and the mapping of
+relext's errors to exception classes.
+
+    /usr/bin/python3 python/tests/test_relext.py
+"""
+import os
+import sqlite3
+import sys
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import relext  # noqa: E402
+
+SCHEMA = """
+CREATE TABLE category(id INTEGER PRIMARY KEY, title TEXT);
+CREATE TABLE article(id INTEGER PRIMARY KEY, title TEXT);
+CREATE TABLE album(id INTEGER PRIMARY KEY);
+CREATE TABLE song(id INTEGER PRIMARY KEY);
+SELECT rel_define('article.category', 'ForeignKey', 'category',
+                  'on_delete=PROTECT, related_name="articles"');
+SELECT rel_define('song.album', 'ForeignKey', 'album', 'on_delete=RESTRICT');
+INSERT INTO category VALUES (1, 'tech'), (2, 'life');
+INSERT INTO article VALUES (1, 'a', 1), (2, 'b', 1);
+INSERT INTO album VALUES (1);
+INSERT INTO song VALUES (1, 1);
+"""
+
+
+class LoadTests(unittest.TestCase):
+
+    def test_loadable_path(self):
+        path = relext.loadable_path()
+        self.assertTrue(os.path.exists(path + '.so'), path)
+        self.assertFalse(path.endswith('.so'))
+
+    def test_load(self):
+        conn = sqlite3.connect(':memory:')
+        relext.load(conn)
+        self.assertEqual(conn.execute('SELECT relext_version()').fetchone()[0], '0.1.0')
+        relext.load(conn)  # twice is harmless
+        # Extension loading is off again.
+        with self.assertRaises(sqlite3.OperationalError):
+            conn.execute("SELECT load_extension('nothing')")
+        conn.close()
+
+    def test_load_bad_path(self):
+        conn = sqlite3.connect(':memory:')
+        with self.assertRaises(sqlite3.OperationalError):
+            relext.load(conn, '/nonexistent/relext')
+        conn.close()
+
+
+class ErrorTests(unittest.TestCase):
+
+    def setUp(self):
+        self.conn = sqlite3.connect(':memory:', isolation_level=None)
+        relext.load(self.conn)
+        self.conn.executescript(SCHEMA)
+
+    def tearDown(self):
+        self.conn.close()
+
+    def raised(self, sql):
+        try:
+            with relext.errors(self.conn):
+                self.conn.execute(sql)
+        except Exception as e:
+            return e
+        self.fail('no error from %s' % sql)
+
+    def test_protect(self):
+        e = self.raised('DELETE FROM category WHERE id = 1')
+        self.assertIs(type(e), relext.ProtectedError)
+        self.assertIsInstance(e, sqlite3.IntegrityError)
+        self.assertEqual(
+            (e.rule, e.table, e.key, e.count, e.relationship),
+            ('PROTECT', 'category', 1, 2, 'article.category'))
+        self.assertEqual(str(e), 'relext: PROTECT: cannot delete category 1: '
+                                 'referenced by 2 rows of article.category')
+        self.assertEqual(e.sqlite_errorname[:17], 'SQLITE_CONSTRAINT')
+        self.assertIsInstance(e.__cause__, sqlite3.IntegrityError)
+
+    def test_restrict(self):
+        e = self.raised('DELETE FROM album WHERE id = 1')
+        self.assertIs(type(e), relext.RestrictedError)
+        self.assertEqual(
+            (e.rule, e.table, e.key, e.count, e.relationship),
+            ('RESTRICT', 'album', 1, 1, 'song.album'))
+
+    def test_dangling(self):
+        e = self.raised('INSERT INTO article VALUES (3, "c", 42)')
+        self.assertIs(type(e), relext.DanglingKeyError)
+        self.assertEqual(
+            (e.rule, e.table, e.key, e.column, e.value, e.target, e.relationship),
+            ('FOREIGN KEY', 'article', 3, 'category_id', 42, 'category',
+             'article.category'))
+
+    def test_dangling_at_commit(self):
+        self.conn.execute('BEGIN')
+        self.conn.execute('INSERT INTO article VALUES (3, "c", 42)')
+        e = self.raised('COMMIT')
+        self.assertIs(type(e), relext.DanglingKeyError)
+        self.assertEqual(e.value, 42)
+
+    def test_null(self):
+        e = self.raised('INSERT INTO article VALUES (4, "d", NULL)')
+        self.assertIs(type(e), relext.NullKeyError)
+        self.assertEqual(
+            (e.rule, e.table, e.key, e.column, e.relationship),
+            ('NOT NULL', 'article', 4, 'category_id', 'article.category'))
+
+    def test_other_errors_pass(self):
+        e = self.raised('SELECT * FROM nowhere')
+        self.assertIs(type(e), sqlite3.OperationalError)
+        e = self.raised("SELECT rel_define('x.y', 'fk', 'z')")
+        self.assertIs(type(e), sqlite3.OperationalError)
+
+    def test_errors_of_an_exception(self):
+        try:
+            self.conn.execute('DELETE FROM category WHERE id = 1')
+        except sqlite3.IntegrityError as exc:
+            e = relext.errors(exc)
+        self.assertIs(type(e), relext.ProtectedError)
+        self.assertEqual(e.key, 1)
+        other = ValueError('x')
+        self.assertIs(relext.errors(other), other)
+        self.assertIs(relext.errors(e), e)
+
+    def test_text_keys(self):
+        self.conn.executescript("""
+            CREATE TABLE country(code TEXT PRIMARY KEY);
+            CREATE TABLE city(id INTEGER PRIMARY KEY, country_id TEXT);
+            SELECT rel_define('city.country', 'fk', 'country', 'on_delete=PROTECT');
+            INSERT INTO country VALUES ('New Zealand');
+            INSERT INTO city VALUES (1, 'New Zealand');
+        """)
+        e = self.raised("DELETE FROM country WHERE code = 'New Zealand'")
+        self.assertEqual((e.table, e.key, e.relationship),
+                         ('country', 'New Zealand', 'city.country'))
+        # Quotes in a key, a table name with a space, a dangling text key.
+        self.conn.executescript("""
+            CREATE TABLE "my things"(code TEXT PRIMARY KEY);
+            CREATE TABLE part(id INTEGER PRIMARY KEY, thing_id TEXT);
+            SELECT rel_define('part.thing', 'fk', 'my things', 'on_delete=PROTECT');
+            INSERT INTO "my things" VALUES ('it''s: 1');
+            INSERT INTO part VALUES (1, 'it''s: 1');
+        """)
+        e = self.raised("""DELETE FROM "my things" """)
+        self.assertEqual((e.table, e.key, e.count), ('my things', "it's: 1", 1))
+        e = self.raised("INSERT INTO part VALUES (2, 'x y')")
+        self.assertEqual((e.table, e.key, e.value, e.target), ('part', 2, 'x y', 'my things'))
+
+
+if __name__ == '__main__':
+    unittest.main()
