@@ -5,6 +5,9 @@ the same database written by another program (the sqlite3 shell).
 
     /usr/bin/python3 examples/django_blog/test_blog.py
 
+With RELEXT_PACKAGE_INSTALLED=1 it uses the installed relext package (and
+the relext.so it carries), not the source checkout's.
+
 1. `manage.py migrate` builds the database on the relext backend (which
    declares every relationship); `manage.py relext check` finds nothing.
 2. For each delete (a category: CASCADE to articles and their tag links; a
@@ -28,12 +31,16 @@ import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
-sys.path.insert(0, os.path.join(ROOT, 'python'))
+if not os.environ.get('RELEXT_PACKAGE_INSTALLED'):
+    sys.path.insert(0, os.path.join(ROOT, 'python'))
 
 import relext  # noqa: E402
 
 PYTHON = os.environ.get('PYTHON', sys.executable)
 SQLITE3 = os.environ.get('SQLITE3', 'sqlite3')
+# The extension under test: RELEXT_LIBRARY_PATH (which the example's
+# settings also read), else the one the package finds.
+LIBRARY = os.environ.get('RELEXT_LIBRARY_PATH') or relext.loadable_path()
 
 
 def manage(db, *args, stdin=None):
@@ -110,7 +117,7 @@ class BlogTests(unittest.TestCase):
                     'apps.get_model(%r).objects.get(pk=%d).delete()\n' % (label, pk)))
                 self.assertEqual(out.returncode, 0, out.stdout)
                 sh = subprocess.run(
-                    [SQLITE3, '-bail', '-cmd', '.load ' + relext.loadable_path(), shell,
+                    [SQLITE3, '-bail', '-cmd', '.load ' + LIBRARY, shell,
                      'DELETE FROM "%s" WHERE id = %d' % (table, pk)],
                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                     universal_newlines=True)
@@ -126,7 +133,7 @@ class BlogTests(unittest.TestCase):
     def test_protect_from_python(self):
         db = self.copy('protect.sqlite3')
         conn = sqlite3.connect(db)
-        relext.load(conn)
+        relext.load(conn, LIBRARY)
         with self.assertRaises(relext.ProtectedError) as cm:
             with relext.errors(conn):
                 conn.execute('DELETE FROM pages_tag WHERE id = 2')
@@ -155,7 +162,7 @@ class BlogTests(unittest.TestCase):
     def test_protect_from_shell(self):
         db = self.copy('protect3.sqlite3')
         sh = subprocess.run(
-            [SQLITE3, '-cmd', '.load ' + relext.loadable_path(), db,
+            [SQLITE3, '-cmd', '.load ' + LIBRARY, db,
              'DELETE FROM pages_tag WHERE id = 2'],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True)
         self.assertNotEqual(sh.returncode, 0)

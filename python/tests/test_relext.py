@@ -14,6 +14,9 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import relext  # noqa: E402
 
+# The extension under test (test/python.test passes the one it tests).
+LIBRARY = os.environ.get('RELEXT_LIBRARY_PATH')
+
 SCHEMA = """
 CREATE TABLE category(id INTEGER PRIMARY KEY, title TEXT);
 CREATE TABLE article(id INTEGER PRIMARY KEY, title TEXT);
@@ -38,9 +41,9 @@ class LoadTests(unittest.TestCase):
 
     def test_load(self):
         conn = sqlite3.connect(':memory:')
-        relext.load(conn)
+        relext.load(conn, LIBRARY)
         self.assertEqual(conn.execute('SELECT relext_version()').fetchone()[0], '0.1.0')
-        relext.load(conn)  # twice is harmless
+        relext.load(conn, LIBRARY)  # twice is harmless
         # Extension loading is off again.
         with self.assertRaises(sqlite3.OperationalError):
             conn.execute("SELECT load_extension('nothing')")
@@ -57,7 +60,7 @@ class ErrorTests(unittest.TestCase):
 
     def setUp(self):
         self.conn = sqlite3.connect(':memory:', isolation_level=None)
-        relext.load(self.conn)
+        relext.load(self.conn, LIBRARY)
         self.conn.executescript(SCHEMA)
 
     def tearDown(self):
