@@ -11,8 +11,10 @@ rules of the flushed tables out for the duration of the flush:
 
 - the delete triggers that carry a flushed table's rules (the stored
   relext_guard_d_<table>, and the connection's TEMP relext_del_<table>)
-  are dropped, the DELETEs run, and the triggers are created again from
-  their own SQL text, all inside the flush's transaction;
+  are dropped, the DELETEs run (each with WHERE true: without triggers
+  SQLite would truncate the table without looking at its indexes), and the
+  triggers are created again from their own SQL text, all inside the
+  flush's transaction;
 - everything else stays in force: the guard indexes still note every key
   that goes, and relext's COMMIT check still refuses the flush if a table
   outside the flushed set keeps a key into it (as Django's deferred
@@ -56,6 +58,10 @@ class DatabaseOperations(SQLiteDatabaseOperations):
             with self.connection.cursor() as cursor:
                 saved = self.relext_suspend_delete_rules(cursor, tables)
                 for sql in sql_list:
+                    if saved and _DELETE.match(_ANSI.sub('', sql).strip()):
+                        # Without triggers, a DELETE without WHERE truncates
+                        # the table past relext's guard indexes.
+                        sql = _ANSI.sub('', sql).strip().rstrip(';') + ' WHERE true'
                     cursor.execute(sql)
                 for sql in saved:
                     cursor.execute(sql)
