@@ -15,6 +15,7 @@
 #                         sqlite3 backend and on relext.django; prints the
 #                         counts side by side and every test that differs
 #                         (DJANGO_APPS=... for some apps, DJANGO_JOBS=2)
+#   make bench-orm        Django's ORM on both backends (also part of make bench)
 
 PYTHON       ?= /usr/bin/python3
 DJANGO_DIR   := build/django
@@ -43,3 +44,13 @@ django-suite-src:
 
 test-django: deps relext.so django-suite-src
 	$(PYTHON) test/djangosuite/run.py --tests $(DJANGO_TESTS) --jobs $(DJANGO_JOBS) $(DJANGO_APPS)
+
+# `make bench` also runs the ORM benchmark: Django's ORM on relext.django
+# against Django's sqlite3 backend (W1/W2-shaped deletes, single-row
+# save() and delete()); target ratio <= 1.10.
+.PHONY: bench-orm
+bench: bench-orm
+bench-orm: relext.so
+	@if $(PYTHON) -c 'import django' 2>/dev/null; then \
+	  $(PYTHON) tool/bench_orm.py --scale $(SCALE); \
+	else echo "bench-orm: skipped: $(PYTHON) cannot import django"; fi
