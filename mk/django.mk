@@ -28,6 +28,7 @@ DEPS_APT     += python3-django python3-pip python3-setuptools python3-venv
 
 python-test: deps relext.so
 	cd /tmp && $(PYTHON) $(CURDIR)/python/tests/test_relext.py
+	cd /tmp && $(PYTHON) $(CURDIR)/python/tests/test_django_backend.py
 	$(PYTHON) examples/django_blog/test_blog.py
 
 python-install: deps
