@@ -103,6 +103,27 @@ class BlogTests(unittest.TestCase):
         self.assertEqual(out.returncode, 0, out.stdout)
         self.assertEqual(out.stdout.strip(), 'No violations.')
 
+    def test_adopt_existing_database(self):
+        """A database migrated on Django's own backend gets every
+        relationship declared at its next migrate on relext's."""
+        db = os.path.join(self.dir, 'plain.sqlite3')
+        env = dict(os.environ, BLOG_ENGINE='django.db.backends.sqlite3')
+        out = subprocess.run(
+            [PYTHON, os.path.join(HERE, 'manage.py'), 'migrate', '--noinput'],
+            env=dict(env, BLOG_DB=db), cwd=HERE, stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT, universal_newlines=True)
+        self.assertEqual(out.returncode, 0, out.stdout)
+        conn = sqlite3.connect(db)
+        self.assertEqual(conn.execute(
+            "SELECT count(*) FROM sqlite_master WHERE name = 'relext_relations'").fetchone(), (0,))
+        conn.close()
+        out = manage(db, 'migrate', '--noinput')
+        self.assertEqual(out.returncode, 0, out.stdout)
+        self.assertIn('No migrations to apply.', out.stdout)
+        conn = sqlite3.connect(db)
+        self.assertEqual(conn.execute('SELECT count(*) FROM relext_relations').fetchone(), (9,))
+        conn.close()
+
     def test_orm_and_shell_deletes_agree(self):
         orm, shell = self.copy('orm.sqlite3'), self.copy('shell.sqlite3')
         deletes = [

@@ -21,7 +21,8 @@ INSTALLED_APPS = [
 
 DATABASES = {
     'default': {
-        'ENGINE': 'relext.django',
+        # BLOG_ENGINE=django.db.backends.sqlite3 runs on Django's own backend.
+        'ENGINE': os.environ.get('BLOG_ENGINE', 'relext.django'),
         'NAME': os.environ.get('BLOG_DB', os.path.join(BASE_DIR, 'db.sqlite3')),
     },
 }

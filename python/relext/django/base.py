@@ -5,6 +5,10 @@ loads its library).
 
 The library is the one given by the RELEXT_LIBRARY_PATH setting, else the
 one the relext package carries (relext.loadable_path()).
+
+After `migrate` (post_migrate), the relationships of each migrated app that
+the database lacks are declared: a database made before it used this
+backend gets them at its next migrate.
 """
 import relext
 from django.conf import settings
@@ -12,6 +16,9 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db.backends.sqlite3.base import (
     DatabaseWrapper as SQLiteDatabaseWrapper,
 )
+from django.apps import apps as global_apps
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.models.signals import post_migrate
 from django.db.utils import DatabaseErrorWrapper
 
 from .creation import DatabaseCreation
@@ -37,6 +44,35 @@ class RelextErrorWrapper(DatabaseErrorWrapper):
                 django_error.__dict__.update(new.__dict__)
                 raise django_error.with_traceback(traceback) from exc_value
         return super().__exit__(exc_type, exc_value, traceback)
+
+
+def declare_missing(sender, using=DEFAULT_DB_ALIAS, apps=global_apps, **kwargs):
+    """
+    post_migrate: declare the relationships of the app's models that the
+    database lacks -- models whose tables were made before the database
+    used this backend, or by other means than the schema editor. What is
+    declared already is left alone (the schema editor keeps it in step).
+    """
+    connection = connections[using]
+    if not isinstance(connection, DatabaseWrapper):
+        return
+    from . import catalog
+    from .declare import declarations
+    models = list(sender.get_models())
+    if not models:
+        return
+    with connection.cursor() as cursor:
+        declared = {(r['model'], r['field']) for r in catalog.rows(cursor)}
+        cursor.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        tables = {r[0] for r in cursor.fetchall()}
+    missing = [
+        d for d in declarations(models)
+        if d.key() not in declared and all(t in tables for t in d.tables())
+    ]
+    if missing:
+        with connection.schema_editor() as editor:
+            for d in missing:
+                editor.relext_pending[d.key()] = d
 
 
 class DatabaseWrapper(SQLiteDatabaseWrapper):
@@ -112,3 +148,6 @@ class DatabaseWrapper(SQLiteDatabaseWrapper):
     def _commit(self):
         super()._commit()
         self.relext_catalog_touched = False
+
+
+post_migrate.connect(declare_missing, dispatch_uid='relext.django.declare_missing')
