@@ -105,7 +105,7 @@ class DatabaseSchemaEditor(SQLiteSchemaEditor):
         # is rolled back (base.DatabaseWrapper).
         self.connection.relext_catalog_touched = True
 
-    def relext_define(self, params, what=None):
+    def relext_define(self, params):
         self._relext_touched()
         try:
             started = time.perf_counter()
