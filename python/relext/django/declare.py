@@ -212,9 +212,9 @@ def _target(model, field):
 
 
 def _fk(model, field):
+    target = _target(model, field)
     if field.column is None or len(getattr(field, 'foreign_related_fields', ())) != 1:
         raise Exclusion(model, field, 'ForeignObject without a column of its own')
-    target = _target(model, field)
     kind = 'OneToOneField' if field.one_to_one else 'ForeignKey'
     notes = []
     options = ['on_delete=' + _on_delete(model, field, notes)]
@@ -275,9 +275,14 @@ def field_declaration(model, field):
         raise Exclusion(model, field, 'GenericForeignKey')
     if field.one_to_many:
         raise Exclusion(model, field, 'GenericRelation')
-    if field.many_to_many:
-        return _m2m(model, field)
-    return _fk(model, field)
+    try:
+        if field.many_to_many:
+            return _m2m(model, field)
+        return _fk(model, field)
+    except (ValueError, LookupError) as e:
+        # A target Django itself cannot resolve ('app.Model' of an app that
+        # is not installed, a model known only to migrations).
+        raise Exclusion(model, field, 'unresolved target', str(e))
 
 
 def relation_fields(model):
