@@ -26,11 +26,13 @@ DEPS_APT     += python3-django python3-pip python3-setuptools python3-venv
 
 .PHONY: python-test python-install django-suite-src test-django
 
+## python-test: the Python package's tests and the example project's
 python-test: deps relext.so
 	cd /tmp && $(PYTHON) $(CURDIR)/python/tests/test_relext.py
 	cd /tmp && $(PYTHON) $(CURDIR)/python/tests/test_django_backend.py
 	$(PYTHON) examples/django_blog/test_blog.py
 
+## python-install: pip install ./python offline into build/venv, the example's tests with it
 python-install: deps
 	rm -rf build/venv python/build python/relext.egg-info
 	$(PYTHON) -m venv --system-site-packages build/venv
@@ -40,9 +42,11 @@ python-install: deps
 	PYTHON=$(CURDIR)/build/venv/bin/python RELEXT_PACKAGE_INSTALLED=1 \
 	  build/venv/bin/python examples/django_blog/test_blog.py
 
+## django-suite-src: Django 3.2.25's tests from Debian's source package, into build/django
 django-suite-src:
 	test/djangosuite/fetch.sh $(DJANGO_DIR)
 
+## test-django: Django's own test suite on the sqlite3 backend and on relext.django, side by side
 test-django: deps relext.so django-suite-src
 	$(PYTHON) test/djangosuite/run.py --tests $(DJANGO_TESTS) --jobs $(DJANGO_JOBS) $(DJANGO_APPS)
 
@@ -51,6 +55,7 @@ test-django: deps relext.so django-suite-src
 # save() and delete()); target ratio <= 1.10.
 .PHONY: bench-orm
 bench: bench-orm
+## bench-orm: the ORM benchmark alone (relext.django against Django's sqlite3 backend)
 bench-orm: relext.so
 	@if $(PYTHON) -c 'import django' 2>/dev/null; then \
 	  $(PYTHON) tool/bench_orm.py --scale $(SCALE); \
