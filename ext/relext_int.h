@@ -7,7 +7,8 @@
 ** THE FILES, bottom to top (each file's header comment states its
 ** contract, mechanism, invariants and limits):
 **   util.c      strings (RelStr), values (RelValue), SQL exec/prepare
-**               helpers, relError: the one way to report an error
+**               helpers, savepoints, relError: the one way to report an
+**               error
 **   vtab.c      the plumbing of relext's eponymous virtual tables
 **   schema.c    every fact about the tables and columns of main
 **   options.c   the parser of Django's syntax (options, field lines)
@@ -146,6 +147,23 @@ int relDropObjects(sqlite3 *db, const char *zDb, const char *zType,
 /* The value as SQL text for a message ('x', 5, NULL); NULL when out of
 ** memory. */
 char *relValueText(sqlite3_value *v);
+/* Inside a savepoint relext opened: SQLITE_OK while its transaction is
+** still open; else the error (out of memory, I/O) with which SQLite rolled
+** the whole transaction back, so that no further write commits alone. */
+int relTxnLost(sqlite3 *db, char **pzErr);
+/* A savepoint whose end cannot fail for want of memory (util.c). */
+typedef struct RelSavepoint RelSavepoint;
+struct RelSavepoint {
+  sqlite3_stmt *pRollbackTo; /* ROLLBACK TO <name> */
+  sqlite3_stmt *pRelease;    /* RELEASE <name> */
+  sqlite3_stmt *pRollback;   /* ROLLBACK, when the savepoint began a txn */
+};
+/* Open savepoint zName (a trusted identifier: "relext_define", ...). */
+int relSavepointOpen(sqlite3 *db, const char *zName, RelSavepoint *pSp,
+                     char **pzErr);
+/* Close it: keep the work (bKeep) or undo it; see util.c. */
+int relSavepointClose(sqlite3 *db, RelSavepoint *pSp, int bKeep,
+                      char **pzErr);
 
 /* ------------------------------------------------------------------ */
 /* vtab.c: the plumbing of relext's eponymous virtual tables           */
