@@ -134,6 +134,8 @@ static void relFailFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     sqlite3_result_error(ctx, p->zBroken ? p->zBroken : REL_STALE_MSG, -1);
     return;
   }
+  /* rel_flush empties the table and every table still referencing it. */
+  if (relCtxFlushing(p, t)) return;
   pE = &p->aEdge[p->aTab[t].aParent[iEdge]];
   if (p->nBusy > 0) {
     /* The engine runs in careful mode (engine.c): a row it collected is

@@ -24,6 +24,7 @@
 **   guard.c     installing enforcement on a connection (TEMP triggers),
 **               the stored guards and their SQL, relext_fail
 **   define.c    rel_define, rel_undefine, rel_reload
+**   flush.c     rel_flush: emptying tables as Django's flush does
 **   accessor.c  the accessor virtual tables (category__articles, ...)
 **   inspect.c   rel_collect, rel_check, rel_graph
 **   lookup.c    rel_lookup
@@ -40,6 +41,7 @@
 **   commit          ctx, schema, util, vtab
 **   engine, guard   commit, ctx, schema, util
 **   define          guard, catalog, ctx, options, schema, util
+**   flush           commit, catalog, ctx, schema, util
 **   accessor        catalog, ctx, schema, util
 **   inspect, lookup catalog, ctx, schema, util, vtab
 **   relext          the relRegister* of every module, ctx, catalog, util
@@ -482,6 +484,10 @@ struct RelCtx {
   int nNested;               /* >0 while an accessor runs its own writes */
   int nCareful; /* >0 while the engine runs in careful mode: application
                 ** triggers fire on the rows it writes (engine.c) */
+  unsigned char *aFlush; /* while rel_flush deletes (flush.c): per table of
+                         ** azTable, 1 when it is being emptied; its rows'
+                         ** delete rules and notes stand aside */
+  int nFlush;            /* entries in aFlush */
   RelSlot aSlot[REL_SLOT_N]; /* the modules' state */
   RelCtx *pNextCtx;          /* registry of live contexts (ctx.c) */
 };
@@ -499,6 +505,12 @@ static inline int relCtxTableByGen(const RelCtx *p, sqlite3_int64 iGen) {
     h = (h + 1) & m;
   }
   return -1;
+}
+
+/* Is table t (an index into azTable) being emptied by rel_flush? Then the
+** delete machinery stands aside for its rows (flush.c). */
+static inline int relCtxFlushing(const RelCtx *p, int t) {
+  return p->aFlush != 0 && t >= 0 && t < p->nFlush && p->aFlush[t];
 }
 
 void relCtxUnref(void *p);
@@ -579,6 +591,9 @@ const RelValue *relGoneNext(RelCtx *p, int iEdge, int *piPos);
 int relCloseHook(RelCtx *p);
 /* Take no notes (bOn 1) or notes again (bOn 0), while guards are made. */
 void relCommitQuiet(RelCtx *p, int bOn);
+/* Check edge iEdge whole at the COMMIT of this transaction (rows were
+** written that the guards took no notes of: rel_flush). */
+int relCommitWhole(RelCtx *p, int iEdge);
 
 /* engine.c */
 int relRegisterEngine(sqlite3 *db, RelCtx *p);
@@ -596,6 +611,10 @@ int relGuardsCurrent(RelCtx *p, int *pbCurrent);
 /* ------------------------------------------------------------------ */
 /* define.c                                                            */
 int relRegisterDefine(sqlite3 *db, RelCtx *p);
+
+/* ------------------------------------------------------------------ */
+/* flush.c                                                             */
+int relRegisterFlush(sqlite3 *db, RelCtx *p);
 
 /* ------------------------------------------------------------------ */
 /* accessor.c                                                          */

@@ -174,6 +174,10 @@ static Scenario aScenario[] = {
     {"m2m_accessor", SETUP_FULL, 0,
      "INSERT INTO article__tags(article, id) VALUES (2, 3)"},
     {"reopen", SETUP_FULL, 1, "DELETE FROM category WHERE id = 1"},
+    /* rel_flush: every table, PROTECT and RESTRICT among them */
+    {"flush", SETUP_FULL, 0,
+     "SELECT rel_flush('category', 'author', 'article', 'tag', 'comment', "
+     "'profile', '[\"article_tags\", \"author_friends\"]')"},
     /* an accessor read with guarded conditions (=, IN, < on a TEXT
     ** column with values that are not constants) feeding a write */
     {"accessor_guarded", SETUP_FULL, 0,
