@@ -17,6 +17,13 @@
 // (err.code is SQLite's, e.g. 'SQLITE_CONSTRAINT_TRIGGER'), with the parts
 // of relext's message: rule, table, key, relationship, and count (PROTECT,
 // RESTRICT) or column, value, target (FOREIGN KEY), column (NOT NULL).
+//
+// Inside a transaction, a refusal relext can only decide at the end of the
+// statement (a RESTRICT another row of the same DELETE could still lift)
+// fails through SQLite's foreign-key counter, as "FOREIGN KEY constraint
+// failed"; relext's message is then SELECT rel_last_error(). errors(err,
+// db) and run(fn, db) read it when given the database. (SQLite's own
+// foreign keys fail a COMMIT with the same message: that is not relext's.)
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -104,38 +111,59 @@ const NullKeyError = define('NullKeyError', 'NOT NULL',
 
 const CLASSES = [ProtectedError, RestrictedError, DanglingKeyError, NullKeyError];
 
-// errors(err): the relext class instance that err (an error from
-// better-sqlite3) stands for, or err itself when relext did not raise it.
-function errors(err) {
-  if (!err || err instanceof RelextError || typeof err.message !== 'string' ||
-      !err.message.startsWith('relext: ')) {
-    return err;
+// SQLite's message when relext fails a statement through its foreign-key
+// counter (and when SQLite's own foreign keys fail).
+const SQLITE_FOREIGN_KEY = 'FOREIGN KEY constraint failed';
+
+// lastError(db): relext's last refusal on db (SELECT rel_last_error()), or
+// null.
+function lastError(db) {
+  try {
+    const v = db.prepare('SELECT rel_last_error()').pluck().get();
+    return typeof v === 'string' ? v : null;
+  } catch (e) {
+    return null;
   }
+}
+
+// errors(err[, db]): the relext class instance that err (an error from
+// better-sqlite3) stands for, or err itself when relext did not raise it.
+// With db, SQLite's "FOREIGN KEY constraint failed" of a statement relext
+// refused at its end is mapped through relext's message (call it right
+// after the statement).
+function errors(err, db) {
+  if (!err || err instanceof RelextError || typeof err.message !== 'string') return err;
+  let message = err.message;
+  if (message === SQLITE_FOREIGN_KEY && db) {
+    message = lastError(db) || '';
+    if (!/^relext: (PROTECT|RESTRICT): /.test(message)) return err;
+  }
+  if (!message.startsWith('relext: ')) return err;
   for (const cls of CLASSES) {
-    const m = cls.pattern.exec(err.message);
+    const m = cls.pattern.exec(message);
     if (!m) continue;
     const parts = {};
     cls.names.forEach((n, i) => { parts[n] = m[i + 1]; });
     parts.key = literal(parts.key);
     if (parts.value !== undefined) parts.value = literal(parts.value);
     if (parts.count !== undefined) parts.count = Number(parts.count);
-    const out = new cls(err.message, err.code, parts);
+    const out = new cls(message, err.code, parts);
     out.cause = err;
     return out;
   }
   return err;
 }
 
-// run(fn): call fn() and throw relext's errors as its classes.
-function run(fn) {
+// run(fn[, db]): call fn() and throw relext's errors as its classes.
+function run(fn, db) {
   try {
     return fn();
   } catch (e) {
-    throw errors(e);
+    throw errors(e, db);
   }
 }
 
 module.exports = {
-  load, loadablePath, errors, run,
+  load, loadablePath, errors, run, lastError, SQLITE_FOREIGN_KEY,
   RelextError, ProtectedError, RestrictedError, DanglingKeyError, NullKeyError,
 };

@@ -15,7 +15,14 @@ The package carries the compiled extension (relext.so); loadable_path()
 gives its path for hosts that load extensions themselves. Every error that
 relext raises starts with "relext: "; errors() turns such an
 sqlite3.IntegrityError into one of the classes below, whose attributes are
-parsed from the message. The Django database backend lives in
+parsed from the message.
+
+Inside a transaction, a refusal that relext can only decide at the end of
+the statement (a RESTRICT another row of the same DELETE could still lift)
+fails the statement through SQLite's foreign-key counter: the message is
+SQLite's own "FOREIGN KEY constraint failed", and `SELECT rel_last_error()`
+gives relext's. errors() reads it when it is given the connection
+(errors(conn), errors(exc, conn)). The Django database backend lives in
 relext.django.
 """
 import os
@@ -24,7 +31,8 @@ import sqlite3
 
 __all__ = [
     'DanglingKeyError', 'NullKeyError', 'ProtectedError', 'RelextError',
-    'RestrictedError', 'errors', 'load', 'loadable_path', 'sql_quote',
+    'RestrictedError', 'errors', 'last_error', 'load', 'loadable_path',
+    'sql_quote',
 ]
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
@@ -165,11 +173,34 @@ class NullKeyError(RelextError):
 
 _CLASSES = (ProtectedError, RestrictedError, DanglingKeyError, NullKeyError)
 
+# SQLite's message when relext fails a statement through its foreign-key
+# counter (and when SQLite's own foreign keys fail).
+SQLITE_FOREIGN_KEY = 'FOREIGN KEY constraint failed'
 
-def _convert(exc):
+
+def last_error(conn):
+    """
+    relext's last refusal on the sqlite3 connection `conn` (SELECT
+    rel_last_error()), or None: the full message of a statement that SQLite
+    failed in its own words ("FOREIGN KEY constraint failed").
+    """
+    try:
+        row = conn.execute('SELECT rel_last_error()').fetchone()
+    except sqlite3.Error:
+        return None
+    return row[0] if row else None
+
+
+def _convert(exc, conn=None):
     if isinstance(exc, RelextError) or not isinstance(exc, sqlite3.Error):
         return exc
     message = str(exc)
+    if message == SQLITE_FOREIGN_KEY and conn is not None:
+        # A refusal decided at the end of the statement: only PROTECT and
+        # RESTRICT are decided there.
+        message = last_error(conn) or ''
+        if not message.startswith(('relext: PROTECT: ', 'relext: RESTRICT: ')):
+            return exc
     if not message.startswith('relext: '):
         return exc
     for cls in _CLASSES:
@@ -185,35 +216,46 @@ def _convert(exc):
 class _Errors:
     """The context manager that errors() returns."""
 
+    def __init__(self, conn=None):
+        self.conn = conn
+
     def __enter__(self):
         return self
 
     def __exit__(self, exc_type, exc_value, traceback):
         if exc_value is None:
             return False
-        new = _convert(exc_value)
+        new = _convert(exc_value, self.conn)
         if new is exc_value:
             return False
         raise new.with_traceback(traceback) from exc_value
 
 
-def errors(conn_or_exception=None):
+def errors(conn_or_exception=None, conn=None):
     """
     Map relext's errors to this module's classes.
 
     errors(exc) returns the ProtectedError, RestrictedError,
     DanglingKeyError or NullKeyError that the sqlite3 exception `exc`
     stands for, or `exc` itself when relext did not raise it.
+    errors(exc, conn) also maps SQLite's "FOREIGN KEY constraint failed"
+    of a statement that relext refused at its end, through relext's
+    message on `conn` (last_error): call it right after the statement.
 
     errors(conn) (or errors()) is a context manager that does the same for
     any exception raised inside its block:
 
         with relext.errors(conn):
             conn.execute('DELETE FROM category WHERE id = 1')
+
+    SQLite's own foreign keys (Django's REFERENCES ... DEFERRABLE
+    INITIALLY DEFERRED) fail a COMMIT with the same message: a failed
+    COMMIT is not relext's refusal, so commit outside the block (or do not
+    pass the connection).
     """
     if isinstance(conn_or_exception, BaseException):
-        return _convert(conn_or_exception)
-    return _Errors()
+        return _convert(conn_or_exception, conn)
+    return _Errors(conn_or_exception)
 
 
 def sql_quote(text):

@@ -132,6 +132,55 @@ class ErrorTests(unittest.TestCase):
         self.assertIs(relext.errors(other), other)
         self.assertIs(relext.errors(e), e)
 
+    def test_refused_at_the_statement_end(self):
+        """Inside a transaction, a RESTRICT that another row of the same
+        DELETE could lift is decided at the end of the statement: SQLite
+        fails it as "FOREIGN KEY constraint failed", and relext's message
+        is SELECT rel_last_error()."""
+        self.conn.executescript("""
+            CREATE TABLE artist(id INTEGER PRIMARY KEY);
+            CREATE TABLE record(id INTEGER PRIMARY KEY);
+            CREATE TABLE track(id INTEGER PRIMARY KEY);
+            SELECT rel_define('record.artist', 'fk', 'artist', 'on_delete=CASCADE');
+            SELECT rel_define('track.record', 'fk', 'record', 'on_delete=RESTRICT');
+            SELECT rel_define('track.artist', 'fk', 'artist', 'on_delete=CASCADE');
+            INSERT INTO artist VALUES (1), (2);
+            INSERT INTO record VALUES (1, 1);
+            INSERT INTO track VALUES (1, 1, 2);
+        """)
+        self.conn.execute('BEGIN')
+        with self.assertRaises(sqlite3.IntegrityError) as cm:
+            self.conn.execute('DELETE FROM artist WHERE id = 1')
+        self.assertEqual(str(cm.exception), relext.SQLITE_FOREIGN_KEY)
+        message = ('relext: RESTRICT: cannot delete record 1: referenced by '
+                   '1 row of track.record')
+        self.assertEqual(relext.last_error(self.conn), message)
+        # Without the connection, the error stays SQLite's.
+        self.assertIs(relext.errors(cm.exception), cm.exception)
+        e = relext.errors(cm.exception, self.conn)
+        self.assertIs(type(e), relext.RestrictedError)
+        self.assertEqual((str(e), e.table, e.key, e.relationship),
+                         (message, 'record', 1, 'track.record'))
+        e = self.raised('DELETE FROM artist WHERE id = 1')
+        self.assertIs(type(e), relext.RestrictedError)
+        self.assertIsInstance(e.__cause__, sqlite3.IntegrityError)
+        # The transaction goes on; deleting both artists lifts it.
+        self.conn.execute('DELETE FROM artist')
+        self.conn.execute('COMMIT')
+        self.assertEqual(self.conn.execute('SELECT count(*) FROM track').fetchone(), (0,))
+
+    def test_sqlite_foreign_keys_pass(self):
+        """SQLite's own foreign keys keep their message when relext has no
+        refusal of the kind to give."""
+        self.conn.executescript("""
+            CREATE TABLE p(id INTEGER PRIMARY KEY);
+            CREATE TABLE c(id INTEGER PRIMARY KEY, p_id REFERENCES p(id));
+            PRAGMA foreign_keys = ON;
+        """)
+        e = self.raised('INSERT INTO c VALUES (1, 5)')
+        self.assertIs(type(e), sqlite3.IntegrityError)
+        self.assertEqual(str(e), relext.SQLITE_FOREIGN_KEY)
+
     def test_text_keys(self):
         self.conn.executescript("""
             CREATE TABLE country(code TEXT PRIMARY KEY);

@@ -28,6 +28,23 @@ db.exec(`
   INSERT INTO "my things" VALUES ('it''s: 1');
   INSERT INTO part VALUES (1, 'it''s: 1');
 `);
+db.exec(`
+  CREATE TABLE artist(id INTEGER PRIMARY KEY);
+  CREATE TABLE record(id INTEGER PRIMARY KEY);
+  CREATE TABLE track(id INTEGER PRIMARY KEY);
+  SELECT rel_define('record.artist', 'fk', 'artist', 'on_delete=CASCADE');
+  SELECT rel_define('track.record', 'fk', 'record', 'on_delete=RESTRICT');
+  SELECT rel_define('track.artist', 'fk', 'artist', 'on_delete=CASCADE');
+  INSERT INTO artist VALUES (1), (2);
+  INSERT INTO record VALUES (1, 1);
+  INSERT INTO track VALUES (1, 1, 2);
+`);
+const report = (e) => {
+  const parts = ['table', 'key', 'count', 'column', 'value', 'target', 'relationship']
+    .filter((k) => e[k] !== undefined && e[k] !== null).map((k) => k + '=' + show(e[k]));
+  console.log([e.name, e instanceof relext.RelextError, e instanceof Database.SqliteError,
+    e.rule || '-', ...parts].join(' '));
+};
 for (const sql of [
   'DELETE FROM category WHERE id = 1',
   'DELETE FROM album',
@@ -40,9 +57,22 @@ for (const sql of [
     relext.run(() => db.prepare(sql).run());
     console.log('no error: ' + sql);
   } catch (e) {
-    const parts = ['table', 'key', 'count', 'column', 'value', 'target', 'relationship']
-      .filter((k) => e[k] !== undefined && e[k] !== null).map((k) => k + '=' + show(e[k]));
-    console.log([e.name, e instanceof relext.RelextError, e instanceof Database.SqliteError,
-      e.rule || '-', ...parts].join(' '));
+    report(e);
   }
 }
+// Inside a transaction, a RESTRICT that another row of the same DELETE
+// could lift fails at the statement's end as SQLite's "FOREIGN KEY
+// constraint failed": mapped through rel_last_error() when run() is given
+// the database, left as it is without.
+db.exec('BEGIN');
+for (const withDb of [false, true]) {
+  try {
+    relext.run(() => db.prepare('DELETE FROM artist WHERE id = 1').run(), withDb ? db : undefined);
+    console.log('no error');
+  } catch (e) {
+    report(e);
+    if (!withDb) console.log(e.message);
+  }
+}
+db.exec('DELETE FROM artist; COMMIT');
+console.log(db.prepare('SELECT count(*) FROM track').pluck().get());
