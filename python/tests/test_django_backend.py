@@ -34,6 +34,7 @@ django.setup()
 
 import relext  # noqa: E402
 from django.core.management import call_command  # noqa: E402
+from django.core.management.color import no_style  # noqa: E402
 from django.db import IntegrityError, connection, models, transaction  # noqa: E402
 
 from backend_app.models import Author, Book, Code  # noqa: E402
@@ -100,6 +101,43 @@ class BackendTests(unittest.TestCase):
                          (999, 'legacy2.author'))
         raw("SELECT rel_undefine('legacy2.author')")
 
+    def test_2b_refused_at_statement_end(self):
+        """A RESTRICT that another row of the same DELETE could lift is
+        decided at the end of the statement: inside atomic() SQLite fails it
+        as "FOREIGN KEY constraint failed", and the backend raises
+        relext's class with relext's message (rel_last_error). A COMMIT that
+        SQLite's deferred constraints fail stays Django's IntegrityError."""
+        raw('CREATE TABLE artist(id INTEGER PRIMARY KEY)')
+        raw('CREATE TABLE record(id INTEGER PRIMARY KEY)')
+        raw('CREATE TABLE track(id INTEGER PRIMARY KEY)')
+        raw("SELECT rel_define('record.artist', 'fk', 'artist', 'on_delete=CASCADE')")
+        raw("SELECT rel_define('track.record', 'fk', 'record', 'on_delete=RESTRICT')")
+        raw("SELECT rel_define('track.artist', 'fk', 'artist', 'on_delete=CASCADE')")
+        raw('INSERT INTO artist VALUES (1), (2)')
+        raw('INSERT INTO record VALUES (1, 1)')
+        raw('INSERT INTO track VALUES (1, 1, 2)')
+        with transaction.atomic():
+            with self.assertRaises(relext.RestrictedError) as cm:
+                with transaction.atomic():
+                    raw('DELETE FROM artist WHERE id = 1')
+            e = cm.exception
+            self.assertIsInstance(e, IntegrityError)
+            self.assertEqual((str(e), e.table, e.key, e.relationship), (
+                'relext: RESTRICT: cannot delete record 1: referenced by 1 row of '
+                'track.record', 'record', 1, 'track.record'))
+            raw('DELETE FROM artist')
+        self.assertEqual(raw('SELECT count(*) FROM track'), [(0,)])
+        a = Author.objects.create(name='a')
+        with self.assertRaises(IntegrityError) as cm:
+            with transaction.atomic():
+                raw('INSERT INTO backend_app_book(author_id, code_id) VALUES (%d, NULL)'
+                    % (a.pk + 100))
+        self.assertNotIsInstance(cm.exception, relext.RelextError)
+        for field in ('track.artist', 'track.record', 'record.artist'):
+            raw("SELECT rel_undefine('%s')" % field)
+        for t in ('track', 'record', 'artist'):
+            raw('DROP TABLE %s' % t)
+
     def test_3_alter_and_rebuild(self):
         """AlterField of on_delete (no DDL for Django), then of null (a table
         rebuild): the catalog follows, the rules stay in force."""
@@ -118,9 +156,13 @@ class BackendTests(unittest.TestCase):
         with connection.cursor() as c:
             c.execute("SELECT \"null\" FROM relext_relations WHERE field = 'code'")
             self.assertEqual(c.fetchall(), [(0,)])
+        # The rebuilt table's guard index, and the triggers of its parents
+        # (whose rules name it), are there again.
         names = {r[0] for r in raw(
             "SELECT name FROM sqlite_master WHERE name GLOB 'relext_guard_*'")}
-        self.assertIn('relext_guard_d_backend_app_author', names)
+        self.assertTrue({'relext_guard_i_backend_app_book',
+                         'relext_guard_a_backend_app_author',
+                         'relext_guard_a_backend_app_code'} <= names, names)
         a = Author.objects.create(name='a')
         Code.objects.create(code='x')
         raw("INSERT INTO backend_app_book(author_id, code_id) VALUES (%d, 'x')" % a.pk)
@@ -168,6 +210,27 @@ class BackendTests(unittest.TestCase):
         Book.objects.create(author=a)
         with self.assertRaises(relext.ProtectedError):
             raw('DELETE FROM backend_app_author')
+        # One rel_flush() call does it; sqlflush shows it.
+        out = io.StringIO()
+        call_command('sqlflush', stdout=out, no_color=True)
+        self.assertIn('SELECT rel_flush(\'["backend_app_author", "backend_app_book", '
+                      '"backend_app_book_readers", "backend_app_code"', out.getvalue())
+        # allow_cascade follows relext's relationships too: a table that
+        # only relext knows references the author table.
+        raw('CREATE TABLE legacy3(id INTEGER PRIMARY KEY, author_id INTEGER)')
+        raw("SELECT rel_define('legacy3.author', 'fk', 'backend_app_author', "
+            "'on_delete=PROTECT, related_name=\"legacies3\"')")
+        raw('INSERT INTO legacy3 VALUES (1, %d)' % a.pk)
+        ops = connection.ops
+        with self.assertRaises(IntegrityError) as cm:
+            ops.execute_sql_flush(ops.sql_flush(no_style(), ['backend_app_author', 'backend_app_book']))
+        self.assertIn('cannot empty backend_app_author: 1 row of legacy3 references it '
+                      '(legacy3.author); flush legacy3 too', str(cm.exception))
+        ops.execute_sql_flush(ops.sql_flush(
+            no_style(), ['backend_app_author', 'backend_app_book'], allow_cascade=True))
+        self.assertEqual(raw('SELECT count(*) FROM legacy3'), [(0,)])
+        raw("SELECT rel_undefine('legacy3.author')")
+        raw('DROP TABLE legacy3')
 
     def test_6_introspection(self):
         intro = connection.introspection

@@ -33,11 +33,20 @@ class RelextErrorWrapper(DatabaseErrorWrapper):
     Django's error wrapper, which turns relext's refusals into exceptions
     that are both Django's IntegrityError and relext's own class
     (relext.ProtectedError, ...), with the parsed attributes.
+
+    A refusal that relext decides at the end of a statement inside a
+    transaction comes as SQLite's "FOREIGN KEY constraint failed"; relext's
+    message is then SELECT rel_last_error(). Django's own constraints are
+    DEFERRABLE INITIALLY DEFERRED, so on this backend a statement fails with
+    that message only through relext; a COMMIT that fails with it is
+    SQLite's deferred check, and stays Django's IntegrityError.
     """
 
     def __exit__(self, exc_type, exc_value, traceback):
         if exc_value is not None and not isinstance(exc_value, relext.RelextError):
-            new = relext.errors(exc_value)
+            wrapper = self.wrapper
+            conn = None if wrapper.relext_committing else wrapper.connection
+            new = relext.errors(exc_value, conn)
             if new is not exc_value:
                 from . import errors
                 django_error = errors.django_class(type(new))(*new.args)
@@ -145,8 +154,16 @@ class DatabaseWrapper(SQLiteDatabaseWrapper):
             # An outer transaction may still be rolled back.
             self.relext_catalog_touched = touched
 
+    # A COMMIT's "FOREIGN KEY constraint failed" is SQLite's deferred check,
+    # not a refusal of relext's (RelextErrorWrapper).
+    relext_committing = False
+
     def _commit(self):
-        super()._commit()
+        self.relext_committing = True
+        try:
+            super()._commit()
+        finally:
+            self.relext_committing = False
         self.relext_catalog_touched = False
 
 

@@ -15,12 +15,16 @@ declarations in step with the models.
 - alter_db_table (AlterModelTable, RenameModel): every relation that names
   the table is undeclared, and declared again under the new name from its
   catalog row.
-- _remake_table (Django's create-copy-drop-rename rebuild): the triggers
-  that relext stores name the tables their rules reach, and SQLite's
-  ALTER TABLE ... RENAME refuses to run while a trigger names a table that
-  does not exist, so relext's stored guard triggers are dropped before the
-  rebuild and written again by SELECT rel_reload() after it, inside the
-  same transaction: once the migration commits, every rule is in force.
+- _remake_table (Django's create-copy-drop-rename rebuild): a parent's
+  stored delete triggers (relext_guard_d_<parent>, relext_guard_a_<parent>)
+  name the child tables their rules reach, and SQLite's ALTER TABLE ...
+  RENAME refuses to run while a trigger names a table that does not exist
+  ("error in trigger relext_guard_a_reporter: no such table:
+  main.article"). So the stored guard triggers that name the rebuilt table
+  are dropped before the rebuild (its own guards go with the old table),
+  and SELECT rel_reload() writes every missing guard again after it,
+  inside the same transaction: once the migration commits, every rule is
+  in force. (A workaround until relext follows table rebuilds itself.)
 
 With collect_sql (sqlmigrate), the rel_define/rel_undefine statements are
 collected with Django's own.
@@ -174,15 +178,22 @@ class DatabaseSchemaEditor(SQLiteSchemaEditor):
 
     # -- the guards around a table rebuild ----------------------------------
 
-    def relext_unguard(self):
-        """Drop relext's stored guard triggers (rel_reload() writes them again)."""
+    def relext_unguard(self, table):
+        """
+        Drop relext's stored guard triggers that name `table` (rel_reload()
+        writes them again). relext writes every table name in them
+        double-quoted, so a trigger names the table when its SQL holds
+        "table" (a trigger that only seems to is rewritten too: harmless).
+        """
         if self.collect_sql:
             return
         self._relext_touched()
+        quoted = '"%s"' % table.replace('"', '""')
         with self._relext_cursor() as cursor:
             cursor.execute(
                 "SELECT name FROM sqlite_master WHERE type = 'trigger' "
-                "AND name GLOB 'relext_guard_*'")
+                "AND name GLOB 'relext_guard_*' AND instr(lower(sql), lower(%s)) > 0",
+                (quoted,))
             names = [r[0] for r in cursor.fetchall()]
             for name in names:
                 cursor.execute('DROP TRIGGER %s' % self.quote_name(name))
@@ -309,7 +320,7 @@ class DatabaseSchemaEditor(SQLiteSchemaEditor):
             # Not a rebuild: Django drops the auto-created junction.
             return super()._remake_table(model, delete_field=delete_field)
         self.relext_declare_pending()
-        self.relext_unguard()
+        self.relext_unguard(model._meta.db_table)
         self.relext_remaking += 1
         try:
             super()._remake_table(
