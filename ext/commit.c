@@ -1515,6 +1515,8 @@ static void relMustBeLoadedFunc(sqlite3_context *ctx, int argc,
   }
   sqlite3_result_int(ctx, 0); /* never indexed: the index stays empty */
   if (c == 0 || c->bQuiet || (p->nBusy > 0 && p->nCareful == 0)) return;
+  /* rel_flush empties the table: its rows' keys need no check. */
+  if (relCtxFlushing(p, t)) return;
   /* Only a write to main needs a note. PRAGMA integrity_check evaluates
   ** this too, in a read transaction: enrolling relext_txn there would
   ** commit at once and free pEnroll while it runs. (Once relext_txn is
@@ -1554,6 +1556,18 @@ static void relCheckStmtsFree(RelCommit *c) {
   for (i = 0; a && i < n; i++)
     sqlite3_finalize(a[i]);
   sqlite3_free(a);
+}
+
+/* rel_flush left rows in a table that took no notes: check its edges
+** whole at COMMIT (relBulkCheck). */
+int relCommitWhole(RelCtx *p, int iEdge) {
+  RelCommit *c = relCommit(p);
+  int rc;
+  if (c == 0 || iEdge < 0 || iEdge >= p->nEdge) return SQLITE_OK;
+  rc = relCommitEnrol(p);
+  if (rc == SQLITE_OK) rc = relEdgeArrays(c, p->nEdge);
+  if (rc == SQLITE_OK) c->aBulk[iEdge] = 1;
+  return rc;
 }
 
 /* Take no notes while guard.c creates the guard indexes (creating an index

@@ -575,6 +575,8 @@ static void relOnDeleteFunc(sqlite3_context *ctx, int argc,
     sqlite3_result_error(ctx, p->zBroken, -1);
     return;
   }
+  /* rel_flush empties the table and every table still referencing it. */
+  if (relCtxFlushing(p, sqlite3_value_int(argv[0]))) return;
   if (p->nBusy > 0) {
     /* A row the running engine collected; in careful mode, one an
     ** application trigger deleted meanwhile is refused: the engine runs
@@ -614,6 +616,10 @@ static void relGoneFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   int rc;
   (void)argc;
   if (iEdge < 0 || iEdge >= p->nEdge || e == 0) return;
+  /* rel_flush empties both ends: nothing is left to protect. */
+  if (relCtxFlushing(p, p->aEdge[iEdge].iChild) &&
+      relCtxFlushing(p, p->aEdge[iEdge].iParent))
+    return;
   rc = relGoneAdd(p, iEdge, argv[1],
                   p->nBusy > 0 ? e->iLevel : relCommitLevel(p));
   if (rc) relResultError(ctx, rc, 0);

@@ -133,6 +133,8 @@ static void relFailFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     sqlite3_result_error(ctx, p->zBroken ? p->zBroken : REL_STALE_MSG, -1);
     return;
   }
+  /* rel_flush empties the table and every table still referencing it. */
+  if (relCtxFlushing(p, t)) return;
   pE = &p->aEdge[p->aTab[t].aParent[iEdge]];
   if (p->nBusy > 0) {
     /* The engine runs in careful mode (engine.c): a row it collected is
@@ -499,7 +501,11 @@ static void relTriggerSql(RelCtx *p, int t, RelStr *s) {
 }
 
 /* Extra TEMP triggers of M2M junctions: duplicate pairs as no-ops (when the
-** table was not created with ON CONFLICT IGNORE) and symmetrical mirror. */
+** table was not created with ON CONFLICT IGNORE) and symmetrical mirror.
+** A through table (Django's through model) gets neither: it is a table like
+** any other, and Django mirrors a symmetrical relation through it only in
+** add() and remove(), which write both rows themselves; a row created on
+** its own (Friendship.objects.create()) stays one-way. */
 static void relJunctionSql(RelCtx *p, const RelDef *d, RelStr *s) {
   const char *zJ = d->zDbTable;
   if (d->zThrough == 0) {
@@ -515,7 +521,7 @@ static void relJunctionSql(RelCtx *p, const RelDef *d, RelStr *s) {
                    zJ, zJ, zJ, d->zSrcCol, d->zSrcCol, d->zDstCol, d->zDstCol);
     }
   }
-  if (d->bSymmetrical) {
+  if (d->bSymmetrical && d->zThrough == 0) {
     relStrPrintf(s,
                  "CREATE TEMP TRIGGER \"relext_symi_%w\" AFTER INSERT ON "
                  "main.\"%w\" BEGIN INSERT INTO \"%w\"(\"%w\", \"%w\") SELECT "

@@ -5,8 +5,8 @@
 **   Loading relext on a connection:
 **   1. creates the connection's RelCtx (ctx.c);
 **   2. registers the SQL functions and virtual table modules of each part
-**      (commit.c, engine.c, guard.c, define.c, accessor.c, inspect.c,
-**      lookup.c), each holding a reference to the context;
+**      (commit.c, engine.c, guard.c, define.c, flush.c, accessor.c,
+**      inspect.c, lookup.c), each holding a reference to the context;
 **   3. reads the catalog and installs this connection's TEMP triggers and
 **      accessor tables (relCtxReload), so every declared rule is in force.
 **   Loading twice finds the first context and only reloads the catalog. A
@@ -44,6 +44,7 @@ static const struct {
     {"rel_define", 4},
     {"rel_undefine", 1},
     {"rel_reload", 0},
+    {"rel_flush", -1},
     {"relext_on_delete", -1},
     {"relext_pending", 0},
     {"relext_gone", 2},
@@ -224,6 +225,7 @@ __declspec(dllexport)
   if (rc == SQLITE_OK) rc = relRegisterEngine(db, p);
   if (rc == SQLITE_OK) rc = relRegisterGuard(db, p);
   if (rc == SQLITE_OK) rc = relRegisterDefine(db, p);
+  if (rc == SQLITE_OK) rc = relRegisterFlush(db, p);
   if (rc == SQLITE_OK) rc = relRegisterAccessor(db, p);
   if (rc == SQLITE_OK) rc = relRegisterInspect(db, p);
   if (rc == SQLITE_OK) rc = relRegisterLookup(db, p);

@@ -16,6 +16,8 @@
 **   - relLowerName lower-cases a Django name as Python's str.lower() does
 **     (full Unicode case mapping, Final_Sigma included), from the tables
 **     tool/gen_unicase.py generates into unicase.h.
+**   - RelSavepoint is a savepoint whose end cannot fail for want of
+**     memory (rel_define's and rel_flush's all or nothing).
 **   - relError is the one way relext reports an error, SQLite's way: an
 **     rc returned, the message in *pzErr (the first one wins), and
 **     SQLITE_NOMEM when the message cannot be made. relResultError turns
@@ -551,4 +553,82 @@ char *relLowerName(const char *z) {
   }
   sqlite3_free(aCp);
   return relStrFinish(&s);
+}
+
+/* SQLite rolls the whole transaction back after an out-of-memory or I/O
+** error in any statement, savepoint included. Once that has happened, no
+** further write may run: it would commit on its own. */
+int relTxnLost(sqlite3 *db, char **pzErr) {
+  int rc;
+  if (!sqlite3_get_autocommit(db)) return SQLITE_OK;
+  rc = sqlite3_errcode(db);
+  if (rc == SQLITE_OK || rc == SQLITE_DONE || rc == SQLITE_ROW)
+    rc = SQLITE_NOMEM; /* the only silent cause: an allocation failed */
+  if (rc != SQLITE_NOMEM) {
+    rc = relError(pzErr, rc,
+                  "relext: the transaction was rolled back (%s); "
+                  "nothing was changed",
+                  sqlite3_errstr(rc));
+  }
+  return rc;
+}
+
+/* A savepoint whose end cannot fail for want of memory: the statements
+** that close it are prepared before it is opened. Under persistent OOM a
+** RELEASE or ROLLBACK TO run through sqlite3_exec could not even be
+** prepared, and a savepoint opened in autocommit mode left the connection
+** inside a transaction (found by test/oom.c -persist). */
+
+static int relSavepointRun(sqlite3_stmt *pStmt) {
+  int rc;
+  if (pStmt == 0) return SQLITE_OK;
+  sqlite3_step(pStmt);
+  rc = sqlite3_reset(pStmt);
+  return rc;
+}
+
+/* Open savepoint zName ("relext_define", "relext_reload"). */
+int relSavepointOpen(sqlite3 *db, const char *zName, RelSavepoint *pSp,
+                            char **pzErr) {
+  int rc;
+  memset(pSp, 0, sizeof(*pSp));
+  rc = relPreparef(db, &pSp->pRollbackTo, pzErr, "ROLLBACK TO %s", zName);
+  if (rc == SQLITE_OK)
+    rc = relPreparef(db, &pSp->pRelease, pzErr, "RELEASE %s", zName);
+  if (rc == SQLITE_OK && sqlite3_get_autocommit(db))
+    rc = relPreparef(db, &pSp->pRollback, pzErr, "ROLLBACK");
+  if (rc == SQLITE_OK) rc = relExecf(db, pzErr, "SAVEPOINT %s", zName);
+  if (rc) {
+    sqlite3_finalize(pSp->pRollbackTo);
+    sqlite3_finalize(pSp->pRelease);
+    sqlite3_finalize(pSp->pRollback);
+    memset(pSp, 0, sizeof(*pSp));
+  }
+  return rc;
+}
+
+/* Close it: keep the work (bKeep) or undo it. Returns the result of
+** RELEASE when keeping (which commits, if the savepoint began the
+** transaction); on any failure the work is undone and, if the savepoint
+** began a transaction, the transaction is ended. */
+int relSavepointClose(sqlite3 *db, RelSavepoint *pSp, int bKeep,
+                             char **pzErr) {
+  int rc = SQLITE_OK;
+  if (bKeep) {
+    rc = relSavepointRun(pSp->pRelease);
+    if (rc) rc = relError(pzErr, rc, "%s", sqlite3_errmsg(db));
+  }
+  if (!bKeep || rc) {
+    if (!sqlite3_get_autocommit(db)) {
+      relSavepointRun(pSp->pRollbackTo);
+      relSavepointRun(pSp->pRelease);
+    }
+    if (pSp->pRollback && !sqlite3_get_autocommit(db))
+      relSavepointRun(pSp->pRollback);
+  }
+  sqlite3_finalize(pSp->pRollbackTo);
+  sqlite3_finalize(pSp->pRelease);
+  sqlite3_finalize(pSp->pRollback);
+  memset(pSp, 0, sizeof(*pSp));
+  return rc;
 }

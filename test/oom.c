@@ -181,6 +181,10 @@ static Scenario aScenario[] = {
      "BEGIN; DELETE FROM comment WHERE id = 1; COMMIT"},
     {"restrict_lift", SETUP_FULL, 0,
      "BEGIN; DELETE FROM comment WHERE id IN (1, 13); COMMIT"},
+    /* rel_flush: every table, PROTECT and RESTRICT among them */
+    {"flush", SETUP_FULL, 0,
+     "SELECT rel_flush('category', 'author', 'article', 'tag', 'comment', "
+     "'profile', '[\"article_tags\", \"author_friends\"]')"},
     /* an accessor read with guarded conditions (=, IN, < on a TEXT
     ** column with values that are not constants) feeding a write */
     {"accessor_guarded", SETUP_FULL, 0,
