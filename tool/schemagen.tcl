@@ -12,7 +12,9 @@
 #            (through0_link0 ...), in Django's layout: "id" integer NOT NULL
 #            PRIMARY KEY AUTOINCREMENT, a name column, the key column of
 #            every ForeignKey/OneToOneField ("<field>_id", UNIQUE for a
-#            OneToOneField) with the index Django makes for it; with
+#            OneToOneField) with the index Django makes for it, and the
+#            junction table of every ManyToManyField without a through
+#            table, as Django's migrations create it (relext adopts it); with
 #            -references the key columns carry Django's `REFERENCES "t"
 #            ("id") DEFERRABLE INITIALLY DEFERRED`;
 #   define   one `SELECT rel_define(...)` per relationship: `-rels` of them
@@ -27,7 +29,9 @@
 #            hidden, symmetrical, through, junctions (auto-created), chain
 #            (the longest CASCADE chain, in tables);
 #   edges    one line per ForeignKey/OneToOneField and per end of a
-#            ManyToManyField's junction: child column parent rule.
+#            ManyToManyField's junction: child column parent rule;
+#   insert   one INSERT of a new row of app0_model1 whose keys point at
+#            row 1 (tool/bench's one write).
 #
 # The relationships. Structural ones first, in this order:
 #   1. chains: in each app, model k has a ForeignKey `up` to model k-1
@@ -285,12 +289,32 @@ if {"schema" in $parts} {
     puts "CREATE UNIQUE INDEX \"${name}_uniq\" ON \"$name\" (\"src_id\", \"dst_id\");"
     puts "CREATE INDEX \"${name}_dst_id_idx\" ON \"$name\" (\"dst_id\");"
   }
+  foreach j $junctions {
+    lassign $j name src dst srcTab dstTab
+    set defs [list {"id" integer NOT NULL PRIMARY KEY AUTOINCREMENT} \
+                [keydef $src $srcTab 0 0] [keydef $dst $dstTab 0 0]]
+    puts "CREATE TABLE \"$name\" ([join $defs {, }]);"
+    puts "CREATE UNIQUE INDEX \"${name}_uniq\" ON \"$name\" (\"$src\", \"$dst\");"
+    puts "CREATE INDEX \"${name}_${dst}_idx\" ON \"$name\" (\"$dst\");"
+  }
 }
 if {"define" in $parts} {
   foreach r $rels {
     lassign $r model field kind target options
     puts "SELECT rel_define('$model.$field', '$kind', '$target', '$options');"
   }
+}
+if {"insert" in $parts} {
+  set t [model 1]
+  set names {{"name"}}
+  set vals {'bench'}
+  if {[dict exists $cols $t]} {
+    foreach c [dict get $cols $t] {
+      lappend names "\"[lindex $c 0]\""
+      lappend vals 1
+    }
+  }
+  puts "INSERT INTO \"$t\" ([join $names {, }]) VALUES ([join $vals {, }]);"
 }
 if {"data" in $parts} {
   # Rows 1..rows of every model; row r's keys point at row r of their
