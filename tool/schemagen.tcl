@@ -19,12 +19,15 @@
 #            ("id") DEFERRABLE INITIALLY DEFERRED`;
 #   define   one `SELECT rel_define(...)` per relationship: `-rels` of them
 #            (default 1,000);
-#   data     `-rows` rows per model table (default 2), every key pointing
+#   data     `-rows` rows per model table (default 3), every key pointing
 #            at an existing row, so that rel_check is empty, and a link per
-#            ManyToManyField;
+#            ManyToManyField: row r's keys point at row r of their target,
+#            but PROTECT, RESTRICT and DO_NOTHING keys at the last row, so
+#            that deleting row 1 anywhere cascades without refusal (nor a
+#            key left dangling) and deleting the last row is refused;
 #   all      schema, define, data;
 #   summary  what the relationships are, as a Tcl dict, for exact
-#            expectations (test/scale.test): rels, tables, models, apps,
+#            expectations (test/scale.test): rels, rows, tables, models, apps,
 #            kinds {FK n O2O n M2M n}, rules {CASCADE n ...}, accessors,
 #            hidden, symmetrical, through, junctions (auto-created), chain
 #            (the longest CASCADE chain, in tables);
@@ -47,8 +50,9 @@
 #      (auto-created junction), and one per through table, declared after
 #      the through table's own two ForeignKeys (CASCADE), as Django does;
 # then 5. ForeignKeys between apps, cycling through every on_delete rule:
-#   CASCADE, PROTECT, RESTRICT, SET_NULL, SET_DEFAULT (default=1), SET(1),
-#   DO_NOTHING, null=True where the rule needs it; every tenth one has
+#   CASCADE, PROTECT, RESTRICT, SET_NULL, SET_DEFAULT (default=the last
+#   row), SET(the last row), DO_NOTHING, null=True where the rule needs
+#   it; every tenth one has
 #   related_name="+" (no reverse accessor).
 # The structural ones take at most half of -rels: when there are more, each
 # kind keeps its first share (whole chains first), so that a small -rels
@@ -56,7 +60,7 @@
 # related_name (r<n>), so no two reverse accessors clash.
 set opt(-rels) 1000
 set opt(-tables) 300
-set opt(-rows) 2
+set opt(-rows) 3
 set opt(-references) 0
 set opt(-part) all
 for {set i 0} {$i < [llength $argv]} {incr i} {
@@ -176,7 +180,8 @@ foreach k $kinds {
   }
 }
 # 5. between apps, every rule in turn
-set rules {CASCADE PROTECT RESTRICT SET_NULL SET_DEFAULT SET(1) DO_NOTHING}
+set last $opt(-rows)
+set rules [list CASCADE PROTECT RESTRICT SET_NULL SET_DEFAULT SET($last) DO_NOTHING]
 set n 0
 while {[llength $rels] < $nRels} {
   set i [expr {($n * 37 + 11) % $nModels}]
@@ -187,8 +192,8 @@ while {[llength $rels] < $nRels} {
   set null 0
   switch -- $rule {
     SET_NULL { append o ", null=True"; set null 1 }
-    SET_DEFAULT { append o ", default=1, null=True"; set null 1 }
-    SET(1) - DO_NOTHING { append o ", null=True"; set null 1 }
+    SET_DEFAULT { append o ", default=$last, null=True"; set null 1 }
+    SET($last) - DO_NOTHING { append o ", null=True"; set null 1 }
   }
   if {$n % 10 == 9} {
     append o ", related_name=\"+\""
@@ -216,7 +221,7 @@ foreach r $rels {
   if {$kind ne "ManyToManyField"} {
     regexp {on_delete=([A-Z_]+)} $options -> rule
     dict set summary rules $rule [expr {[dict get $summary rules $rule] + 1}]
-    dict lappend cols $model [list ${field}_id $t $null [expr {$kind eq "OneToOneField"}]]
+    dict lappend cols $model [list ${field}_id $t $null [expr {$kind eq "OneToOneField"}] $rule]
     lappend edges [list $model ${field}_id $t $rule]
     if {$relname eq "+"} { dict incr summary hidden } else { dict incr summary accessors }
   } elseif {$target eq "self" && ![string match *symmetrical=False* $options]} {
@@ -240,6 +245,7 @@ foreach c $cand(chain) {
   if {[lsearch -exact $rels $c] >= 0} { incr nChain }
 }
 dict set summary rels [llength $rels]
+dict set summary rows $opt(-rows)
 dict set summary tables [expr {$nModels + [llength $throughTabs]}]
 dict set summary models $nModels
 dict set summary apps $nApps
@@ -272,7 +278,7 @@ if {"schema" in $parts} {
     set idx {}
     if {[dict exists $cols $t]} {
       foreach c [dict get $cols $t] {
-        lappend defs [keydef {*}$c]
+        lappend defs [keydef {*}[lrange $c 0 3]]
         if {![lindex $c 3]} {
           lappend idx "CREATE INDEX \"${t}_[lindex $c 0]_idx\" ON \"$t\" (\"[lindex $c 0]\");"
         }
@@ -318,8 +324,9 @@ if {"insert" in $parts} {
 }
 if {"data" in $parts} {
   # Rows 1..rows of every model; row r's keys point at row r of their
-  # target (one-to-one keys stay distinct); self references are NULL. Each
-  # junction links row 1 to row 1 (a self junction: row 1 to row 2).
+  # target (one-to-one keys stay distinct), PROTECT, RESTRICT and
+  # DO_NOTHING keys at the last row; self references are NULL. Each junction links row 1 to
+  # row 1 (a self junction: row 1 to row 2).
   puts "BEGIN;"
   for {set i 0} {$i < $nModels} {incr i} {
     set t [model $i]
@@ -327,14 +334,17 @@ if {"data" in $parts} {
     set keys {}
     if {[dict exists $cols $t]} {
       foreach c [dict get $cols $t] {
-        lassign $c col target null
+        lassign $c col target null unique rule
         lappend names "\"$col\""
-        lappend keys [expr {$target eq $t}]
+        lappend keys [expr {$target eq $t ? "self" : $rule}]
       }
     }
     for {set r 1} {$r <= $opt(-rows)} {incr r} {
       set vals {}
-      foreach self $keys { lappend vals [expr {$self ? "NULL" : $r}] }
+      foreach k $keys {
+        lappend vals [expr {$k eq "self" ? "NULL" :
+                            $k in {PROTECT RESTRICT DO_NOTHING} ? $opt(-rows) : $r}]
+      }
       puts "INSERT INTO \"$t\" ([join $names {, }]) VALUES ([join [concat $r '$t-$r' $vals] {, }]);"
     }
   }
