@@ -174,6 +174,14 @@ static Scenario aScenario[] = {
     {"m2m_accessor", SETUP_FULL, 0,
      "INSERT INTO article__tags(article, id) VALUES (2, 3)"},
     {"reopen", SETUP_FULL, 1, "DELETE FROM category WHERE id = 1"},
+    /* the first uses of accessors, whose xConnect reads the listed tables
+    ** (issue 15), inside a transaction whose schema change an OOM rolls
+    ** back: the schema being parsed must survive it */
+    {"accessor_first", SETUP_FULL, 0,
+     "BEGIN; CREATE TABLE scratch(x); "
+     "INSERT INTO article__tags(article, id) VALUES (2, 3); "
+     "INSERT INTO scratch SELECT count(*) FROM category__articles(1) "
+     "JOIN tag__articles(1) ON 1; COMMIT"},
     /* an accessor read with guarded conditions (=, IN, < on a TEXT
     ** column with values that are not constants) feeding a write */
     {"accessor_guarded", SETUP_FULL, 0,
