@@ -2045,29 +2045,38 @@ static void accEntryUnlink(AccEntry *e) {
   pState->nEntry--;
 }
 
+/* Give pState at least nWant buckets (a power of two). */
+static int accReserve(AccState *pState, int nWant) {
+  int nNew = pState->nBucket ? pState->nBucket : 64, i;
+  AccEntry **apNew, **apOld = pState->apBucket;
+  int nOld = pState->nBucket;
+  while (nNew < nWant) nNew *= 2;
+  if (nNew == nOld) return SQLITE_OK;
+  apNew = sqlite3_malloc64(sizeof(AccEntry *) * (size_t)nNew);
+  if (apNew == 0) return SQLITE_NOMEM;
+  memset(apNew, 0, sizeof(AccEntry *) * (size_t)nNew);
+  pState->apBucket = apNew;
+  pState->nBucket = nNew;
+  for (i = 0; i < nOld; i++) {
+    AccEntry *x = apOld[i];
+    while (x) {
+      AccEntry *pNext = x->pNext;
+      unsigned h = accNameHash(pState, x->zName);
+      x->pNext = apNew[h];
+      apNew[h] = x;
+      x = pNext;
+    }
+  }
+  sqlite3_free(apOld);
+  return SQLITE_OK;
+}
+
 /* Put e in the buckets, which grow to keep chains short. */
 static int accEntryLink(AccState *pState, AccEntry *e) {
   unsigned h;
   if (pState->nEntry + 1 > pState->nBucket) {
-    int nNew = pState->nBucket ? pState->nBucket * 2 : 64, i;
-    AccEntry **apNew = sqlite3_malloc64(sizeof(AccEntry *) * (size_t)nNew);
-    AccEntry **apOld = pState->apBucket;
-    int nOld = pState->nBucket;
-    if (apNew == 0) return SQLITE_NOMEM;
-    memset(apNew, 0, sizeof(AccEntry *) * (size_t)nNew);
-    pState->apBucket = apNew;
-    pState->nBucket = nNew;
-    for (i = 0; i < nOld; i++) {
-      AccEntry *x = apOld[i];
-      while (x) {
-        AccEntry *pNext = x->pNext;
-        h = accNameHash(pState, x->zName);
-        x->pNext = apNew[h];
-        apNew[h] = x;
-        x = pNext;
-      }
-    }
-    sqlite3_free(apOld);
+    int rc = accReserve(pState, pState->nEntry + 1);
+    if (rc) return rc;
   }
   h = accNameHash(pState, e->zName);
   e->pNext = pState->apBucket[h];
@@ -2146,18 +2155,35 @@ static int accLoaded(RelCtx *p, void *pArg, char **pzErr) {
   AccState *pState = (AccState *)pArg;
   int i, k, rc = SQLITE_OK;
   unsigned iPass = ++pState->iPass;
+  char aBuf[256];
   (void)pzErr;
+  /* Buckets for all of them at once, rather than growing on the way. */
+  if (pState->nBucket < 2 * p->nDef) rc = accReserve(pState, 2 * p->nDef);
   for (i = 0; rc == SQLITE_OK && i < p->nDef; i++) {
     const RelDef *d = &p->aDef[i];
     for (k = 0; rc == SQLITE_OK && k < 2; k++) {
-      char *zName = k ? relAccessorReverse(d) : relAccessorForward(d);
+      /* The name, as relAccessorForward/relAccessorReverse (catalog.c)
+      ** make it, in aBuf when it fits (loading does this for every
+      ** accessor: no allocation). */
+      const char *zA = k ? d->zTarget : d->zModel;
+      const char *zB = k ? d->zRelName : d->zField;
+      char *zName = aBuf, *zFree = 0;
+      size_t nA, nB;
       AccEntry *e;
-      if (zName == 0) {
-        if (k == 0 || !(relDefHidden(d) ||
-                        (d->eKind == REL_M2M && d->bSymmetrical)))
-          rc = SQLITE_NOMEM;
+      if (k && (relDefHidden(d) || (d->eKind == REL_M2M && d->bSymmetrical)))
         continue;
+      nA = strlen(zA);
+      nB = strlen(zB);
+      if (nA + nB + 3 > sizeof(aBuf)) {
+        zName = zFree = sqlite3_malloc64(nA + nB + 3);
+        if (zName == 0) {
+          rc = SQLITE_NOMEM;
+          break;
+        }
       }
+      memcpy(zName, zA, nA);
+      memcpy(zName + nA, "__", 2);
+      memcpy(zName + nA + 2, zB, nB + 1);
       e = accEntryFind(pState, zName);
       if (e && !e->bConnected && e->bReverse == k &&
           strcmp(e->zModel, d->zModel) == 0 &&
@@ -2167,7 +2193,7 @@ static int accLoaded(RelCtx *p, void *pArg, char **pzErr) {
       } else {
         rc = accRegister(p, pState, zName, i, k);
       }
-      sqlite3_free(zName);
+      sqlite3_free(zFree);
     }
   }
   if (rc == SQLITE_OK) {
