@@ -16,6 +16,7 @@
 **   ./tool/bench [--scale X] [--reps N] [--only W1,W7] [--variants ABC]
 **                [--ext PATH] [--django | --no-django] [--python PATH]
 **                [--timeout SEC] [--scale-timeout SEC] [--tclsh PATH]
+**                [--fixtures DIR]
 **                [--w5-pair-only] [--strict] [--verbose] [--list]
 **
 ** Workloads (sizes at --scale 1; --scale multiplies the counts, fan-outs
@@ -53,7 +54,9 @@
 **       database, over a plain one (MiB; target 8)
 **
 ** `--only L,R,D,T,M` runs them alone; each run has --scale-timeout (60 s),
-** so a slow rel_define leaves the benchmark bounded.
+** so a slow rel_define leaves the benchmark bounded. `--fixtures DIR`
+** keeps their databases for later runs (build them once with a long
+** --scale-timeout while rel_define is slow).
 **
 ** The floor (C) in each workload: W1/W2/W8 one set-based statement per
 ** level, deepest first (DELETE, or UPDATE ... SET NULL for W8's comments,
@@ -136,6 +139,8 @@ static struct {
   int nTimeout;         /* --timeout, seconds per run */
   int nScaleTimeout;    /* --scale-timeout, seconds per run of a scale row */
   const char *zTclsh;   /* --tclsh, runs tool/schemagen.tcl */
+  const char *zFixtures; /* --fixtures DIR: keep and reuse the scale rows'
+                         ** databases there */
   int bStrict;          /* --strict: exit 1 if a target fails */
   int bVerbose;         /* --verbose */
   int bPairOnly;        /* --w5-pair-only: B and C junctions without the tag_id index */
@@ -1269,8 +1274,10 @@ static void fixtures_build(void) {
       if (aWorkload[i].xRun == t_run && k == 1 && is_selected(aWorkload[i].zId)) bNeed = 1;
     }
     if (!bNeed) continue;
-    snprintf(f->zPath, sizeof(f->zPath), "%s/schema%d.db", g_zTmpDir, f->nRels);
-    snprintf(f->zPlain, sizeof(f->zPlain), "%s/plain%d.db", g_zTmpDir, f->nRels);
+    snprintf(f->zPath, sizeof(f->zPath), "%s/schema%d.db",
+             O.zFixtures ? O.zFixtures : g_zTmpDir, f->nRels);
+    snprintf(f->zPlain, sizeof(f->zPlain), "%s/plain%d.db",
+             O.zFixtures ? O.zFixtures : g_zTmpDir, f->nRels);
     zIns = gen_sql(f->nRels, f->nTables, "insert");
     if (zIns == 0) {
       snprintf(f->zMsg, sizeof(f->zMsg), "%.500s", g_zErr);
@@ -1279,6 +1286,12 @@ static void fixtures_build(void) {
     }
     snprintf(f->zInsert, sizeof(f->zInsert), "%s", zIns);
     free(zIns);
+    if (O.zFixtures && access(f->zPath, R_OK) == 0 && access(f->zPlain, R_OK) == 0) {
+      f->bOk = 1;
+      printf("\nfixture: %d relationships: %s (kept from an earlier run)\n", f->nRels,
+             f->zPath);
+      continue;
+    }
     printf("\nfixture: %d relationships over %d tables (for %s) ...", f->nRels, f->nTables,
            azUser[k]);
     fflush(stdout);
@@ -1558,6 +1571,8 @@ static void usage(const char *zArgv0) {
          "  --scale-timeout SEC  per run of a scale row (L, R, D, T, M) and per\n"
          "                  fixture build (default 60)\n"
          "  --tclsh PATH    runs tool/schemagen.tcl for the scale rows (default tclsh)\n"
+         "  --fixtures DIR  build the scale rows' databases in DIR and keep them; a\n"
+         "                  later run reuses them (rebuild them when relext changes)\n"
          "  --w5-pair-only  W5's B and C junctions get only the unique pair index\n"
          "                  (default: also an index on tag_id, as relext makes)\n"
          "  --strict        exit 1 if a target fails or a variant errs\n"
@@ -1657,6 +1672,9 @@ int main(int argc, char **argv) {
       i++;
     } else if (strcmp(z, "-scale-timeout") == 0 && zVal) {
       O.nScaleTimeout = atoi(zVal);
+      i++;
+    } else if (strcmp(z, "-fixtures") == 0 && zVal) {
+      O.zFixtures = zVal;
       i++;
     } else if (strcmp(z, "-tclsh") == 0 && zVal) {
       O.zTclsh = zVal;
@@ -1991,7 +2009,7 @@ int main(int argc, char **argv) {
 
   if (g_zTmpDir[0]) {
     int k;
-    for (k = 0; k < 2; k++) {
+    for (k = 0; k < 2 && !O.zFixtures; k++) {
       if (g_aFix[k].zPath[0]) {
         char z[800];
         remove(g_aFix[k].zPlain);
