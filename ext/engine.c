@@ -663,14 +663,19 @@ static void relPlansFree(RelEngine *e) {
 }
 
 /* The closure CTE from a deleted row of table t: its rowid ?1 and its keys
-** ?2, ... seed it (the row itself is gone), then every CASCADE edge is
-** followed from the rows collected. aRowidParent[i]: edge i's parent key
-** is the rowid. */
+** ?2, ... seed it (the row itself is gone), then every CASCADE edge whose
+** parent the plan reaches is followed from the rows collected (the others
+** can never fire: each is a term of the compound SELECT, of which SQLite
+** allows 500). aRowidParent[i]: edge i's parent key is the rowid. */
 static char *relCollectSql(RelCtx *p, const RelEngine *e, int t,
-                           const int *aRowidParent) {
+                           const RelPlan *pPlan, const int *aRowidParent) {
   const RelTable *pT = &p->aTab[t];
   RelStr s = {0};
   int i, k;
+  char *aIn = sqlite3_malloc64((size_t)p->nTable + 1);
+  if (aIn == 0) return 0;
+  memset(aIn, 0, (size_t)p->nTable + 1);
+  for (i = 0; i < pPlan->nReach; i++) aIn[pPlan->aReach[i]] = 1;
   relStrPrintf(&s, "WITH RECURSIVE v(t, r) AS (VALUES(%d, ?1)", t);
   for (k = 0; k < pT->nParent; k++) {
     const RelEdge *pE = &p->aEdge[pT->aParent[k]];
@@ -683,7 +688,7 @@ static char *relCollectSql(RelCtx *p, const RelEngine *e, int t,
   }
   for (i = 0; i < p->nEdge; i++) {
     const RelEdge *pE = &p->aEdge[i];
-    if (pE->eRule != ON_CASCADE) continue;
+    if (pE->eRule != ON_CASCADE || !aIn[pE->iParent]) continue;
     if (aRowidParent[i]) {
       relStrPrintf(&s,
                    " UNION SELECT %d, c.%s FROM v JOIN main.\"%w\" AS c "
@@ -702,6 +707,7 @@ static char *relCollectSql(RelCtx *p, const RelEngine *e, int t,
   }
   relStrPrintf(&s, ") INSERT OR IGNORE INTO temp.relext_victim(t, r) "
                    "SELECT t, r FROM v");
+  sqlite3_free(aIn);
   return relStrFinish(&s);
 }
 
@@ -917,7 +923,7 @@ static int relBuildPlans(RelCtx *p, RelEngine *e, const int *aRowidParent,
       if (pPlan->pTree) continue;
     }
     {
-      char *zCollect = relCollectSql(p, e, t, aRowidParent);
+      char *zCollect = relCollectSql(p, e, t, pPlan, aRowidParent);
       if (zCollect == 0) return SQLITE_NOMEM;
       rc = relPreparef(p->db, &pPlan->pCollect, pzErr, "%s", zCollect);
       sqlite3_free(zCollect);

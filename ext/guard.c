@@ -342,10 +342,31 @@ static char *relGuardAfterName(const char *zT) {
   return sqlite3_mprintf("relext_guard_a_%s", zT);
 }
 
+/* The most arguments one call of relext_must_be_loaded takes in a guard
+** index. SQLite refuses more than SQLITE_LIMIT_FUNCTION_ARG (127 in the
+** builds of SQLite before 3.48, and a connection may set it lower) when
+** it parses the schema, so a table with more edges gets a chain of calls,
+** f(T, ...) OR f(T, ...), each naming some of them: every call returns 0,
+** so the index stays empty, and every one checks T. */
+#define REL_GUARD_MAX_ARGS 100
+
+/* Before nNew more arguments of a guard index's call (its arguments so far
+** in *pnArg, T included): close the call and open the next when they would
+** not fit. */
+static void relGuardArgsNext(RelStr *pArgs, int *pnArg, int nNew,
+                             sqlite3_int64 iGen) {
+  if (*pnArg + nNew > REL_GUARD_MAX_ARGS) {
+    relStrPrintf(pArgs, ") OR relext_must_be_loaded(%lld", iGen);
+    *pnArg = 1;
+  }
+  *pnArg += nNew;
+}
+
 /* The stored guards of table t, appended to s as CREATE statements:
 **   - the guard index, on every governed table: an always-empty partial
 **     index whose WHERE clause relext_must_be_loaded(T, ...) SQLite
-**     evaluates for every row written or deleted. It names the table's
+**     evaluates for every row written or deleted (a chain of such calls
+**     joined by OR when the table has many edges: REL_GUARD_MAX_ARGS). It names the table's
 **     edges as a child (k, key, row: the row's key comes along where
 **     null=False, for the NOT NULL check) and as a parent (-1-k, key: a
 **     key that goes -- a changed key, a row REPLACE removes without delete
@@ -361,7 +382,7 @@ static void relGuardTableSql(RelCtx *p, int t, RelStr *s) {
   const char *zT = p->azTable[t];
   RelStr args = {0};
   char *zIdxCol = 0, *zName;
-  int k, rc = SQLITE_OK, bD, bA;
+  int k, rc = SQLITE_OK, bD, bA, nArg = 1;
   for (k = 0; k < pT->nChild; k++) {
     const RelEdge *pE = &p->aEdge[pT->aChild[k]];
     const RelDef *d = &p->aDef[pE->iDef];
@@ -371,6 +392,7 @@ static void relGuardTableSql(RelCtx *p, int t, RelStr *s) {
       int rcRow = relRowKey(p->db, zT, &zRow);
       if (rcRow) rc = rcRow;
     }
+    relGuardArgsNext(&args, &nArg, 3, pT->iGen);
     relStrPrintf(&args, ", %d, \"%w\", %s", k, pE->zChildCol,
                  zRow ? zRow : "NULL");
     sqlite3_free(zRow);
@@ -380,6 +402,7 @@ static void relGuardTableSql(RelCtx *p, int t, RelStr *s) {
     const RelEdge *pE = &p->aEdge[pT->aParent[k]];
     char *zKey = relColExpr(0, pE->zParentCol);
     if (zKey == 0) rc = SQLITE_NOMEM;
+    relGuardArgsNext(&args, &nArg, 2, pT->iGen);
     relStrPrintf(&args, ", %d, %s", -1 - k, zKey ? zKey : "NULL");
     sqlite3_free(zKey);
     if (zIdxCol == 0 && !relIsRowid(pE->zParentCol))

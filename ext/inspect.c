@@ -26,8 +26,11 @@
 ** nothing is left behind. xBestIndex requires both hidden arguments; a plan
 ** without them gets SQLITE_CONSTRAINT.
 **
-** How rel_check works: one UNION ALL query over the edges (dangling keys,
-** NULL keys where null=False, duplicate one-to-one keys); no state.
+** How rel_check works: UNION ALL queries over the edges (dangling keys,
+** NULL keys where null=False, duplicate one-to-one keys), each of at most
+** CHECK_CHUNK terms (SQLite allows 500 terms in a compound SELECT), run
+** one after the other in the order of the relationships' names, so that
+** their ORDER BY orders the whole answer; no state.
 **
 ** Invariants: nothing here changes the user's tables; rel_collect leaves
 ** its TEMP table empty. Limits: rel_collect reads the whole answer into
@@ -36,6 +39,7 @@
 #include "relext_int.h"
 SQLITE_EXTENSION_INIT3
 
+#include <stdlib.h>
 #include <string.h>
 
 /* ------------------------------------------------------------------ */
@@ -126,6 +130,11 @@ static const char *relActionName(int eRule) {
   return 0;
 }
 
+static int collectIntCmp(const void *a, const void *b) {
+  int x = *(const int *)a, y = *(const int *)b;
+  return (x > y) - (x < y);
+}
+
 /* The walk. Fills pCur->aRow. */
 static int collectRun(RelVtab *pTab, CollectCursor *pCur, const char *zModel,
                       sqlite3_value *pKey) {
@@ -186,11 +195,40 @@ static int collectRun(RelVtab *pTab, CollectCursor *pCur, const char *zModel,
     zPk = 0;
   }
 
-  /* Level by level. */
+  /* Level by level: the edges whose parent lost rows at the last level,
+  ** in edge order (a row reached twice at one level keeps the first
+  ** edge as its via). */
   for (d = 0; iRoot >= 0; d++) {
+    int *aLevel = 0, nLevel = 0;
     nNew = 0;
-    for (i = 0; rc == SQLITE_OK && i < p->nEdge; i++) {
-      const RelEdge *pE = &p->aEdge[i];
+    rc = relPreparef(db, &pStmt, &zErr,
+                     "SELECT DISTINCT t FROM temp.relext_collect WHERE "
+                     "depth=%d AND action='delete' AND t>=0",
+                     d);
+    while (rc == SQLITE_OK && sqlite3_step(pStmt) == SQLITE_ROW) {
+      int t = sqlite3_column_int(pStmt, 0), k;
+      const RelTable *pT;
+      int *a;
+      if (t >= p->nTable) continue;
+      pT = &p->aTab[t];
+      a = sqlite3_realloc64(aLevel,
+                            sizeof(int) * (size_t)(nLevel + pT->nParent + 1));
+      if (a == 0) {
+        rc = SQLITE_NOMEM;
+        break;
+      }
+      aLevel = a;
+      for (k = 0; k < pT->nParent; k++) aLevel[nLevel++] = pT->aParent[k];
+    }
+    if (rc == SQLITE_OK) {
+      rc = sqlite3_finalize(pStmt);
+    } else {
+      sqlite3_finalize(pStmt);
+    }
+    pStmt = 0;
+    if (nLevel > 1) qsort(aLevel, (size_t)nLevel, sizeof(int), collectIntCmp);
+    for (i = 0; rc == SQLITE_OK && i < nLevel; i++) {
+      const RelEdge *pE = &p->aEdge[aLevel[i]];
       const char *zAction = relActionName(pE->eRule);
       const char *zP = p->azTable[pE->iParent];
       const char *zC = p->azTable[pE->iChild];
@@ -208,8 +246,8 @@ static int collectRun(RelVtab *pTab, CollectCursor *pCur, const char *zModel,
             "AS v JOIN main.\"%w\" AS p ON p.rowid=v.r JOIN main.\"%w\" AS c "
             "ON c.\"%w\"=%s WHERE v.t=%d AND v.depth=%d AND "
             "v.action='delete'",
-            pE->iChild, zChildKey, d + 1, zAction, i, zP, zC, pE->zChildCol,
-            zParentKey, pE->iParent, d);
+            pE->iChild, zChildKey, d + 1, zAction, aLevel[i], zP, zC,
+            pE->zChildCol, zParentKey, pE->iParent, d);
       } else {
         rc = SQLITE_NOMEM;
       }
@@ -223,6 +261,7 @@ static int collectRun(RelVtab *pTab, CollectCursor *pCur, const char *zModel,
       if (rc == SQLITE_OK && pE->eRule == ON_CASCADE)
         nNew += sqlite3_changes(db);
     }
+    sqlite3_free(aLevel);
     if (rc || nNew == 0) break;
     /* A row deleted at an earlier level is not deleted again. */
     rc = relExecf(db, &zErr,
@@ -387,10 +426,24 @@ static sqlite3_module collectModule = {
 #define CHECK_KEY 2
 #define CHECK_PROBLEM 3
 
+/* The most terms in one of rel_check's queries (SQLite's limit on the terms
+** of a compound SELECT is 500 by default). */
+#define CHECK_CHUNK 100
+
+/* An edge, by the name of its relationship (rel_check's first column). */
+typedef struct CheckEdge CheckEdge;
+struct CheckEdge {
+  const char *zName;
+  int iEdge;
+};
+
 typedef struct CheckCursor CheckCursor;
 struct CheckCursor {
   sqlite3_vtab_cursor base; /* base class - must be first */
-  sqlite3_stmt *pStmt;      /* the UNION ALL query */
+  sqlite3_stmt *pStmt;      /* the UNION ALL query running */
+  CheckEdge *aEdge;         /* every edge, in the order of the answer */
+  int nEdge;
+  int iNext;                /* the first edge of the next query */
   int bEof;
   sqlite3_int64 iRow;
 };
@@ -418,15 +471,27 @@ static int checkOpen(sqlite3_vtab *p, sqlite3_vtab_cursor **ppCur) {
 
 static int checkClose(sqlite3_vtab_cursor *cur) {
   sqlite3_finalize(((CheckCursor *)cur)->pStmt);
+  sqlite3_free(((CheckCursor *)cur)->aEdge);
   sqlite3_free(cur);
   return SQLITE_OK;
 }
 
-/* The SQL of every check, or NULL (no edges) with *pRc set. */
-static char *checkSql(RelCtx *p, int *pRc) {
+/* Relationship names as ORDER BY 1 compares them (BINARY), then edges. */
+static int checkEdgeCmp(const void *a, const void *b) {
+  const CheckEdge *x = (const CheckEdge *)a, *y = (const CheckEdge *)b;
+  int c = strcmp(x->zName, y->zName);
+  return c ? c : x->iEdge - y->iEdge;
+}
+
+/* The SQL of the checks of the edges from pCur->iNext on, at most
+** CHECK_CHUNK terms, never splitting a relationship (its terms must be
+** ordered together), or NULL with *pRc set (SQLITE_OK: no edges left). */
+static char *checkSql(RelCtx *p, CheckCursor *pCur, int *pRc) {
   RelStr s = {0};
-  int i, n = 0;
-  for (i = 0; i < p->nEdge; i++) {
+  int n = 0;
+  *pRc = SQLITE_OK;
+  for (; pCur->iNext < pCur->nEdge; pCur->iNext++) {
+    int i = pCur->aEdge[pCur->iNext].iEdge;
     const RelEdge *pE = &p->aEdge[i];
     const RelDef *d = &p->aDef[pE->iDef];
     const char *zC = p->azTable[pE->iChild];
@@ -475,6 +540,12 @@ static char *checkSql(RelCtx *p, int *pRc) {
     sqlite3_free(zPk);
     sqlite3_free(zKey);
     sqlite3_free(zParentKey);
+    if (n + 3 > CHECK_CHUNK && pCur->iNext + 1 < pCur->nEdge &&
+        strcmp(pCur->aEdge[pCur->iNext + 1].zName,
+               pCur->aEdge[pCur->iNext].zName) != 0) {
+      pCur->iNext++;
+      break;
+    }
   }
   if (n == 0) {
     relStrReset(&s);
@@ -488,47 +559,71 @@ static char *checkSql(RelCtx *p, int *pRc) {
   }
 }
 
+/* Step to the next row of the answer, through the queries that follow
+** when one ends (bEof at the end). */
+static int checkStep(CheckCursor *pCur, RelVtab *pTab) {
+  RelCtx *p = pTab->pCtx;
+  int rc;
+  for (;;) {
+    char *zSql, *zErr = 0;
+    if (pCur->pStmt) {
+      rc = sqlite3_step(pCur->pStmt);
+      if (rc == SQLITE_ROW) {
+        pCur->bEof = 0;
+        return SQLITE_OK;
+      }
+      rc = sqlite3_finalize(pCur->pStmt);
+      pCur->pStmt = 0;
+      if (rc) break;
+    }
+    zSql = checkSql(p, pCur, &rc);
+    if (zSql == 0) break;
+    rc = relPreparef(p->db, &pCur->pStmt, &zErr, "%s", zSql);
+    sqlite3_free(zSql);
+    if (rc) {
+      sqlite3_free(pTab->base.zErrMsg);
+      pTab->base.zErrMsg = zErr;
+      break;
+    }
+    sqlite3_free(zErr);
+  }
+  pCur->bEof = 1;
+  return rc;
+}
+
 static int checkFilter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr,
                        int argc, sqlite3_value **argv) {
   CheckCursor *pCur = (CheckCursor *)cur;
   RelVtab *pTab = (RelVtab *)cur->pVtab;
   RelCtx *p = pTab->pCtx;
-  int rc = SQLITE_OK;
-  char *zSql;
-  char *zErr = 0;
+  int i;
   (void)idxNum;
   (void)idxStr;
   (void)argc;
   (void)argv;
   sqlite3_finalize(pCur->pStmt);
   pCur->pStmt = 0;
+  sqlite3_free(pCur->aEdge);
+  pCur->aEdge = 0;
+  pCur->nEdge = pCur->iNext = 0;
   pCur->bEof = 1;
   pCur->iRow = 0;
-  zSql = checkSql(p, &rc);
-  if (zSql == 0) return rc;
-  rc = relPreparef(p->db, &pCur->pStmt, &zErr, "%s", zSql);
-  sqlite3_free(zSql);
-  if (rc) {
-    sqlite3_free(pTab->base.zErrMsg);
-    pTab->base.zErrMsg = zErr;
-    return rc;
+  if (p->nEdge == 0) return SQLITE_OK;
+  pCur->aEdge = sqlite3_malloc64(sizeof(CheckEdge) * (size_t)p->nEdge);
+  if (pCur->aEdge == 0) return SQLITE_NOMEM;
+  for (i = 0; i < p->nEdge; i++) {
+    pCur->aEdge[i].zName = p->aEdge[i].zName;
+    pCur->aEdge[i].iEdge = i;
   }
-  sqlite3_free(zErr);
-  rc = sqlite3_step(pCur->pStmt);
-  if (rc == SQLITE_ROW) {
-    pCur->bEof = 0;
-    return SQLITE_OK;
-  }
-  return rc == SQLITE_DONE ? SQLITE_OK : sqlite3_reset(pCur->pStmt);
+  pCur->nEdge = p->nEdge;
+  qsort(pCur->aEdge, (size_t)pCur->nEdge, sizeof(CheckEdge), checkEdgeCmp);
+  return checkStep(pCur, pTab);
 }
 
 static int checkNext(sqlite3_vtab_cursor *cur) {
   CheckCursor *pCur = (CheckCursor *)cur;
-  int rc = sqlite3_step(pCur->pStmt);
   pCur->iRow++;
-  if (rc == SQLITE_ROW) return SQLITE_OK;
-  pCur->bEof = 1;
-  return rc == SQLITE_DONE ? SQLITE_OK : sqlite3_reset(pCur->pStmt);
+  return checkStep(pCur, (RelVtab *)cur->pVtab);
 }
 
 static int checkEof(sqlite3_vtab_cursor *cur) {

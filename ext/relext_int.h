@@ -483,7 +483,7 @@ char *relAccessorReverse(const RelDef *p);
 #define REL_SLOT_COMMIT 0   /* commit.c: the notes, the check's statements */
 #define REL_SLOT_ENGINE 1   /* engine.c: the engine's statements and plans */
 #define REL_SLOT_GUARD 2    /* guard.c: no state; installs the TEMP triggers */
-#define REL_SLOT_ACCESSOR 3 /* accessor.c: the accessor prototypes */
+#define REL_SLOT_ACCESSOR 3 /* accessor.c: the accessors' modules */
 #define REL_SLOT_N 4
 
 /* What a module gives relCtxAttach() with its state. Any hook may be
@@ -671,6 +671,8 @@ int relRegisterFlush(sqlite3 *db, RelCtx *p);
 /* ------------------------------------------------------------------ */
 /* accessor.c                                                          */
 int relRegisterAccessor(sqlite3 *db, RelCtx *p);
+/* Take away every accessor module of this connection (a failed load). */
+void relAccessorUnregister(RelCtx *p);
 
 /* ------------------------------------------------------------------ */
 /* inspect.c, lookup.c                                                 */

@@ -185,6 +185,14 @@ static Scenario aScenario[] = {
     {"flush", SETUP_FULL, 0,
      "SELECT rel_flush('category', 'author', 'article', 'tag', 'comment', "
      "'profile', '[\"article_tags\", \"author_friends\"]')"},
+    /* the first uses of accessors, whose xConnect reads the listed tables
+    ** (issue 15), inside a transaction whose schema change an OOM rolls
+    ** back: the schema being parsed must survive it */
+    {"accessor_first", SETUP_FULL, 0,
+     "BEGIN; CREATE TABLE scratch(x); "
+     "INSERT INTO article__tags(article, id) VALUES (2, 3); "
+     "INSERT INTO scratch SELECT count(*) FROM category__articles(1) "
+     "JOIN tag__articles(1) ON 1; COMMIT"},
     /* an accessor read with guarded conditions (=, IN, < on a TEXT
     ** column with values that are not constants) feeding a write */
     {"accessor_guarded", SETUP_FULL, 0,
