@@ -36,16 +36,16 @@
 ** catalog, then the rules derived from it, then enforcement (commit,
 ** engine, guard) and the readers (accessor, inspect, lookup).
 **   util, vtab      nothing of relext
-**   schema, options util
+**   schema, options  util
 **   catalog         schema, options, util
 **   ctx             catalog
 **   commit          ctx, schema, util, vtab
-**   engine, guard   commit, ctx, schema, util
+**   engine, guard   commit, catalog, ctx, schema, util
 **   define          guard, catalog, ctx, options, schema, util
 **   flush           commit, catalog, ctx, schema, util
 **   accessor        catalog, ctx, schema, util
-**   inspect, lookup catalog, ctx, schema, util, vtab
-**   relext          the relRegister* of every module, ctx, catalog, util
+**   inspect, lookup  catalog, ctx, schema, util, vtab
+**   relext          every file above (registering each module, load)
 ** Modules learn of reloads through the hooks they register with ctx.c
 ** (RelHooks), not by being called from above. The per-row paths stay
 ** inside their own file: the guard function (commit.c) and relext_fail
