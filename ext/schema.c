@@ -119,13 +119,19 @@ static int relProbePrepare(sqlite3 *db, const char *zSql, const char *z1,
 int relTableName(sqlite3 *db, const char *zTab, int eWhich, char **pzName) {
   sqlite3_stmt *pStmt = 0;
   int bRow;
+  /* PRAGMA table_list finds the table in the schema's hash: no scan of
+  ** sqlite_schema, whose size grows with the number of relationships
+  ** (every one adds guards). Its types: 'table', 'shadow' (both plain
+  ** b-trees), 'virtual', 'view'; sqlite_schema itself is listed too, but
+  ** is not a row of sqlite_schema. */
   int rc = relProbePrepare(
       db,
       eWhich == REL_TABLE_ORDINARY
-          ? "SELECT name FROM main.sqlite_schema WHERE type='table' AND "
-            "name=?1 COLLATE NOCASE AND sql NOT LIKE 'CREATE VIRTUAL%'"
-          : "SELECT name FROM main.sqlite_schema WHERE type='table' AND "
-            "name=?1 COLLATE NOCASE ORDER BY name=?1 DESC LIMIT 1",
+          ? "SELECT name FROM pragma_table_list(?1) WHERE schema='main' "
+            "AND type IN ('table','shadow') AND name<>'sqlite_schema'"
+          : "SELECT name FROM pragma_table_list(?1) WHERE schema='main' "
+            "AND type IN ('table','shadow','virtual') "
+            "AND name<>'sqlite_schema'",
       zTab, 0, &pStmt);
   *pzName = 0;
   if (rc) return rc;
