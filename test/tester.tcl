@@ -246,20 +246,27 @@ proc refusal_msg_ok {msgs got} {
   return 0
 }
 
-# Run SQL expecting a relext refusal; returns {ok description}.
-proc refusal_check {sql msgs} {
-  set rc [catch {db eval $sql} msg]
-  set code [db errorcode]
-  if {!$rc} { return [list 0 [list accepted: $msg]] }
+# Judge a failed statement's error: MSG with extended code CODE is a
+# relext refusal named in MSGS, directly or, after SQLite's "FOREIGN KEY
+# constraint failed", through rel_last_error(). Returns {ok last}.
+proc refusal_judge {msg code msgs} {
   set last {}
   if {$msg eq "FOREIGN KEY constraint failed"} {
     if {[catch {db onecolumn {SELECT rel_last_error()}} last]} {
       set last [list ERROR $last]
     }
   }
-  set codeok [expr {($code & 0xff) == 19}]
-  set ok [expr {$codeok && ([refusal_msg_ok $msgs $msg]
+  set ok [expr {($code & 0xff) == 19 && ([refusal_msg_ok $msgs $msg]
         || ($msg eq "FOREIGN KEY constraint failed" && [refusal_msg_ok $msgs $last]))}]
+  return [list $ok $last]
+}
+
+# Run SQL expecting a relext refusal; returns {ok description}.
+proc refusal_check {sql msgs} {
+  set rc [catch {db eval $sql} msg]
+  set code [db errorcode]
+  if {!$rc} { return [list 0 [list accepted: $msg]] }
+  lassign [refusal_judge $msg $code $msgs] ok last
   return [list $ok [list code $code msg $msg rel_last_error $last]]
 }
 
@@ -285,12 +292,7 @@ proc do_refused_or_commit_test {name del rest check msgs rowsDel rowsCommit} {
   if {$rc} {
     # Refused at the DELETE: judge it as do_refused_test does, then the
     # transaction must go on.
-    set last {}
-    if {$msg eq "FOREIGN KEY constraint failed"} {
-      catch {db onecolumn {SELECT rel_last_error()}} last
-    }
-    set ok [expr {($code & 0xff) == 19 && ([refusal_msg_ok $msgs $msg]
-          || ($msg eq "FOREIGN KEY constraint failed" && [refusal_msg_ok $msgs $last]))}]
+    lassign [refusal_judge $msg $code $msgs] ok last
     set got [list refused at the statement: $msg $last]
     if {[catch {db eval $rest} m2]} {
       set ok 0
@@ -308,12 +310,7 @@ proc do_refused_or_commit_test {name del rest check msgs rowsDel rowsCommit} {
   set code [db errorcode]
   set got [list accepted at the statement, then: $rc $msg]
   if {$rc} {
-    set last {}
-    if {$msg eq "FOREIGN KEY constraint failed"} {
-      catch {db onecolumn {SELECT rel_last_error()}} last
-    }
-    set ok [expr {($code & 0xff) == 19 && ([refusal_msg_ok $msgs $msg]
-          || ($msg eq "FOREIGN KEY constraint failed" && [refusal_msg_ok $msgs $last]))}]
+    lassign [refusal_judge $msg $code $msgs] ok last
     # A refused RELEASE of the outermost savepoint: SQLite rolls the work
     # back but leaves its (empty) transaction open, as for any commit
     # that fails there; a COMMIT closes it.
