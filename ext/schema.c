@@ -462,10 +462,33 @@ static int relColumnCollation(sqlite3 *db, const char *zTab, RelColumn *p) {
   return SQLITE_OK;
 }
 
+/* Is the STRICT flag of main.zTab set? (pragma_table_list and STRICT
+** tables came with SQLite 3.37.) */
+static int relTableStrictFlag(sqlite3 *db, const char *zTab, int *pbStrict) {
+  sqlite3_stmt *pStmt = 0;
+  char *z = 0;
+  int bRow, rc;
+  *pbStrict = 0;
+  if (sqlite3_libversion_number() < 3037000) return SQLITE_OK;
+  rc = relProbePrepare(db,
+                       "SELECT \"strict\" FROM pragma_table_list(?1) WHERE "
+                       "schema='main'",
+                       zTab, 0, &pStmt);
+  if (rc) return rc;
+  rc = relProbe(pStmt, &bRow, &z);
+  *pbStrict = z && strcmp(z, "1") == 0;
+  sqlite3_free(z);
+  return rc;
+}
+
+/* Loading calls this once per definition, so it prepares only simple
+** statements (preparing is most of a probe's cost): the columns in one,
+** the indexes in one, each index's columns in one statement reset per
+** index; the rest is decided here. */
 int relColumnInfo(sqlite3 *db, const char *zTab, const char *zCol,
                   RelColumn *p) {
-  sqlite3_stmt *pStmt = 0;
-  int rc, nPk = 0;
+  sqlite3_stmt *pStmt = 0, *pXinfo = 0;
+  int rc, nPk = 0, bPk = 0, bPkIndex = 0;
   memset(p, 0, sizeof(*p));
   p->zAff = "";
   if (relIsRowid(zCol)) {
@@ -479,80 +502,116 @@ int relColumnInfo(sqlite3 *db, const char *zTab, const char *zCol,
     }
     return SQLITE_OK;
   }
-  /* STRICT tables, and pragma_table_list that tells them, came with
-  ** SQLite 3.37 */
+  /* The columns: the first named zCol (NOCASE, as SQLite names columns),
+  ** and how many make the primary key. */
   rc = relProbePrepare(db,
-                       sqlite3_libversion_number() >= 3037000
-                           ? "SELECT name, type, pk, (SELECT count(*) FROM "
-                             "pragma_table_info(?1,'main') WHERE pk>0), "
-                             "dflt_value IS NOT NULL, (SELECT \"strict\" "
-                             "FROM pragma_table_list(?1) WHERE "
-                             "schema='main') FROM pragma_table_info(?1, "
-                             "'main') WHERE name=?2 COLLATE NOCASE"
-                           : "SELECT name, type, pk, (SELECT count(*) FROM "
-                             "pragma_table_info(?1,'main') WHERE pk>0), "
-                             "dflt_value IS NOT NULL, 0 FROM "
-                             "pragma_table_info(?1, 'main') WHERE name=?2 "
-                             "COLLATE NOCASE",
-                       zTab, zCol, &pStmt);
+                       "SELECT name, type, pk, dflt_value IS NOT NULL FROM "
+                       "pragma_table_info(?1, 'main')",
+                       zTab, 0, &pStmt);
   if (rc) return rc;
-  if (sqlite3_step(pStmt) == SQLITE_ROW) {
-    p->zName = relStrdup((const char *)sqlite3_column_text(pStmt, 0));
-    p->zType = relStrdup((const char *)sqlite3_column_text(pStmt, 1));
-    nPk = sqlite3_column_int(pStmt, 3);
-    p->bDefault = sqlite3_column_int(pStmt, 4);
-    if (p->zType) {
-      /* ANY in a STRICT table: no affinity (elsewhere NUMERIC) */
-      p->zAff =
-          sqlite3_column_int(pStmt, 5) && sqlite3_stricmp(p->zType, "ANY") == 0
-              ? ""
-              : relTypeAffinity(p->zType);
+  while (rc == SQLITE_OK && sqlite3_step(pStmt) == SQLITE_ROW) {
+    int pk = sqlite3_column_int(pStmt, 2);
+    const char *zName;
+    if (pk > 0) nPk++;
+    if (p->zName) continue;
+    zName = (const char *)sqlite3_column_text(pStmt, 0);
+    if (zName == 0) {
+      if (sqlite3_column_type(pStmt, 0) != SQLITE_NULL) rc = SQLITE_NOMEM;
+      continue;
     }
-    /* The primary key is indexed; it is unique on its own when it is the
-    ** only key column, and (below) when its index compares as the column
-    ** does: "PRIMARY KEY(code COLLATE BINARY)" of a NOCASE column lets
-    ** 'a' and 'A' both in, and "code = 'a'" then finds two rows. */
-    if (sqlite3_column_int(pStmt, 2) == 1) p->bIndexed = 1;
-    if (!p->zName || !p->zType) rc = SQLITE_NOMEM;
+    if (sqlite3_stricmp(zName, zCol) == 0) {
+      const char *zType = (const char *)sqlite3_column_text(pStmt, 1);
+      p->zName = relStrdup(zName);
+      p->zType = relStrdup(zType ? zType : "");
+      if (zType == 0 && sqlite3_column_type(pStmt, 1) != SQLITE_NULL)
+        rc = SQLITE_NOMEM;
+      p->bDefault = sqlite3_column_int(pStmt, 3);
+      bPk = pk == 1;
+      if (!p->zName || !p->zType) rc = SQLITE_NOMEM;
+    }
   }
   if (rc == SQLITE_OK)
     rc = sqlite3_finalize(pStmt);
   else
     sqlite3_finalize(pStmt);
-  if (rc == SQLITE_OK && p->zName && p->bIndexed && nPk == 1 &&
-      sqlite3_stricmp(p->zType, "INTEGER") == 0) {
-    char *zRowid = 0;
-    rc = relRowidColumn(db, zTab, &zRowid);
-    p->bRowid = zRowid != 0;
-    p->bUnique = p->bRowid;
-    sqlite3_free(zRowid);
+  pStmt = 0;
+  if (rc == SQLITE_OK && p->zName) {
+    /* ANY in a STRICT table: no affinity (elsewhere NUMERIC) */
+    int bStrict = 0;
+    if (sqlite3_stricmp(p->zType, "ANY") == 0)
+      rc = relTableStrictFlag(db, zTab, &bStrict);
+    p->zAff = bStrict ? "" : relTypeAffinity(p->zType);
+    /* The primary key is indexed; it is unique on its own when it is the
+    ** only key column and the rowid (below), or when its index compares
+    ** as the column does: "PRIMARY KEY(code COLLATE BINARY)" of a NOCASE
+    ** column lets 'a' and 'A' both in, and "code = 'a'" then finds two
+    ** rows. */
+    p->bIndexed = bPk;
   }
   if (rc == SQLITE_OK && p->zName) rc = relColumnCollation(db, zTab, p);
   if (rc == SQLITE_OK && p->zName) {
     /* Indexes: unique on exactly this column under the column's own
-    ** collation (the primary key's index of a rowid or WITHOUT ROWID
-    ** table is among them); any leading with it. A partial index serves
-    ** neither. */
-    rc = relProbePrepare(
-        db,
-        "SELECT il.\"unique\", (SELECT count(*) FROM "
-        "pragma_index_info(il.name, 'main')), ii.coll FROM "
-        "pragma_index_list(?1, 'main') AS il, pragma_index_xinfo(il.name, "
-        "'main') AS ii WHERE ii.seqno=0 AND ii.name=?2 COLLATE NOCASE AND "
-        "NOT il.partial",
-        zTab, p->zName, &pStmt);
-    if (rc == SQLITE_OK) {
-      while (sqlite3_step(pStmt) == SQLITE_ROW) {
-        const char *zIdxColl = (const char *)sqlite3_column_text(pStmt, 2);
+    ** collation (the primary key's index of a WITHOUT ROWID table, or of
+    ** "INTEGER PRIMARY KEY DESC", is among them); any leading with it. A
+    ** partial index serves neither. An index of origin 'pk' also says
+    ** that an INTEGER PRIMARY KEY is no rowid. */
+    rc = relProbePrepare(db,
+                         "SELECT name, \"unique\", origin='pk', partial FROM "
+                         "pragma_index_list(?1, 'main')",
+                         zTab, 0, &pStmt);
+    if (rc == SQLITE_OK)
+      rc = sqlite3_prepare_v2(db,
+                              "SELECT name, coll, key FROM "
+                              "pragma_index_xinfo(?1, 'main') ORDER BY seqno",
+                              -1, &pXinfo, 0);
+    while (rc == SQLITE_OK && sqlite3_step(pStmt) == SQLITE_ROW) {
+      const char *zIdx = (const char *)sqlite3_column_text(pStmt, 0);
+      int bIdxUnique = sqlite3_column_int(pStmt, 1);
+      int bLeads = 0, nKey = 0, iRow = 0;
+      char *zIdxColl = 0;
+      if (sqlite3_column_int(pStmt, 2)) bPkIndex = 1;
+      if (sqlite3_column_int(pStmt, 3)) continue;
+      if (zIdx == 0) {
+        rc = SQLITE_NOMEM;
+        break;
+      }
+      sqlite3_bind_text(pXinfo, 1, zIdx, -1, SQLITE_STATIC);
+      while (sqlite3_step(pXinfo) == SQLITE_ROW) {
+        if (iRow++ == 0) {
+          const char *zName = (const char *)sqlite3_column_text(pXinfo, 0);
+          const char *zC = (const char *)sqlite3_column_text(pXinfo, 1);
+          bLeads = zName && sqlite3_stricmp(zName, p->zName) == 0;
+          if (bLeads && zC) {
+            zIdxColl = relStrdup(zC);
+            if (zIdxColl == 0) rc = SQLITE_NOMEM;
+          }
+        }
+        if (sqlite3_column_int(pXinfo, 2)) nKey++;
+      }
+      if (rc == SQLITE_OK)
+        rc = sqlite3_reset(pXinfo);
+      else
+        sqlite3_reset(pXinfo);
+      if (rc == SQLITE_OK && bLeads) {
         p->bIndexed = 1;
-        if (sqlite3_column_int(pStmt, 0) && sqlite3_column_int(pStmt, 1) == 1 &&
-            !p->bCollUnknown &&
+        if (bIdxUnique && nKey == 1 && !p->bCollUnknown &&
             sqlite3_stricmp(zIdxColl ? zIdxColl : "BINARY",
                             p->zColl ? p->zColl : "BINARY") == 0)
           p->bUnique = 1;
       }
-      rc = sqlite3_finalize(pStmt);
+      sqlite3_free(zIdxColl);
     }
+    sqlite3_finalize(pXinfo);
+    if (rc == SQLITE_OK)
+      rc = sqlite3_finalize(pStmt);
+    else
+      sqlite3_finalize(pStmt);
+  }
+  if (rc == SQLITE_OK && p->zName && bPk && nPk == 1 &&
+      sqlite3_stricmp(p->zType, "INTEGER") == 0 && !bPkIndex) {
+    /* INTEGER PRIMARY KEY: the rowid */
+    p->bRowid = 1;
+    p->bUnique = 1;
   }
   if (rc) relColumnClear(p);
   return rc;
