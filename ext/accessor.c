@@ -2070,13 +2070,18 @@ static int accProtoAdd(RelCtx *p, const RelDef *d, const char *zName,
 ** reading a prototype of each first. */
 static int accInstall(RelCtx *p, void *pState, char **pzErr) {
   int i, rc;
+  /* A load inside a running statement changes no TEMP object: the
+  ** accessors stay as they were until rel_reload() (see ctx.c). */
+  if (p->eLoad == REL_SYNC_MEM) return SQLITE_OK;
   accProtoListFree((AccProto *)pState);
   p->aSlot[REL_SLOT_ACCESSOR].pState = 0;
   rc = accDropAll(p->db, pzErr);
-  for (i = 0; rc == SQLITE_OK && i < p->nDef; i++) {
+  for (i = 0; rc == SQLITE_OK && i < p->nDef && !p->zTamper; i++) {
     const RelDef *d = &p->aDef[i];
-    char *zFwd = relAccessorForward(d);
-    char *zRev = relAccessorReverse(d);
+    char *zFwd, *zRev;
+    if (d->zWhy) continue; /* BROKEN: no accessor until it is whole */
+    zFwd = relAccessorForward(d);
+    zRev = relAccessorReverse(d);
     if (zFwd == 0) rc = SQLITE_NOMEM;
     if (rc == SQLITE_OK) rc = accProtoAdd(p, d, zFwd, 0, pzErr);
     if (rc == SQLITE_OK) {

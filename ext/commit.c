@@ -111,6 +111,12 @@ struct RelCommit {
   unsigned iLastGen;      /* generation of the valid slots (never 0) */
   int *aCount;            /* per edge: notes taken this transaction */
   unsigned char *aBulk;   /* per edge: too many notes, check it whole */
+  sqlite3_stmt *pJournal; /* PRAGMA main.journal_mode */
+  char **azPlain;         /* attached databases found without relext's
+                          ** guards in this transaction */
+  int nPlain;
+  int bBulkAll;           /* every edge is to be checked whole (a remap
+                          ** that ran out of memory) */
 };
 
 static RelCommit *relCommit(RelCtx *p) {
@@ -166,9 +172,20 @@ static void relNotesTruncate(RelCommit *c, int n) {
   }
 }
 
+/* Forget the attached databases found without guards. */
+static void relPlainForget(RelCommit *c) {
+  int k;
+  for (k = 0; k < c->nPlain; k++)
+    sqlite3_free(c->azPlain[k]);
+  sqlite3_free(c->azPlain);
+  c->azPlain = 0;
+  c->nPlain = 0;
+}
+
 /* Forget the per-edge counts of a transaction; give back the memory of a
 ** large one. */
 static void relBulkReset(RelCommit *c) {
+  c->bBulkAll = 0;
   if (c->aCount) {
     memset(c->aCount, 0, sizeof(int) * (size_t)(c->nLast + 1));
     memset(c->aBulk, 0, (size_t)(c->nLast + 1));
@@ -548,6 +565,38 @@ static void relCommitRemap(RelCtx *p, void *pState, const int *aMap, int nOld) {
   for (i = 0; i < c->nMark; i++) {
     if (c->aMark[i] > j) c->aMark[i] = j;
   }
+  /* Edges to be checked whole keep that, under their new numbers. */
+  if (c->aBulk && c->nLast > 0) {
+    unsigned char *aOld = sqlite3_malloc64((size_t)c->nLast);
+    int nLast = c->nLast;
+    if (aOld == 0) {
+      /* Cannot remember which: check every edge whole. */
+      c->bBulkAll = 1;
+      return;
+    }
+    memcpy(aOld, c->aBulk, (size_t)nLast);
+    c->nLast = -1; /* reallocate */
+    if (relEdgeArrays(c, p->nEdge) != SQLITE_OK) {
+      c->bBulkAll = 1;
+    } else {
+      for (i = 0; i < nLast && i < nOld; i++) {
+        if (aOld[i] && aMap[i] >= 0) c->aBulk[aMap[i]] = 1;
+      }
+    }
+    sqlite3_free(aOld);
+  }
+}
+
+/* Check every key of edge iEdge at COMMIT, as for a bulk load: its rows
+** were written past relext (a table rebuilt). */
+int relCommitCheckWhole(RelCtx *p, int iEdge) {
+  RelCommit *c = relCommit(p);
+  int rc;
+  if (c == 0 || iEdge < 0 || iEdge >= p->nEdge) return SQLITE_OK;
+  rc = relCommitEnrol(p);
+  if (rc == SQLITE_OK) rc = relEdgeArrays(c, p->nEdge);
+  if (rc == SQLITE_OK) c->aBulk[iEdge] = 1;
+  return rc;
 }
 
 /* ------------------------------------------------------------------ */
@@ -651,6 +700,7 @@ static int relCheckStmt(RelCtx *p, sqlite3_stmt **apCheck, int iEdge, int eKind,
 
 static int relAnyBulk(RelCommit *c) {
   int i;
+  if (c->bBulkAll) return 1;
   for (i = 0; c->aBulk && i < c->nLast; i++) {
     if (c->aBulk[i]) return 1;
   }
@@ -1109,6 +1159,7 @@ static int txnBegin(sqlite3_vtab *pVtab) {
     c->bDoom = 0;
     c->bInTxn = 1;
     relBulkReset(c);
+    relPlainForget(c);
   }
   return SQLITE_OK;
 }
@@ -1130,7 +1181,39 @@ static int txnSync(sqlite3_vtab *pVtab) {
     memcpy(pVtab->zErrMsg, c->zDoom, n);
     return SQLITE_CONSTRAINT; /* rel_last_error() has it already */
   }
-  if (c == 0 || p->nEdge == 0) return SQLITE_OK;
+  if (c == 0) return SQLITE_OK;
+  /* The notes name edges; the checks name tables and columns: with what
+  ** the database has now (this connection's own ALTER TABLE since, another
+  ** connection's change seen now). Nothing may be created here. */
+  rc = relCtxSync(p, REL_SYNC_MEM, &zErr);
+  if (rc == SQLITE_OK && p->bRebuildTxn && p->nRebuild > 0) {
+    rc = relError(&zErr, SQLITE_CONSTRAINT,
+                  "relext: the rebuild of %s is not finished: SELECT "
+                  "rel_rebuild_end('%s') before COMMIT",
+                  p->azRebuild[0], p->azRebuild[0]);
+  }
+  for (i = 0; rc == SQLITE_OK && i < c->nNote; i++) {
+    /* A table whose writes are refused now (its definition BROKEN since,
+    ** the catalog edited): nothing of it commits. */
+    const RelNote *pN = &c->aNote[i];
+    const RelEdge *pE;
+    const char *zBlock;
+    if (pN->iEdge < 0 || pN->iEdge >= p->nEdge) continue;
+    pE = &p->aEdge[pN->iEdge];
+    /* The table the note's write was to: a parent's key that went (or
+    ** a RESTRICT), else the child's. */
+    zBlock = (pN->bGone || pN->eKind == NOTE_RESTRICT)
+                 ? p->aTab[pE->iParent].zBlock
+                 : p->aTab[pE->iChild].zBlock;
+    if (zBlock) rc = relError(&zErr, SQLITE_CONSTRAINT, "%s", zBlock);
+  }
+  if (rc) {
+    if (rc == SQLITE_CONSTRAINT && zErr) relCtxSetLastError(p, zErr);
+    sqlite3_free(pVtab->zErrMsg);
+    pVtab->zErrMsg = zErr;
+    return rc;
+  }
+  if (p->nEdge == 0) return SQLITE_OK;
   if (c->nNote == 0 && !relAnyBulk(c)) return SQLITE_OK;
   relCloseHook(p);
   if (c->apCheck == 0 || c->nCheck != p->nEdge) {
@@ -1190,9 +1273,9 @@ static int txnSync(sqlite3_vtab *pVtab) {
   }
   sqlite3_free(aBatch);
   /* Edges that took too many notes are checked whole. */
-  for (i = 0; rc == SQLITE_OK && c->aBulk && i < p->nEdge && i < c->nLast;
-       i++) {
-    if (c->aBulk[i]) rc = relBulkCheck(p, i, &zErr);
+  for (i = 0; rc == SQLITE_OK && i < p->nEdge; i++) {
+    if (c->bBulkAll || (c->aBulk && i < c->nLast && c->aBulk[i]))
+      rc = relBulkCheck(p, i, &zErr);
   }
   relCtxLeave(p);
   if (rc) {
@@ -1220,6 +1303,8 @@ static int txnCommit(sqlite3_vtab *pVtab) {
     c->nMark = 0;
     c->bInTxn = 0;
     relBulkReset(c);
+    relPlainForget(c);
+    pTab->pCtx->bRebuildTxn = 0;
     if (!c->bHooked) relCtxStmtsRelease(pTab->pCtx);
   }
   return SQLITE_OK;
@@ -1421,40 +1506,234 @@ static int relGuardNote(RelCtx *p, int iEdge, int bGone, sqlite3_value *pKey,
   return noteAdd(c, iEdge, NOTE_DANGLING, pKey, bGone);
 }
 
+/* ------------------------------------------------------------------ */
+/* Which rules a guard names                                           */
+
+/* Is the guard index of generation iGen being built now (a CREATE INDEX
+** of it is running: it is in sqlite_schema, not yet in the schema SQLite
+** parsed)? Then the statement running cannot need TEMP triggers, and a
+** load may make them (a dump restored with relext loaded). */
+static int relInIndexBuild(RelCtx *p, sqlite3_int64 iGen) {
+  sqlite3_stmt *pStmt = 0;
+  int bYes = 0;
+  char zMark[48];
+  sqlite3_snprintf((int)sizeof(zMark), zMark, "relext_must_be_loaded(%lld,",
+                   iGen);
+  if (sqlite3_prepare_v2(p->db,
+                         "SELECT 1 FROM main.sqlite_schema AS s WHERE "
+                         "s.type='index' AND s.name GLOB 'relext_guard_i_*' "
+                         "AND instr(s.sql, ?1) > 0 AND NOT EXISTS (SELECT 1 "
+                         "FROM pragma_index_list(s.tbl_name) AS l WHERE "
+                         "l.name=s.name)",
+                         -1, &pStmt, 0) == SQLITE_OK) {
+    sqlite3_bind_text(pStmt, 1, zMark, -1, SQLITE_STATIC);
+    bYes = sqlite3_step(pStmt) == SQLITE_ROW;
+  }
+  sqlite3_finalize(pStmt);
+  return bYes;
+}
+
+/* Does schema zDb hold relext guards (of generation iGen, when not 0)? */
+static int relSchemaGuarded(RelCtx *p, const char *zDb, sqlite3_int64 iGen) {
+  sqlite3_stmt *pStmt = 0;
+  int bYes = 0;
+  char zA[48], zB[48], zC[48];
+  sqlite3_snprintf((int)sizeof(zA), zA, "relext_must_be_loaded(%lld,", iGen);
+  sqlite3_snprintf((int)sizeof(zB), zB, "relext_must_be_loaded(%lld)", iGen);
+  sqlite3_snprintf((int)sizeof(zC), zC, "/* relext %lld ", iGen);
+  if (relPreparef(p->db, &pStmt, 0,
+                  "SELECT 1 FROM \"%w\".sqlite_schema WHERE name GLOB "
+                  "'relext_guard_*' AND (?1 OR instr(sql, ?2) > 0 OR "
+                  "instr(sql, ?3) > 0 OR instr(sql, ?4) > 0)",
+                  zDb) == SQLITE_OK) {
+    sqlite3_bind_int(pStmt, 1, iGen == 0);
+    sqlite3_bind_text(pStmt, 2, zA, -1, SQLITE_STATIC);
+    sqlite3_bind_text(pStmt, 3, zB, -1, SQLITE_STATIC);
+    sqlite3_bind_text(pStmt, 4, zC, -1, SQLITE_STATIC);
+    bYes = sqlite3_step(pStmt) == SQLITE_ROW;
+  }
+  sqlite3_finalize(pStmt);
+  return bYes;
+}
+
+/* The message for a guard of generation iGen that this connection does
+** not hold (in *pzErr), after it caught up with the database. */
+static int relUnknownGen(RelCtx *p, sqlite3_int64 iGen, char **pzErr) {
+  int i;
+  const char *zDb;
+  if (p->zBroken) return relError(pzErr, SQLITE_ERROR, "%s", p->zBroken);
+  if (p->zTamper) return relError(pzErr, SQLITE_CONSTRAINT, "%s", p->zTamper);
+  for (i = 2; (zDb = sqlite3_db_name(p->db, i)) != 0; i++) {
+    if (relSchemaGuarded(p, zDb, iGen)) {
+      return relError(pzErr, SQLITE_CONSTRAINT,
+                      "relext: cannot write the governed tables of the "
+                      "database attached as '%s': relext enforces the rules "
+                      "of the main database only (open that file as main to "
+                      "write them)",
+                      zDb);
+    }
+  }
+  if (p->nBusy > 0 || p->nNested > 0) {
+    return relError(pzErr, SQLITE_CONSTRAINT,
+                    "relext: the rules changed while relext was running a "
+                    "rule; run the statement again");
+  }
+  return relError(pzErr, SQLITE_CONSTRAINT, "%s", REL_STALE_MSG);
+}
+
+int relGenTable(RelCtx *p, sqlite3_int64 iGen, char **pzErr) {
+  int t = relCtxTableByGen(p, iGen);
+  if (t < 0 && !p->zBroken && p->nBusy == 0 && p->nNested == 0) {
+    /* Another connection changed the rules, a rollback undid a change of
+    ** this one, a dump is being restored: catch up with the database. */
+    int rc = relCtxSync(p, relInIndexBuild(p, iGen) ? REL_SYNC_TEMP
+                                                    : REL_SYNC_MEM,
+                        pzErr);
+    if (rc) return -1;
+    t = relCtxTableByGen(p, iGen);
+  }
+  if (t < 0) {
+    relUnknownGen(p, iGen, pzErr);
+    return -1;
+  }
+  if (p->aTab[t].zBlock) {
+    relError(pzErr, SQLITE_CONSTRAINT, "%s", p->aTab[t].zBlock);
+    return -1;
+  }
+  return t;
+}
+
+/* A governed database attached to this connection and written in its
+** transaction: its guards would be taken for main's. Returns its name (a
+** writer of it is refused), or NULL. Databases found without guards are
+** remembered for the transaction. */
+static const char *relAttachedWriting(RelCtx *p) {
+  RelCommit *c = relCommit(p);
+  const char *zDb;
+  int i, k;
+  for (i = 2; (zDb = sqlite3_db_name(p->db, i)) != 0; i++) {
+    if (sqlite3_txn_state(p->db, zDb) != SQLITE_TXN_WRITE) continue;
+    for (k = 0; c && k < c->nPlain; k++) {
+      if (strcmp(c->azPlain[k], zDb) == 0) break;
+    }
+    if (c && k < c->nPlain) continue;
+    if (relSchemaGuarded(p, zDb, 0)) return zDb;
+    if (c) {
+      char **az = sqlite3_realloc64(c->azPlain,
+                                    sizeof(char *) * (size_t)(c->nPlain + 1));
+      if (az) {
+        c->azPlain = az;
+        az[c->nPlain] = relStrdup(zDb);
+        if (az[c->nPlain]) c->nPlain++;
+      }
+    }
+  }
+  return 0;
+}
+
+
+int relGuardFire(RelCtx *p, sqlite3_int64 iGen, char **pzErr) {
+  int t = relCtxTableByGen(p, iGen);
+  if (t < 0 || p->aTab[t].zBlock) t = relGenTable(p, iGen, pzErr);
+  if (t >= 0 && sqlite3_db_name(p->db, 2) != 0) {
+    const char *zDb = relAttachedWriting(p);
+    if (zDb) {
+      relError(pzErr, SQLITE_CONSTRAINT,
+               "relext: cannot write governed tables while the database "
+               "attached as '%s' is written in the same transaction: it is "
+               "governed by relext too, and relext enforces the rules of the "
+               "main database only (write it on its own, opened as main)",
+               zDb);
+      return -1;
+    }
+  }
+  return t;
+}
+
+/* journal_mode=OFF: a write relext refuses at COMMIT could not be undone
+** (SQLite's ROLLBACK needs the journal; without one it leaves the file
+** corrupt), so the first write of a transaction to a governed table is
+** refused instead. */
+static int relJournalCheck(RelCtx *p, char **pzErr) {
+  RelCommit *c = relCommit(p);
+  int rc = SQLITE_OK;
+  if (c->pJournal == 0) {
+    rc = sqlite3_prepare_v2(p->db, "PRAGMA main.journal_mode", -1, &c->pJournal,
+                            0);
+    if (rc) return relError(pzErr, rc, "%s", sqlite3_errmsg(p->db));
+  }
+  if (sqlite3_step(c->pJournal) == SQLITE_ROW) {
+    const char *z = (const char *)sqlite3_column_text(c->pJournal, 0);
+    if (z && sqlite3_stricmp(z, "off") == 0) {
+      rc = relError(pzErr, SQLITE_CONSTRAINT,
+                    "relext: PRAGMA journal_mode is OFF: SQLite could not undo "
+                    "a write that relext refuses, so writes to governed tables "
+                    "are refused; use journal_mode=DELETE, TRUNCATE, PERSIST, "
+                    "MEMORY or WAL");
+    }
+  }
+  sqlite3_reset(c->pJournal);
+  return rc;
+}
+
 /* relext_must_be_loaded(T): 0 when this connection holds the rules that
-** the guard of generation T (RelTable.iGen) was written for, 1 when not.
-** relext_must_be_loaded(T, e1, key1, row1, ..., -1-k1, pkey1, ...): the
-** WHERE clause of the guard index of a table, evaluated for every row
-** written or deleted: e >= 0 is the table's e-th edge as a child, followed
-** by the key and the row (NULL where null=True); a negative -1-k its k-th
-** edge as a parent, followed by the referenced key. It returns 0 (the index
-** stays empty), or fails when the rules are stale, and notes the keys for
-** the COMMIT check. SQLITE_INNOCUOUS, so that the guards work under
-** PRAGMA trusted_schema=OFF. */
+** the guard of generation T (RelTable.iGen) was written for; else it fails
+** with the reason (the stored trigger's RAISE is for connections without
+** relext). relext_must_be_loaded(T, e1, key1, row1, ..., -1-k1, pkey1,
+** ...): the WHERE clause of the guard index of a table, evaluated for every
+** row written or deleted: e >= 0 is the table's e-th edge as a child,
+** followed by the key and the row (NULL where null=True); a negative -1-k
+** its k-th edge as a parent, followed by the referenced key. It returns 0
+** (the index stays empty), or fails when the rules are not this
+** connection's, and notes the keys for the COMMIT check.
+** relext_must_be_loaded(T, NULL): the blocked form (stored.c): every row
+** refused. SQLITE_INNOCUOUS, so that the guards work under PRAGMA
+** trusted_schema=OFF. */
 static void relMustBeLoadedFunc(sqlite3_context *ctx, int argc,
                                 sqlite3_value **argv) {
   RelCtx *p = (RelCtx *)sqlite3_user_data(ctx);
   RelCommit *c = relCommit(p);
   int i, t, rc = SQLITE_OK;
   const RelTable *pT;
-  t = relCtxTableByGen(p, sqlite3_value_int64(argv[0]));
-  if (argc == 1) {
-    sqlite3_result_int(ctx, t < 0);
+  /* relext itself is writing guards: creating an index reads the rows. */
+  if (c && c->bQuiet) {
+    sqlite3_result_int(ctx, 0);
     return;
   }
-  if (t < 0) {
-    sqlite3_result_error(ctx, p->zBroken ? p->zBroken : REL_STALE_MSG, -1);
-    return;
+  t = relCtxTableByGen(p, sqlite3_value_int64(argv[0]));
+  if (t < 0 || p->aTab[t].zBlock || sqlite3_db_name(p->db, 2) != 0) {
+    char *zErr = 0;
+    t = relGuardFire(p, sqlite3_value_int64(argv[0]), &zErr);
+    if (t < 0) {
+      relResultError(ctx, zErr ? SQLITE_CONSTRAINT : SQLITE_NOMEM, zErr);
+      return;
+    }
   }
   sqlite3_result_int(ctx, 0); /* never indexed: the index stays empty */
-  if (c == 0 || c->bQuiet || (p->nBusy > 0 && p->nCareful == 0)) return;
+  if (argc == 1) return;
+  if (argc == 2) {
+    /* A blocked index on a table this connection does not block: its
+    ** guards are out of date. */
+    sqlite3_result_error(ctx, REL_STALE_MSG, -1);
+    return;
+  }
+  if (c == 0 || (p->nBusy > 0 && p->nCareful == 0)) return;
   /* Only a write to main needs a note. PRAGMA integrity_check evaluates
   ** this too, in a read transaction: enrolling relext_txn there would
   ** commit at once and free pEnroll while it runs. (Once relext_txn is
   ** enrolled the transaction writes, and sqlite3_txn_state, a name lookup
   ** under a mutex, is a fifth of this function's cost.) */
-  if (!c->bInTxn && sqlite3_txn_state(p->db, "main") != SQLITE_TXN_WRITE)
-    return;
+  if (!c->bInTxn) {
+    char *zErr = 0;
+    if (sqlite3_txn_state(p->db, "main") != SQLITE_TXN_WRITE) return;
+    /* The first write of the transaction to a governed table. */
+    rc = relJournalCheck(p, &zErr);
+    if (rc == SQLITE_OK) rc = relCommitEnrol(p);
+    if (rc) {
+      relResultError(ctx, rc, zErr);
+      return;
+    }
+  }
   pT = &p->aTab[t];
   for (i = 1; rc == SQLITE_OK && i + 1 < argc;) {
     int e = sqlite3_value_int(argv[i]);
@@ -1482,6 +1761,8 @@ static void relMustBeLoadedFunc(sqlite3_context *ctx, int argc,
 static void relCheckStmtsFree(RelCommit *c) {
   sqlite3_stmt **a = c->apCheck;
   int i, n = c->nCheck * REL_CHECK_SLOTS;
+  sqlite3_finalize(c->pJournal);
+  c->pJournal = 0;
   c->apCheck = 0;
   c->nCheck = 0;
   for (i = 0; a && i < n; i++)
@@ -1517,6 +1798,7 @@ static void relCommitFree(RelCtx *p, void *pState) {
   sqlite3_free(c->aMark);
   sqlite3_free(c->aHash);
   sqlite3_free(c->aLast);
+  relPlainForget(c);
   sqlite3_free(c);
 }
 
