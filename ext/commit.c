@@ -1383,6 +1383,7 @@ static int closeConnect(sqlite3 *db, void *pAux, int argc,
   int rc = txnConnect(db, pAux, argc, argv, ppVtab, pzErr);
   RelCommit *c = relCommit((RelCtx *)pAux);
   if (rc == SQLITE_OK && c) c->bHooked = 1;
+  if (rc == SQLITE_OK) ((RelCtx *)pAux)->bCloseHooked = 1;
   return rc;
 }
 
@@ -1395,6 +1396,7 @@ static int closeCreate(sqlite3 *db, void *pAux, int argc,
 static int closeDisconnect(sqlite3_vtab *pVtab) {
   RelCommit *c = relCommit(((TxnVtab *)pVtab)->pCtx);
   if (c) c->bHooked = 0;
+  ((TxnVtab *)pVtab)->pCtx->bCloseHooked = 0;
   return txnDisconnect(pVtab);
 }
 

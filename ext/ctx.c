@@ -166,6 +166,16 @@ int relCtxReloadDefs(RelCtx *p, char **pzErr) {
   return rc;
 }
 
+/* The probe stays prepared only while relext_close is there to finalize
+** it before sqlite3_close() looks (see commit.c); else the next relCtxSync
+** compares fingerprints. */
+static void relCtxProbeKeep(RelCtx *p) {
+  if (!p->bCloseHooked && p->pProbe) {
+    sqlite3_finalize(p->pProbe);
+    p->pProbe = 0;
+  }
+}
+
 /* Remember the state relext is in step with: the probe's re-preparations
 ** and the fingerprint of what it reads. */
 static int relCtxMark(RelCtx *p) {
@@ -182,6 +192,7 @@ static int relCtxMark(RelCtx *p) {
     p->nProbe = sqlite3_stmt_status(p->pProbe, SQLITE_STMTSTATUS_REPREPARE, 0);
     rc = relStoredFingerprint(p->db, p->bCatalog, &p->iStateHash);
   }
+  relCtxProbeKeep(p);
   if (rc) p->bSyncForce = 1;
   return rc;
 }
@@ -229,6 +240,7 @@ int relCtxSync(RelCtx *p, int eMode, char **pzErr) {
   rc = sqlite3_reset(p->pProbe);
   if (rc) return relError(pzErr, rc, "%s", sqlite3_errmsg(p->db));
   n = sqlite3_stmt_status(p->pProbe, SQLITE_STMTSTATUS_REPREPARE, 0);
+  relCtxProbeKeep(p);
   /* A load that may write finishes what earlier ones could not. */
   if (eMode == REL_SYNC_WRITE && (p->bRenamed || p->bStale))
     return relCtxLoad(p, eMode, pzErr);
@@ -238,7 +250,7 @@ int relCtxSync(RelCtx *p, int eMode, char **pzErr) {
   rc = relStoredFingerprint(p->db, p->bCatalog, &h);
   if (rc) return relError(pzErr, rc, "%s", sqlite3_errmsg(p->db));
   if (!p->bSyncForce && h == p->iStateHash) {
-    p->nProbe = n;
+    if (p->pProbe) p->nProbe = n;
     return SQLITE_OK;
   }
   return relCtxLoad(p, eMode, pzErr);

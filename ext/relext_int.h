@@ -544,6 +544,8 @@ struct RelCtx {
   sqlite3_uint64 iStateHash; /* hash of relext's stored objects, TEMP
                              ** objects and catalog when last in step */
   int bSyncForce;            /* next relCtxSync reloads whatever it finds */
+  int bCloseHooked;          /* relext_close is connected (commit.c): the
+                             ** probe may stay prepared */
   int eLoad;                 /* REL_SYNC_xxx of the (re)load running */
   int nLoading;              /* >0 while a load runs (no sync nests) */
   /* Write into the database what a load found out of step (renames into
