@@ -2070,9 +2070,10 @@ static int accProtoAdd(RelCtx *p, const RelDef *d, const char *zName,
 ** reading a prototype of each first. */
 static int accInstall(RelCtx *p, void *pState, char **pzErr) {
   int i, rc;
-  /* A load inside a running statement changes no TEMP object: the
-  ** accessors stay as they were until rel_reload() (see ctx.c). */
-  if (p->eLoad == REL_SYNC_MEM) return SQLITE_OK;
+  /* A load inside a running statement changes no TEMP table (SQLite
+  ** cannot create one there): the accessors stay as they were until
+  ** rel_reload() (see ctx.c). */
+  if (p->eLoad == REL_SYNC_MEM || p->bRestoring) return SQLITE_OK;
   accProtoListFree((AccProto *)pState);
   p->aSlot[REL_SLOT_ACCESSOR].pState = 0;
   rc = accDropAll(p->db, pzErr);

@@ -673,9 +673,9 @@ static void relJunctionSql(RelCtx *p, const RelDef *d, RelTempList *pList) {
                                d->zSrcCol));
     sqlite3_free(zName);
     sqlite3_free(zHead);
-    /* An UPDATE of a link moves its mirror along (the mirror's other
-    ** columns, a through table's, stay); a link whose mirror was missing
-    ** gets one. */
+    /* An UPDATE of a link moves its mirror along (keeping the mirror's
+    ** other columns, a through table's), or drops the old mirror when the
+    ** new pair's mirror is there already; a missing mirror is made. */
     zName = sqlite3_mprintf("relext_symu_%s", zJ);
     zHead = sqlite3_mprintf("CREATE TEMP TRIGGER \"%w\" AFTER UPDATE OF \"%w\", "
                             "\"%w\" ON main.\"%w\"",
@@ -684,20 +684,22 @@ static void relJunctionSql(RelCtx *p, const RelDef *d, RelTempList *pList) {
         p, pList, t, zName ? zName : "", "symu", zHead,
         sqlite3_mprintf(
             "UPDATE \"%w\" SET \"%w\"=NEW.\"%w\", \"%w\"=NEW.\"%w\" WHERE "
-            "\"%w\"=OLD.\"%w\" AND \"%w\"=OLD.\"%w\" AND NOT (OLD.\"%w\" IS "
-            "OLD.\"%w\" AND OLD.\"%w\" IS OLD.\"%w\") AND NOT EXISTS (SELECT 1 "
-            "FROM main.\"%w\" WHERE \"%w\"=NEW.\"%w\" AND \"%w\"=NEW.\"%w\"); "
+            "\"%w\"=OLD.\"%w\" AND \"%w\"=OLD.\"%w\" AND OLD.\"%w\" IS NOT "
+            "OLD.\"%w\" AND NOT EXISTS (SELECT 1 FROM main.\"%w\" WHERE "
+            "\"%w\"=NEW.\"%w\" AND \"%w\"=NEW.\"%w\"); "
+            "DELETE FROM \"%w\" WHERE \"%w\"=OLD.\"%w\" AND \"%w\"=OLD.\"%w\" "
+            "AND OLD.\"%w\" IS NOT OLD.\"%w\"; "
             "INSERT INTO \"%w\"(\"%w\", \"%w\") SELECT NEW.\"%w\", NEW.\"%w\" "
             "WHERE NOT EXISTS (SELECT 1 FROM main.\"%w\" WHERE \"%w\"=NEW.\"%w\" "
             "AND \"%w\"=NEW.\"%w\"); ",
-            zJ, d->zSrcCol, d->zDstCol, d->zDstCol, d->zSrcCol,
-            /* WHERE the old mirror */
+            /* move the old mirror */
+            zJ, d->zSrcCol, d->zDstCol, d->zDstCol, d->zSrcCol, d->zSrcCol,
+            d->zDstCol, d->zDstCol, d->zSrcCol, d->zSrcCol, d->zDstCol, zJ,
             d->zSrcCol, d->zDstCol, d->zDstCol, d->zSrcCol,
-            /* not a self link */
-            d->zSrcCol, d->zDstCol, d->zDstCol, d->zSrcCol,
-            /* no mirror of the new pair yet */
-            zJ, d->zSrcCol, d->zDstCol, d->zDstCol, d->zSrcCol,
-            /* else make it */
+            /* or drop it */
+            zJ, d->zSrcCol, d->zDstCol, d->zDstCol, d->zSrcCol, d->zSrcCol,
+            d->zDstCol,
+            /* the new pair's mirror */
             zJ, d->zSrcCol, d->zDstCol, d->zDstCol, d->zSrcCol, zJ,
             d->zSrcCol, d->zDstCol, d->zDstCol, d->zSrcCol));
     sqlite3_free(zName);
@@ -805,13 +807,14 @@ static void relTempHaveFree(RelTempHave *a, int n) {
 /* The message of a table whose TEMP triggers this connection cannot
 ** install now. */
 #define REL_TEMP_STALE_MSG                                                     \
-  "relext: the rules of %s changed since this connection loaded them (in "    \
-  "another connection, or a table was renamed there): run SELECT "            \
+  "relext: the rules of %s changed since this connection set them up "        \
+  "(another connection, a dump restored, a rename elsewhere): run SELECT "    \
   "rel_reload() first"
 
 /* Refuse writes to table t (zFmt names it), unless refused already. */
-static int relTableBlock(RelCtx *p, int t, const char *zFmt) {
+static int relTableBlock(RelCtx *p, int t, int eBlock, const char *zFmt) {
   if (t < 0 || t >= p->nTable || p->aTab[t].zBlock) return SQLITE_OK;
+  p->aTab[t].eBlock = eBlock;
   p->aTab[t].zBlock = sqlite3_mprintf(zFmt, p->azTable[t]);
   return p->aTab[t].zBlock ? SQLITE_OK : SQLITE_NOMEM;
 }
@@ -843,13 +846,13 @@ static int relGuardInstall(RelCtx *p, void *pState, char **pzErr) {
   (void)pState;
   memset(&want, 0, sizeof(want));
   /* Stored guards out of step: refused until they are written again. */
-  if (p->nTable > 0 && !p->zTamper) {
+  if (p->nTable > 0 && !p->zTamper && !p->bRestoring) {
     aStale = sqlite3_malloc64((size_t)p->nTable);
     if (aStale == 0) return SQLITE_NOMEM;
     rc = relGuardsSync(p, 0, &bCurrent, aStale, pzErr);
     for (t = 0; rc == SQLITE_OK && t < p->nTable; t++) {
       if (aStale[t] && !p->aTab[t].bMissing)
-        rc = relTableBlock(p, t, REL_GUARD_STALE_MSG);
+        rc = relTableBlock(p, t, REL_BLOCK_GUARDS, REL_GUARD_STALE_MSG);
     }
     sqlite3_free(aStale);
     if (rc) return rc;
@@ -876,21 +879,29 @@ static int relGuardInstall(RelCtx *p, void *pState, char **pzErr) {
       }
     }
   }
-  if (rc == SQLITE_OK && p->eLoad == REL_SYNC_MEM) {
+  if (rc == SQLITE_OK && p->bRestoring) {
+    /* Inside a dump's CREATE INDEX: nothing may change (SQLite aborts a
+    ** statement inside which a TEMP object is made, in a transaction), and
+    ** nothing is refused yet (the guards are being restored); the next
+    ** load, once the restore is done, judges. */
+  } else if (rc == SQLITE_OK && p->eLoad == REL_SYNC_MEM) {
     /* Nothing may change now: refuse writes to the tables concerned. */
     for (i = 0; rc == SQLITE_OK && i < want.n; i++) {
-      if (want.a[i].zSql) rc = relTableBlock(p, want.a[i].iTab, REL_TEMP_STALE_MSG);
+      if (want.a[i].zSql)
+        rc = relTableBlock(p, want.a[i].iTab, REL_BLOCK_TEMP, REL_TEMP_STALE_MSG);
     }
     for (j = 0; rc == SQLITE_OK && j < nHave; j++) {
       if (aHave[j].bWanted) continue;
       t = relCtxTable(p, aHave[j].zTbl);
-      rc = relTableBlock(p, t, REL_TEMP_STALE_MSG);
+      rc = relTableBlock(p, t, REL_BLOCK_TEMP, REL_TEMP_STALE_MSG);
     }
   } else if (rc == SQLITE_OK) {
     for (j = 0; j < nHave; j++) {
       if (!aHave[j].bWanted)
         relStrPrintf(&s, "DROP TRIGGER IF EXISTS temp.\"%w\";\n", aHave[j].zName);
     }
+    /* The TEMP tables, once something is declared (not before: the first
+    ** TEMP table fixes the encoding of a database not yet created). */
     if (p->nDef > 0) {
       relStrPrintf(&s,
                    "CREATE TEMP TABLE IF NOT EXISTS relext_victim(t INTEGER "

@@ -27,7 +27,10 @@
 ** without them gets SQLITE_CONSTRAINT.
 **
 ** How rel_check works: one UNION ALL query over the edges (dangling keys,
-** NULL keys where null=False, duplicate one-to-one keys); no state.
+** NULL keys where null=False, duplicate one-to-one keys, links of a
+** symmetrical M2M without their mirror), after the definitions that cannot
+** be enforced (BROKEN, or a catalog edited by hand); no state. It answers
+** for the rules as the database now has them (relCtxSync first).
 **
 ** Invariants: nothing here changes the user's tables; rel_collect leaves
 ** its TEMP table empty. Limits: rel_collect reads the whole answer into
@@ -424,12 +427,41 @@ static int checkClose(sqlite3_vtab_cursor *cur) {
 static char *checkSql(RelCtx *p, int *pRc) {
   RelStr s = {0};
   int i, n = 0;
-  for (i = 0; i < p->nEdge; i++) {
+  /* What the catalog says cannot be enforced: a catalog edited by hand
+  ** (nothing else is checked against it), BROKEN definitions. */
+  if (p->zTamper) {
+    relStrPrintf(&s, "SELECT NULL, 'relext_relations', NULL, %Q",
+                 p->zTamper);
+    n++;
+  }
+  for (i = 0; !p->zTamper && i < p->nDef; i++) {
+    const RelDef *d = &p->aDef[i];
+    if (d->zWhy == 0) continue;
+    relStrPrintf(&s, "%sSELECT '%q.%q', %Q, NULL, 'broken: ' || %Q",
+                 n++ ? " UNION ALL " : "", d->zModel, d->zField, d->zModel,
+                 d->zWhy);
+  }
+  for (i = 0; !p->zTamper && i < p->nDef; i++) {
+    /* A symmetrical M2M's link without its mirror. */
+    const RelDef *d = &p->aDef[i];
+    if (d->eKind != REL_M2M || !d->bSymmetrical || d->zWhy) continue;
+    relStrPrintf(&s,
+                 "%sSELECT '%q.%q', %Q, j.rowid, 'one-way link: ' || "
+                 "quote(j.\"%w\") || ' -> ' || quote(j.\"%w\") || ' has no "
+                 "mirror' FROM main.\"%w\" AS j WHERE NOT EXISTS (SELECT 1 "
+                 "FROM main.\"%w\" AS m WHERE m.\"%w\"=j.\"%w\" AND "
+                 "m.\"%w\"=j.\"%w\")",
+                 n++ ? " UNION ALL " : "", d->zModel, d->zField, d->zDbTable,
+                 d->zSrcCol, d->zDstCol, d->zDbTable, d->zDbTable, d->zSrcCol,
+                 d->zDstCol, d->zDstCol, d->zSrcCol);
+  }
+  for (i = 0; !p->zTamper && i < p->nEdge; i++) {
     const RelEdge *pE = &p->aEdge[i];
     const RelDef *d = &p->aDef[pE->iDef];
     const char *zC = p->azTable[pE->iChild];
     const char *zP = p->azTable[pE->iParent];
     char *zPk = 0, *zKey = 0, *zParentKey = 0;
+    if (d->zWhy) continue; /* listed above */
     *pRc = relPkColumn(p->db, zC, &zPk);
     if (*pRc == SQLITE_OK) {
       zKey = relColExpr("c", zPk);
@@ -502,6 +534,13 @@ static int checkFilter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr,
   pCur->pStmt = 0;
   pCur->bEof = 1;
   pCur->iRow = 0;
+  /* The rules as the database has them now, never a stale copy. */
+  rc = relCtxSync(p, REL_SYNC_MEM, &zErr);
+  if (rc) {
+    sqlite3_free(pTab->base.zErrMsg);
+    pTab->base.zErrMsg = zErr;
+    return rc;
+  }
   zSql = checkSql(p, &rc);
   if (zSql == 0) return rc;
   rc = relPreparef(p->db, &pCur->pStmt, &zErr, "%s", zSql);

@@ -367,7 +367,15 @@ struct RelTable {
   char *zBlock;  /* NULL, or why every write to it is refused: a BROKEN
                  ** definition, guards that cannot be repaired now, TEMP
                  ** triggers this connection cannot install now */
+  int eBlock;    /* REL_BLOCK_xxx: the kind of zBlock */
 };
+
+/* Why a table refuses writes (RelTable.eBlock). */
+#define REL_BLOCK_BROKEN 1  /* a definition of it is BROKEN */
+#define REL_BLOCK_TAMPER 2  /* the catalog was edited by hand */
+#define REL_BLOCK_REBUILD 3 /* a table it names is being rebuilt */
+#define REL_BLOCK_GUARDS 4  /* its stored guards are out of date */
+#define REL_BLOCK_TEMP 5    /* this connection's TEMP triggers of it are */
 
 /* The SQL that creates the catalog table. */
 extern const char *relCatalogSchema;
@@ -544,10 +552,15 @@ struct RelCtx {
   sqlite3_uint64 iStateHash; /* hash of relext's stored objects, TEMP
                              ** objects and catalog when last in step */
   int bSyncForce;            /* next relCtxSync reloads whatever it finds */
+  int bSyncCheck;            /* relCtxSync compares fingerprints whatever
+                             ** the probe says */
   int bCloseHooked;          /* relext_close is connected (commit.c): the
                              ** probe may stay prepared */
   int eLoad;                 /* REL_SYNC_xxx of the (re)load running */
   int nLoading;              /* >0 while a load runs (no sync nests) */
+  int bRestoring;            /* a load inside the CREATE INDEX of a guard
+                             ** (a dump being restored): guards not made
+                             ** yet are neither refused nor evidence */
   /* Write into the database what a load found out of step (renames into
   ** the catalog, guards repaired): set by the module that can (ddl.c),
   ** called by relCtxLoad in REL_SYNC_WRITE mode. */

@@ -472,6 +472,7 @@ static int relBlockBroken(RelCtx *p, const RelDef *d) {
     if (t < 0 || p->aTab[t].bMissing) continue;
     p->aTab[t].bBlocked = 1;
     if (p->aTab[t].zBlock) continue;
+    p->aTab[t].eBlock = REL_BLOCK_BROKEN;
     p->aTab[t].zBlock = sqlite3_mprintf(
         "relext: %s.%s cannot be enforced: %s; restore it, or SELECT "
         "rel_undefine('%s.%s')",
@@ -535,6 +536,7 @@ static int relRebuildMark(RelCtx *p) {
       if (q == r || p->aTab[q].bMissing) continue;
       p->aTab[q].bBlocked = 1;
       if (p->aTab[q].zBlock) continue;
+      p->aTab[q].eBlock = REL_BLOCK_REBUILD;
       p->aTab[q].zBlock = sqlite3_mprintf(
           "relext: %s cannot be written while %s is rebuilt: finish with "
           "SELECT rel_rebuild_end('%s')",
@@ -576,7 +578,9 @@ static int relCheckTrust(RelCtx *p, const RelStoredSet *pSet, char *zBad) {
                                o->zTbl);
       }
     }
-    for (t = 0; zWhy == 0 && t < p->nTable; t++) {
+    for (t = 0; zWhy == 0 && !p->bRestoring && t < p->nTable; t++) {
+      /* (A dump being restored makes the guards one after the other, and
+      ** the witness last: the next load judges, once it is done.) */
       if (!p->aTab[t].bMissing && relFindIndex(pSet, p->aTab[t].iGen) == 0) {
         zWhy = sqlite3_mprintf("relext: relext_relations cannot be verified "
                                "(relext's guards of %s are missing)",
@@ -594,6 +598,7 @@ static int relCheckTrust(RelCtx *p, const RelStoredSet *pSet, char *zBad) {
     p->zTamper = zMsg;
     for (t = 0; t < p->nTable; t++) {
       if (p->aTab[t].zBlock) continue;
+      p->aTab[t].eBlock = REL_BLOCK_TAMPER;
       p->aTab[t].zBlock = relStrdup(zMsg);
       if (p->aTab[t].zBlock == 0) return SQLITE_NOMEM;
     }
