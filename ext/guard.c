@@ -278,7 +278,7 @@ static void relPlainBody(RelCtx *p, int t, int bChecks, RelStr *pBody) {
         ** or goes (0). */
         relStrPrintf(pBody,
                      "SELECT CASE WHEN relext_fail(%lld, 3, %d, %s, count(*)) "
-                     "THEN RAISE(IGNORE) END FROM main.\"%w\" WHERE "
+                     "THEN RAISE(IGNORE) END FROM \"%w\" WHERE "
                      "\"%w\"=%s HAVING count(*) > 0; ",
                      pT->iGen, k, zOld, zC, pE->zChildCol, zOld);
       } else if ((pass == 0 && pE->eRule == ON_PROTECT) ||
@@ -286,7 +286,7 @@ static void relPlainBody(RelCtx *p, int t, int bChecks, RelStr *pBody) {
         /* One probe: count(*) of an empty index range is one seek. */
         relStrPrintf(pBody,
                      "SELECT relext_fail(%lld, %d, %d, %s, count(*)) FROM "
-                     "main.\"%w\" WHERE \"%w\"=%s HAVING count(*) > 0; ",
+                     "\"%w\" WHERE \"%w\"=%s HAVING count(*) > 0; ",
                      pT->iGen, pE->eRule == ON_PROTECT ? 2 : 3, k, zOld, zC,
                      pE->zChildCol, zOld);
       } else if (pass == 2 &&
@@ -314,7 +314,7 @@ static void relPlainBody(RelCtx *p, int t, int bChecks, RelStr *pBody) {
       } else if (pass == 3 && pE->eRule == ON_DO_NOTHING && pE->bConstraint) {
         relStrPrintf(pBody,
                      "SELECT relext_must_be_loaded(%lld, %d, %s) WHERE EXISTS "
-                     "(SELECT 1 FROM main.\"%w\" WHERE \"%w\"=%s); ",
+                     "(SELECT 1 FROM \"%w\" WHERE \"%w\"=%s); ",
                      pT->iGen, -1 - k, zOld, zC, pE->zChildCol, zOld);
       } else if (pass == 4 && pE->eRule == ON_CASCADE) {
         relStrPrintf(pBody, "DELETE FROM \"%w\" WHERE \"%w\"=%s; ", zC,
@@ -962,7 +962,7 @@ static void relWitnessSql(RelCtx *p, RelStr *s) {
                  azName[k], azEvent[k]);
     for (t = 0; k == 2 && t < p->nTable; t++) {
       if (p->aTab[t].bMissing || relCtxRebuilding(p, t)) continue;
-      relStrPrintf(s, "SELECT 1 FROM main.\"%w\" WHERE 0; ", p->azTable[t]);
+      relStrPrintf(s, "SELECT 1 FROM \"%w\" WHERE 0; ", p->azTable[t]);
     }
     for (t = 0; k == 2 && t < p->nRebuild; t++)
       relStrPrintf(s, "/* relext rebuild \"%w\" */ ", p->azRebuild[t]);
@@ -1013,6 +1013,9 @@ static int relGuardsSync(RelCtx *p, int bWrite, int *pbCurrent,
       aUsed[i] = 1;
       nHave++;
       if (o->iGen != pT->iGen) continue;
+      /* A trigger written by a relext that named main (its database then
+      ** failed to attach under another name): written again. */
+      if (!o->bIndex && strstr(o->zSql, "FROM main.") != 0) continue;
       if (o->eKind == REL_OBJ_INDEX) bIdx = o->bBlocked == pT->bBlocked;
       if (o->eKind == REL_OBJ_BEFORE) bBef = o->bBlocked == pT->bBlocked;
       if (o->eKind == REL_OBJ_AFTER) bAft = !o->bBlocked;
