@@ -1662,6 +1662,15 @@ int relGuardFire(RelCtx *p, sqlite3_int64 iGen, char **pzErr) {
   if (t < 0 || p->aTab[t].zBlock) t = relGenTable(p, iGen, pzErr);
   if (t >= 0 && sqlite3_db_name(p->db, 2) != 0) {
     const char *zDb = relAttachedWriting(p);
+    if (zDb && sqlite3_txn_state(p->db, "main") != SQLITE_TXN_WRITE) {
+      /* Only the attached database is written: the row is its. */
+      relError(pzErr, SQLITE_CONSTRAINT,
+               "relext: cannot write the governed tables of the database "
+               "attached as '%s': relext enforces the rules of the main "
+               "database only (open that file as main to write them)",
+               zDb);
+      return -1;
+    }
     if (zDb) {
       relError(pzErr, SQLITE_CONSTRAINT,
                "relext: cannot write governed tables while the database "
