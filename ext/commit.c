@@ -117,6 +117,8 @@ struct RelCommit {
   int nPlain;
   int bBulkAll;           /* every edge is to be checked whole (a remap
                           ** that ran out of memory) */
+  int bTxnReady;          /* the guard function has seen this transaction
+                          ** (relMustBeLoadedFunc) */
 };
 
 static RelCommit *relCommit(RelCtx *p) {
@@ -1165,6 +1167,7 @@ static int txnBegin(sqlite3_vtab *pVtab) {
     relGoneTruncate(c, -1);
     c->bDoom = 0;
     c->bInTxn = 1;
+    c->bTxnReady = 0;
     relBulkReset(c);
     relPlainForget(c);
   }
@@ -1316,6 +1319,7 @@ static int txnCommit(sqlite3_vtab *pVtab) {
     c->bDoom = 0;
     c->nMark = 0;
     c->bInTxn = 0;
+    c->bTxnReady = 0;
     relBulkReset(c);
     relPlainForget(c);
     pTab->pCtx->bRebuildTxn = 0;
@@ -1734,6 +1738,16 @@ static void relMustBeLoadedFunc(sqlite3_context *ctx, int argc,
     sqlite3_result_int(ctx, 0);
     return;
   }
+  /* The stored trigger of a table whose delete needs this connection's
+  ** TEMP trigger (the engine's): in step with the database first (another
+  ** connection's rename leaves the TEMP trigger on the old name). */
+  if (argc == 1 && p->nBusy == 0 && p->nNested == 0) {
+    char *zErr = 0;
+    if (relCtxSync(p, REL_SYNC_MEM, &zErr) != SQLITE_OK) {
+      relResultError(ctx, zErr ? SQLITE_ERROR : SQLITE_NOMEM, zErr);
+      return;
+    }
+  }
   t = relCtxTableByGen(p, sqlite3_value_int64(argv[0]));
   if (t < 0 || p->aTab[t].zBlock || p->bSyncForce ||
       sqlite3_db_name(p->db, 2) != 0) {
@@ -1758,16 +1772,35 @@ static void relMustBeLoadedFunc(sqlite3_context *ctx, int argc,
   ** commit at once and free pEnroll while it runs. (Once relext_txn is
   ** enrolled the transaction writes, and sqlite3_txn_state, a name lookup
   ** under a mutex, is a fifth of this function's cost.) */
-  if (!c->bInTxn) {
+  if (!c->bTxnReady) {
     char *zErr = 0;
     if (sqlite3_txn_state(p->db, "main") != SQLITE_TXN_WRITE) return;
-    /* The first write of the transaction to a governed table. */
-    rc = relJournalCheck(p, &zErr);
+    if (!p->bInfra) {
+      /* No TEMP tables for the notes (nothing was declared when relext
+      ** loaded; none can be made inside a statement): a dump being
+      ** restored is taken as it is (rel_check lists what it holds), any
+      ** other write waits for rel_reload(). */
+      if (p->bRestoring || relInIndexBuild(p)) return;
+      sqlite3_result_error(ctx, REL_TEMP_STALE_MSG_ANY, -1);
+      sqlite3_result_error_code(ctx, SQLITE_CONSTRAINT);
+      return;
+    }
+    /* The first write of the transaction to a governed table: in step
+    ** with the database (another connection's ALTER TABLE since the last
+    ** transaction), the journal able to undo a refusal, relext_txn
+    ** enrolled for the COMMIT check. */
+    rc = relCtxSync(p, REL_SYNC_MEM, &zErr);
+    if (rc == SQLITE_OK) {
+      t = relGuardFire(p, sqlite3_value_int64(argv[0]), &zErr);
+      if (t < 0) rc = zErr ? SQLITE_CONSTRAINT : SQLITE_NOMEM;
+    }
+    if (rc == SQLITE_OK) rc = relJournalCheck(p, &zErr);
     if (rc == SQLITE_OK) rc = relCommitEnrol(p);
     if (rc) {
       relResultError(ctx, rc, zErr);
       return;
     }
+    c->bTxnReady = 1;
   }
   pT = &p->aTab[t];
   for (i = 1; rc == SQLITE_OK && i + 1 < argc;) {

@@ -865,6 +865,21 @@ static int relGuardInstall(RelCtx *p, void *pState, char **pzErr) {
   }
   rc = want.rc;
   if (rc == SQLITE_OK) rc = relTempRead(db, &aHave, &nHave);
+  if (rc == SQLITE_OK) {
+    /* The TEMP tables relext's notes need (made by a load that may). */
+    int bTxn = 0;
+    sqlite3_stmt *pStmt = 0;
+    rc = sqlite3_prepare_v2(db,
+                            "SELECT 1 FROM temp.sqlite_schema WHERE "
+                            "name='relext_txn'",
+                            -1, &pStmt, 0);
+    if (rc == SQLITE_OK) bTxn = sqlite3_step(pStmt) == SQLITE_ROW;
+    if (rc == SQLITE_OK)
+      rc = sqlite3_finalize(pStmt);
+    else
+      sqlite3_finalize(pStmt);
+    p->bInfra = bTxn;
+  }
   /* What is there already and wanted stays. */
   for (i = 0; rc == SQLITE_OK && i < want.n; i++) {
     RelTemp *w = &want.a[i];
@@ -885,7 +900,11 @@ static int relGuardInstall(RelCtx *p, void *pState, char **pzErr) {
     ** nothing is refused yet (the guards are being restored); the next
     ** load, once the restore is done, judges. */
   } else if (rc == SQLITE_OK && p->eLoad == REL_SYNC_MEM) {
-    /* Nothing may change now: refuse writes to the tables concerned. */
+    /* Nothing may change now: refuse writes to the tables concerned (all
+    ** of them while the TEMP tables of the notes are missing). */
+    for (t = 0; rc == SQLITE_OK && !p->bInfra && p->nDef > 0 && t < p->nTable;
+         t++)
+      rc = relTableBlock(p, t, REL_BLOCK_TEMP, REL_TEMP_STALE_MSG);
     for (i = 0; rc == SQLITE_OK && i < want.n; i++) {
       if (want.a[i].zSql)
         rc = relTableBlock(p, want.a[i].iTab, REL_BLOCK_TEMP, REL_TEMP_STALE_MSG);
@@ -929,6 +948,7 @@ static int relGuardInstall(RelCtx *p, void *pState, char **pzErr) {
       relCtxStmtsRelease(p);
       rc = relExecf(db, pzErr, "%s", s.z);
     }
+    if (rc == SQLITE_OK && p->nDef > 0) p->bInfra = 1;
     if (rc == SQLITE_OK && p->nDef > 0) rc = relGuardForeignKeys(p, pzErr);
   }
   relStrReset(&s);

@@ -558,6 +558,8 @@ struct RelCtx {
                              ** probe may stay prepared */
   int eLoad;                 /* REL_SYNC_xxx of the (re)load running */
   int nLoading;              /* >0 while a load runs (no sync nests) */
+  int bInfra;                /* relext's TEMP tables (relext_txn, ...) are
+                             ** there: notes can be taken (guard.c) */
   int bRestoring;            /* a load inside the CREATE INDEX of a guard
                              ** (a dump being restored): guards not made
                              ** yet are neither refused nor evidence */
@@ -662,6 +664,11 @@ static inline void relCtxLeave(RelCtx *p) {
 #define REL_STALE_MSG                                                          \
   "relext: relationship definitions changed in another connection; "           \
   "run SELECT rel_reload() first"
+
+/* The refusal of a write this connection cannot check yet. */
+#define REL_TEMP_STALE_MSG_ANY                                                 \
+  "relext: the rules changed since this connection set them up (another "    \
+  "connection, a dump restored): run SELECT rel_reload() first"
 
 /* Kinds of note (commit.c). */
 #define NOTE_DANGLING 1 /* key of edge may point nowhere */
