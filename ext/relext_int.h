@@ -17,12 +17,18 @@
 **               accessor names
 **   ctx.c       the RelCtx's life: references, the registry, the modules'
 **               state slots and hooks, reload, cached statements
+**   stored.c    what the database says of the rules, read back: the
+**               catalog's witness, the stored guards, renames followed,
+**               BROKEN definitions, whether the catalog is trusted
+**               (ctx.c's load calls it)
 **   commit.c    the notes and the COMMIT check (relext_txn, relext_notes,
 **               relext_close, relext_must_be_loaded)
 **   engine.c    the delete engine and its plans (relext_on_delete)
 **   guard.c     installing enforcement on a connection (TEMP triggers),
 **               the stored guards and their SQL, relext_fail
 **   define.c    rel_define, rel_undefine, rel_reload
+**   ddl.c       the repair a load writes (renames into the catalog,
+**               guards written again), rel_rebuild_begin/end, rel_approve
 **   accessor.c  the accessor virtual tables (category__articles, ...)
 **   inspect.c   rel_collect, rel_check, rel_graph
 **   lookup.c    rel_lookup
@@ -35,10 +41,12 @@
 **   util, vtab      nothing of relext
 **   schema, options util
 **   catalog         schema, options, util
-**   ctx             catalog
+**   ctx             catalog, stored (the load only)
+**   stored          ctx, catalog, schema, util
 **   commit          ctx, schema, util, vtab
 **   engine, guard   commit, ctx, schema, util
 **   define          guard, catalog, ctx, options, schema, util
+**   ddl             guard, commit, catalog, ctx, schema, util
 **   accessor        catalog, ctx, schema, util
 **   inspect, lookup catalog, ctx, schema, util, vtab
 **   relext          the relRegister* of every module, ctx, catalog, util
