@@ -16,7 +16,7 @@ SRC      := $(wildcard ext/*.c)
 HDR      := $(wildcard ext/*.h)
 DEPS_APT := libsqlite3-dev libsqlite3-tcl tcl sqlite3
 
-.PHONY: all loadable test demo asan valgrind install clean bench deps help format
+.PHONY: all loadable test demo asan valgrind install clean bench deps help format unicase
 
 ## all: build relext.so (the default target)
 all: loadable
@@ -83,6 +83,11 @@ bench: relext.so tool/bench
 ## format: clang-format the C sources in ext/
 format:
 	clang-format -i ext/*.c ext/*.h
+
+## unicase: regenerate ext/unicase.h (model-name lower-casing) from Python's str.lower()
+# test/keys.test checks that the tables are current.
+unicase:
+	python3 tool/gen_unicase.py > ext/unicase.h.tmp && mv ext/unicase.h.tmp ext/unicase.h
 
 ## clean: remove what the build made
 clean:

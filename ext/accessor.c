@@ -49,13 +49,17 @@
 **   row, reverse: the listed row) and the junction row for M2M accessors.
 **
 ** HOW IT WORKS
-**   The table is created, one per accessor, by accInstall() after
-**   every catalog (re)load as
-**     CREATE VIRTUAL TABLE temp."category__articles"
-**       USING relext_accessor('article', 'category', 'reverse')
-**   after accInstall() has read the listed table's columns, keys
-**   and indexes into a prototype (the accessor slot of RelCtx) that xCreate and
-**   xConnect only copy: they run no SQL (see accConnect). Reads run an
+**   Each accessor is an eponymous-only virtual table module registered
+**   under the accessor's name (accLoaded, after every catalog load), with
+**   an AccEntry naming its definition as the module's pAux: no CREATE
+**   VIRTUAL TABLE, no schema change, no SQL at load, so a connection pays
+**   a module registration (a hash insert) per accessor and reads a table's
+**   columns only for the accessors it uses. The first statement that names
+**   category__articles makes SQLite call xConnect once for the connection:
+**   accSetup() reads the listed table's columns, keys and indexes then, and
+**   the table keeps them until the next reload registers the module anew
+**   (a reload renews only the modules whose tables were made, and those of
+**   changed definitions). Reads run an
 **   ordinary SELECT on the real tables (so a transaction sees its own
 **   writes), written by xBestIndex as the idxStr:
 **     SELECT <rowid>, <owner key>, <t's columns> FROM <tables>
@@ -136,10 +140,17 @@
 **   UPDATE OR REPLACE runs as on the table.
 **
 ** LIMITS
-**   - Columns are those of the listed table when the accessor was created;
-**     after ALTER TABLE run SELECT rel_reload(). Columns added later are
+**   - Columns are those of the listed table when a statement of the
+**     connection first used the accessor (after the last reload); after
+**     ALTER TABLE run SELECT rel_reload(). Columns added later are
 **     ignored; dropped ones make the reads that use them fail with a
 **     message saying so.
+**   - An accessor lives in the main schema, as every eponymous table: a
+**     table or view of the same name (TEMP included) hides it. rel_define
+**     refuses a name a table has, and loading refuses a TEMP table or view
+**     that would hide one (relext.c).
+**   - A module per accessor: pragma_module_list lists them (2,000 modules
+**     cost about as much memory as 2,000 short strings).
 **   - Tables WITHOUT ROWID can be listed but their accessors are read-only.
 **   - An M2M target keyed by its rowid only (no primary key column) cannot
 **     be linked by INSERT: every INSERT creates a new row.
@@ -160,7 +171,6 @@ SQLITE_EXTENSION_INIT3
 #include <string.h>
 
 /* Accessor kinds. */
-#define ACC_MISSING 0 /* definition gone: every use is an error */
 #define ACC_FWD 1     /* forward FK/O2O: the one target row, read-only */
 #define ACC_REV 2     /* reverse FK/O2O: the source rows */
 #define ACC_M2M 3     /* forward or reverse M2M: rows through the junction */
@@ -193,9 +203,6 @@ SQLITE_EXTENSION_INIT3
 ** accBestIndex). */
 #define ACC_GUARDS "relext guards:"
 
-/* Schema of an accessor whose definition is gone. */
-#define ACC_MISSING_SCHEMA "CREATE TABLE x(relext_missing HIDDEN)"
-
 typedef struct AccCol AccCol;
 struct AccCol {
   char *zName;  /* column name */
@@ -216,11 +223,13 @@ struct AccGuard {
 };
 
 typedef struct AccCursor AccCursor;
+typedef struct AccEntry AccEntry;
 typedef struct AccVtab AccVtab;
 struct AccVtab {
   sqlite3_vtab base; /* base class - must be first */
   sqlite3 *db;       /* the connection */
   RelCtx *pCtx;      /* its relext state (nNested around writes) */
+  AccEntry *pEntry;  /* the module it was made from (see accGone) */
   char *zName;       /* the accessor table's name, for messages */
   int eAcc;          /* ACC_xxx */
   int bNull;         /* ACC_REV: null=True, so DELETE sets the key NULL */
@@ -254,7 +263,7 @@ struct AccVtab {
   AccCursor *pSpare; /* a closed cursor kept with its inner SELECT */
 };
 
-/* The string members of AccVtab a prototype's copy duplicates. */
+/* The string members of AccVtab, freed with it. */
 static const size_t aAccStr[] = {
     offsetof(AccVtab, zName),      offsetof(AccVtab, zListed),
     offsetof(AccVtab, zKeyCol),    offsetof(AccVtab, zOwnerTab),
@@ -266,12 +275,31 @@ static const size_t aAccStr[] = {
     offsetof(AccVtab, zDecl)};
 #define ACC_NSTR (sizeof(aAccStr) / sizeof(aAccStr[0]))
 
-/* An accessor as accInstall read it (the list is the
-** state of the accessor slot of RelCtx), copied by xCreate/xConnect. */
-typedef struct AccProto AccProto;
-struct AccProto {
-  AccProto *pNext;
-  AccVtab *pTab; /* everything but the connection-time members */
+typedef struct AccState AccState;
+
+/* One accessor this connection registered: the pAux of the module named
+** after it (see "HOW IT WORKS"). SQLite owns it: accEntryDestroy frees it
+** when the module goes and no table made from it is left. */
+struct AccEntry {
+  AccEntry *pNext;   /* next in its bucket of AccState.apBucket */
+  AccState *pState;  /* the list it is in; NULL once taken out of it */
+  RelCtx *pCtx;      /* referenced while the entry lives */
+  int iDef;          /* index of its definition in pCtx->aDef, a hint */
+  int bReverse;      /* the reverse accessor of the definition */
+  int bConnected;    /* xConnect made a table of it: renewed at reload */
+  int bGone;         /* its relationship is no longer defined */
+  unsigned iPass;    /* the last accLoaded pass that found it */
+  const char *zName; /* accessor name (inline, after the struct) */
+  const char *zModel, *zField; /* its definition (inline) */
+};
+
+/* The accessors a connection registered, by name (ASCII case folded, as
+** SQLite looks modules up): the state of the accessor slot of RelCtx. */
+struct AccState {
+  AccEntry **apBucket; /* chains of entries */
+  int nBucket;         /* a power of two, or 0 */
+  int nEntry;          /* entries in the buckets */
+  unsigned iPass;      /* counts accLoaded passes */
 };
 
 struct AccCursor {
@@ -314,84 +342,15 @@ static const char *accOrClause(int eConflict) {
 
 /* The declared type to give an accessor column whose real column was
 ** declared zType (NULL: none) and has affinity zAff (RelColumn.zAff):
-** zType itself when it is safe to repeat in sqlite3_declare_vtab() and
-** gives that affinity, else zAff, the plain name of the affinity ("" for
-** none). Safe means what any ordinary type looks like: words that are not
-** keywords (a quoted type such as "INTEGER PRIMARY" or "x COLLATE nocase"
-** would turn into constraints), none of them "hidden" (it would hide the
-** column), then at most one "(n)" or "(n, m)" of plain numbers. A type
-** that gives another affinity in the accessor than in its table is ANY in
-** a STRICT table, which has none. */
+** zType itself when relSafeType() says it can be repeated in
+** sqlite3_declare_vtab() and it gives that affinity, else zAff, the plain
+** name of the affinity ("" for none). A type that gives another affinity
+** in the accessor than in its table is ANY in a STRICT table, which has
+** none. */
 static const char *accDeclType(const char *zType, const char *zAff) {
-  const char *z = zType;
-  int bSafe = z != 0 && z[0] != 0;
-  int nNum = -1;   /* numbers read inside the parentheses, -1 before '(' */
-  int bClosed = 0; /* the ')' has been read */
-  while (bSafe && *z) {
-    const char *zStart = z;
-    if (*z == ' ') {
-      z++;
-    } else if (nNum < 0 && ((*z >= 'a' && *z <= 'z') ||
-                            (*z >= 'A' && *z <= 'Z') || *z == '_')) {
-      while ((*z >= 'a' && *z <= 'z') || (*z >= 'A' && *z <= 'Z') ||
-             (*z >= '0' && *z <= '9') || *z == '_')
-        z++;
-      if (sqlite3_keyword_check(zStart, (int)(z - zStart)) ||
-          ((z - zStart) == 6 && sqlite3_strnicmp(zStart, "hidden", 6) == 0))
-        bSafe = 0;
-    } else if (nNum < 0 && *z == '(' && z != zType) {
-      nNum = 0;
-      z++;
-    } else if (nNum >= 0 && nNum < 2 &&
-               (*z == '+' || *z == '-' || (*z >= '0' && *z <= '9') ||
-                *z == '.')) {
-      /* [+-] digits [. digits] [e [+-] digits], or 0x hex digits */
-      int nDigit = 0;
-      if (*z == '+' || *z == '-') z++;
-      while (*z == ' ')
-        z++;
-      if (z[0] == '0' && (z[1] == 'x' || z[1] == 'X')) {
-        for (z += 2; (*z >= '0' && *z <= '9') || (*z >= 'a' && *z <= 'f') ||
-                     (*z >= 'A' && *z <= 'F');
-             z++)
-          nDigit++;
-      } else {
-        for (; *z >= '0' && *z <= '9'; z++)
-          nDigit++;
-        if (*z == '.')
-          for (z++; *z >= '0' && *z <= '9'; z++)
-            nDigit++;
-        if (nDigit && (*z == 'e' || *z == 'E')) {
-          int nExp = 0;
-          z++;
-          if (*z == '+' || *z == '-') z++;
-          for (; *z >= '0' && *z <= '9'; z++)
-            nExp++;
-          if (nExp == 0) bSafe = 0;
-        }
-      }
-      if (nDigit == 0) bSafe = 0;
-      while (*z == ' ')
-        z++;
-      nNum++;
-      if (*z == ',' && nNum == 1) {
-        z++;
-      } else if (*z == ')') {
-        z++;
-        bClosed = 1;
-        while (*z == ' ')
-          z++;
-        if (*z) bSafe = 0; /* nothing follows the parentheses */
-      } else {
-        bSafe = 0;
-      }
-    } else {
-      bSafe = 0;
-    }
-  }
-  if (nNum >= 0 && !bClosed) bSafe = 0; /* "x(" or "x(5," */
   if (zAff == 0) zAff = "";
-  if (bSafe && strcmp(relTypeAffinity(zType), zAff) == 0) return zType;
+  if (relSafeType(zType) && strcmp(relTypeAffinity(zType), zAff) == 0)
+    return zType;
   return zAff;
 }
 
@@ -508,41 +467,6 @@ static void accVtabFree(AccVtab *pTab) {
   }
   sqlite3_free(pTab->base.zErrMsg);
   sqlite3_free(pTab);
-}
-
-/* A copy of prototype pProto for connection db (NULL: out of memory). */
-static AccVtab *accVtabCopy(const AccVtab *pProto, sqlite3 *db) {
-  AccVtab *pTab = sqlite3_malloc64(sizeof(*pTab));
-  size_t k;
-  int i, bOom = 0;
-  if (pTab == 0) return 0;
-  memcpy(pTab, pProto, sizeof(*pTab));
-  memset(&pTab->base, 0, sizeof(pTab->base));
-  pTab->db = db;
-  pTab->pSpare = 0;
-  pTab->aCol = 0;
-  pTab->nCol = 0;
-  for (k = 0; k < ACC_NSTR; k++) {
-    char **pz = accStrAt(pTab, aAccStr[k]);
-    if (*pz && (*pz = relStrdup(*pz)) == 0) bOom = 1;
-  }
-  if (pProto->nCol > 0) {
-    pTab->aCol = sqlite3_malloc64(sizeof(AccCol) * (size_t)pProto->nCol);
-    if (pTab->aCol == 0) bOom = 1;
-  }
-  for (i = 0; pTab->aCol && i < pProto->nCol; i++) {
-    AccCol *pCol = &pTab->aCol[i];
-    *pCol = pProto->aCol[i];
-    pCol->zName = relStrdup(pCol->zName);
-    if (pCol->zColl) pCol->zColl = relStrdup(pCol->zColl);
-    pTab->nCol++;
-    if (!pCol->zName || (pProto->aCol[i].zColl && !pCol->zColl)) bOom = 1;
-  }
-  if (bOom) {
-    accVtabFree(pTab);
-    return 0;
-  }
-  return pTab;
 }
 
 /* Read the listed table's columns into pTab->aCol and append their
@@ -778,37 +702,64 @@ done:
   return rc;
 }
 
+/* Has the relationship behind pTab been undefined? A statement prepared
+** before rel_undefine can still hold the table. */
+static int accGone(AccVtab *pTab) {
+  if (pTab->pEntry && pTab->pEntry->bGone) {
+    return relError(&pTab->base.zErrMsg, SQLITE_ERROR,
+                    "relext: %s has no relationship behind it any more; run "
+                    "SELECT rel_reload()",
+                    pTab->zName);
+  }
+  return SQLITE_OK;
+}
+
 /*
-** xConnect / xCreate: argv[2] is the accessor's name, argv[3..5] the
-** quoted model, field and direction (kept in the schema for people who
-** read it); the table is a copy of the prototype accInstall()
-** read for that name. No SQL statement runs here:
-** one that fails with SQLITE_NOMEM inside xCreate/xConnect makes SQLite
-** roll back and clear the schema whose Table it is building (a
-** use-after-free in SQLite 3.40, found by test/oom.c). A table without a
-** prototype (its definition is gone, or the install failed) reports an
-** error when used.
+** xConnect: pAux is the AccEntry of the module, whose name is the
+** accessor's. The accessor is eponymous: SQLite calls this once per
+** connection, when a statement first names the accessor, and keeps the
+** table until the module is replaced (accLoaded). It reads the listed
+** table's columns, keys and indexes here (accSetup runs SQL). That is safe
+** in an eponymous table's constructor: SQLite runs it with the schema
+** locked against a reset, so an out-of-memory error in these statements,
+** which rolls the transaction back, cannot free the schema the caller is
+** parsing with. (It was not safe in the xCreate of CREATE VIRTUAL TABLE,
+** whose own pending schema change that rollback cleared: test/oom.c.)
 */
 static int accConnect(sqlite3 *db, void *pAux, int argc,
                       const char *const *argv, sqlite3_vtab **ppVtab,
                       char **pzErr) {
-  RelCtx *pCtx = (RelCtx *)pAux;
-  AccProto *pProto;
+  AccEntry *pEntry = (AccEntry *)pAux;
+  RelCtx *pCtx = pEntry->pCtx;
   AccVtab *pTab = 0;
-  int rc;
+  int rc, iDef = pEntry->iDef;
 
+  (void)argc;
+  (void)argv;
   *ppVtab = 0;
-  if (argc != 6) {
+  if (iDef < 0 || iDef >= pCtx->nDef ||
+      sqlite3_stricmp(pCtx->aDef[iDef].zModel, pEntry->zModel) != 0 ||
+      sqlite3_stricmp(pCtx->aDef[iDef].zField, pEntry->zField) != 0) {
+    iDef = relCtxFindDef(pCtx, pEntry->zModel, pEntry->zField);
+  }
+  if (iDef < 0 || pEntry->bGone) {
     return relError(pzErr, SQLITE_ERROR,
-                    "relext: relext_accessor takes (model, field, direction)");
+                    "relext: %s has no relationship behind it any more; run "
+                    "SELECT rel_reload()",
+                    pEntry->zName);
   }
-  for (pProto = (AccProto *)pCtx->aSlot[REL_SLOT_ACCESSOR].pState; pProto;
-       pProto = pProto->pNext) {
-    if (sqlite3_stricmp(pProto->pTab->zName, argv[2]) == 0) break;
-  }
-  if (pProto) {
-    pTab = accVtabCopy(pProto->pTab, db);
-    if (pTab == 0) return SQLITE_NOMEM;
+  pTab = sqlite3_malloc64(sizeof(*pTab));
+  if (pTab == 0) return SQLITE_NOMEM;
+  memset(pTab, 0, sizeof(*pTab));
+  pTab->db = db;
+  pTab->pCtx = pCtx;
+  pTab->pEntry = pEntry;
+  pTab->iKeyCol = pTab->iListedKey = pTab->iRowidCol = -1;
+  pTab->zName = relStrdup(pEntry->zName);
+  rc = pTab->zName
+           ? accSetup(pTab, &pCtx->aDef[iDef], pEntry->bReverse, pzErr)
+           : SQLITE_NOMEM;
+  if (rc == SQLITE_OK) {
     rc = sqlite3_declare_vtab(db, pTab->zDecl);
     /* xUpdate fails with SQLITE_CONSTRAINT before it changes anything, so
     ** SQLite may apply the statement's ON CONFLICT mode (accUpdateMethod) */
@@ -818,34 +769,17 @@ static int accConnect(sqlite3 *db, void *pAux, int argc,
       rc = relError(pzErr, rc, "relext: %s: cannot declare columns: %s",
                     pTab->zName, sqlite3_errmsg(db));
     }
-  } else {
-    pTab = sqlite3_malloc64(sizeof(*pTab));
-    if (pTab == 0) return SQLITE_NOMEM;
-    memset(pTab, 0, sizeof(*pTab));
-    pTab->db = db;
-    pTab->eAcc = ACC_MISSING;
-    pTab->iKeyCol = pTab->iListedKey = pTab->iRowidCol = -1;
-    pTab->zName = relStrdup(argv[2]);
-    rc = pTab->zName ? sqlite3_declare_vtab(db, ACC_MISSING_SCHEMA)
-                     : SQLITE_NOMEM;
   }
   if (rc) {
     accVtabFree(pTab);
-  } else {
-    pTab->pCtx = pCtx;
-    *ppVtab = &pTab->base;
+    return rc;
   }
-  return rc;
+  pEntry->bConnected = 1;
+  *ppVtab = &pTab->base;
+  return SQLITE_OK;
 }
 
-/* A distinct xCreate keeps the module from being eponymous: accessor
-** tables exist only as the TEMP tables relext creates. */
-static int accCreate(sqlite3 *db, void *pAux, int argc, const char *const *argv,
-                     sqlite3_vtab **ppVtab, char **pzErr) {
-  return accConnect(db, pAux, argc, argv, ppVtab, pzErr);
-}
-
-/* xDisconnect / xDestroy: nothing is stored outside the struct. */
+/* xDisconnect: nothing is stored outside the struct. */
 static int accDisconnect(sqlite3_vtab *pVtab) {
   accVtabFree((AccVtab *)pVtab);
   return SQLITE_OK;
@@ -971,11 +905,6 @@ static int accBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *pInfo) {
   double rPerRow = pTab->eAcc == ACC_REV ? 1.0 : 2.0; /* joins cost more */
   int rc = SQLITE_OK;
 
-  if (pTab->eAcc == ACC_MISSING) {
-    pInfo->estimatedCost = 1.0;
-    pInfo->estimatedRows = 1;
-    return SQLITE_OK;
-  }
   if (pTab->zBaseWhere) {
     relStrPrintf(&w, "%s", pTab->zBaseWhere);
     nCond++;
@@ -1036,6 +965,13 @@ static int accBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *pInfo) {
     iStart = w.n;
     nCond++;
     zWant = bArg ? sqlite3_vtab_collation(pInfo, i) : 0;
+    /* The owner is a key: it compares under its key column's collation
+    ** (Django's category.articles.all()). SQLite 3.37 to 3.40 at least
+    ** lose the COLLATE declared on a HIDDEN column (the type and the
+    ** collation share a buffer that removing HIDDEN from the type
+    ** shifts), so BINARY here says nothing: only another collation,
+    ** asked for with COLLATE, is applied. */
+    if (bOwner && zWant && sqlite3_stricmp(zWant, "BINARY") == 0) zWant = 0;
     if (zWant && sqlite3_stricmp(zWant, zColl ? zColl : "BINARY") == 0)
       zWant = 0;
     if (bList) {
@@ -1371,12 +1307,9 @@ static int accFilter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr,
   int i, k, rc = SQLITE_OK, nGuard = 0, nBody = 0;
   if (!pCur->bEof) sqlite3_reset(pCur->pStmt); /* stopped before the end */
   pCur->bEof = 1;
-  if (pTab->eAcc == ACC_MISSING || idxStr == 0) {
-    return relError(&pTab->base.zErrMsg, SQLITE_ERROR,
-                    "relext: %s has no relationship behind it any more; run "
-                    "SELECT rel_reload()",
-                    pTab->zName);
-  }
+  rc = accGone(pTab);
+  if (rc) return rc;
+  if (idxStr == 0) return SQLITE_INTERNAL;
   if (idxNum & ACC_IDX_GUARD) {
     rc = accGuardsRead(idxStr, argc, &nBody, &aGuard, &nGuard);
     if (rc == SQLITE_ERROR)
@@ -1511,7 +1444,7 @@ static int accColumn(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int i) {
   sqlite3_value *pVal;
   const char *z;
   int iStmt;
-  if (pTab->eAcc == ACC_MISSING || pCur->pStmt == 0) return SQLITE_OK;
+  if (pCur->pStmt == 0) return SQLITE_OK;
   if (sqlite3_vtab_nochange(ctx)) return SQLITE_OK;
   iStmt = accStmtCol(pTab, i);
   pVal = sqlite3_column_value(pCur->pStmt, iStmt);
@@ -1667,8 +1600,10 @@ static int accInsertListed(AccVtab *pTab, sqlite3_value *pNewRowid,
   sqlite3_value **apArg;
   int i, n = 0, rc;
   int bReplace = pTab->eConflict == SQLITE_REPLACE;
-  char *zRetExpr = relIsRowid(zRet) ? sqlite3_mprintf("rowid")
-                                    : sqlite3_mprintf("\"%w\"", zRet);
+  /* Qualified: a name that is no column is an error, not a string. */
+  char *zRetExpr = relIsRowid(zRet)
+                       ? sqlite3_mprintf("rowid")
+                       : sqlite3_mprintf("\"%w\".\"%w\"", pTab->zListed, zRet);
   *ppKey = 0;
   apArg = sqlite3_malloc64(sizeof(sqlite3_value *) * (size_t)(pTab->nCol + 1));
   if (apArg == 0 || zRetExpr == 0) {
@@ -1764,9 +1699,7 @@ static int accInsertM2M(AccVtab *pTab, sqlite3_value *pNewRowid,
   sqlite3_value *pJRowid = 0;
   sqlite3_int64 iCreated = 0;
   int bCreated = 0, rc = SQLITE_OK;
-  char *zKeyExpr = relIsRowid(pTab->zListedKey)
-                       ? sqlite3_mprintf("rowid")
-                       : sqlite3_mprintf("\"%w\"", pTab->zListedKey);
+  char *zKeyExpr = relColExpr("t", pTab->zListedKey);
   if (zKeyExpr == 0) return SQLITE_NOMEM;
   if (pNewRowid && sqlite3_value_type(pNewRowid) != SQLITE_NULL) {
     rc = relError(&pTab->base.zErrMsg, SQLITE_CONSTRAINT,
@@ -1784,7 +1717,7 @@ static int accInsertM2M(AccVtab *pTab, sqlite3_value *pNewRowid,
   if (pTab->iListedKey >= 0 &&
       sqlite3_value_type(apVal[pTab->iListedKey]) != SQLITE_NULL) {
     rc = accRun(pTab,
-                sqlite3_mprintf("SELECT %s FROM main.\"%w\" WHERE %s=?1",
+                sqlite3_mprintf("SELECT %s FROM main.\"%w\" AS t WHERE %s=?1",
                                 zKeyExpr, pTab->zListed, zKeyExpr),
                 1, &apVal[pTab->iListedKey], &pKey, 0);
     if (rc) goto done;
@@ -1824,8 +1757,8 @@ static int accInsertM2M(AccVtab *pTab, sqlite3_value *pNewRowid,
   }
   if (rc) goto done;
   rc = accRun(pTab,
-              sqlite3_mprintf("SELECT rowid FROM main.\"%w\" WHERE \"%w\"=?1 "
-                              "AND \"%w\"=?2",
+              sqlite3_mprintf("SELECT j.rowid FROM main.\"%w\" AS j WHERE "
+                              "j.\"%w\"=?1 AND j.\"%w\"=?2",
                               pTab->zJunction, pTab->zJOwner, pTab->zJListed),
               2, apArg, &pJRowid, 0);
   if (rc == SQLITE_OK) *pRowid = pJRowid ? sqlite3_value_int64(pJRowid) : 0;
@@ -1893,12 +1826,16 @@ static int accUpdate(AccVtab *pTab, sqlite3_value *pOld, sqlite3_value *pNew,
     if (pTab->eAcc == ACC_REV) {
       relStrPrintf(&s, " WHERE rowid=?%d", n + 1);
     } else {
-      char *zKey = relColExpr("x", pTab->zListedKey);
+      /* The key qualified by the table's name: a name that is no column
+      ** is an error, not a string that matches nothing. */
+      char *zKey = relIsRowid(pTab->zListedKey)
+                       ? sqlite3_mprintf("rowid")
+                       : sqlite3_mprintf("\"%w\".\"%w\"", pTab->zListed,
+                                         pTab->zListedKey);
       relStrPrintf(&s,
-                   " WHERE %s=(SELECT \"%w\" FROM main.\"%w\" WHERE "
-                   "rowid=?%d)",
-                   zKey ? zKey + 2 : "", pTab->zJListed, pTab->zJunction,
-                   n + 1);
+                   " WHERE %s=(SELECT j.\"%w\" FROM main.\"%w\" AS j WHERE "
+                   "j.rowid=?%d)",
+                   zKey ? zKey : "", pTab->zJListed, pTab->zJunction, n + 1);
       if (zKey == 0) s.eRc = SQLITE_NOMEM;
       sqlite3_free(zKey);
     }
@@ -1929,12 +1866,8 @@ done:
 /* The write of accUpdateMethod, under ON CONFLICT mode pTab->eConflict. */
 static int accWrite(AccVtab *pTab, int argc, sqlite3_value **argv,
                     sqlite3_int64 *pRowid) {
-  if (pTab->eAcc == ACC_MISSING) {
-    return relError(&pTab->base.zErrMsg, SQLITE_ERROR,
-                    "relext: %s has no relationship behind it any more; run "
-                    "SELECT rel_reload()",
-                    pTab->zName);
-  }
+  int rc = accGone(pTab);
+  if (rc) return rc;
   if (pTab->eAcc == ACC_FWD) {
     return relError(
         &pTab->base.zErrMsg, SQLITE_READONLY,
@@ -1989,11 +1922,11 @@ static int accUpdateMethod(sqlite3_vtab *pVtab, int argc, sqlite3_value **argv,
 
 static sqlite3_module accModule = {
     0,               /* iVersion */
-    accCreate,       /* xCreate: distinct, so not eponymous */
-    accConnect,      /* xConnect */
+    0,               /* xCreate: none, so eponymous only */
+    accConnect,      /* xConnect: reads the listed table */
     accBestIndex,    /* xBestIndex: writes the inner SELECT */
     accDisconnect,   /* xDisconnect */
-    accDisconnect,   /* xDestroy: nothing stored */
+    accDisconnect,   /* xDestroy: never called (eponymous only) */
     accOpen,         /* xOpen */
     accClose,        /* xClose: finalizes the cursor's statement */
     accFilter,       /* xFilter */
@@ -2018,115 +1951,263 @@ static sqlite3_module accModule = {
 };
 
 /* ------------------------------------------------------------------ */
-/* Names and installation                                              */
+/* Registration: a module per accessor name                            */
 
-/* Drop every accessor table of this connection (also those a previous
-** load of relext created, which belong to its context). */
-static int accDropAll(sqlite3 *db, char **pzErr) {
-  return relDropObjects(db, "temp", "table",
-                        "sql LIKE 'CREATE VIRTUAL TABLE % USING "
-                        "relext_accessor(%'",
-                        pzErr);
+/* The bucket of name z: SQLite's module names compare with ASCII case
+** folded, and so do these. */
+static unsigned accNameHash(const AccState *pState, const char *z) {
+  unsigned h = 2166136261u;
+  for (; *z; z++) {
+    unsigned char c = (unsigned char)*z;
+    if (c >= 'A' && c <= 'Z') c += 'a' - 'A';
+    h = (h ^ c) * 16777619u;
+  }
+  return h & (unsigned)(pState->nBucket - 1);
 }
 
-/* Free a list of prototypes. */
-static void accProtoListFree(AccProto *pProto) {
-  while (pProto) {
-    AccProto *pNext = pProto->pNext;
-    accVtabFree(pProto->pTab);
-    sqlite3_free(pProto);
-    pProto = pNext;
+static AccEntry *accEntryFind(const AccState *pState, const char *zName) {
+  AccEntry *e;
+  if (pState->nBucket == 0) return 0;
+  for (e = pState->apBucket[accNameHash(pState, zName)]; e; e = e->pNext) {
+    if (sqlite3_stricmp(e->zName, zName) == 0) return e;
   }
+  return 0;
 }
 
-/* Read accessor zName of d (direction bReverse) into a new prototype. */
-static int accProtoAdd(RelCtx *p, const RelDef *d, const char *zName,
-                       int bReverse, char **pzErr) {
-  AccProto *pProto = sqlite3_malloc64(sizeof(*pProto));
-  AccVtab *pTab = sqlite3_malloc64(sizeof(*pTab));
-  int rc;
-  if (pProto == 0 || pTab == 0) {
-    sqlite3_free(pProto);
-    sqlite3_free(pTab);
-    return SQLITE_NOMEM;
+/* Take e out of its state's buckets (it may go on living in SQLite). */
+static void accEntryUnlink(AccEntry *e) {
+  AccState *pState = e->pState;
+  AccEntry **pp;
+  if (pState == 0) return;
+  pp = &pState->apBucket[accNameHash(pState, e->zName)];
+  while (*pp && *pp != e) pp = &(*pp)->pNext;
+  if (*pp) *pp = e->pNext;
+  e->pNext = 0;
+  e->pState = 0;
+  pState->nEntry--;
+}
+
+/* Give pState at least nWant buckets (a power of two). */
+static int accReserve(AccState *pState, int nWant) {
+  int nNew = pState->nBucket ? pState->nBucket : 64, i;
+  AccEntry **apNew, **apOld = pState->apBucket;
+  int nOld = pState->nBucket;
+  while (nNew < nWant) nNew *= 2;
+  if (nNew == nOld) return SQLITE_OK;
+  apNew = sqlite3_malloc64(sizeof(AccEntry *) * (size_t)nNew);
+  if (apNew == 0) return SQLITE_NOMEM;
+  memset(apNew, 0, sizeof(AccEntry *) * (size_t)nNew);
+  pState->apBucket = apNew;
+  pState->nBucket = nNew;
+  for (i = 0; i < nOld; i++) {
+    AccEntry *x = apOld[i];
+    while (x) {
+      AccEntry *pNext = x->pNext;
+      unsigned h = accNameHash(pState, x->zName);
+      x->pNext = apNew[h];
+      apNew[h] = x;
+      x = pNext;
+    }
   }
-  memset(pTab, 0, sizeof(*pTab));
-  pTab->db = p->db;
-  pTab->iKeyCol = pTab->iListedKey = pTab->iRowidCol = -1;
-  pTab->zName = relStrdup(zName);
-  rc = pTab->zName ? accSetup(pTab, d, bReverse, pzErr) : SQLITE_NOMEM;
-  if (rc) {
-    accVtabFree(pTab);
-    sqlite3_free(pProto);
-    return rc;
-  }
-  pProto->pTab = pTab;
-  pProto->pNext = (AccProto *)p->aSlot[REL_SLOT_ACCESSOR].pState;
-  p->aSlot[REL_SLOT_ACCESSOR].pState = pProto;
+  sqlite3_free(apOld);
   return SQLITE_OK;
 }
 
-/* xLoaded: (re)create the TEMP accessor tables of the loaded definitions,
-** reading a prototype of each first. */
-static int accInstall(RelCtx *p, void *pState, char **pzErr) {
-  int i, rc;
-  /* A load inside a running statement changes no TEMP table (SQLite
-  ** cannot create one there): the accessors stay as they were until
-  ** rel_reload() (see ctx.c). */
-  if (p->eLoad == REL_SYNC_MEM || p->bRestoring) return SQLITE_OK;
-  accProtoListFree((AccProto *)pState);
-  p->aSlot[REL_SLOT_ACCESSOR].pState = 0;
-  rc = accDropAll(p->db, pzErr);
-  for (i = 0; rc == SQLITE_OK && i < p->nDef && !p->zTamper; i++) {
+/* Put e in the buckets, which grow to keep chains short. */
+static int accEntryLink(AccState *pState, AccEntry *e) {
+  unsigned h;
+  if (pState->nEntry + 1 > pState->nBucket) {
+    int rc = accReserve(pState, pState->nEntry + 1);
+    if (rc) return rc;
+  }
+  h = accNameHash(pState, e->zName);
+  e->pNext = pState->apBucket[h];
+  pState->apBucket[h] = e;
+  e->pState = pState;
+  pState->nEntry++;
+  return SQLITE_OK;
+}
+
+/* The module's destructor: its last table is gone, or the connection
+** closes. */
+static void accEntryDestroy(void *pArg) {
+  AccEntry *e = (AccEntry *)pArg;
+  RelCtx *pCtx = e->pCtx;
+  accEntryUnlink(e);
+  sqlite3_free(e);
+  relCtxUnref(pCtx);
+}
+
+/* Register the module zName for accessor bReverse of definition iDef,
+** replacing the one of that name, whose table (if this connection made
+** it) goes with it. */
+static int accRegister(RelCtx *p, AccState *pState, const char *zName,
+                       int iDef, int bReverse) {
+  const RelDef *d = &p->aDef[iDef];
+  size_t nName = strlen(zName) + 1, nModel = strlen(d->zModel) + 1;
+  size_t nField = strlen(d->zField) + 1;
+  AccEntry *pOld = accEntryFind(pState, zName);
+  AccEntry *e = sqlite3_malloc64(sizeof(*e) + nName + nModel + nField);
+  char *z;
+  int rc;
+  if (e == 0) return SQLITE_NOMEM;
+  memset(e, 0, sizeof(*e));
+  z = (char *)&e[1];
+  memcpy(z, zName, nName);
+  e->zName = z;
+  memcpy(z + nName, d->zModel, nModel);
+  e->zModel = z + nName;
+  memcpy(z + nName + nModel, d->zField, nField);
+  e->zField = z + nName + nModel;
+  e->iDef = iDef;
+  e->bReverse = bReverse;
+  e->iPass = pState->iPass;
+  e->pCtx = relCtxRef(p);
+  if (pOld) accEntryUnlink(pOld);
+  rc = accEntryLink(pState, e);
+  if (rc) {
+    sqlite3_free(e);
+    relCtxUnref(p);
+    if (pOld) accEntryLink(pState, pOld); /* no allocation: it fitted */
+    return rc;
+  }
+  /* On failure SQLite has called accEntryDestroy(e), and kept pOld's
+  ** module. */
+  rc = sqlite3_create_module_v2(p->db, zName, &accModule, e, accEntryDestroy);
+  if (rc && pOld) accEntryLink(pState, pOld);
+  return rc;
+}
+
+/* Take the module of e away: its relationship is gone. */
+static void accUnregister(RelCtx *p, AccEntry *e) {
+  e->bGone = 1;
+  accEntryUnlink(e);
+  sqlite3_create_module_v2(p->db, e->zName, 0, 0, 0);
+}
+
+/*
+** xLoaded: the modules for the loaded definitions. An accessor that is
+** registered already, for the same definition, and that no statement of
+** this connection has used since (so no table was made of it), is left as
+** it is; any other is registered anew, so the next statement that names it
+** reads the listed table again (a reload follows a change of the schema:
+** a key column added, an ALTER TABLE). Accessors no longer defined go.
+*/
+static int accLoaded(RelCtx *p, void *pArg, char **pzErr) {
+  AccState *pState = (AccState *)pArg;
+  int i, k, rc = SQLITE_OK;
+  unsigned iPass = ++pState->iPass;
+  char aBuf[256];
+  /* A load inside a running statement (ctx.c: REL_SYNC_MEM, or a dump's
+  ** CREATE INDEX) may be under a statement that uses an accessor: a module
+  ** whose table was made stays registered (replacing it would free the
+  ** table under that statement); it refuses use when its relationship is
+  ** gone, and the next load renews it. */
+  int bKeep = p->eLoad == REL_SYNC_MEM || p->bRestoring;
+  (void)pzErr;
+  /* Buckets for all of them at once, rather than growing on the way. */
+  if (pState->nBucket < 2 * p->nDef) rc = accReserve(pState, 2 * p->nDef);
+  for (i = 0; rc == SQLITE_OK && i < p->nDef; i++) {
     const RelDef *d = &p->aDef[i];
-    char *zFwd, *zRev;
-    if (d->zWhy) continue; /* BROKEN: no accessor until it is whole */
-    zFwd = relAccessorForward(d);
-    zRev = relAccessorReverse(d);
-    if (zFwd == 0) rc = SQLITE_NOMEM;
-    if (rc == SQLITE_OK) rc = accProtoAdd(p, d, zFwd, 0, pzErr);
-    if (rc == SQLITE_OK) {
-      rc = relExecf(p->db, pzErr,
-                    "CREATE VIRTUAL TABLE temp.\"%w\" USING relext_accessor("
-                    "%Q, %Q, 'forward')",
-                    zFwd, d->zModel, d->zField);
+    /* No accessor for a BROKEN definition (until it is whole), nor for a
+    ** catalog edited by hand (until rel_approve). */
+    if (d->zWhy || p->zTamper) continue;
+    for (k = 0; rc == SQLITE_OK && k < 2; k++) {
+      /* The name, as relAccessorForward/relAccessorReverse (catalog.c)
+      ** make it, in aBuf when it fits (loading does this for every
+      ** accessor: no allocation). */
+      const char *zA = k ? d->zTarget : d->zModel;
+      const char *zB = k ? d->zRelName : d->zField;
+      char *zName = aBuf, *zFree = 0;
+      size_t nA, nB;
+      AccEntry *e;
+      if (k && (relDefHidden(d) || (d->eKind == REL_M2M && d->bSymmetrical)))
+        continue;
+      nA = strlen(zA);
+      nB = strlen(zB);
+      if (nA + nB + 3 > sizeof(aBuf)) {
+        zName = zFree = sqlite3_malloc64(nA + nB + 3);
+        if (zName == 0) {
+          rc = SQLITE_NOMEM;
+          break;
+        }
+      }
+      memcpy(zName, zA, nA);
+      memcpy(zName + nA, "__", 2);
+      memcpy(zName + nA + 2, zB, nB + 1);
+      e = accEntryFind(pState, zName);
+      if (e && (!e->bConnected || bKeep) && e->bReverse == k &&
+          strcmp(e->zModel, d->zModel) == 0 &&
+          strcmp(e->zField, d->zField) == 0) {
+        e->iDef = i;
+        e->iPass = iPass;
+        e->bGone = 0;
+      } else if (e && e->bConnected && bKeep) {
+        /* Another definition took the name: refused until renewed. */
+        e->bGone = 1;
+        e->iPass = iPass;
+      } else {
+        rc = accRegister(p, pState, zName, i, k);
+      }
+      sqlite3_free(zFree);
     }
-    if (rc == SQLITE_OK && zRev) rc = accProtoAdd(p, d, zRev, 1, pzErr);
-    if (rc == SQLITE_OK && zRev) {
-      rc = relExecf(p->db, pzErr,
-                    "CREATE VIRTUAL TABLE temp.\"%w\" USING relext_accessor("
-                    "%Q, %Q, 'reverse')",
-                    zRev, d->zModel, d->zField);
+  }
+  if (rc == SQLITE_OK) {
+    /* The accessors not found in this pass are no longer defined. */
+    for (i = 0; i < pState->nBucket; i++) {
+      AccEntry *e = pState->apBucket[i];
+      while (e) {
+        AccEntry *pNext = e->pNext;
+        if (e->iPass != iPass && bKeep && e->bConnected)
+          e->bGone = 1;
+        else if (e->iPass != iPass)
+          accUnregister(p, e);
+        e = pNext;
+      }
     }
-    sqlite3_free(zFwd);
-    sqlite3_free(zRev);
   }
   return rc;
 }
 
-/* xFree: the context dies. */
-static void accFree(RelCtx *p, void *pState) {
+/* Take every accessor module of this connection away (a load that
+** failed). */
+void relAccessorUnregister(RelCtx *p) {
+  AccState *pState = (AccState *)p->aSlot[REL_SLOT_ACCESSOR].pState;
+  int i;
+  for (i = 0; pState && i < pState->nBucket; i++) {
+    while (pState->apBucket[i]) accUnregister(p, pState->apBucket[i]);
+  }
+}
+
+/* xFree: the context dies, after every module (each holds a reference). */
+static void accFree(RelCtx *p, void *pArg) {
+  AccState *pState = (AccState *)pArg;
+  int i;
   (void)p;
-  accProtoListFree((AccProto *)pState);
+  if (pState == 0) return;
+  for (i = 0; i < pState->nBucket; i++) {
+    AccEntry *e = pState->apBucket[i];
+    for (; e; e = e->pNext) e->pState = 0;
+  }
+  sqlite3_free(pState->apBucket);
+  sqlite3_free(pState);
 }
 
 static const RelHooks accHooks = {
     0,          /* xRemap */
-    accInstall, /* xLoaded: the TEMP accessor tables */
+    accLoaded,  /* xLoaded: a module per accessor name */
     0,          /* xStmtsFree: none kept outside the tables */
-    accFree,    /* xFree: the prototypes */
+    accFree,    /* xFree: the list of modules */
 };
 
 int relRegisterAccessor(sqlite3 *db, RelCtx *p) {
-  int rc;
-  relCtxAttach(p, REL_SLOT_ACCESSOR, 0, &accHooks);
-  rc = sqlite3_create_module_v2(db, "relext_accessor", &accModule, relCtxRef(p),
-                                relCtxUnref);
+  AccState *pState = sqlite3_malloc64(sizeof(*pState));
+  if (pState == 0) return SQLITE_NOMEM;
+  memset(pState, 0, sizeof(*pState));
+  relCtxAttach(p, REL_SLOT_ACCESSOR, pState, &accHooks);
   /* Only SQL that binds a pointer can give it anything to do, and only
   ** relext's own statements do; DIRECTONLY all the same. */
-  if (rc == SQLITE_OK)
-    rc = sqlite3_create_function_v2(db, "relext_acc_conflict", 2,
+  return sqlite3_create_function_v2(db, "relext_acc_conflict", 2,
                                     SQLITE_UTF8 | SQLITE_DIRECTONLY, 0,
                                     accConflictFunc, 0, 0, 0);
-  return rc;
 }

@@ -994,17 +994,6 @@ int relCatalogRead(RelCtx *p, char **pzBad) {
 /* ------------------------------------------------------------------ */
 /* Definition rules: names                                             */
 
-/* Lower-case ASCII copy. */
-static char *relLower(const char *z) {
-  char *zOut = relStrdup(z);
-  char *q;
-  if (zOut == 0) return 0;
-  for (q = zOut; *q; q++) {
-    if (*q >= 'A' && *q <= 'Z') *q = (char)(*q + 32);
-  }
-  return zOut;
-}
-
 /* Is zTab a name relext will not govern: SQLite's own tables and relext's
 ** (its catalog, its TEMP tables)? */
 int relIsReservedName(const char *zTab) {
@@ -1018,6 +1007,8 @@ int relIsReservedName(const char *zTab) {
 **   'app_label.ModelName'        app_label_modelname
 **   settings.AUTH_USER_MODEL     auth_user
 **   a class name (Category)      category, else the only <app>_category
+** A model's name is its class name lower-cased as Python's str.lower()
+** does (relLowerName: 'shop.CAFÉ' names shop_café).
 ** Views and virtual tables are not tables a relationship can use.
 ** zCtx prefixes error messages ("article.category: " or ""), zRole names
 ** the model in them ("model", "target"). */
@@ -1046,19 +1037,26 @@ int relResolveModel(sqlite3 *db, const char *zSelf, const char *zSpec,
     zDot = strchr(zSpec, '.');
     if (zTab == 0 && rc == SQLITE_OK && zDot && zDot != zSpec && zDot[1] &&
         strchr(zDot + 1, '.') == 0) {
-      /* 'app_label.ModelName' -> app_label_modelname */
-      char *zName =
-          sqlite3_mprintf("%.*s_%s", (int)(zDot - zSpec), zSpec, zDot + 1);
-      zLooked = zName ? relLower(zName) : 0;
-      sqlite3_free(zName);
+      /* 'app_label.ModelName' -> app_label_modelname: Django's table
+      ** name is the app label as it is, '_', and the model's name, which
+      ** is its class name through Python's str.lower() (full Unicode:
+      ** 'shop.CAFÉ' names shop_café). */
+      char *zLow = relLowerName(zDot + 1);
+      zLooked =
+          zLow ? sqlite3_mprintf("%.*s_%s", (int)(zDot - zSpec), zSpec, zLow)
+               : 0;
+      sqlite3_free(zLow);
       if (zLooked == 0) return SQLITE_NOMEM;
       rc = relTableName(db, zLooked, REL_TABLE_ORDINARY, &zTab);
     } else if (zTab == 0 && rc == SQLITE_OK && zDot == 0) {
-      rc = relTablesEndingWith(db, zSpec, &zTab, &nFound);
+      /* A class name: the model's name is its str.lower(). */
+      char *zLow = relLowerName(zSpec);
+      if (zLow == 0) return SQLITE_NOMEM;
+      rc = relTableName(db, zLow, REL_TABLE_ORDINARY, &zTab);
+      if (rc == SQLITE_OK && zTab == 0)
+        rc = relTablesEndingWith(db, zLow, &zTab, &nFound);
       if (rc == SQLITE_OK && nFound > 1) {
-        char *zLow = relLower(zSpec);
         sqlite3_free(zTab);
-        if (zLow == 0) return SQLITE_NOMEM;
         rc = relError(
             pzErr, SQLITE_ERROR,
             "relext: %smodel %Q is ambiguous: more than one table <app>_%s; "
@@ -1067,6 +1065,7 @@ int relResolveModel(sqlite3 *db, const char *zSelf, const char *zSpec,
         sqlite3_free(zLow);
         return rc;
       }
+      sqlite3_free(zLow);
     }
   }
   if (rc == SQLITE_NOMEM) {

@@ -4,11 +4,12 @@
 **
 ** WHAT IT HOLDS
 **   No dangling key at COMMIT (db_constraint=True); NOT NULL for keys with
-**   null=False; no row left referencing a row deleted under RESTRICT.
+**   null=False; no row left referencing a row deleted under RESTRICT; and
+**   the end of a statement that a RESTRICT refuses (below).
 **
 ** THE MECHANISM
 **   Suspects ("notes") come from three places:
-**   - relext_must_be_loaded(G, edge, key [, row]), the WHERE clause of the
+**   - relext_must_be_loaded(T, k, key, row, ...), the WHERE clause of the
 **     stored guard indexes (guard.c writes them). SQLite evaluates it
 **     inline for every row inserted, deleted, or updated in a key column;
 **     it notes the key (once per distinct key and transaction) as a
@@ -16,10 +17,10 @@
 **     key column the same function notes the keys of parent rows written
 **     or deleted: a changed key, or a row that REPLACE removes without
 **     delete triggers, leaves a suspect too.
-**   - the delete engine (engine.c): RESTRICT and DO_NOTHING keys still
-**     referenced from outside its closure, and the value a SET rule wrote;
-**   - TEMP triggers (guard.c) writing to relext_txn: an old bare-rowid key
-**     still referenced after an UPDATE.
+**   - the delete engine (engine.c) and relext_fail (guard.c): RESTRICT
+**     and DO_NOTHING keys still referenced from outside a closure, and the
+**     value a SET rule wrote;
+**   - TEMP triggers (guard.c) writing to relext_txn.
 **
 **   Notes go to relext_txn, a TEMP virtual table. Statements that can fire
 **   relext's TEMP triggers enrol it in their transaction (the triggers
@@ -39,6 +40,18 @@
 **   xSavepoint/xRollbackTo, so ROLLBACK TO and failed statements forget
 **   what they noted.
 **
+**   The end of a statement. A RESTRICT that a later row of the same
+**   statement may still lift (engine.c decides which) is a pending note;
+**   while any stands, the engine's TEMP trigger program keeps one row in
+**   temp.relext_pending, whose REFERENCES to the empty temp.relext_nowhere
+**   is an immediate foreign-key violation that SQLite counts for the
+**   statement and fails it with at its end, undoing only that statement
+**   (relext_pending() recounts them as rows go). In autocommit, relCommitDoom
+**   makes the COMMIT check refuse the statement first thing. rel_last_error
+**   gives relext's message of a refusal SQLite words itself. relext_gone
+**   keeps, until the statement ends, the keys that rows it deleted
+**   protected (engine.c's PROTECT).
+**
 **   Why not sqlite3_commit_hook: it cannot run SQL, its failure message is
 **   fixed ("constraint failed"), and there is one per connection, which an
 **   application may replace. xSync can query, report its own message, and
@@ -51,8 +64,8 @@
 **     is connected to finalize them before sqlite3_close() checks.
 **
 ** LIMITS
-**   - Inside an explicit transaction, a RESTRICT violation is reported at
-**     COMMIT, not at the DELETE (see README).
+**   - The statement's end needs PRAGMA foreign_keys on and not deferred;
+**     otherwise a pending RESTRICT is checked at COMMIT.
 **   - NOT NULL (null=False) is checked with the other keys, at COMMIT.
 */
 #include "relext_int.h"
@@ -219,6 +232,14 @@ static unsigned relNoteHash(int iEdge, int eKind, const RelValue *pV) {
     const unsigned char *z = (const unsigned char *)pV->z;
     for (; z && *z; z++)
       h = (h ^ *z) * 16777619u;
+    break;
+  }
+  case SQLITE_BLOB: {
+    const unsigned char *z = (const unsigned char *)pV->z;
+    int k;
+    h ^= 0x5bd1e995u; /* X'41' and 'A' are different keys */
+    for (k = 0; k < pV->n; k++)
+      h = (h ^ z[k]) * 16777619u;
     break;
   }
   default:
@@ -659,14 +680,23 @@ static int relCheckStmt(RelCtx *p, sqlite3_stmt **apCheck, int iEdge, int eKind,
     char *zRow = 0;
     const char *zC = p->azTable[pE->iChild];
     const char *zP = p->azTable[pE->iParent];
+    char *zPKey = 0; /* p."key", or p.rowid */
     rc = relRowKey(p->db, zC, &zRow);
     if (rc) return rc;
+    zPKey = relColExpr("p", pE->zParentCol);
+    if (zPKey == 0) {
+      sqlite3_free(zRow);
+      return SQLITE_NOMEM;
+    }
     if (eKind == NOTE_NULL) {
       /* (A NULL key is noted with its row: there is a row key.) */
-      if (zRow == 0) return SQLITE_INTERNAL;
+      if (zRow == 0) {
+        sqlite3_free(zPKey);
+        return SQLITE_INTERNAL;
+      }
       rc = relPreparef(p->db, pp, pzErr,
-                       "SELECT %s, 1 FROM main.\"%w\" WHERE %s=?1 AND "
-                       "\"%w\" IS NULL",
+                       "SELECT c.%s, 1 FROM main.\"%w\" AS c WHERE c.%s=?1 "
+                       "AND c.\"%w\" IS NULL",
                        zRow, zC, zRow, pE->zChildCol);
     } else if (bGone) {
       /* A key a parent gave up: its children are most likely gone with
@@ -676,25 +706,26 @@ static int relCheckStmt(RelCtx *p, sqlite3_stmt **apCheck, int iEdge, int eKind,
       ** where the index does not deliver rows in that order: a junction's
       ** unique pair). */
       rc = relPreparef(p->db, pp, pzErr,
-                       "SELECT (SELECT min(%s) FROM main.\"%w\" WHERE "
-                       "\"%w\"=?1) WHERE EXISTS (SELECT 1 FROM main.\"%w\" "
-                       "WHERE \"%w\"=?1) AND NOT EXISTS (SELECT 1 FROM "
-                       "main.\"%w\" WHERE \"%w\"=?1)",
-                       zRow ? zRow : "1", zC, pE->zChildCol, zC, pE->zChildCol,
-                       zP, pE->zParentCol);
+                       "SELECT (SELECT min(%s%s) FROM main.\"%w\" AS c WHERE "
+                       "c.\"%w\"=?1) WHERE EXISTS (SELECT 1 FROM main.\"%w\" "
+                       "AS c WHERE c.\"%w\"=?1) AND NOT EXISTS (SELECT 1 FROM "
+                       "main.\"%w\" AS p WHERE %s=?1)",
+                       zRow ? "c." : "", zRow ? zRow : "1", zC, pE->zChildCol,
+                       zC, pE->zChildCol, zP, zPKey);
     } else {
       /* The parent first: a constant WHERE of a SELECT without FROM is
       ** tested before anything else, so a key whose row exists costs one
       ** probe; else one more finds the first referencing row (NULL:
       ** none). The count for a RESTRICT message is taken when needed. */
-      rc =
-          relPreparef(p->db, pp, pzErr,
-                      "SELECT (SELECT min(%s) FROM main.\"%w\" WHERE "
-                      "\"%w\"=?1) WHERE NOT EXISTS (SELECT 1 FROM "
-                      "main.\"%w\" WHERE \"%w\"=?1)",
-                      zRow ? zRow : "1", zC, pE->zChildCol, zP, pE->zParentCol);
+      rc = relPreparef(p->db, pp, pzErr,
+                       "SELECT (SELECT min(%s%s) FROM main.\"%w\" AS c WHERE "
+                       "c.\"%w\"=?1) WHERE NOT EXISTS (SELECT 1 FROM "
+                       "main.\"%w\" AS p WHERE %s=?1)",
+                       zRow ? "c." : "", zRow ? zRow : "1", zC, pE->zChildCol,
+                       zP, zPKey);
     }
     sqlite3_free(zRow);
+    sqlite3_free(zPKey);
   }
   *ppOut = *pp;
   return rc;
@@ -720,16 +751,26 @@ static int relBulkCheck(RelCtx *p, int iEdge, char **pzErr) {
   char *zRow = 0;
   int rc = relRowKey(p->db, zC, &zRow);
   if (rc) return rc;
-  /* (Unqualified, the row key is c's: the only table of its SELECT.) */
-  if (zRow == 0) zRow = sqlite3_mprintf("NULL"); /* no single row key */
+  {
+    /* c.rowid or c."pk"; NULL without a single row key. */
+    char *z = zRow ? sqlite3_mprintf("c.%s", zRow) : sqlite3_mprintf("NULL");
+    sqlite3_free(zRow);
+    zRow = z;
+  }
   if (zRow == 0) return SQLITE_NOMEM;
   if (pE->bConstraint) {
+    char *zPKey = relColExpr("p", pE->zParentCol);
+    if (zPKey == 0) {
+      sqlite3_free(zRow);
+      return SQLITE_NOMEM;
+    }
     rc = relPreparef(p->db, &pStmt, pzErr,
                      "SELECT %s, c.\"%w\" FROM main.\"%w\" AS c WHERE "
                      "c.\"%w\" IS NOT NULL AND NOT EXISTS (SELECT 1 FROM "
-                     "main.\"%w\" AS p WHERE p.\"%w\"=c.\"%w\") LIMIT 1",
+                     "main.\"%w\" AS p WHERE %s=c.\"%w\") LIMIT 1",
                      zRow, pE->zChildCol, zC, pE->zChildCol,
-                     p->azTable[pE->iParent], pE->zParentCol, pE->zChildCol);
+                     p->azTable[pE->iParent], zPKey, pE->zChildCol);
+    sqlite3_free(zPKey);
     if (rc == SQLITE_OK && sqlite3_step(pStmt) == SQLITE_ROW) {
       char *zR = relValueText(sqlite3_column_value(pStmt, 0));
       char *zK = relValueText(sqlite3_column_value(pStmt, 1));
@@ -745,7 +786,8 @@ static int relBulkCheck(RelCtx *p, int iEdge, char **pzErr) {
   }
   if (rc == SQLITE_OK && d->eKind != REL_M2M && !d->bNull) {
     rc = relPreparef(p->db, &pStmt, pzErr,
-                     "SELECT %s FROM main.\"%w\" WHERE \"%w\" IS NULL LIMIT 1",
+                     "SELECT %s FROM main.\"%w\" AS c WHERE c.\"%w\" IS NULL "
+                     "LIMIT 1",
                      zRow, zC, pE->zChildCol);
     if (rc == SQLITE_OK && sqlite3_step(pStmt) == SQLITE_ROW) {
       char *zR = relValueText(sqlite3_column_value(pStmt, 0));
@@ -759,6 +801,27 @@ static int relBulkCheck(RelCtx *p, int iEdge, char **pzErr) {
   }
   sqlite3_free(zRow);
   return rc;
+}
+
+/* The key as child row pRowKey of edge pE holds it, for a message (caller
+** frees): the noted key may be another spelling of it (a parent's 'IT'
+** for the child's 'it' under NOCASE). NULL when it cannot be read. Runs
+** only on the way to an error. */
+static char *relChildKeyText(RelCtx *p, const RelEdge *pE,
+                             sqlite3_value *pRowKey) {
+  sqlite3_stmt *pStmt = 0;
+  char *zRow = 0, *zText = 0;
+  if (relRowKey(p->db, p->azTable[pE->iChild], &zRow) || zRow == 0) return 0;
+  if (relPreparef(p->db, &pStmt, 0,
+                  "SELECT c.\"%w\" FROM main.\"%w\" AS c WHERE c.%s=?1",
+                  pE->zChildCol, p->azTable[pE->iChild], zRow) == SQLITE_OK) {
+    sqlite3_bind_value(pStmt, 1, pRowKey);
+    if (sqlite3_step(pStmt) == SQLITE_ROW)
+      zText = relValueText(sqlite3_column_value(pStmt, 0));
+  }
+  sqlite3_finalize(pStmt);
+  sqlite3_free(zRow);
+  return zText;
 }
 
 /* Check one note. Returns SQLITE_OK, or SQLITE_CONSTRAINT with *pzErr. */
@@ -788,9 +851,10 @@ static int relNoteCheck(RelCtx *p, sqlite3_stmt **apCheck, const RelNote *pN,
       rc = relError(pzErr, SQLITE_CONSTRAINT, "%s", pN->zMsg);
     } else if (pN->eKind == NOTE_RESTRICT) {
       sqlite3_stmt *pCount = 0;
-      int rcCount = relPreparef(
-          p->db, &pCount, 0, "SELECT count(*) FROM main.\"%w\" WHERE \"%w\"=?1",
-          p->azTable[pE->iChild], pE->zChildCol);
+      int rcCount =
+          relPreparef(p->db, &pCount, 0,
+                      "SELECT count(*) FROM main.\"%w\" AS c WHERE c.\"%w\"=?1",
+                      p->azTable[pE->iChild], pE->zChildCol);
       if (rcCount == SQLITE_OK) {
         relValueBind(pCount, 1, &pN->key);
         if (sqlite3_step(pCount) == SQLITE_ROW)
@@ -815,8 +879,11 @@ static int relNoteCheck(RelCtx *p, sqlite3_stmt **apCheck, const RelNote *pN,
       rc = relNotNullError(p, pE, zKey, pzErr);
     } else {
       char *zRow = relValueText(sqlite3_column_value(pStmt, 0));
-      rc = relDanglingError(p, pE, zRow, zKey, pN->bGone, pzErr);
+      char *zHeld = relChildKeyText(p, pE, sqlite3_column_value(pStmt, 0));
+      rc = relDanglingError(p, pE, zRow, zHeld ? zHeld : zKey, pN->bGone,
+                            pzErr);
       sqlite3_free(zRow);
+      sqlite3_free(zHeld);
     }
     sqlite3_free(zKey);
   }
@@ -980,7 +1047,7 @@ static int relBatchCheck(RelCtx *p, sqlite3_stmt **apCheck, int iEdge,
   ** It is NULL, not false, for a key without match where the column holds
   ** NULLs: fine for the child test, so the parent test uses it only for a
   ** rowid, which is never NULL. */
-  zChildTest = sqlite3_mprintf("j.k IN (SELECT \"%w\" FROM main.\"%w\")",
+  zChildTest = sqlite3_mprintf("j.k IN (SELECT c.\"%w\" FROM main.\"%w\" AS c)",
                                pE->zChildCol, zC);
   if (bRowid) {
     zParentTest =
@@ -988,7 +1055,7 @@ static int relBatchCheck(RelCtx *p, sqlite3_stmt **apCheck, int iEdge,
                         p->azTable[pE->iParent]);
   } else {
     zParentTest = sqlite3_mprintf(
-        "NOT EXISTS (SELECT 1 FROM main.\"%w\" WHERE \"%w\"=j.k)",
+        "NOT EXISTS (SELECT 1 FROM main.\"%w\" AS p WHERE p.\"%w\"=j.k)",
         p->azTable[pE->iParent], pE->zParentCol);
   }
   if (!zChildTest || !zParentTest) {
@@ -998,10 +1065,10 @@ static int relBatchCheck(RelCtx *p, sqlite3_stmt **apCheck, int iEdge,
   /* The WHERE terms are tested in the order written: the side most likely
   ** to settle the key first (see relCheckStmt). */
   rc = relPreparef(p->db, &pStmt, pzErr,
-                   "SELECT j.k, (SELECT %s FROM main.\"%w\" WHERE \"%w\"=j.k "
-                   "ORDER BY 1 LIMIT 1) FROM relext_notes AS j WHERE j.e=?1 "
-                   "AND j.gone=?2 AND %s AND %s LIMIT 1",
-                   zRow ? zRow : "1", zC, pE->zChildCol,
+                   "SELECT j.k, (SELECT %s%s FROM main.\"%w\" AS c WHERE "
+                   "c.\"%w\"=j.k ORDER BY 1 LIMIT 1) FROM relext_notes AS j "
+                   "WHERE j.e=?1 AND j.gone=?2 AND %s AND %s LIMIT 1",
+                   zRow ? "c." : "", zRow ? zRow : "1", zC, pE->zChildCol,
                    bGone ? zChildTest : zParentTest,
                    bGone ? zParentTest : zChildTest);
   if (rc) goto done;
@@ -1767,6 +1834,8 @@ static void relMustBeLoadedFunc(sqlite3_context *ctx, int argc,
     return;
   }
   if (c == 0 || (p->nBusy > 0 && p->nCareful == 0)) return;
+  /* rel_flush empties the table: its rows' keys need no check. */
+  if (relCtxFlushing(p, t)) return;
   /* Only a write to main needs a note. PRAGMA integrity_check evaluates
   ** this too, in a read transaction: enrolling relext_txn there would
   ** commit at once and free pEnroll while it runs. (Once relext_txn is
@@ -1836,6 +1905,18 @@ static void relCheckStmtsFree(RelCommit *c) {
   for (i = 0; a && i < n; i++)
     sqlite3_finalize(a[i]);
   sqlite3_free(a);
+}
+
+/* rel_flush left rows in a table that took no notes: check its edges
+** whole at COMMIT (relBulkCheck). */
+int relCommitWhole(RelCtx *p, int iEdge) {
+  RelCommit *c = relCommit(p);
+  int rc;
+  if (c == 0 || iEdge < 0 || iEdge >= p->nEdge) return SQLITE_OK;
+  rc = relCommitEnrol(p);
+  if (rc == SQLITE_OK) rc = relEdgeArrays(c, p->nEdge);
+  if (rc == SQLITE_OK) c->aBulk[iEdge] = 1;
+  return rc;
 }
 
 /* Take no notes while guard.c creates the guard indexes (creating an index

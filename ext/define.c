@@ -13,9 +13,12 @@
 **      filling in Django's defaults;
 **   2. validate: Django's system checks (fields.E302-E309, E320, E321 and
 **      the relational ones) and SQLite-side checks (tables, columns, unique
-**      to_field); nothing has been written yet when any of them fails;
-**   3. create, inside a SAVEPOINT: the key column (ALTER TABLE ADD COLUMN),
-**      its index, the junction table, the catalog record; then the
+**      to_field, and the key rules of schema.c: no bare-rowid target, key
+**      columns and junction columns that compare as the keys they hold);
+**      nothing has been written yet when any of them fails;
+**   3. create, inside a SAVEPOINT: the key column (ALTER TABLE ADD COLUMN,
+**      with the type and collation of the key it holds), its index, the
+**      junction table (likewise), the catalog record; then the
 **      connection reloads the catalog, which rewrites the stored guard
 **      triggers and the TEMP enforcement and accessor objects. Any failure
 **      rolls the savepoint back and reloads the previous state.
@@ -502,6 +505,29 @@ static int relResolveJunction(sqlite3 *db, RelDef *d, const char *zThroughSpec,
   return rc;
 }
 
+/* The key rules (schema.c): zKeyTab.zKeyCol must be a key a relationship
+** may reference (bToField: the field could name another), and column
+** zCol of zTab, when it exists already, must hold its keys the way SQLite
+** compares foreign keys. A column relext creates is declared to. */
+static int relKeyCheck(sqlite3 *db, const RelDef *d, const char *zKeyTab,
+                       const char *zKeyCol, int bToField, const char *zTab,
+                       const char *zCol, char **pzErr) {
+  char *zWhy = 0;
+  int bOk = 0, bCol = 0;
+  int rc = relKeyTarget(db, zKeyTab, zKeyCol, bToField, &bOk, &zWhy);
+  if (rc == SQLITE_OK && bOk) rc = relTableExists(db, zTab, &bCol);
+  if (rc == SQLITE_OK && bOk && bCol)
+    rc = relColumnExists(db, zTab, zCol, &bCol);
+  if (rc == SQLITE_OK && bOk && bCol)
+    rc = relKeyFits(db, zTab, zCol, zKeyTab, zKeyCol, &bOk, &zWhy);
+  if (rc == SQLITE_OK && !bOk) {
+    rc = relError(pzErr, SQLITE_ERROR, "relext: %s.%s: %s", d->zModel,
+                  d->zField, zWhy ? zWhy : "?");
+  }
+  sqlite3_free(zWhy);
+  return rc;
+}
+
 /* Phase 1 and 2: build a resolved, validated RelDef from the input. */
 static int relBuildDef(RelCtx *pCtx, RelInput *in, RelDef *d, char **pzErr) {
   sqlite3 *db = pCtx->db;
@@ -699,8 +725,10 @@ static int relBuildDef(RelCtx *pCtx, RelInput *in, RelDef *d, char **pzErr) {
     goto done;
   }
   if (zRelQuery) {
-    /* A query name given must be usable in lookups. */
-    if (!relIsIdentifier(zRelQuery, 0) || relIsPyKeyword(zRelQuery)) {
+    /* A query name given must be usable in lookups. A Python keyword is:
+    ** lookups name it in a string ('class__name'), and Django accepts it
+    ** (it is the default query name of a model named Class). */
+    if (!relIsIdentifier(zRelQuery, 0)) {
       rc = relError(
           pzErr, SQLITE_ERROR,
           "relext: %s.%s: the name %Q is invalid related_query_name: it "
@@ -787,16 +815,21 @@ static int relBuildDef(RelCtx *pCtx, RelInput *in, RelDef *d, char **pzErr) {
       d->zColumn = zDbColumn;
       zDbColumn = 0;
     }
-    if (relIsRowid(d->zToField)) rc = relTableHasRowid(db, d->zTarget, &bRowid);
-    if (rc) goto done;
-    if (!bRowid) {
-      rc = relError(
-          pzErr, SQLITE_ERROR,
-          "relext: %s.%s: table '%s' has no single-column primary key and no "
-          "rowid; give to_field",
-          d->zModel, d->zField, d->zTarget);
-      goto done;
+    if (relIsRowid(d->zToField)) {
+      /* to_field='rowid' names the INTEGER PRIMARY KEY, if there is one. */
+      char *zAlias = 0;
+      rc = relTableHasRowid(db, d->zTarget, &bRowid);
+      if (rc == SQLITE_OK && bRowid)
+        rc = relRowidColumn(db, d->zTarget, &zAlias);
+      if (rc) goto done;
+      if (zAlias) {
+        sqlite3_free(d->zToField);
+        d->zToField = zAlias;
+      }
     }
+    rc = relKeyCheck(db, d, d->zTarget, d->zToField, 1, d->zModel, d->zColumn,
+                     pzErr);
+    if (rc) goto done;
     if (sqlite3_stricmp(d->zColumn, "rowid") == 0) {
       rc = relError(pzErr, SQLITE_ERROR,
                     "relext: %s.%s: the key column cannot be rowid", d->zModel,
@@ -809,21 +842,14 @@ static int relBuildDef(RelCtx *pCtx, RelInput *in, RelDef *d, char **pzErr) {
     rc = relPkColumn(db, d->zModel, &d->zSrcKey);
     if (rc == SQLITE_OK) rc = relPkColumn(db, d->zTarget, &d->zDstKey);
     if (rc) goto done;
-    for (k = 0; k < 2; k++) {
-      const char *zTab = k ? d->zTarget : d->zModel;
-      const char *zKey = k ? d->zDstKey : d->zSrcKey;
-      int bRowid = 1;
-      if (relIsRowid(zKey)) rc = relTableHasRowid(db, zTab, &bRowid);
-      if (rc) goto done;
-      if (!bRowid) {
-        rc = relError(
-            pzErr, SQLITE_ERROR,
-            "relext: %s.%s: table '%s' has no single-column primary key and "
-            "no rowid",
-            d->zModel, d->zField, zTab);
-        goto done;
-      }
-    }
+    /* Both ends: keys a relationship may reference, held by junction
+    ** columns that compare as they do (a junction relext creates will). */
+    rc = relKeyCheck(db, d, d->zModel, d->zSrcKey, 0, d->zDbTable, d->zSrcCol,
+                     pzErr);
+    if (rc == SQLITE_OK)
+      rc = relKeyCheck(db, d, d->zTarget, d->zDstKey, 0, d->zDbTable,
+                       d->zDstCol, pzErr);
+    if (rc) goto done;
   }
 
   /* The catalog refuses longer names when it is read back. */
@@ -1073,10 +1099,20 @@ static int relCreateObjects(RelCtx *pCtx, const RelDef *d, char **pzErr) {
     if (ci.zName == 0) {
       rc = relColumnInfo(db, d->zTarget, d->zToField, &ti);
       if (rc == SQLITE_OK) {
-        /* the target key's affinity: the key compares as it does (ANY in
-        ** a STRICT table has none, not NUMERIC) */
-        rc = relExecf(db, pzErr, "ALTER TABLE main.\"%w\" ADD COLUMN \"%w\" %s",
-                      d->zModel, d->zColumn, ti.zAff ? ti.zAff : "");
+        /* The key's declared type and collation: the column then compares
+        ** keys as SQLite's foreign keys would (see relKeyFits). */
+        int bStrict = 0;
+        char *zDecl = 0;
+        rc = relTableIsStrict(db, d->zModel, &bStrict);
+        if (rc == SQLITE_OK) {
+          zDecl = relKeyColumnDecl(&ti, bStrict);
+          if (zDecl == 0) rc = SQLITE_NOMEM;
+        }
+        if (rc == SQLITE_OK)
+          rc = relExecf(db, pzErr,
+                        "ALTER TABLE main.\"%w\" ADD COLUMN \"%w\" %s",
+                        d->zModel, d->zColumn, zDecl);
+        sqlite3_free(zDecl);
       }
       relColumnClear(&ti);
       if (rc == SQLITE_OK) rc = relColumnInfo(db, d->zModel, d->zColumn, &ci);
@@ -1108,12 +1144,16 @@ static int relCreateObjects(RelCtx *pCtx, const RelDef *d, char **pzErr) {
   rc = relTableExists(db, d->zDbTable, &bJunction);
   if (rc == SQLITE_OK && !bJunction) {
     RelColumn a, b;
-    const char *zTa = "INTEGER", *zTb = "INTEGER";
+    char *zTa = 0, *zTb = 0;
     memset(&b, 0, sizeof(b));
     rc = relColumnInfo(db, d->zModel, d->zSrcKey, &a);
     if (rc == SQLITE_OK) rc = relColumnInfo(db, d->zTarget, d->zDstKey, &b);
-    if (a.zName && !a.bRowid) zTa = a.zAff;
-    if (b.zName && !b.bRowid) zTb = b.zAff;
+    /* Each column as the key it holds: type and collation. */
+    if (rc == SQLITE_OK) {
+      zTa = relKeyColumnDecl(&a, 0);
+      zTb = relKeyColumnDecl(&b, 0);
+      if (zTa == 0 || zTb == 0) rc = SQLITE_NOMEM;
+    }
     if (rc == SQLITE_OK) {
       rc = relExecf(db, pzErr,
                     "CREATE TABLE main.\"%w\"(id INTEGER PRIMARY KEY, "
@@ -1131,6 +1171,8 @@ static int relCreateObjects(RelCtx *pCtx, const RelDef *d, char **pzErr) {
       }
       sqlite3_free(zIdx);
     }
+    sqlite3_free(zTa);
+    sqlite3_free(zTb);
     relColumnClear(&a);
     relColumnClear(&b);
   }
@@ -1159,90 +1201,6 @@ static char *relSummary(const RelDef *d) {
     relStrPrintf(&s, ", related_name=%s)", d->zRelName);
   }
   return relStrFinish(&s);
-}
-
-/* SQLite rolls the whole transaction back after an out-of-memory or I/O
-** error in any statement, savepoint included. Once that has happened, no
-** further write may run: it would commit on its own. */
-static int relTxnLost(sqlite3 *db, char **pzErr) {
-  int rc;
-  if (!sqlite3_get_autocommit(db)) return SQLITE_OK;
-  rc = sqlite3_errcode(db);
-  if (rc == SQLITE_OK || rc == SQLITE_DONE || rc == SQLITE_ROW)
-    rc = SQLITE_NOMEM; /* the only silent cause: an allocation failed */
-  if (rc != SQLITE_NOMEM) {
-    rc = relError(pzErr, rc,
-                  "relext: the transaction was rolled back (%s); "
-                  "nothing was changed",
-                  sqlite3_errstr(rc));
-  }
-  return rc;
-}
-
-/* A savepoint whose end cannot fail for want of memory: the statements
-** that close it are prepared before it is opened. Under persistent OOM a
-** RELEASE or ROLLBACK TO run through sqlite3_exec could not even be
-** prepared, and a savepoint opened in autocommit mode left the connection
-** inside a transaction (found by test/oom.c -persist). */
-typedef struct RelSavepoint RelSavepoint;
-struct RelSavepoint {
-  sqlite3_stmt *pRollbackTo; /* ROLLBACK TO <name> */
-  sqlite3_stmt *pRelease;    /* RELEASE <name> */
-  sqlite3_stmt *pRollback;   /* ROLLBACK, when the savepoint began a txn */
-};
-
-static int relSavepointRun(sqlite3_stmt *pStmt) {
-  int rc;
-  if (pStmt == 0) return SQLITE_OK;
-  sqlite3_step(pStmt);
-  rc = sqlite3_reset(pStmt);
-  return rc;
-}
-
-/* Open savepoint zName ("relext_define", "relext_reload"). */
-static int relSavepointOpen(sqlite3 *db, const char *zName, RelSavepoint *pSp,
-                            char **pzErr) {
-  int rc;
-  memset(pSp, 0, sizeof(*pSp));
-  rc = relPreparef(db, &pSp->pRollbackTo, pzErr, "ROLLBACK TO %s", zName);
-  if (rc == SQLITE_OK)
-    rc = relPreparef(db, &pSp->pRelease, pzErr, "RELEASE %s", zName);
-  if (rc == SQLITE_OK && sqlite3_get_autocommit(db))
-    rc = relPreparef(db, &pSp->pRollback, pzErr, "ROLLBACK");
-  if (rc == SQLITE_OK) rc = relExecf(db, pzErr, "SAVEPOINT %s", zName);
-  if (rc) {
-    sqlite3_finalize(pSp->pRollbackTo);
-    sqlite3_finalize(pSp->pRelease);
-    sqlite3_finalize(pSp->pRollback);
-    memset(pSp, 0, sizeof(*pSp));
-  }
-  return rc;
-}
-
-/* Close it: keep the work (bKeep) or undo it. Returns the result of
-** RELEASE when keeping (which commits, if the savepoint began the
-** transaction); on any failure the work is undone and, if the savepoint
-** began a transaction, the transaction is ended. */
-static int relSavepointClose(sqlite3 *db, RelSavepoint *pSp, int bKeep,
-                             char **pzErr) {
-  int rc = SQLITE_OK;
-  if (bKeep) {
-    rc = relSavepointRun(pSp->pRelease);
-    if (rc) rc = relError(pzErr, rc, "%s", sqlite3_errmsg(db));
-  }
-  if (!bKeep || rc) {
-    if (!sqlite3_get_autocommit(db)) {
-      relSavepointRun(pSp->pRollbackTo);
-      relSavepointRun(pSp->pRelease);
-    }
-    if (pSp->pRollback && !sqlite3_get_autocommit(db))
-      relSavepointRun(pSp->pRollback);
-  }
-  sqlite3_finalize(pSp->pRollbackTo);
-  sqlite3_finalize(pSp->pRelease);
-  sqlite3_finalize(pSp->pRollback);
-  memset(pSp, 0, sizeof(*pSp));
-  return rc;
 }
 
 /* Run xWork inside SAVEPOINT relext_define; roll back and reload the

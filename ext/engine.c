@@ -4,41 +4,65 @@
 **
 ** WHEN IT RUNS
 **   For a parent table whose rules cannot be plain SQL in its stored
-**   delete guard (guard.c, relPlainMode: cascades that form a cycle, self
-**   references, PROTECT or RESTRICT below a CASCADE), a TEMP BEFORE DELETE
-**   trigger calls relext_on_delete(table, rowid) for every row deleted.
+**   delete guards (catalog.c, relRulesPlain: cascades that form a cycle,
+**   self references, PROTECT or RESTRICT below a CASCADE), a TEMP AFTER
+**   DELETE trigger calls relext_on_delete(table, row, key...) for every
+**   row deleted, once it has really gone (an application trigger that keeps
+**   the row with RAISE(IGNORE) keeps its children), with the row's name
+**   (rowid, or the key of a WITHOUT ROWID table) and the values of the
+**   columns its relationships reference: the row itself can no longer be
+**   read.
 **
 ** THE MECHANISM
 **   The engine works like Django's Collector, but set-based and iterative:
-**   one recursive CTE collects the closure of rows reached through CASCADE
-**   edges (no trigger recursion, so no depth limit and no dependence on
-**   PRAGMA recursive_triggers); then PROTECT is checked against that
-**   closure (any referencing row blocks, even one the same cascade would
-**   delete), RESTRICT rows outside the closure are noted for the COMMIT
-**   check (commit.c), SET_* updates run, and each table's share of the
-**   closure goes in one DELETE ... WHERE rowid IN (...). While the engine
-**   runs, the triggers of the rows it deletes return at once: those rows
-**   were collected. Shortcuts: a row nothing references is left alone
-**   after one probe per edge (relAnySql), and a self-referencing tree goes
-**   in one recursive DELETE (relTreeSql). The statements are prepared
-**   once per table (RelPlan) and kept while relext_close lets them.
+**   one recursive CTE, seeded with the deleted row's keys, collects the
+**   closure of rows reached through CASCADE edges (no trigger recursion,
+**   so no depth limit and no dependence on PRAGMA recursive_triggers); then
+**   PROTECT is checked against that closure (any referencing row blocks,
+**   even one the same cascade would delete, or one the same statement
+**   deleted earlier: relext_gone), RESTRICT rows outside the closure are
+**   decided (below), SET_* updates run, and each table's share of the
+**   closure goes in one DELETE ... WHERE rowid IN (...), deepest tables
+**   first. While the engine runs, the triggers of the rows it deletes stand
+**   aside: those rows were collected. Shortcuts: a row nothing references
+**   is left alone after one probe per edge (relAnySql), and a
+**   self-referencing tree goes in one recursive DELETE (relTreeSql). The
+**   statements are prepared once per table (RelPlan) and kept while
+**   relext_close lets them.
+**
+**   A RESTRICT is refused at once when no later row of the statement can
+**   delete the referencing rows (their table is not reached from the
+**   statement's through CASCADE). Otherwise it waits for the end of the
+**   statement (relRestrictWhen): the COMMIT check of an autocommit
+**   statement, or, inside a transaction, SQLite's immediate foreign-key
+**   counter through temp.relext_pending (commit.c). A table whose delete
+**   may meet both a RESTRICT and a PROTECT lets even a certain RESTRICT
+**   wait, so that a later row's PROTECT wins, and then skips the row's own
+**   updates and deletes, so that no other error pre-empts the refusal.
+**
+**   Careful mode (relEngineCareful): where an application trigger fires on
+**   rows the engine writes, notes are taken meanwhile, rows that trigger
+**   deletes get their rules, and a collected row it kept refuses the
+**   statement.
 **
 ** INVARIANTS
-**   - PROTECT is decided before anything is changed for that row.
-**   - RESTRICT is lifted by any deletion in the same statement (autocommit)
-**     or transaction; a RESTRICT violation outside the closure of the row
-**     is reported when the statement's transaction commits.
+**   - PROTECT and RESTRICT are decided for a row before any of its rules
+**     act; a later statement never lifts a RESTRICT.
 **   - The engine never holds the closure in C memory: it lives in the TEMP
 **     table relext_victim (or the tree DELETE's own temporary tables) and
 **     is cleared after each row.
 **
 ** LIMITS
-**   - Rows deleted by the application's own triggers while a relext
-**     cascade runs are not followed by relext.
+**   - Without foreign keys on, inside a transaction, a RESTRICT that may
+**     still be lifted is left to the COMMIT check; so is one found by an
+**     accessor's own statement (accessor.c writes row by row).
+**   - In careful mode a row of an engine-mode table deleted by an
+**     application trigger is refused: the engine runs one closure at a
+**     time.
 **   - REPLACE conflict resolution deletes rows without delete triggers
 **     unless PRAGMA recursive_triggers is on: the parent's on_delete rules
-**     do not run for such a row (the COMMIT check still refuses the
-**     dangling keys it leaves).
+**     do not run for such a row; the COMMIT check refuses the dangling keys
+**     it leaves, and says so.
 */
 #include "relext_int.h"
 SQLITE_EXTENSION_INIT3
@@ -551,6 +575,9 @@ static void relOnDeleteFunc(sqlite3_context *ctx, int argc,
     sqlite3_result_error(ctx, p->zBroken, -1);
     return;
   }
+  /* rel_flush empties the table and every table still referencing it. */
+  if (relCtxFlushing(p, relCtxTableByGen(p, sqlite3_value_int64(argv[0]))))
+    return;
   if (p->nBusy > 0) {
     /* A row the running engine collected; in careful mode, one an
     ** application trigger deleted meanwhile is refused: the engine runs
@@ -601,6 +628,10 @@ static void relGoneFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   int rc;
   (void)argc;
   if (t < 0 || k < 0 || k >= p->aTab[t].nChild || e == 0) return;
+  /* rel_flush empties both ends: nothing is left to protect. */
+  if (relCtxFlushing(p, p->aEdge[p->aTab[t].aChild[k]].iChild) &&
+      relCtxFlushing(p, p->aEdge[p->aTab[t].aChild[k]].iParent))
+    return;
   rc = relGoneAdd(p, p->aTab[t].aChild[k], argv[2],
                   p->nBusy > 0 ? e->iLevel : relCommitLevel(p));
   if (rc) relResultError(ctx, rc, 0);
@@ -644,14 +675,19 @@ static void relPlansFree(RelEngine *e) {
 }
 
 /* The closure CTE from a deleted row of table t: its rowid ?1 and its keys
-** ?2, ... seed it (the row itself is gone), then every CASCADE edge is
-** followed from the rows collected. aRowidParent[i]: edge i's parent key
-** is the rowid. */
+** ?2, ... seed it (the row itself is gone), then every CASCADE edge whose
+** parent the plan reaches is followed from the rows collected (the others
+** can never fire: each is a term of the compound SELECT, of which SQLite
+** allows 500). aRowidParent[i]: edge i's parent key is the rowid. */
 static char *relCollectSql(RelCtx *p, const RelEngine *e, int t,
-                           const int *aRowidParent) {
+                           const RelPlan *pPlan, const int *aRowidParent) {
   const RelTable *pT = &p->aTab[t];
   RelStr s = {0};
   int i, k;
+  char *aIn = sqlite3_malloc64((size_t)p->nTable + 1);
+  if (aIn == 0) return 0;
+  memset(aIn, 0, (size_t)p->nTable + 1);
+  for (i = 0; i < pPlan->nReach; i++) aIn[pPlan->aReach[i]] = 1;
   relStrPrintf(&s, "WITH RECURSIVE v(t, r) AS (VALUES(%d, ?1)", t);
   for (k = 0; k < pT->nParent; k++) {
     const RelEdge *pE = &p->aEdge[pT->aParent[k]];
@@ -664,7 +700,7 @@ static char *relCollectSql(RelCtx *p, const RelEngine *e, int t,
   }
   for (i = 0; i < p->nEdge; i++) {
     const RelEdge *pE = &p->aEdge[i];
-    if (pE->eRule != ON_CASCADE) continue;
+    if (pE->eRule != ON_CASCADE || !aIn[pE->iParent]) continue;
     if (aRowidParent[i]) {
       relStrPrintf(&s,
                    " UNION SELECT %d, c.%s FROM v JOIN main.\"%w\" AS c "
@@ -683,6 +719,7 @@ static char *relCollectSql(RelCtx *p, const RelEngine *e, int t,
   }
   relStrPrintf(&s, ") INSERT OR IGNORE INTO temp.relext_victim(t, r) "
                    "SELECT t, r FROM v");
+  sqlite3_free(aIn);
   return relStrFinish(&s);
 }
 
@@ -738,11 +775,10 @@ static int relEdgeStmt(RelCtx *p, const RelEngine *e, int i,
   case ON_SET: {
     const RelDef *d = &p->aDef[pE->iDef];
     rc = relPreparef(p->db, pp, pzErr,
-                     "UPDATE main.\"%w\" SET \"%w\"=?3 WHERE \"%w\" IN "
-                     "(SELECT key FROM %s) AND "
-                     "%s NOT IN (SELECT r FROM temp.relext_victim WHERE "
-                     "t=%d)",
-                     zC, pE->zChildCol, pE->zChildCol, zKeys, zRowC,
+                     "UPDATE main.\"%w\" SET \"%w\"=?3 WHERE \"%w\".\"%w\" "
+                     "IN (SELECT key FROM %s) AND \"%w\".%s NOT IN (SELECT r "
+                     "FROM temp.relext_victim WHERE t=%d)",
+                     zC, pE->zChildCol, zC, pE->zChildCol, zKeys, zC, zRowC,
                      pE->iChild);
     if (rc == SQLITE_OK && pE->eRule == ON_SET_DEFAULT)
       relValueBind(*pp, 3, &d->defVal);
@@ -768,11 +804,17 @@ static int relEdgeStmt(RelCtx *p, const RelEngine *e, int i,
 **   c.key_column FROM v JOIN t AS c ON c.parent_column=v.k1 WHERE
 **   c.rowid<>?1)
 **   DELETE FROM t WHERE rowid IN (SELECT r FROM v) AND rowid<>?1
-** With one such edge, each row has one parent, so the walk from the root
-** meets a row at most once unless it comes back to the root, which the
-** WHERE excludes (the statement deleting the root deletes it): then
-** UNION ALL, without the set that UNION keeps, is exact. Returns the SQL,
-** or NULL (with *pRc unchanged) when t's plan is not a tree.
+** With one such edge whose key is the rowid, each row has one parent (its
+** key column holds one value, and one value equals at most one rowid,
+** whatever its type), so the walk from the root meets a row at most once
+** unless it comes back to the root, which the WHERE excludes (the
+** statement deleting the root deletes it): then UNION ALL, without the set
+** that UNION keeps, is exact and ends. Any other key keeps UNION: one
+** child value can equal several parent keys when the key's unique index
+** is gone or compares otherwise (a NOCASE column, a unique index BINARY),
+** or when affinity makes '1' and '01' both equal 1 (a hand-edited
+** catalog), and UNION ALL would then walk forever. Returns the SQL, or
+** NULL (with *pRc unchanged) when t's plan is not a tree.
 */
 static char *relTreeSql(RelCtx *p, const RelEngine *e, const RelPlan *pPlan,
                         int t, int *pRc) {
@@ -781,10 +823,19 @@ static char *relTreeSql(RelCtx *p, const RelEngine *e, const RelPlan *pPlan,
   const char *zRow = relRow(e, t);
   RelStr s = {0};
   int k, j;
+  int bAll = 0;
   if (pPlan->nReach != 1 || pT->nParent == 0) return 0;
   for (k = 0; k < pT->nParent; k++) {
     const RelEdge *pE = &p->aEdge[pT->aParent[k]];
     if (pE->eRule != ON_CASCADE || pE->iChild != t) return 0;
+  }
+  if (pT->nParent == 1) {
+    int rc = relIsRowidAlias(p->db, zT, p->aEdge[pT->aParent[0]].zParentCol,
+                             &bAll);
+    if (rc) {
+      *pRc = rc;
+      return 0;
+    }
   }
   relStrPrintf(&s, "WITH RECURSIVE v(r");
   for (j = 0; j < pT->nKey; j++)
@@ -795,8 +846,7 @@ static char *relTreeSql(RelCtx *p, const RelEngine *e, const RelPlan *pPlan,
   relStrPrintf(&s, ")");
   for (k = 0; k < pT->nParent; k++) {
     const RelEdge *pE = &p->aEdge[pT->aParent[k]];
-    relStrPrintf(&s, " UNION%s SELECT c.%s", pT->nParent == 1 ? " ALL" : "",
-                 zRow);
+    relStrPrintf(&s, " UNION%s SELECT c.%s", bAll ? " ALL" : "", zRow);
     for (j = 0; j < pT->nKey; j++) {
       char *zKey = relColExpr("c", pT->azKey[j]);
       if (zKey == 0) s.eRc = SQLITE_NOMEM;
@@ -827,7 +877,11 @@ static char *relAnySql(RelCtx *p, int t, int *pRc) {
   relStrPrintf(&s, "SELECT 1 WHERE ");
   for (k = 0; k < pT->nParent; k++) {
     const RelEdge *pE = &p->aEdge[pT->aParent[k]];
-    relStrPrintf(&s, "%sEXISTS (SELECT 1 FROM main.\"%w\" WHERE \"%w\"=?%d)",
+    /* (c."col", not "col": a column renamed under the cached statement
+    ** must be an error, not the string 'col', which matches nothing.) */
+    relStrPrintf(&s,
+                 "%sEXISTS (SELECT 1 FROM main.\"%w\" AS c WHERE "
+                 "c.\"%w\"=?%d)",
                  k ? " OR " : "", p->azTable[pE->iChild], pE->zChildCol,
                  2 + pE->iKey);
   }
@@ -881,7 +935,7 @@ static int relBuildPlans(RelCtx *p, RelEngine *e, const int *aRowidParent,
       if (pPlan->pTree) continue;
     }
     {
-      char *zCollect = relCollectSql(p, e, t, aRowidParent);
+      char *zCollect = relCollectSql(p, e, t, pPlan, aRowidParent);
       if (zCollect == 0) return SQLITE_NOMEM;
       rc = relPreparef(p->db, &pPlan->pCollect, pzErr, "%s", zCollect);
       sqlite3_free(zCollect);

@@ -9,55 +9,54 @@
 **   null=False; M2M junction link rows going with either end; symmetrical
 **   junctions mirrored.
 **
-** THE MECHANISM
-**   The catalog is reduced to rule edges (child.column -> parent.key, rule;
-**   see catalog.c). For this connection, relGuardInstall() creates TEMP
-**   triggers on the governed tables of the main schema:
+** THE STORED GUARDS (relGuardsWrite), per governed table t, each carrying
+** t's generation T (RelTable.iGen: a hash of everything t's guards encode,
+** catalog.c), edges named by their position among t's edges:
+**   - relext_guard_i_<t>: an always-empty partial index whose WHERE clause
+**     relext_must_be_loaded(T, k, key, row, ..., -1-k, key, ...) SQLite
+**     evaluates inline for every row written or deleted -- a function
+**     call, where a trigger would cost a whole sub-program per row
+**     (measured: an empty AFTER INSERT trigger costs more per row than
+**     SQLite's entire native foreign key check). It names t's edges as a
+**     child (k, key, the row's key where null=False) and as a parent (-1-k,
+**     key: a key that goes is a suspect too). The function (commit.c) notes
+**     the keys for the COMMIT check. One index per table: each index costs
+**     every statement a cursor.
+**   - relext_guard_d_<t> BEFORE DELETE: in plain mode (catalog.c,
+**     relRulesPlain: the order of deletion cannot matter) the checks, one
+**     counting probe per PROTECT/RESTRICT edge that calls relext_fail; else
+**     only the refusal of a connection that does not hold t's rules.
+**   - relext_guard_a_<t> AFTER DELETE: in plain mode the actions, plain SQL
+**     like a hand-written cascade (UPDATE for SET_*, notes for DO_NOTHING,
+**     DELETE for CASCADE), run once the row has really gone, so that an
+**     application trigger that keeps it (RAISE(IGNORE)) keeps its children.
+**   Every parent has at least one of the two triggers, so that a DELETE
+**   without WHERE cannot truncate it. They are stored, not TEMP, because
+**   the guards have to be there anyway (for connections without relext)
+**   and one trigger per deleted row costs half of two; they call only
+**   SQLITE_INNOCUOUS functions. Declaring a relationship rewrites only the
+**   guards of the tables whose generation changed (relGuardsSync).
 **
-**   - Where the order of deletion cannot matter (relPlainMode), a parent's
-**     rules are plain SQL in its stored BEFORE DELETE guard trigger
-**     (relext_guard_d_<table>, written by relGuardsWrite for catalog hash
-**     G): DELETE for CASCADE, UPDATE for SET_*, one counting probe per
-**     PROTECT/RESTRICT edge that calls relext_fail(G, ...). A stored
-**     trigger, not a TEMP one, because the guard has to be there anyway
-**     (see below) and one trigger per deleted row costs half of two. It
-**     calls only SQLITE_INNOCUOUS functions. (A stored guard that does
-**     not hold this catalog's rules -- missing with a table rebuilt
-**     without its triggers, or written by a build that left them out --
-**     gets a TEMP trigger relext_del_<table> that holds them until
-**     rel_reload() rewrites the guards: see relGuardHoldsRules.)
-**   - Elsewhere a TEMP BEFORE DELETE trigger on the parent calls
-**     relext_on_delete(table, rowid): the delete engine (engine.c).
-**   - A child's key columns are watched by stored guard indexes: an index
-**     on the key column whose WHERE clause is
-**     relext_must_be_loaded(G, edge, key [, row]) (one index per child
-**     table: with several edges, (G, e1, key1, row1, e2, key2, row2...)). It
-**     always returns 0, so the index stays empty, but SQLite evaluates it
-**     inline for every row inserted, deleted, or updated in that column --
-**     a function call, where a trigger would cost a whole sub-program per
-**     row (measured: an empty AFTER INSERT trigger costs more per row than
-**     SQLite's entire native foreign key check). The function (commit.c)
-**     notes the key for the COMMIT check.
-**   - The same kind of guard index on each referenced key column notes the
-**     keys of parent rows written or deleted. (A bare rowid cannot be
-**     indexed; for it an AFTER UPDATE TEMP trigger notes an old key still
-**     referenced.)
+** THE TEMP TRIGGERS (relGuardInstall), per connection: relext_del_<t>
+**   AFTER DELETE on a table whose rules are not plain SQL calls the delete
+**   engine (engine.c), and keeps a statement's pending row in step
+**   (REL_PENDING_SQL, commit.c); relext_gone_<t> tells the engine of a
+**   deleted row that protected another (engine.c); M2M junctions get their
+**   duplicate and mirror triggers.
 **
-**   Connections without relext: every write that could break a rule meets
-**   a relext function: relext_must_be_loaded() in the guard indexes of
-**   children and parents, and stored triggers (relext_guard_*) on every
-**   DELETE and UPDATE of a parent (a trigger there, so that a DELETE
-**   without WHERE cannot truncate past it). Without relext the write fails
-**   with "no such function" (or "unknown function");
-**   with relext loaded but holding definitions older than G (another
-**   connection changed them), it fails with a message asking for
-**   SELECT rel_reload(). Reads never involve them.
+** CONNECTIONS WITHOUT RELEXT: every write that could break a rule meets a
+**   relext function -- in a guard index (compiled into the statement, so
+**   "no such function" refuses it) or a delete trigger. With relext loaded
+**   but holding other rules for t (another connection changed them), the
+**   guards refuse with a message asking for SELECT rel_reload(). Reads never
+**   involve them; writes to columns no relationship uses go through.
 **
 ** INVARIANTS
-**   - The stored guards carry G, the hash of the catalog they were written
-**     for; a connection holding other definitions is refused by them.
-**   - Plain-mode rules are decided in the pre-delete state, exactly
-**     Django's answer (see relPlainMode).
+**   - A connection writes a governed table only while it holds the rules
+**     that table's guards were written for (generation T).
+**   - Plain-mode checks are decided in the pre-delete state, exactly
+**     Django's answer; a RESTRICT of a table that can also meet a PROTECT
+**     waits for the statement's end (relext_fail), so that PROTECT wins.
 **
 ** LIMITS
 **   - Without relext, PRAGMA integrity_check and VACUUM cannot evaluate the
@@ -144,6 +143,8 @@ static void relFailFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     return;
   }
   zErr = 0;
+  /* rel_flush empties the table and every table still referencing it. */
+  if (relCtxFlushing(p, t)) return;
   pE = &p->aEdge[p->aTab[t].aParent[iEdge]];
   if (p->nBusy > 0) {
     /* The engine runs in careful mode (engine.c): a row it collected is
@@ -286,7 +287,7 @@ static void relPlainBody(RelCtx *p, int t, int bChecks, RelStr *pBody) {
         /* One probe: count(*) of an empty index range is one seek. */
         relStrPrintf(pBody,
                      "SELECT relext_fail(%lld, %d, %d, %s, count(*)) FROM "
-                     "\"%w\" WHERE \"%w\"=%s HAVING count(*) > 0; ",
+                     "\"%w\" AS c WHERE c.\"%w\"=%s HAVING count(*) > 0; ",
                      pT->iGen, pE->eRule == ON_PROTECT ? 2 : 3, k, zOld, zC,
                      pE->zChildCol, zOld);
       } else if (pass == 2 &&
@@ -300,8 +301,9 @@ static void relPlainBody(RelCtx *p, int t, int bChecks, RelStr *pBody) {
         if (zVal == 0) {
           pBody->eRc = SQLITE_NOMEM;
         } else {
-          relStrPrintf(pBody, "UPDATE \"%w\" SET \"%w\"=%s WHERE \"%w\"=%s; ",
-                       zC, pE->zChildCol, zVal, pE->zChildCol, zOld);
+          relStrPrintf(pBody,
+                       "UPDATE \"%w\" SET \"%w\"=%s WHERE \"%w\".\"%w\"=%s; ",
+                       zC, pE->zChildCol, zVal, zC, pE->zChildCol, zOld);
           if (pE->eRule != ON_SET_NULL && pE->bConstraint) {
             /* The new value may name this very row: check at COMMIT. */
             relStrPrintf(pBody,
@@ -314,11 +316,11 @@ static void relPlainBody(RelCtx *p, int t, int bChecks, RelStr *pBody) {
       } else if (pass == 3 && pE->eRule == ON_DO_NOTHING && pE->bConstraint) {
         relStrPrintf(pBody,
                      "SELECT relext_must_be_loaded(%lld, %d, %s) WHERE EXISTS "
-                     "(SELECT 1 FROM \"%w\" WHERE \"%w\"=%s); ",
+                     "(SELECT 1 FROM \"%w\" AS c WHERE c.\"%w\"=%s); ",
                      pT->iGen, -1 - k, zOld, zC, pE->zChildCol, zOld);
       } else if (pass == 4 && pE->eRule == ON_CASCADE) {
-        relStrPrintf(pBody, "DELETE FROM \"%w\" WHERE \"%w\"=%s; ", zC,
-                     pE->zChildCol, zOld);
+        relStrPrintf(pBody, "DELETE FROM \"%w\" WHERE \"%w\".\"%w\"=%s; ", zC,
+                     zC, pE->zChildCol, zOld);
       }
       sqlite3_free(zOld);
     }
@@ -367,10 +369,31 @@ static void relGuardBlockedSql(RelCtx *p, int t, RelStr *s) {
   if (rc && s->eRc == SQLITE_OK) s->eRc = rc;
 }
 
+/* The most arguments one call of relext_must_be_loaded takes in a guard
+** index. SQLite refuses more than SQLITE_LIMIT_FUNCTION_ARG (127 in the
+** builds of SQLite before 3.48, and a connection may set it lower) when
+** it parses the schema, so a table with more edges gets a chain of calls,
+** f(T, ...) OR f(T, ...), each naming some of them: every call returns 0,
+** so the index stays empty, and every one checks T. */
+#define REL_GUARD_MAX_ARGS 100
+
+/* Before nNew more arguments of a guard index's call (its arguments so far
+** in *pnArg, T included): close the call and open the next when they would
+** not fit. */
+static void relGuardArgsNext(RelStr *pArgs, int *pnArg, int nNew,
+                             sqlite3_int64 iGen) {
+  if (*pnArg + nNew > REL_GUARD_MAX_ARGS) {
+    relStrPrintf(pArgs, ") OR relext_must_be_loaded(%lld", iGen);
+    *pnArg = 1;
+  }
+  *pnArg += nNew;
+}
+
 /* The stored guards of table t, appended to s as CREATE statements:
 **   - the guard index, on every governed table: an always-empty partial
 **     index whose WHERE clause relext_must_be_loaded(T, ...) SQLite
-**     evaluates for every row written or deleted. It names the table's
+**     evaluates for every row written or deleted (a chain of such calls
+**     joined by OR when the table has many edges: REL_GUARD_MAX_ARGS). It names the table's
 **     edges as a child (k, key, row: the row's key comes along where
 **     null=False, for the NOT NULL check) and as a parent (-1-k, key: a
 **     key that goes -- a changed key, a row REPLACE removes without delete
@@ -386,7 +409,7 @@ static void relGuardTableSql(RelCtx *p, int t, RelStr *s) {
   const char *zT = p->azTable[t];
   RelStr args = {0};
   char *zIdxCol = 0, *zName;
-  int k, rc = SQLITE_OK, bD, bA;
+  int k, rc = SQLITE_OK, bD, bA, nArg = 1;
   if (pT->bBlocked) {
     relGuardBlockedSql(p, t, s);
     return;
@@ -400,6 +423,7 @@ static void relGuardTableSql(RelCtx *p, int t, RelStr *s) {
       int rcRow = relRowKey(p->db, zT, &zRow);
       if (rcRow) rc = rcRow;
     }
+    relGuardArgsNext(&args, &nArg, 3, pT->iGen);
     relStrPrintf(&args, ", %d, \"%w\", %s", k, pE->zChildCol,
                  zRow ? zRow : "NULL");
     sqlite3_free(zRow);
@@ -409,6 +433,7 @@ static void relGuardTableSql(RelCtx *p, int t, RelStr *s) {
     const RelEdge *pE = &p->aEdge[pT->aParent[k]];
     char *zKey = relColExpr(0, pE->zParentCol);
     if (zKey == 0) rc = SQLITE_NOMEM;
+    relGuardArgsNext(&args, &nArg, 2, pT->iGen);
     relStrPrintf(&args, ", %d, %s", -1 - k, zKey ? zKey : "NULL");
     sqlite3_free(zKey);
     if (zIdxCol == 0 && !relIsRowid(pE->zParentCol))
@@ -625,7 +650,12 @@ static void relTriggerSql(RelCtx *p, int t, RelTempList *pList) {
 
 /* Extra TEMP triggers of M2M junctions: duplicate pairs as no-ops (when the
 ** table was not created with ON CONFLICT IGNORE), and the mirror of a
-** symmetrical one on INSERT, DELETE and UPDATE. */
+** symmetrical one on INSERT, DELETE and UPDATE. A through table (Django's
+** through model) gets neither: it is a table like any other, and Django
+** mirrors a symmetrical relation through it only in add() and remove(),
+** which write both rows themselves; a row created on its own
+** (Friendship.objects.create()) stays one-way. Every column is qualified
+** by its table, so a renamed one is an error, never a string literal. */
 static void relJunctionSql(RelCtx *p, const RelDef *d, RelTempList *pList) {
   const char *zJ = d->zDbTable;
   int t = relCtxTable(p, zJ);
@@ -639,8 +669,8 @@ static void relJunctionSql(RelCtx *p, const RelDef *d, RelTempList *pList) {
       zName = sqlite3_mprintf("relext_dup_%s", zJ);
       zHead = sqlite3_mprintf(
           "CREATE TEMP TRIGGER \"%w\" BEFORE INSERT ON main.\"%w\" WHEN EXISTS "
-          "(SELECT 1 FROM main.\"%w\" WHERE \"%w\"=NEW.\"%w\" AND "
-          "\"%w\"=NEW.\"%w\")",
+          "(SELECT 1 FROM main.\"%w\" AS j WHERE j.\"%w\"=NEW.\"%w\" AND "
+          "j.\"%w\"=NEW.\"%w\")",
           zName ? zName : "", zJ, zJ, d->zSrcCol, d->zSrcCol, d->zDstCol,
           d->zDstCol);
       relTempAdd(p, pList, t, zName ? zName : "", "dup", zHead,
@@ -649,15 +679,15 @@ static void relJunctionSql(RelCtx *p, const RelDef *d, RelTempList *pList) {
       sqlite3_free(zHead);
     }
   }
-  if (d->bSymmetrical) {
+  if (d->bSymmetrical && d->zThrough == 0) {
     zName = sqlite3_mprintf("relext_symi_%s", zJ);
     zHead = sqlite3_mprintf("CREATE TEMP TRIGGER \"%w\" AFTER INSERT ON main.\"%w\"",
                             zName ? zName : "", zJ);
     relTempAdd(p, pList, t, zName ? zName : "", "symi", zHead,
                sqlite3_mprintf("INSERT INTO \"%w\"(\"%w\", \"%w\") SELECT "
                                "NEW.\"%w\", NEW.\"%w\" WHERE NOT EXISTS "
-                               "(SELECT 1 FROM main.\"%w\" WHERE \"%w\"=NEW.\"%w\" "
-                               "AND \"%w\"=NEW.\"%w\"); ",
+                               "(SELECT 1 FROM main.\"%w\" AS j WHERE "
+                               "j.\"%w\"=NEW.\"%w\" AND j.\"%w\"=NEW.\"%w\"); ",
                                zJ, d->zSrcCol, d->zDstCol, d->zDstCol,
                                d->zSrcCol, zJ, d->zSrcCol, d->zDstCol,
                                d->zDstCol, d->zSrcCol));
@@ -667,9 +697,9 @@ static void relJunctionSql(RelCtx *p, const RelDef *d, RelTempList *pList) {
     zHead = sqlite3_mprintf("CREATE TEMP TRIGGER \"%w\" AFTER DELETE ON main.\"%w\"",
                             zName ? zName : "", zJ);
     relTempAdd(p, pList, t, zName ? zName : "", "symd", zHead,
-               sqlite3_mprintf("DELETE FROM \"%w\" WHERE \"%w\"=OLD.\"%w\" AND "
-                               "\"%w\"=OLD.\"%w\"; ",
-                               zJ, d->zSrcCol, d->zDstCol, d->zDstCol,
+               sqlite3_mprintf("DELETE FROM \"%w\" WHERE \"%w\".\"%w\"=OLD.\"%w\" "
+                               "AND \"%w\".\"%w\"=OLD.\"%w\"; ",
+                               zJ, zJ, d->zSrcCol, d->zDstCol, zJ, d->zDstCol,
                                d->zSrcCol));
     sqlite3_free(zName);
     sqlite3_free(zHead);
@@ -684,21 +714,22 @@ static void relJunctionSql(RelCtx *p, const RelDef *d, RelTempList *pList) {
         p, pList, t, zName ? zName : "", "symu", zHead,
         sqlite3_mprintf(
             "UPDATE \"%w\" SET \"%w\"=NEW.\"%w\", \"%w\"=NEW.\"%w\" WHERE "
-            "\"%w\"=OLD.\"%w\" AND \"%w\"=OLD.\"%w\" AND OLD.\"%w\" IS NOT "
-            "OLD.\"%w\" AND NOT EXISTS (SELECT 1 FROM main.\"%w\" WHERE "
-            "\"%w\"=NEW.\"%w\" AND \"%w\"=NEW.\"%w\"); "
-            "DELETE FROM \"%w\" WHERE \"%w\"=OLD.\"%w\" AND \"%w\"=OLD.\"%w\" "
-            "AND OLD.\"%w\" IS NOT OLD.\"%w\"; "
+            "\"%w\".\"%w\"=OLD.\"%w\" AND \"%w\".\"%w\"=OLD.\"%w\" AND "
+            "OLD.\"%w\" IS NOT OLD.\"%w\" AND NOT EXISTS (SELECT 1 FROM "
+            "main.\"%w\" AS j WHERE j.\"%w\"=NEW.\"%w\" AND "
+            "j.\"%w\"=NEW.\"%w\"); "
+            "DELETE FROM \"%w\" WHERE \"%w\".\"%w\"=OLD.\"%w\" AND "
+            "\"%w\".\"%w\"=OLD.\"%w\" AND OLD.\"%w\" IS NOT OLD.\"%w\"; "
             "INSERT INTO \"%w\"(\"%w\", \"%w\") SELECT NEW.\"%w\", NEW.\"%w\" "
-            "WHERE NOT EXISTS (SELECT 1 FROM main.\"%w\" WHERE \"%w\"=NEW.\"%w\" "
-            "AND \"%w\"=NEW.\"%w\"); ",
+            "WHERE NOT EXISTS (SELECT 1 FROM main.\"%w\" AS j WHERE "
+            "j.\"%w\"=NEW.\"%w\" AND j.\"%w\"=NEW.\"%w\"); ",
             /* move the old mirror */
-            zJ, d->zSrcCol, d->zDstCol, d->zDstCol, d->zSrcCol, d->zSrcCol,
-            d->zDstCol, d->zDstCol, d->zSrcCol, d->zSrcCol, d->zDstCol, zJ,
-            d->zSrcCol, d->zDstCol, d->zDstCol, d->zSrcCol,
+            zJ, d->zSrcCol, d->zDstCol, d->zDstCol, d->zSrcCol, zJ,
+            d->zSrcCol, d->zDstCol, zJ, d->zDstCol, d->zSrcCol, d->zSrcCol,
+            d->zDstCol, zJ, d->zSrcCol, d->zDstCol, d->zDstCol, d->zSrcCol,
             /* or drop it */
-            zJ, d->zSrcCol, d->zDstCol, d->zDstCol, d->zSrcCol, d->zSrcCol,
-            d->zDstCol,
+            zJ, zJ, d->zSrcCol, d->zDstCol, zJ, d->zDstCol, d->zSrcCol,
+            d->zSrcCol, d->zDstCol,
             /* the new pair's mirror */
             zJ, d->zSrcCol, d->zDstCol, d->zDstCol, d->zSrcCol, zJ,
             d->zSrcCol, d->zDstCol, d->zDstCol, d->zSrcCol));

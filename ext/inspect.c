@@ -26,11 +26,15 @@
 ** nothing is left behind. xBestIndex requires both hidden arguments; a plan
 ** without them gets SQLITE_CONSTRAINT.
 **
-** How rel_check works: one UNION ALL query over the edges (dangling keys,
-** NULL keys where null=False, duplicate one-to-one keys, links of a
-** symmetrical M2M without their mirror), after the definitions that cannot
-** be enforced (BROKEN, or a catalog edited by hand); no state. It answers
-** for the rules as the database now has them (relCtxSync first).
+** How rel_check works: UNION ALL queries (dangling keys, NULL keys where
+** null=False, duplicate one-to-one keys, links of a symmetrical M2M
+** without their mirror, definitions that cannot be enforced: BROKEN), each
+** of at most CHECK_CHUNK terms (SQLite allows 500 terms in a compound
+** SELECT), run one after the other in the order of the relationships'
+** names, so that their ORDER BY orders the whole answer; no state. A
+** catalog edited by hand is the one answer (nothing is checked against
+** it). It answers for the rules as the database now has them (relCtxSync
+** first).
 **
 ** Invariants: nothing here changes the user's tables; rel_collect leaves
 ** its TEMP table empty. Limits: rel_collect reads the whole answer into
@@ -39,6 +43,7 @@
 #include "relext_int.h"
 SQLITE_EXTENSION_INIT3
 
+#include <stdlib.h>
 #include <string.h>
 
 /* ------------------------------------------------------------------ */
@@ -129,6 +134,11 @@ static const char *relActionName(int eRule) {
   return 0;
 }
 
+static int collectIntCmp(const void *a, const void *b) {
+  int x = *(const int *)a, y = *(const int *)b;
+  return (x > y) - (x < y);
+}
+
 /* The walk. Fills pCur->aRow. */
 static int collectRun(RelVtab *pTab, CollectCursor *pCur, const char *zModel,
                       sqlite3_value *pKey) {
@@ -167,14 +177,16 @@ static int collectRun(RelVtab *pTab, CollectCursor *pCur, const char *zModel,
     char *zKey = 0;
     rc = relPkColumn(db, zT, &zPk);
     if (rc) goto done;
-    zKey = relColExpr(0, zPk);
+    zKey = relColExpr("t", zPk);
     if (zKey == 0) {
       rc = SQLITE_NOMEM;
       goto done;
     }
+    /* The key given compares as the key column does (its affinity and
+    ** collation: the column is on the left). */
     rc = relPreparef(db, &pStmt, &zErr,
-                     "INSERT INTO temp.relext_collect SELECT %d, rowid, "
-                     "%s, 0, 'delete', -1 FROM main.\"%w\" WHERE %s = ?1",
+                     "INSERT INTO temp.relext_collect SELECT %d, t.rowid, "
+                     "%s, 0, 'delete', -1 FROM main.\"%w\" AS t WHERE %s = ?1",
                      iTab, zKey, zT, zKey);
     sqlite3_free(zKey);
     if (rc) goto done;
@@ -187,11 +199,40 @@ static int collectRun(RelVtab *pTab, CollectCursor *pCur, const char *zModel,
     zPk = 0;
   }
 
-  /* Level by level. */
+  /* Level by level: the edges whose parent lost rows at the last level,
+  ** in edge order (a row reached twice at one level keeps the first
+  ** edge as its via). */
   for (d = 0; iRoot >= 0; d++) {
+    int *aLevel = 0, nLevel = 0;
     nNew = 0;
-    for (i = 0; rc == SQLITE_OK && i < p->nEdge; i++) {
-      const RelEdge *pE = &p->aEdge[i];
+    rc = relPreparef(db, &pStmt, &zErr,
+                     "SELECT DISTINCT t FROM temp.relext_collect WHERE "
+                     "depth=%d AND action='delete' AND t>=0",
+                     d);
+    while (rc == SQLITE_OK && sqlite3_step(pStmt) == SQLITE_ROW) {
+      int t = sqlite3_column_int(pStmt, 0), k;
+      const RelTable *pT;
+      int *a;
+      if (t >= p->nTable) continue;
+      pT = &p->aTab[t];
+      a = sqlite3_realloc64(aLevel,
+                            sizeof(int) * (size_t)(nLevel + pT->nParent + 1));
+      if (a == 0) {
+        rc = SQLITE_NOMEM;
+        break;
+      }
+      aLevel = a;
+      for (k = 0; k < pT->nParent; k++) aLevel[nLevel++] = pT->aParent[k];
+    }
+    if (rc == SQLITE_OK) {
+      rc = sqlite3_finalize(pStmt);
+    } else {
+      sqlite3_finalize(pStmt);
+    }
+    pStmt = 0;
+    if (nLevel > 1) qsort(aLevel, (size_t)nLevel, sizeof(int), collectIntCmp);
+    for (i = 0; rc == SQLITE_OK && i < nLevel; i++) {
+      const RelEdge *pE = &p->aEdge[aLevel[i]];
       const char *zAction = relActionName(pE->eRule);
       const char *zP = p->azTable[pE->iParent];
       const char *zC = p->azTable[pE->iChild];
@@ -209,8 +250,8 @@ static int collectRun(RelVtab *pTab, CollectCursor *pCur, const char *zModel,
             "AS v JOIN main.\"%w\" AS p ON p.rowid=v.r JOIN main.\"%w\" AS c "
             "ON c.\"%w\"=%s WHERE v.t=%d AND v.depth=%d AND "
             "v.action='delete'",
-            pE->iChild, zChildKey, d + 1, zAction, i, zP, zC, pE->zChildCol,
-            zParentKey, pE->iParent, d);
+            pE->iChild, zChildKey, d + 1, zAction, aLevel[i], zP, zC,
+            pE->zChildCol, zParentKey, pE->iParent, d);
       } else {
         rc = SQLITE_NOMEM;
       }
@@ -224,6 +265,7 @@ static int collectRun(RelVtab *pTab, CollectCursor *pCur, const char *zModel,
       if (rc == SQLITE_OK && pE->eRule == ON_CASCADE)
         nNew += sqlite3_changes(db);
     }
+    sqlite3_free(aLevel);
     if (rc || nNew == 0) break;
     /* A row deleted at an earlier level is not deleted again. */
     rc = relExecf(db, &zErr,
@@ -388,10 +430,32 @@ static sqlite3_module collectModule = {
 #define CHECK_KEY 2
 #define CHECK_PROBLEM 3
 
+/* The most terms in one of rel_check's queries (SQLite's limit on the terms
+** of a compound SELECT is 500 by default). */
+#define CHECK_CHUNK 100
+
+/* What one item of rel_check checks (CheckEdge.eKind). */
+#define CHECK_ITEM_EDGE 0   /* the keys of edge iEdge */
+#define CHECK_ITEM_BROKEN 1 /* definition iEdge is BROKEN */
+#define CHECK_ITEM_MIRROR 2 /* the links of symmetrical M2M iEdge */
+#define CHECK_ITEM_TAMPER 3 /* the catalog was edited by hand */
+
+/* An item, by the name of its relationship (rel_check's first column). */
+typedef struct CheckEdge CheckEdge;
+struct CheckEdge {
+  const char *zName;
+  int iEdge; /* an edge, or a definition */
+  int eKind; /* CHECK_ITEM_xxx */
+  char *zOwn; /* zName, when made here (a definition's) */
+};
+
 typedef struct CheckCursor CheckCursor;
 struct CheckCursor {
   sqlite3_vtab_cursor base; /* base class - must be first */
-  sqlite3_stmt *pStmt;      /* the UNION ALL query */
+  sqlite3_stmt *pStmt;      /* the UNION ALL query running */
+  CheckEdge *aEdge;         /* every edge, in the order of the answer */
+  int nEdge;
+  int iNext;                /* the first edge of the next query */
   int bEof;
   sqlite3_int64 iRow;
 };
@@ -417,94 +481,116 @@ static int checkOpen(sqlite3_vtab *p, sqlite3_vtab_cursor **ppCur) {
   return relVtabOpen(sizeof(CheckCursor), ppCur);
 }
 
+static void checkItemsFree(CheckCursor *pCur) {
+  int i;
+  for (i = 0; pCur->aEdge && i < pCur->nEdge; i++)
+    sqlite3_free(pCur->aEdge[i].zOwn);
+  sqlite3_free(pCur->aEdge);
+  pCur->aEdge = 0;
+  pCur->nEdge = pCur->iNext = 0;
+}
+
 static int checkClose(sqlite3_vtab_cursor *cur) {
   sqlite3_finalize(((CheckCursor *)cur)->pStmt);
+  checkItemsFree((CheckCursor *)cur);
   sqlite3_free(cur);
   return SQLITE_OK;
 }
 
-/* The SQL of every check, or NULL (no edges) with *pRc set. */
-static char *checkSql(RelCtx *p, int *pRc) {
+/* Relationship names as ORDER BY 1 compares them (BINARY), then items. */
+static int checkEdgeCmp(const void *a, const void *b) {
+  const CheckEdge *x = (const CheckEdge *)a, *y = (const CheckEdge *)b;
+  int c = strcmp(x->zName, y->zName);
+  if (c == 0) c = x->eKind - y->eKind;
+  return c ? c : x->iEdge - y->iEdge;
+}
+
+/* The SQL of the checks of the edges from pCur->iNext on, at most
+** CHECK_CHUNK terms, never splitting a relationship (its terms must be
+** ordered together), or NULL with *pRc set (SQLITE_OK: no edges left). */
+static char *checkSql(RelCtx *p, CheckCursor *pCur, int *pRc) {
   RelStr s = {0};
-  int i, n = 0;
-  /* What the catalog says cannot be enforced: a catalog edited by hand
-  ** (nothing else is checked against it), BROKEN definitions. */
-  if (p->zTamper) {
-    relStrPrintf(&s, "SELECT NULL, 'relext_relations', NULL, %Q",
-                 p->zTamper);
-    n++;
-  }
-  for (i = 0; !p->zTamper && i < p->nDef; i++) {
-    const RelDef *d = &p->aDef[i];
-    if (d->zWhy == 0) continue;
-    relStrPrintf(&s, "%sSELECT '%q.%q', %Q, NULL, 'broken: ' || %Q",
-                 n++ ? " UNION ALL " : "", d->zModel, d->zField, d->zModel,
-                 d->zWhy);
-  }
-  for (i = 0; !p->zTamper && i < p->nDef; i++) {
-    /* A symmetrical M2M's link without its mirror. */
-    const RelDef *d = &p->aDef[i];
-    if (d->eKind != REL_M2M || !d->bSymmetrical || d->zWhy) continue;
-    relStrPrintf(&s,
-                 "%sSELECT '%q.%q', %Q, j.rowid, 'one-way link: ' || "
-                 "quote(j.\"%w\") || ' -> ' || quote(j.\"%w\") || ' has no "
-                 "mirror' FROM main.\"%w\" AS j WHERE NOT EXISTS (SELECT 1 "
-                 "FROM main.\"%w\" AS m WHERE m.\"%w\"=j.\"%w\" AND "
-                 "m.\"%w\"=j.\"%w\")",
-                 n++ ? " UNION ALL " : "", d->zModel, d->zField, d->zDbTable,
-                 d->zSrcCol, d->zDstCol, d->zDbTable, d->zDbTable, d->zSrcCol,
-                 d->zDstCol, d->zDstCol, d->zSrcCol);
-  }
-  for (i = 0; !p->zTamper && i < p->nEdge; i++) {
-    const RelEdge *pE = &p->aEdge[i];
-    const RelDef *d = &p->aDef[pE->iDef];
-    const char *zC = p->azTable[pE->iChild];
-    const char *zP = p->azTable[pE->iParent];
-    char *zPk = 0, *zKey = 0, *zParentKey = 0;
-    if (d->zWhy) continue; /* listed above */
-    *pRc = relPkColumn(p->db, zC, &zPk);
-    if (*pRc == SQLITE_OK) {
-      zKey = relColExpr("c", zPk);
-      zParentKey = relColExpr("p", pE->zParentCol);
-      if (zKey == 0 || zParentKey == 0) *pRc = SQLITE_NOMEM;
-    }
-    if (*pRc) {
+  int n = 0;
+  *pRc = SQLITE_OK;
+  for (; pCur->iNext < pCur->nEdge; pCur->iNext++) {
+    const CheckEdge *pItem = &pCur->aEdge[pCur->iNext];
+    int i = pItem->iEdge;
+    if (pItem->eKind == CHECK_ITEM_TAMPER) {
+      relStrPrintf(&s, "%sSELECT NULL, 'relext_relations', NULL, %Q",
+                   n++ ? " UNION ALL " : "", p->zTamper);
+    } else if (pItem->eKind == CHECK_ITEM_BROKEN) {
+      const RelDef *d = &p->aDef[i];
+      relStrPrintf(&s, "%sSELECT %Q, %Q, NULL, 'broken: ' || %Q",
+                   n++ ? " UNION ALL " : "", pItem->zName, d->zModel, d->zWhy);
+    } else if (pItem->eKind == CHECK_ITEM_MIRROR) {
+      /* A symmetrical M2M's link without its mirror. */
+      const RelDef *d = &p->aDef[i];
+      relStrPrintf(&s,
+                   "%sSELECT %Q, %Q, j.rowid, 'one-way link: ' || "
+                   "quote(j.\"%w\") || ' -> ' || quote(j.\"%w\") || ' has no "
+                   "mirror' FROM main.\"%w\" AS j WHERE NOT EXISTS (SELECT 1 "
+                   "FROM main.\"%w\" AS m WHERE m.\"%w\"=j.\"%w\" AND "
+                   "m.\"%w\"=j.\"%w\")",
+                   n++ ? " UNION ALL " : "", pItem->zName, d->zDbTable,
+                   d->zSrcCol, d->zDstCol, d->zDbTable, d->zDbTable, d->zSrcCol,
+                   d->zDstCol, d->zDstCol, d->zSrcCol);
+    } else {
+      const RelEdge *pE = &p->aEdge[i];
+      const RelDef *d = &p->aDef[pE->iDef];
+      const char *zC = p->azTable[pE->iChild];
+      const char *zP = p->azTable[pE->iParent];
+      char *zPk = 0, *zKey = 0, *zParentKey = 0;
+      *pRc = relPkColumn(p->db, zC, &zPk);
+      if (*pRc == SQLITE_OK) {
+        zKey = relColExpr("c", zPk);
+        zParentKey = relColExpr("p", pE->zParentCol);
+        if (zKey == 0 || zParentKey == 0) *pRc = SQLITE_NOMEM;
+      }
+      if (*pRc) {
+        sqlite3_free(zPk);
+        sqlite3_free(zKey);
+        sqlite3_free(zParentKey);
+        relStrReset(&s);
+        return 0;
+      }
+      if (pE->bConstraint) {
+        /* The column name is part of the message. */
+        relStrPrintf(&s,
+                     "%sSELECT %Q, %Q, %s, '%s%q=' || quote(c.\"%w\") "
+                     "FROM main.\"%w\" AS c WHERE c.\"%w\" IS NOT NULL AND NOT "
+                     "EXISTS (SELECT 1 FROM main.\"%w\" AS p WHERE %s=c.\"%w\")",
+                     n++ ? " UNION ALL " : "", pE->zName, zC, zKey,
+                     d->eKind == REL_M2M ? "orphan link row: "
+                                         : "dangling key: ",
+                     pE->zChildCol, pE->zChildCol, zC, pE->zChildCol, zP,
+                     zParentKey, pE->zChildCol);
+      }
+      if (d->eKind != REL_M2M && !d->bNull) {
+        relStrPrintf(&s,
+                     "%sSELECT %Q, %Q, %s, 'NULL key: %q is NULL' FROM "
+                     "main.\"%w\" AS c WHERE c.\"%w\" IS NULL",
+                     n++ ? " UNION ALL " : "", pE->zName, zC, zKey,
+                     pE->zChildCol, zC, pE->zChildCol);
+      }
+      if (d->eKind == REL_O2O) {
+        relStrPrintf(&s,
+                     "%sSELECT %Q, %Q, %s, 'duplicate one-to-one key: ' "
+                     "|| quote(c.\"%w\") FROM main.\"%w\" AS c WHERE c.\"%w\" "
+                     "IN (SELECT d.\"%w\" FROM main.\"%w\" AS d GROUP BY 1 "
+                     "HAVING count(*)>1)",
+                     n++ ? " UNION ALL " : "", pE->zName, zC, zKey,
+                     pE->zChildCol, zC, pE->zChildCol, pE->zChildCol, zC);
+      }
       sqlite3_free(zPk);
       sqlite3_free(zKey);
       sqlite3_free(zParentKey);
-      relStrReset(&s);
-      return 0;
     }
-    if (pE->bConstraint) {
-      /* The column name is part of the message. */
-      relStrPrintf(&s,
-                   "%sSELECT %Q, %Q, %s, '%s%q=' || quote(c.\"%w\") "
-                   "FROM main.\"%w\" AS c WHERE c.\"%w\" IS NOT NULL AND NOT "
-                   "EXISTS (SELECT 1 FROM main.\"%w\" AS p WHERE %s=c.\"%w\")",
-                   n++ ? " UNION ALL " : "", pE->zName, zC, zKey,
-                   d->eKind == REL_M2M ? "orphan link row: " : "dangling key: ",
-                   pE->zChildCol, pE->zChildCol, zC, pE->zChildCol, zP,
-                   zParentKey, pE->zChildCol);
+    if (n + 3 > CHECK_CHUNK && pCur->iNext + 1 < pCur->nEdge &&
+        strcmp(pCur->aEdge[pCur->iNext + 1].zName,
+               pCur->aEdge[pCur->iNext].zName) != 0) {
+      pCur->iNext++;
+      break;
     }
-    if (d->eKind != REL_M2M && !d->bNull) {
-      relStrPrintf(&s,
-                   "%sSELECT %Q, %Q, %s, 'NULL key: %q is NULL' FROM "
-                   "main.\"%w\" AS c WHERE c.\"%w\" IS NULL",
-                   n++ ? " UNION ALL " : "", pE->zName, zC, zKey, pE->zChildCol,
-                   zC, pE->zChildCol);
-    }
-    if (d->eKind == REL_O2O) {
-      relStrPrintf(&s,
-                   "%sSELECT %Q, %Q, %s, 'duplicate one-to-one key: ' "
-                   "|| quote(c.\"%w\") FROM main.\"%w\" AS c WHERE c.\"%w\" IN "
-                   "(SELECT \"%w\" FROM main.\"%w\" GROUP BY 1 HAVING "
-                   "count(*)>1)",
-                   n++ ? " UNION ALL " : "", pE->zName, zC, zKey, pE->zChildCol,
-                   zC, pE->zChildCol, pE->zChildCol, zC);
-    }
-    sqlite3_free(zPk);
-    sqlite3_free(zKey);
-    sqlite3_free(zParentKey);
   }
   if (n == 0) {
     relStrReset(&s);
@@ -518,20 +604,52 @@ static char *checkSql(RelCtx *p, int *pRc) {
   }
 }
 
+/* Step to the next row of the answer, through the queries that follow
+** when one ends (bEof at the end). */
+static int checkStep(CheckCursor *pCur, RelVtab *pTab) {
+  RelCtx *p = pTab->pCtx;
+  int rc;
+  for (;;) {
+    char *zSql, *zErr = 0;
+    if (pCur->pStmt) {
+      rc = sqlite3_step(pCur->pStmt);
+      if (rc == SQLITE_ROW) {
+        pCur->bEof = 0;
+        return SQLITE_OK;
+      }
+      rc = sqlite3_finalize(pCur->pStmt);
+      pCur->pStmt = 0;
+      if (rc) break;
+    }
+    zSql = checkSql(p, pCur, &rc);
+    if (zSql == 0) break;
+    rc = relPreparef(p->db, &pCur->pStmt, &zErr, "%s", zSql);
+    sqlite3_free(zSql);
+    if (rc) {
+      sqlite3_free(pTab->base.zErrMsg);
+      pTab->base.zErrMsg = zErr;
+      break;
+    }
+    sqlite3_free(zErr);
+  }
+  pCur->bEof = 1;
+  return rc;
+}
+
 static int checkFilter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr,
                        int argc, sqlite3_value **argv) {
   CheckCursor *pCur = (CheckCursor *)cur;
   RelVtab *pTab = (RelVtab *)cur->pVtab;
   RelCtx *p = pTab->pCtx;
-  int rc = SQLITE_OK;
-  char *zSql;
   char *zErr = 0;
+  int i, rc;
   (void)idxNum;
   (void)idxStr;
   (void)argc;
   (void)argv;
   sqlite3_finalize(pCur->pStmt);
   pCur->pStmt = 0;
+  checkItemsFree(pCur);
   pCur->bEof = 1;
   pCur->iRow = 0;
   /* The rules as the database has them now, never a stale copy. */
@@ -541,31 +659,54 @@ static int checkFilter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr,
     pTab->base.zErrMsg = zErr;
     return rc;
   }
-  zSql = checkSql(p, &rc);
-  if (zSql == 0) return rc;
-  rc = relPreparef(p->db, &pCur->pStmt, &zErr, "%s", zSql);
-  sqlite3_free(zSql);
-  if (rc) {
-    sqlite3_free(pTab->base.zErrMsg);
-    pTab->base.zErrMsg = zErr;
-    return rc;
+  if (p->nEdge == 0 && p->nDef == 0 && !p->zTamper) return SQLITE_OK;
+  /* Every edge, and two items per definition at most. */
+  pCur->aEdge = sqlite3_malloc64(sizeof(CheckEdge) *
+                                 ((size_t)p->nEdge + 2 * (size_t)p->nDef + 1));
+  if (pCur->aEdge == 0) return SQLITE_NOMEM;
+  if (p->zTamper) {
+    /* A catalog edited by hand: nothing is checked against it. */
+    pCur->aEdge[0].zName = "";
+    pCur->aEdge[0].iEdge = 0;
+    pCur->aEdge[0].eKind = CHECK_ITEM_TAMPER;
+    pCur->aEdge[0].zOwn = 0;
+    pCur->nEdge = 1;
+    return checkStep(pCur, pTab);
   }
-  sqlite3_free(zErr);
-  rc = sqlite3_step(pCur->pStmt);
-  if (rc == SQLITE_ROW) {
-    pCur->bEof = 0;
-    return SQLITE_OK;
+  for (i = 0; i < p->nEdge; i++) {
+    CheckEdge *pItem;
+    if (p->aDef[p->aEdge[i].iDef].zWhy) continue; /* BROKEN: listed so */
+    pItem = &pCur->aEdge[pCur->nEdge++];
+    pItem->zName = p->aEdge[i].zName;
+    pItem->iEdge = i;
+    pItem->eKind = CHECK_ITEM_EDGE;
+    pItem->zOwn = 0;
   }
-  return rc == SQLITE_DONE ? SQLITE_OK : sqlite3_reset(pCur->pStmt);
+  for (i = 0; i < p->nDef; i++) {
+    const RelDef *d = &p->aDef[i];
+    int k;
+    for (k = 0; k < 2; k++) {
+      CheckEdge *pItem;
+      if (k == 0 ? d->zWhy == 0
+                 : (d->zWhy || d->eKind != REL_M2M || !d->bSymmetrical))
+        continue;
+      pItem = &pCur->aEdge[pCur->nEdge];
+      pItem->zOwn = sqlite3_mprintf("%s.%s", d->zModel, d->zField);
+      if (pItem->zOwn == 0) return SQLITE_NOMEM;
+      pItem->zName = pItem->zOwn;
+      pItem->iEdge = i;
+      pItem->eKind = k == 0 ? CHECK_ITEM_BROKEN : CHECK_ITEM_MIRROR;
+      pCur->nEdge++;
+    }
+  }
+  qsort(pCur->aEdge, (size_t)pCur->nEdge, sizeof(CheckEdge), checkEdgeCmp);
+  return checkStep(pCur, pTab);
 }
 
 static int checkNext(sqlite3_vtab_cursor *cur) {
   CheckCursor *pCur = (CheckCursor *)cur;
-  int rc = sqlite3_step(pCur->pStmt);
   pCur->iRow++;
-  if (rc == SQLITE_ROW) return SQLITE_OK;
-  pCur->bEof = 1;
-  return rc == SQLITE_DONE ? SQLITE_OK : sqlite3_reset(pCur->pStmt);
+  return checkStep(pCur, (RelVtab *)cur->pVtab);
 }
 
 static int checkEof(sqlite3_vtab_cursor *cur) {

@@ -5,8 +5,8 @@
 **   Loading relext on a connection:
 **   1. creates the connection's RelCtx (ctx.c);
 **   2. registers the SQL functions and virtual table modules of each part
-**      (commit.c, engine.c, guard.c, define.c, accessor.c, inspect.c,
-**      lookup.c), each holding a reference to the context;
+**      (commit.c, engine.c, guard.c, define.c, flush.c, accessor.c,
+**      inspect.c, lookup.c), each holding a reference to the context;
 **   3. reads the catalog and installs this connection's TEMP triggers and
 **      accessor tables (relCtxReload), so every declared rule is in force.
 **   Loading twice finds the first context and only reloads the catalog. A
@@ -24,7 +24,7 @@
 **     (see relext_int.h).
 **
 ** LIMITS
-**   - Needs SQLite 3.34 or newer at run time.
+**   - Needs SQLite 3.40 or newer at run time.
 */
 #include "relext_int.h"
 SQLITE_EXTENSION_INIT1
@@ -47,6 +47,7 @@ static const struct {
     {"rel_rebuild_begin", 1},
     {"rel_rebuild_end", 1},
     {"rel_approve", 0},
+    {"rel_flush", -1},
     {"relext_on_delete", -1},
     {"relext_pending", 0},
     {"relext_gone", 3},
@@ -64,14 +65,14 @@ static const struct {
     {"relext_close", -2},
     {"rel_collect", -2},
     {"rel_check", -2},
-    {"relext_accessor", -2},
     {"rel_lookup", -2},
 };
 
 /* Take back everything relext registered; SQLITE_OK when all of it went.
 ** (SQLite refuses to delete a function or module while a statement runs:
 ** SELECT load_extension(...) is one.) */
-static int relUnregisterAll(sqlite3 *db) {
+static int relUnregisterAll(RelCtx *p) {
+  sqlite3 *db = p->db;
   int rcAll = SQLITE_OK;
   size_t i;
   char *zIgnore = 0;
@@ -99,6 +100,7 @@ static int relUnregisterAll(sqlite3 *db) {
     sqlite3_free(zSql);
     sqlite3_free(zIgnore);
   }
+  relAccessorUnregister(p);
   for (i = 0; i < sizeof(aRegistered) / sizeof(aRegistered[0]); i++) {
     int rc;
     if (aRegistered[i].nArg == -2) {
@@ -113,33 +115,41 @@ static int relUnregisterAll(sqlite3 *db) {
   return rcAll;
 }
 
-/* Would this connection's TEMP objects clash with tables or triggers it
-** has already (a TEMP table named like an accessor, say)? Checked before
-** anything is registered: a load that fails afterwards cannot always take
-** its registrations back (see relUnregisterAll). */
+/* Would this connection's TEMP tables hide an accessor (a TEMP table
+** named like one, say)? Accessors are eponymous modules, which a table of
+** the same name hides. Checked before anything is registered: a load that
+** fails afterwards cannot always take its registrations back (see
+** relUnregisterAll). A connection rarely has TEMP tables when it loads
+** relext, and then this reads nothing. */
 static int relTempClash(RelCtx *p, char **pzErr) {
   sqlite3_stmt *pStmt = 0;
   int rc, i;
+  if (p->nDef == 0) return SQLITE_OK;
   rc = sqlite3_prepare_v2(p->db,
-                          "SELECT name FROM temp.sqlite_schema WHERE name=?1 "
-                          "AND (sql IS NULL OR sql NOT GLOB "
-                          "'CREATE VIRTUAL TABLE * USING relext_*')",
+                          "SELECT name FROM temp.sqlite_schema WHERE "
+                          "type IN ('table', 'view') AND name GLOB '*__*'",
                           -1, &pStmt, 0);
-  for (i = 0; rc == SQLITE_OK && i < p->nDef * 2; i++) {
-    const RelDef *d = &p->aDef[i / 2];
-    char *zName = i % 2 ? relAccessorReverse(d) : relAccessorForward(d);
-    if (zName == 0) continue;
-    sqlite3_bind_text(pStmt, 1, zName, -1, SQLITE_TRANSIENT);
-    if (sqlite3_step(pStmt) == SQLITE_ROW) {
-      rc = relError(pzErr, SQLITE_ERROR,
-                    "relext: cannot load: a TEMP object of this connection "
-                    "is named %s, the accessor table of %s.%s: drop it first",
-                    zName, d->zModel, d->zField);
+  while (rc == SQLITE_OK && sqlite3_step(pStmt) == SQLITE_ROW) {
+    const char *zTemp = (const char *)sqlite3_column_text(pStmt, 0);
+    for (i = 0; zTemp && rc == SQLITE_OK && i < p->nDef * 2; i++) {
+      const RelDef *d = &p->aDef[i / 2];
+      char *zName = i % 2 ? relAccessorReverse(d) : relAccessorForward(d);
+      if (zName == 0 && i % 2 == 0) rc = SQLITE_NOMEM;
+      if (zName && sqlite3_stricmp(zName, zTemp) == 0) {
+        rc = relError(pzErr, SQLITE_ERROR,
+                      "relext: cannot load: a TEMP object of this connection "
+                      "is named %s, the accessor table of %s.%s: drop it "
+                      "first",
+                      zName, d->zModel, d->zField);
+      }
+      sqlite3_free(zName);
     }
-    sqlite3_free(zName);
-    if (rc == SQLITE_OK) rc = sqlite3_reset(pStmt);
   }
-  sqlite3_finalize(pStmt);
+  if (rc == SQLITE_OK) {
+    rc = sqlite3_finalize(pStmt);
+  } else {
+    sqlite3_finalize(pStmt);
+  }
   return rc;
 }
 
@@ -246,6 +256,7 @@ __declspec(dllexport)
   if (rc == SQLITE_OK) rc = relRegisterGuard(db, p);
   if (rc == SQLITE_OK) rc = relRegisterDefine(db, p);
   if (rc == SQLITE_OK) rc = relRegisterDdl(db, p);
+  if (rc == SQLITE_OK) rc = relRegisterFlush(db, p);
   if (rc == SQLITE_OK) rc = relRegisterAccessor(db, p);
   if (rc == SQLITE_OK) rc = relRegisterInspect(db, p);
   if (rc == SQLITE_OK) rc = relRegisterLookup(db, p);
@@ -259,7 +270,7 @@ __declspec(dllexport)
     ** find the context again: a later load starts afresh. */
     relCtxForget(p);
     p->nRef++;
-    if (relUnregisterAll(db) != SQLITE_OK) {
+    if (relUnregisterAll(p) != SQLITE_OK) {
       /* Some registration stayed (a statement is running: SELECT
       ** load_extension()). The library must then stay loaded, or SQLite
       ** would call into unloaded code: the load succeeds, but this

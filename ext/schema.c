@@ -2,7 +2,11 @@
 ** schema.c -- every fact relext reads about the tables and columns of the
 ** main schema: which tables exist and how they are spelled, their primary
 ** key, their rowid, their columns with declared type, collation, indexes
-** and uniqueness, and how SQL names a key.
+** and uniqueness, and how SQL names a key; and the key rules built on them
+** (relKeyTarget, relKeyFits): which columns a relationship may reference,
+** and which columns can hold their keys so that plain SQL comparison is
+** SQLite's foreign-key comparison (the target key's affinity and
+** collation).
 **
 ** CONTRACT
 **   Each function returns an SQLite result code and gives its answer
@@ -27,11 +31,20 @@
 **     it (INTEGER, indexed, unique) without looking.
 **   - The answers hold for the schema as it is when asked; nothing is
 **     cached here.
+**   - A column is unique (RelColumn.bUnique) only under its own collation:
+**     an index that compares otherwise ("PRIMARY KEY(code COLLATE
+**     BINARY)" of a NOCASE column) lets two rows equal to one key in.
+**   - The key rules answer with rc, a yes/no, and for no a message that
+**     names the fix (relError with SQLITE_OK: the message is the answer,
+**     not an error).
 **
 ** LIMITS
 **   - Only the main schema is read.
 **   - A table that has a column named rowid hides its real rowid from SQL;
 **     these functions do not try to see past it.
+**   - Without SQLITE_ENABLE_COLUMN_METADATA a collation cannot be read:
+**     a table whose CREATE TABLE says COLLATE then has bCollUnknown, and
+**     the key rules refuse its columns rather than guess.
 */
 #include "relext_int.h"
 SQLITE_EXTENSION_INIT3
@@ -419,16 +432,21 @@ void relColumnClear(RelColumn *p) {
   memset(p, 0, sizeof(*p));
 }
 
-/* The collation of main.zTab.zCol into p->zColl (NULL: BINARY or unknown).
+/* The collation of main.zTab.zCol into p->zColl (NULL: BINARY).
 ** sqlite3_table_column_metadata is absent from builds without
-** SQLITE_ENABLE_COLUMN_METADATA: then every column counts as BINARY. */
+** SQLITE_ENABLE_COLUMN_METADATA: then a column of a table whose CREATE
+** TABLE says COLLATE nowhere is BINARY, and any other has bCollUnknown. */
 static int relColumnCollation(sqlite3 *db, const char *zTab, RelColumn *p) {
   const char *zColl = 0;
+  int rc;
 #ifndef SQLITE_CORE
-  if (sqlite3_api->table_column_metadata == 0) return SQLITE_OK;
+  if (sqlite3_api->table_column_metadata == 0) {
+    rc = relTableDeclLike(db, zTab, "%collate%", &p->bCollUnknown);
+    return rc;
+  }
 #endif
-  int rc = sqlite3_table_column_metadata(db, "main", zTab, p->zName, 0, &zColl,
-                                         0, 0, 0);
+  rc = sqlite3_table_column_metadata(db, "main", zTab, p->zName, 0, &zColl, 0,
+                                     0, 0);
   if (rc == SQLITE_ERROR) return SQLITE_OK; /* unknown: BINARY */
   if (rc) return rc;
   if (zColl && sqlite3_stricmp(zColl, "BINARY") != 0) {
@@ -484,43 +502,52 @@ int relColumnInfo(sqlite3 *db, const char *zTab, const char *zCol,
               ? ""
               : relTypeAffinity(p->zType);
     }
-    if (sqlite3_column_int(pStmt, 2) == 1) {
-      p->bIndexed = 1;
-      if (nPk == 1) p->bUnique = 1;
-    }
+    /* The primary key is indexed; it is unique on its own when it is the
+    ** only key column, and (below) when its index compares as the column
+    ** does: "PRIMARY KEY(code COLLATE BINARY)" of a NOCASE column lets
+    ** 'a' and 'A' both in, and "code = 'a'" then finds two rows. */
+    if (sqlite3_column_int(pStmt, 2) == 1) p->bIndexed = 1;
     if (!p->zName || !p->zType) rc = SQLITE_NOMEM;
   }
   if (rc == SQLITE_OK)
     rc = sqlite3_finalize(pStmt);
   else
     sqlite3_finalize(pStmt);
-  if (rc == SQLITE_OK && p->zName && p->bUnique &&
+  if (rc == SQLITE_OK && p->zName && p->bIndexed && nPk == 1 &&
       sqlite3_stricmp(p->zType, "INTEGER") == 0) {
     char *zRowid = 0;
     rc = relRowidColumn(db, zTab, &zRowid);
     p->bRowid = zRowid != 0;
+    p->bUnique = p->bRowid;
     sqlite3_free(zRowid);
   }
+  if (rc == SQLITE_OK && p->zName) rc = relColumnCollation(db, zTab, p);
   if (rc == SQLITE_OK && p->zName) {
-    /* Indexes: unique on exactly this column; any leading with it. A
-    ** partial index serves neither. */
+    /* Indexes: unique on exactly this column under the column's own
+    ** collation (the primary key's index of a rowid or WITHOUT ROWID
+    ** table is among them); any leading with it. A partial index serves
+    ** neither. */
     rc = relProbePrepare(
         db,
         "SELECT il.\"unique\", (SELECT count(*) FROM "
-        "pragma_index_info(il.name, 'main')) FROM pragma_index_list(?1, "
-        "'main') AS il, pragma_index_info(il.name, 'main') AS ii "
-        "WHERE ii.seqno=0 AND ii.name=?2 COLLATE NOCASE AND NOT il.partial",
+        "pragma_index_info(il.name, 'main')), ii.coll FROM "
+        "pragma_index_list(?1, 'main') AS il, pragma_index_xinfo(il.name, "
+        "'main') AS ii WHERE ii.seqno=0 AND ii.name=?2 COLLATE NOCASE AND "
+        "NOT il.partial",
         zTab, p->zName, &pStmt);
     if (rc == SQLITE_OK) {
       while (sqlite3_step(pStmt) == SQLITE_ROW) {
+        const char *zIdxColl = (const char *)sqlite3_column_text(pStmt, 2);
         p->bIndexed = 1;
-        if (sqlite3_column_int(pStmt, 0) && sqlite3_column_int(pStmt, 1) == 1)
+        if (sqlite3_column_int(pStmt, 0) && sqlite3_column_int(pStmt, 1) == 1 &&
+            !p->bCollUnknown &&
+            sqlite3_stricmp(zIdxColl ? zIdxColl : "BINARY",
+                            p->zColl ? p->zColl : "BINARY") == 0)
           p->bUnique = 1;
       }
       rc = sqlite3_finalize(pStmt);
     }
   }
-  if (rc == SQLITE_OK && p->zName) rc = relColumnCollation(db, zTab, p);
   if (rc) relColumnClear(p);
   return rc;
 }
@@ -539,4 +566,235 @@ const char *relTypeAffinity(const char *zType) {
   if (REL_HAS("real") || REL_HAS("floa") || REL_HAS("doub")) return "REAL";
   return "NUMERIC";
 #undef REL_HAS
+}
+
+/* ------------------------------------------------------------------ */
+/* Keys: what a relationship may reference, and what may hold its keys */
+
+/* Is zType a declared type that may be written into SQL as it is: words,
+** and at most one parenthesized list of numbers ("VARCHAR(10)",
+** "DECIMAL(10, 2)", "UNSIGNED BIG INT")? A type read back from a schema
+** can hold anything a quoted name can. */
+int relSafeType(const char *zType) {
+  const char *z = zType;
+  int bSafe = z != 0 && z[0] != 0;
+  int nNum = -1;   /* numbers read inside the parentheses, -1 before '(' */
+  int bClosed = 0; /* the ')' has been read */
+  while (bSafe && *z) {
+    const char *zStart = z;
+    if (*z == ' ') {
+      z++;
+    } else if (nNum < 0 && ((*z >= 'a' && *z <= 'z') ||
+                            (*z >= 'A' && *z <= 'Z') || *z == '_')) {
+      while ((*z >= 'a' && *z <= 'z') || (*z >= 'A' && *z <= 'Z') ||
+             (*z >= '0' && *z <= '9') || *z == '_')
+        z++;
+      if (sqlite3_keyword_check(zStart, (int)(z - zStart)) ||
+          ((z - zStart) == 6 && sqlite3_strnicmp(zStart, "hidden", 6) == 0))
+        bSafe = 0;
+    } else if (nNum < 0 && *z == '(' && z != zType) {
+      nNum = 0;
+      z++;
+    } else if (nNum >= 0 && nNum < 2 &&
+               (*z == '+' || *z == '-' || (*z >= '0' && *z <= '9') ||
+                *z == '.')) {
+      /* [+-] digits [. digits] [e [+-] digits], or 0x hex digits */
+      int nDigit = 0;
+      if (*z == '+' || *z == '-') z++;
+      while (*z == ' ')
+        z++;
+      if (z[0] == '0' && (z[1] == 'x' || z[1] == 'X')) {
+        for (z += 2; (*z >= '0' && *z <= '9') || (*z >= 'a' && *z <= 'f') ||
+                     (*z >= 'A' && *z <= 'F');
+             z++)
+          nDigit++;
+      } else {
+        for (; *z >= '0' && *z <= '9'; z++)
+          nDigit++;
+        if (*z == '.')
+          for (z++; *z >= '0' && *z <= '9'; z++)
+            nDigit++;
+        if (nDigit && (*z == 'e' || *z == 'E')) {
+          int nExp = 0;
+          z++;
+          if (*z == '+' || *z == '-') z++;
+          for (; *z >= '0' && *z <= '9'; z++)
+            nExp++;
+          if (nExp == 0) bSafe = 0;
+        }
+      }
+      if (nDigit == 0) bSafe = 0;
+      while (*z == ' ')
+        z++;
+      nNum++;
+      if (*z == ',' && nNum == 1) {
+        z++;
+      } else if (*z == ')') {
+        z++;
+        bClosed = 1;
+        while (*z == ' ')
+          z++;
+        if (*z) bSafe = 0; /* nothing follows the parentheses */
+      } else {
+        bSafe = 0;
+      }
+    } else {
+      bSafe = 0;
+    }
+  }
+  if (nNum >= 0 && !bClosed) bSafe = 0; /* "x(" or "x(5," */
+  return bSafe;
+}
+
+/* The affinity group of a column: INTEGER and NUMERIC store every value
+** alike (they differ only in CAST), so they are one group. */
+static const char *relAffinityGroup(const RelColumn *p) {
+  const char *zAff = p->bRowid ? "INTEGER"
+                     : p->zAff  ? p->zAff
+                                : relTypeAffinity(p->zType);
+  return strcmp(zAff, "NUMERIC") == 0 ? "INTEGER" : zAff;
+}
+
+/* How a message names the affinity of a column. */
+static const char *relAffinityName(const RelColumn *p) {
+  const char *zAff = p->bRowid ? "INTEGER"
+                     : p->zAff  ? p->zAff
+                                : relTypeAffinity(p->zType);
+  if (zAff[0]) return zAff;
+  return p->zType && p->zType[0] ? "BLOB" : "no type";
+}
+
+int relKeyTarget(sqlite3 *db, const char *zTab, const char *zCol, int bToField,
+                 int *pbOk, char **pzWhy) {
+  RelColumn col;
+  int rc;
+  *pbOk = 0;
+  if (pzWhy) *pzWhy = 0;
+  if (relIsRowid(zCol)) {
+    char *zAlias = 0;
+    int bRowid = 0;
+    rc = relTableHasRowid(db, zTab, &bRowid);
+    if (rc == SQLITE_OK && bRowid) rc = relRowidColumn(db, zTab, &zAlias);
+    if (rc) return rc;
+    *pbOk = zAlias != 0;
+    sqlite3_free(zAlias);
+    if (*pbOk) return SQLITE_OK;
+    if (!bRowid) {
+      return relError(pzWhy, SQLITE_OK,
+                      "table '%s' has no single-column primary key and no "
+                      "rowid%s",
+                      zTab, bToField ? "; give to_field" : "");
+    }
+    return relError(
+        pzWhy, SQLITE_OK,
+        "table '%s' has no INTEGER PRIMARY KEY: its rows are known only by "
+        "their rowid, which VACUUM and REPLACE may renumber, and SQLite's "
+        "own foreign keys cannot reference it either: declare an INTEGER "
+        "PRIMARY KEY%s",
+        zTab, bToField ? ", or give a unique to_field" : "");
+  }
+  rc = relColumnInfo(db, zTab, zCol, &col);
+  if (rc) return rc;
+  if (col.zName == 0) {
+    rc = relError(pzWhy, SQLITE_OK, "table '%s' has no column %s", zTab, zCol);
+  } else if (col.bCollUnknown) {
+    rc = relError(pzWhy, SQLITE_OK,
+                  "cannot read the collation of %s.%s: this SQLite was built "
+                  "without column metadata",
+                  zTab, col.zName);
+  } else if (!col.bUnique) {
+    rc = relError(pzWhy, SQLITE_OK,
+                  "'%s.%s' must be unique because it is referenced by a "
+                  "foreign key",
+                  zTab, col.zName);
+  } else {
+    *pbOk = 1;
+  }
+  relColumnClear(&col);
+  return rc;
+}
+
+int relKeyFits(sqlite3 *db, const char *zTab, const char *zCol,
+               const char *zKeyTab, const char *zKeyCol, int *pbFits,
+               char **pzWhy) {
+  RelColumn c, k;
+  int rc;
+  *pbFits = 0;
+  if (pzWhy) *pzWhy = 0;
+  memset(&k, 0, sizeof(k));
+  rc = relColumnInfo(db, zTab, zCol, &c);
+  if (rc == SQLITE_OK) rc = relColumnInfo(db, zKeyTab, zKeyCol, &k);
+  if (rc) goto done;
+  if (c.zName == 0 || k.zName == 0) {
+    rc = relError(pzWhy, SQLITE_OK, "table '%s' has no column %s",
+                  c.zName ? zKeyTab : zTab, c.zName ? zKeyCol : zCol);
+  } else if (c.bCollUnknown || k.bCollUnknown) {
+    rc = relError(pzWhy, SQLITE_OK,
+                  "cannot read the collation of %s.%s: this SQLite was built "
+                  "without column metadata",
+                  c.bCollUnknown ? zTab : zKeyTab,
+                  c.bCollUnknown ? c.zName : k.zName);
+  } else if (strcmp(relAffinityGroup(&c), relAffinityGroup(&k)) != 0) {
+    rc = relError(pzWhy, SQLITE_OK,
+                  "column %s.%s (%s) cannot hold %s.%s keys (%s) the way "
+                  "SQLite compares foreign keys: give it the type of %s.%s",
+                  zTab, c.zName, relAffinityName(&c), zKeyTab, k.zName,
+                  relAffinityName(&k), zKeyTab, k.zName);
+  } else if (sqlite3_stricmp(c.zColl ? c.zColl : "BINARY",
+                             k.zColl ? k.zColl : "BINARY") != 0) {
+    rc = relError(pzWhy, SQLITE_OK,
+                  "column %s.%s (COLLATE %s) cannot hold %s.%s keys "
+                  "(COLLATE %s) the way SQLite compares foreign keys: give "
+                  "it the collation of %s.%s",
+                  zTab, c.zName, c.zColl ? c.zColl : "BINARY", zKeyTab, k.zName,
+                  k.zColl ? k.zColl : "BINARY", zKeyTab, k.zName);
+  } else {
+    *pbFits = 1;
+  }
+done:
+  relColumnClear(&c);
+  relColumnClear(&k);
+  return rc;
+}
+
+/* The declaration, after its name, of a new column that holds keys of
+** pKey: its declared type (or, when that cannot be written into SQL as it
+** is, its affinity; INTEGER for the rowid) and its collation. */
+char *relKeyColumnDecl(const RelColumn *pKey, int bStrict) {
+  const char *zType;
+  const char *zAff = pKey->zAff ? pKey->zAff : relTypeAffinity(pKey->zType);
+  if (pKey->bRowid || relIsRowid(pKey->zName ? pKey->zName : "rowid"))
+    zType = "INTEGER";
+  else if (bStrict)
+    /* a STRICT table takes only its own types: NUMERIC, which stores every
+    ** key as INTEGER would (relKeyFits counts them as one), is INTEGER;
+    ** no affinity is ANY */
+    zType = zAff[0] == 0                  ? "ANY"
+            : strcmp(zAff, "NUMERIC") == 0 ? "INTEGER"
+                                          : zAff;
+  else if (relSafeType(pKey->zType) &&
+           strcmp(relTypeAffinity(pKey->zType), zAff) == 0)
+    zType = pKey->zType;
+  else
+    /* a type that cannot be written as it is, or gives another affinity
+    ** there than in its table (ANY of a STRICT table has none) */
+    zType = zAff;
+  if (pKey->zColl)
+    return sqlite3_mprintf("%s COLLATE \"%w\"", zType, pKey->zColl);
+  return sqlite3_mprintf("%s", zType);
+}
+
+int relTableIsStrict(sqlite3 *db, const char *zTab, int *pbStrict) {
+  sqlite3_stmt *pStmt = 0;
+  int rc;
+  *pbStrict = 0;
+  if (sqlite3_libversion_number() < 3037000) return SQLITE_OK;
+  rc = relProbePrepare(db,
+                       "SELECT \"strict\" FROM pragma_table_list(?1) "
+                       "WHERE schema='main'",
+                       zTab, 0, &pStmt);
+  if (rc) return rc;
+  if (sqlite3_step(pStmt) == SQLITE_ROW)
+    *pbStrict = sqlite3_column_int(pStmt, 0);
+  return sqlite3_finalize(pStmt);
 }

@@ -156,13 +156,11 @@ static char *relSqlIdent(const char **pz, int *pRc) {
   return zOut;
 }
 
-/* The arguments of a guard index after its generation: edge positions and
-** the columns named for them. */
-static int relStoredArgs(RelStoredObj *pObj) {
-  const char *z = pObj->zSql ? strstr(pObj->zSql, "relext_must_be_loaded(") : 0;
+/* One call's arguments at *pz (just past "relext_must_be_loaded("): *pz
+** ends at its closing parenthesis. */
+static int relStoredCallArgs(RelStoredObj *pObj, const char **pz) {
+  const char *z = *pz;
   int rc = SQLITE_OK, iArg = 0, nWant = 0, iPos = 0;
-  if (z == 0) return SQLITE_OK;
-  z += strlen("relext_must_be_loaded(");
   /* Skip T. */
   while (*z && *z != ',' && *z != ')')
     z++;
@@ -212,6 +210,22 @@ static int relStoredArgs(RelStoredObj *pObj) {
     while (*z && *z != ',' && *z != ')')
       z++;
     if (iArg == nWant) nWant = 0;
+  }
+  *pz = z;
+  return rc;
+}
+
+/* The arguments of a guard index after its generation: edge positions and
+** the columns named for them. A table with many edges has a chain of calls
+** (guard.c, REL_GUARD_MAX_ARGS), each "relext_must_be_loaded(T, ...)": the
+** arguments of every call, in order. */
+static int relStoredArgs(RelStoredObj *pObj) {
+  const char *zNext = pObj->zSql ? strstr(pObj->zSql, "relext_must_be_loaded(") : 0;
+  int rc = SQLITE_OK;
+  while (rc == SQLITE_OK && zNext) {
+    const char *z = zNext + strlen("relext_must_be_loaded(");
+    rc = relStoredCallArgs(pObj, &z);
+    zNext = strstr(z, "relext_must_be_loaded(");
   }
   return rc;
 }

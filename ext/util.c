@@ -7,8 +7,17 @@
 **   - relExecf()/relPreparef() take a sqlite3_mprintf() format: callers
 **     quote every name with %w (inside "...") and every text with %Q.
 **     Nothing built here pastes a user-supplied name unquoted.
-**   - RelValue holds a literal from Django syntax (default=, SET(v));
-**     relValueFormat prints it for Python, for SQL or for a message.
+**   - RelValue holds a value: a literal from Django syntax (default=,
+**     SET(v)), or a key read from SQL. Every storage class is kept as it
+**     is, a BLOB as its bytes: relValueEq is exact equality (same class,
+**     same bytes), relValueBind gives SQLite back the same value, and
+**     relValueFormat prints it for Python, for SQL or for a message (a
+**     BLOB as X'0A0B', the form SQLite's quote() gives).
+**   - relLowerName lower-cases a Django name as Python's str.lower() does
+**     (full Unicode case mapping, Final_Sigma included), from the tables
+**     tool/gen_unicase.py generates into unicase.h.
+**   - RelSavepoint is a savepoint whose end cannot fail for want of
+**     memory (rel_define's and rel_flush's all or nothing).
 **   - relError is the one way relext reports an error, SQLite's way: an
 **     rc returned, the message in *pzErr (the first one wins), and
 **     SQLITE_NOMEM when the message cannot be made. relResultError turns
@@ -21,9 +30,6 @@
 ** INVARIANTS
 **   All memory comes from sqlite3_malloc64()/sqlite3_free(); a function
 **   that fails frees what it took.
-**
-** LIMITS
-**   RelValue keeps a BLOB as its text.
 */
 #include "relext_int.h"
 SQLITE_EXTENSION_INIT3
@@ -31,6 +37,8 @@ SQLITE_EXTENSION_INIT3
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "unicase.h"
 
 /* Append n bytes of z (n may be (size_t)-1 for strlen). */
 void relStrAppend(RelStr *p, const char *z, size_t n) {
@@ -119,11 +127,15 @@ int relValueCopy(RelValue *pTo, const RelValue *pFrom) {
   *pTo = *pFrom;
   pTo->z = 0;
   if (pFrom->z) {
-    pTo->z = relStrdup(pFrom->z);
+    size_t n =
+        pFrom->eType == SQLITE_BLOB ? (size_t)pFrom->n : strlen(pFrom->z);
+    pTo->z = sqlite3_malloc64(n + 1);
     if (pTo->z == 0) {
       memset(pTo, 0, sizeof(*pTo));
       return SQLITE_NOMEM;
     }
+    memcpy(pTo->z, pFrom->z, n);
+    pTo->z[n] = 0;
   }
   return SQLITE_OK;
 }
@@ -140,15 +152,29 @@ int relValueFromSql(RelValue *p, sqlite3_value *v) {
   case SQLITE_FLOAT:
     p->r = sqlite3_value_double(v);
     break;
-  case SQLITE_TEXT:
-  case SQLITE_BLOB: {
+  case SQLITE_TEXT: {
     const char *z = (const char *)sqlite3_value_text(v);
-    p->eType = SQLITE_TEXT;
-    p->z = relStrdup(z ? z : "");
+    p->z = z ? relStrdup(z) : 0;
     if (p->z == 0) {
       p->eType = 0;
       return SQLITE_NOMEM;
     }
+    break;
+  }
+  case SQLITE_BLOB: {
+    /* The bytes as they are (NUL bytes included), NUL-terminated too. */
+    const void *pBlob = sqlite3_value_blob(v);
+    int n = sqlite3_value_bytes(v);
+    p->z = sqlite3_malloc64((size_t)n + 1);
+    if (p->z == 0 || (pBlob == 0 && n > 0)) {
+      sqlite3_free(p->z);
+      p->z = 0;
+      p->eType = 0;
+      return SQLITE_NOMEM;
+    }
+    if (n > 0) memcpy(p->z, pBlob, (size_t)n);
+    p->z[n] = 0;
+    p->n = n;
     break;
   }
   default:
@@ -165,6 +191,8 @@ int relValueBind(sqlite3_stmt *pStmt, int i, const RelValue *p) {
     return sqlite3_bind_double(pStmt, i, p->r);
   case SQLITE_TEXT:
     return sqlite3_bind_text(pStmt, i, p->z, -1, SQLITE_TRANSIENT);
+  case SQLITE_BLOB:
+    return sqlite3_bind_blob(pStmt, i, p->z, p->n, SQLITE_TRANSIENT);
   default:
     return sqlite3_bind_null(pStmt, i);
   }
@@ -181,9 +209,38 @@ void relValueResult(sqlite3_context *ctx, const RelValue *p) {
   case SQLITE_TEXT:
     sqlite3_result_text(ctx, p->z, -1, SQLITE_TRANSIENT);
     break;
+  case SQLITE_BLOB:
+    sqlite3_result_blob(ctx, p->z, p->n, SQLITE_TRANSIENT);
+    break;
   default:
     sqlite3_result_null(ctx);
   }
+}
+
+/* A BLOB of n bytes at z as X'0A0B' (SQLite's quote()), or for Python
+** as b'\x0a\x0b'. */
+static char *relBlobFormat(const unsigned char *z, int n, int bPy) {
+  static const char aHex[] = "0123456789ABCDEF";
+  static const char aLow[] = "0123456789abcdef";
+  RelStr s = {0};
+  int i;
+  relStrAppend(&s, bPy ? "b'" : "X'", 2);
+  for (i = 0; i < n; i++) {
+    char a[4];
+    if (bPy) {
+      a[0] = '\\';
+      a[1] = 'x';
+      a[2] = aLow[z[i] >> 4];
+      a[3] = aLow[z[i] & 15];
+      relStrAppend(&s, a, 4);
+    } else {
+      a[0] = aHex[z[i] >> 4];
+      a[1] = aHex[z[i] & 15];
+      relStrAppend(&s, a, 2);
+    }
+  }
+  relStrAppend(&s, "'", 1);
+  return relStrFinish(&s);
 }
 
 char *relValueFormat(const RelValue *p, int eStyle) {
@@ -195,6 +252,9 @@ char *relValueFormat(const RelValue *p, int eStyle) {
     return sqlite3_mprintf(eStyle == REL_FMT_SQL ? "%!.17g" : "%!.15g", p->r);
   case SQLITE_TEXT:
     return sqlite3_mprintf("%Q", p->z);
+  case SQLITE_BLOB:
+    return relBlobFormat((const unsigned char *)p->z, p->n,
+                         eStyle == REL_FMT_PY);
   case SQLITE_NULL:
     return sqlite3_mprintf("%s", eStyle == REL_FMT_PY ? "None" : "NULL");
   default: /* absent */
@@ -211,6 +271,8 @@ int relValueEq(const RelValue *a, const RelValue *b) {
     return a->r == b->r;
   case SQLITE_TEXT:
     return relStrEq(a->z, b->z);
+  case SQLITE_BLOB:
+    return a->n == b->n && (a->n == 0 || memcmp(a->z, b->z, (size_t)a->n) == 0);
   default:
     return 1;
   }
@@ -317,7 +379,256 @@ char *relValueText(sqlite3_value *v) {
   int eType = sqlite3_value_type(v);
   const unsigned char *z;
   if (eType == SQLITE_NULL) return sqlite3_mprintf("NULL");
+  if (eType == SQLITE_BLOB) {
+    int n = sqlite3_value_bytes(v);
+    z = sqlite3_value_blob(v);
+    if (z == 0 && n > 0) return 0;
+    return relBlobFormat(z, n, 0);
+  }
   z = sqlite3_value_text(v);
   if (z == 0) return 0;
   return sqlite3_mprintf(eType == SQLITE_TEXT ? "%Q" : "%s", z);
+}
+
+/* ------------------------------------------------------------------ */
+/* Lower-casing names as Python does                                   */
+
+/* A byte that is not part of valid UTF-8: kept as it is. */
+#define REL_UNI_RAW 0x80000000u
+
+/* Decode the code point at z (n > 0 bytes left) into *pCp; returns its
+** length in bytes. Invalid UTF-8 (overlong, surrogate, beyond U+10FFFF,
+** cut short) decodes one byte as REL_UNI_RAW | byte. */
+static int relUtf8Decode(const unsigned char *z, size_t n, unsigned int *pCp) {
+  unsigned int c = z[0], cp;
+  int nLen, i;
+  if (c < 0x80) {
+    *pCp = c;
+    return 1;
+  }
+  if (c >= 0xC2 && c <= 0xDF) {
+    nLen = 2;
+    cp = c & 0x1F;
+  } else if (c >= 0xE0 && c <= 0xEF) {
+    nLen = 3;
+    cp = c & 0x0F;
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    nLen = 4;
+    cp = c & 0x07;
+  } else {
+    *pCp = REL_UNI_RAW | c;
+    return 1;
+  }
+  if ((size_t)nLen > n) {
+    *pCp = REL_UNI_RAW | c;
+    return 1;
+  }
+  for (i = 1; i < nLen; i++) {
+    if ((z[i] & 0xC0) != 0x80) {
+      *pCp = REL_UNI_RAW | c;
+      return 1;
+    }
+    cp = (cp << 6) | (z[i] & 0x3F);
+  }
+  if ((nLen == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
+      (nLen == 4 && (cp < 0x10000 || cp > 0x10FFFF))) {
+    *pCp = REL_UNI_RAW | c;
+    return 1;
+  }
+  *pCp = cp;
+  return nLen;
+}
+
+static void relUtf8Append(RelStr *p, unsigned int cp) {
+  unsigned char a[4];
+  size_t n;
+  if (cp & REL_UNI_RAW) {
+    a[0] = (unsigned char)(cp & 0xFF);
+    n = 1;
+  } else if (cp < 0x80) {
+    a[0] = (unsigned char)cp;
+    n = 1;
+  } else if (cp < 0x800) {
+    a[0] = (unsigned char)(0xC0 | (cp >> 6));
+    a[1] = (unsigned char)(0x80 | (cp & 0x3F));
+    n = 2;
+  } else if (cp < 0x10000) {
+    a[0] = (unsigned char)(0xE0 | (cp >> 12));
+    a[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+    a[2] = (unsigned char)(0x80 | (cp & 0x3F));
+    n = 3;
+  } else {
+    a[0] = (unsigned char)(0xF0 | (cp >> 18));
+    a[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3F));
+    a[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+    a[3] = (unsigned char)(0x80 | (cp & 0x3F));
+    n = 4;
+  }
+  relStrAppend(p, (const char *)a, n);
+}
+
+/* The one code point cp lower-cases to (cp itself when none). */
+static unsigned int relUniLower1(unsigned int cp) {
+  int lo = 0, hi = (int)(sizeof(relUniRun) / sizeof(relUniRun[0])) - 1;
+  while (lo <= hi) {
+    int mid = (lo + hi) / 2;
+    unsigned int first = relUniRun[mid].first;
+    unsigned int last =
+        first + (unsigned int)(relUniRun[mid].count - 1) * relUniRun[mid].step;
+    if (cp < first) {
+      hi = mid - 1;
+    } else if (cp > last) {
+      lo = mid + 1;
+    } else {
+      if ((cp - first) % relUniRun[mid].step) return cp;
+      return (unsigned int)((int)cp + relUniRun[mid].delta);
+    }
+  }
+  return cp;
+}
+
+/* Final_Sigma class of cp: 1 cased, 2 case-ignorable, 0 neither. */
+static int relUniSigmaClass(unsigned int cp) {
+  int lo = 0, hi = (int)(sizeof(relUniSigma) / sizeof(relUniSigma[0])) - 1;
+  if (cp & REL_UNI_RAW) return 0;
+  while (lo <= hi) {
+    int mid = (lo + hi) / 2;
+    if (cp < relUniSigma[mid].first)
+      hi = mid - 1;
+    else if (cp > relUniSigma[mid].last)
+      lo = mid + 1;
+    else
+      return relUniSigma[mid].cls;
+  }
+  return 0;
+}
+
+/* Python's Final_Sigma: a capital sigma (aCp[i]) preceded by a cased
+** letter and not followed by one, case-ignorable code points skipped
+** both ways, lower-cases to the final form U+03C2. */
+static int relUniFinalSigma(const unsigned int *aCp, size_t nCp, size_t i) {
+  size_t j;
+  int k = 0;
+  for (j = i; j > 0; j--) {
+    k = relUniSigmaClass(aCp[j - 1]);
+    if (k != 2) break;
+  }
+  if (j == 0 || k != 1) return 0;
+  for (j = i + 1; j < nCp; j++) {
+    k = relUniSigmaClass(aCp[j]);
+    if (k != 2) break;
+  }
+  return j == nCp || k != 1;
+}
+
+char *relLowerName(const char *z) {
+  const unsigned char *zIn = (const unsigned char *)z;
+  size_t n = strlen(z), nCp = 0, i, k;
+  unsigned int *aCp;
+  RelStr s = {0};
+  aCp = sqlite3_malloc64(sizeof(unsigned int) * (n + 1));
+  if (aCp == 0) return 0;
+  for (i = 0; i < n;)
+    i += (size_t)relUtf8Decode(zIn + i, n - i, &aCp[nCp++]);
+  for (i = 0; i < nCp; i++) {
+    unsigned int cp = aCp[i];
+    if (cp & REL_UNI_RAW) {
+      relUtf8Append(&s, cp);
+    } else if (cp < 0x80) {
+      relUtf8Append(&s, cp >= 'A' && cp <= 'Z' ? cp + 32 : cp);
+    } else if (cp == 0x03A3) {
+      relUtf8Append(&s, relUniFinalSigma(aCp, nCp, i) ? 0x03C2 : 0x03C3);
+    } else {
+      for (k = 0; k < sizeof(relUniMulti) / sizeof(relUniMulti[0]); k++) {
+        if (relUniMulti[k].cp == cp) break;
+      }
+      if (k < sizeof(relUniMulti) / sizeof(relUniMulti[0])) {
+        int m;
+        for (m = 0; m < REL_UNI_MULTI_MAX && relUniMulti[k].aTo[m]; m++)
+          relUtf8Append(&s, relUniMulti[k].aTo[m]);
+      } else {
+        relUtf8Append(&s, relUniLower1(cp));
+      }
+    }
+  }
+  sqlite3_free(aCp);
+  return relStrFinish(&s);
+}
+
+/* SQLite rolls the whole transaction back after an out-of-memory or I/O
+** error in any statement, savepoint included. Once that has happened, no
+** further write may run: it would commit on its own. */
+int relTxnLost(sqlite3 *db, char **pzErr) {
+  int rc;
+  if (!sqlite3_get_autocommit(db)) return SQLITE_OK;
+  rc = sqlite3_errcode(db);
+  if (rc == SQLITE_OK || rc == SQLITE_DONE || rc == SQLITE_ROW)
+    rc = SQLITE_NOMEM; /* the only silent cause: an allocation failed */
+  if (rc != SQLITE_NOMEM) {
+    rc = relError(pzErr, rc,
+                  "relext: the transaction was rolled back (%s); "
+                  "nothing was changed",
+                  sqlite3_errstr(rc));
+  }
+  return rc;
+}
+
+/* A savepoint whose end cannot fail for want of memory: the statements
+** that close it are prepared before it is opened. Under persistent OOM a
+** RELEASE or ROLLBACK TO run through sqlite3_exec could not even be
+** prepared, and a savepoint opened in autocommit mode left the connection
+** inside a transaction (found by test/oom.c -persist). */
+
+static int relSavepointRun(sqlite3_stmt *pStmt) {
+  int rc;
+  if (pStmt == 0) return SQLITE_OK;
+  sqlite3_step(pStmt);
+  rc = sqlite3_reset(pStmt);
+  return rc;
+}
+
+/* Open savepoint zName ("relext_define", "relext_reload"). */
+int relSavepointOpen(sqlite3 *db, const char *zName, RelSavepoint *pSp,
+                            char **pzErr) {
+  int rc;
+  memset(pSp, 0, sizeof(*pSp));
+  rc = relPreparef(db, &pSp->pRollbackTo, pzErr, "ROLLBACK TO %s", zName);
+  if (rc == SQLITE_OK)
+    rc = relPreparef(db, &pSp->pRelease, pzErr, "RELEASE %s", zName);
+  if (rc == SQLITE_OK && sqlite3_get_autocommit(db))
+    rc = relPreparef(db, &pSp->pRollback, pzErr, "ROLLBACK");
+  if (rc == SQLITE_OK) rc = relExecf(db, pzErr, "SAVEPOINT %s", zName);
+  if (rc) {
+    sqlite3_finalize(pSp->pRollbackTo);
+    sqlite3_finalize(pSp->pRelease);
+    sqlite3_finalize(pSp->pRollback);
+    memset(pSp, 0, sizeof(*pSp));
+  }
+  return rc;
+}
+
+/* Close it: keep the work (bKeep) or undo it. Returns the result of
+** RELEASE when keeping (which commits, if the savepoint began the
+** transaction); on any failure the work is undone and, if the savepoint
+** began a transaction, the transaction is ended. */
+int relSavepointClose(sqlite3 *db, RelSavepoint *pSp, int bKeep,
+                             char **pzErr) {
+  int rc = SQLITE_OK;
+  if (bKeep) {
+    rc = relSavepointRun(pSp->pRelease);
+    if (rc) rc = relError(pzErr, rc, "%s", sqlite3_errmsg(db));
+  }
+  if (!bKeep || rc) {
+    if (!sqlite3_get_autocommit(db)) {
+      relSavepointRun(pSp->pRollbackTo);
+      relSavepointRun(pSp->pRelease);
+    }
+    if (pSp->pRollback && !sqlite3_get_autocommit(db))
+      relSavepointRun(pSp->pRollback);
+  }
+  sqlite3_finalize(pSp->pRollbackTo);
+  sqlite3_finalize(pSp->pRelease);
+  sqlite3_finalize(pSp->pRollback);
+  memset(pSp, 0, sizeof(*pSp));
+  return rc;
 }

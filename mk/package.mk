@@ -10,7 +10,7 @@
 VERSION   := $(shell sed -n 's/^\#define RELEXT_VERSION "\(.*\)"/\1/p' ext/relext_int.h)
 DISTNAME  := relext-$(VERSION)
 DISTOUT   ?= .
-DISTFILES := ext test sql tool mk doc Makefile README.md .clang-format
+DISTFILES := ext test sql tool mk python node examples doc Makefile README.md .clang-format
 
 .PHONY: dist distcheck
 
@@ -23,6 +23,7 @@ dist:
 	    | xargs -0 sh -c 'for f; do [ -f "$$f" ] && printf "%s\0" "$$f"; done' sh; \
 	else \
 	  find $(DISTFILES) -type f ! -name '*.so' ! -name '*.o' ! -name '*.db' \
+	    ! -path 'python/build/*' ! -path '*.egg-info/*' ! -name '*.pyc' \
 	    ! -path 'test/hosts/node_modules/*' ! -name npm-install.log \
 	    ! -name package-lock.json ! -path tool/bench ! -path tool/static_demo -print0; \
 	fi | tar --null -T - -cf - | tar -xf - -C build/dist/$(DISTNAME)

@@ -174,6 +174,25 @@ static Scenario aScenario[] = {
     {"m2m_accessor", SETUP_FULL, 0,
      "INSERT INTO article__tags(article, id) VALUES (2, 3)"},
     {"reopen", SETUP_FULL, 1, "DELETE FROM category WHERE id = 1"},
+    /* RESTRICT decided at the end of the statement, inside a transaction:
+    ** refused (comment 13 replies to 1), then lifted by another row of the
+    ** same statement */
+    {"restrict_stmt", SETUP_FULL, 0,
+     "BEGIN; DELETE FROM comment WHERE id = 1; COMMIT"},
+    {"restrict_lift", SETUP_FULL, 0,
+     "BEGIN; DELETE FROM comment WHERE id IN (1, 13); COMMIT"},
+    /* rel_flush: every table, PROTECT and RESTRICT among them */
+    {"flush", SETUP_FULL, 0,
+     "SELECT rel_flush('category', 'author', 'article', 'tag', 'comment', "
+     "'profile', '[\"article_tags\", \"author_friends\"]')"},
+    /* the first uses of accessors, whose xConnect reads the listed tables
+    ** (issue 15), inside a transaction whose schema change an OOM rolls
+    ** back: the schema being parsed must survive it */
+    {"accessor_first", SETUP_FULL, 0,
+     "BEGIN; CREATE TABLE scratch(x); "
+     "INSERT INTO article__tags(article, id) VALUES (2, 3); "
+     "INSERT INTO scratch SELECT count(*) FROM category__articles(1) "
+     "JOIN tag__articles(1) ON 1; COMMIT"},
     /* an accessor read with guarded conditions (=, IN, < on a TEXT
     ** column with values that are not constants) feeding a write */
     {"accessor_guarded", SETUP_FULL, 0,

@@ -194,6 +194,9 @@ static const char *rf_define_sql[] = {
     "'on_delete=CASCADE, null=True, related_name=\"children\"')",
     "SELECT rel_define('tag.category', 'fk', 'category', "
     "'on_delete=RESTRICT, null=True')",
+    /* a RESTRICT another row of the same statement can lift */
+    "SELECT rel_define('comment.reply_to', 'fk', 'self', "
+    "'on_delete=RESTRICT, null=True, related_name=\"replies\"')",
     0};
 
 static const char *rf_data_sql =
@@ -209,6 +212,7 @@ static const char *rf_data_sql =
     "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM c WHERE i<24)"
     " INSERT INTO comment(id, body, article_id, author_id)"
     " SELECT i, 'c'||i, 1+(i%12), 1+(i%2) FROM c;"
+    "UPDATE comment SET reply_to_id = 1 WHERE id = 13;"
     "INSERT INTO article_tags(article_id, tag_id) VALUES (1,1),(1,2),(2,2),"
     " (3,1),(4,3),(5,1),(6,2),(7,3),(8,1);"
     "INSERT INTO author_friends(from_author_id, to_author_id) VALUES (1,2);";

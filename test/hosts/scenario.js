@@ -31,7 +31,12 @@ function primaryCode(name) {
 const show = (v) => (v === null ? 'NULL' : String(v));
 
 const db = new Database(':memory:');
-db.loadExtension(ext);
+if (process.env.RELEXT_NODE_PACKAGE) {
+  // The relext package (node/): require('relext').load(db, ext).
+  require(path.join(__dirname, '..', '..', 'node')).load(db, ext);
+} else {
+  db.loadExtension(ext);
+}
 
 for (let line of fs.readFileSync(script, 'utf8').split('\n')) {
   line = line.trim();

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class RelextConfig(AppConfig):
+    name = 'relext.django'
+    label = 'relext'
+    verbose_name = 'relext'
