@@ -545,7 +545,11 @@ static int relRulesDerive(RelCtx *p) {
   p->aTab = sqlite3_malloc64(sizeof(RelTable) * (size_t)nTab);
   aScratch = sqlite3_malloc64(sizeof(int) * (size_t)nTab * 3);
   if (p->aTab == 0 || aScratch == 0) {
+    /* Nothing of aTab's is set: it goes (relCtxClearDerived would read
+    ** its entries). */
     sqlite3_free(aScratch);
+    sqlite3_free(p->aTab);
+    p->aTab = 0;
     return SQLITE_NOMEM;
   }
   memset(p->aTab, 0, sizeof(RelTable) * (size_t)nTab);

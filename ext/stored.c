@@ -660,6 +660,7 @@ static int relStoredLoadInner(RelCtx *p, int bFollow, char **pzErr) {
     aGen = sqlite3_malloc64(sizeof(sqlite3_int64) * (size_t)nTab);
     azNew = sqlite3_malloc64(sizeof(char *) * (size_t)nTab);
     if (aGen == 0 || azNew == 0) rc = SQLITE_NOMEM;
+    if (azNew) memset(azNew, 0, sizeof(char *) * (size_t)nTab);
   }
   /* Renames: tables first (by the names of their guard objects), then
   ** columns (by the arguments of the guard index of each table). */
@@ -682,6 +683,7 @@ static int relStoredLoadInner(RelCtx *p, int bFollow, char **pzErr) {
     /* The definitions take the names found. */
     char **azOld = sqlite3_malloc64(sizeof(char *) * (size_t)nTab);
     if (azOld == 0) rc = SQLITE_NOMEM;
+    if (azOld) memset(azOld, 0, sizeof(char *) * (size_t)nTab);
     for (t = 0; rc == SQLITE_OK && t < nTab; t++) {
       azOld[t] = relStrdup(p->azTable[t]);
       if (azOld[t] == 0) rc = SQLITE_NOMEM;
