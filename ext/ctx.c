@@ -176,20 +176,32 @@ static void relCtxProbeKeep(RelCtx *p) {
   }
 }
 
+/* Step the probe; *pn gets its re-preparations. A step that re-prepares
+** it after a schema change resets the schema, which disconnects
+** relext_close, whose xDisconnect would finalize the probe under its own
+** step: relCtxEnter defers that to relCtxLeave, after which p->pProbe may
+** be NULL (the next sync prepares it again). */
+static int relCtxProbeStep(RelCtx *p, int *pn) {
+  int rc;
+  relCtxEnter(p);
+  sqlite3_step(p->pProbe);
+  rc = sqlite3_reset(p->pProbe);
+  *pn = sqlite3_stmt_status(p->pProbe, SQLITE_STMTSTATUS_REPREPARE, 0);
+  relCtxLeave(p);
+  return rc;
+}
+
 /* Remember the state relext is in step with: the probe's re-preparations
 ** and the fingerprint of what it reads. */
 static int relCtxMark(RelCtx *p) {
-  int rc = SQLITE_OK;
+  int rc = SQLITE_OK, n = 0;
   if (p->pProbe == 0) {
     rc = sqlite3_prepare_v2(p->db, "SELECT 1 FROM main.sqlite_schema LIMIT 0",
                             -1, &p->pProbe, 0);
   }
+  if (rc == SQLITE_OK) rc = relCtxProbeStep(p, &n);
   if (rc == SQLITE_OK) {
-    sqlite3_step(p->pProbe);
-    rc = sqlite3_reset(p->pProbe);
-  }
-  if (rc == SQLITE_OK) {
-    p->nProbe = sqlite3_stmt_status(p->pProbe, SQLITE_STMTSTATUS_REPREPARE, 0);
+    p->nProbe = n;
     rc = relStoredFingerprint(p->db, p->bCatalog, &p->iStateHash);
   }
   relCtxProbeKeep(p);
@@ -236,10 +248,9 @@ int relCtxSync(RelCtx *p, int eMode, char **pzErr) {
     if (rc) return relError(pzErr, rc, "%s", sqlite3_errmsg(p->db));
     bFresh = 1;
   }
-  sqlite3_step(p->pProbe);
-  rc = sqlite3_reset(p->pProbe);
+  rc = relCtxProbeStep(p, &n);
   if (rc) return relError(pzErr, rc, "%s", sqlite3_errmsg(p->db));
-  n = sqlite3_stmt_status(p->pProbe, SQLITE_STMTSTATUS_REPREPARE, 0);
+  if (p->pProbe == 0) bFresh = 1; /* freed meanwhile: n says nothing */
   relCtxProbeKeep(p);
   /* A load that may write finishes what earlier ones could not. */
   if (eMode == REL_SYNC_WRITE && (p->bRenamed || p->bStale))
