@@ -2098,11 +2098,20 @@ static int accLoaded(RelCtx *p, void *pArg, char **pzErr) {
   int i, k, rc = SQLITE_OK;
   unsigned iPass = ++pState->iPass;
   char aBuf[256];
+  /* A load inside a running statement (ctx.c: REL_SYNC_MEM, or a dump's
+  ** CREATE INDEX) may be under a statement that uses an accessor: a module
+  ** whose table was made stays registered (replacing it would free the
+  ** table under that statement); it refuses use when its relationship is
+  ** gone, and the next load renews it. */
+  int bKeep = p->eLoad == REL_SYNC_MEM || p->bRestoring;
   (void)pzErr;
   /* Buckets for all of them at once, rather than growing on the way. */
   if (pState->nBucket < 2 * p->nDef) rc = accReserve(pState, 2 * p->nDef);
   for (i = 0; rc == SQLITE_OK && i < p->nDef; i++) {
     const RelDef *d = &p->aDef[i];
+    /* No accessor for a BROKEN definition (until it is whole), nor for a
+    ** catalog edited by hand (until rel_approve). */
+    if (d->zWhy || p->zTamper) continue;
     for (k = 0; rc == SQLITE_OK && k < 2; k++) {
       /* The name, as relAccessorForward/relAccessorReverse (catalog.c)
       ** make it, in aBuf when it fits (loading does this for every
@@ -2127,10 +2136,15 @@ static int accLoaded(RelCtx *p, void *pArg, char **pzErr) {
       memcpy(zName + nA, "__", 2);
       memcpy(zName + nA + 2, zB, nB + 1);
       e = accEntryFind(pState, zName);
-      if (e && !e->bConnected && e->bReverse == k &&
+      if (e && (!e->bConnected || bKeep) && e->bReverse == k &&
           strcmp(e->zModel, d->zModel) == 0 &&
           strcmp(e->zField, d->zField) == 0) {
         e->iDef = i;
+        e->iPass = iPass;
+        e->bGone = 0;
+      } else if (e && e->bConnected && bKeep) {
+        /* Another definition took the name: refused until renewed. */
+        e->bGone = 1;
         e->iPass = iPass;
       } else {
         rc = accRegister(p, pState, zName, i, k);
@@ -2144,7 +2158,10 @@ static int accLoaded(RelCtx *p, void *pArg, char **pzErr) {
       AccEntry *e = pState->apBucket[i];
       while (e) {
         AccEntry *pNext = e->pNext;
-        if (e->iPass != iPass) accUnregister(p, e);
+        if (e->iPass != iPass && bKeep && e->bConnected)
+          e->bGone = 1;
+        else if (e->iPass != iPass)
+          accUnregister(p, e);
         e = pNext;
       }
     }

@@ -151,6 +151,8 @@ void relDefClear(RelDef *p) {
   sqlite3_free(p->zDstCol);
   sqlite3_free(p->zSrcKey);
   sqlite3_free(p->zDstKey);
+  sqlite3_free(p->zCatModel);
+  sqlite3_free(p->zWhy);
   memset(p, 0, sizeof(*p));
 }
 
@@ -274,11 +276,8 @@ int relCatalogHas(sqlite3 *db, const char *zModel, const char *zField,
   return rc;
 }
 
-void relCtxClearDefs(RelCtx *p) {
+void relCtxClearDerived(RelCtx *p) {
   int i;
-  for (i = 0; i < p->nDef; i++)
-    relDefClear(&p->aDef[i]);
-  sqlite3_free(p->aDef);
   for (i = 0; i < p->nEdge; i++) {
     sqlite3_free(p->aEdge[i].zChildCol);
     sqlite3_free(p->aEdge[i].zParentCol);
@@ -292,19 +291,28 @@ void relCtxClearDefs(RelCtx *p) {
     sqlite3_free(p->aTab[i].aChild);
     sqlite3_free(p->aTab[i].aParent);
     sqlite3_free(p->aTab[i].azKey);
+    sqlite3_free(p->aTab[i].zBlock);
   }
   sqlite3_free(p->aTab);
   sqlite3_free(p->aGenHash);
   p->aTab = 0;
   p->aGenHash = 0;
   p->nGenHash = 0;
-  p->aDef = 0;
-  p->nDef = 0;
   p->aEdge = 0;
   p->nEdge = 0;
   p->azTable = 0;
   p->nTable = 0;
   p->iGen = 0;
+}
+
+void relCtxClearDefs(RelCtx *p) {
+  int i;
+  relCtxClearDerived(p);
+  for (i = 0; i < p->nDef; i++)
+    relDefClear(&p->aDef[i]);
+  sqlite3_free(p->aDef);
+  p->aDef = 0;
+  p->nDef = 0;
 }
 
 int relCtxFindDef(RelCtx *p, const char *zModel, const char *zField) {
@@ -338,7 +346,7 @@ static int relCtxAddTable(RelCtx *p, const char *zTab) {
   return p->nTable++;
 }
 
-static int relCtxAddEdge(RelCtx *p, int iDef, const char *zChild,
+static int relCtxAddEdge(RelCtx *p, int iDef, int eEnd, const char *zChild,
                          const char *zChildCol, const char *zParent,
                          const char *zParentCol, int eRule, int bConstraint) {
   RelEdge *a, *pE;
@@ -357,6 +365,7 @@ static int relCtxAddEdge(RelCtx *p, int iDef, const char *zChild,
   pE->zName = sqlite3_mprintf("%s.%s", pDef->zModel, pDef->zField);
   pE->eRule = eRule;
   pE->bConstraint = bConstraint;
+  pE->eEnd = eEnd;
   if (pE->iChild < 0 || pE->iParent < 0 || !pE->zChildCol || !pE->zParentCol ||
       !pE->zName)
     return SQLITE_NOMEM;
@@ -492,6 +501,39 @@ static int relHashValue(sqlite3_uint64 *pH, const RelValue *pV) {
   return SQLITE_OK;
 }
 
+/* The map from generation to table (aGenHash). */
+static int relGenIndex(RelCtx *p) {
+  int n = 16, t;
+  sqlite3_free(p->aGenHash);
+  p->aGenHash = 0;
+  p->nGenHash = 0;
+  if (p->nTable == 0) return SQLITE_OK;
+  while (n < 2 * p->nTable)
+    n *= 2;
+  p->aGenHash = sqlite3_malloc64(sizeof(int) * (size_t)n);
+  if (p->aGenHash == 0) return SQLITE_NOMEM;
+  memset(p->aGenHash, 0, sizeof(int) * (size_t)n);
+  p->nGenHash = n;
+  for (t = 0; t < p->nTable; t++) {
+    unsigned m = (unsigned)n - 1;
+    unsigned h =
+        (unsigned)((sqlite3_uint64)p->aTab[t].iGen * 0x9E3779B97F4A7C15ULL >>
+                   40) &
+        m;
+    while (p->aGenHash[h])
+      h = (h + 1) & m;
+    p->aGenHash[h] = t + 1;
+  }
+  return SQLITE_OK;
+}
+
+int relCtxSetGens(RelCtx *p, const sqlite3_int64 *aGen) {
+  int t;
+  for (t = 0; t < p->nTable; t++)
+    p->aTab[t].iGen = aGen[t];
+  return relGenIndex(p);
+}
+
 /* Per table: its edges as child and as parent, its mode, its generation
 ** (everything its stored guards encode, hashed), and the map from
 ** generation to table. */
@@ -503,7 +545,11 @@ static int relRulesDerive(RelCtx *p) {
   p->aTab = sqlite3_malloc64(sizeof(RelTable) * (size_t)nTab);
   aScratch = sqlite3_malloc64(sizeof(int) * (size_t)nTab * 3);
   if (p->aTab == 0 || aScratch == 0) {
+    /* Nothing of aTab's is set: it goes (relCtxClearDerived would read
+    ** its entries). */
     sqlite3_free(aScratch);
+    sqlite3_free(p->aTab);
+    p->aTab = 0;
     return SQLITE_NOMEM;
   }
   memset(p->aTab, 0, sizeof(RelTable) * (size_t)nTab);
@@ -560,7 +606,10 @@ static int relRulesDerive(RelCtx *p) {
       relHash(&h, p->azTable[pE->iChild]);
       relHash(&h, pE->zChildCol);
       relHash(&h, p->azTable[pE->iParent]);
-      relHash(&h, pE->zParentCol);
+      /* An M2M end's key is the primary key of its table, which the
+      ** catalog does not store: a rename of it changes no rule. */
+      relHash(&h, d->eKind == REL_M2M ? (pE->eEnd == 1 ? "src" : "dst")
+                                      : pE->zParentCol);
       relHash(&h, relRuleName(pE->eRule));
       relHash(&h, pE->bConstraint ? "1" : "0");
       relHash(&h, d->eKind != REL_M2M && !d->bNull ? "notnull" : "null");
@@ -570,25 +619,7 @@ static int relRulesDerive(RelCtx *p) {
     /* Positive and non-zero, so that it prints as a plain integer. */
     pT->iGen = (sqlite3_int64)(h >> 2) + 1;
   }
-  if (rc == SQLITE_OK) {
-    int n = 16;
-    while (n < 2 * nTab)
-      n *= 2;
-    p->aGenHash = sqlite3_malloc64(sizeof(int) * (size_t)n);
-    if (p->aGenHash == 0) return SQLITE_NOMEM;
-    memset(p->aGenHash, 0, sizeof(int) * (size_t)n);
-    p->nGenHash = n;
-    for (t = 0; t < nTab; t++) {
-      unsigned m = (unsigned)n - 1;
-      unsigned h = (unsigned)((sqlite3_uint64)p->aTab[t].iGen *
-                                  0x9E3779B97F4A7C15ULL >>
-                              40) &
-                   m;
-      while (p->aGenHash[h])
-        h = (h + 1) & m;
-      p->aGenHash[h] = t + 1;
-    }
-  }
+  if (rc == SQLITE_OK) rc = relGenIndex(p);
   return rc;
 }
 
@@ -624,16 +655,16 @@ int relCtxDerive(RelCtx *p) {
     sqlite3_free(zRule);
     sqlite3_free(zDef);
     if (d->eKind != REL_M2M) {
-      rc = relCtxAddEdge(p, i, d->zModel, d->zColumn, d->zTarget, d->zToField,
-                         d->eOnDelete, d->bDbConstraint);
+      rc = relCtxAddEdge(p, i, 0, d->zModel, d->zColumn, d->zTarget,
+                         d->zToField, d->eOnDelete, d->bDbConstraint);
     } else {
       if (d->zThrough == 0 || !relCoveredByFk(p, d->zDbTable, d->zSrcCol)) {
-        rc = relCtxAddEdge(p, i, d->zDbTable, d->zSrcCol, d->zModel, d->zSrcKey,
-                           ON_CASCADE, d->bDbConstraint);
+        rc = relCtxAddEdge(p, i, 1, d->zDbTable, d->zSrcCol, d->zModel,
+                           d->zSrcKey, ON_CASCADE, d->bDbConstraint);
       }
       if (rc == SQLITE_OK &&
           (d->zThrough == 0 || !relCoveredByFk(p, d->zDbTable, d->zDstCol))) {
-        rc = relCtxAddEdge(p, i, d->zDbTable, d->zDstCol, d->zTarget,
+        rc = relCtxAddEdge(p, i, 2, d->zDbTable, d->zDstCol, d->zTarget,
                            d->zDstKey, ON_CASCADE, d->bDbConstraint);
       }
     }
@@ -688,19 +719,31 @@ int relIsIdentifier(const char *z, int bPlus) {
   return 1;
 }
 
-/* The tables and columns of record d must exist: the complaint, or NULL
-** (also when a probe failed: *pRc says so). */
-static const char *relLoadCheckSchema(sqlite3 *db, RelDef *d, int *pRc) {
+/* Why the database cannot hold definition d as its names now stand (a
+** table or column gone, a to_field no longer unique), or NULL when it can;
+** also when a probe failed: *pRc says so. Fills in the keys of an M2M's
+** ends ("rowid" for an end whose table is gone). */
+const char *relDefCheckSchema(sqlite3 *db, RelDef *d, int *pRc) {
   int bM = 0, bT = 0, bJ = 0, bA = 0, bB = 0, rc;
   RelColumn col;
   rc = relTableExists(db, d->zModel, &bM);
-  if (rc == SQLITE_OK && bM) rc = relTableExists(db, d->zTarget, &bT);
-  if (rc == SQLITE_OK && bM && bT && d->eKind == REL_M2M)
+  if (rc == SQLITE_OK) rc = relTableExists(db, d->zTarget, &bT);
+  if (rc == SQLITE_OK && d->eKind == REL_M2M)
     rc = relTableExists(db, d->zDbTable, &bJ);
+  if (rc == SQLITE_OK && d->eKind == REL_M2M) {
+    sqlite3_free(d->zSrcKey);
+    sqlite3_free(d->zDstKey);
+    d->zSrcKey = d->zDstKey = 0;
+    if (bM) rc = relPkColumn(db, d->zModel, &d->zSrcKey);
+    if (rc == SQLITE_OK && bT) rc = relPkColumn(db, d->zTarget, &d->zDstKey);
+    if (rc == SQLITE_OK && d->zSrcKey == 0) d->zSrcKey = relStrdup("rowid");
+    if (rc == SQLITE_OK && d->zDstKey == 0) d->zDstKey = relStrdup("rowid");
+    if (rc == SQLITE_OK && (!d->zSrcKey || !d->zDstKey)) rc = SQLITE_NOMEM;
+  }
   *pRc = rc;
   if (rc) return 0;
-  if (!bM) return "model table is missing";
-  if (!bT) return "target table is missing";
+  if (!bM) return "its model table is missing";
+  if (!bT) return "its target table is missing";
   if (d->eKind != REL_M2M) {
     rc = relColumnExists(db, d->zModel, d->zColumn, &bA);
     if (rc == SQLITE_OK && bA)
@@ -709,22 +752,19 @@ static const char *relLoadCheckSchema(sqlite3 *db, RelDef *d, int *pRc) {
       rc = relColumnInfo(db, d->zTarget, d->zToField, &col);
     *pRc = rc;
     if (rc) return 0;
-    if (!bA) return "column is missing";
-    if (!bB) return "to_field column is missing";
+    if (!bA) return "its key column is missing";
+    if (!bB) return "its to_field column is missing";
     bA = col.bUnique;
     relColumnClear(&col);
-    return bA ? 0 : "to_field is not unique";
+    return bA ? 0 : "its to_field is no longer unique";
   }
-  if (!bJ) return "junction table is missing";
+  if (!bJ) return "its junction table is missing";
   rc = relColumnExists(db, d->zDbTable, d->zSrcCol, &bA);
   if (rc == SQLITE_OK && bA)
     rc = relColumnExists(db, d->zDbTable, d->zDstCol, &bB);
-  if (rc == SQLITE_OK && bA && bB) rc = relPkColumn(db, d->zModel, &d->zSrcKey);
-  if (rc == SQLITE_OK && bA && bB)
-    rc = relPkColumn(db, d->zTarget, &d->zDstKey);
   *pRc = rc;
   if (rc || (bA && bB)) return 0;
-  return "junction column is missing";
+  return "a column of its junction table is missing";
 }
 
 /* Load one record from the current row of pStmt into d. Returns SQLITE_OK,
@@ -829,8 +869,9 @@ static int relLoadRecord(sqlite3 *db, sqlite3_stmt *pStmt, RelDef *d,
       if (!d->zSrcCol || !d->zDstCol) rc = SQLITE_NOMEM;
     }
   }
-  /* The tables and columns must exist. */
-  if (!zBad && rc == SQLITE_OK) zBad = relLoadCheckSchema(db, d, &rc);
+  /* (Whether the tables and columns exist is not the record's fault: a
+  ** record that parses is a definition, BROKEN when the schema cannot hold
+  ** it; see stored.c.) */
   /* A lookup above that failed (out of memory) is not a bad record. */
   if (zBad && rc == SQLITE_OK && sqlite3_errcode(db) == SQLITE_NOMEM)
     rc = SQLITE_NOMEM;
@@ -855,93 +896,102 @@ static int relLoadRecord(sqlite3 *db, sqlite3_stmt *pStmt, RelDef *d,
   return rc;
 }
 
-int relCatalogLoad(RelCtx *p, char **pzErr) {
+/* Hash one column of a catalog row, exactly as stored (type and bytes). */
+static void relHashColumn(sqlite3_uint64 *pH, sqlite3_stmt *pStmt, int iCol) {
+  sqlite3_uint64 h = *pH;
+  int eType = sqlite3_column_type(pStmt, iCol);
+  const unsigned char *z = 0;
+  int n = 0, i;
+  if (eType == SQLITE_BLOB) {
+    z = (const unsigned char *)sqlite3_column_blob(pStmt, iCol);
+  } else if (eType != SQLITE_NULL) {
+    z = sqlite3_column_text(pStmt, iCol);
+  }
+  n = sqlite3_column_bytes(pStmt, iCol);
+  h ^= (sqlite3_uint64)eType;
+  h *= 1099511628211ULL;
+  for (i = 0; z && i < n; i++) {
+    h ^= z[i];
+    h *= 1099511628211ULL;
+  }
+  h ^= 0xff;
+  h *= 1099511628211ULL;
+  *pH = h;
+}
+
+/* The columns of relext_relations, in the order relLoadRecord reads them. */
+#define REL_CATALOG_COLUMNS                                                    \
+  "model, field, kind, target, \"column\", to_field, on_delete, \"null\", "   \
+  "related_name, related_query_name, db_table, symmetrical, db_constraint, "  \
+  "db_index, \"default\", has_default, set_value, through, through_fields"
+#define REL_CATALOG_NCOL 19
+
+int relCatalogRead(RelCtx *p, char **pzBad) {
   sqlite3 *db = p->db;
   sqlite3_stmt *pStmt = 0;
-  int rc;
+  sqlite3_uint64 h = 1469598103934665603ULL;
+  int rc, i;
   relCtxClearDefs(p);
-  {
-    int bCatalog = 0;
-    rc = relTableExists(db, "relext_relations", &bCatalog);
-    if (rc || !bCatalog) return rc; /* no catalog: nothing declared */
+  p->bCatalog = 0;
+  p->iCatHash = 0;
+  rc = relTableExists(db, "relext_relations", &p->bCatalog);
+  if (rc || !p->bCatalog) return rc; /* no catalog: nothing declared */
+  rc = relPreparef(db, &pStmt, 0,
+                   "SELECT " REL_CATALOG_COLUMNS
+                   " FROM main.relext_relations ORDER BY model, field");
+  if (rc) {
+    /* A catalog table of another shape: edited by hand. */
+    if (rc != SQLITE_NOMEM) {
+      rc = relError(pzBad, SQLITE_OK,
+                    "relext: relext_relations has lost its shape (%s)",
+                    sqlite3_errmsg(db));
+      if (rc == SQLITE_OK) p->iCatHash = 1;
+    }
+    return rc;
   }
-  rc = relPreparef(
-      db, &pStmt, pzErr,
-      "SELECT model, field, kind, target, \"column\", to_field, on_delete, "
-      "\"null\", related_name, related_query_name, db_table, symmetrical, "
-      "db_constraint, db_index, \"default\", has_default, set_value, "
-      "through, through_fields FROM main.relext_relations "
-      "ORDER BY model, field");
-  if (rc) return rc;
   while (sqlite3_step(pStmt) == SQLITE_ROW) {
     RelDef *a =
         sqlite3_realloc64(p->aDef, sizeof(RelDef) * (size_t)(p->nDef + 1));
+    char *zErr = 0;
     if (a == 0) {
       rc = SQLITE_NOMEM;
       break;
     }
     p->aDef = a;
-    rc = relLoadRecord(db, pStmt, &a[p->nDef], pzErr);
-    if (rc) break;
-    if (relCtxFindDef(p, a[p->nDef].zModel, a[p->nDef].zField) >= 0) {
-      rc = relError(pzErr, SQLITE_CORRUPT,
+    for (i = 0; i < REL_CATALOG_NCOL; i++)
+      relHashColumn(&h, pStmt, i);
+    rc = relLoadRecord(db, pStmt, &a[p->nDef], &zErr);
+    if (rc == SQLITE_OK &&
+        relCtxFindDef(p, a[p->nDef].zModel, a[p->nDef].zField) >= 0) {
+      rc = relError(&zErr, SQLITE_CORRUPT,
                     "relext: bad record in relext_relations "
                     "(model=%Q, field=%Q): defined twice",
                     a[p->nDef].zModel, a[p->nDef].zField);
       relDefClear(&a[p->nDef]);
-      break;
     }
+    if (rc == SQLITE_CORRUPT) {
+      /* A record relext did not write: the catalog was edited by hand.
+      ** The first such message is kept; the record is left out. */
+      if (pzBad && *pzBad == 0) {
+        *pzBad = zErr;
+        zErr = 0;
+      }
+      sqlite3_free(zErr);
+      rc = SQLITE_OK;
+      continue;
+    }
+    sqlite3_free(zErr);
+    if (rc) break;
     p->nDef++;
   }
   if (rc == SQLITE_OK) {
     rc = sqlite3_finalize(pStmt);
-    if (rc) rc = relError(pzErr, rc, "%s", sqlite3_errmsg(db));
+    if (rc) rc = relError(pzBad, rc, "%s", sqlite3_errmsg(db));
   } else {
     sqlite3_finalize(pStmt);
   }
-  if (rc == SQLITE_OK) rc = relCtxDerive(p);
+  p->iCatHash = (sqlite3_int64)(h >> 2) + 1;
   if (rc) relCtxClearDefs(p);
-  return rc;
-}
-
-/* Reload: relCatalogLoad, then aMap[i] (one entry per edge loaded before)
-** gets the new index of old edge i, or -1 when it is gone. An edge stays
-** the same edge when its relationship, child table and child column do. */
-int relCatalogReload(RelCtx *p, int *aMap, char **pzErr) {
-  RelCtx old;
-  int rc, i, j;
-  /* The old definitions stay aside while the new ones load. */
-  memset(&old, 0, sizeof(old));
-  old.aDef = p->aDef;
-  old.nDef = p->nDef;
-  old.aEdge = p->aEdge;
-  old.nEdge = p->nEdge;
-  old.azTable = p->azTable;
-  old.nTable = p->nTable;
-  old.aTab = p->aTab;
-  old.aGenHash = p->aGenHash;
-  old.nGenHash = p->nGenHash;
-  p->aDef = 0;
-  p->aEdge = 0;
-  p->azTable = 0;
-  p->aTab = 0;
-  p->aGenHash = 0;
-  p->nDef = p->nEdge = p->nTable = p->nGenHash = 0;
-  rc = relCatalogLoad(p, pzErr);
-  for (i = 0; i < old.nEdge; i++) {
-    const RelEdge *pO = &old.aEdge[i];
-    aMap[i] = -1;
-    for (j = 0; j < p->nEdge; j++) {
-      const RelEdge *pN = &p->aEdge[j];
-      if (strcmp(pO->zName, pN->zName) == 0 &&
-          strcmp(old.azTable[pO->iChild], p->azTable[pN->iChild]) == 0 &&
-          strcmp(pO->zChildCol, pN->zChildCol) == 0) {
-        aMap[i] = j;
-        break;
-      }
-    }
-  }
-  relCtxClearDefs(&old);
   return rc;
 }
 

@@ -124,6 +124,14 @@ struct RelCommit {
   unsigned iLastGen;      /* generation of the valid slots (never 0) */
   int *aCount;            /* per edge: notes taken this transaction */
   unsigned char *aBulk;   /* per edge: too many notes, check it whole */
+  sqlite3_stmt *pJournal; /* PRAGMA main.journal_mode */
+  char **azPlain;         /* attached databases found without relext's
+                          ** guards in this transaction */
+  int nPlain;
+  int bBulkAll;           /* every edge is to be checked whole (a remap
+                          ** that ran out of memory) */
+  int bTxnReady;          /* the guard function has seen this transaction
+                          ** (relMustBeLoadedFunc) */
 };
 
 static RelCommit *relCommit(RelCtx *p) {
@@ -179,9 +187,20 @@ static void relNotesTruncate(RelCommit *c, int n) {
   }
 }
 
+/* Forget the attached databases found without guards. */
+static void relPlainForget(RelCommit *c) {
+  int k;
+  for (k = 0; k < c->nPlain; k++)
+    sqlite3_free(c->azPlain[k]);
+  sqlite3_free(c->azPlain);
+  c->azPlain = 0;
+  c->nPlain = 0;
+}
+
 /* Forget the per-edge counts of a transaction; give back the memory of a
 ** large one. */
 static void relBulkReset(RelCommit *c) {
+  c->bBulkAll = 0;
   if (c->aCount) {
     memset(c->aCount, 0, sizeof(int) * (size_t)(c->nLast + 1));
     memset(c->aBulk, 0, (size_t)(c->nLast + 1));
@@ -569,6 +588,38 @@ static void relCommitRemap(RelCtx *p, void *pState, const int *aMap, int nOld) {
   for (i = 0; i < c->nMark; i++) {
     if (c->aMark[i] > j) c->aMark[i] = j;
   }
+  /* Edges to be checked whole keep that, under their new numbers. */
+  if (c->aBulk && c->nLast > 0) {
+    unsigned char *aOld = sqlite3_malloc64((size_t)c->nLast);
+    int nLast = c->nLast;
+    if (aOld == 0) {
+      /* Cannot remember which: check every edge whole. */
+      c->bBulkAll = 1;
+      return;
+    }
+    memcpy(aOld, c->aBulk, (size_t)nLast);
+    c->nLast = -1; /* reallocate */
+    if (relEdgeArrays(c, p->nEdge) != SQLITE_OK) {
+      c->bBulkAll = 1;
+    } else {
+      for (i = 0; i < nLast && i < nOld; i++) {
+        if (aOld[i] && aMap[i] >= 0) c->aBulk[aMap[i]] = 1;
+      }
+    }
+    sqlite3_free(aOld);
+  }
+}
+
+/* Check every key of edge iEdge at COMMIT, as for a bulk load: its rows
+** were written past relext (a table rebuilt). */
+int relCommitCheckWhole(RelCtx *p, int iEdge) {
+  RelCommit *c = relCommit(p);
+  int rc;
+  if (c == 0 || iEdge < 0 || iEdge >= p->nEdge) return SQLITE_OK;
+  rc = relCommitEnrol(p);
+  if (rc == SQLITE_OK) rc = relEdgeArrays(c, p->nEdge);
+  if (rc == SQLITE_OK) c->aBulk[iEdge] = 1;
+  return rc;
 }
 
 /* ------------------------------------------------------------------ */
@@ -682,6 +733,7 @@ static int relCheckStmt(RelCtx *p, sqlite3_stmt **apCheck, int iEdge, int eKind,
 
 static int relAnyBulk(RelCommit *c) {
   int i;
+  if (c->bBulkAll) return 1;
   for (i = 0; c->aBulk && i < c->nLast; i++) {
     if (c->aBulk[i]) return 1;
   }
@@ -1073,9 +1125,16 @@ static int txnConnect(sqlite3 *db, void *pAux, int argc,
 
 /* A distinct xCreate keeps relext_txn from being eponymous: it exists only
 ** as the TEMP table relext creates. */
+static int txnBegin(sqlite3_vtab *pVtab);
 static int txnCreate(sqlite3 *db, void *pAux, int argc, const char *const *argv,
                      sqlite3_vtab **ppVtab, char **pzErr) {
-  return txnConnect(db, pAux, argc, argv, ppVtab, pzErr);
+  int rc = txnConnect(db, pAux, argc, argv, ppVtab, pzErr);
+  /* SQLite enrols a virtual table created inside a transaction in that
+  ** transaction without calling xBegin (its xSync and xCommit follow):
+  ** begin here. (Found: BEGIN; rel_define; a write; COMMIT on a new
+  ** connection took no notes.) */
+  if (rc == SQLITE_OK) rc = txnBegin(*ppVtab);
+  return rc;
 }
 
 /* The cached statements go with any disconnect (they are prepared again on
@@ -1175,7 +1234,9 @@ static int txnBegin(sqlite3_vtab *pVtab) {
     relGoneTruncate(c, -1);
     c->bDoom = 0;
     c->bInTxn = 1;
+    c->bTxnReady = 0;
     relBulkReset(c);
+    relPlainForget(c);
   }
   return SQLITE_OK;
 }
@@ -1197,7 +1258,46 @@ static int txnSync(sqlite3_vtab *pVtab) {
     memcpy(pVtab->zErrMsg, c->zDoom, n);
     return SQLITE_CONSTRAINT; /* rel_last_error() has it already */
   }
-  if (c == 0 || p->nEdge == 0) return SQLITE_OK;
+  if (c == 0) return SQLITE_OK;
+  /* The notes name edges; the checks name tables and columns: with what
+  ** the database has now (this connection's own ALTER TABLE since, another
+  ** connection's change seen now). Nothing may be created here. */
+  rc = relCtxSync(p, REL_SYNC_MEM, &zErr);
+  if (rc == SQLITE_OK && p->bRebuildTxn && p->nRebuild > 0) {
+    rc = relError(&zErr, SQLITE_CONSTRAINT,
+                  "relext: the rebuild of %s is not finished: SELECT "
+                  "rel_rebuild_end('%s') before COMMIT",
+                  p->azRebuild[0], p->azRebuild[0]);
+  }
+  for (i = 0; rc == SQLITE_OK && i < c->nNote; i++) {
+    /* A table whose writes are refused now (its definition BROKEN since,
+    ** the catalog edited): nothing of it commits. */
+    const RelNote *pN = &c->aNote[i];
+    const RelEdge *pE;
+    const char *zBlock;
+    if (pN->iEdge < 0 || pN->iEdge >= p->nEdge) continue;
+    pE = &p->aEdge[pN->iEdge];
+    /* The table the note's write was to: a parent's key that went (or
+    ** a RESTRICT), else the child's. */
+    {
+      const RelTable *pT = (pN->bGone || pN->eKind == NOTE_RESTRICT)
+                               ? &p->aTab[pE->iParent]
+                               : &p->aTab[pE->iChild];
+      /* (Refused for what it holds, not for this connection's triggers:
+      ** the notes can still be checked then.) */
+      zBlock = pT->eBlock == REL_BLOCK_BROKEN || pT->eBlock == REL_BLOCK_TAMPER
+                   ? pT->zBlock
+                   : 0;
+    }
+    if (zBlock) rc = relError(&zErr, SQLITE_CONSTRAINT, "%s", zBlock);
+  }
+  if (rc) {
+    if (rc == SQLITE_CONSTRAINT && zErr) relCtxSetLastError(p, zErr);
+    sqlite3_free(pVtab->zErrMsg);
+    pVtab->zErrMsg = zErr;
+    return rc;
+  }
+  if (p->nEdge == 0) return SQLITE_OK;
   if (c->nNote == 0 && !relAnyBulk(c)) return SQLITE_OK;
   relCloseHook(p);
   if (c->apCheck == 0 || c->nCheck != p->nEdge) {
@@ -1257,9 +1357,9 @@ static int txnSync(sqlite3_vtab *pVtab) {
   }
   sqlite3_free(aBatch);
   /* Edges that took too many notes are checked whole. */
-  for (i = 0; rc == SQLITE_OK && c->aBulk && i < p->nEdge && i < c->nLast;
-       i++) {
-    if (c->aBulk[i]) rc = relBulkCheck(p, i, &zErr);
+  for (i = 0; rc == SQLITE_OK && i < p->nEdge; i++) {
+    if (c->bBulkAll || (c->aBulk && i < c->nLast && c->aBulk[i]))
+      rc = relBulkCheck(p, i, &zErr);
   }
   relCtxLeave(p);
   if (rc) {
@@ -1286,7 +1386,10 @@ static int txnCommit(sqlite3_vtab *pVtab) {
     c->bDoom = 0;
     c->nMark = 0;
     c->bInTxn = 0;
+    c->bTxnReady = 0;
     relBulkReset(c);
+    relPlainForget(c);
+    pTab->pCtx->bRebuildTxn = 0;
     if (!c->bHooked) relCtxStmtsRelease(pTab->pCtx);
   }
   return SQLITE_OK;
@@ -1365,6 +1468,7 @@ static int closeConnect(sqlite3 *db, void *pAux, int argc,
   int rc = txnConnect(db, pAux, argc, argv, ppVtab, pzErr);
   RelCommit *c = relCommit((RelCtx *)pAux);
   if (rc == SQLITE_OK && c) c->bHooked = 1;
+  if (rc == SQLITE_OK) ((RelCtx *)pAux)->bCloseHooked = 1;
   return rc;
 }
 
@@ -1377,6 +1481,7 @@ static int closeCreate(sqlite3 *db, void *pAux, int argc,
 static int closeDisconnect(sqlite3_vtab *pVtab) {
   RelCommit *c = relCommit(((TxnVtab *)pVtab)->pCtx);
   if (c) c->bHooked = 0;
+  ((TxnVtab *)pVtab)->pCtx->bCloseHooked = 0;
   return txnDisconnect(pVtab);
 }
 
@@ -1488,33 +1593,247 @@ static int relGuardNote(RelCtx *p, int iEdge, int bGone, sqlite3_value *pKey,
   return noteAdd(c, iEdge, NOTE_DANGLING, pKey, bGone);
 }
 
+/* ------------------------------------------------------------------ */
+/* Which rules a guard names                                           */
+
+/* Is a guard index being built now (a CREATE INDEX of relext's, as a dump
+** restored with relext loaded runs them)? Then a load takes the guards not
+** made yet for guards to come: it refuses nothing for them (see stored.c).
+** Known by the statements running: one is that CREATE INDEX. */
+static int relInIndexBuild(RelCtx *p) {
+  sqlite3_stmt *pStmt;
+  for (pStmt = sqlite3_next_stmt(p->db, 0); pStmt;
+       pStmt = sqlite3_next_stmt(p->db, pStmt)) {
+    const char *z = sqlite3_sql(pStmt);
+    if (!sqlite3_stmt_busy(pStmt) || z == 0) continue;
+    while (*z == ' ' || *z == '\t' || *z == '\n' || *z == '\r')
+      z++;
+    if (sqlite3_strnicmp(z, "CREATE", 6) == 0 &&
+        strstr(z, "relext_must_be_loaded(") != 0 &&
+        (strstr(z, "INDEX") != 0 || strstr(z, "index") != 0))
+      return 1;
+  }
+  return 0;
+}
+
+/* Does schema zDb hold relext guards (of generation iGen, when not 0)? */
+static int relSchemaGuarded(RelCtx *p, const char *zDb, sqlite3_int64 iGen) {
+  sqlite3_stmt *pStmt = 0;
+  int bYes = 0;
+  char zA[48], zB[48], zC[48];
+  sqlite3_snprintf((int)sizeof(zA), zA, "relext_must_be_loaded(%lld,", iGen);
+  sqlite3_snprintf((int)sizeof(zB), zB, "relext_must_be_loaded(%lld)", iGen);
+  sqlite3_snprintf((int)sizeof(zC), zC, "/* relext %lld ", iGen);
+  if (relPreparef(p->db, &pStmt, 0,
+                  "SELECT 1 FROM \"%w\".sqlite_schema WHERE name GLOB "
+                  "'relext_guard_*' AND (?1 OR instr(sql, ?2) > 0 OR "
+                  "instr(sql, ?3) > 0 OR instr(sql, ?4) > 0)",
+                  zDb) == SQLITE_OK) {
+    sqlite3_bind_int(pStmt, 1, iGen == 0);
+    sqlite3_bind_text(pStmt, 2, zA, -1, SQLITE_STATIC);
+    sqlite3_bind_text(pStmt, 3, zB, -1, SQLITE_STATIC);
+    sqlite3_bind_text(pStmt, 4, zC, -1, SQLITE_STATIC);
+    bYes = sqlite3_step(pStmt) == SQLITE_ROW;
+  }
+  sqlite3_finalize(pStmt);
+  return bYes;
+}
+
+/* The message for a guard of generation iGen that this connection does
+** not hold (in *pzErr), after it caught up with the database. */
+static int relUnknownGen(RelCtx *p, sqlite3_int64 iGen, char **pzErr) {
+  int i;
+  const char *zDb;
+  if (p->zBroken) return relError(pzErr, SQLITE_ERROR, "%s", p->zBroken);
+  if (p->zTamper) return relError(pzErr, SQLITE_CONSTRAINT, "%s", p->zTamper);
+  for (i = 2; (zDb = sqlite3_db_name(p->db, i)) != 0; i++) {
+    if (relSchemaGuarded(p, zDb, iGen)) {
+      return relError(pzErr, SQLITE_CONSTRAINT,
+                      "relext: cannot write the governed tables of the "
+                      "database attached as '%s': relext enforces the rules "
+                      "of the main database only (open that file as main to "
+                      "write them)",
+                      zDb);
+    }
+  }
+  if (p->nBusy > 0 || p->nNested > 0) {
+    return relError(pzErr, SQLITE_CONSTRAINT,
+                    "relext: the rules changed while relext was running a "
+                    "rule; run the statement again");
+  }
+  return relError(pzErr, SQLITE_CONSTRAINT, "%s", REL_STALE_MSG);
+}
+
+int relGenTable(RelCtx *p, sqlite3_int64 iGen, char **pzErr) {
+  int t = relCtxTableByGen(p, iGen);
+  if ((t < 0 || p->aTab[t].zBlock) && !p->zBroken && p->nBusy == 0 &&
+      p->nNested == 0) {
+    /* Another connection changed the rules, a rollback undid a change of
+    ** this one, a dump is being restored, the guards of a table refusing
+    ** writes were written again: catch up with the database (a refusal
+    ** is rare: the fingerprint is compared whatever the probe says). */
+    int bBuild = relInIndexBuild(p), rc;
+    p->bRestoring = bBuild;
+    p->bSyncCheck = 1;
+    rc = relCtxSync(p, REL_SYNC_MEM, pzErr);
+    p->bSyncCheck = 0;
+    p->bRestoring = 0;
+    /* (The restore goes on making guards and the witness: the probe sees
+    ** those changes, and the next load outside a guard's CREATE INDEX
+    ** judges the whole database.) */
+    if (rc) return -1;
+    t = relCtxTableByGen(p, iGen);
+  }
+  if (t < 0) {
+    relUnknownGen(p, iGen, pzErr);
+    return -1;
+  }
+  if (p->aTab[t].zBlock) {
+    relError(pzErr, SQLITE_CONSTRAINT, "%s", p->aTab[t].zBlock);
+    return -1;
+  }
+  return t;
+}
+
+/* A governed database attached to this connection and written in its
+** transaction: its guards would be taken for main's. Returns its name (a
+** writer of it is refused), or NULL. Databases found without guards are
+** remembered for the transaction. */
+static const char *relAttachedWriting(RelCtx *p) {
+  RelCommit *c = relCommit(p);
+  const char *zDb;
+  int i, k;
+  for (i = 2; (zDb = sqlite3_db_name(p->db, i)) != 0; i++) {
+    if (sqlite3_txn_state(p->db, zDb) != SQLITE_TXN_WRITE) continue;
+    for (k = 0; c && k < c->nPlain; k++) {
+      if (strcmp(c->azPlain[k], zDb) == 0) break;
+    }
+    if (c && k < c->nPlain) continue;
+    if (relSchemaGuarded(p, zDb, 0)) return zDb;
+    if (c) {
+      char **az = sqlite3_realloc64(c->azPlain,
+                                    sizeof(char *) * (size_t)(c->nPlain + 1));
+      if (az) {
+        c->azPlain = az;
+        az[c->nPlain] = relStrdup(zDb);
+        if (az[c->nPlain]) c->nPlain++;
+      }
+    }
+  }
+  return 0;
+}
+
+
+int relGuardFire(RelCtx *p, sqlite3_int64 iGen, char **pzErr) {
+  int t;
+  if (p->bSyncForce && p->nBusy == 0 && p->nNested == 0 &&
+      relCtxSync(p, REL_SYNC_MEM, pzErr) != SQLITE_OK)
+    return -1;
+  t = relCtxTableByGen(p, iGen);
+  if (t < 0 || p->aTab[t].zBlock) t = relGenTable(p, iGen, pzErr);
+  if (t >= 0 && sqlite3_db_name(p->db, 2) != 0) {
+    const char *zDb = relAttachedWriting(p);
+    if (zDb && sqlite3_txn_state(p->db, "main") != SQLITE_TXN_WRITE) {
+      /* Only the attached database is written: the row is its. */
+      relError(pzErr, SQLITE_CONSTRAINT,
+               "relext: cannot write the governed tables of the database "
+               "attached as '%s': relext enforces the rules of the main "
+               "database only (open that file as main to write them)",
+               zDb);
+      return -1;
+    }
+    if (zDb) {
+      relError(pzErr, SQLITE_CONSTRAINT,
+               "relext: cannot write governed tables while the database "
+               "attached as '%s' is written in the same transaction: it is "
+               "governed by relext too, and relext enforces the rules of the "
+               "main database only (write it on its own, opened as main)",
+               zDb);
+      return -1;
+    }
+  }
+  return t;
+}
+
+/* journal_mode=OFF: a write relext refuses at COMMIT could not be undone
+** (SQLite's ROLLBACK needs the journal; without one it leaves the file
+** corrupt), so the first write of a transaction to a governed table is
+** refused instead. */
+static int relJournalCheck(RelCtx *p, char **pzErr) {
+  RelCommit *c = relCommit(p);
+  int rc = SQLITE_OK;
+  if (c->pJournal == 0) {
+    rc = sqlite3_prepare_v2(p->db, "PRAGMA main.journal_mode", -1, &c->pJournal,
+                            0);
+    if (rc) return relError(pzErr, rc, "%s", sqlite3_errmsg(p->db));
+  }
+  if (sqlite3_step(c->pJournal) == SQLITE_ROW) {
+    const char *z = (const char *)sqlite3_column_text(c->pJournal, 0);
+    if (z && sqlite3_stricmp(z, "off") == 0) {
+      rc = relError(pzErr, SQLITE_CONSTRAINT,
+                    "relext: PRAGMA journal_mode is OFF: SQLite could not undo "
+                    "a write that relext refuses, so writes to governed tables "
+                    "are refused; use journal_mode=DELETE, TRUNCATE, PERSIST, "
+                    "MEMORY or WAL");
+    }
+  }
+  sqlite3_reset(c->pJournal);
+  return rc;
+}
+
 /* relext_must_be_loaded(T): 0 when this connection holds the rules that
-** the guard of generation T (RelTable.iGen) was written for, 1 when not.
-** relext_must_be_loaded(T, e1, key1, row1, ..., -1-k1, pkey1, ...): the
-** WHERE clause of the guard index of a table, evaluated for every row
-** written or deleted: e >= 0 is the table's e-th edge as a child, followed
-** by the key and the row (NULL where null=True); a negative -1-k its k-th
-** edge as a parent, followed by the referenced key. It returns 0 (the index
-** stays empty), or fails when the rules are stale, and notes the keys for
-** the COMMIT check. SQLITE_INNOCUOUS, so that the guards work under
-** PRAGMA trusted_schema=OFF. */
+** the guard of generation T (RelTable.iGen) was written for; else it fails
+** with the reason (the stored trigger's RAISE is for connections without
+** relext). relext_must_be_loaded(T, e1, key1, row1, ..., -1-k1, pkey1,
+** ...): the WHERE clause of the guard index of a table, evaluated for every
+** row written or deleted: e >= 0 is the table's e-th edge as a child,
+** followed by the key and the row (NULL where null=True); a negative -1-k
+** its k-th edge as a parent, followed by the referenced key. It returns 0
+** (the index stays empty), or fails when the rules are not this
+** connection's, and notes the keys for the COMMIT check.
+** relext_must_be_loaded(T, NULL): the blocked form (stored.c): every row
+** refused. SQLITE_INNOCUOUS, so that the guards work under PRAGMA
+** trusted_schema=OFF. */
 static void relMustBeLoadedFunc(sqlite3_context *ctx, int argc,
                                 sqlite3_value **argv) {
   RelCtx *p = (RelCtx *)sqlite3_user_data(ctx);
   RelCommit *c = relCommit(p);
   int i, t, rc = SQLITE_OK;
   const RelTable *pT;
-  t = relCtxTableByGen(p, sqlite3_value_int64(argv[0]));
-  if (argc == 1) {
-    sqlite3_result_int(ctx, t < 0);
+  /* relext itself is writing guards: creating an index reads the rows. */
+  if (c && c->bQuiet) {
+    sqlite3_result_int(ctx, 0);
     return;
   }
-  if (t < 0) {
-    sqlite3_result_error(ctx, p->zBroken ? p->zBroken : REL_STALE_MSG, -1);
-    return;
+  /* The stored trigger of a table whose delete needs this connection's
+  ** TEMP trigger (the engine's): in step with the database first (another
+  ** connection's rename leaves the TEMP trigger on the old name). */
+  if (argc == 1 && p->nBusy == 0 && p->nNested == 0) {
+    char *zErr = 0;
+    if (relCtxSync(p, REL_SYNC_MEM, &zErr) != SQLITE_OK) {
+      relResultError(ctx, zErr ? SQLITE_ERROR : SQLITE_NOMEM, zErr);
+      return;
+    }
+  }
+  t = relCtxTableByGen(p, sqlite3_value_int64(argv[0]));
+  if (t < 0 || p->aTab[t].zBlock || p->bSyncForce ||
+      sqlite3_db_name(p->db, 2) != 0) {
+    char *zErr = 0;
+    t = relGuardFire(p, sqlite3_value_int64(argv[0]), &zErr);
+    if (t < 0) {
+      relResultError(ctx, zErr ? SQLITE_CONSTRAINT : SQLITE_NOMEM, zErr);
+      return;
+    }
   }
   sqlite3_result_int(ctx, 0); /* never indexed: the index stays empty */
-  if (c == 0 || c->bQuiet || (p->nBusy > 0 && p->nCareful == 0)) return;
+  if (argc == 1) return;
+  if (argc == 2) {
+    /* A blocked index on a table this connection does not block: its
+    ** guards are out of date. */
+    sqlite3_result_error(ctx, REL_STALE_MSG, -1);
+    return;
+  }
+  if (c == 0 || (p->nBusy > 0 && p->nCareful == 0)) return;
   /* rel_flush empties the table: its rows' keys need no check. */
   if (relCtxFlushing(p, t)) return;
   /* Only a write to main needs a note. PRAGMA integrity_check evaluates
@@ -1522,8 +1841,36 @@ static void relMustBeLoadedFunc(sqlite3_context *ctx, int argc,
   ** commit at once and free pEnroll while it runs. (Once relext_txn is
   ** enrolled the transaction writes, and sqlite3_txn_state, a name lookup
   ** under a mutex, is a fifth of this function's cost.) */
-  if (!c->bInTxn && sqlite3_txn_state(p->db, "main") != SQLITE_TXN_WRITE)
-    return;
+  if (!c->bTxnReady) {
+    char *zErr = 0;
+    if (sqlite3_txn_state(p->db, "main") != SQLITE_TXN_WRITE) return;
+    if (!p->bInfra) {
+      /* No TEMP tables for the notes (nothing was declared when relext
+      ** loaded; none can be made inside a statement): a dump being
+      ** restored is taken as it is (rel_check lists what it holds), any
+      ** other write waits for rel_reload(). */
+      if (p->bRestoring || relInIndexBuild(p)) return;
+      sqlite3_result_error(ctx, REL_TEMP_STALE_MSG_ANY, -1);
+      sqlite3_result_error_code(ctx, SQLITE_CONSTRAINT);
+      return;
+    }
+    /* The first write of the transaction to a governed table: in step
+    ** with the database (another connection's ALTER TABLE since the last
+    ** transaction), the journal able to undo a refusal, relext_txn
+    ** enrolled for the COMMIT check. */
+    rc = relCtxSync(p, REL_SYNC_MEM, &zErr);
+    if (rc == SQLITE_OK) {
+      t = relGuardFire(p, sqlite3_value_int64(argv[0]), &zErr);
+      if (t < 0) rc = zErr ? SQLITE_CONSTRAINT : SQLITE_NOMEM;
+    }
+    if (rc == SQLITE_OK) rc = relJournalCheck(p, &zErr);
+    if (rc == SQLITE_OK) rc = relCommitEnrol(p);
+    if (rc) {
+      relResultError(ctx, rc, zErr);
+      return;
+    }
+    c->bTxnReady = 1;
+  }
   pT = &p->aTab[t];
   for (i = 1; rc == SQLITE_OK && i + 1 < argc;) {
     int e = sqlite3_value_int(argv[i]);
@@ -1551,6 +1898,8 @@ static void relMustBeLoadedFunc(sqlite3_context *ctx, int argc,
 static void relCheckStmtsFree(RelCommit *c) {
   sqlite3_stmt **a = c->apCheck;
   int i, n = c->nCheck * REL_CHECK_SLOTS;
+  sqlite3_finalize(c->pJournal);
+  c->pJournal = 0;
   c->apCheck = 0;
   c->nCheck = 0;
   for (i = 0; a && i < n; i++)
@@ -1598,6 +1947,7 @@ static void relCommitFree(RelCtx *p, void *pState) {
   sqlite3_free(c->aMark);
   sqlite3_free(c->aHash);
   sqlite3_free(c->aLast);
+  relPlainForget(c);
   sqlite3_free(c);
 }
 

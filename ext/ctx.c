@@ -99,6 +99,10 @@ void relCtxUnref(void *pArg) {
     if (pSlot->pHooks && pSlot->pHooks->xFree) pSlot->pHooks->xFree(p, pState);
   }
   relCtxClearDefs(p);
+  sqlite3_free(p->zTamper);
+  for (i = 0; i < p->nRebuild; i++)
+    sqlite3_free(p->azRebuild[i]);
+  sqlite3_free(p->azRebuild);
   sqlite3_free(p->zLastError);
   sqlite3_free(p->zBroken);
   sqlite3_free(p);
@@ -137,14 +141,16 @@ void relCtxAttach(RelCtx *p, int iSlot, void *pState, const RelHooks *pHooks) {
   p->aSlot[iSlot].pHooks = pHooks;
 }
 
-int relCtxReload(RelCtx *p, char **pzErr) {
+/* Load the catalog as the database holds it now (stored.c), and tell the
+** modules whose state names edges how they were renumbered. */
+int relCtxReloadDefs(RelCtx *p, char **pzErr) {
   int *aMap = 0;
   int nOld = p->nEdge, i, rc;
   if (nOld > 0) {
     aMap = sqlite3_malloc64(sizeof(int) * (size_t)nOld);
     if (aMap == 0) return SQLITE_NOMEM;
   }
-  rc = relCatalogReload(p, aMap, pzErr);
+  rc = relStoredLoad(p, aMap, pzErr);
   if (nOld > 0) {
     /* The cached statements name the old edges by number. */
     relCtxStmtsRelease(p);
@@ -153,14 +159,113 @@ int relCtxReload(RelCtx *p, char **pzErr) {
       if (pSlot->pHooks && pSlot->pHooks->xRemap && pSlot->pState)
         pSlot->pHooks->xRemap(p, pSlot->pState, aMap, nOld);
     }
+  } else {
+    relCtxStmtsRelease(p);
   }
   sqlite3_free(aMap);
+  return rc;
+}
+
+/* The probe stays prepared only while relext_close is there to finalize
+** it before sqlite3_close() looks (see commit.c); else the next relCtxSync
+** compares fingerprints. */
+static void relCtxProbeKeep(RelCtx *p) {
+  if (!p->bCloseHooked && p->pProbe) {
+    sqlite3_finalize(p->pProbe);
+    p->pProbe = 0;
+  }
+}
+
+/* Step the probe; *pn gets its re-preparations. A step that re-prepares
+** it after a schema change resets the schema, which disconnects
+** relext_close, whose xDisconnect would finalize the probe under its own
+** step: relCtxEnter defers that to relCtxLeave, after which p->pProbe may
+** be NULL (the next sync prepares it again). */
+static int relCtxProbeStep(RelCtx *p, int *pn) {
+  int rc;
+  relCtxEnter(p);
+  sqlite3_step(p->pProbe);
+  rc = sqlite3_reset(p->pProbe);
+  *pn = sqlite3_stmt_status(p->pProbe, SQLITE_STMTSTATUS_REPREPARE, 0);
+  relCtxLeave(p);
+  return rc;
+}
+
+/* Remember the state relext is in step with: the probe's re-preparations
+** and the fingerprint of what it reads. */
+static int relCtxMark(RelCtx *p) {
+  int rc = SQLITE_OK, n = 0;
+  if (p->pProbe == 0) {
+    rc = sqlite3_prepare_v2(p->db, "SELECT 1 FROM main.sqlite_schema LIMIT 0",
+                            -1, &p->pProbe, 0);
+  }
+  if (rc == SQLITE_OK) rc = relCtxProbeStep(p, &n);
+  if (rc == SQLITE_OK) {
+    p->nProbe = n;
+    rc = relStoredFingerprint(p->db, p->bCatalog, &p->iStateHash);
+  }
+  relCtxProbeKeep(p);
+  if (rc) p->bSyncForce = 1;
+  return rc;
+}
+
+int relCtxLoad(RelCtx *p, int eMode, char **pzErr) {
+  int i, rc, eSave = p->eLoad;
+  p->eLoad = eMode;
+  p->bSyncForce = 0;
+  p->nLoading++;
+  rc = relCtxReloadDefs(p, pzErr);
+  if (rc == SQLITE_OK && eMode == REL_SYNC_WRITE && p->xRepair)
+    rc = p->xRepair(p, pzErr);
   for (i = 0; rc == SQLITE_OK && i < REL_SLOT_N; i++) {
     RelSlot *pSlot = &p->aSlot[i];
     if (pSlot->pHooks && pSlot->pHooks->xLoaded)
       rc = pSlot->pHooks->xLoaded(p, pSlot->pState, pzErr);
   }
+  p->eLoad = eSave;
+  p->nLoading--;
+  if (rc == SQLITE_OK)
+    rc = relCtxMark(p);
+  else
+    p->bSyncForce = 1;
   return rc;
+}
+
+int relCtxReload(RelCtx *p, char **pzErr) {
+  return relCtxLoad(p, REL_SYNC_TEMP, pzErr);
+}
+
+int relCtxSync(RelCtx *p, int eMode, char **pzErr) {
+  int rc, n, bFresh = 0;
+  sqlite3_uint64 h = 0;
+  /* Never under relext's own running statements (they name the edges),
+  ** nor inside a load (its own COMMIT runs the COMMIT check). */
+  if (p->nBusy > 0 || p->nNested > 0 || p->nLoading > 0 || p->zBroken)
+    return SQLITE_OK;
+  if (p->pProbe == 0) {
+    rc = sqlite3_prepare_v2(p->db, "SELECT 1 FROM main.sqlite_schema LIMIT 0",
+                            -1, &p->pProbe, 0);
+    if (rc) return relError(pzErr, rc, "%s", sqlite3_errmsg(p->db));
+    bFresh = 1;
+  }
+  rc = relCtxProbeStep(p, &n);
+  if (rc) return relError(pzErr, rc, "%s", sqlite3_errmsg(p->db));
+  if (p->pProbe == 0) bFresh = 1; /* freed meanwhile: n says nothing */
+  relCtxProbeKeep(p);
+  /* A load that may write finishes what earlier ones could not. */
+  if (eMode == REL_SYNC_WRITE && (p->bRenamed || p->bStale))
+    return relCtxLoad(p, eMode, pzErr);
+  if (!bFresh && !p->bSyncForce && !p->bSyncCheck && n == p->nProbe)
+    return SQLITE_OK;
+  /* The schema changed (or a rollback undid a change): did anything relext
+  ** reads? */
+  rc = relStoredFingerprint(p->db, p->bCatalog, &h);
+  if (rc) return relError(pzErr, rc, "%s", sqlite3_errmsg(p->db));
+  if (!p->bSyncForce && h == p->iStateHash) {
+    if (p->pProbe) p->nProbe = n;
+    return SQLITE_OK;
+  }
+  return relCtxLoad(p, eMode, pzErr);
 }
 
 /* ------------------------------------------------------------------ */
@@ -173,6 +278,11 @@ void relCtxStmtsFree(RelCtx *p) {
   int i;
   if (p->bFreeing) return;
   p->bFreeing = 1;
+  /* The probe goes too: the next relCtxSync compares fingerprints. */
+  if (p->pProbe) {
+    sqlite3_finalize(p->pProbe);
+    p->pProbe = 0;
+  }
   for (i = 0; i < REL_SLOT_N; i++) {
     RelSlot *pSlot = &p->aSlot[i];
     if (pSlot->pHooks && pSlot->pHooks->xStmtsFree && pSlot->pState)

@@ -1211,11 +1211,15 @@ static int relInSavepoint(RelCtx *pCtx, int (*xWork)(RelCtx *, void *, char **),
   RelSavepoint sp;
   int rc = relSavepointOpen(db, "relext_define", &sp, pzErr);
   if (rc) return rc;
+  /* relext writes the catalog: its witness lets it, and the load trusts
+  ** it (the witness is written again with the guards). */
+  pCtx->bCatalogOpen++;
   rc = xWork(pCtx, pArg, pzErr);
   if (rc == SQLITE_OK) rc = relTxnLost(db, pzErr);
-  if (rc == SQLITE_OK) rc = relCtxReload(pCtx, pzErr);
-  if (rc == SQLITE_OK) rc = relTxnLost(db, pzErr);
-  if (rc == SQLITE_OK) rc = relGuardsWrite(pCtx, pzErr);
+  /* Load it, write what it changed into the database (the catalog's
+  ** pending renames, the stored guards, the witness), install it. */
+  if (rc == SQLITE_OK) rc = relCtxLoad(pCtx, REL_SYNC_WRITE, pzErr);
+  pCtx->bCatalogOpen--;
   if (rc == SQLITE_OK) rc = relTxnLost(db, pzErr);
   if (rc == SQLITE_OK) {
     rc = relSavepointClose(db, &sp, 1, pzErr);
@@ -1243,7 +1247,20 @@ static int relDefineWork(RelCtx *pCtx, void *pArg, char **pzErr) {
 
 static int relUndefineWork(RelCtx *pCtx, void *pArg, char **pzErr) {
   const RelDef *d = (const RelDef *)pArg;
-  return relCatalogDelete(pCtx->db, d->zModel, d->zField, pzErr);
+  /* The record, under the model's name in the catalog (a rename not yet
+  ** written there). */
+  return relCatalogDelete(pCtx->db, d->zCatModel ? d->zCatModel : d->zModel,
+                          d->zField, pzErr);
+}
+
+/* Before rel_define or rel_undefine changes anything: this connection in
+** step with the database (renames written into the catalog), and a
+** catalog edited by hand refused. */
+static int relDefineReady(RelCtx *pCtx, char **pzErr) {
+  int rc = relCtxSync(pCtx, REL_SYNC_WRITE, pzErr);
+  if (rc == SQLITE_OK && pCtx->zTamper)
+    rc = relError(pzErr, SQLITE_CONSTRAINT, "%s", pCtx->zTamper);
+  return rc;
 }
 
 /*
@@ -1273,6 +1290,7 @@ static void relDefineFunc(sqlite3_context *ctx, int argc,
                   "relext: rel_define takes (field, kind, target [, options]) "
                   "or (model, field_line)");
   }
+  if (rc == SQLITE_OK) rc = relDefineReady(pCtx, &zErr);
   if (rc == SQLITE_OK) rc = relBuildDef(pCtx, &in, &d, &zErr);
   if (rc == SQLITE_OK) {
     iOld = relCtxFindDef(pCtx, d.zModel, d.zField);
@@ -1342,6 +1360,7 @@ static void relUndefineFunc(sqlite3_context *ctx, int argc,
     zModel = sqlite3_mprintf("%.*s", (int)(zDot - zArg), zArg);
     if (zModel == 0) rc = SQLITE_NOMEM;
   }
+  if (rc == SQLITE_OK) rc = relDefineReady(pCtx, &zErr);
   if (rc == SQLITE_OK) {
     i = relCtxFindDef(pCtx, zModel, zDot + 1);
     if (i < 0) {
@@ -1353,6 +1372,10 @@ static void relUndefineFunc(sqlite3_context *ctx, int argc,
       d.zModel = relStrdup(pCtx->aDef[i].zModel);
       d.zField = relStrdup(pCtx->aDef[i].zField);
       if (!d.zModel || !d.zField) rc = SQLITE_NOMEM;
+      if (rc == SQLITE_OK && pCtx->aDef[i].zCatModel) {
+        d.zCatModel = relStrdup(pCtx->aDef[i].zCatModel);
+        if (d.zCatModel == 0) rc = SQLITE_NOMEM;
+      }
       if (rc == SQLITE_OK)
         rc = relInSavepoint(pCtx, relUndefineWork, &d, &zErr);
       if (rc == SQLITE_OK) {
@@ -1367,7 +1390,10 @@ static void relUndefineFunc(sqlite3_context *ctx, int argc,
   if (rc) relResultError(ctx, rc, zErr);
 }
 
-/* rel_reload(): reread the catalog (after another connection changed it). */
+/* rel_reload(): reread the catalog (after another connection changed it),
+** and write what is out of step into the database (renames into the
+** catalog, stored guards missing or out of date) -- for a catalog relext
+** trusts: one edited by hand is refused (ddl.c: rel_approve). */
 static void relReloadFunc(sqlite3_context *ctx, int argc,
                           sqlite3_value **argv) {
   RelCtx *pCtx = (RelCtx *)sqlite3_user_data(ctx);
@@ -1375,24 +1401,11 @@ static void relReloadFunc(sqlite3_context *ctx, int argc,
   int rc;
   (void)argc;
   (void)argv;
-  rc = relCtxReload(pCtx, &zErr);
-  if (rc == SQLITE_OK) {
-    /* Guards written for another catalog (a hand edit of
-    ** relext_relations), or gone with a table that was rebuilt: write them
-    ** again. */
-    int bCurrent = 0;
-    rc = relGuardsCurrent(pCtx, &bCurrent);
-    if (rc == SQLITE_OK && !bCurrent) {
-      RelSavepoint sp;
-      rc = relSavepointOpen(pCtx->db, "relext_reload", &sp, &zErr);
-      if (rc == SQLITE_OK) {
-        rc = relGuardsWrite(pCtx, &zErr);
-        if (rc)
-          relSavepointClose(pCtx->db, &sp, 0, &zErr);
-        else
-          rc = relSavepointClose(pCtx->db, &sp, 1, &zErr);
-      }
-    }
+  rc = relCtxLoad(pCtx, REL_SYNC_WRITE, &zErr);
+  if (rc == SQLITE_OK && pCtx->zTamper) {
+    rc = relError(&zErr, SQLITE_CONSTRAINT,
+                  "%s (rel_reload() never adopts such a catalog)",
+                  pCtx->zTamper);
   }
   if (rc)
     relResultError(ctx, rc, zErr);

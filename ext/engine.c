@@ -569,36 +569,47 @@ static void relOnDeleteFunc(sqlite3_context *ctx, int argc,
                             sqlite3_value **argv) {
   RelCtx *p = (RelCtx *)sqlite3_user_data(ctx);
   char *zErr = 0;
-  int rc;
+  int rc, t;
   if (argc < 2) return;
   if (p->zBroken) {
     sqlite3_result_error(ctx, p->zBroken, -1);
     return;
   }
   /* rel_flush empties the table and every table still referencing it. */
-  if (relCtxFlushing(p, sqlite3_value_int(argv[0]))) return;
+  if (relCtxFlushing(p, relCtxTableByGen(p, sqlite3_value_int64(argv[0]))))
+    return;
   if (p->nBusy > 0) {
     /* A row the running engine collected; in careful mode, one an
     ** application trigger deleted meanwhile is refused: the engine runs
     ** one closure at a time. */
     int bYes = 1;
-    if (p->nCareful > 0) {
-      rc = relCollected(p, sqlite3_value_int(argv[0]), argv[1], &bYes, &zErr);
+    t = relCtxTableByGen(p, sqlite3_value_int64(argv[0]));
+    if (p->nCareful > 0 && t >= 0) {
+      rc = relCollected(p, t, argv[1], &bYes, &zErr);
       if (rc == SQLITE_OK && !bYes) {
         rc = relError(&zErr, SQLITE_CONSTRAINT,
                       "relext: cannot delete %s: an application trigger "
                       "deleted it while relext cascaded; delete it in a "
                       "statement of its own",
-                      p->azTable[sqlite3_value_int(argv[0])]);
+                      p->azTable[t]);
       }
       if (rc) relResultError(ctx, rc, zErr);
     }
     return;
   }
+  /* The engine names tables and columns: in step with the database first
+  ** (an ALTER TABLE since the last rule ran). */
+  rc = relCtxSync(p, REL_SYNC_MEM, &zErr);
+  t = rc ? -1 : relGuardFire(p, sqlite3_value_int64(argv[0]), &zErr);
+  if (t < 0 || p->aTab[t].nParent == 0 || p->aTab[t].bPlain) {
+    /* A TEMP trigger of rules this connection no longer holds. */
+    if (t >= 0) rc = relError(&zErr, SQLITE_CONSTRAINT, "%s", REL_STALE_MSG);
+    relResultError(ctx, zErr ? SQLITE_CONSTRAINT : SQLITE_NOMEM, zErr);
+    return;
+  }
   if (relEngine(p)) relEngine(p)->iLevel = relCommitLevel(p);
   relCtxEnter(p);
-  rc = relEngineRun(p, sqlite3_value_int(argv[0]), argv[1], argc - 2, &argv[2],
-                    &zErr);
+  rc = relEngineRun(p, t, argv[1], argc - 2, &argv[2], &zErr);
   relCtxLeave(p);
   if (rc == SQLITE_CONSTRAINT && zErr) relCtxSetLastError(p, zErr);
   if (rc) relResultError(ctx, rc, zErr);
@@ -612,15 +623,16 @@ static void relOnDeleteFunc(sqlite3_context *ctx, int argc,
 static void relGoneFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   RelCtx *p = (RelCtx *)sqlite3_user_data(ctx);
   RelEngine *e = relEngine(p);
-  int iEdge = sqlite3_value_int(argv[0]);
+  int t = relCtxTableByGen(p, sqlite3_value_int64(argv[0]));
+  int k = sqlite3_value_int(argv[1]);
   int rc;
   (void)argc;
-  if (iEdge < 0 || iEdge >= p->nEdge || e == 0) return;
+  if (t < 0 || k < 0 || k >= p->aTab[t].nChild || e == 0) return;
   /* rel_flush empties both ends: nothing is left to protect. */
-  if (relCtxFlushing(p, p->aEdge[iEdge].iChild) &&
-      relCtxFlushing(p, p->aEdge[iEdge].iParent))
+  if (relCtxFlushing(p, p->aEdge[p->aTab[t].aChild[k]].iChild) &&
+      relCtxFlushing(p, p->aEdge[p->aTab[t].aChild[k]].iParent))
     return;
-  rc = relGoneAdd(p, iEdge, argv[1],
+  rc = relGoneAdd(p, p->aTab[t].aChild[k], argv[2],
                   p->nBusy > 0 ? e->iLevel : relCommitLevel(p));
   if (rc) relResultError(ctx, rc, 0);
 }
@@ -1069,7 +1081,7 @@ int relRegisterEngine(sqlite3 *db, RelCtx *p) {
                                   SQLITE_UTF8 | SQLITE_DIRECTONLY, relCtxRef(p),
                                   relOnDeleteFunc, 0, 0, relCtxUnref);
   if (rc == SQLITE_OK)
-    rc = sqlite3_create_function_v2(db, "relext_gone", 2,
+    rc = sqlite3_create_function_v2(db, "relext_gone", 3,
                                     SQLITE_UTF8 | SQLITE_DIRECTONLY,
                                     relCtxRef(p), relGoneFunc, 0, 0,
                                     relCtxUnref);

@@ -345,6 +345,9 @@ static void relFlushFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     sqlite3_result_error(ctx, "relext: rel_flush: no table given", -1);
     return;
   }
+  /* The rules as the database has them now (another connection's
+  ** rel_define, a rename): the tables are named by their index in them. */
+  rc = relCtxSync(p, REL_SYNC_TEMP, &zErr);
   for (i = 0; rc == SQLITE_OK && i < argc; i++)
     rc = relFlushArg(p, &f, argv[i], &zErr);
   if (rc == SQLITE_OK) rc = relFlushRun(p, &f, &nGone, &zErr);

@@ -122,17 +122,27 @@ static void relFailFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   sqlite3_int64 n = sqlite3_value_int64(argv[4]);
   const RelEdge *pE;
   char zKey[24], zCount[24], zBuf[400];
-  char *zErr, *zKeyAlloc = 0;
+  char *zErr = 0, *zKeyAlloc = 0;
   size_t nOut = 0;
   int t, bDefer = 0, bAuto = 0;
   (void)argc;
   /* Rows the delete engine removes: it has decided already. */
   if (p->nBusy > 0 && p->nCareful == 0) return;
-  t = relCtxTableByGen(p, sqlite3_value_int64(argv[0]));
-  if (t < 0 || iEdge < 0 || iEdge >= p->aTab[t].nParent) {
-    sqlite3_result_error(ctx, p->zBroken ? p->zBroken : REL_STALE_MSG, -1);
+  /* A refusal names tables: in step with the database first. */
+  if (relCtxSync(p, REL_SYNC_MEM, &zErr) == SQLITE_OK) {
+    t = relGuardFire(p, sqlite3_value_int64(argv[0]), &zErr);
+  } else {
+    t = -1;
+  }
+  if (t >= 0 && (iEdge < 0 || iEdge >= p->aTab[t].nParent)) {
+    t = -1;
+    relError(&zErr, SQLITE_CONSTRAINT, "%s", REL_STALE_MSG);
+  }
+  if (t < 0) {
+    relResultError(ctx, zErr ? SQLITE_CONSTRAINT : SQLITE_NOMEM, zErr);
     return;
   }
+  zErr = 0;
   /* rel_flush empties the table and every table still referencing it. */
   if (relCtxFlushing(p, t)) return;
   pE = &p->aEdge[p->aTab[t].aParent[iEdge]];
@@ -214,19 +224,6 @@ static void relFailFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   sqlite3_free(zKeyAlloc);
 }
 
-/* Drop every object of schema zDb whose name starts with zPrefix and whose
-** type is zType. */
-static int relDropByPrefix(sqlite3 *db, const char *zDb, const char *zType,
-                           const char *zPrefix, char **pzErr) {
-  char *zCond =
-      sqlite3_mprintf("substr(name, 1, length(%Q))=%Q", zPrefix, zPrefix);
-  int rc;
-  if (zCond == 0) return SQLITE_NOMEM;
-  rc = relDropObjects(db, zDb, zType, zCond, pzErr);
-  sqlite3_free(zCond);
-  return rc;
-}
-
 /* Is rule eRule a check (decided before the row goes) or an action (done
 ** after it went)? */
 static int relRuleIsCheck(int eRule) {
@@ -282,7 +279,7 @@ static void relPlainBody(RelCtx *p, int t, int bChecks, RelStr *pBody) {
         ** or goes (0). */
         relStrPrintf(pBody,
                      "SELECT CASE WHEN relext_fail(%lld, 3, %d, %s, count(*)) "
-                     "THEN RAISE(IGNORE) END FROM main.\"%w\" WHERE "
+                     "THEN RAISE(IGNORE) END FROM \"%w\" WHERE "
                      "\"%w\"=%s HAVING count(*) > 0; ",
                      pT->iGen, k, zOld, zC, pE->zChildCol, zOld);
       } else if ((pass == 0 && pE->eRule == ON_PROTECT) ||
@@ -290,7 +287,7 @@ static void relPlainBody(RelCtx *p, int t, int bChecks, RelStr *pBody) {
         /* One probe: count(*) of an empty index range is one seek. */
         relStrPrintf(pBody,
                      "SELECT relext_fail(%lld, %d, %d, %s, count(*)) FROM "
-                     "main.\"%w\" AS c WHERE c.\"%w\"=%s HAVING count(*) > 0; ",
+                     "\"%w\" AS c WHERE c.\"%w\"=%s HAVING count(*) > 0; ",
                      pT->iGen, pE->eRule == ON_PROTECT ? 2 : 3, k, zOld, zC,
                      pE->zChildCol, zOld);
       } else if (pass == 2 &&
@@ -319,7 +316,7 @@ static void relPlainBody(RelCtx *p, int t, int bChecks, RelStr *pBody) {
       } else if (pass == 3 && pE->eRule == ON_DO_NOTHING && pE->bConstraint) {
         relStrPrintf(pBody,
                      "SELECT relext_must_be_loaded(%lld, %d, %s) WHERE EXISTS "
-                     "(SELECT 1 FROM main.\"%w\" AS c WHERE c.\"%w\"=%s); ",
+                     "(SELECT 1 FROM \"%w\" AS c WHERE c.\"%w\"=%s); ",
                      pT->iGen, -1 - k, zOld, zC, pE->zChildCol, zOld);
       } else if (pass == 4 && pE->eRule == ON_CASCADE) {
         relStrPrintf(pBody, "DELETE FROM \"%w\" WHERE \"%w\".\"%w\"=%s; ", zC,
@@ -340,6 +337,36 @@ static char *relGuardDeleteName(const char *zT) {
 }
 static char *relGuardAfterName(const char *zT) {
   return sqlite3_mprintf("relext_guard_a_%s", zT);
+}
+
+/* The blocked form of table t's stored guards, for a table that a BROKEN
+** definition involves: an index whose clause refuses every row written
+** (relext_must_be_loaded(T, NULL): the rules cannot be held) and a BEFORE
+** DELETE trigger that refuses every row deleted, with the reason, on any
+** connection. Neither names a column or another table: the schema that
+** broke the definition cannot break them. */
+static void relGuardBlockedSql(RelCtx *p, int t, RelStr *s) {
+  const RelTable *pT = &p->aTab[t];
+  const char *zT = p->azTable[t];
+  char *zIdx = relGuardIndexName(zT), *zDel = relGuardDeleteName(zT);
+  char **az = 0;
+  int n = 0, rc;
+  rc = relColumnNames(p->db, zT, &az, &n);
+  if (rc == SQLITE_OK && (n == 0 || !zIdx || !zDel)) rc = SQLITE_NOMEM;
+  if (rc == SQLITE_OK) {
+    relStrPrintf(s,
+                 "CREATE INDEX \"%w\" ON \"%w\"(\"%w\") WHERE "
+                 "relext_must_be_loaded(%lld, NULL);\n"
+                 "CREATE TRIGGER \"%w\" BEFORE DELETE ON \"%w\" BEGIN SELECT "
+                 "RAISE(ABORT, %Q); /* relext %lld blocked */ END;\n",
+                 zIdx, zT, az[0], pT->iGen, zDel, zT,
+                 pT->zBlock ? pT->zBlock : "relext: cannot be enforced",
+                 pT->iGen);
+  }
+  relColumnNamesFree(az, n);
+  sqlite3_free(zIdx);
+  sqlite3_free(zDel);
+  if (rc && s->eRc == SQLITE_OK) s->eRc = rc;
 }
 
 /* The most arguments one call of relext_must_be_loaded takes in a guard
@@ -383,6 +410,10 @@ static void relGuardTableSql(RelCtx *p, int t, RelStr *s) {
   RelStr args = {0};
   char *zIdxCol = 0, *zName;
   int k, rc = SQLITE_OK, bD, bA, nArg = 1;
+  if (pT->bBlocked) {
+    relGuardBlockedSql(p, t, s);
+    return;
+  }
   for (k = 0; k < pT->nChild; k++) {
     const RelEdge *pE = &p->aEdge[pT->aChild[k]];
     const RelDef *d = &p->aDef[pE->iDef];
@@ -463,14 +494,106 @@ static void relGuardTableSql(RelCtx *p, int t, RelStr *s) {
   "relext_pending() > 0; DELETE FROM relext_pending WHERE "                    \
   "relext_pending() = 0; "
 
-/* Append the TEMP triggers of table t to s: a parent whose rules are not
-** plain SQL calls the delete engine for every row deleted, once the row
-** has gone (so that an application trigger that keeps the row keeps its
-** children), with the row's rowid and its referenced keys. */
-static void relTriggerSql(RelCtx *p, int t, RelStr *s) {
+/* ------------------------------------------------------------------ */
+/* This connection's TEMP triggers                                     */
+
+/* One TEMP trigger relext wants on this connection. Its identity is the
+** closing comment "relext T role" (T: the generation of the table it is
+** on) and the table it is on: an ALTER TABLE of this connection rewrites
+** the trigger's text and table, and it stays the same trigger; one made
+** for other rules, or left on a table's old name by another connection's
+** rename, is not. */
+typedef struct RelTemp RelTemp;
+struct RelTemp {
+  char *zSql;         /* CREATE TEMP TRIGGER ... */
+  char *zName;        /* its name */
+  int iTab;           /* the table it is on (index into azTable) */
+  sqlite3_int64 iGen; /* that table's generation */
+  char zRole[24];     /* what it does: del, gone, dup, symi, symd, symu,
+                      ** blocki/blocku/blockd + the hash of the message */
+};
+typedef struct RelTempList RelTempList;
+struct RelTempList {
+  RelTemp *a;
+  int n;
+  int rc;
+};
+
+static void relTempListClear(RelTempList *p) {
+  int i;
+  for (i = 0; i < p->n; i++) {
+    sqlite3_free(p->a[i].zSql);
+    sqlite3_free(p->a[i].zName);
+  }
+  sqlite3_free(p->a);
+  memset(p, 0, sizeof(*p));
+}
+
+/* Add a TEMP trigger to pList: named zName, on table t, doing zRole, whose
+** SQL (zHead, then the body, the marker and END) is made from zBody (taken:
+** freed here). */
+static void relTempAdd(RelCtx *p, RelTempList *pList, int t, const char *zName,
+                       const char *zRole, const char *zHead, char *zBody) {
+  RelTemp *a;
+  if (pList->rc == SQLITE_OK && (zBody == 0 || zHead == 0))
+    pList->rc = SQLITE_NOMEM;
+  if (pList->rc) {
+    sqlite3_free(zBody);
+    return;
+  }
+  a = sqlite3_realloc64(pList->a, sizeof(RelTemp) * (size_t)(pList->n + 1));
+  if (a == 0) {
+    pList->rc = SQLITE_NOMEM;
+    sqlite3_free(zBody);
+    return;
+  }
+  pList->a = a;
+  a = &a[pList->n];
+  memset(a, 0, sizeof(*a));
+  a->iTab = t;
+  a->iGen = p->aTab[t].iGen;
+  sqlite3_snprintf((int)sizeof(a->zRole), a->zRole, "%s", zRole);
+  a->zName = relStrdup(zName);
+  a->zSql = sqlite3_mprintf("%s BEGIN %s/* relext %lld %s */ END", zHead, zBody,
+                            a->iGen, a->zRole);
+  sqlite3_free(zBody);
+  pList->n++;
+  if (a->zName == 0 || a->zSql == 0) pList->rc = SQLITE_NOMEM;
+}
+
+/* The TEMP triggers of table t: a parent whose rules are not plain SQL
+** calls the delete engine for every row deleted, once the row has gone (so
+** that an application trigger that keeps the row keeps its children), with
+** its generation, the row's key and its referenced keys. A table whose
+** writes are refused (zBlock) gets three triggers that refuse them, in
+** case its stored guards are missing. */
+static void relTriggerSql(RelCtx *p, int t, RelTempList *pList) {
   const RelTable *pT = &p->aTab[t];
   const char *zT = p->azTable[t];
   int k, nGone = 0;
+  RelStr body = {0};
+  char *zName, *zHead;
+  if (pT->bMissing) return;
+  if (pT->zBlock) {
+    static const char *azEvent[] = {"INSERT", "UPDATE", "DELETE"};
+    static const char *azRole[] = {"blocki", "blocku", "blockd"};
+    unsigned h = 0;
+    const char *z;
+    for (z = pT->zBlock; *z; z++)
+      h = h * 31 + (unsigned char)*z;
+    for (k = 0; k < 3; k++) {
+      char zRole[24];
+      sqlite3_snprintf((int)sizeof(zRole), zRole, "%s%08x", azRole[k], h);
+      zName = sqlite3_mprintf("relext_%s_%s", azRole[k], zT);
+      zHead = sqlite3_mprintf("CREATE TEMP TRIGGER \"%w\" BEFORE %s ON main.\"%w\"",
+                              zName ? zName : "", azEvent[k], zT);
+      relTempAdd(p, pList, t, zName ? zName : "", zRole, zHead,
+                 sqlite3_mprintf("SELECT RAISE(ABORT, %Q); ", pT->zBlock));
+      sqlite3_free(zName);
+      sqlite3_free(zHead);
+    }
+    return;
+  }
   /* A deleted row that protected another through a PROTECT edge both of
   ** whose ends one statement can delete: the engine must know, until the
   ** statement ends (commit.c, relGoneAdd). Created first: TEMP triggers
@@ -479,87 +602,139 @@ static void relTriggerSql(RelCtx *p, int t, RelStr *s) {
   for (k = 0; k < pT->nChild; k++) {
     const RelEdge *pE = &p->aEdge[pT->aChild[k]];
     if (!pE->bGoneTracked) continue;
-    if (nGone++ == 0) {
-      relStrPrintf(s,
-                   "CREATE TEMP TRIGGER \"relext_gone_%w\" AFTER DELETE ON "
-                   "main.\"%w\" BEGIN INSERT INTO relext_txn(e, k) SELECT -1, "
-                   "NULL WHERE 0; ",
-                   zT, zT);
-    }
-    relStrPrintf(s, "SELECT relext_gone(%d, OLD.\"%w\"); ", pT->aChild[k],
-                 pE->zChildCol);
+    if (nGone++ == 0)
+      relStrPrintf(&body, "INSERT INTO relext_txn(e, k) SELECT -1, NULL WHERE 0; ");
+    relStrPrintf(&body, "SELECT relext_gone(%lld, %d, OLD.\"%w\"); ", pT->iGen,
+                 k, pE->zChildCol);
   }
-  if (nGone) relStrPrintf(s, "END;\n");
+  if (nGone) {
+    zName = sqlite3_mprintf("relext_gone_%s", zT);
+    zHead = sqlite3_mprintf("CREATE TEMP TRIGGER \"%w\" AFTER DELETE ON main.\"%w\"",
+                            zName ? zName : "", zT);
+    relTempAdd(p, pList, t, zName ? zName : "", "gone", zHead, relStrFinish(&body));
+    sqlite3_free(zName);
+    sqlite3_free(zHead);
+  }
+  relStrReset(&body);
   if (pT->nParent == 0) return;
+  if (pT->bPlain && !pT->bDoomable) return;
   if (pT->bPlain) {
     /* A plain-mode table whose RESTRICT may wait for a PROTECT of a later
     ** row (relext_fail) keeps the statement's pending row in step. */
-    if (pT->bDoomable) {
-      relStrPrintf(s,
-                   "CREATE TEMP TRIGGER \"relext_del_%w\" AFTER DELETE ON "
-                   "main.\"%w\" BEGIN %s END;\n",
-                   zT, zT, REL_PENDING_SQL);
-    }
-    return;
-  }
-  {
+    relStrPrintf(&body, "%s", REL_PENDING_SQL);
+  } else {
     char *zRow = 0;
     int rc = relRowKey(p->db, zT, &zRow);
-    if (rc && s->eRc == SQLITE_OK) s->eRc = rc;
-    relStrPrintf(s,
-                 "CREATE TEMP TRIGGER \"relext_del_%w\" AFTER DELETE ON "
-                 "main.\"%w\" BEGIN SELECT relext_on_delete(%d, OLD.%s",
-                 zT, zT, t, zRow ? zRow : "rowid");
+    if (rc && pList->rc == SQLITE_OK) pList->rc = rc;
+    relStrPrintf(&body, "SELECT relext_on_delete(%lld, OLD.%s", pT->iGen,
+                 zRow ? zRow : "rowid");
     sqlite3_free(zRow);
+    for (k = 0; k < pT->nKey; k++) {
+      char *zOld = relColExpr("OLD", pT->azKey[k]);
+      if (zOld == 0) body.eRc = SQLITE_NOMEM;
+      relStrPrintf(&body, ", %s", zOld ? zOld : "NULL");
+      sqlite3_free(zOld);
+    }
+    relStrPrintf(&body,
+                 "); INSERT INTO relext_txn(e, k) SELECT -1, NULL WHERE 0; ");
+    if (pT->bLiftable || pT->bDoomable) relStrPrintf(&body, "%s", REL_PENDING_SQL);
   }
-  for (k = 0; k < pT->nKey; k++) {
-    char *zOld = relColExpr("OLD", pT->azKey[k]);
-    if (zOld == 0) s->eRc = SQLITE_NOMEM;
-    relStrPrintf(s, ", %s", zOld ? zOld : "NULL");
-    sqlite3_free(zOld);
-  }
-  relStrPrintf(s, "); INSERT INTO relext_txn(e, k) SELECT -1, NULL WHERE 0; ");
-  if (pT->bLiftable || pT->bDoomable) relStrPrintf(s, "%s", REL_PENDING_SQL);
-  relStrPrintf(s, "END;\n");
+  zName = sqlite3_mprintf("relext_del_%s", zT);
+  zHead = sqlite3_mprintf("CREATE TEMP TRIGGER \"%w\" AFTER DELETE ON main.\"%w\"",
+                          zName ? zName : "", zT);
+  relTempAdd(p, pList, t, zName ? zName : "", "del", zHead, relStrFinish(&body));
+  sqlite3_free(zName);
+  sqlite3_free(zHead);
+  relStrReset(&body);
 }
 
 /* Extra TEMP triggers of M2M junctions: duplicate pairs as no-ops (when the
-** table was not created with ON CONFLICT IGNORE) and symmetrical mirror.
-** A through table (Django's through model) gets neither: it is a table like
-** any other, and Django mirrors a symmetrical relation through it only in
-** add() and remove(), which write both rows themselves; a row created on
-** its own (Friendship.objects.create()) stays one-way. */
-static void relJunctionSql(RelCtx *p, const RelDef *d, RelStr *s) {
+** table was not created with ON CONFLICT IGNORE), and the mirror of a
+** symmetrical one on INSERT, DELETE and UPDATE. A through table (Django's
+** through model) gets neither: it is a table like any other, and Django
+** mirrors a symmetrical relation through it only in add() and remove(),
+** which write both rows themselves; a row created on its own
+** (Friendship.objects.create()) stays one-way. Every column is qualified
+** by its table, so a renamed one is an error, never a string literal. */
+static void relJunctionSql(RelCtx *p, const RelDef *d, RelTempList *pList) {
   const char *zJ = d->zDbTable;
+  int t = relCtxTable(p, zJ);
+  char *zName, *zHead;
+  if (t < 0 || p->aTab[t].bMissing || p->aTab[t].zBlock || d->zWhy) return;
   if (d->zThrough == 0) {
     int bIgnore = 0;
     int rc = relTableDeclLike(p->db, zJ, "%ON CONFLICT IGNORE%", &bIgnore);
-    if (rc && s->eRc == SQLITE_OK) s->eRc = rc;
+    if (rc && pList->rc == SQLITE_OK) pList->rc = rc;
     if (rc == SQLITE_OK && !bIgnore) {
-      relStrPrintf(s,
-                   "CREATE TEMP TRIGGER \"relext_dup_%w\" BEFORE INSERT ON "
-                   "main.\"%w\" WHEN EXISTS (SELECT 1 FROM main.\"%w\" AS j "
-                   "WHERE j.\"%w\"=NEW.\"%w\" AND j.\"%w\"=NEW.\"%w\") BEGIN "
-                   "SELECT RAISE(IGNORE); END;\n",
-                   zJ, zJ, zJ, d->zSrcCol, d->zSrcCol, d->zDstCol, d->zDstCol);
+      zName = sqlite3_mprintf("relext_dup_%s", zJ);
+      zHead = sqlite3_mprintf(
+          "CREATE TEMP TRIGGER \"%w\" BEFORE INSERT ON main.\"%w\" WHEN EXISTS "
+          "(SELECT 1 FROM main.\"%w\" AS j WHERE j.\"%w\"=NEW.\"%w\" AND "
+          "j.\"%w\"=NEW.\"%w\")",
+          zName ? zName : "", zJ, zJ, d->zSrcCol, d->zSrcCol, d->zDstCol,
+          d->zDstCol);
+      relTempAdd(p, pList, t, zName ? zName : "", "dup", zHead,
+                 sqlite3_mprintf("SELECT RAISE(IGNORE); "));
+      sqlite3_free(zName);
+      sqlite3_free(zHead);
     }
   }
   if (d->bSymmetrical && d->zThrough == 0) {
-    relStrPrintf(s,
-                 "CREATE TEMP TRIGGER \"relext_symi_%w\" AFTER INSERT ON "
-                 "main.\"%w\" BEGIN INSERT INTO \"%w\"(\"%w\", \"%w\") SELECT "
-                 "NEW.\"%w\", NEW.\"%w\" WHERE NOT EXISTS (SELECT 1 FROM "
-                 "main.\"%w\" AS j WHERE j.\"%w\"=NEW.\"%w\" AND "
-                 "j.\"%w\"=NEW.\"%w\"); END;\n",
-                 zJ, zJ, zJ, d->zSrcCol, d->zDstCol, d->zDstCol, d->zSrcCol, zJ,
-                 d->zSrcCol, d->zDstCol, d->zDstCol, d->zSrcCol);
-    relStrPrintf(s,
-                 "CREATE TEMP TRIGGER \"relext_symd_%w\" AFTER DELETE ON "
-                 "main.\"%w\" BEGIN DELETE FROM \"%w\" WHERE "
-                 "\"%w\".\"%w\"=OLD.\"%w\" AND \"%w\".\"%w\"=OLD.\"%w\"; "
-                 "END;\n",
-                 zJ, zJ, zJ, zJ, d->zSrcCol, d->zDstCol, zJ, d->zDstCol,
-                 d->zSrcCol);
+    zName = sqlite3_mprintf("relext_symi_%s", zJ);
+    zHead = sqlite3_mprintf("CREATE TEMP TRIGGER \"%w\" AFTER INSERT ON main.\"%w\"",
+                            zName ? zName : "", zJ);
+    relTempAdd(p, pList, t, zName ? zName : "", "symi", zHead,
+               sqlite3_mprintf("INSERT INTO \"%w\"(\"%w\", \"%w\") SELECT "
+                               "NEW.\"%w\", NEW.\"%w\" WHERE NOT EXISTS "
+                               "(SELECT 1 FROM main.\"%w\" AS j WHERE "
+                               "j.\"%w\"=NEW.\"%w\" AND j.\"%w\"=NEW.\"%w\"); ",
+                               zJ, d->zSrcCol, d->zDstCol, d->zDstCol,
+                               d->zSrcCol, zJ, d->zSrcCol, d->zDstCol,
+                               d->zDstCol, d->zSrcCol));
+    sqlite3_free(zName);
+    sqlite3_free(zHead);
+    zName = sqlite3_mprintf("relext_symd_%s", zJ);
+    zHead = sqlite3_mprintf("CREATE TEMP TRIGGER \"%w\" AFTER DELETE ON main.\"%w\"",
+                            zName ? zName : "", zJ);
+    relTempAdd(p, pList, t, zName ? zName : "", "symd", zHead,
+               sqlite3_mprintf("DELETE FROM \"%w\" WHERE \"%w\".\"%w\"=OLD.\"%w\" "
+                               "AND \"%w\".\"%w\"=OLD.\"%w\"; ",
+                               zJ, zJ, d->zSrcCol, d->zDstCol, zJ, d->zDstCol,
+                               d->zSrcCol));
+    sqlite3_free(zName);
+    sqlite3_free(zHead);
+    /* An UPDATE of a link moves its mirror along (keeping the mirror's
+    ** other columns, a through table's), or drops the old mirror when the
+    ** new pair's mirror is there already; a missing mirror is made. */
+    zName = sqlite3_mprintf("relext_symu_%s", zJ);
+    zHead = sqlite3_mprintf("CREATE TEMP TRIGGER \"%w\" AFTER UPDATE OF \"%w\", "
+                            "\"%w\" ON main.\"%w\"",
+                            zName ? zName : "", d->zSrcCol, d->zDstCol, zJ);
+    relTempAdd(
+        p, pList, t, zName ? zName : "", "symu", zHead,
+        sqlite3_mprintf(
+            "UPDATE \"%w\" SET \"%w\"=NEW.\"%w\", \"%w\"=NEW.\"%w\" WHERE "
+            "\"%w\".\"%w\"=OLD.\"%w\" AND \"%w\".\"%w\"=OLD.\"%w\" AND "
+            "OLD.\"%w\" IS NOT OLD.\"%w\" AND NOT EXISTS (SELECT 1 FROM "
+            "main.\"%w\" AS j WHERE j.\"%w\"=NEW.\"%w\" AND "
+            "j.\"%w\"=NEW.\"%w\"); "
+            "DELETE FROM \"%w\" WHERE \"%w\".\"%w\"=OLD.\"%w\" AND "
+            "\"%w\".\"%w\"=OLD.\"%w\" AND OLD.\"%w\" IS NOT OLD.\"%w\"; "
+            "INSERT INTO \"%w\"(\"%w\", \"%w\") SELECT NEW.\"%w\", NEW.\"%w\" "
+            "WHERE NOT EXISTS (SELECT 1 FROM main.\"%w\" AS j WHERE "
+            "j.\"%w\"=NEW.\"%w\" AND j.\"%w\"=NEW.\"%w\"); ",
+            /* move the old mirror */
+            zJ, d->zSrcCol, d->zDstCol, d->zDstCol, d->zSrcCol, zJ,
+            d->zSrcCol, d->zDstCol, zJ, d->zDstCol, d->zSrcCol, d->zSrcCol,
+            d->zDstCol, zJ, d->zSrcCol, d->zDstCol, d->zDstCol, d->zSrcCol,
+            /* or drop it */
+            zJ, zJ, d->zSrcCol, d->zDstCol, zJ, d->zDstCol, d->zSrcCol,
+            d->zSrcCol, d->zDstCol,
+            /* the new pair's mirror */
+            zJ, d->zSrcCol, d->zDstCol, d->zDstCol, d->zSrcCol, zJ,
+            d->zSrcCol, d->zDstCol, d->zDstCol, d->zSrcCol));
+    sqlite3_free(zName);
+    sqlite3_free(zHead);
   }
 }
 
@@ -589,203 +764,358 @@ int relGuardForeignKeys(RelCtx *p, char **pzErr) {
   return SQLITE_OK;
 }
 
-/* xLoaded: (re)create the TEMP triggers and tables of this connection for
-** the loaded definitions. */
-static int relGuardInstall(RelCtx *p, void *pState, char **pzErr) {
-  sqlite3 *db = p->db;
-  int rc, i;
-  char *zSql = 0;
-  RelStr s = {0};
-
-  (void)pState;
-  relCtxStmtsFree(p);
-  rc = relDropByPrefix(db, "temp", "trigger", "relext_", pzErr);
-  if (rc == SQLITE_OK && p->nDef == 0) return SQLITE_OK;
-  if (rc == SQLITE_OK) {
-    rc = relExecf(db, pzErr,
-                  "CREATE TEMP TABLE IF NOT EXISTS relext_victim(t INTEGER "
-                  "NOT NULL, r NOT NULL, PRIMARY KEY(t, r)) WITHOUT ROWID;"
-                  "CREATE VIRTUAL TABLE IF NOT EXISTS temp.relext_txn USING "
-                  "relext_txn;"
-                  "CREATE VIRTUAL TABLE IF NOT EXISTS temp.relext_close USING "
-                  "relext_close;"
-                  "CREATE TEMP TABLE IF NOT EXISTS relext_nowhere(id INTEGER "
-                  "PRIMARY KEY);"
-                  "CREATE TEMP TABLE IF NOT EXISTS relext_pending(k INTEGER "
-                  "PRIMARY KEY, n INTEGER REFERENCES relext_nowhere(id))");
-  }
-  if (rc) return rc;
-
-  rc = relGuardForeignKeys(p, pzErr);
-  if (rc) return rc;
-  for (i = 0; i < p->nTable; i++)
-    relTriggerSql(p, i, &s);
-  for (i = 0; i < p->nDef; i++) {
-    if (p->aDef[i].eKind == REL_M2M) relJunctionSql(p, &p->aDef[i], &s);
-  }
-  zSql = relStrFinish(&s);
-  if (zSql == 0) rc = SQLITE_NOMEM;
-  if (rc == SQLITE_OK) rc = relExecf(db, pzErr, "%s", zSql);
-  sqlite3_free(zSql);
-  return rc;
-}
-
-/* A stored guard object, as sqlite_schema lists it. */
-typedef struct RelStored RelStored;
-struct RelStored {
-  char *zType;        /* "index" or "trigger" */
-  char *zName;        /* relext_guard_... */
-  char *zTbl;         /* the table it is on */
-  sqlite3_int64 iGen; /* the generation it carries, or 0 */
+/* A TEMP trigger present on this connection: the identity its text and
+** table give (see RelTemp). */
+typedef struct RelTempHave RelTempHave;
+struct RelTempHave {
+  char *zName;
+  char *zTbl;
+  sqlite3_int64 iGen;
+  char zRole[24];
+  int bWanted; /* matched by a wanted trigger */
 };
 
-static void relStoredFree(RelStored *a, int n) {
-  int i;
-  for (i = 0; i < n; i++) {
-    sqlite3_free(a[i].zType);
-    sqlite3_free(a[i].zName);
-    sqlite3_free(a[i].zTbl);
-  }
-  sqlite3_free(a);
-}
-
-/* The generation a guard's SQL carries: the first argument of
-** relext_must_be_loaded, or the number in its end marker; 0 when none. */
-static sqlite3_int64 relStoredGen(const char *zSql) {
-  static const char *azMark[] = {"relext_must_be_loaded(", "/* relext "};
-  sqlite3_int64 v = 0;
-  size_t i;
-  for (i = 0; zSql && i < sizeof(azMark) / sizeof(azMark[0]); i++) {
-    const char *z = strstr(zSql, azMark[i]);
-    if (z) {
-      z += strlen(azMark[i]);
-      while (*z >= '0' && *z <= '9' && v < (sqlite3_int64)1 << 58)
-        v = v * 10 + (*z++ - '0');
-      return v;
-    }
-  }
-  return 0;
-}
-
-/* Every stored guard object of main. */
-static int relStoredLoad(sqlite3 *db, RelStored **paObj, int *pnObj) {
+/* The TEMP triggers relext made on this connection. */
+static int relTempRead(sqlite3 *db, RelTempHave **paHave, int *pnHave) {
   sqlite3_stmt *pStmt = 0;
-  RelStored *a = 0;
+  RelTempHave *a = 0;
   int n = 0, rc;
-  *paObj = 0;
-  *pnObj = 0;
   rc = sqlite3_prepare_v2(db,
-                          "SELECT type, name, tbl_name, sql FROM "
-                          "main.sqlite_schema WHERE type IN ('index', "
-                          "'trigger') AND name GLOB 'relext_guard_*'",
+                          "SELECT name, tbl_name, sql FROM temp.sqlite_schema "
+                          "WHERE type='trigger' AND name GLOB 'relext_*'",
                           -1, &pStmt, 0);
   while (rc == SQLITE_OK && sqlite3_step(pStmt) == SQLITE_ROW) {
-    RelStored *aNew = sqlite3_realloc64(a, sizeof(RelStored) * (size_t)(n + 1));
+    const char *zSql = (const char *)sqlite3_column_text(pStmt, 2);
+    const char *z = zSql ? strstr(zSql, "/* relext ") : 0;
+    RelTempHave *aNew = sqlite3_realloc64(a, sizeof(*a) * (size_t)(n + 1));
+    int i = 0;
     if (aNew == 0) {
       rc = SQLITE_NOMEM;
       break;
     }
     a = aNew;
     memset(&a[n], 0, sizeof(a[n]));
-    a[n].zType = relStrdup((const char *)sqlite3_column_text(pStmt, 0));
-    a[n].zName = relStrdup((const char *)sqlite3_column_text(pStmt, 1));
-    a[n].zTbl = relStrdup((const char *)sqlite3_column_text(pStmt, 2));
-    a[n].iGen = relStoredGen((const char *)sqlite3_column_text(pStmt, 3));
+    a[n].zName = relStrdup((const char *)sqlite3_column_text(pStmt, 0));
+    a[n].zTbl = relStrdup((const char *)sqlite3_column_text(pStmt, 1));
     n++;
-    if (!a[n - 1].zType || !a[n - 1].zName || !a[n - 1].zTbl) rc = SQLITE_NOMEM;
+    if (!a[n - 1].zName || !a[n - 1].zTbl) {
+      rc = SQLITE_NOMEM;
+      break;
+    }
+    /* The last marker: a trigger's body may quote anything before it. */
+    while (z) {
+      const char *zNext = strstr(z + 1, "/* relext ");
+      if (zNext == 0) break;
+      z = zNext;
+    }
+    if (z) {
+      z += 10;
+      while (*z >= '0' && *z <= '9' && a[n - 1].iGen < ((sqlite3_int64)1 << 62))
+        a[n - 1].iGen = a[n - 1].iGen * 10 + (*z++ - '0');
+      if (*z == ' ') z++;
+      while (*z && *z != ' ' && i < (int)sizeof(a[n - 1].zRole) - 1)
+        a[n - 1].zRole[i++] = *z++;
+    }
   }
   if (rc == SQLITE_OK)
     rc = sqlite3_finalize(pStmt);
   else
     sqlite3_finalize(pStmt);
-  if (rc) {
-    relStoredFree(a, n);
-    return rc;
-  }
-  *paObj = a;
-  *pnObj = n;
-  return SQLITE_OK;
+  *paHave = a;
+  *pnHave = n;
+  return rc;
 }
 
-/* Does aObj hold an object of type zType named zName, on zTbl, carrying
-** generation iGen? Marks it found (iGen set to -1). */
-static int relStoredTake(RelStored *aObj, int nObj, const char *zType,
-                         const char *zName, const char *zTbl,
-                         sqlite3_int64 iGen) {
+static void relTempHaveFree(RelTempHave *a, int n) {
   int i;
-  for (i = 0; i < nObj; i++) {
-    if (strcmp(aObj[i].zName, zName) == 0) {
-      int bOk = strcmp(aObj[i].zType, zType) == 0 &&
-                sqlite3_stricmp(aObj[i].zTbl, zTbl) == 0 &&
-                aObj[i].iGen == iGen;
-      return bOk;
+  for (i = 0; i < n; i++) {
+    sqlite3_free(a[i].zName);
+    sqlite3_free(a[i].zTbl);
+  }
+  sqlite3_free(a);
+}
+
+/* The message of a table whose TEMP triggers this connection cannot
+** install now. */
+#define REL_TEMP_STALE_MSG                                                     \
+  "relext: the rules of %s changed since this connection set them up "        \
+  "(another connection, a dump restored, a rename elsewhere): run SELECT "    \
+  "rel_reload() first"
+
+/* Refuse writes to table t (zFmt names it), unless refused already. */
+static int relTableBlock(RelCtx *p, int t, int eBlock, const char *zFmt) {
+  if (t < 0 || t >= p->nTable || p->aTab[t].zBlock) return SQLITE_OK;
+  p->aTab[t].eBlock = eBlock;
+  p->aTab[t].zBlock = sqlite3_mprintf(zFmt, p->azTable[t]);
+  return p->aTab[t].zBlock ? SQLITE_OK : SQLITE_NOMEM;
+}
+
+/* The stored guards of table t are missing or out of date, and cannot be
+** written now. */
+#define REL_GUARD_STALE_MSG                                                    \
+  "relext: the stored guards of %s are missing or out of date (restored "     \
+  "from a dump without relext? dropped and created again?): run SELECT "      \
+  "rel_reload() to restore them"
+
+static int relGuardsSync(RelCtx *p, int bWrite, int *pbCurrent,
+                         unsigned char *aStale, char **pzErr);
+
+/* xLoaded: make this connection's TEMP triggers and tables those of the
+** loaded rules, changing only what differs. In REL_SYNC_MEM mode (a load
+** inside a running statement, a COMMIT) nothing is changed: the tables
+** whose triggers would change refuse writes until rel_reload(). Tables
+** whose stored guards are stale (and could not be repaired: the load
+** could not write) refuse writes too. */
+static int relGuardInstall(RelCtx *p, void *pState, char **pzErr) {
+  sqlite3 *db = p->db;
+  RelTempList want;
+  RelTempHave *aHave = 0;
+  int nHave = 0, rc = SQLITE_OK, i, j, t, bCurrent = 1;
+  unsigned char *aStale = 0;
+  RelStr s = {0};
+
+  (void)pState;
+  memset(&want, 0, sizeof(want));
+  /* Stored guards out of step: refused until they are written again. */
+  if (p->nTable > 0 && !p->zTamper && !p->bRestoring) {
+    aStale = sqlite3_malloc64((size_t)p->nTable);
+    if (aStale == 0) return SQLITE_NOMEM;
+    rc = relGuardsSync(p, 0, &bCurrent, aStale, pzErr);
+    for (t = 0; rc == SQLITE_OK && t < p->nTable; t++) {
+      if (aStale[t] && !p->aTab[t].bMissing)
+        rc = relTableBlock(p, t, REL_BLOCK_GUARDS, REL_GUARD_STALE_MSG);
+    }
+    sqlite3_free(aStale);
+    if (rc) return rc;
+  }
+  p->bStale = !bCurrent;
+  for (t = 0; t < p->nTable; t++)
+    relTriggerSql(p, t, &want);
+  for (i = 0; i < p->nDef; i++) {
+    if (p->aDef[i].eKind == REL_M2M) relJunctionSql(p, &p->aDef[i], &want);
+  }
+  rc = want.rc;
+  if (rc == SQLITE_OK) rc = relTempRead(db, &aHave, &nHave);
+  if (rc == SQLITE_OK) {
+    /* The TEMP tables relext's notes need (made by a load that may). */
+    int bTxn = 0;
+    sqlite3_stmt *pStmt = 0;
+    rc = sqlite3_prepare_v2(db,
+                            "SELECT 1 FROM temp.sqlite_schema WHERE "
+                            "name='relext_txn'",
+                            -1, &pStmt, 0);
+    if (rc == SQLITE_OK) bTxn = sqlite3_step(pStmt) == SQLITE_ROW;
+    if (rc == SQLITE_OK)
+      rc = sqlite3_finalize(pStmt);
+    else
+      sqlite3_finalize(pStmt);
+    p->bInfra = bTxn;
+  }
+  /* What is there already and wanted stays. */
+  for (i = 0; rc == SQLITE_OK && i < want.n; i++) {
+    RelTemp *w = &want.a[i];
+    for (j = 0; j < nHave; j++) {
+      if (!aHave[j].bWanted && aHave[j].iGen == w->iGen &&
+          strcmp(aHave[j].zRole, w->zRole) == 0 &&
+          sqlite3_stricmp(aHave[j].zTbl, p->azTable[w->iTab]) == 0) {
+        aHave[j].bWanted = 1;
+        sqlite3_free(w->zSql);
+        w->zSql = 0; /* nothing to do */
+        break;
+      }
     }
   }
-  return 0;
+  if (rc == SQLITE_OK && p->bRestoring) {
+    /* Inside a dump's CREATE INDEX: nothing may change (SQLite aborts a
+    ** statement inside which a TEMP object is made, in a transaction), and
+    ** nothing is refused yet (the guards are being restored); the next
+    ** load, once the restore is done, judges. */
+  } else if (rc == SQLITE_OK && p->eLoad == REL_SYNC_MEM) {
+    /* Nothing may change now: refuse writes to the tables concerned (all
+    ** of them while the TEMP tables of the notes are missing). */
+    for (t = 0; rc == SQLITE_OK && !p->bInfra && p->nDef > 0 && t < p->nTable;
+         t++)
+      rc = relTableBlock(p, t, REL_BLOCK_TEMP, REL_TEMP_STALE_MSG);
+    for (i = 0; rc == SQLITE_OK && i < want.n; i++) {
+      if (want.a[i].zSql)
+        rc = relTableBlock(p, want.a[i].iTab, REL_BLOCK_TEMP, REL_TEMP_STALE_MSG);
+    }
+    for (j = 0; rc == SQLITE_OK && j < nHave; j++) {
+      if (aHave[j].bWanted) continue;
+      t = relCtxTable(p, aHave[j].zTbl);
+      rc = relTableBlock(p, t, REL_BLOCK_TEMP, REL_TEMP_STALE_MSG);
+    }
+  } else if (rc == SQLITE_OK) {
+    for (j = 0; j < nHave; j++) {
+      if (!aHave[j].bWanted)
+        relStrPrintf(&s, "DROP TRIGGER IF EXISTS temp.\"%w\";\n", aHave[j].zName);
+    }
+    /* The TEMP tables, once something is declared (not before: the first
+    ** TEMP table fixes the encoding of a database not yet created). */
+    if (p->nDef > 0) {
+      relStrPrintf(&s,
+                   "CREATE TEMP TABLE IF NOT EXISTS relext_victim(t INTEGER "
+                   "NOT NULL, r NOT NULL, PRIMARY KEY(t, r)) WITHOUT ROWID;\n"
+                   "CREATE VIRTUAL TABLE IF NOT EXISTS temp.relext_txn USING "
+                   "relext_txn;\n"
+                   "CREATE VIRTUAL TABLE IF NOT EXISTS temp.relext_close USING "
+                   "relext_close;\n"
+                   "CREATE TEMP TABLE IF NOT EXISTS relext_nowhere(id INTEGER "
+                   "PRIMARY KEY);\n"
+                   "CREATE TEMP TABLE IF NOT EXISTS relext_pending(k INTEGER "
+                   "PRIMARY KEY, n INTEGER REFERENCES relext_nowhere(id));\n");
+    }
+    for (i = 0; i < want.n; i++) {
+      /* A trigger of the same name left over (made for other rules): it
+      ** went above; one on another table that has the name is dropped
+      ** first. */
+      if (want.a[i].zSql) {
+        relStrPrintf(&s, "DROP TRIGGER IF EXISTS temp.\"%w\";\n%s;\n",
+                     want.a[i].zName, want.a[i].zSql);
+      }
+    }
+    if (s.eRc) rc = s.eRc;
+    if (rc == SQLITE_OK && s.n > 0) {
+      relCtxStmtsRelease(p);
+      rc = relExecf(db, pzErr, "%s", s.z);
+    }
+    if (rc == SQLITE_OK && p->nDef > 0) p->bInfra = 1;
+    if (rc == SQLITE_OK && p->nDef > 0) rc = relGuardForeignKeys(p, pzErr);
+  }
+  relStrReset(&s);
+  relTempHaveFree(aHave, nHave);
+  relTempListClear(&want);
+  return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* The stored guards and the catalog's witness                        */
+
+/* The witness of the catalog: three triggers on relext_relations that
+** refuse any write to it but relext's own (relext_catalog_open() is 1
+** only while rel_define, rel_undefine or a repair writes), and carry G,
+** the hash of its rows as relext wrote them (p->iCatHash), for the next
+** load to compare. The DELETE one names every governed table, so that a
+** raw DROP TABLE of one makes SQLite refuse every later ALTER TABLE ...
+** RENAME (a table rebuild) until the table is back, rel_rebuild_begin()
+** names it, or the definition goes. Appended to s. */
+static void relWitnessSql(RelCtx *p, RelStr *s) {
+  static const char *azEvent[] = {"INSERT", "UPDATE", "DELETE"};
+  static const char *azName[] = {"relext_catalog_i", "relext_catalog_u",
+                                 "relext_catalog_d"};
+  int k, t;
+  for (k = 0; k < 3; k++) {
+    relStrPrintf(s,
+                 "CREATE TRIGGER %s BEFORE %s ON relext_relations BEGIN "
+                 "SELECT RAISE(ABORT, 'relext: relext_relations is written "
+                 "only by rel_define, rel_undefine and rel_approve') WHERE "
+                 "relext_catalog_open() = 0; ",
+                 azName[k], azEvent[k]);
+    for (t = 0; k == 2 && t < p->nTable; t++) {
+      if (p->aTab[t].bMissing || relCtxRebuilding(p, t)) continue;
+      relStrPrintf(s, "SELECT 1 FROM \"%w\" WHERE 0; ", p->azTable[t]);
+    }
+    for (t = 0; k == 2 && t < p->nRebuild; t++)
+      relStrPrintf(s, "/* relext rebuild \"%w\" */ ", p->azRebuild[t]);
+    relStrPrintf(s, "/* relext catalog %lld */ END;\n", p->iCatHash);
+  }
 }
 
 /*
-** Bring the stored guards in line with the loaded rules, table by table
-** (bWrite), or only say whether they are (*pbCurrent). A table's guards are
-** current when its guard index and, for a parent, its delete trigger exist
-** with its generation, and no other guard object is on it; only the tables
-** that are not are rewritten, so that declaring a relationship rewrites the
-** guards of the tables it touches (and of those whose mode it changes), not
-** of the whole schema. Guards of tables no longer governed are dropped.
+** Compare the stored guards with the loaded rules, table by table, and
+** (bWrite) bring them in line. A table's guards are current when its guard
+** index and the delete triggers its mode needs are there, on it, with its
+** generation (the blocked form for a table a BROKEN definition involves),
+** and nothing else of relext's is on it; aStale[t] (may be NULL) says
+** which are not. Only the tables that are not are rewritten, so that
+** declaring a relationship rewrites the guards of the tables it touches,
+** not of the whole schema. Guards left on tables no longer governed go;
+** the witness is rewritten when it is not the one of the catalog.
 */
-static int relGuardsSync(RelCtx *p, int bWrite, int *pbCurrent, char **pzErr) {
-  RelStored *aObj = 0;
-  int nObj = 0, t, i, rc;
-  unsigned char *aStale = 0;
-  RelStr s = {0};
+static int relGuardsSync(RelCtx *p, int bWrite, int *pbCurrent,
+                         unsigned char *aStaleOut, char **pzErr) {
+  RelStoredSet set;
+  int t, i, rc;
+  unsigned char *aStale = 0, *aUsed = 0;
+  RelStr s = {0}, w = {0};
   *pbCurrent = 0;
-  rc = relStoredLoad(p->db, &aObj, &nObj);
+  rc = relStoredRead(p->db, "main", &set);
   if (rc) return relError(pzErr, rc, "%s", sqlite3_errmsg(p->db));
-  if (p->nTable > 0) {
-    aStale = sqlite3_malloc64((size_t)p->nTable);
-    if (aStale == 0) rc = SQLITE_NOMEM;
-  }
+  if (p->nTable > 0) aStale = sqlite3_malloc64((size_t)p->nTable);
+  if (set.n > 0) aUsed = sqlite3_malloc64((size_t)set.n);
+  if ((p->nTable > 0 && aStale == 0) || (set.n > 0 && aUsed == 0))
+    rc = SQLITE_NOMEM;
+  if (aUsed) memset(aUsed, 0, (size_t)set.n);
   *pbCurrent = 1;
   for (t = 0; rc == SQLITE_OK && t < p->nTable; t++) {
-    const char *zT = p->azTable[t];
-    char *zIdx = relGuardIndexName(zT);
-    char *zDel = relGuardDeleteName(zT);
-    char *zAft = relGuardAfterName(zT);
-    sqlite3_int64 iGen = p->aTab[t].iGen;
-    int bD, bA, nWant, nHave = 0;
+    const RelTable *pT = &p->aTab[t];
+    int bD, bA, nHave = 0, bIdx = 0, bBef = 0, bAft = 0;
+    aStale[t] = 0;
+    if (pT->bMissing || relCtxRebuilding(p, t)) continue;
     relGuardTriggers(p, t, &bD, &bA);
-    nWant = 1 + bD + bA;
-    if (zIdx == 0 || zDel == 0 || zAft == 0) rc = SQLITE_NOMEM;
-    aStale[t] = 1;
-    if (rc == SQLITE_OK) {
-      int bOk = relStoredTake(aObj, nObj, "index", zIdx, zT, iGen);
-      if (bOk && bD) bOk = relStoredTake(aObj, nObj, "trigger", zDel, zT, iGen);
-      if (bOk && bA) bOk = relStoredTake(aObj, nObj, "trigger", zAft, zT, iGen);
-      for (i = 0; i < nObj; i++) {
-        if (sqlite3_stricmp(aObj[i].zTbl, zT) == 0) nHave++;
-      }
-      aStale[t] = !bOk || nHave != nWant;
+    if (pT->bBlocked) {
+      bD = 1;
+      bA = 0;
     }
-    sqlite3_free(zIdx);
-    sqlite3_free(zDel);
-    sqlite3_free(zAft);
+    for (i = 0; i < set.n; i++) {
+      const RelStoredObj *o = &set.a[i];
+      if (o->eKind == REL_OBJ_CATALOG) continue;
+      if (sqlite3_stricmp(o->zTbl, p->azTable[t]) != 0) continue;
+      aUsed[i] = 1;
+      nHave++;
+      if (o->iGen != pT->iGen) continue;
+      /* A trigger written by a relext that named main (its database then
+      ** failed to attach under another name): written again. */
+      if (!o->bIndex && strstr(o->zSql, "FROM main.") != 0) continue;
+      if (o->eKind == REL_OBJ_INDEX) bIdx = o->bBlocked == pT->bBlocked;
+      if (o->eKind == REL_OBJ_BEFORE) bBef = o->bBlocked == pT->bBlocked;
+      if (o->eKind == REL_OBJ_AFTER) bAft = !o->bBlocked;
+    }
+    aStale[t] = !bIdx || (bD && !bBef) || (bA && !bAft) || nHave != 1 + bD + bA;
     if (aStale[t]) *pbCurrent = 0;
   }
-  /* Guards left on tables that are no longer governed. */
-  for (i = 0; rc == SQLITE_OK && i < nObj; i++) {
-    t = relCtxTable(p, aObj[i].zTbl);
-    if (t < 0 || aStale[t]) {
-      if (t < 0) *pbCurrent = 0;
-      relStrPrintf(&s, "DROP %s IF EXISTS main.\"%w\";\n",
-                   strcmp(aObj[i].zType, "index") == 0 ? "INDEX" : "TRIGGER",
-                   aObj[i].zName);
+  /* The witness wanted, against the one stored. */
+  if (rc == SQLITE_OK && p->bCatalog && p->nDef > 0) relWitnessSql(p, &w);
+  if (rc == SQLITE_OK && w.eRc) rc = w.eRc;
+  if (rc == SQLITE_OK) {
+    int nWit = 0, bSame = 1;
+    for (i = 0; i < set.n; i++) {
+      if (set.a[i].eKind != REL_OBJ_CATALOG) continue;
+      nWit++;
+      /* Each stored trigger's text must be found, whole, in the wanted
+      ** SQL (they are written in one piece). */
+      if (w.z == 0 || strstr(w.z, set.a[i].zSql) == 0) bSame = 0;
+    }
+    if (nWit != (w.n > 0 ? 3 : 0) || !bSame) {
+      *pbCurrent = 0;
+      for (i = 0; i < set.n; i++) {
+        if (set.a[i].eKind == REL_OBJ_CATALOG)
+          relStrPrintf(&s, "DROP TRIGGER IF EXISTS main.\"%w\";\n", set.a[i].zName);
+      }
+      if (w.n > 0) relStrPrintf(&s, "%s", w.z);
     }
   }
-  relStoredFree(aObj, nObj);
+  /* Guards on tables no longer governed (or of a governed table that is
+  ** out of date) go first: their names may be wanted. */
+  for (i = 0; rc == SQLITE_OK && i < set.n; i++) {
+    const RelStoredObj *o = &set.a[i];
+    if (o->eKind == REL_OBJ_CATALOG) continue;
+    t = relCtxTable(p, o->zTbl);
+    if (aUsed[i] && t >= 0 && !aStale[t]) continue;
+    if (t >= 0 && relCtxRebuilding(p, t)) continue;
+    *pbCurrent = 0;
+    relStrPrintf(&s, "DROP %s IF EXISTS main.\"%w\";\n",
+                 o->bIndex ? "INDEX" : "TRIGGER", o->zName);
+  }
+  relStoredClear(&set);
   if (rc == SQLITE_OK && bWrite && !*pbCurrent) {
+    RelStr c = {0};
     for (t = 0; t < p->nTable; t++) {
-      if (aStale[t]) relGuardTableSql(p, t, &s);
+      if (aStale[t]) relGuardTableSql(p, t, &c);
     }
+    if (c.eRc) rc = c.eRc;
+    if (rc == SQLITE_OK && c.n) relStrPrintf(&s, "%s", c.z);
+    relStrReset(&c);
     if (s.eRc) rc = s.eRc;
     if (rc == SQLITE_OK && s.n > 0) {
       /* Creating an index reads the existing rows: take no notes of them. */
@@ -793,22 +1123,37 @@ static int relGuardsSync(RelCtx *p, int bWrite, int *pbCurrent, char **pzErr) {
       rc = relExecf(p->db, pzErr, "%s", s.z);
       relCommitQuiet(p, 0);
     }
+    if (rc == SQLITE_OK) *pbCurrent = 1;
   }
+  if (aStaleOut && aStale && p->nTable > 0)
+    memcpy(aStaleOut, aStale, (size_t)p->nTable);
   sqlite3_free(aStale);
+  sqlite3_free(aUsed);
   relStrReset(&s);
+  relStrReset(&w);
   if (rc == SQLITE_NOMEM) rc = relError(pzErr, rc, "out of memory");
   return rc;
 }
 
 /* Are the stored guards those of the loaded rules? */
 int relGuardsCurrent(RelCtx *p, int *pbCurrent) {
-  return relGuardsSync(p, 0, pbCurrent, 0);
+  return relGuardsSync(p, 0, pbCurrent, 0, 0);
 }
 
 /* Rewrite the stored guards of the tables whose rules changed. */
 int relGuardsWrite(RelCtx *p, char **pzErr) {
   int bCurrent = 0;
-  return relGuardsSync(p, 1, &bCurrent, pzErr);
+  return relGuardsSync(p, 1, &bCurrent, 0, pzErr);
+}
+
+/* relext_catalog_open(): 1 while relext itself writes relext_relations
+** (the witness triggers let only that through), else 0. */
+static void relCatalogOpenFunc(sqlite3_context *ctx, int argc,
+                               sqlite3_value **argv) {
+  RelCtx *p = (RelCtx *)sqlite3_user_data(ctx);
+  (void)argc;
+  (void)argv;
+  sqlite3_result_int(ctx, p->bCatalogOpen > 0);
 }
 
 static const RelHooks guardHooks = {
@@ -822,7 +1167,14 @@ int relRegisterGuard(sqlite3 *db, RelCtx *p) {
   relCtxAttach(p, REL_SLOT_GUARD, 0, &guardHooks);
   /* No side effect but an error: the stored delete guards of plain-mode
   ** tables call it, also under trusted_schema=OFF. */
-  return sqlite3_create_function_v2(
+  int rc = sqlite3_create_function_v2(
       db, "relext_fail", 5, SQLITE_UTF8 | SQLITE_INNOCUOUS, relCtxRef(p),
       relFailFunc, 0, 0, relCtxUnref);
+  /* A getter the witness triggers call: no side effect. */
+  if (rc == SQLITE_OK)
+    rc = sqlite3_create_function_v2(db, "relext_catalog_open", 0,
+                                    SQLITE_UTF8 | SQLITE_INNOCUOUS,
+                                    relCtxRef(p), relCatalogOpenFunc, 0, 0,
+                                    relCtxUnref);
+  return rc;
 }

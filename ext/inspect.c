@@ -26,11 +26,15 @@
 ** nothing is left behind. xBestIndex requires both hidden arguments; a plan
 ** without them gets SQLITE_CONSTRAINT.
 **
-** How rel_check works: UNION ALL queries over the edges (dangling keys,
-** NULL keys where null=False, duplicate one-to-one keys), each of at most
-** CHECK_CHUNK terms (SQLite allows 500 terms in a compound SELECT), run
-** one after the other in the order of the relationships' names, so that
-** their ORDER BY orders the whole answer; no state.
+** How rel_check works: UNION ALL queries (dangling keys, NULL keys where
+** null=False, duplicate one-to-one keys, links of a symmetrical M2M
+** without their mirror, definitions that cannot be enforced: BROKEN), each
+** of at most CHECK_CHUNK terms (SQLite allows 500 terms in a compound
+** SELECT), run one after the other in the order of the relationships'
+** names, so that their ORDER BY orders the whole answer; no state. A
+** catalog edited by hand is the one answer (nothing is checked against
+** it). It answers for the rules as the database now has them (relCtxSync
+** first).
 **
 ** Invariants: nothing here changes the user's tables; rel_collect leaves
 ** its TEMP table empty. Limits: rel_collect reads the whole answer into
@@ -430,11 +434,19 @@ static sqlite3_module collectModule = {
 ** of a compound SELECT is 500 by default). */
 #define CHECK_CHUNK 100
 
-/* An edge, by the name of its relationship (rel_check's first column). */
+/* What one item of rel_check checks (CheckEdge.eKind). */
+#define CHECK_ITEM_EDGE 0   /* the keys of edge iEdge */
+#define CHECK_ITEM_BROKEN 1 /* definition iEdge is BROKEN */
+#define CHECK_ITEM_MIRROR 2 /* the links of symmetrical M2M iEdge */
+#define CHECK_ITEM_TAMPER 3 /* the catalog was edited by hand */
+
+/* An item, by the name of its relationship (rel_check's first column). */
 typedef struct CheckEdge CheckEdge;
 struct CheckEdge {
   const char *zName;
-  int iEdge;
+  int iEdge; /* an edge, or a definition */
+  int eKind; /* CHECK_ITEM_xxx */
+  char *zOwn; /* zName, when made here (a definition's) */
 };
 
 typedef struct CheckCursor CheckCursor;
@@ -469,17 +481,27 @@ static int checkOpen(sqlite3_vtab *p, sqlite3_vtab_cursor **ppCur) {
   return relVtabOpen(sizeof(CheckCursor), ppCur);
 }
 
+static void checkItemsFree(CheckCursor *pCur) {
+  int i;
+  for (i = 0; pCur->aEdge && i < pCur->nEdge; i++)
+    sqlite3_free(pCur->aEdge[i].zOwn);
+  sqlite3_free(pCur->aEdge);
+  pCur->aEdge = 0;
+  pCur->nEdge = pCur->iNext = 0;
+}
+
 static int checkClose(sqlite3_vtab_cursor *cur) {
   sqlite3_finalize(((CheckCursor *)cur)->pStmt);
-  sqlite3_free(((CheckCursor *)cur)->aEdge);
+  checkItemsFree((CheckCursor *)cur);
   sqlite3_free(cur);
   return SQLITE_OK;
 }
 
-/* Relationship names as ORDER BY 1 compares them (BINARY), then edges. */
+/* Relationship names as ORDER BY 1 compares them (BINARY), then items. */
 static int checkEdgeCmp(const void *a, const void *b) {
   const CheckEdge *x = (const CheckEdge *)a, *y = (const CheckEdge *)b;
   int c = strcmp(x->zName, y->zName);
+  if (c == 0) c = x->eKind - y->eKind;
   return c ? c : x->iEdge - y->iEdge;
 }
 
@@ -491,55 +513,78 @@ static char *checkSql(RelCtx *p, CheckCursor *pCur, int *pRc) {
   int n = 0;
   *pRc = SQLITE_OK;
   for (; pCur->iNext < pCur->nEdge; pCur->iNext++) {
-    int i = pCur->aEdge[pCur->iNext].iEdge;
-    const RelEdge *pE = &p->aEdge[i];
-    const RelDef *d = &p->aDef[pE->iDef];
-    const char *zC = p->azTable[pE->iChild];
-    const char *zP = p->azTable[pE->iParent];
-    char *zPk = 0, *zKey = 0, *zParentKey = 0;
-    *pRc = relPkColumn(p->db, zC, &zPk);
-    if (*pRc == SQLITE_OK) {
-      zKey = relColExpr("c", zPk);
-      zParentKey = relColExpr("p", pE->zParentCol);
-      if (zKey == 0 || zParentKey == 0) *pRc = SQLITE_NOMEM;
-    }
-    if (*pRc) {
+    const CheckEdge *pItem = &pCur->aEdge[pCur->iNext];
+    int i = pItem->iEdge;
+    if (pItem->eKind == CHECK_ITEM_TAMPER) {
+      relStrPrintf(&s, "%sSELECT NULL, 'relext_relations', NULL, %Q",
+                   n++ ? " UNION ALL " : "", p->zTamper);
+    } else if (pItem->eKind == CHECK_ITEM_BROKEN) {
+      const RelDef *d = &p->aDef[i];
+      relStrPrintf(&s, "%sSELECT %Q, %Q, NULL, 'broken: ' || %Q",
+                   n++ ? " UNION ALL " : "", pItem->zName, d->zModel, d->zWhy);
+    } else if (pItem->eKind == CHECK_ITEM_MIRROR) {
+      /* A symmetrical M2M's link without its mirror. */
+      const RelDef *d = &p->aDef[i];
+      relStrPrintf(&s,
+                   "%sSELECT %Q, %Q, j.rowid, 'one-way link: ' || "
+                   "quote(j.\"%w\") || ' -> ' || quote(j.\"%w\") || ' has no "
+                   "mirror' FROM main.\"%w\" AS j WHERE NOT EXISTS (SELECT 1 "
+                   "FROM main.\"%w\" AS m WHERE m.\"%w\"=j.\"%w\" AND "
+                   "m.\"%w\"=j.\"%w\")",
+                   n++ ? " UNION ALL " : "", pItem->zName, d->zDbTable,
+                   d->zSrcCol, d->zDstCol, d->zDbTable, d->zDbTable, d->zSrcCol,
+                   d->zDstCol, d->zDstCol, d->zSrcCol);
+    } else {
+      const RelEdge *pE = &p->aEdge[i];
+      const RelDef *d = &p->aDef[pE->iDef];
+      const char *zC = p->azTable[pE->iChild];
+      const char *zP = p->azTable[pE->iParent];
+      char *zPk = 0, *zKey = 0, *zParentKey = 0;
+      *pRc = relPkColumn(p->db, zC, &zPk);
+      if (*pRc == SQLITE_OK) {
+        zKey = relColExpr("c", zPk);
+        zParentKey = relColExpr("p", pE->zParentCol);
+        if (zKey == 0 || zParentKey == 0) *pRc = SQLITE_NOMEM;
+      }
+      if (*pRc) {
+        sqlite3_free(zPk);
+        sqlite3_free(zKey);
+        sqlite3_free(zParentKey);
+        relStrReset(&s);
+        return 0;
+      }
+      if (pE->bConstraint) {
+        /* The column name is part of the message. */
+        relStrPrintf(&s,
+                     "%sSELECT %Q, %Q, %s, '%s%q=' || quote(c.\"%w\") "
+                     "FROM main.\"%w\" AS c WHERE c.\"%w\" IS NOT NULL AND NOT "
+                     "EXISTS (SELECT 1 FROM main.\"%w\" AS p WHERE %s=c.\"%w\")",
+                     n++ ? " UNION ALL " : "", pE->zName, zC, zKey,
+                     d->eKind == REL_M2M ? "orphan link row: "
+                                         : "dangling key: ",
+                     pE->zChildCol, pE->zChildCol, zC, pE->zChildCol, zP,
+                     zParentKey, pE->zChildCol);
+      }
+      if (d->eKind != REL_M2M && !d->bNull) {
+        relStrPrintf(&s,
+                     "%sSELECT %Q, %Q, %s, 'NULL key: %q is NULL' FROM "
+                     "main.\"%w\" AS c WHERE c.\"%w\" IS NULL",
+                     n++ ? " UNION ALL " : "", pE->zName, zC, zKey,
+                     pE->zChildCol, zC, pE->zChildCol);
+      }
+      if (d->eKind == REL_O2O) {
+        relStrPrintf(&s,
+                     "%sSELECT %Q, %Q, %s, 'duplicate one-to-one key: ' "
+                     "|| quote(c.\"%w\") FROM main.\"%w\" AS c WHERE c.\"%w\" "
+                     "IN (SELECT d.\"%w\" FROM main.\"%w\" AS d GROUP BY 1 "
+                     "HAVING count(*)>1)",
+                     n++ ? " UNION ALL " : "", pE->zName, zC, zKey,
+                     pE->zChildCol, zC, pE->zChildCol, pE->zChildCol, zC);
+      }
       sqlite3_free(zPk);
       sqlite3_free(zKey);
       sqlite3_free(zParentKey);
-      relStrReset(&s);
-      return 0;
     }
-    if (pE->bConstraint) {
-      /* The column name is part of the message. */
-      relStrPrintf(&s,
-                   "%sSELECT %Q, %Q, %s, '%s%q=' || quote(c.\"%w\") "
-                   "FROM main.\"%w\" AS c WHERE c.\"%w\" IS NOT NULL AND NOT "
-                   "EXISTS (SELECT 1 FROM main.\"%w\" AS p WHERE %s=c.\"%w\")",
-                   n++ ? " UNION ALL " : "", pE->zName, zC, zKey,
-                   d->eKind == REL_M2M ? "orphan link row: " : "dangling key: ",
-                   pE->zChildCol, pE->zChildCol, zC, pE->zChildCol, zP,
-                   zParentKey, pE->zChildCol);
-    }
-    if (d->eKind != REL_M2M && !d->bNull) {
-      relStrPrintf(&s,
-                   "%sSELECT %Q, %Q, %s, 'NULL key: %q is NULL' FROM "
-                   "main.\"%w\" AS c WHERE c.\"%w\" IS NULL",
-                   n++ ? " UNION ALL " : "", pE->zName, zC, zKey, pE->zChildCol,
-                   zC, pE->zChildCol);
-    }
-    if (d->eKind == REL_O2O) {
-      relStrPrintf(&s,
-                   "%sSELECT %Q, %Q, %s, 'duplicate one-to-one key: ' "
-                   "|| quote(c.\"%w\") FROM main.\"%w\" AS c WHERE c.\"%w\" IN "
-                   "(SELECT d.\"%w\" FROM main.\"%w\" AS d GROUP BY 1 HAVING "
-                   "count(*)>1)",
-                   n++ ? " UNION ALL " : "", pE->zName, zC, zKey, pE->zChildCol,
-                   zC, pE->zChildCol, pE->zChildCol, zC);
-    }
-    sqlite3_free(zPk);
-    sqlite3_free(zKey);
-    sqlite3_free(zParentKey);
     if (n + 3 > CHECK_CHUNK && pCur->iNext + 1 < pCur->nEdge &&
         strcmp(pCur->aEdge[pCur->iNext + 1].zName,
                pCur->aEdge[pCur->iNext].zName) != 0) {
@@ -596,26 +641,64 @@ static int checkFilter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr,
   CheckCursor *pCur = (CheckCursor *)cur;
   RelVtab *pTab = (RelVtab *)cur->pVtab;
   RelCtx *p = pTab->pCtx;
-  int i;
+  char *zErr = 0;
+  int i, rc;
   (void)idxNum;
   (void)idxStr;
   (void)argc;
   (void)argv;
   sqlite3_finalize(pCur->pStmt);
   pCur->pStmt = 0;
-  sqlite3_free(pCur->aEdge);
-  pCur->aEdge = 0;
-  pCur->nEdge = pCur->iNext = 0;
+  checkItemsFree(pCur);
   pCur->bEof = 1;
   pCur->iRow = 0;
-  if (p->nEdge == 0) return SQLITE_OK;
-  pCur->aEdge = sqlite3_malloc64(sizeof(CheckEdge) * (size_t)p->nEdge);
-  if (pCur->aEdge == 0) return SQLITE_NOMEM;
-  for (i = 0; i < p->nEdge; i++) {
-    pCur->aEdge[i].zName = p->aEdge[i].zName;
-    pCur->aEdge[i].iEdge = i;
+  /* The rules as the database has them now, never a stale copy. */
+  rc = relCtxSync(p, REL_SYNC_MEM, &zErr);
+  if (rc) {
+    sqlite3_free(pTab->base.zErrMsg);
+    pTab->base.zErrMsg = zErr;
+    return rc;
   }
-  pCur->nEdge = p->nEdge;
+  if (p->nEdge == 0 && p->nDef == 0 && !p->zTamper) return SQLITE_OK;
+  /* Every edge, and two items per definition at most. */
+  pCur->aEdge = sqlite3_malloc64(sizeof(CheckEdge) *
+                                 ((size_t)p->nEdge + 2 * (size_t)p->nDef + 1));
+  if (pCur->aEdge == 0) return SQLITE_NOMEM;
+  if (p->zTamper) {
+    /* A catalog edited by hand: nothing is checked against it. */
+    pCur->aEdge[0].zName = "";
+    pCur->aEdge[0].iEdge = 0;
+    pCur->aEdge[0].eKind = CHECK_ITEM_TAMPER;
+    pCur->aEdge[0].zOwn = 0;
+    pCur->nEdge = 1;
+    return checkStep(pCur, pTab);
+  }
+  for (i = 0; i < p->nEdge; i++) {
+    CheckEdge *pItem;
+    if (p->aDef[p->aEdge[i].iDef].zWhy) continue; /* BROKEN: listed so */
+    pItem = &pCur->aEdge[pCur->nEdge++];
+    pItem->zName = p->aEdge[i].zName;
+    pItem->iEdge = i;
+    pItem->eKind = CHECK_ITEM_EDGE;
+    pItem->zOwn = 0;
+  }
+  for (i = 0; i < p->nDef; i++) {
+    const RelDef *d = &p->aDef[i];
+    int k;
+    for (k = 0; k < 2; k++) {
+      CheckEdge *pItem;
+      if (k == 0 ? d->zWhy == 0
+                 : (d->zWhy || d->eKind != REL_M2M || !d->bSymmetrical))
+        continue;
+      pItem = &pCur->aEdge[pCur->nEdge];
+      pItem->zOwn = sqlite3_mprintf("%s.%s", d->zModel, d->zField);
+      if (pItem->zOwn == 0) return SQLITE_NOMEM;
+      pItem->zName = pItem->zOwn;
+      pItem->iEdge = i;
+      pItem->eKind = k == 0 ? CHECK_ITEM_BROKEN : CHECK_ITEM_MIRROR;
+      pCur->nEdge++;
+    }
+  }
   qsort(pCur->aEdge, (size_t)pCur->nEdge, sizeof(CheckEdge), checkEdgeCmp);
   return checkStep(pCur, pTab);
 }

@@ -44,12 +44,16 @@ static const struct {
     {"rel_define", 4},
     {"rel_undefine", 1},
     {"rel_reload", 0},
+    {"rel_rebuild_begin", 1},
+    {"rel_rebuild_end", 1},
+    {"rel_approve", 0},
     {"rel_flush", -1},
     {"relext_on_delete", -1},
     {"relext_pending", 0},
-    {"relext_gone", 2},
+    {"relext_gone", 3},
     {"rel_last_error", 0},
     {"relext_fail", 5},
+    {"relext_catalog_open", 0},
     {"relext_must_be_loaded", 1},
     {"relext_must_be_loaded", 3},
     {"relext_must_be_loaded", 4},
@@ -162,6 +166,22 @@ static int relInitError(char **pzErrMsg, int rc, char *zErr) {
   return rc;
 }
 
+/* Load the catalog for a connection that opens: repaired in the database
+** where that is needed and possible (renames written into the catalog,
+** stored guards written again: the database is written to), else in force
+** in memory, with the tables whose guards are out of date refusing writes
+** (a read-only database, a lock held elsewhere). */
+static int relCtxLoadAtOpen(RelCtx *p, char **pzErr) {
+  int rc;
+  p->bRepairSoft = 1;
+  rc = relCtxLoad(p,
+                  sqlite3_db_readonly(p->db, "main") == 0 ? REL_SYNC_WRITE
+                                                          : REL_SYNC_TEMP,
+                  pzErr);
+  p->bRepairSoft = 0;
+  return rc;
+}
+
 /* relext_version() */
 static void relVersionFunc(sqlite3_context *ctx, int argc,
                            sqlite3_value **argv) {
@@ -203,7 +223,7 @@ __declspec(dllexport)
     sqlite3_finalize(pProbe);
   }
   if (p) {
-    rc = relCtxReload(p, &zErr);
+    rc = relCtxLoadAtOpen(p, &zErr);
     if (rc != SQLITE_OK && pzErrMsg) {
       *pzErrMsg = zErr;
       zErr = 0;
@@ -216,8 +236,9 @@ __declspec(dllexport)
   memset(p, 0, sizeof(*p));
   p->db = db;
   p->nRef = 1; /* held by this function until the end */
-  /* A bad catalog is reported before anything is registered. */
-  rc = relCatalogLoad(p, &zErr);
+  /* Read before anything is registered, for relTempClash (a catalog that
+  ** is edited or BROKEN loads all the same: see stored.c). */
+  rc = relStoredLoad(p, 0, &zErr);
   if (rc == SQLITE_OK) rc = relTempClash(p, &zErr);
   if (rc != SQLITE_OK) {
     rc = relInitError(pzErrMsg, rc, zErr);
@@ -234,11 +255,12 @@ __declspec(dllexport)
   if (rc == SQLITE_OK) rc = relRegisterEngine(db, p);
   if (rc == SQLITE_OK) rc = relRegisterGuard(db, p);
   if (rc == SQLITE_OK) rc = relRegisterDefine(db, p);
+  if (rc == SQLITE_OK) rc = relRegisterDdl(db, p);
   if (rc == SQLITE_OK) rc = relRegisterFlush(db, p);
   if (rc == SQLITE_OK) rc = relRegisterAccessor(db, p);
   if (rc == SQLITE_OK) rc = relRegisterInspect(db, p);
   if (rc == SQLITE_OK) rc = relRegisterLookup(db, p);
-  if (rc == SQLITE_OK) rc = relCtxReload(p, &zErr);
+  if (rc == SQLITE_OK) rc = relCtxLoadAtOpen(p, &zErr);
   if (rc != SQLITE_OK) {
     rc = relInitError(pzErrMsg, rc, zErr);
     zErr = 0;

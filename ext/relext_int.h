@@ -17,14 +17,20 @@
 **               RelEdge, and the definition rules: kinds, on_delete
 **               rules, name resolution, identifiers, reserved and
 **               accessor names
+**   stored.c    what the database says of the rules, read back: the
+**               catalog's witness, the stored guards, renames followed,
+**               BROKEN definitions, whether the catalog is trusted
 **   ctx.c       the RelCtx's life: references, the registry, the modules'
-**               state slots and hooks, reload, cached statements
+**               state slots and hooks, (re)load and keeping in step with
+**               the database (relCtxSync), cached statements
 **   commit.c    the notes and the COMMIT check (relext_txn, relext_notes,
 **               relext_close, relext_must_be_loaded)
 **   engine.c    the delete engine and its plans (relext_on_delete)
 **   guard.c     installing enforcement on a connection (TEMP triggers),
 **               the stored guards and their SQL, relext_fail
 **   define.c    rel_define, rel_undefine, rel_reload
+**   ddl.c       the repair a load writes (renames into the catalog,
+**               guards written again), rel_rebuild_begin/end, rel_approve
 **   flush.c     rel_flush: emptying tables as Django's flush does
 **   accessor.c  the accessor virtual tables (category__articles, ...)
 **   inspect.c   rel_collect, rel_check, rel_graph
@@ -38,10 +44,13 @@
 **   util, vtab      nothing of relext
 **   schema, options  util
 **   catalog         schema, options, util
-**   ctx             catalog
+**   stored          catalog, schema, util
+**   ctx             stored, catalog, util
 **   commit          ctx, schema, util, vtab
-**   engine, guard   commit, catalog, ctx, schema, util
+**   engine          commit, catalog, ctx, schema, util
+**   guard           commit, catalog, ctx, schema, stored, util
 **   define          guard, catalog, ctx, options, schema, util
+**   ddl             guard, commit, catalog, ctx, schema, util
 **   flush           commit, catalog, ctx, schema, util
 **   accessor        catalog, ctx, schema, util
 **   inspect, lookup  catalog, ctx, schema, util, vtab
@@ -376,6 +385,12 @@ struct RelDef {
   int bSymmetrical; /* M2M symmetrical */
   int bDbConstraint;
   int bDbIndex;
+  /* The state of the definition in the database (stored.c): */
+  char *zCatModel; /* the model as relext_relations names it, when the
+                   ** table was renamed since (the catalog follows at the
+                   ** next write); NULL otherwise */
+  char *zWhy;      /* BROKEN: why the database cannot hold it (a table or
+                   ** column gone); NULL when it can */
 };
 void relDefClear(RelDef *p);
 int relDefHidden(const RelDef *p); /* no reverse accessor */
@@ -398,6 +413,9 @@ struct RelEdge {
   int iKey;         /* its parent column's index in the parent's azKey */
   int bGoneTracked; /* PROTECT whose both ends one statement can delete:
                     ** its deleted protecting rows are remembered */
+  int eEnd;         /* which end of its definition: 0 the key column of a
+                    ** FK/O2O, 1 and 2 the source and target columns of an
+                    ** M2M junction (an edge's identity across reloads) */
 };
 
 /* What the rules say about one table of RelCtx.azTable (catalog.c). The
@@ -421,17 +439,39 @@ struct RelTable {
   int bDoomable; /* deleting its rows may meet both a RESTRICT and a
                  ** PROTECT: a RESTRICT waits for the end of the statement,
                  ** since a later row's PROTECT wins (Django's order) */
+  int bMissing;  /* the table does not exist (its definitions are BROKEN) */
+  int bBlocked;  /* its stored guards take the blocked form: a BROKEN
+                 ** definition involves it, or a table its triggers
+                 ** would name is being rebuilt */
+  int bRebuild;  /* being rebuilt (rel_rebuild_begin): its guards are
+                 ** written again by rel_rebuild_end */
+  char *zBlock;  /* NULL, or why every write to it is refused: a BROKEN
+                 ** definition, guards that cannot be repaired now, TEMP
+                 ** triggers this connection cannot install now */
+  int eBlock;    /* REL_BLOCK_xxx: the kind of zBlock */
 };
+
+/* Why a table refuses writes (RelTable.eBlock). */
+#define REL_BLOCK_BROKEN 1  /* a definition of it is BROKEN */
+#define REL_BLOCK_TAMPER 2  /* the catalog was edited by hand */
+#define REL_BLOCK_REBUILD 3 /* a table it names is being rebuilt */
+#define REL_BLOCK_GUARDS 4  /* its stored guards are out of date */
+#define REL_BLOCK_TEMP 5    /* this connection's TEMP triggers of it are */
 
 /* The SQL that creates the catalog table. */
 extern const char *relCatalogSchema;
 int relCatalogEnsure(sqlite3 *db, char **pzErr);
-/* Load all definitions from the catalog into p (replacing what it had).
-** Bad records are reported in *pzErr and stop the load. */
-int relCatalogLoad(RelCtx *p, char **pzErr);
-/* relCatalogLoad, and aMap[i] (one entry per edge loaded before) gets the
-** new index of old edge i, or -1. */
-int relCatalogReload(RelCtx *p, int *aMap, char **pzErr);
+/* Read the definitions of relext_relations into p (replacing what it
+** had; nothing derived yet), and the hash of its rows exactly as stored
+** (p->iCatHash; p->bCatalog: the table exists). A record relext could not
+** have written is left out and the first such one described in *pzBad
+** (caller frees): the catalog was edited by hand. Errors are I/O and
+** memory only. */
+int relCatalogRead(RelCtx *p, char **pzBad);
+/* Why the database cannot hold definition d as its names now stand (a
+** table or column gone), or NULL (also when a probe failed: *pRc). Fills
+** in an M2M's end keys. */
+const char *relDefCheckSchema(sqlite3 *db, RelDef *d, int *pRc);
 int relCatalogInsert(sqlite3 *db, const RelDef *pDef, char **pzErr);
 int relCatalogDelete(sqlite3 *db, const char *zModel, const char *zField,
                      char **pzErr);
@@ -442,8 +482,12 @@ int relCatalogHas(sqlite3 *db, const char *zModel, const char *zField,
 int relCtxFindDef(RelCtx *p, const char *zModel, const char *zField);
 int relCtxTable(RelCtx *p, const char *zTab); /* index or -1 */
 void relCtxClearDefs(RelCtx *p);
+/* Forget what was derived from aDef (edges, tables), keeping aDef. */
+void relCtxClearDerived(RelCtx *p);
 /* Derive aEdge/azTable/aTab/iGen from aDef. */
 int relCtxDerive(RelCtx *p);
+/* Give the tables the generations aGen[] (one per table, in order). */
+int relCtxSetGens(RelCtx *p, const sqlite3_int64 *aGen);
 /* Compare two definitions: 0 if the same. */
 int relDefCompare(const RelDef *a, const RelDef *b);
 const char *relKindName(int eKind);
@@ -474,6 +518,48 @@ int relIsIdentifier(const char *z, int bPlus);
 ** reverse one is NULL when it has none (hidden, symmetrical). */
 char *relAccessorForward(const RelDef *p);
 char *relAccessorReverse(const RelDef *p);
+
+/* ------------------------------------------------------------------ */
+/* stored.c: what the database says about relext's rules, read back     */
+
+/* The objects relext stores in a schema (guard.c writes them). */
+#define REL_OBJ_INDEX 1   /* relext_guard_i_<t>: a table's guard index */
+#define REL_OBJ_BEFORE 2  /* relext_guard_d_<t>: BEFORE DELETE trigger */
+#define REL_OBJ_AFTER 3   /* relext_guard_a_<t>: AFTER DELETE trigger */
+#define REL_OBJ_CATALOG 4 /* relext_catalog_<x>: the catalog's witness */
+#define REL_OBJ_OTHER 5   /* a relext_guard_* object of no known form */
+typedef struct RelStoredObj RelStoredObj;
+struct RelStoredObj {
+  int eKind;          /* REL_OBJ_xxx */
+  int bIndex;         /* an index (else a trigger) */
+  char *zName;        /* its name */
+  char *zTbl;         /* the table it is on, as SQLite now names it */
+  const char *zFor;   /* the table named in its name (into zName) */
+  char *zSql;         /* its SQL */
+  sqlite3_int64 iGen; /* the generation (witness: the catalog hash) it
+                      ** carries, or 0 */
+  int bBlocked;       /* a trigger in the blocked form */
+  int nArg;           /* guard index: its edges, in the order it names */
+  int *aPos;          /* the edge's position: k child, -1-k parent */
+  char **azCol;       /* the column it names for it (NULL: none) */
+};
+typedef struct RelStoredSet RelStoredSet;
+struct RelStoredSet {
+  RelStoredObj *a;
+  int n;
+};
+/* Every relext object stored in schema zDb ("main", or an attached one). */
+int relStoredRead(sqlite3 *db, const char *zDb, RelStoredSet *pSet);
+void relStoredClear(RelStoredSet *pSet);
+/* A hash of relext's stored objects, its TEMP objects and (bCatalog) the
+** catalog's rows: equal hashes, nothing relext reads changed. */
+int relStoredFingerprint(sqlite3 *db, int bCatalog, sqlite3_uint64 *pH);
+/* Load the catalog into p as the database holds it now: renames followed,
+** BROKEN definitions and their tables' refusals, the catalog's
+** legitimacy (p->zTamper); aMap[i] (one per edge loaded before, or NULL)
+** gets the new index of old edge i, or -1. Fails only on I/O and memory
+** errors. */
+int relStoredLoad(RelCtx *p, int *aMap, char **pzErr);
 
 /* ------------------------------------------------------------------ */
 /* ctx.c                                                               */
@@ -523,6 +609,47 @@ struct RelCtx {
   int *aGenHash;      /* open-addressing map iGen -> table index + 1 */
   int nGenHash;       /* slots in aGenHash (a power of two) */
   sqlite3_int64 iGen; /* hash of the loaded catalog */
+  /* What the database says of the catalog (stored.c). */
+  int bCatalog;           /* relext_relations exists */
+  sqlite3_int64 iCatHash; /* hash of its rows, exactly as stored */
+  int bWitness;           /* its witness triggers are stored */
+  sqlite3_int64 iWitness; /* the hash they carry */
+  char *zTamper;    /* NULL, or why the catalog is not trusted (edited by
+                    ** hand): every write to a governed table is refused */
+  int bRenamed;     /* names followed in memory, not yet in the catalog */
+  int bStale;       /* stored guards differ from the loaded rules */
+  int bCatalogOpen; /* relext itself is writing relext_relations */
+  char **azRebuild; /* tables being rebuilt (rel_rebuild_begin), as the
+                    ** witness lists them; with bRebuildSet, as ddl.c
+                    ** wants them written */
+  int nRebuild;
+  int bRebuildSet;  /* a load takes azRebuild as it is */
+  int bRebuildTxn;  /* this transaction began a rebuild: COMMIT checks
+                    ** that every rebuild has ended */
+  /* Staying in step with the database (ctx.c: relCtxSync). */
+  sqlite3_stmt *pProbe;      /* a statement whose re-preparations count
+                             ** the schema changes (and rollbacks of them) */
+  int nProbe;                /* its re-preparations when last in step */
+  sqlite3_uint64 iStateHash; /* hash of relext's stored objects, TEMP
+                             ** objects and catalog when last in step */
+  int bSyncForce;            /* next relCtxSync reloads whatever it finds */
+  int bSyncCheck;            /* relCtxSync compares fingerprints whatever
+                             ** the probe says */
+  int bCloseHooked;          /* relext_close is connected (commit.c): the
+                             ** probe may stay prepared */
+  int eLoad;                 /* REL_SYNC_xxx of the (re)load running */
+  int nLoading;              /* >0 while a load runs (no sync nests) */
+  int bInfra;                /* relext's TEMP tables (relext_txn, ...) are
+                             ** there: notes can be taken (guard.c) */
+  int bRestoring;            /* a load inside the CREATE INDEX of a guard
+                             ** (a dump being restored): guards not made
+                             ** yet are neither refused nor evidence */
+  /* Write into the database what a load found out of step (renames into
+  ** the catalog, guards repaired): set by the module that can (ddl.c),
+  ** called by relCtxLoad in REL_SYNC_WRITE mode. */
+  int (*xRepair)(RelCtx *p, char **pzErr);
+  int bRepairSoft; /* a repair that fails leaves the tables concerned
+                   ** refusing writes instead of failing (loading) */
   /* Cached statements (ctx.c). */
   int nBusy;      /* >0 while relext runs its cached statements: the delete
                   ** engine (rows it deletes meanwhile are its own: their
@@ -559,6 +686,11 @@ static inline int relCtxTableByGen(const RelCtx *p, sqlite3_int64 iGen) {
   return -1;
 }
 
+/* Is table t being rebuilt (rel_rebuild_begin)? */
+static inline int relCtxRebuilding(const RelCtx *p, int t) {
+  return t >= 0 && t < p->nTable && p->aTab[t].bRebuild;
+}
+
 /* Is table t (an index into azTable) being emptied by rel_flush? Then the
 ** delete machinery stands aside for its rows (flush.c). */
 static inline int relCtxFlushing(const RelCtx *p, int t) {
@@ -567,8 +699,27 @@ static inline int relCtxFlushing(const RelCtx *p, int t) {
 
 void relCtxUnref(void *p);
 RelCtx *relCtxRef(RelCtx *p);
-/* Reload the catalog and reinstall TEMP objects. */
+/* What a (re)load may change besides this connection's memory. */
+#define REL_SYNC_MEM 0   /* nothing (inside a COMMIT, a virtual table, a rule
+                         ** running): tables whose TEMP objects would change
+                         ** refuse writes until rel_reload() */
+#define REL_SYNC_TEMP 1  /* this connection's TEMP objects too */
+#define REL_SYNC_WRITE 2 /* the database too: renames written into the
+                         ** catalog, guards repaired (p->xRepair) */
+/* Load the catalog as the database holds it, then let each module install
+** what this connection needs (xLoaded, which reads p->eLoad). */
+int relCtxLoad(RelCtx *p, int eMode, char **pzErr);
+/* relCtxLoad(p, REL_SYNC_TEMP, ...). */
 int relCtxReload(RelCtx *p, char **pzErr);
+/* Only the definitions: stored.c's load, the edges renumbered for the
+** modules (xRemap). For p->xRepair, which writes and reads again. */
+int relCtxReloadDefs(RelCtx *p, char **pzErr);
+/* Make sure this connection holds the rules as the database now has them
+** before relext runs any: cheap when nothing changed (one step of a probe
+** statement whose re-preparations count schema changes and rollbacks),
+** else a fingerprint of what relext reads, and a load (relCtxLoad with
+** eMode) when that changed. A no-op while relext's own statements run. */
+int relCtxSync(RelCtx *p, int eMode, char **pzErr);
 /* The registry of live contexts: put in, find by connection, take out. */
 void relCtxRegister(RelCtx *p);
 RelCtx *relCtxFind(sqlite3 *db);
@@ -604,6 +755,11 @@ static inline void relCtxLeave(RelCtx *p) {
 #define REL_STALE_MSG                                                          \
   "relext: relationship definitions changed in another connection; "           \
   "run SELECT rel_reload() first"
+
+/* The refusal of a write this connection cannot check yet. */
+#define REL_TEMP_STALE_MSG_ANY                                                 \
+  "relext: the rules changed since this connection set them up (another "    \
+  "connection, a dump restored): run SELECT rel_reload() first"
 
 /* Kinds of note (commit.c). */
 #define NOTE_DANGLING 1 /* key of edge may point nowhere */
@@ -641,6 +797,14 @@ const RelValue *relGoneNext(RelCtx *p, int iEdge, int *piPos);
 /* Connect relext_close so that statements may be cached across
 ** transactions; 1 when it is connected. */
 int relCloseHook(RelCtx *p);
+/* The table a guard or trigger of generation iGen that fires stands for:
+** -1, with the reason in *pzErr, when this connection cannot act for it
+** (rules this connection does not hold even after catching up with the
+** database, a table whose writes are refused, a governed database attached
+** and written). */
+int relGuardFire(RelCtx *p, sqlite3_int64 iGen, char **pzErr);
+/* Check every key of edge iEdge at COMMIT (rows written past relext). */
+int relCommitCheckWhole(RelCtx *p, int iEdge);
 /* Take no notes (bOn 1) or notes again (bOn 0), while guards are made. */
 void relCommitQuiet(RelCtx *p, int bOn);
 /* Check edge iEdge whole at the COMMIT of this transaction (rows were
@@ -663,6 +827,10 @@ int relGuardsCurrent(RelCtx *p, int *pbCurrent);
 /* ------------------------------------------------------------------ */
 /* define.c                                                            */
 int relRegisterDefine(sqlite3 *db, RelCtx *p);
+
+/* ------------------------------------------------------------------ */
+/* ddl.c                                                               */
+int relRegisterDdl(sqlite3 *db, RelCtx *p);
 
 /* ------------------------------------------------------------------ */
 /* flush.c                                                             */

@@ -15,16 +15,17 @@ declarations in step with the models.
 - alter_db_table (AlterModelTable, RenameModel): every relation that names
   the table is undeclared, and declared again under the new name from its
   catalog row.
-- _remake_table (Django's create-copy-drop-rename rebuild): a parent's
-  stored delete triggers (relext_guard_d_<parent>, relext_guard_a_<parent>)
-  name the child tables their rules reach, and SQLite's ALTER TABLE ...
-  RENAME refuses to run while a trigger names a table that does not exist
-  ("error in trigger relext_guard_a_reporter: no such table:
-  main.article"). So the stored guard triggers that name the rebuilt table
-  are dropped before the rebuild (its own guards go with the old table),
-  and SELECT rel_reload() writes every missing guard again after it,
-  inside the same transaction: once the migration commits, every rule is
-  in force. (A workaround until relext follows table rebuilds itself.)
+- _remake_table (Django's create-copy-drop-rename rebuild) runs between
+  SELECT rel_rebuild_begin(table) and SELECT rel_rebuild_end(table), in a
+  transaction (the migration's, or one opened for the rebuild): relext
+  lets the rename through, writes the table's guards again for the new
+  table, and checks every key of its relationships at COMMIT. (Without
+  them, SQLite's ALTER TABLE ... RENAME refuses the rebuild: relext's
+  stored triggers name the dropped table.)
+- Renames outside a rebuild (alter_db_table) undeclare and declare again
+  under the new name; relext would follow them by itself, but the catalog
+  rows are rewritten here at once, so the schema editor's own catalog reads
+  see the new names.
 
 With collect_sql (sqlmigrate), the rel_define/rel_undefine statements are
 collected with Django's own.
@@ -40,7 +41,7 @@ import os
 import time
 
 from django.conf import settings
-from django.db import DatabaseError
+from django.db import DatabaseError, transaction
 from django.db.backends.sqlite3.schema import (
     DatabaseSchemaEditor as SQLiteSchemaEditor,
 )
@@ -178,32 +179,22 @@ class DatabaseSchemaEditor(SQLiteSchemaEditor):
 
     # -- the guards around a table rebuild ----------------------------------
 
-    def relext_unguard(self, table):
+    def relext_rebuild_begin(self, table):
         """
-        Drop relext's stored guard triggers that name `table` (rel_reload()
-        writes them again). relext writes every table name in them
-        double-quoted, so a trigger names the table when its SQL holds
-        "table" (a trigger that only seems to is rewritten too: harmless).
+        SELECT rel_rebuild_begin(table): 1 when relext governs the table
+        (rel_rebuild_end must follow, before COMMIT), 0 when not.
         """
         if self.collect_sql:
-            return
-        self._relext_touched()
-        quoted = '"%s"' % table.replace('"', '""')
+            return False
         with self._relext_cursor() as cursor:
-            cursor.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'trigger' "
-                "AND name GLOB 'relext_guard_*' AND instr(lower(sql), lower(%s)) > 0",
-                (quoted,))
-            names = [r[0] for r in cursor.fetchall()]
-            for name in names:
-                cursor.execute('DROP TRIGGER %s' % self.quote_name(name))
+            if not catalog.has_catalog(cursor):
+                return False
+            cursor.execute('SELECT rel_rebuild_begin(%s)', (table,))
+            return bool(cursor.fetchone()[0])
 
-    def relext_reguard(self):
-        if self.collect_sql:
-            return
+    def relext_rebuild_end(self, table):
         with self._relext_cursor() as cursor:
-            if catalog.has_catalog(cursor):
-                cursor.execute('SELECT rel_reload()')
+            cursor.execute('SELECT rel_rebuild_end(%s)', (table,))
 
     # -- DDL that drops or renames a table ----------------------------------
 
@@ -320,12 +311,17 @@ class DatabaseSchemaEditor(SQLiteSchemaEditor):
             # Not a rebuild: Django drops the auto-created junction.
             return super()._remake_table(model, delete_field=delete_field)
         self.relext_declare_pending()
-        self.relext_unguard(model._meta.db_table)
-        self.relext_remaking += 1
-        try:
-            super()._remake_table(
-                model, create_field=create_field, delete_field=delete_field,
-                alter_field=alter_field)
-        finally:
-            self.relext_remaking -= 1
-        self.relext_reguard()
+        table = model._meta.db_table
+        # rel_rebuild_begin needs a transaction: the migration's, or one of
+        # its own (a migration with atomic = False).
+        with transaction.atomic(using=self.connection.alias):
+            rebuilding = self.relext_rebuild_begin(table)
+            self.relext_remaking += 1
+            try:
+                super()._remake_table(
+                    model, create_field=create_field, delete_field=delete_field,
+                    alter_field=alter_field)
+            finally:
+                self.relext_remaking -= 1
+            if rebuilding:
+                self.relext_rebuild_end(table)
