@@ -689,39 +689,39 @@ int relIsIdentifier(const char *z, int bPlus) {
 }
 
 /* The tables and columns of record d must exist: the complaint, or NULL
-** (also when a probe failed: *pRc says so). */
-static const char *relLoadCheckSchema(sqlite3 *db, RelDef *d, int *pRc) {
-  int bM = 0, bT = 0, bJ = 0, bA = 0, bB = 0, rc;
-  RelColumn col;
-  rc = relTableExists(db, d->zModel, &bM);
-  if (rc == SQLITE_OK && bM) rc = relTableExists(db, d->zTarget, &bT);
+** (also when a probe failed: *pRc says so). m remembers what was probed
+** for the definitions before. */
+static const char *relLoadCheckSchema(RelSchemaMemo *m, sqlite3 *db, RelDef *d,
+                                      int *pRc) {
+  int bM = 0, bT = 0, bJ = 0, bA = 0, bB = 0, bU = 0, rc;
+  rc = relMemoTableExists(m, db, d->zModel, &bM);
+  if (rc == SQLITE_OK && bM) rc = relMemoTableExists(m, db, d->zTarget, &bT);
   if (rc == SQLITE_OK && bM && bT && d->eKind == REL_M2M)
-    rc = relTableExists(db, d->zDbTable, &bJ);
+    rc = relMemoTableExists(m, db, d->zDbTable, &bJ);
   *pRc = rc;
   if (rc) return 0;
   if (!bM) return "model table is missing";
   if (!bT) return "target table is missing";
   if (d->eKind != REL_M2M) {
-    rc = relColumnExists(db, d->zModel, d->zColumn, &bA);
+    rc = relMemoColumnExists(m, db, d->zModel, d->zColumn, &bA);
     if (rc == SQLITE_OK && bA)
-      rc = relColumnExists(db, d->zTarget, d->zToField, &bB);
+      rc = relMemoColumnExists(m, db, d->zTarget, d->zToField, &bB);
     if (rc == SQLITE_OK && bA && bB)
-      rc = relColumnInfo(db, d->zTarget, d->zToField, &col);
+      rc = relMemoColumnUnique(m, db, d->zTarget, d->zToField, &bU);
     *pRc = rc;
     if (rc) return 0;
     if (!bA) return "column is missing";
     if (!bB) return "to_field column is missing";
-    bA = col.bUnique;
-    relColumnClear(&col);
-    return bA ? 0 : "to_field is not unique";
+    return bU ? 0 : "to_field is not unique";
   }
   if (!bJ) return "junction table is missing";
-  rc = relColumnExists(db, d->zDbTable, d->zSrcCol, &bA);
+  rc = relMemoColumnExists(m, db, d->zDbTable, d->zSrcCol, &bA);
   if (rc == SQLITE_OK && bA)
-    rc = relColumnExists(db, d->zDbTable, d->zDstCol, &bB);
-  if (rc == SQLITE_OK && bA && bB) rc = relPkColumn(db, d->zModel, &d->zSrcKey);
+    rc = relMemoColumnExists(m, db, d->zDbTable, d->zDstCol, &bB);
   if (rc == SQLITE_OK && bA && bB)
-    rc = relPkColumn(db, d->zTarget, &d->zDstKey);
+    rc = relMemoPkColumn(m, db, d->zModel, &d->zSrcKey);
+  if (rc == SQLITE_OK && bA && bB)
+    rc = relMemoPkColumn(m, db, d->zTarget, &d->zDstKey);
   *pRc = rc;
   if (rc || (bA && bB)) return 0;
   return "junction column is missing";
@@ -729,8 +729,8 @@ static const char *relLoadCheckSchema(sqlite3 *db, RelDef *d, int *pRc) {
 
 /* Load one record from the current row of pStmt into d. Returns SQLITE_OK,
 ** or an error with *pzErr describing the bad record. */
-static int relLoadRecord(sqlite3 *db, sqlite3_stmt *pStmt, RelDef *d,
-                         char **pzErr) {
+static int relLoadRecord(RelSchemaMemo *m, sqlite3 *db, sqlite3_stmt *pStmt,
+                         RelDef *d, char **pzErr) {
   const char *zBad = 0;
   int rc = SQLITE_OK;
   const char *zKind;
@@ -830,7 +830,7 @@ static int relLoadRecord(sqlite3 *db, sqlite3_stmt *pStmt, RelDef *d,
     }
   }
   /* The tables and columns must exist. */
-  if (!zBad && rc == SQLITE_OK) zBad = relLoadCheckSchema(db, d, &rc);
+  if (!zBad && rc == SQLITE_OK) zBad = relLoadCheckSchema(m, db, d, &rc);
   /* A lookup above that failed (out of memory) is not a bad record. */
   if (zBad && rc == SQLITE_OK && sqlite3_errcode(db) == SQLITE_NOMEM)
     rc = SQLITE_NOMEM;
@@ -858,6 +858,7 @@ static int relLoadRecord(sqlite3 *db, sqlite3_stmt *pStmt, RelDef *d,
 int relCatalogLoad(RelCtx *p, char **pzErr) {
   sqlite3 *db = p->db;
   sqlite3_stmt *pStmt = 0;
+  RelSchemaMemo *m = 0; /* the schema does not change while loading */
   int rc;
   relCtxClearDefs(p);
   {
@@ -872,7 +873,11 @@ int relCatalogLoad(RelCtx *p, char **pzErr) {
       "db_constraint, db_index, \"default\", has_default, set_value, "
       "through, through_fields FROM main.relext_relations "
       "ORDER BY model, field");
-  if (rc) return rc;
+  if (rc == SQLITE_OK) rc = relSchemaMemoNew(&m);
+  if (rc) {
+    sqlite3_finalize(pStmt);
+    return rc;
+  }
   while (sqlite3_step(pStmt) == SQLITE_ROW) {
     RelDef *a =
         sqlite3_realloc64(p->aDef, sizeof(RelDef) * (size_t)(p->nDef + 1));
@@ -881,7 +886,7 @@ int relCatalogLoad(RelCtx *p, char **pzErr) {
       break;
     }
     p->aDef = a;
-    rc = relLoadRecord(db, pStmt, &a[p->nDef], pzErr);
+    rc = relLoadRecord(m, db, pStmt, &a[p->nDef], pzErr);
     if (rc) break;
     if (relCtxFindDef(p, a[p->nDef].zModel, a[p->nDef].zField) >= 0) {
       rc = relError(pzErr, SQLITE_CORRUPT,
@@ -899,6 +904,7 @@ int relCatalogLoad(RelCtx *p, char **pzErr) {
   } else {
     sqlite3_finalize(pStmt);
   }
+  relSchemaMemoFree(m);
   if (rc == SQLITE_OK) rc = relCtxDerive(p);
   if (rc) relCtxClearDefs(p);
   return rc;

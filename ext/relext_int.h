@@ -243,6 +243,22 @@ int relColumnName(sqlite3 *db, const char *zTab, const char *zCol, int bRowid,
 /* Is zCol a column of zTab? ("rowid" always is.) */
 int relColumnExists(sqlite3 *db, const char *zTab, const char *zCol,
                     int *pbExists);
+/* A memo of the facts above for one pass over many definitions (loading
+** the catalog), while the schema does not change: each table and column
+** is probed once. relSchemaMemoNew makes one, relSchemaMemoFree frees it
+** (NULL is fine); the relMemo* calls answer as the calls they name
+** (relMemoColumnUnique: relColumnInfo's bUnique). */
+typedef struct RelSchemaMemo RelSchemaMemo;
+int relSchemaMemoNew(RelSchemaMemo **pm);
+void relSchemaMemoFree(RelSchemaMemo *m);
+int relMemoTableExists(RelSchemaMemo *m, sqlite3 *db, const char *zTab,
+                       int *pbExists);
+int relMemoColumnExists(RelSchemaMemo *m, sqlite3 *db, const char *zTab,
+                        const char *zCol, int *pbExists);
+int relMemoColumnUnique(RelSchemaMemo *m, sqlite3 *db, const char *zTab,
+                        const char *zCol, int *pbUnique);
+int relMemoPkColumn(RelSchemaMemo *m, sqlite3 *db, const char *zTab,
+                    char **pzCol);
 /* The names of the columns of zTab, in order (free with
 ** relColumnNamesFree). */
 int relColumnNames(sqlite3 *db, const char *zTab, char ***pazName, int *pnName);
