@@ -722,20 +722,22 @@ int relIsIdentifier(const char *z, int bPlus) {
 /* Why the database cannot hold definition d as its names now stand (a
 ** table or column gone, a to_field no longer unique), or NULL when it can;
 ** also when a probe failed: *pRc says so. Fills in the keys of an M2M's
-** ends ("rowid" for an end whose table is gone). */
-const char *relDefCheckSchema(sqlite3 *db, RelDef *d, int *pRc) {
-  int bM = 0, bT = 0, bJ = 0, bA = 0, bB = 0, rc;
-  RelColumn col;
-  rc = relTableExists(db, d->zModel, &bM);
-  if (rc == SQLITE_OK) rc = relTableExists(db, d->zTarget, &bT);
+** ends ("rowid" for an end whose table is gone). m remembers the probes
+** of the definitions checked before it in the same pass. */
+const char *relDefCheckSchema(RelSchemaMemo *m, sqlite3 *db, RelDef *d,
+                              int *pRc) {
+  int bM = 0, bT = 0, bJ = 0, bA = 0, bB = 0, bU = 0, rc;
+  rc = relMemoTableExists(m, db, d->zModel, &bM);
+  if (rc == SQLITE_OK) rc = relMemoTableExists(m, db, d->zTarget, &bT);
   if (rc == SQLITE_OK && d->eKind == REL_M2M)
-    rc = relTableExists(db, d->zDbTable, &bJ);
+    rc = relMemoTableExists(m, db, d->zDbTable, &bJ);
   if (rc == SQLITE_OK && d->eKind == REL_M2M) {
     sqlite3_free(d->zSrcKey);
     sqlite3_free(d->zDstKey);
     d->zSrcKey = d->zDstKey = 0;
-    if (bM) rc = relPkColumn(db, d->zModel, &d->zSrcKey);
-    if (rc == SQLITE_OK && bT) rc = relPkColumn(db, d->zTarget, &d->zDstKey);
+    if (bM) rc = relMemoPkColumn(m, db, d->zModel, &d->zSrcKey);
+    if (rc == SQLITE_OK && bT)
+      rc = relMemoPkColumn(m, db, d->zTarget, &d->zDstKey);
     if (rc == SQLITE_OK && d->zSrcKey == 0) d->zSrcKey = relStrdup("rowid");
     if (rc == SQLITE_OK && d->zDstKey == 0) d->zDstKey = relStrdup("rowid");
     if (rc == SQLITE_OK && (!d->zSrcKey || !d->zDstKey)) rc = SQLITE_NOMEM;
@@ -745,23 +747,21 @@ const char *relDefCheckSchema(sqlite3 *db, RelDef *d, int *pRc) {
   if (!bM) return "its model table is missing";
   if (!bT) return "its target table is missing";
   if (d->eKind != REL_M2M) {
-    rc = relColumnExists(db, d->zModel, d->zColumn, &bA);
+    rc = relMemoColumnExists(m, db, d->zModel, d->zColumn, &bA);
     if (rc == SQLITE_OK && bA)
-      rc = relColumnExists(db, d->zTarget, d->zToField, &bB);
+      rc = relMemoColumnExists(m, db, d->zTarget, d->zToField, &bB);
     if (rc == SQLITE_OK && bA && bB)
-      rc = relColumnInfo(db, d->zTarget, d->zToField, &col);
+      rc = relMemoColumnUnique(m, db, d->zTarget, d->zToField, &bU);
     *pRc = rc;
     if (rc) return 0;
     if (!bA) return "its key column is missing";
     if (!bB) return "its to_field column is missing";
-    bA = col.bUnique;
-    relColumnClear(&col);
-    return bA ? 0 : "its to_field is no longer unique";
+    return bU ? 0 : "its to_field is no longer unique";
   }
   if (!bJ) return "its junction table is missing";
-  rc = relColumnExists(db, d->zDbTable, d->zSrcCol, &bA);
+  rc = relMemoColumnExists(m, db, d->zDbTable, d->zSrcCol, &bA);
   if (rc == SQLITE_OK && bA)
-    rc = relColumnExists(db, d->zDbTable, d->zDstCol, &bB);
+    rc = relMemoColumnExists(m, db, d->zDbTable, d->zDstCol, &bB);
   *pRc = rc;
   if (rc || (bA && bB)) return 0;
   return "a column of its junction table is missing";
@@ -921,8 +921,8 @@ static void relHashColumn(sqlite3_uint64 *pH, sqlite3_stmt *pStmt, int iCol) {
 
 /* The columns of relext_relations, in the order relLoadRecord reads them. */
 #define REL_CATALOG_COLUMNS                                                    \
-  "model, field, kind, target, \"column\", to_field, on_delete, \"null\", "   \
-  "related_name, related_query_name, db_table, symmetrical, db_constraint, "  \
+  "model, field, kind, target, \"column\", to_field, on_delete, \"null\", "    \
+  "related_name, related_query_name, db_table, symmetrical, db_constraint, "   \
   "db_index, \"default\", has_default, set_value, through, through_fields"
 #define REL_CATALOG_NCOL 19
 

@@ -252,6 +252,22 @@ int relColumnName(sqlite3 *db, const char *zTab, const char *zCol, int bRowid,
 /* Is zCol a column of zTab? ("rowid" always is.) */
 int relColumnExists(sqlite3 *db, const char *zTab, const char *zCol,
                     int *pbExists);
+/* A memo of the facts above for one pass over many definitions (loading
+** the catalog), while the schema does not change: each table and column
+** is probed once. relSchemaMemoNew makes one, relSchemaMemoFree frees it
+** (NULL is fine); the relMemo* calls answer as the calls they name
+** (relMemoColumnUnique: relColumnInfo's bUnique). */
+typedef struct RelSchemaMemo RelSchemaMemo;
+int relSchemaMemoNew(RelSchemaMemo **pm);
+void relSchemaMemoFree(RelSchemaMemo *m);
+int relMemoTableExists(RelSchemaMemo *m, sqlite3 *db, const char *zTab,
+                       int *pbExists);
+int relMemoColumnExists(RelSchemaMemo *m, sqlite3 *db, const char *zTab,
+                        const char *zCol, int *pbExists);
+int relMemoColumnUnique(RelSchemaMemo *m, sqlite3 *db, const char *zTab,
+                        const char *zCol, int *pbUnique);
+int relMemoPkColumn(RelSchemaMemo *m, sqlite3 *db, const char *zTab,
+                    char **pzCol);
 /* The names of the columns of zTab, in order (free with
 ** relColumnNamesFree). */
 int relColumnNames(sqlite3 *db, const char *zTab, char ***pazName, int *pnName);
@@ -470,8 +486,9 @@ int relCatalogEnsure(sqlite3 *db, char **pzErr);
 int relCatalogRead(RelCtx *p, char **pzBad);
 /* Why the database cannot hold definition d as its names now stand (a
 ** table or column gone), or NULL (also when a probe failed: *pRc). Fills
-** in an M2M's end keys. */
-const char *relDefCheckSchema(sqlite3 *db, RelDef *d, int *pRc);
+** in an M2M's end keys. m: a memo for a pass over every definition. */
+const char *relDefCheckSchema(RelSchemaMemo *m, sqlite3 *db, RelDef *d,
+                              int *pRc);
 int relCatalogInsert(sqlite3 *db, const RelDef *pDef, char **pzErr);
 int relCatalogDelete(sqlite3 *db, const char *zModel, const char *zField,
                      char **pzErr);

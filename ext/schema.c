@@ -30,7 +30,9 @@
 **     is always a column for relColumnExists, and relColumnInfo describes
 **     it (INTEGER, indexed, unique) without looking.
 **   - The answers hold for the schema as it is when asked; nothing is
-**     cached here.
+**     cached here, except in a RelSchemaMemo, which its caller makes for
+**     one pass over many definitions during which the schema does not
+**     change (loading the catalog), and frees after it.
 **   - A column is unique (RelColumn.bUnique) only under its own collation:
 **     an index that compares otherwise ("PRIMARY KEY(code COLLATE
 **     BINARY)" of a NOCASE column) lets two rows equal to one key in.
@@ -862,4 +864,161 @@ int relTableIsStrict(sqlite3 *db, const char *zTab, int *pbStrict) {
   if (sqlite3_step(pStmt) == SQLITE_ROW)
     *pbStrict = sqlite3_column_int(pStmt, 0);
   return sqlite3_finalize(pStmt);
+}
+
+/* ------------------------------------------------------------------ */
+/* A memo for one pass over many definitions                           */
+
+typedef struct RelMemoEntry RelMemoEntry;
+struct RelMemoEntry {
+  char *zKey;  /* kind, table, '\001', column; ASCII lower-cased */
+  int bYes;    /* the table or column exists / the column is unique */
+  char *zVal;  /* relPkColumn's answer */
+};
+struct RelSchemaMemo {
+  RelMemoEntry *a; /* open addressing, a power of two slots */
+  int nSlot;
+  int nUsed;
+};
+
+void relSchemaMemoFree(RelSchemaMemo *m) {
+  int i;
+  if (m == 0) return;
+  for (i = 0; i < m->nSlot; i++) {
+    sqlite3_free(m->a[i].zKey);
+    sqlite3_free(m->a[i].zVal);
+  }
+  sqlite3_free(m->a);
+  sqlite3_free(m);
+}
+
+/* The slot of key (kind, zTab, zCol) in m, made if absent: *pbNew says
+** so. NULL when out of memory. */
+static RelMemoEntry *relMemoSlot(RelSchemaMemo *m, char cKind, const char *zTab,
+                                 const char *zCol, int *pbNew) {
+  char *zKey = sqlite3_mprintf("%c%s\001%s", cKind, zTab, zCol ? zCol : "");
+  unsigned h = 0;
+  char *q;
+  int i;
+  if (zKey == 0) return 0;
+  for (q = zKey; *q; q++) {
+    if (*q >= 'A' && *q <= 'Z') *q = (char)(*q + 32);
+    h = h * 31 + (unsigned char)*q;
+  }
+  if (2 * (m->nUsed + 1) > m->nSlot) {
+    int nNew = m->nSlot ? 2 * m->nSlot : 64, j;
+    RelMemoEntry *aNew = sqlite3_malloc64(sizeof(RelMemoEntry) * (size_t)nNew);
+    if (aNew == 0) {
+      sqlite3_free(zKey);
+      return 0;
+    }
+    memset(aNew, 0, sizeof(RelMemoEntry) * (size_t)nNew);
+    for (j = 0; j < m->nSlot; j++) {
+      unsigned g = 0;
+      const char *k = m->a[j].zKey;
+      if (k == 0) continue;
+      while (*k)
+        g = g * 31 + (unsigned char)*k++;
+      while (aNew[g & (unsigned)(nNew - 1)].zKey)
+        g++;
+      aNew[g & (unsigned)(nNew - 1)] = m->a[j];
+    }
+    sqlite3_free(m->a);
+    m->a = aNew;
+    m->nSlot = nNew;
+  }
+  for (i = (int)(h & (unsigned)(m->nSlot - 1)); m->a[i].zKey;
+       i = (i + 1) & (m->nSlot - 1)) {
+    if (strcmp(m->a[i].zKey, zKey) == 0) {
+      sqlite3_free(zKey);
+      *pbNew = 0;
+      return &m->a[i];
+    }
+  }
+  m->a[i].zKey = zKey;
+  m->nUsed++;
+  *pbNew = 1;
+  return &m->a[i];
+}
+
+int relSchemaMemoNew(RelSchemaMemo **pm) {
+  *pm = sqlite3_malloc64(sizeof(RelSchemaMemo));
+  if (*pm == 0) return SQLITE_NOMEM;
+  memset(*pm, 0, sizeof(RelSchemaMemo));
+  return SQLITE_OK;
+}
+
+/* Each answer is probed once; a probe that fails is not remembered. */
+int relMemoTableExists(RelSchemaMemo *m, sqlite3 *db, const char *zTab,
+                       int *pbExists) {
+  int bNew, rc;
+  RelMemoEntry *e = relMemoSlot(m, 't', zTab, 0, &bNew);
+  if (e == 0) return SQLITE_NOMEM;
+  if (!bNew) {
+    *pbExists = e->bYes;
+    return SQLITE_OK;
+  }
+  rc = relTableExists(db, zTab, pbExists);
+  e->bYes = *pbExists;
+  if (rc) e->zKey[0] = 'x'; /* never matches again */
+  return rc;
+}
+
+int relMemoColumnExists(RelSchemaMemo *m, sqlite3 *db, const char *zTab,
+                        const char *zCol, int *pbExists) {
+  int bNew, rc;
+  RelMemoEntry *e = relMemoSlot(m, 'c', zTab, zCol, &bNew);
+  if (e == 0) return SQLITE_NOMEM;
+  if (!bNew) {
+    *pbExists = e->bYes;
+    return SQLITE_OK;
+  }
+  rc = relColumnExists(db, zTab, zCol, pbExists);
+  e->bYes = *pbExists;
+  if (rc) e->zKey[0] = 'x';
+  return rc;
+}
+
+int relMemoColumnUnique(RelSchemaMemo *m, sqlite3 *db, const char *zTab,
+                        const char *zCol, int *pbUnique) {
+  int bNew, rc;
+  RelColumn col;
+  RelMemoEntry *e = relMemoSlot(m, 'u', zTab, zCol, &bNew);
+  if (e == 0) return SQLITE_NOMEM;
+  if (!bNew) {
+    *pbUnique = e->bYes;
+    return SQLITE_OK;
+  }
+  rc = relColumnInfo(db, zTab, zCol, &col);
+  *pbUnique = rc == SQLITE_OK && col.bUnique;
+  relColumnClear(&col);
+  e->bYes = *pbUnique;
+  if (rc) e->zKey[0] = 'x';
+  return rc;
+}
+
+int relMemoPkColumn(RelSchemaMemo *m, sqlite3 *db, const char *zTab,
+                    char **pzCol) {
+  int bNew, rc;
+  RelMemoEntry *e = relMemoSlot(m, 'p', zTab, 0, &bNew);
+  *pzCol = 0;
+  if (e == 0) return SQLITE_NOMEM;
+  if (!bNew) {
+    if (e->zVal) {
+      *pzCol = relStrdup(e->zVal);
+      if (*pzCol == 0) return SQLITE_NOMEM;
+    }
+    return SQLITE_OK;
+  }
+  rc = relPkColumn(db, zTab, pzCol);
+  if (rc == SQLITE_OK && *pzCol) {
+    e->zVal = relStrdup(*pzCol);
+    if (e->zVal == 0) rc = SQLITE_NOMEM;
+  }
+  if (rc) {
+    e->zKey[0] = 'x';
+    sqlite3_free(*pzCol);
+    *pzCol = 0;
+  }
+  return rc;
 }

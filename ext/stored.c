@@ -628,6 +628,7 @@ static int relStoredLoadInner(RelCtx *p, int bFollow, char **pzErr) {
   sqlite3_int64 *aGen = 0;
   char **azNew = 0; /* per table: its name now, when renamed */
   RelColRename *aRen = 0;
+  RelSchemaMemo *pMemo = 0;
   int nRen = 0, nTab = 0, rc, i, t;
 
   memset(&set, 0, sizeof(set));
@@ -714,15 +715,19 @@ static int relStoredLoadInner(RelCtx *p, int bFollow, char **pzErr) {
       sqlite3_free(azOld[t]);
     sqlite3_free(azOld);
   }
-  /* Each definition against the schema as it stands. */
+  /* Each definition against the schema as it stands (which does not
+  ** change during the pass: each table and column is probed once). */
+  if (rc == SQLITE_OK) rc = relSchemaMemoNew(&pMemo);
   for (i = 0; rc == SQLITE_OK && i < p->nDef; i++) {
     RelDef *d = &p->aDef[i];
-    const char *zWhy = relDefCheckSchema(db, d, &rc);
+    const char *zWhy = relDefCheckSchema(pMemo, db, d, &rc);
     if (rc == SQLITE_OK && zWhy) {
       d->zWhy = relStrdup(zWhy);
       if (d->zWhy == 0) rc = SQLITE_NOMEM;
     }
   }
+  relSchemaMemoFree(pMemo);
+  pMemo = 0;
   if (rc == SQLITE_OK) {
     relCtxClearDerived(p);
     rc = relCtxDerive(p);
