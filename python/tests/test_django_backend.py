@@ -200,6 +200,35 @@ class BackendTests(unittest.TestCase):
             editor.delete_model(Note)
         self.assertEqual([r[0] for r in catalog() if r[0].startswith('memo')], [])
 
+    def test_4b_m2m_through_to_field(self):
+        """A ManyToManyField whose through model's keys point at a to_field
+        is left out (relext links M2M rows by primary key); the through
+        model's ForeignKeys, to_field and all, are declared."""
+        from relext.django.declare import declarations
+
+        class Dish(models.Model):
+            dname = models.CharField(max_length=20, unique=True)
+            parts = models.ManyToManyField(Code, through='DishPart')
+
+            class Meta:
+                app_label = 'backend_app'
+
+        class DishPart(models.Model):
+            dish = models.ForeignKey(Dish, models.CASCADE, to_field='dname')
+            code = models.ForeignKey(Code, models.PROTECT)
+
+            class Meta:
+                app_label = 'backend_app'
+
+        excluded = []
+        decls = declarations([Dish, DishPart], excluded)
+        self.assertEqual(sorted((d.field.name, d.kind) for d in decls),
+                         [('code', 'ForeignKey'), ('dish', 'ForeignKey')])
+        self.assertEqual([(e.field.name, e.category) for e in excluded],
+                         [('parts', 'ManyToManyField through a model whose keys use to_field')])
+        dish = [d for d in decls if d.field.name == 'dish'][0]
+        self.assertIn('to_field="dname"', dish.options)
+
     def test_5_flush(self):
         a = Author.objects.create(name='a')
         Book.objects.create(author=a)

@@ -9,6 +9,10 @@ and ManyToManyField, and Exclusion objects for what relext cannot declare:
   their own that points at one table;
 - a ForeignObject without a column of its own (several columns, or the
   columns of other fields);
+- a ManyToManyField through a model whose ForeignKeys point at a to_field
+  rather than the primary key, or whose keys are ForeignObjects or live in
+  a parent table: the through model's own ForeignKeys are declared, and
+  hold its rows to the rules;
 - a relation to a model without a table (unmanaged models whose table does
   not exist are left out by the caller, which knows the database).
 
@@ -255,6 +259,14 @@ def _m2m(model, field):
                 raise Exclusion(
                     model, field,
                     'ManyToManyField through a model whose key is in a parent table',
+                    '%s.%s' % (through_meta.label, name))
+            if not key.target_field.primary_key:
+                # relext links a ManyToManyField's rows by their primary
+                # keys; the through model's own ForeignKeys (declared with
+                # their to_field) hold its keys to the rules.
+                raise Exclusion(
+                    model, field,
+                    'ManyToManyField through a model whose keys use to_field',
                     '%s.%s' % (through_meta.label, name))
     options = []
     _names(model, field, target, options)
