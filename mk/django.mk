@@ -1,4 +1,4 @@
-# django.mk -- relext inside Django projects (issue 17): the Python package
+# django.mk -- relext inside Django projects: the Python package
 # (python/), its Django database backend relext.django, the example project
 # (examples/django_blog) and Django's own test suite on both backends.
 #

@@ -186,7 +186,7 @@ static Scenario aScenario[] = {
      "SELECT rel_flush('category', 'author', 'article', 'tag', 'comment', "
      "'profile', '[\"article_tags\", \"author_friends\"]')"},
     /* the first uses of accessors, whose xConnect reads the listed tables
-    ** (issue 15), inside a transaction whose schema change an OOM rolls
+    ** (at first use), inside a transaction whose schema change an OOM rolls
     ** back: the schema being parsed must survive it */
     {"accessor_first", SETUP_FULL, 0,
      "BEGIN; CREATE TABLE scratch(x); "

@@ -212,7 +212,7 @@ proc finish_test {} {
 }
 
 #-------------------------------------------------------------------------
-# Refusals (issue 14: a DELETE that Django refuses fails at that statement).
+# Refusals (a DELETE that Django refuses fails at that statement).
 #
 #   do_refused_test NAME SQL EXPECTED
 #       SQL must fail with a SQLITE_CONSTRAINT code (19, or an extended

@@ -40,7 +40,7 @@
 **       case where Django must load rows
 **   W9, W10  one-row transactions (every Django save() is one)
 **
-** Scale rows (issue 15: hundreds of models, a connection per request), on
+** Scale rows (hundreds of models, a connection per request), on
 ** tool/schemagen.tcl's Django-shaped schema; see "Scale rows" below:
 **
 **   L100, L1000  open a file database with 100 / 1,000 relationships, load
@@ -855,7 +855,7 @@ static int w10_check(sqlite3 *db, int v, const Workload *w) {
   return expect(db, S.w10N / 2, "SELECT count(*) FROM node");
 }
 
-/* ---- Scale rows (issue 15): L, R, D, T, M; see "Scale rows" below ---- */
+/* ---- Scale rows: L, R, D, T, M; see "Scale rows" below ---- */
 static int l_run(const Workload *w, int v, Result *p);
 static int r_run(const Workload *w, int v, Result *p);
 static int d_run(const Workload *w, int v, Result *p);
@@ -1130,7 +1130,7 @@ static void run_forked(const Workload *w, int v, Result *p) {
 }
 
 /* ---------------------------------------------------------------------
-** Scale rows (issue 15): a Django-shaped schema from tool/schemagen.tcl
+** Scale rows: a Django-shaped schema from tool/schemagen.tcl
 **
 **   L100, L1000  a connection per request (Django's CONN_MAX_AGE=0) on a
 **                file database with 100 relationships over 30 tables /

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """bench_orm.py -- Django's ORM on relext's backend against Django's own
-sqlite3 backend, on the same data (issue 17).
+sqlite3 backend, on the same data.
 
     /usr/bin/python3 tool/bench_orm.py [--scale S] [--reps N] [--only O1,O2,O9]
 
