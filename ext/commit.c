@@ -610,18 +610,6 @@ static void relCommitRemap(RelCtx *p, void *pState, const int *aMap, int nOld) {
   }
 }
 
-/* Check every key of edge iEdge at COMMIT, as for a bulk load: its rows
-** were written past relext (a table rebuilt). */
-int relCommitCheckWhole(RelCtx *p, int iEdge) {
-  RelCommit *c = relCommit(p);
-  int rc;
-  if (c == 0 || iEdge < 0 || iEdge >= p->nEdge) return SQLITE_OK;
-  rc = relCommitEnrol(p);
-  if (rc == SQLITE_OK) rc = relEdgeArrays(c, p->nEdge);
-  if (rc == SQLITE_OK) c->aBulk[iEdge] = 1;
-  return rc;
-}
-
 /* ------------------------------------------------------------------ */
 /* Messages                                                            */
 
@@ -1907,8 +1895,9 @@ static void relCheckStmtsFree(RelCommit *c) {
   sqlite3_free(a);
 }
 
-/* rel_flush left rows in a table that took no notes: check its edges
-** whole at COMMIT (relBulkCheck). */
+/* Check every key of edge iEdge at COMMIT, as for a bulk load (relBulkCheck):
+** its rows were written past relext (a table rel_flush emptied only in part,
+** a table rebuilt). */
 int relCommitWhole(RelCtx *p, int iEdge) {
   RelCommit *c = relCommit(p);
   int rc;

@@ -48,60 +48,6 @@ SQLITE_EXTENSION_INIT3
 
 #include <string.h>
 
-/* A savepoint whose end cannot fail for want of memory: its closing
-** statements are prepared before it opens (see define.c). */
-typedef struct DdlSavepoint DdlSavepoint;
-struct DdlSavepoint {
-  sqlite3_stmt *pRollbackTo;
-  sqlite3_stmt *pRelease;
-  sqlite3_stmt *pRollback; /* when the savepoint began the transaction */
-};
-
-static int ddlRun(sqlite3_stmt *pStmt) {
-  if (pStmt == 0) return SQLITE_OK;
-  sqlite3_step(pStmt);
-  return sqlite3_reset(pStmt);
-}
-
-static int ddlOpen(sqlite3 *db, DdlSavepoint *pSp, char **pzErr) {
-  int rc;
-  memset(pSp, 0, sizeof(*pSp));
-  rc = relPreparef(db, &pSp->pRollbackTo, pzErr, "ROLLBACK TO relext_ddl");
-  if (rc == SQLITE_OK)
-    rc = relPreparef(db, &pSp->pRelease, pzErr, "RELEASE relext_ddl");
-  if (rc == SQLITE_OK && sqlite3_get_autocommit(db))
-    rc = relPreparef(db, &pSp->pRollback, pzErr, "ROLLBACK");
-  if (rc == SQLITE_OK) rc = relExecf(db, pzErr, "SAVEPOINT relext_ddl");
-  if (rc) {
-    sqlite3_finalize(pSp->pRollbackTo);
-    sqlite3_finalize(pSp->pRelease);
-    sqlite3_finalize(pSp->pRollback);
-    memset(pSp, 0, sizeof(*pSp));
-  }
-  return rc;
-}
-
-/* Keep the work (bKeep, and rc of RELEASE returned) or undo it. */
-static int ddlClose(sqlite3 *db, DdlSavepoint *pSp, int bKeep, char **pzErr) {
-  int rc = SQLITE_OK;
-  if (bKeep) {
-    rc = ddlRun(pSp->pRelease);
-    if (rc) rc = relError(pzErr, rc, "%s", sqlite3_errmsg(db));
-  }
-  if (!bKeep || rc) {
-    if (!sqlite3_get_autocommit(db)) {
-      ddlRun(pSp->pRollbackTo);
-      ddlRun(pSp->pRelease);
-    }
-    if (pSp->pRollback && !sqlite3_get_autocommit(db)) ddlRun(pSp->pRollback);
-  }
-  sqlite3_finalize(pSp->pRollbackTo);
-  sqlite3_finalize(pSp->pRelease);
-  sqlite3_finalize(pSp->pRollback);
-  memset(pSp, 0, sizeof(*pSp));
-  return rc;
-}
-
 /* Write the names followed in memory into relext_relations: every
 ** definition's record again (they are few, and a rename may touch any
 ** name of a record), then read it back. */
@@ -121,7 +67,7 @@ static int ddlWriteRenames(RelCtx *p, char **pzErr) {
 /* p->xRepair: see the header. */
 static int ddlRepair(RelCtx *p, char **pzErr) {
   sqlite3 *db = p->db;
-  DdlSavepoint sp;
+  RelSavepoint sp;
   int bCurrent = 0, rc;
   char *zErr = 0;
   if (p->zTamper) return SQLITE_OK; /* nothing is written for it */
@@ -131,16 +77,16 @@ static int ddlRepair(RelCtx *p, char **pzErr) {
     if (bCurrent) return SQLITE_OK;
   }
   if (sqlite3_db_readonly(db, "main") == 1) return SQLITE_OK;
-  rc = ddlOpen(db, &sp, &zErr);
+  rc = relSavepointOpen(db, "relext_ddl", &sp, &zErr);
   if (rc == SQLITE_OK) {
     p->bCatalogOpen++;
     if (p->bRenamed) rc = ddlWriteRenames(p, &zErr);
     if (rc == SQLITE_OK) rc = relGuardsWrite(p, &zErr);
     p->bCatalogOpen--;
     if (rc == SQLITE_OK)
-      rc = ddlClose(db, &sp, 1, &zErr);
+      rc = relSavepointClose(db, &sp, 1, &zErr);
     else
-      ddlClose(db, &sp, 0, &zErr);
+      relSavepointClose(db, &sp, 0, &zErr);
   }
   if (rc && p->bRepairSoft && rc != SQLITE_NOMEM) {
     /* Loading: the database could not be written (locked, ...); the
@@ -200,8 +146,8 @@ static int ddlIsRebuilding(const RelCtx *p, const char *zTab) {
 ** has it, in a savepoint; then this connection in step with them. */
 static int ddlRebuildWrite(RelCtx *p, int bEnd, const char *zTab,
                            char **pzErr) {
-  DdlSavepoint sp;
-  int rc = ddlOpen(p->db, &sp, pzErr), i;
+  RelSavepoint sp;
+  int rc = relSavepointOpen(p->db, "relext_ddl", &sp, pzErr), i;
   if (rc) return rc;
   p->bRebuildSet = 1;
   rc = relCtxReloadDefs(p, pzErr);
@@ -225,9 +171,9 @@ static int ddlRebuildWrite(RelCtx *p, int bEnd, const char *zTab,
   if (rc == SQLITE_OK) rc = relGuardsWrite(p, pzErr);
   p->bRebuildSet = 0;
   if (rc == SQLITE_OK)
-    rc = ddlClose(p->db, &sp, 1, pzErr);
+    rc = relSavepointClose(p->db, &sp, 1, pzErr);
   else
-    ddlClose(p->db, &sp, 0, pzErr);
+    relSavepointClose(p->db, &sp, 0, pzErr);
   /* Whatever happened, this connection holds what the database says. */
   if (rc == SQLITE_OK) {
     rc = relCtxReload(p, pzErr);
@@ -326,7 +272,7 @@ static void ddlRebuildEndFunc(sqlite3_context *ctx, int argc,
   t = rc == SQLITE_OK ? relCtxTable(p, zTab) : -1;
   for (i = 0; rc == SQLITE_OK && t >= 0 && i < p->nEdge; i++) {
     if (p->aEdge[i].iChild == t || p->aEdge[i].iParent == t)
-      rc = relCommitCheckWhole(p, i);
+      rc = relCommitWhole(p, i);
   }
   if (rc == SQLITE_OK)
     sqlite3_result_int(ctx, 1);
@@ -345,7 +291,7 @@ static void ddlApproveFunc(sqlite3_context *ctx, int argc,
                            sqlite3_value **argv) {
   RelCtx *p = (RelCtx *)sqlite3_user_data(ctx);
   char *zErr = 0, *zBad = 0;
-  DdlSavepoint sp;
+  RelSavepoint sp;
   int rc;
   (void)argc;
   (void)argv;
@@ -370,7 +316,7 @@ static void ddlApproveFunc(sqlite3_context *ctx, int argc,
     }
     sqlite3_free(zBad);
   }
-  if (rc == SQLITE_OK) rc = ddlOpen(p->db, &sp, &zErr);
+  if (rc == SQLITE_OK) rc = relSavepointOpen(p->db, "relext_ddl", &sp, &zErr);
   if (rc == SQLITE_OK) {
     p->bCatalogOpen++; /* trusted: what it holds is approved */
     rc = relCtxReloadDefs(p, &zErr);
@@ -378,9 +324,9 @@ static void ddlApproveFunc(sqlite3_context *ctx, int argc,
     if (rc == SQLITE_OK) rc = relGuardsWrite(p, &zErr);
     p->bCatalogOpen--;
     if (rc == SQLITE_OK)
-      rc = ddlClose(p->db, &sp, 1, &zErr);
+      rc = relSavepointClose(p->db, &sp, 1, &zErr);
     else
-      ddlClose(p->db, &sp, 0, &zErr);
+      relSavepointClose(p->db, &sp, 0, &zErr);
   }
   if (rc == SQLITE_OK) {
     rc = relCtxReload(p, &zErr);

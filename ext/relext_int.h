@@ -820,12 +820,10 @@ int relCloseHook(RelCtx *p);
 ** database, a table whose writes are refused, a governed database attached
 ** and written). */
 int relGuardFire(RelCtx *p, sqlite3_int64 iGen, char **pzErr);
-/* Check every key of edge iEdge at COMMIT (rows written past relext). */
-int relCommitCheckWhole(RelCtx *p, int iEdge);
 /* Take no notes (bOn 1) or notes again (bOn 0), while guards are made. */
 void relCommitQuiet(RelCtx *p, int bOn);
 /* Check edge iEdge whole at the COMMIT of this transaction (rows were
-** written that the guards took no notes of: rel_flush). */
+** written that the guards took no notes of: rel_flush, a table rebuilt). */
 int relCommitWhole(RelCtx *p, int iEdge);
 
 /* engine.c */
