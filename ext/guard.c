@@ -427,7 +427,10 @@ static void relGuardTableSql(RelCtx *p, int t, RelStr *s) {
     relStrPrintf(&args, ", %d, \"%w\", %s", k, pE->zChildCol,
                  zRow ? zRow : "NULL");
     sqlite3_free(zRow);
-    if (zIdxCol == 0) zIdxCol = relStrdup(pE->zChildCol);
+    if (zIdxCol == 0) {
+      zIdxCol = relStrdup(pE->zChildCol);
+      if (zIdxCol == 0) rc = SQLITE_NOMEM;
+    }
   }
   for (k = 0; k < pT->nParent; k++) {
     const RelEdge *pE = &p->aEdge[pT->aParent[k]];
@@ -436,8 +439,12 @@ static void relGuardTableSql(RelCtx *p, int t, RelStr *s) {
     relGuardArgsNext(&args, &nArg, 2, pT->iGen);
     relStrPrintf(&args, ", %d, %s", -1 - k, zKey ? zKey : "NULL");
     sqlite3_free(zKey);
-    if (zIdxCol == 0 && !relIsRowid(pE->zParentCol))
+    if (zIdxCol == 0 && !relIsRowid(pE->zParentCol)) {
+      /* (An out-of-memory here must not let another column be indexed:
+      ** the guard's text must be what a clean run writes.) */
       zIdxCol = relStrdup(pE->zParentCol);
+      if (zIdxCol == 0) rc = SQLITE_NOMEM;
+    }
   }
   if (zIdxCol == 0 && rc == SQLITE_OK) {
     /* Only bare rowid keys: index the first column. */
