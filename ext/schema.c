@@ -120,13 +120,16 @@ static int relProbePrepare(sqlite3 *db, const char *zSql, const char *z1,
 
 int relTableName(sqlite3 *db, const char *zTab, int eWhich, char **pzName) {
   sqlite3_stmt *pStmt = 0;
-  int bRow;
+  int bRow, rc;
+  /* (pragma_table_list(NULL) would list every table: no name, no table.) */
+  *pzName = 0;
+  if (zTab == 0) return SQLITE_OK;
   /* PRAGMA table_list finds the table in the schema's hash: no scan of
   ** sqlite_schema, whose size grows with the number of relationships
   ** (every one adds guards). Its types: 'table', 'shadow' (both plain
   ** b-trees), 'virtual', 'view'; sqlite_schema itself is listed too, but
   ** is not a row of sqlite_schema. */
-  int rc = relProbePrepare(
+  rc = relProbePrepare(
       db,
       eWhich == REL_TABLE_ORDINARY
           ? "SELECT name FROM pragma_table_list(?1) WHERE schema='main' "
