@@ -552,7 +552,7 @@ static int relEngineRunX(RelCtx *p, int iRoot, sqlite3_value *pRow, int nKey,
 }
 
 /* The careful run: the general plan, notes taken meanwhile (p->nCareful:
-** commit.c's guard function, guard.c's relext_fail). */
+** admit.c's guard function, guard.c's relext_fail). */
 static int relEngineCarefulRun(RelCtx *p, int iRoot, sqlite3_value *pRow,
                                int nKey, sqlite3_value **apKey, char **pzErr) {
   int rc;

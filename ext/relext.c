@@ -5,8 +5,9 @@
 **   Loading relext on a connection:
 **   1. creates the connection's RelCtx (ctx.c);
 **   2. registers the SQL functions and virtual table modules of each part
-**      (commit.c, engine.c, guard.c, define.c, flush.c, accessor.c,
-**      inspect.c, lookup.c), each holding a reference to the context;
+**      (commit.c, admit.c, engine.c, guard.c, define.c, flush.c,
+**      accessor.c, inspect.c, lookup.c), each holding a reference to the
+**      context;
 **   3. reads the catalog and installs this connection's TEMP triggers and
 **      accessor tables (relCtxReload), so every declared rule is in force.
 **   Loading twice finds the first context and only reloads the catalog. A
@@ -252,6 +253,7 @@ __declspec(dllexport)
                                       SQLITE_DETERMINISTIC,
                                   0, relVersionFunc, 0, 0, 0);
   if (rc == SQLITE_OK) rc = relRegisterCommit(db, p);
+  if (rc == SQLITE_OK) rc = relRegisterAdmit(db, p);
   if (rc == SQLITE_OK) rc = relRegisterEngine(db, p);
   if (rc == SQLITE_OK) rc = relRegisterGuard(db, p);
   if (rc == SQLITE_OK) rc = relRegisterDefine(db, p);

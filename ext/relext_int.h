@@ -24,7 +24,10 @@
 **               state slots and hooks, (re)load and keeping in step with
 **               the database (relCtxSync), cached statements
 **   commit.c    the notes and the COMMIT check (relext_txn, relext_notes,
-**               relext_close, relext_must_be_loaded)
+**               relext_close); commit_int.h: its state, shared with admit.c
+**   admit.c     the admission of a write: which rules a guard names and
+**               whether the write may proceed (relext_must_be_loaded,
+**               relGuardFire)
 **   engine.c    the delete engine and its plans (relext_on_delete)
 **   guard.c     installing enforcement on a connection (TEMP triggers),
 **               the stored guards and their SQL, relext_fail
@@ -47,8 +50,9 @@
 **   stored          catalog, schema, util
 **   ctx             stored, catalog, util
 **   commit          ctx, schema, util, vtab
-**   engine          commit, catalog, ctx, schema, util
-**   guard           commit, catalog, ctx, schema, stored, util
+**   admit           commit, ctx, util
+**   engine          admit, commit, catalog, ctx, schema, util
+**   guard           admit, commit, catalog, ctx, schema, stored, util
 **   define          guard, catalog, ctx, options, schema, util
 **   ddl             guard, commit, catalog, ctx, schema, util
 **   flush           commit, catalog, ctx, schema, util
@@ -57,9 +61,9 @@
 **   relext          every file above (registering each module, load)
 ** Modules learn of reloads through the hooks they register with ctx.c
 ** (RelHooks), not by being called from above. The per-row paths stay
-** inside their own file: the guard function (commit.c) and relext_fail
-** (guard.c) call out of it only for what util.c did for them before; the
-** engine calls commit.c only to take a note.
+** inside their own file: the guard function (admit.c) calls out of it
+** only to take a note (commit.c), relext_fail (guard.c) only for what
+** util.c did for it before; the engine calls commit.c only to take a note.
 */
 #ifndef RELEXT_INT_H
 #define RELEXT_INT_H
@@ -765,7 +769,7 @@ static inline void relCtxLeave(RelCtx *p) {
 }
 
 /* ------------------------------------------------------------------ */
-/* Enforcement: commit.c, engine.c, guard.c                           */
+/* Enforcement: commit.c, admit.c, engine.c, guard.c                  */
 
 /* The message of every refusal of a connection whose definitions are
 ** older than the stored guards. */
@@ -814,17 +818,20 @@ const RelValue *relGoneNext(RelCtx *p, int iEdge, int *piPos);
 /* Connect relext_close so that statements may be cached across
 ** transactions; 1 when it is connected. */
 int relCloseHook(RelCtx *p);
+/* Take no notes (bOn 1) or notes again (bOn 0), while guards are made. */
+void relCommitQuiet(RelCtx *p, int bOn);
+/* Check edge iEdge whole at the COMMIT of this transaction (rows were
+** written that the guards took no notes of: rel_flush, a table rebuilt). */
+int relCommitWhole(RelCtx *p, int iEdge);
+
+/* admit.c */
+int relRegisterAdmit(sqlite3 *db, RelCtx *p);
 /* The table a guard or trigger of generation iGen that fires stands for:
 ** -1, with the reason in *pzErr, when this connection cannot act for it
 ** (rules this connection does not hold even after catching up with the
 ** database, a table whose writes are refused, a governed database attached
 ** and written). */
 int relGuardFire(RelCtx *p, sqlite3_int64 iGen, char **pzErr);
-/* Take no notes (bOn 1) or notes again (bOn 0), while guards are made. */
-void relCommitQuiet(RelCtx *p, int bOn);
-/* Check edge iEdge whole at the COMMIT of this transaction (rows were
-** written that the guards took no notes of: rel_flush, a table rebuilt). */
-int relCommitWhole(RelCtx *p, int iEdge);
 
 /* engine.c */
 int relRegisterEngine(sqlite3 *db, RelCtx *p);
