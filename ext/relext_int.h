@@ -35,14 +35,18 @@
 **   ddl.c       the repair a load writes (renames into the catalog,
 **               guards written again), rel_rebuild_begin/end, rel_approve
 **   flush.c     rel_flush: emptying tables as Django's flush does
-**   accessor.c  the accessor virtual tables (category__articles, ...)
+**   accwrite.c  the accessor tables' writes (xUpdate: INSERT, DELETE,
+**               UPDATE, ON CONFLICT); accessor_int.h: what the reads
+**               and the writes of the accessors share
+**   accessor.c  the accessor virtual tables (category__articles, ...):
+**               their schema, reads, and one module per accessor name
 **   inspect.c   rel_collect, rel_check, rel_graph
 **   lookup.c    rel_lookup
 **   relext.c    the entry point: registration, load, relext_version
 **
 ** WHO MAY CALL WHOM: a file calls only files above it in this list, never
 ** one below, so the module graph has no cycle. Data flows one way: the
-** catalog, then the rules derived from it, then enforcement (commit,
+** catalog, then the rules derived from it, then enforcement (commit, admit,
 ** engine, guard) and the readers (accessor, inspect, lookup).
 **   util, vtab      nothing of relext
 **   schema, options  util
@@ -56,7 +60,8 @@
 **   define          guard, catalog, ctx, options, schema, util
 **   ddl             guard, commit, catalog, ctx, schema, util
 **   flush           commit, catalog, ctx, schema, util
-**   accessor        catalog, ctx, schema, util
+**   accwrite        schema, util
+**   accessor        accwrite, catalog, ctx, schema, util
 **   inspect, lookup  catalog, ctx, schema, util, vtab
 **   relext          every file above (registering each module, load)
 ** Modules learn of reloads through the hooks they register with ctx.c
