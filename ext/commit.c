@@ -9,14 +9,14 @@
 **
 ** THE MECHANISM
 **   Suspects ("notes") come from three places:
-**   - relext_must_be_loaded(T, k, key, row, ...), the WHERE clause of the
-**     stored guard indexes (guard.c writes them). SQLite evaluates it
-**     inline for every row inserted, deleted, or updated in a key column;
-**     it notes the key (once per distinct key and transaction) as a
-**     suspect, and the row of a NULL key when null=False. On a referenced
-**     key column the same function notes the keys of parent rows written
-**     or deleted: a changed key, or a row that REPLACE removes without
-**     delete triggers, leaves a suspect too.
+**   - relext_must_be_loaded(T, k, key, row, ...) (admit.c), the WHERE
+**     clause of the stored guard indexes (guard.c writes them). SQLite
+**     evaluates it inline for every row inserted, deleted, or updated in
+**     a key column; it notes the key (relGuardNote: once per distinct key
+**     and transaction) as a suspect, and the row of a NULL key when
+**     null=False. On a referenced key column the same function notes the
+**     keys of parent rows written or deleted: a changed key, or a row
+**     that REPLACE removes without delete triggers, leaves a suspect too.
 **   - the delete engine (engine.c) and relext_fail (guard.c): RESTRICT
 **     and DO_NOTHING keys still referenced from outside a closure, and the
 **     value a SET rule wrote;
