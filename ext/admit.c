@@ -119,7 +119,10 @@ static int relUnknownGen(RelCtx *p, sqlite3_int64 iGen, char **pzErr) {
   return relError(pzErr, SQLITE_CONSTRAINT, "%s", REL_STALE_MSG);
 }
 
-int relGenTable(RelCtx *p, sqlite3_int64 iGen, char **pzErr) {
+/* The table of generation iGen, after catching up with the database when
+** this connection does not know it or refuses its writes; -1 with the
+** reason in *pzErr. */
+static int relGenTable(RelCtx *p, sqlite3_int64 iGen, char **pzErr) {
   int t = relCtxTableByGen(p, iGen);
   if ((t < 0 || p->aTab[t].zBlock) && !p->zBroken && p->nBusy == 0 &&
       p->nNested == 0) {
