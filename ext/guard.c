@@ -998,14 +998,21 @@ static int relGuardInstall(RelCtx *p, void *pState, char **pzErr) {
 /* ------------------------------------------------------------------ */
 /* The stored guards and the catalog's witness                        */
 
-/* The witness of the catalog: three triggers on relext_relations that
-** refuse any write to it but relext's own (relext_catalog_open() is 1
-** only while rel_define, rel_undefine or a repair writes), and carry G,
+/* The witness of the catalog: triggers on relext_relations that carry G,
 ** the hash of its rows as relext wrote them (p->iCatHash), for the next
-** load to compare. The DELETE one names every governed table, so that a
-** raw DROP TABLE of one makes SQLite refuse every later ALTER TABLE ...
-** RENAME (a table rebuild) until the table is back, rel_rebuild_begin()
-** names it, or the definition goes. Appended to s. */
+** load to compare. Three (_i, _u, _d) refuse any write to it but relext's
+** own (relext_catalog_open() is 1 only while rel_define, rel_undefine or
+** a repair writes). The fourth never runs (WHEN 0): it names every
+** governed table, so that a raw DROP TABLE of one makes SQLite refuse
+** every later ALTER TABLE ... RENAME (a table rebuild) until the table is
+** back, rel_rebuild_begin() names it, or the definition goes. SQLite's
+** refusal reads "error in trigger <name>: no such table: main.<t>", so
+** the trigger's name is the explanation (REL_WITNESS_TABLES). Appended
+** to s. */
+#define REL_WITNESS_TABLES                                                     \
+  "relext_catalog_tables (relext: a table the rules name is missing; "       \
+  "restore it, rel_undefine its relationships, or rebuild it between "       \
+  "rel_rebuild_begin() and rel_rebuild_end())"
 static void relWitnessSql(RelCtx *p, RelStr *s) {
   static const char *azEvent[] = {"INSERT", "UPDATE", "DELETE"};
   static const char *azName[] = {"relext_catalog_i", "relext_catalog_u",
@@ -1016,16 +1023,21 @@ static void relWitnessSql(RelCtx *p, RelStr *s) {
                  "CREATE TRIGGER %s BEFORE %s ON relext_relations BEGIN "
                  "SELECT RAISE(ABORT, 'relext: relext_relations is written "
                  "only by rel_define, rel_undefine and rel_approve') WHERE "
-                 "relext_catalog_open() = 0; ",
-                 azName[k], azEvent[k]);
-    for (t = 0; k == 2 && t < p->nTable; t++) {
-      if (p->aTab[t].bMissing || relCtxRebuilding(p, t)) continue;
-      relStrPrintf(s, "SELECT 1 FROM \"%w\" WHERE 0; ", p->azTable[t]);
-    }
-    for (t = 0; k == 2 && t < p->nRebuild; t++)
-      relStrPrintf(s, "/* relext rebuild \"%w\" */ ", p->azRebuild[t]);
-    relStrPrintf(s, "/* relext catalog %lld */ END;\n", p->iCatHash);
+                 "relext_catalog_open() = 0; "
+                 "/* relext catalog %lld */ END;\n",
+                 azName[k], azEvent[k], p->iCatHash);
   }
+  relStrPrintf(s,
+               "CREATE TRIGGER \"%w\" BEFORE DELETE ON relext_relations "
+               "WHEN 0 BEGIN SELECT 1 WHERE 0; ",
+               REL_WITNESS_TABLES);
+  for (t = 0; t < p->nTable; t++) {
+    if (p->aTab[t].bMissing || relCtxRebuilding(p, t)) continue;
+    relStrPrintf(s, "SELECT 1 FROM \"%w\" WHERE 0; ", p->azTable[t]);
+  }
+  for (t = 0; t < p->nRebuild; t++)
+    relStrPrintf(s, "/* relext rebuild \"%w\" */ ", p->azRebuild[t]);
+  relStrPrintf(s, "/* relext catalog %lld */ END;\n", p->iCatHash);
 }
 
 /*
@@ -1093,7 +1105,7 @@ static int relGuardsSync(RelCtx *p, int bWrite, int *pbCurrent,
       ** SQL (they are written in one piece). */
       if (w.z == 0 || strstr(w.z, set.a[i].zSql) == 0) bSame = 0;
     }
-    if (nWit != (w.n > 0 ? 3 : 0) || !bSame) {
+    if (nWit != (w.n > 0 ? 4 : 0) || !bSame) {
       *pbCurrent = 0;
       for (i = 0; i < set.n; i++) {
         if (set.a[i].eKind == REL_OBJ_CATALOG)
