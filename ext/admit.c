@@ -216,10 +216,22 @@ int relGuardFire(RelCtx *p, sqlite3_int64 iGen, char **pzErr) {
 /* journal_mode=OFF: a write relext refuses at COMMIT could not be undone
 ** (SQLite's ROLLBACK needs the journal; without one it leaves the file
 ** corrupt), so the first write of a transaction to a governed table is
-** refused instead. */
+** refused instead. Only a PRAGMA tells the mode, and SQLite prepares a
+** PRAGMA anew at every run (sqlite3VdbeRunOnlyOnce): about 8,000
+** instructions. An open journal (or WAL file) says it for about 200:
+** switching to OFF closes the journal, and OFF never opens one. So the
+** PRAGMA runs only while no journal is open yet: the transaction's first
+** page is still to be written (a one-row transaction), or the mode is
+** OFF. */
 static int relJournalCheck(RelCtx *p, char **pzErr) {
   RelCommit *c = relCommit(p);
+  sqlite3_file *pJournal = 0;
   int rc = SQLITE_OK;
+  if (sqlite3_file_control(p->db, "main", SQLITE_FCNTL_JOURNAL_POINTER,
+                           &pJournal) == SQLITE_OK &&
+      pJournal && pJournal->pMethods) {
+    return SQLITE_OK;
+  }
   if (c->pJournal == 0) {
     rc = sqlite3_prepare_v2(p->db, "PRAGMA main.journal_mode", -1, &c->pJournal,
                             0);
