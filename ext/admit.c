@@ -280,7 +280,7 @@ static void relMustBeLoadedFunc(sqlite3_context *ctx, int argc,
   ** connection's rename leaves the TEMP trigger on the old name). */
   if (argc == 1 && p->nBusy == 0 && p->nNested == 0) {
     char *zErr = 0;
-    if (relCtxSync(p, REL_SYNC_MEM, &zErr) != SQLITE_OK) {
+    if (relCtxSyncRow(p, &zErr) != SQLITE_OK) {
       relResultError(ctx, zErr ? SQLITE_ERROR : SQLITE_NOMEM, zErr);
       return;
     }
@@ -328,7 +328,7 @@ static void relMustBeLoadedFunc(sqlite3_context *ctx, int argc,
     ** with the database (another connection's ALTER TABLE since the last
     ** transaction), the journal able to undo a refusal, relext_txn
     ** enrolled for the COMMIT check. */
-    rc = relCtxSync(p, REL_SYNC_MEM, &zErr);
+    rc = relCtxSyncRow(p, &zErr);
     if (rc == SQLITE_OK) {
       t = relGuardFire(p, sqlite3_value_int64(argv[0]), &zErr);
       if (t < 0) rc = zErr ? SQLITE_CONSTRAINT : SQLITE_NOMEM;

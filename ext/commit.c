@@ -1187,6 +1187,8 @@ static int txnSync(sqlite3_vtab *pVtab) {
   ** the database has now (this connection's own ALTER TABLE since, another
   ** connection's change seen now). Nothing may be created here. */
   rc = relCtxSync(p, REL_SYNC_MEM, &zErr);
+  /* In step with what this COMMIT makes durable. */
+  if (rc == SQLITE_OK) relCtxSyncCommitting(p);
   if (rc == SQLITE_OK && p->bRebuildTxn && p->nRebuild > 0) {
     rc = relError(&zErr, SQLITE_CONSTRAINT,
                   "relext: the rebuild of %s is not finished: SELECT "

@@ -129,7 +129,7 @@ static void relFailFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   /* Rows the delete engine removes: it has decided already. */
   if (p->nBusy > 0 && p->nCareful == 0) return;
   /* A refusal names tables: in step with the database first. */
-  if (relCtxSync(p, REL_SYNC_MEM, &zErr) == SQLITE_OK) {
+  if (relCtxSyncRow(p, &zErr) == SQLITE_OK) {
     t = relGuardFire(p, sqlite3_value_int64(argv[0]), &zErr);
   } else {
     t = -1;

@@ -656,6 +656,9 @@ struct RelCtx {
   sqlite3_stmt *pProbe;      /* a statement whose re-preparations count
                              ** the schema changes (and rollbacks of them) */
   int nProbe;                /* its re-preparations when last in step */
+  unsigned int uDataVersion; /* the pager's data version then (or the one
+                             ** this transaction's COMMIT will give) */
+  int bDataVersion;          /* uDataVersion holds one */
   sqlite3_uint64 iStateHash; /* hash of relext's stored objects, TEMP
                              ** objects and catalog when last in step */
   int bSyncForce;            /* next relCtxSync reloads whatever it finds */
@@ -746,6 +749,13 @@ int relCtxReloadDefs(RelCtx *p, char **pzErr);
 ** else a fingerprint of what relext reads, and a load (relCtxLoad with
 ** eMode) when that changed. A no-op while relext's own statements run. */
 int relCtxSync(RelCtx *p, int eMode, char **pzErr);
+/* relCtxSync(p, REL_SYNC_MEM, ...) for a guard at a row of a statement
+** that has changed no schema yet (the first write of a transaction, a
+** refusal): cheaper still in autocommit when no COMMIT happened since. */
+int relCtxSyncRow(RelCtx *p, char **pzErr);
+/* The COMMIT about to happen leaves the rules in step (relCtxSync ran at
+** its end: commit.c's xSync). */
+void relCtxSyncCommitting(RelCtx *p);
 /* The registry of live contexts: put in, find by connection, take out. */
 void relCtxRegister(RelCtx *p);
 RelCtx *relCtxFind(sqlite3 *db);
