@@ -19,7 +19,7 @@
 **     (measured: an empty AFTER INSERT trigger costs more per row than
 **     SQLite's entire native foreign key check). It names t's edges as a
 **     child (k, key, the row's key where null=False) and as a parent (-1-k,
-**     key: a key that goes is a suspect too). The function (commit.c) notes
+**     key: a key that goes is a suspect too). The function (admit.c) notes
 **     the keys for the COMMIT check. One index per table: each index costs
 **     every statement a cursor.
 **   - relext_guard_d_<t> BEFORE DELETE: in plain mode (catalog.c,
