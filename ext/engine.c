@@ -598,8 +598,10 @@ static void relOnDeleteFunc(sqlite3_context *ctx, int argc,
     return;
   }
   /* The engine names tables and columns: in step with the database first
-  ** (an ALTER TABLE since the last rule ran). */
-  rc = relCtxSync(p, REL_SYNC_MEM, &zErr);
+  ** (an ALTER TABLE since the last rule ran). A row of a DELETE that has
+  ** changed no schema yet (triggers do not run in a DROP TABLE's implicit
+  ** DELETE): relCtxSyncRow. */
+  rc = relCtxSyncRow(p, &zErr);
   t = rc ? -1 : relGuardFire(p, sqlite3_value_int64(argv[0]), &zErr);
   if (t < 0 || p->aTab[t].nParent == 0 || p->aTab[t].bPlain) {
     /* A TEMP trigger of rules this connection no longer holds. */
