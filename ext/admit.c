@@ -215,18 +215,20 @@ int relGuardFire(RelCtx *p, sqlite3_int64 iGen, char **pzErr) {
 
 /* journal_mode=OFF: a write relext refuses at COMMIT could not be undone
 ** (SQLite's ROLLBACK needs the journal; without one it leaves the file
-** corrupt), so the first write of a transaction to a governed table is
-** refused instead. Only a PRAGMA tells the mode, and SQLite prepares a
-** PRAGMA anew at every run (sqlite3VdbeRunOnlyOnce): about 8,000
-** instructions. An open journal (or WAL file) says it for about 200:
-** switching to OFF closes the journal, and OFF never opens one. So the
-** PRAGMA runs only while no journal is open yet: the transaction's first
-** page is still to be written (a one-row transaction), or the mode is
-** OFF. */
-static int relJournalCheck(RelCtx *p, char **pzErr) {
+** corrupt), so under OFF nothing may wait for the COMMIT check: a guard
+** call whose keys cannot be settled at the row is refused, at the first
+** write of the transaction that would take a note. *pbOff: the mode is
+** OFF. Only a PRAGMA tells the mode, and SQLite prepares a PRAGMA anew at
+** every run (sqlite3VdbeRunOnlyOnce): about 8,000 instructions. An open
+** journal (or WAL file) says it for about 200: switching to OFF closes the
+** journal, and OFF never opens one. So the PRAGMA runs only while no
+** journal is open yet: the transaction's first page is still to be
+** written, or the mode is OFF. */
+static int relJournalOff(RelCtx *p, int *pbOff, char **pzErr) {
   RelCommit *c = relCommit(p);
   sqlite3_file *pJournal = 0;
   int rc = SQLITE_OK;
+  *pbOff = 0;
   if (sqlite3_file_control(p->db, "main", SQLITE_FCNTL_JOURNAL_POINTER,
                            &pJournal) == SQLITE_OK &&
       pJournal && pJournal->pMethods) {
@@ -239,13 +241,7 @@ static int relJournalCheck(RelCtx *p, char **pzErr) {
   }
   if (sqlite3_step(c->pJournal) == SQLITE_ROW) {
     const char *z = (const char *)sqlite3_column_text(c->pJournal, 0);
-    if (z && sqlite3_stricmp(z, "off") == 0) {
-      rc = relError(pzErr, SQLITE_CONSTRAINT,
-                    "relext: PRAGMA journal_mode is OFF: SQLite could not undo "
-                    "a write that relext refuses, so writes to governed tables "
-                    "are refused; use journal_mode=DELETE, TRUNCATE, PERSIST, "
-                    "MEMORY or WAL");
-    }
+    if (z && sqlite3_stricmp(z, "off") == 0) *pbOff = 1;
   }
   sqlite3_reset(c->pJournal);
   return rc;
@@ -326,14 +322,38 @@ static void relMustBeLoadedFunc(sqlite3_context *ctx, int argc,
     }
     /* The first write of the transaction to a governed table: in step
     ** with the database (another connection's ALTER TABLE since the last
-    ** transaction), the journal able to undo a refusal, relext_txn
-    ** enrolled for the COMMIT check. */
+    ** transaction); then either every key the row holds is settled now
+    ** (relGuardSettle: a one-row transaction whose parents are there
+    ** leaves nothing for COMMIT, and this call comes again for the next
+    ** row), or the journal must be able to undo a refusal and relext_txn
+    ** is enrolled for the COMMIT check. */
     rc = relCtxSyncRow(p, &zErr);
     if (rc == SQLITE_OK) {
       t = relGuardFire(p, sqlite3_value_int64(argv[0]), &zErr);
       if (t < 0) rc = zErr ? SQLITE_CONSTRAINT : SQLITE_NOMEM;
     }
-    if (rc == SQLITE_OK) rc = relJournalCheck(p, &zErr);
+    if (rc == SQLITE_OK) {
+      int bAll = 0;
+      rc = relGuardSettle(p, t, argc, argv, 0, &bAll);
+      if (rc == SQLITE_OK && bAll) return;
+    }
+    if (rc == SQLITE_OK) {
+      int bOff = 0, bAll = 0;
+      rc = relJournalOff(p, &bOff, &zErr);
+      /* Under OFF every row is settled at the row, or refused. */
+      if (rc == SQLITE_OK && bOff) {
+        rc = relGuardSettle(p, t, argc, argv, 1, &bAll);
+        if (rc == SQLITE_OK && bAll) return;
+        if (rc == SQLITE_OK) {
+          rc = relError(&zErr, SQLITE_CONSTRAINT,
+                        "relext: PRAGMA journal_mode is OFF: SQLite could not "
+                        "undo a write that relext refuses, so a write to a "
+                        "governed table that would wait for the COMMIT check "
+                        "is refused; use journal_mode=DELETE, TRUNCATE, "
+                        "PERSIST, MEMORY or WAL");
+        }
+      }
+    }
     if (rc == SQLITE_OK) rc = relCommitEnrol(p);
     if (rc) {
       relResultError(ctx, rc, zErr);

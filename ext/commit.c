@@ -585,8 +585,8 @@ static int relNotNullError(RelCtx *p, const RelEdge *pE, const char *zRow,
 ** the next (prepared on first use, finalized with the engine's): 0 a
 ** child's key, 1 a NULL key, 2 a key a parent gave up (relCheckStmt), 3
 ** and 4 the batches of integer keys, noted by children or by parents
-** (relBatchCheck). */
-#define REL_CHECK_SLOTS 5
+** (relBatchCheck), 5 whether a child holds a key (relGuardSettle). */
+#define REL_CHECK_SLOTS 6
 
 /* Integer keys of an edge checked in one statement from this many on. */
 #define REL_BATCH_MIN 8
@@ -1020,6 +1020,21 @@ done:
 
 static void relCheckStmtsFree(RelCommit *c);
 
+/* The COMMIT check's statement slots, sized for the edges loaded (the
+** statements stay prepared while relext_close can finalize them). */
+static int relCheckSlots(RelCtx *p, RelCommit *c) {
+  relCloseHook(p);
+  if (c->apCheck == 0 || c->nCheck != p->nEdge) {
+    size_t nByte = sizeof(sqlite3_stmt *) * (size_t)p->nEdge * REL_CHECK_SLOTS;
+    relCheckStmtsFree(c);
+    c->apCheck = sqlite3_malloc64(nByte);
+    if (c->apCheck == 0) return SQLITE_NOMEM;
+    memset(c->apCheck, 0, nByte);
+    c->nCheck = p->nEdge;
+  }
+  return SQLITE_OK;
+}
+
 typedef struct TxnVtab TxnVtab;
 struct TxnVtab {
   sqlite3_vtab base; /* base class - must be first */
@@ -1225,15 +1240,8 @@ static int txnSync(sqlite3_vtab *pVtab) {
   }
   if (p->nEdge == 0) return SQLITE_OK;
   if (c->nNote == 0 && !relAnyBulk(c)) return SQLITE_OK;
-  relCloseHook(p);
-  if (c->apCheck == 0 || c->nCheck != p->nEdge) {
-    size_t nByte = sizeof(sqlite3_stmt *) * (size_t)p->nEdge * REL_CHECK_SLOTS;
-    relCheckStmtsFree(c);
-    c->apCheck = sqlite3_malloc64(nByte);
-    if (c->apCheck == 0) return SQLITE_NOMEM;
-    memset(c->apCheck, 0, nByte);
-    c->nCheck = p->nEdge;
-  }
+  rc = relCheckSlots(p, c);
+  if (rc) return rc;
   apCheck = c->apCheck;
   /* A disconnect while the checks run (cannot happen, but) must not
   ** finalize them under our feet: it defers, as for the engine. */
@@ -1517,6 +1525,113 @@ int relGuardNote(RelCtx *p, int iEdge, int bGone, sqlite3_value *pKey,
     return rc;
   }
   return noteAdd(c, iEdge, NOTE_DANGLING, pKey, bGone);
+}
+
+/* Settle at the row what the guard function would note for the row of
+** table t it is called for (argv as relext_must_be_loaded has them), with
+** the parent key's affinity and collation, as the COMMIT check compares:
+**   - a key the row holds as a child is settled when its parent row is
+**     there (the COMMIT check's own statement);
+**   - a key the row holds as a parent (arriving, or going away: the guard
+**     cannot tell) is settled when no child holds it now (a child that
+**     holds it then, or later, is the COMMIT check's or its own guard's:
+**     the delete engine runs after the row's index is maintained, and
+**     leaves no child behind that it has not noted).
+** A key settled here needs no COMMIT check: every later change to the
+** parent, and every later child that holds the key, is guarded itself.
+** *pbAll is 1 when nothing is left for COMMIT (and no NULL in a
+** null=False key). Only the first REL_SETTLE_MAX calls of a transaction
+** try (a probe costs several notes; a transaction that takes no note
+** enrols nothing and runs no COMMIT check), or every call with bAlways
+** (journal_mode=OFF, where nothing may wait for COMMIT). A failure other
+** than out of memory only means "not settled". */
+#define REL_SETTLE_MAX 2
+int relGuardSettle(RelCtx *p, int t, int argc, sqlite3_value **argv,
+                   int bAlways, int *pbAll) {
+  RelCommit *c = relCommit(p);
+  const RelTable *pT = &p->aTab[t];
+  unsigned int uDv = 0;
+  int i, rc = SQLITE_OK, bAll = 1, nProbe = 0;
+  *pbAll = 0;
+  if (c == 0 || c->bQuiet || c->bBulkAll) return SQLITE_OK;
+  if (sqlite3_file_control(p->db, "main", SQLITE_FCNTL_DATA_VERSION, &uDv) !=
+      SQLITE_OK)
+    return SQLITE_OK;
+  /* The data version moves at each COMMIT: a new transaction. */
+  if (uDv != c->uSettleDv) {
+    c->uSettleDv = uDv;
+    c->nSettled = 0;
+  }
+  if (c->nSettled >= REL_SETTLE_MAX && !bAlways) return SQLITE_OK;
+  /* What the call would note (relGuardNote's cases). */
+  for (i = 1; bAll && i + 1 < argc;) {
+    int e = sqlite3_value_int(argv[i]);
+    if (e >= 0) {
+      if (e >= pT->nChild || i + 2 >= argc) return SQLITE_OK;
+      if (sqlite3_value_type(argv[i + 1]) == SQLITE_NULL) {
+        /* A NULL in a null=False key waits for COMMIT. */
+        if (sqlite3_value_type(argv[i + 2]) != SQLITE_NULL) bAll = 0;
+      } else if (p->aEdge[pT->aChild[e]].bConstraint) {
+        nProbe++;
+      }
+      i += 3;
+    } else {
+      e = -1 - e;
+      if (e >= pT->nParent) return SQLITE_OK;
+      if (sqlite3_value_type(argv[i + 1]) != SQLITE_NULL &&
+          p->aEdge[pT->aParent[e]].bConstraint)
+        nProbe++;
+      i += 2;
+    }
+  }
+  if (!bAll) return SQLITE_OK;
+  if (nProbe > 0) rc = relCheckSlots(p, c);
+  if (rc) return rc;
+  relCtxEnter(p);
+  for (i = 1; rc == SQLITE_OK && bAll && nProbe > 0 && i + 1 < argc;) {
+    int e = sqlite3_value_int(argv[i]);
+    int bChild = e >= 0;
+    int iEdge = bChild ? pT->aChild[e] : pT->aParent[-1 - e];
+    sqlite3_value *pKey = argv[i + 1];
+    i += bChild ? 3 : 2;
+    if (sqlite3_value_type(pKey) != SQLITE_NULL &&
+        p->aEdge[iEdge].bConstraint) {
+      sqlite3_stmt *pStmt = 0;
+      char *zErr = 0;
+      if (bChild) {
+        rc = relCheckStmt(p, c->apCheck, iEdge, NOTE_DANGLING, 0, &pStmt,
+                          &zErr);
+      } else {
+        sqlite3_stmt **pp = &c->apCheck[iEdge * REL_CHECK_SLOTS + 5];
+        const RelEdge *pE = &p->aEdge[iEdge];
+        if (*pp == 0) {
+          rc = relPreparef(p->db, pp, &zErr,
+                           "SELECT 1 FROM main.\"%w\" AS c WHERE "
+                           "c.\"%w\"=?1 LIMIT 1",
+                           p->azTable[pE->iChild], pE->zChildCol);
+        }
+        pStmt = *pp;
+      }
+      sqlite3_free(zErr);
+      if (rc == SQLITE_OK) {
+        sqlite3_bind_value(pStmt, 1, pKey);
+        /* A row: the child's parent is missing, or a child holds the
+        ** parent's key. */
+        if (sqlite3_step(pStmt) == SQLITE_ROW) bAll = 0;
+        rc = sqlite3_reset(pStmt);
+      }
+      if (rc != SQLITE_OK && rc != SQLITE_NOMEM) {
+        rc = SQLITE_OK;
+        bAll = 0;
+      }
+    }
+  }
+  relCtxLeave(p);
+  if (rc == SQLITE_OK && bAll) {
+    c->nSettled++;
+    *pbAll = 1;
+  }
+  return rc;
 }
 
 /* Finalize the COMMIT check's statements. */

@@ -77,6 +77,9 @@ struct RelCommit {
                           ** that ran out of memory) */
   int bTxnReady;          /* the guard function has seen this transaction
                           ** (relMustBeLoadedFunc) */
+  int nSettled;           /* guard calls of this transaction settled at
+                          ** the row (relGuardSettle) */
+  unsigned int uSettleDv; /* the data version they were counted under */
 };
 
 static inline RelCommit *relCommit(RelCtx *p) {
@@ -88,6 +91,12 @@ static inline RelCommit *relCommit(RelCtx *p) {
 ** parent key (commit.c, for relext_must_be_loaded in admit.c). */
 int relGuardNote(RelCtx *p, int iEdge, int bGone, sqlite3_value *pKey,
                  sqlite3_value *pRow);
+/* Settle at the row, when it can, what a guard call for a row of table t
+** would note (argv as relext_must_be_loaded has them): in the first calls
+** of a transaction, or always (bAlways); *pbAll: nothing is left for
+** COMMIT (commit.c). */
+int relGuardSettle(RelCtx *p, int t, int argc, sqlite3_value **argv,
+                   int bAlways, int *pbAll);
 
 #if defined(__GNUC__) && !defined(_WIN32)
 #pragma GCC visibility pop
