@@ -585,8 +585,9 @@ static int relNotNullError(RelCtx *p, const RelEdge *pE, const char *zRow,
 ** the next (prepared on first use, finalized with the engine's): 0 a
 ** child's key, 1 a NULL key, 2 a key a parent gave up (relCheckStmt), 3
 ** and 4 the batches of integer keys, noted by children or by parents
-** (relBatchCheck), 5 whether a child holds a key (relGuardSettle). */
-#define REL_CHECK_SLOTS 6
+** (relBatchCheck), 5 whether a child holds a key and 6 whether a parent
+** row has it (relGuardSettle). */
+#define REL_CHECK_SLOTS 7
 
 /* Integer keys of an edge checked in one statement from this many on. */
 #define REL_BATCH_MIN 8
@@ -1553,7 +1554,8 @@ int relGuardSettle(RelCtx *p, int t, int argc, sqlite3_value **argv,
   unsigned int uDv = 0;
   int i, rc = SQLITE_OK, bAll = 1, nProbe = 0;
   *pbAll = 0;
-  if (c == 0 || c->bQuiet || c->bBulkAll) return SQLITE_OK;
+  /* (Not inside the delete engine: what it deletes next is its own.) */
+  if (c == 0 || c->bQuiet || c->bBulkAll || p->nBusy > 0) return SQLITE_OK;
   if (sqlite3_file_control(p->db, "main", SQLITE_FCNTL_DATA_VERSION, &uDv) !=
       SQLITE_OK)
     return SQLITE_OK;
@@ -1598,26 +1600,29 @@ int relGuardSettle(RelCtx *p, int t, int argc, sqlite3_value **argv,
         p->aEdge[iEdge].bConstraint) {
       sqlite3_stmt *pStmt = 0;
       char *zErr = 0;
-      if (bChild) {
-        rc = relCheckStmt(p, c->apCheck, iEdge, NOTE_DANGLING, 0, &pStmt,
-                          &zErr);
-      } else {
-        sqlite3_stmt **pp = &c->apCheck[iEdge * REL_CHECK_SLOTS + 5];
-        const RelEdge *pE = &p->aEdge[iEdge];
-        if (*pp == 0) {
-          rc = relPreparef(p->db, pp, &zErr,
-                           "SELECT 1 FROM main.\"%w\" AS c WHERE "
-                           "c.\"%w\"=?1 LIMIT 1",
-                           p->azTable[pE->iChild], pE->zChildCol);
-        }
-        pStmt = *pp;
+      sqlite3_stmt **pp = &c->apCheck[iEdge * REL_CHECK_SLOTS + 5 + bChild];
+      const RelEdge *pE = &p->aEdge[iEdge];
+      if (*pp == 0 && bChild) {
+        /* As the COMMIT check compares (relCheckStmt). */
+        char *zPKey = relColExpr("p", pE->zParentCol);
+        rc = zPKey ? relPreparef(p->db, pp, &zErr,
+                                 "SELECT 1 FROM main.\"%w\" AS p WHERE %s=?1",
+                                 p->azTable[pE->iParent], zPKey)
+                   : SQLITE_NOMEM;
+        sqlite3_free(zPKey);
+      } else if (*pp == 0) {
+        rc = relPreparef(p->db, pp, &zErr,
+                         "SELECT 1 FROM main.\"%w\" AS c WHERE c.\"%w\"=?1 "
+                         "LIMIT 1",
+                         p->azTable[pE->iChild], pE->zChildCol);
       }
+      pStmt = *pp;
       sqlite3_free(zErr);
       if (rc == SQLITE_OK) {
         sqlite3_bind_value(pStmt, 1, pKey);
-        /* A row: the child's parent is missing, or a child holds the
+        /* Settled: the child's parent row is there; no child holds the
         ** parent's key. */
-        if (sqlite3_step(pStmt) == SQLITE_ROW) bAll = 0;
+        if ((sqlite3_step(pStmt) == SQLITE_ROW) != bChild) bAll = 0;
         rc = sqlite3_reset(pStmt);
       }
       if (rc != SQLITE_OK && rc != SQLITE_NOMEM) {
