@@ -574,13 +574,12 @@ static void relTempAdd(RelCtx *p, RelTempList *pList, int t, const char *zName,
 ** its generation, the row's key and its referenced keys. A table whose
 ** writes are refused (zBlock) gets three triggers that refuse them, in
 ** case its stored guards are missing. */
-#define REL_ENGINE_SKIP_MAX 4
 static void relTriggerSql(RelCtx *p, int t, RelTempList *pList) {
   const RelTable *pT = &p->aTab[t];
   const char *zT = p->azTable[t];
   int k, nGone = 0;
   RelStr body = {0};
-  char *zName, *zHead, *zWhen = 0;
+  char *zName, *zHead;
   if (pT->bMissing) return;
   if (pT->zBlock) {
     static const char *azEvent[] = {"INSERT", "UPDATE", "DELETE"};
@@ -645,53 +644,15 @@ static void relTriggerSql(RelCtx *p, int t, RelTempList *pList) {
     }
     relStrPrintf(&body,
                  "); INSERT INTO relext_txn(e, k) SELECT -1, NULL WHERE 0; ");
-    /* A row no child holds a key of (a leaf, most rows of most tables)
-    ** gives the engine nothing to do: one probe per edge skips it, where
-    ** the edges are few enough that the probes cost less than the engine
-    ** (about 9,000 instructions). Compared as the COMMIT check compares,
-    ** which is as the parent key does (rel_define sees to it). */
-    int bSkip = pT->nParent <= REL_ENGINE_SKIP_MAX;
-    /* (Not where the engine reads the rows this statement deleted before:
-    ** a PROTECT whose both ends one statement can delete.) */
-    for (k = 0; bSkip && k < pT->nParent; k++) {
-      if (p->aEdge[pT->aParent[k]].bGoneTracked) bSkip = 0;
-    }
-    if (bSkip) {
-      RelStr w = {0};
-      for (k = 0; k < pT->nParent; k++) {
-        const RelEdge *pE = &p->aEdge[pT->aParent[k]];
-        char *zOld = relColExpr("OLD", pE->zParentCol);
-        if (zOld == 0) w.eRc = SQLITE_NOMEM;
-        relStrPrintf(&w, "%sEXISTS (SELECT 1 FROM main.\"%w\" AS c WHERE "
-                         "c.\"%w\" = %s)",
-                     k ? " OR " : "", p->azTable[pE->iChild], pE->zChildCol,
-                     zOld ? zOld : "NULL");
-        sqlite3_free(zOld);
-      }
-      zWhen = relStrFinish(&w);
-      if (zWhen == 0) body.eRc = SQLITE_NOMEM;
-    }
+    if (pT->bLiftable || pT->bDoomable) relStrPrintf(&body, "%s", REL_PENDING_SQL);
   }
   zName = sqlite3_mprintf("relext_del_%s", zT);
-  zHead = sqlite3_mprintf("CREATE TEMP TRIGGER \"%w\" AFTER DELETE ON main.\"%w\"%s%s",
-                          zName ? zName : "", zT, zWhen ? " WHEN " : "",
-                          zWhen ? zWhen : "");
+  zHead = sqlite3_mprintf("CREATE TEMP TRIGGER \"%w\" AFTER DELETE ON main.\"%w\"",
+                          zName ? zName : "", zT);
   relTempAdd(p, pList, t, zName ? zName : "", "del", zHead, relStrFinish(&body));
   sqlite3_free(zName);
   sqlite3_free(zHead);
   relStrReset(&body);
-  /* The pending row of a RESTRICT is kept in step for every row deleted
-  ** (after the engine's trigger: TEMP triggers fire in the order made). */
-  if (!pT->bPlain && (pT->bLiftable || pT->bDoomable)) {
-    zName = sqlite3_mprintf("relext_pend_%s", zT);
-    zHead = sqlite3_mprintf("CREATE TEMP TRIGGER \"%w\" AFTER DELETE ON main.\"%w\"",
-                            zName ? zName : "", zT);
-    relTempAdd(p, pList, t, zName ? zName : "", "pend", zHead,
-               relStrdup(REL_PENDING_SQL));
-    sqlite3_free(zName);
-    sqlite3_free(zHead);
-  }
-  sqlite3_free(zWhen);
 }
 
 /* Extra TEMP triggers of M2M junctions: duplicate pairs as no-ops (when the
