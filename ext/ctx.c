@@ -263,8 +263,10 @@ int relCtxSync(RelCtx *p, int eMode, char **pzErr) {
   /* A load that may write finishes what earlier ones could not. */
   if (eMode == REL_SYNC_WRITE && (p->bRenamed || p->bStale))
     return relCtxLoad(p, eMode, pzErr);
-  if (!bFresh && !p->bSyncForce && !p->bSyncCheck && n == p->nProbe)
+  if (!bFresh && !p->bSyncForce && !p->bSyncCheck && n == p->nProbe) {
+    p->bDataVersion = relCtxDataVersion(p, &p->uDataVersion);
     return SQLITE_OK;
+  }
   /* The schema changed (or a rollback undid a change): did anything relext
   ** reads? */
   rc = relStoredFingerprint(p->db, p->bCatalog, &h);

@@ -393,6 +393,15 @@ static int relEngineRunX(RelCtx *p, int iRoot, sqlite3_value *pRow, int nKey,
       if (rc) return rc;
     }
   }
+  /* Something to do: relext_txn joins the transaction now (its COMMIT
+  ** check, its savepoints), not for every row deleted (the TEMP trigger no
+  ** longer enrols it): a leaf deleted in a transaction of its own leaves
+  ** nothing for COMMIT. */
+  if (!bCareful) {
+    rc = relCommitEnrol(p);
+    if (rc) return relError(pzErr, rc, "%s", sqlite3_errmsg(db));
+    e->iLevel = relCommitLevel(p);
+  }
   if (pPlan->bCareful && !bCareful) {
     return relEngineCarefulRun(p, iRoot, pRow, nKey, apKey, pzErr);
   }
@@ -609,7 +618,6 @@ static void relOnDeleteFunc(sqlite3_context *ctx, int argc,
     relResultError(ctx, zErr ? SQLITE_CONSTRAINT : SQLITE_NOMEM, zErr);
     return;
   }
-  if (relEngine(p)) relEngine(p)->iLevel = relCommitLevel(p);
   relCtxEnter(p);
   rc = relEngineRun(p, t, argv[1], argc - 2, &argv[2], &zErr);
   relCtxLeave(p);

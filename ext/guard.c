@@ -642,8 +642,8 @@ static void relTriggerSql(RelCtx *p, int t, RelTempList *pList) {
       relStrPrintf(&body, ", %s", zOld ? zOld : "NULL");
       sqlite3_free(zOld);
     }
-    relStrPrintf(&body,
-                 "); INSERT INTO relext_txn(e, k) SELECT -1, NULL WHERE 0; ");
+    /* (The engine enrols relext_txn when it has something to do.) */
+    relStrPrintf(&body, "); ");
     if (pT->bLiftable || pT->bDoomable) relStrPrintf(&body, "%s", REL_PENDING_SQL);
   }
   zName = sqlite3_mprintf("relext_del_%s", zT);
