@@ -23,9 +23,10 @@
 **   - TEMP triggers (guard.c) writing to relext_txn.
 **
 **   Notes go to relext_txn, a TEMP virtual table. Statements that can fire
-**   relext's TEMP triggers enrol it in their transaction (the triggers
-**   write to it); the guard function enrols it with a nested statement the
-**   first time it notes a key in a transaction. Either way its xSync runs
+**   some of relext's TEMP triggers enrol it in their transaction (the
+**   triggers write to it); the guard function, and the delete engine when
+**   it has a row to act on, enrol it with a nested statement the first
+**   time they need it in a transaction. Either way its xSync runs
 **   at COMMIT (or at the end of an autocommit statement). xSync checks each
 **   suspect once, with one index probe: a key that points nowhere (or a
 **   RESTRICT row still referencing a deleted row, or a NULL key) fails the
@@ -39,6 +40,17 @@
 **   whole with one anti-join. The notes follow savepoints through
 **   xSavepoint/xRollbackTo, so ROLLBACK TO and failed statements forget
 **   what they noted.
+**
+**   Keys settled at the row. The first two guard calls of a transaction
+**   (relGuardSettle) probe instead of noting: a child's key whose parent
+**   row is there, and a parent's key no child holds, need nothing at
+**   COMMIT, because every later change to that parent and every later
+**   child holding the key meets a guard of its own. A transaction all of
+**   whose keys settle (one row: a Django save()) enrols nothing, asks
+**   nothing of the journal, and runs no COMMIT check; after two calls the
+**   notes are cheaper than probes. Under journal_mode=OFF every call must
+**   settle or is refused (admit.c): nothing may wait for a COMMIT that
+**   could not be undone.
 **
 **   The end of a statement. A RESTRICT that a later row of the same
 **   statement may still lift (engine.c decides which) is a pending note;

@@ -23,8 +23,9 @@
 **   ctx.c       the RelCtx's life: references, the registry, the modules'
 **               state slots and hooks, (re)load and keeping in step with
 **               the database (relCtxSync), cached statements
-**   commit.c    the notes and the COMMIT check (relext_txn, relext_notes,
-**               relext_close); commit_int.h: its state, shared with admit.c
+**   commit.c    the notes, keys settled at the row, and the COMMIT check
+**               (relext_txn, relext_notes, relext_close); commit_int.h:
+**               its state, shared with admit.c
 **   admit.c     the admission of a write: which rules a guard names and
 **               whether the write may proceed (relext_must_be_loaded,
 **               relGuardFire)
