@@ -14,7 +14,7 @@
 **   relext_fail). A write is refused when, even after catching up with the
 **   database, this connection does not hold its rules, its table's writes
 **   are refused, a governed database is attached and written, or
-**   journal_mode is OFF.
+**   journal_mode is OFF and the row's keys would wait for COMMIT.
 **
 ** MECHANISM
 **   A guard names its rules by generation (RelTable.iGen). A generation
@@ -25,9 +25,11 @@
 **   (relCtxSync) before it decides. The first write of a transaction to a
 **   governed table (bTxnReady, commit_int.h) pays for the rest: in step
 **   with the database (another connection's ALTER TABLE since the last
-**   transaction), the journal able to undo a refusal, relext_txn enrolled
-**   for the COMMIT check; later rows find their table by generation and
-**   note their keys.
+**   transaction; relCtxSyncRow), then either every key of the row settled
+**   at the row (commit.c's relGuardSettle, the first two calls of a
+**   transaction: this path runs again for the next row), or the journal
+**   able to undo a refusal and relext_txn enrolled for the COMMIT check;
+**   later rows find their table by generation and note their keys.
 **
 ** INVARIANTS
 **   - The guard function returns 0 or fails: the guard indexes stay empty.
@@ -40,7 +42,8 @@
 **   - relext enforces the rules of the main database only: a governed
 **     database attached and written in the same transaction is refused
 **     (known by its guards' names and SQL, relSchemaGuarded).
-**   - journal_mode=OFF: writes to governed tables are refused.
+**   - journal_mode=OFF: a write whose keys cannot be settled at the row
+**     is refused.
 */
 #include "relext_int.h"
 #include "commit_int.h"
