@@ -716,7 +716,8 @@ static int relStoredLoadInner(RelCtx *p, int bFollow, char **pzErr) {
     sqlite3_free(azOld);
   }
   /* Each definition against the schema as it stands (which does not
-  ** change during the pass: each table and column is probed once). */
+  ** change during the pass: each table is read once), and then whether
+  ** each table exists. */
   if (rc == SQLITE_OK) rc = relSchemaMemoNew(&pMemo);
   for (i = 0; rc == SQLITE_OK && i < p->nDef; i++) {
     RelDef *d = &p->aDef[i];
@@ -726,8 +727,6 @@ static int relStoredLoadInner(RelCtx *p, int bFollow, char **pzErr) {
       if (d->zWhy == 0) rc = SQLITE_NOMEM;
     }
   }
-  relSchemaMemoFree(pMemo);
-  pMemo = 0;
   if (rc == SQLITE_OK) {
     relCtxClearDerived(p);
     rc = relCtxDerive(p);
@@ -740,7 +739,7 @@ static int relStoredLoadInner(RelCtx *p, int bFollow, char **pzErr) {
   if (rc == SQLITE_OK && nTab > 0) rc = relCtxSetGens(p, aGen);
   for (t = 0; rc == SQLITE_OK && t < p->nTable; t++) {
     int bExists = 0;
-    rc = relTableExists(db, p->azTable[t], &bExists);
+    rc = relMemoTableExists(pMemo, db, p->azTable[t], &bExists);
     p->aTab[t].bMissing = !bExists;
   }
   /* The tables being rebuilt (ddl.c) come first: their definitions are
@@ -761,6 +760,7 @@ static int relStoredLoadInner(RelCtx *p, int bFollow, char **pzErr) {
   sqlite3_free(aGen);
   sqlite3_free(aRen);
   sqlite3_free(zBad);
+  relSchemaMemoFree(pMemo);
   relStoredClear(&set);
   if (rc) relCtxClearDefs(p);
   return rc;
