@@ -117,6 +117,24 @@ char *relStrdup(const char *z);
 ** bytes that are not UTF-8 stay as they are. NULL when out of memory. */
 char *relLowerName(const char *z);
 int relStrICmp(const char *a, const char *b);
+
+/* A map from names to small integers (indexes into an array the caller
+** keeps), for lookups that must not scan: the caller hashes its key with
+** relNameHash (names as SQLite compares them: ASCII case-insensitive;
+** chain calls for a key of several names), adds (h, v) pairs, and checks
+** each candidate relIndexHashNext gives against its own array. */
+typedef struct RelIndexSlot RelIndexSlot;
+typedef struct RelIndexHash RelIndexHash;
+struct RelIndexHash {
+  RelIndexSlot *a; /* a power of two slots, at most half of them used */
+  int nSlot;
+  int nUsed;
+};
+unsigned relNameHash(unsigned h, const char *z); /* h: 0 to start */
+int relIndexHashAdd(RelIndexHash *p, unsigned h, int v); /* v >= 0 */
+/* The next value added with hash h: *pi is -1 at first; -1 at the end. */
+int relIndexHashNext(const RelIndexHash *p, unsigned h, int *pi);
+void relIndexHashClear(RelIndexHash *p);
 int relStrEq(const char *a, const char *b); /* NULL-safe, case-sensitive */
 
 /* A value: a literal from Django syntax (default=, SET(...)), or a key
@@ -622,6 +640,10 @@ struct RelCtx {
   int nEdge;
   char **azTable; /* every table that appears in an edge */
   int nTable;
+  RelIndexHash tabHash; /* azTable by name (relCtxTable) */
+  RelIndexHash defHash; /* aDef by model and field (relCtxFindDef): made
+                        ** by relCtxDerive, gone with the derived state
+                        ** (names of aDef change between the two) */
   RelTable *aTab;     /* per table of azTable: its rules */
   int *aGenHash;      /* open-addressing map iGen -> table index + 1 */
   int nGenHash;       /* slots in aGenHash (a power of two) */

@@ -768,7 +768,9 @@ static int relStoredLoadInner(RelCtx *p, int bFollow, char **pzErr) {
 
 int relStoredLoad(RelCtx *p, int *aMap, char **pzErr) {
   RelCtx old;
-  int rc, i, j;
+  RelIndexHash byField;
+  int rc, rc2 = SQLITE_OK, i, j;
+  memset(&byField, 0, sizeof(byField));
   /* The old definitions stay aside while the new ones load. */
   memset(&old, 0, sizeof(old));
   old.aDef = p->aDef;
@@ -780,6 +782,10 @@ int relStoredLoad(RelCtx *p, int *aMap, char **pzErr) {
   old.aTab = p->aTab;
   old.aGenHash = p->aGenHash;
   old.nGenHash = p->nGenHash;
+  old.tabHash = p->tabHash;
+  old.defHash = p->defHash;
+  memset(&p->tabHash, 0, sizeof(p->tabHash));
+  memset(&p->defHash, 0, sizeof(p->defHash));
   p->aDef = 0;
   p->aEdge = 0;
   p->azTable = 0;
@@ -789,12 +795,30 @@ int relStoredLoad(RelCtx *p, int *aMap, char **pzErr) {
   rc = relStoredLoadInner(p, 1, pzErr);
   if (rc == SQLITE_DONE) rc = relStoredLoadInner(p, 0, pzErr);
   /* An edge stays the same edge when it is the same end of the same
-  ** definition, under whatever names (renames followed). */
+  ** definition, under whatever names (renames followed): the new edges
+  ** by field and end, so that this is linear. */
+  if (aMap && old.nEdge > 0) {
+    for (j = 0; rc2 == SQLITE_OK && j < p->nEdge; j++) {
+      const RelEdge *pN = &p->aEdge[j];
+      char zEnd[2] = {(char)('0' + pN->eEnd), 0};
+      rc2 = relIndexHashAdd(
+          &byField, relNameHash(relNameHash(0, p->aDef[pN->iDef].zField), zEnd),
+          j);
+    }
+    if (rc2 && rc == SQLITE_OK) {
+      /* (A load fails whole.) */
+      rc = rc2;
+      relCtxClearDefs(p);
+    }
+  }
   for (i = 0; aMap && i < old.nEdge; i++) {
     const RelEdge *pO = &old.aEdge[i];
     const RelDef *dO = &old.aDef[pO->iDef];
+    char zEnd[2] = {(char)('0' + pO->eEnd), 0};
+    int k = -1;
+    unsigned h = relNameHash(relNameHash(0, dO->zField), zEnd);
     aMap[i] = -1;
-    for (j = 0; j < p->nEdge; j++) {
+    while (rc2 == SQLITE_OK && (j = relIndexHashNext(&byField, h, &k)) >= 0) {
       const RelEdge *pN = &p->aEdge[j];
       const RelDef *dN = &p->aDef[pN->iDef];
       if (pN->eEnd == pO->eEnd && strcmp(dN->zField, dO->zField) == 0 &&
@@ -806,6 +830,7 @@ int relStoredLoad(RelCtx *p, int *aMap, char **pzErr) {
       }
     }
   }
+  relIndexHashClear(&byField);
   relCtxClearDefs(&old);
   return rc;
 }
