@@ -243,6 +243,10 @@ int relTablesEndingWith(sqlite3 *db, const char *zSuffix, char **pzFirst,
 /* Does the CREATE TABLE text of zTab match the LIKE pattern zLike? */
 int relTableDeclLike(sqlite3 *db, const char *zTab, const char *zLike,
                      int *pbLike);
+/* The names of the tables of main whose CREATE TABLE text matches the
+** LIKE pattern zLike (one read for all; free with relColumnNamesFree). */
+int relTablesDeclLike(sqlite3 *db, const char *zLike, char ***pazName,
+                      int *pnName);
 /* Rows of zTab according to sqlite_stat1, or SQLite's default estimate
 ** (also when the database was never analyzed). */
 int relTableRows(sqlite3 *db, const char *zTab, double *pnRow);

@@ -101,6 +101,19 @@ static int relProbe(sqlite3_stmt *pStmt, int *pbRow, char **pz) {
   return rc;
 }
 
+/* A copy of column iCol of pStmt's row into *pz (NULL for an SQL NULL):
+** SQLITE_NOMEM when out of memory. */
+static int relColumnDup(sqlite3_stmt *pStmt, int iCol, char **pz) {
+  const char *z = (const char *)sqlite3_column_text(pStmt, iCol);
+  *pz = 0;
+  if (z == 0) {
+    return sqlite3_column_type(pStmt, iCol) == SQLITE_NULL ? SQLITE_OK
+                                                           : SQLITE_NOMEM;
+  }
+  *pz = relStrdup(z);
+  return *pz ? SQLITE_OK : SQLITE_NOMEM;
+}
+
 /* Prepare zSql with ?1 = z1 and ?2 = z2 (when not NULL). */
 static int relProbePrepare(sqlite3 *db, const char *zSql, const char *z1,
                            const char *z2, sqlite3_stmt **ppStmt) {
@@ -208,6 +221,41 @@ int relTableDeclLike(sqlite3 *db, const char *zTab, const char *zLike,
   *pbLike = z && strcmp(z, "1") == 0;
   sqlite3_free(z);
   return rc;
+}
+
+int relTablesDeclLike(sqlite3 *db, const char *zLike, char ***pazName,
+                      int *pnName) {
+  sqlite3_stmt *pStmt = 0;
+  char **az = 0;
+  int n = 0, rc;
+  *pazName = 0;
+  *pnName = 0;
+  rc = relProbePrepare(db,
+                       "SELECT name FROM main.sqlite_schema WHERE "
+                       "type='table' AND sql LIKE ?1",
+                       zLike, 0, &pStmt);
+  if (rc) return rc;
+  while (rc == SQLITE_OK && sqlite3_step(pStmt) == SQLITE_ROW) {
+    char **a = sqlite3_realloc64(az, sizeof(char *) * (size_t)(n + 1));
+    if (a == 0) {
+      rc = SQLITE_NOMEM;
+      break;
+    }
+    az = a;
+    rc = relColumnDup(pStmt, 0, &az[n]);
+    if (rc == SQLITE_OK && az[n]) n++;
+  }
+  if (rc == SQLITE_OK)
+    rc = sqlite3_finalize(pStmt);
+  else
+    sqlite3_finalize(pStmt);
+  if (rc) {
+    relColumnNamesFree(az, n);
+    return rc;
+  }
+  *pazName = az;
+  *pnName = n;
+  return SQLITE_OK;
 }
 
 int relTableRows(sqlite3 *db, const char *zTab, double *pnRow) {
@@ -528,19 +576,6 @@ static void relFactsClear(RelFacts *f) {
   }
   sqlite3_free(f->aIdx);
   memset(f, 0, sizeof(*f));
-}
-
-/* A copy of column iCol of pStmt's row into *pz (NULL for an SQL NULL):
-** SQLITE_NOMEM when out of memory. */
-static int relColumnDup(sqlite3_stmt *pStmt, int iCol, char **pz) {
-  const char *z = (const char *)sqlite3_column_text(pStmt, iCol);
-  *pz = 0;
-  if (z == 0) {
-    return sqlite3_column_type(pStmt, iCol) == SQLITE_NULL ? SQLITE_OK
-                                                           : SQLITE_NOMEM;
-  }
-  *pz = relStrdup(z);
-  return *pz ? SQLITE_OK : SQLITE_NOMEM;
 }
 
 /* The statements that read the facts, prepared when first needed (a memo
