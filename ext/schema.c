@@ -547,7 +547,9 @@ struct RelFactCol {
 };
 typedef struct RelFactIdx RelFactIdx;
 struct RelFactIdx {
+  char *zName; /* the index */
   int bUnique;
+  int bXinfo;   /* zFirst, zColl and nKey are read (relFactXinfo) */
   char *zFirst; /* its first column (NULL: an expression) */
   char *zColl;  /* that column's collation in the index (NULL: none read) */
   int nKey;     /* its key columns */
@@ -571,6 +573,7 @@ static void relFactsClear(RelFacts *f) {
   }
   sqlite3_free(f->aCol);
   for (i = 0; i < f->nIdx; i++) {
+    sqlite3_free(f->aIdx[i].zName);
     sqlite3_free(f->aIdx[i].zFirst);
     sqlite3_free(f->aIdx[i].zColl);
   }
@@ -648,10 +651,11 @@ static int relFactsReadCols(sqlite3 *db, RelFactStmts *s, const char *zTab,
   return relFactDone(s->pCols, rc);
 }
 
-/* The indexes of zTab into f. */
+/* The indexes of zTab into f: the list only (relFactXinfo reads an
+** index's columns when a question needs them). */
 static int relFactsReadIdx(sqlite3 *db, RelFactStmts *s, const char *zTab,
                            RelFacts *f) {
-  int nAlloc = 0;
+  int nAlloc = 0, i;
   int rc = relFactPrepare(db, &s->pIdx,
                           "SELECT name, \"unique\", origin='pk', partial FROM "
                           "pragma_index_list(?1, 'main')",
@@ -659,15 +663,9 @@ static int relFactsReadIdx(sqlite3 *db, RelFactStmts *s, const char *zTab,
   if (rc) return rc;
   f->bIdxRead = 1;
   while (rc == SQLITE_OK && sqlite3_step(s->pIdx) == SQLITE_ROW) {
-    const char *zIdx = (const char *)sqlite3_column_text(s->pIdx, 0);
     RelFactIdx *x;
-    int iRow = 0;
     if (sqlite3_column_int(s->pIdx, 2)) f->bPkIndex = 1;
     if (sqlite3_column_int(s->pIdx, 3)) continue;
-    if (zIdx == 0) {
-      rc = SQLITE_NOMEM;
-      break;
-    }
     if (f->nIdx == nAlloc) {
       int nNew = nAlloc ? 2 * nAlloc : 4;
       RelFactIdx *a =
@@ -682,32 +680,46 @@ static int relFactsReadIdx(sqlite3 *db, RelFactStmts *s, const char *zTab,
     x = &f->aIdx[f->nIdx++];
     memset(x, 0, sizeof(*x));
     x->bUnique = sqlite3_column_int(s->pIdx, 1);
-    rc = relFactPrepare(db, &s->pXinfo,
-                        "SELECT name, coll, key FROM "
-                        "pragma_index_xinfo(?1, 'main') ORDER BY seqno",
-                        zIdx);
-    while (rc == SQLITE_OK && sqlite3_step(s->pXinfo) == SQLITE_ROW) {
-      if (iRow++ == 0) {
-        rc = relColumnDup(s->pXinfo, 0, &x->zFirst);
-        if (rc == SQLITE_OK) rc = relColumnDup(s->pXinfo, 1, &x->zColl);
-      }
-      if (sqlite3_column_int(s->pXinfo, 2)) x->nKey++;
-    }
-    if (s->pXinfo) rc = relFactDone(s->pXinfo, rc);
+    rc = relColumnDup(s->pIdx, 0, &x->zName);
+    if (rc == SQLITE_OK && x->zName == 0) rc = SQLITE_NOMEM;
   }
   rc = relFactDone(s->pIdx, rc);
   if (rc) {
     /* Not remembered: the next question reads them again. */
-    int i;
-    for (i = 0; i < f->nIdx; i++) {
-      sqlite3_free(f->aIdx[i].zFirst);
-      sqlite3_free(f->aIdx[i].zColl);
-    }
+    for (i = 0; i < f->nIdx; i++)
+      sqlite3_free(f->aIdx[i].zName);
     sqlite3_free(f->aIdx);
     f->aIdx = 0;
     f->nIdx = 0;
     f->bIdxRead = 0;
     f->bPkIndex = 0;
+  }
+  return rc;
+}
+
+/* The first column and the key columns of index x (once). */
+static int relFactXinfo(sqlite3 *db, RelFactStmts *s, RelFactIdx *x) {
+  int iRow = 0;
+  int rc = relFactPrepare(db, &s->pXinfo,
+                          "SELECT name, coll, key FROM "
+                          "pragma_index_xinfo(?1, 'main') ORDER BY seqno",
+                          x->zName);
+  if (rc) return rc;
+  while (rc == SQLITE_OK && sqlite3_step(s->pXinfo) == SQLITE_ROW) {
+    if (iRow++ == 0) {
+      rc = relColumnDup(s->pXinfo, 0, &x->zFirst);
+      if (rc == SQLITE_OK) rc = relColumnDup(s->pXinfo, 1, &x->zColl);
+    }
+    if (sqlite3_column_int(s->pXinfo, 2)) x->nKey++;
+  }
+  rc = relFactDone(s->pXinfo, rc);
+  if (rc) {
+    sqlite3_free(x->zFirst);
+    sqlite3_free(x->zColl);
+    x->zFirst = x->zColl = 0;
+    x->nKey = 0;
+  } else {
+    x->bXinfo = 1;
   }
   return rc;
 }
@@ -758,25 +770,28 @@ static int relColumnFacts(sqlite3 *db, RelFactStmts *s, const char *zTab,
   if (rc == SQLITE_OK && p->zName) rc = relColumnCollation(db, zTab, p);
   if (rc == SQLITE_OK && p->zName && !f->bIdxRead)
     rc = relFactsReadIdx(db, s, zTab, f);
+  if (rc == SQLITE_OK && p->zName && bPk && f->nPk == 1 &&
+      sqlite3_stricmp(p->zType, "INTEGER") == 0 && !f->bPkIndex) {
+    /* INTEGER PRIMARY KEY: the rowid (indexed and unique, whatever the
+    ** indexes below say) */
+    p->bRowid = 1;
+    p->bUnique = 1;
+  }
   /* Indexes: unique on exactly this column under the column's own
   ** collation (the primary key's index of a WITHOUT ROWID table, or of
   ** "INTEGER PRIMARY KEY DESC", is among them); any leading with it. A
   ** partial index serves neither. An index of origin 'pk' also says that
   ** an INTEGER PRIMARY KEY is no rowid. */
-  for (i = 0; rc == SQLITE_OK && p->zName && i < f->nIdx; i++) {
-    const RelFactIdx *x = &f->aIdx[i];
+  for (i = 0; rc == SQLITE_OK && p->zName && !p->bRowid && i < f->nIdx; i++) {
+    RelFactIdx *x = &f->aIdx[i];
+    if (!x->bXinfo) rc = relFactXinfo(db, s, x);
+    if (rc) break;
     if (x->zFirst == 0 || sqlite3_stricmp(x->zFirst, p->zName) != 0) continue;
     p->bIndexed = 1;
     if (x->bUnique && x->nKey == 1 && !p->bCollUnknown &&
         sqlite3_stricmp(x->zColl ? x->zColl : "BINARY",
                         p->zColl ? p->zColl : "BINARY") == 0)
       p->bUnique = 1;
-  }
-  if (rc == SQLITE_OK && p->zName && bPk && f->nPk == 1 &&
-      sqlite3_stricmp(p->zType, "INTEGER") == 0 && !f->bPkIndex) {
-    /* INTEGER PRIMARY KEY: the rowid */
-    p->bRowid = 1;
-    p->bUnique = 1;
   }
   if (rc) relColumnClear(p);
   return rc;
