@@ -360,15 +360,18 @@ int relStoredFingerprint(sqlite3 *db, int bCatalog, sqlite3_uint64 *pH) {
 /* The table catalog name zCat is called now, when SQLite renamed it since
 ** relext wrote its guards: the table a guard object written for zCat
 ** sits on. NULL when not renamed. */
-static const char *relFollowTable(const RelStoredSet *pSet, const char *zCat) {
-  int i;
-  for (i = 0; i < pSet->n; i++) {
+static const char *relFollowTable(const RelStoredSet *pSet,
+                                  const RelIndexHash *pFor, const char *zCat) {
+  int i, k = -1, iBest = -1;
+  /* The first in pSet's order, as a scan would find it. */
+  while ((i = relIndexHashNext(pFor, relNameHash(0, zCat), &k)) >= 0) {
     const RelStoredObj *o = &pSet->a[i];
     if (o->eKind < REL_OBJ_INDEX || o->eKind > REL_OBJ_AFTER) continue;
     if (sqlite3_stricmp(o->zFor, zCat) != 0) continue;
-    if (sqlite3_stricmp(o->zTbl, zCat) != 0) return o->zTbl;
+    if (sqlite3_stricmp(o->zTbl, zCat) != 0 && (iBest < 0 || i < iBest))
+      iBest = i;
   }
-  return 0;
+  return iBest < 0 ? 0 : pSet->a[iBest].zTbl;
 }
 
 /* Replace *pz by zNew (a copy) when it names zOld (as SQLite compares
@@ -383,15 +386,40 @@ static int relRenameName(char **pz, const char *zOld, const char *zNew) {
   return SQLITE_OK;
 }
 
-/* The stored guard index carrying generation iGen, or NULL. */
-static const RelStoredObj *relFindIndex(const RelStoredSet *pSet,
-                                        sqlite3_int64 iGen) {
-  int i;
-  for (i = 0; i < pSet->n; i++) {
-    if (pSet->a[i].eKind == REL_OBJ_INDEX && pSet->a[i].iGen == iGen)
-      return &pSet->a[i];
+/* The hash of generation iGen in a RelIndexHash. */
+static unsigned relGenHash(sqlite3_int64 iGen) {
+  sqlite3_uint64 u = (sqlite3_uint64)iGen * 0x9E3779B97F4A7C15ULL;
+  return (unsigned)(u >> 32);
+}
+
+/* The guard objects of pSet by the table their names are for (zFor), and
+** its guard indexes by generation: built once per load. */
+static int relStoredIndex(const RelStoredSet *pSet, RelIndexHash *pFor,
+                          RelIndexHash *pGen) {
+  int i, rc = SQLITE_OK;
+  for (i = 0; rc == SQLITE_OK && i < pSet->n; i++) {
+    const RelStoredObj *o = &pSet->a[i];
+    if (o->eKind < REL_OBJ_INDEX || o->eKind > REL_OBJ_AFTER) continue;
+    rc = relIndexHashAdd(pFor, relNameHash(0, o->zFor), i);
+    if (rc == SQLITE_OK && o->eKind == REL_OBJ_INDEX)
+      rc = relIndexHashAdd(pGen, relGenHash(o->iGen), i);
   }
-  return 0;
+  return rc;
+}
+
+/* The stored guard index carrying generation iGen, or NULL (pGen: the
+** guard indexes of pSet by generation). */
+static const RelStoredObj *relFindIndex(const RelStoredSet *pSet,
+                                        const RelIndexHash *pGen,
+                                        sqlite3_int64 iGen) {
+  int i, k = -1, iBest = -1;
+  /* The first in pSet's order, as a scan would find it. */
+  while ((i = relIndexHashNext(pGen, relGenHash(iGen), &k)) >= 0) {
+    if (pSet->a[i].eKind == REL_OBJ_INDEX && pSet->a[i].iGen == iGen &&
+        (iBest < 0 || i < iBest))
+      iBest = i;
+  }
+  return iBest < 0 ? 0 : &pSet->a[iBest];
 }
 
 /* A column rename found in a guard index: the column of definition iDef
@@ -405,10 +433,11 @@ struct RelColRename {
 /* The column renames that the guard index of table t (written for
 ** generation iGen) shows: appended to *paRen. zTab is the table's name
 ** now. */
-static int relFindColRenames(RelCtx *p, const RelStoredSet *pSet, int t,
+static int relFindColRenames(RelCtx *p, const RelStoredSet *pSet,
+                             const RelIndexHash *pGen, int t,
                              const char *zTab, RelColRename **paRen,
                              int *pnRen) {
-  const RelStoredObj *o = relFindIndex(pSet, p->aTab[t].iGen);
+  const RelStoredObj *o = relFindIndex(pSet, pGen, p->aTab[t].iGen);
   const RelTable *pT = &p->aTab[t];
   int i, rc = SQLITE_OK;
   if (o == 0) return SQLITE_OK;
@@ -562,7 +591,8 @@ static int relRebuildMark(RelCtx *p) {
 }
 
 /* Is the catalog what relext wrote? Sets p->zTamper when not. */
-static int relCheckTrust(RelCtx *p, const RelStoredSet *pSet, char *zBad) {
+static int relCheckTrust(RelCtx *p, const RelStoredSet *pSet,
+                         const RelIndexHash *pGen, char *zBad) {
   int i, t, bGuards = 0;
   char *zWhy = 0;
   for (i = 0; i < pSet->n; i++) {
@@ -595,7 +625,7 @@ static int relCheckTrust(RelCtx *p, const RelStoredSet *pSet, char *zBad) {
     for (t = 0; zWhy == 0 && !p->bRestoring && t < p->nTable; t++) {
       /* (A dump being restored makes the guards one after the other, and
       ** the witness last: the next load judges, once it is done.) */
-      if (!p->aTab[t].bMissing && relFindIndex(pSet, p->aTab[t].iGen) == 0) {
+      if (!p->aTab[t].bMissing && relFindIndex(pSet, pGen, p->aTab[t].iGen) == 0) {
         zWhy = sqlite3_mprintf("relext: relext_relations cannot be verified "
                                "(relext's guards of %s are missing)",
                                p->azTable[t]);
@@ -629,9 +659,12 @@ static int relStoredLoadInner(RelCtx *p, int bFollow, char **pzErr) {
   char **azNew = 0; /* per table: its name now, when renamed */
   RelColRename *aRen = 0;
   RelSchemaMemo *pMemo = 0;
+  RelIndexHash byFor, byGen; /* set's guard objects (relStoredIndex) */
   int nRen = 0, nTab = 0, rc, i, t;
 
   memset(&set, 0, sizeof(set));
+  memset(&byFor, 0, sizeof(byFor));
+  memset(&byGen, 0, sizeof(byGen));
   sqlite3_free(p->zTamper);
   p->zTamper = 0;
   p->bRenamed = 0;
@@ -639,6 +672,7 @@ static int relStoredLoadInner(RelCtx *p, int bFollow, char **pzErr) {
   p->iWitness = 0;
   rc = relCatalogRead(p, &zBad);
   if (rc == SQLITE_OK) rc = relStoredRead(db, "main", &set);
+  if (rc == SQLITE_OK) rc = relStoredIndex(&set, &byFor, &byGen);
   for (i = 0; rc == SQLITE_OK && i < set.n; i++) {
     if (set.a[i].eKind == REL_OBJ_CATALOG) {
       if (p->bWitness && p->iWitness != set.a[i].iGen) p->iWitness = 0;
@@ -666,7 +700,7 @@ static int relStoredLoadInner(RelCtx *p, int bFollow, char **pzErr) {
   /* Renames: tables first (by the names of their guard objects), then
   ** columns (by the arguments of the guard index of each table). */
   for (t = 0; rc == SQLITE_OK && t < nTab; t++) {
-    const char *zNow = bFollow ? relFollowTable(&set, p->azTable[t]) : 0;
+    const char *zNow = bFollow ? relFollowTable(&set, &byFor, p->azTable[t]) : 0;
     int bExists = 0;
     aGen[t] = p->aTab[t].iGen;
     azNew[t] = 0;
@@ -676,8 +710,8 @@ static int relStoredLoadInner(RelCtx *p, int bFollow, char **pzErr) {
       if (azNew[t] == 0) rc = SQLITE_NOMEM;
     }
     if (rc == SQLITE_OK && bFollow) {
-      rc = relFindColRenames(p, &set, t, azNew[t] ? azNew[t] : p->azTable[t],
-                             &aRen, &nRen);
+      rc = relFindColRenames(p, &set, &byGen, t,
+                             azNew[t] ? azNew[t] : p->azTable[t], &aRen, &nRen);
     }
   }
   if (rc == SQLITE_OK && nTab > 0) {
@@ -753,7 +787,7 @@ static int relStoredLoadInner(RelCtx *p, int bFollow, char **pzErr) {
   }
   /* A catalog relext is writing (rel_define, ...) is trusted: its witness
   ** is rewritten with it. */
-  if (rc == SQLITE_OK && !p->bCatalogOpen) rc = relCheckTrust(p, &set, zBad);
+  if (rc == SQLITE_OK && !p->bCatalogOpen) rc = relCheckTrust(p, &set, &byGen, zBad);
   for (t = 0; azNew && t < nTab; t++)
     sqlite3_free(azNew[t]);
   sqlite3_free(azNew);
@@ -761,6 +795,8 @@ static int relStoredLoadInner(RelCtx *p, int bFollow, char **pzErr) {
   sqlite3_free(aRen);
   sqlite3_free(zBad);
   relSchemaMemoFree(pMemo);
+  relIndexHashClear(&byFor);
+  relIndexHashClear(&byGen);
   relStoredClear(&set);
   if (rc) relCtxClearDefs(p);
   return rc;
