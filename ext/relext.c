@@ -250,6 +250,7 @@ __declspec(dllexport)
   if (rc != SQLITE_OK) {
     rc = relInitError(pzErrMsg, rc, zErr);
     relCtxClearDefs(p);
+    relStoredFree(p);
     sqlite3_free(p);
     return rc;
   }

@@ -290,6 +290,13 @@ int relMemoColumnUnique(RelSchemaMemo *m, sqlite3 *db, const char *zTab,
                         const char *zCol, int *pbUnique);
 int relMemoPkColumn(RelSchemaMemo *m, sqlite3 *db, const char *zTab,
                     char **pzCol);
+/* Keep a memo from one pass to the next: relSchemaMemoRefresh, at the
+** start of a pass, reads sqlite_schema once and forgets the facts of each
+** table whose rows there (its own, its indexes') changed since they were
+** read; relSchemaMemoRelease, at its end, finalizes the memo's statements
+** (no statement of relext's stays prepared between passes). */
+int relSchemaMemoRefresh(RelSchemaMemo *m, sqlite3 *db);
+void relSchemaMemoRelease(RelSchemaMemo *m);
 /* The names of the columns of zTab, in order (free with
 ** relColumnNamesFree). */
 int relColumnNames(sqlite3 *db, const char *zTab, char ***pazName, int *pnName);
@@ -599,6 +606,8 @@ int relStoredFingerprint(sqlite3 *db, int bCatalog, sqlite3_uint64 *pH);
 ** gets the new index of old edge i, or -1. Fails only on I/O and memory
 ** errors. */
 int relStoredLoad(RelCtx *p, int *aMap, char **pzErr);
+/* Free what loading keeps in p from load to load (p->pMemo). */
+void relStoredFree(RelCtx *p);
 
 /* ------------------------------------------------------------------ */
 /* ctx.c                                                               */
@@ -684,6 +693,8 @@ struct RelCtx {
   int nLoading;              /* >0 while a load runs (no sync nests) */
   int bInfra;                /* relext's TEMP tables (relext_txn, ...) are
                              ** there: notes can be taken (guard.c) */
+  RelSchemaMemo *pMemo;      /* the facts of main's tables, kept from
+                             ** load to load (stored.c) */
   int bRestoring;            /* a load inside the CREATE INDEX of a guard
                              ** (a dump being restored): guards not made
                              ** yet are neither refused nor evidence */

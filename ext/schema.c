@@ -1071,8 +1071,12 @@ typedef struct RelMemoTab RelMemoTab;
 struct RelMemoTab {
   char *zKey; /* its name, ASCII lower-cased (SQLite compares so) */
   int bTable; /* listed as a table of main (virtual tables included) */
+  int bVirtual; /* a virtual table: its facts come from its module */
   int bRead;  /* f holds its columns (and its indexes once f.bIdxRead) */
   RelFacts f;
+  sqlite3_uint64 iSql; /* hash of its rows of sqlite_schema (table and
+                       ** indexes) when f was read */
+  sqlite3_uint64 iNew; /* the same, being computed (relSchemaMemoRefresh) */
 };
 struct RelSchemaMemo {
   RelMemoTab *a; /* open addressing, a power of two slots */
@@ -1147,8 +1151,104 @@ static RelMemoTab *relMemoTab(RelSchemaMemo *m, const char *zTab) {
     }
   }
   m->a[i].zKey = zKey;
+  m->a[i].iNew = 1469598103934665603ULL; /* as if refreshed: no rows */
   m->nUsed++;
   return &m->a[i];
+}
+
+static void relMemoHashText(sqlite3_uint64 *pH, const unsigned char *z,
+                            int n) {
+  sqlite3_uint64 h = *pH;
+  int i;
+  for (i = 0; i < n; i++) {
+    h ^= z[i];
+    h *= 1099511628211ULL;
+  }
+  h ^= 0xff;
+  h *= 1099511628211ULL;
+  *pH = h;
+}
+
+/* Forget every table (a refresh that failed). */
+static void relMemoForget(RelSchemaMemo *m) {
+  int i;
+  for (i = 0; i < m->nSlot; i++) {
+    sqlite3_free(m->a[i].zKey);
+    relFactsClear(&m->a[i].f);
+  }
+  sqlite3_free(m->a);
+  m->a = 0;
+  m->nSlot = m->nUsed = 0;
+  m->bListed = 0;
+}
+
+int relSchemaMemoRefresh(RelSchemaMemo *m, sqlite3 *db) {
+  sqlite3_stmt *pStmt = 0;
+  int rc, i;
+  /* Every table of main and the text of its table and index rows: a
+  ** table is what sqlite_schema lists as one (as pragma_table_list:
+  ** plain, shadow and virtual tables), and its facts stay while that text
+  ** does (ALTER TABLE rewrites it; CREATE and DROP INDEX add and remove
+  ** rows), except a virtual table's, which its module gives. A memo that
+  ** holds nothing yet (a connection's first load) need not read them: it
+  ** lists the tables when asked, and facts read without a hash of their
+  ** rows are read again at the next refresh. */
+  if (m->nUsed == 0) return SQLITE_OK;
+  for (i = 0; i < m->nSlot; i++) {
+    m->a[i].bTable = 0;
+    m->a[i].iNew = 1469598103934665603ULL;
+  }
+  m->bListed = 0;
+  rc = sqlite3_prepare_v2(db,
+                          "SELECT type='table', tbl_name, name, sql FROM "
+                          "main.sqlite_schema WHERE type IN ('table','index','view')",
+                          -1, &pStmt, 0);
+  while (rc == SQLITE_OK && sqlite3_step(pStmt) == SQLITE_ROW) {
+    const char *zTbl = (const char *)sqlite3_column_text(pStmt, 1);
+    const unsigned char *zName = sqlite3_column_text(pStmt, 2);
+    const unsigned char *zSql = sqlite3_column_text(pStmt, 3);
+    int bTable = sqlite3_column_int(pStmt, 0);
+    RelMemoTab *t;
+    if (zTbl == 0 || zName == 0 ||
+        (zSql == 0 && sqlite3_column_type(pStmt, 3) != SQLITE_NULL)) {
+      rc = SQLITE_NOMEM;
+      break;
+    }
+    t = relMemoTab(m, zTbl);
+    if (t == 0) {
+      rc = SQLITE_NOMEM;
+      break;
+    }
+    if (bTable) {
+      t->bTable = 1;
+      t->bVirtual = zSql && sqlite3_strnicmp((const char *)zSql,
+                                             "CREATE VIRTUAL", 14) == 0;
+    }
+    relMemoHashText(&t->iNew, zName, sqlite3_column_bytes(pStmt, 2));
+    if (zSql) relMemoHashText(&t->iNew, zSql, sqlite3_column_bytes(pStmt, 3));
+  }
+  if (rc == SQLITE_OK)
+    rc = sqlite3_finalize(pStmt);
+  else
+    sqlite3_finalize(pStmt);
+  if (rc) {
+    relMemoForget(m);
+    return rc;
+  }
+  for (i = 0; i < m->nSlot; i++) {
+    RelMemoTab *t = &m->a[i];
+    if (t->zKey == 0) continue;
+    if (t->iNew != t->iSql || t->bVirtual) {
+      relFactsClear(&t->f);
+      t->bRead = 0;
+    }
+  }
+  m->bListed = 1;
+  return SQLITE_OK;
+}
+
+void relSchemaMemoRelease(RelSchemaMemo *m) {
+  if (m) relFactStmtsFree(&m->s);
 }
 
 /* Every table of main, in one read (relTableName's REL_TABLE_ANY: plain,
@@ -1200,6 +1300,7 @@ static int relMemoFacts(RelSchemaMemo *m, sqlite3 *db, const char *zTab,
       return rc;
     }
     t->bRead = 1;
+    t->iSql = t->iNew;
   }
   *ppT = t;
   return SQLITE_OK;

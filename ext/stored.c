@@ -752,7 +752,11 @@ static int relStoredLoadInner(RelCtx *p, int bFollow, char **pzErr) {
   /* Each definition against the schema as it stands (which does not
   ** change during the pass: each table is read once), and then whether
   ** each table exists. */
-  if (rc == SQLITE_OK) rc = relSchemaMemoNew(&pMemo);
+  if (rc == SQLITE_OK && p->pMemo == 0) rc = relSchemaMemoNew(&p->pMemo);
+  if (rc == SQLITE_OK) {
+    pMemo = p->pMemo;
+    rc = relSchemaMemoRefresh(pMemo, db);
+  }
   for (i = 0; rc == SQLITE_OK && i < p->nDef; i++) {
     RelDef *d = &p->aDef[i];
     const char *zWhy = relDefCheckSchema(pMemo, db, d, &rc);
@@ -794,12 +798,17 @@ static int relStoredLoadInner(RelCtx *p, int bFollow, char **pzErr) {
   sqlite3_free(aGen);
   sqlite3_free(aRen);
   sqlite3_free(zBad);
-  relSchemaMemoFree(pMemo);
+  relSchemaMemoRelease(pMemo);
   relIndexHashClear(&byFor);
   relIndexHashClear(&byGen);
   relStoredClear(&set);
   if (rc) relCtxClearDefs(p);
   return rc;
+}
+
+void relStoredFree(RelCtx *p) {
+  relSchemaMemoFree(p->pMemo);
+  p->pMemo = 0;
 }
 
 int relStoredLoad(RelCtx *p, int *aMap, char **pzErr) {
