@@ -1114,15 +1114,25 @@ static unsigned relMemoHash(const char *z) {
 
 /* The entry of table zTab, made if absent. NULL when out of memory. */
 static RelMemoTab *relMemoTab(RelSchemaMemo *m, const char *zTab) {
-  char *zKey = relStrdup(zTab);
-  char *q;
-  unsigned h;
+  unsigned h = 0;
+  const char *q;
+  char *zKey, *z;
   int i;
-  if (zKey == 0) return 0;
-  for (q = zKey; *q; q++) {
-    if (*q >= 'A' && *q <= 'Z') *q = (char)(*q + 32);
+  /* Found without a copy (most calls); the key is made only when new. */
+  for (q = zTab; *q; q++) {
+    char c = *q;
+    if (c >= 'A' && c <= 'Z') c = (char)(c + 32);
+    h = h * 31 + (unsigned char)c;
   }
-  h = relMemoHash(zKey);
+  for (i = m->nSlot ? (int)(h & (unsigned)(m->nSlot - 1)) : 0;
+       m->nSlot && m->a[i].zKey; i = (i + 1) & (m->nSlot - 1)) {
+    if (sqlite3_stricmp(m->a[i].zKey, zTab) == 0) return &m->a[i];
+  }
+  zKey = relStrdup(zTab);
+  if (zKey == 0) return 0;
+  for (z = zKey; *z; z++) {
+    if (*z >= 'A' && *z <= 'Z') *z = (char)(*z + 32);
+  }
   if (2 * (m->nUsed + 1) > m->nSlot) {
     int nNew = m->nSlot ? 2 * m->nSlot : 64, j;
     RelMemoTab *aNew = sqlite3_malloc64(sizeof(RelMemoTab) * (size_t)nNew);
@@ -1145,10 +1155,6 @@ static RelMemoTab *relMemoTab(RelSchemaMemo *m, const char *zTab) {
   }
   for (i = (int)(h & (unsigned)(m->nSlot - 1)); m->a[i].zKey;
        i = (i + 1) & (m->nSlot - 1)) {
-    if (strcmp(m->a[i].zKey, zKey) == 0) {
-      sqlite3_free(zKey);
-      return &m->a[i];
-    }
   }
   m->a[i].zKey = zKey;
   m->a[i].iNew = 1469598103934665603ULL; /* as if refreshed: no rows */
