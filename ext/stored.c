@@ -105,15 +105,19 @@ static char *relSqlIdent(const char **pz, int *pRc) {
       cEnd = *z == '[' ? ']' : *z;
       z++;
       while (*z) {
-        if (*z == cEnd && cEnd != ']' && z[1] == cEnd) {
+        /* A run up to the next quote, then the quote: doubled (one of
+        ** it is the name's), or the end. */
+        const char *zRun = z;
+        while (*z && *z != cEnd)
+          z++;
+        relStrAppend(&s, zRun, (size_t)(z - zRun));
+        if (*z == 0) break;
+        if (cEnd != ']' && z[1] == cEnd) {
           relStrAppend(&s, z, 1);
           z += 2;
-        } else if (*z == cEnd) {
+        } else {
           z++;
           break;
-        } else {
-          relStrAppend(&s, z, 1);
-          z++;
         }
       }
     } else if ((*z >= 'a' && *z <= 'z') || (*z >= 'A' && *z <= 'Z') ||
@@ -188,17 +192,18 @@ static int relStoredCallArgs(RelStoredObj *pObj, const char **pz) {
     }
     if (iArg++ == 0) {
       char *zCol = relSqlIdent(&z, &rc);
-      int *aPos = sqlite3_realloc64(pObj->aPos,
-                                    sizeof(int) * (size_t)(pObj->nArg + 1));
-      char **az = aPos ? sqlite3_realloc64(pObj->azCol,
-                                           sizeof(char *) *
-                                               (size_t)(pObj->nArg + 1))
-                       : 0;
-      if (aPos) pObj->aPos = aPos;
-      if (az) pObj->azCol = az;
-      if (aPos == 0 || az == 0) {
-        sqlite3_free(zCol);
-        return SQLITE_NOMEM;
+      if ((pObj->nArg & (pObj->nArg - 1)) == 0) {
+        /* Grown by doubling: at 1, 2, 4, ... arguments. */
+        size_t nNew = pObj->nArg ? 2 * (size_t)pObj->nArg : 1;
+        int *aPos = sqlite3_realloc64(pObj->aPos, sizeof(int) * nNew);
+        char **az =
+            aPos ? sqlite3_realloc64(pObj->azCol, sizeof(char *) * nNew) : 0;
+        if (aPos) pObj->aPos = aPos;
+        if (az) pObj->azCol = az;
+        if (aPos == 0 || az == 0) {
+          sqlite3_free(zCol);
+          return SQLITE_NOMEM;
+        }
       }
       pObj->aPos[pObj->nArg] = iPos;
       pObj->azCol[pObj->nArg] = zCol;
@@ -265,12 +270,16 @@ int relStoredRead(sqlite3 *db, const char *zDb, RelStoredSet *pSet) {
       rc = SQLITE_NOMEM;
       break;
     }
-    aNew = sqlite3_realloc64(pSet->a, sizeof(RelStoredObj) * (size_t)(pSet->n + 1));
-    if (aNew == 0) {
-      rc = SQLITE_NOMEM;
-      break;
+    if ((pSet->n & (pSet->n - 1)) == 0) {
+      /* Grown by doubling: at 1, 2, 4, ... objects. */
+      aNew = sqlite3_realloc64(
+          pSet->a, sizeof(RelStoredObj) * (size_t)(pSet->n ? 2 * pSet->n : 1));
+      if (aNew == 0) {
+        rc = SQLITE_NOMEM;
+        break;
+      }
+      pSet->a = aNew;
     }
-    pSet->a = aNew;
     o = &pSet->a[pSet->n++];
     memset(o, 0, sizeof(*o));
     o->zName = relStrdup(zName);
