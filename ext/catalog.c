@@ -773,6 +773,32 @@ int relIsIdentifier(const char *z, int bPlus) {
 ** also when a probe failed: *pRc says so. Fills in the keys of an M2M's
 ** ends ("rowid" for an end whose table is gone). m remembers the probes
 ** of the definitions checked before it in the same pass. */
+/* The keys of M2M d's ends: the primary key of each end's table, "rowid"
+** for an end whose table is gone (bM, bT: whether they exist). */
+static int relDefKeysOf(RelSchemaMemo *m, sqlite3 *db, RelDef *d, int bM,
+                        int bT) {
+  int rc = SQLITE_OK;
+  sqlite3_free(d->zSrcKey);
+  sqlite3_free(d->zDstKey);
+  d->zSrcKey = d->zDstKey = 0;
+  if (bM) rc = relMemoPkColumn(m, db, d->zModel, &d->zSrcKey);
+  if (rc == SQLITE_OK && bT)
+    rc = relMemoPkColumn(m, db, d->zTarget, &d->zDstKey);
+  if (rc == SQLITE_OK && d->zSrcKey == 0) d->zSrcKey = relStrdup("rowid");
+  if (rc == SQLITE_OK && d->zDstKey == 0) d->zDstKey = relStrdup("rowid");
+  if (rc == SQLITE_OK && (!d->zSrcKey || !d->zDstKey)) rc = SQLITE_NOMEM;
+  return rc;
+}
+
+int relDefKeys(RelSchemaMemo *m, sqlite3 *db, RelDef *d) {
+  int bM = 0, bT = 0, rc;
+  if (d->eKind != REL_M2M) return SQLITE_OK;
+  rc = relMemoTableExists(m, db, d->zModel, &bM);
+  if (rc == SQLITE_OK) rc = relMemoTableExists(m, db, d->zTarget, &bT);
+  if (rc == SQLITE_OK) rc = relDefKeysOf(m, db, d, bM, bT);
+  return rc;
+}
+
 const char *relDefCheckSchema(RelSchemaMemo *m, sqlite3 *db, RelDef *d,
                               int *pRc) {
   int bM = 0, bT = 0, bJ = 0, bA = 0, bB = 0, bU = 0, rc;
@@ -780,17 +806,8 @@ const char *relDefCheckSchema(RelSchemaMemo *m, sqlite3 *db, RelDef *d,
   if (rc == SQLITE_OK) rc = relMemoTableExists(m, db, d->zTarget, &bT);
   if (rc == SQLITE_OK && d->eKind == REL_M2M)
     rc = relMemoTableExists(m, db, d->zDbTable, &bJ);
-  if (rc == SQLITE_OK && d->eKind == REL_M2M) {
-    sqlite3_free(d->zSrcKey);
-    sqlite3_free(d->zDstKey);
-    d->zSrcKey = d->zDstKey = 0;
-    if (bM) rc = relMemoPkColumn(m, db, d->zModel, &d->zSrcKey);
-    if (rc == SQLITE_OK && bT)
-      rc = relMemoPkColumn(m, db, d->zTarget, &d->zDstKey);
-    if (rc == SQLITE_OK && d->zSrcKey == 0) d->zSrcKey = relStrdup("rowid");
-    if (rc == SQLITE_OK && d->zDstKey == 0) d->zDstKey = relStrdup("rowid");
-    if (rc == SQLITE_OK && (!d->zSrcKey || !d->zDstKey)) rc = SQLITE_NOMEM;
-  }
+  if (rc == SQLITE_OK && d->eKind == REL_M2M)
+    rc = relDefKeysOf(m, db, d, bM, bT);
   *pRc = rc;
   if (rc) return 0;
   if (!bM) return "its model table is missing";

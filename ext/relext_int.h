@@ -518,6 +518,8 @@ int relCatalogRead(RelCtx *p, char **pzBad);
 ** in an M2M's end keys. m: a memo for a pass over every definition. */
 const char *relDefCheckSchema(RelSchemaMemo *m, sqlite3 *db, RelDef *d,
                               int *pRc);
+/* Only the M2M end keys relDefCheckSchema fills in (a no-op for a FK). */
+int relDefKeys(RelSchemaMemo *m, sqlite3 *db, RelDef *d);
 int relCatalogInsert(sqlite3 *db, const RelDef *pDef, char **pzErr);
 int relCatalogDelete(sqlite3 *db, const char *zModel, const char *zField,
                      char **pzErr);

@@ -689,15 +689,20 @@ static int relStoredLoadInner(RelCtx *p, int bFollow, char **pzErr) {
       p->bWitness = 1;
     }
   }
-  /* The generations, from the catalog's own names (an M2M end's key does
-  ** not count: see relRulesDerive). */
-  for (i = 0; rc == SQLITE_OK && i < p->nDef; i++) {
-    RelDef *d = &p->aDef[i];
-    if (d->eKind != REL_M2M) continue;
-    if (d->zSrcKey == 0) d->zSrcKey = relStrdup("rowid");
-    if (d->zDstKey == 0) d->zDstKey = relStrdup("rowid");
-    if (!d->zSrcKey || !d->zDstKey) rc = SQLITE_NOMEM;
+  /* The schema as it stands (which does not change during the pass: each
+  ** table is read once, and not again at the next load unless it
+  ** changed). */
+  if (rc == SQLITE_OK && p->pMemo == 0) rc = relSchemaMemoNew(&p->pMemo);
+  if (rc == SQLITE_OK) {
+    pMemo = p->pMemo;
+    rc = relSchemaMemoRefresh(pMemo, db);
   }
+  /* The generations, from the catalog's own names (an M2M end's key does
+  ** not count: see relRulesDerive). The keys are those the check below
+  ** gives when nothing was renamed, so that the rules derived now stand
+  ** then. */
+  for (i = 0; rc == SQLITE_OK && i < p->nDef; i++)
+    rc = relDefKeys(pMemo, db, &p->aDef[i]);
   if (rc == SQLITE_OK) rc = relCtxDerive(p);
   nTab = p->nTable;
   if (rc == SQLITE_OK && nTab > 0) {
@@ -758,14 +763,8 @@ static int relStoredLoadInner(RelCtx *p, int bFollow, char **pzErr) {
       sqlite3_free(azOld[t]);
     sqlite3_free(azOld);
   }
-  /* Each definition against the schema as it stands (which does not
-  ** change during the pass: each table is read once), and then whether
-  ** each table exists. */
-  if (rc == SQLITE_OK && p->pMemo == 0) rc = relSchemaMemoNew(&p->pMemo);
-  if (rc == SQLITE_OK) {
-    pMemo = p->pMemo;
-    rc = relSchemaMemoRefresh(pMemo, db);
-  }
+  /* Each definition against the schema, and then whether each table
+  ** exists. */
   for (i = 0; rc == SQLITE_OK && i < p->nDef; i++) {
     RelDef *d = &p->aDef[i];
     const char *zWhy = relDefCheckSchema(pMemo, db, d, &rc);
@@ -774,7 +773,10 @@ static int relStoredLoadInner(RelCtx *p, int bFollow, char **pzErr) {
       if (d->zWhy == 0) rc = SQLITE_NOMEM;
     }
   }
-  if (rc == SQLITE_OK) {
+  if (rc == SQLITE_OK && p->bRenamed) {
+    /* Derived again under the names found (unrenamed, nothing that the
+    ** rules are derived from changed since: the check fills the M2M keys
+    ** as relDefKeys did). */
     relCtxClearDerived(p);
     rc = relCtxDerive(p);
   }
