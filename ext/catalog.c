@@ -295,6 +295,8 @@ void relCtxClearDerived(RelCtx *p) {
   }
   sqlite3_free(p->aTab);
   sqlite3_free(p->aGenHash);
+  relIndexHashClear(&p->tabHash);
+  relIndexHashClear(&p->defHash);
   p->aTab = 0;
   p->aGenHash = 0;
   p->nGenHash = 0;
@@ -315,8 +317,24 @@ void relCtxClearDefs(RelCtx *p) {
   p->nDef = 0;
 }
 
+/* The definition zModel.zField among the first nDef of aDef, through
+** pHash (built for them), or -1. */
+static int relFindDefIn(const RelDef *aDef, const RelIndexHash *pHash,
+                        const char *zModel, const char *zField) {
+  unsigned h = relNameHash(relNameHash(0, zModel), zField);
+  int k = -1, i;
+  while ((i = relIndexHashNext(pHash, h, &k)) >= 0) {
+    if (relStrICmp(aDef[i].zModel, zModel) == 0 &&
+        relStrICmp(aDef[i].zField, zField) == 0)
+      return i;
+  }
+  return -1;
+}
+
 int relCtxFindDef(RelCtx *p, const char *zModel, const char *zField) {
   int i;
+  if (p->defHash.nUsed == p->nDef && p->nDef > 0)
+    return relFindDefIn(p->aDef, &p->defHash, zModel, zField);
   for (i = 0; i < p->nDef; i++) {
     if (relStrICmp(p->aDef[i].zModel, zModel) == 0 &&
         relStrICmp(p->aDef[i].zField, zField) == 0)
@@ -326,8 +344,9 @@ int relCtxFindDef(RelCtx *p, const char *zModel, const char *zField) {
 }
 
 int relCtxTable(RelCtx *p, const char *zTab) {
-  int i;
-  for (i = 0; i < p->nTable; i++) {
+  unsigned h = relNameHash(0, zTab);
+  int k = -1, i;
+  while ((i = relIndexHashNext(&p->tabHash, h, &k)) >= 0) {
     if (relStrICmp(p->azTable[i], zTab) == 0) return i;
   }
   return -1;
@@ -338,23 +357,36 @@ static int relCtxAddTable(RelCtx *p, const char *zTab) {
   int i = relCtxTable(p, zTab);
   char **az;
   if (i >= 0) return i;
-  az = sqlite3_realloc64(p->azTable, sizeof(char *) * (size_t)(p->nTable + 1));
-  if (az == 0) return -1;
-  p->azTable = az;
+  if ((p->nTable & (p->nTable - 1)) == 0) {
+    /* Grown by doubling: at 1, 2, 4, ... entries. */
+    az = sqlite3_realloc64(p->azTable,
+                           sizeof(char *) * (size_t)(p->nTable ? 2 * p->nTable : 1));
+    if (az == 0) return -1;
+    p->azTable = az;
+  }
+  az = p->azTable;
   az[p->nTable] = relStrdup(zTab);
   if (az[p->nTable] == 0) return -1;
+  if (relIndexHashAdd(&p->tabHash, relNameHash(0, zTab), p->nTable)) {
+    sqlite3_free(az[p->nTable]);
+    return -1;
+  }
   return p->nTable++;
 }
 
 static int relCtxAddEdge(RelCtx *p, int iDef, int eEnd, const char *zChild,
                          const char *zChildCol, const char *zParent,
                          const char *zParentCol, int eRule, int bConstraint) {
-  RelEdge *a, *pE;
+  RelEdge *pE;
   const RelDef *pDef = &p->aDef[iDef];
-  a = sqlite3_realloc64(p->aEdge, sizeof(RelEdge) * (size_t)(p->nEdge + 1));
-  if (a == 0) return SQLITE_NOMEM;
-  p->aEdge = a;
-  pE = &a[p->nEdge];
+  if ((p->nEdge & (p->nEdge - 1)) == 0) {
+    /* Grown by doubling: at 1, 2, 4, ... edges. */
+    RelEdge *a = sqlite3_realloc64(
+        p->aEdge, sizeof(RelEdge) * (size_t)(p->nEdge ? 2 * p->nEdge : 1));
+    if (a == 0) return SQLITE_NOMEM;
+    p->aEdge = a;
+  }
+  pE = &p->aEdge[p->nEdge];
   memset(pE, 0, sizeof(*pE));
   p->nEdge++;
   pE->iDef = iDef;
@@ -372,10 +404,13 @@ static int relCtxAddEdge(RelCtx *p, int iDef, int eEnd, const char *zChild,
   return SQLITE_OK;
 }
 
-/* Is junction column zCol of table zTab covered by a declared FK? */
-static int relCoveredByFk(RelCtx *p, const char *zTab, const char *zCol) {
-  int i;
-  for (i = 0; i < p->nDef; i++) {
+/* Is junction column zCol of table zTab covered by a declared FK? pFk:
+** the FK and O2O definitions by model and column. */
+static int relCoveredByFk(RelCtx *p, const RelIndexHash *pFk, const char *zTab,
+                          const char *zCol) {
+  unsigned h = relNameHash(relNameHash(0, zTab), zCol);
+  int k = -1, i;
+  while ((i = relIndexHashNext(pFk, h, &k)) >= 0) {
     const RelDef *d = &p->aDef[i];
     if (d->eKind != REL_M2M && relStrICmp(d->zModel, zTab) == 0 &&
         relStrICmp(d->zColumn, zCol) == 0)
@@ -626,6 +661,18 @@ static int relRulesDerive(RelCtx *p) {
 int relCtxDerive(RelCtx *p) {
   int i, rc = SQLITE_OK;
   sqlite3_uint64 h = 1469598103934665603ULL;
+  RelIndexHash fk;
+  memset(&fk, 0, sizeof(fk));
+  /* The definitions by name (relCtxFindDef), and the FKs by column. */
+  relIndexHashClear(&p->defHash);
+  for (i = 0; rc == SQLITE_OK && i < p->nDef; i++) {
+    const RelDef *d = &p->aDef[i];
+    rc = relIndexHashAdd(&p->defHash,
+                         relNameHash(relNameHash(0, d->zModel), d->zField), i);
+    if (rc == SQLITE_OK && d->eKind != REL_M2M)
+      rc = relIndexHashAdd(&fk, relNameHash(relNameHash(0, d->zModel), d->zColumn),
+                           i);
+  }
   for (i = 0; rc == SQLITE_OK && i < p->nDef; i++) {
     const RelDef *d = &p->aDef[i];
     char *zRule = relRuleText(d);
@@ -658,17 +705,19 @@ int relCtxDerive(RelCtx *p) {
       rc = relCtxAddEdge(p, i, 0, d->zModel, d->zColumn, d->zTarget,
                          d->zToField, d->eOnDelete, d->bDbConstraint);
     } else {
-      if (d->zThrough == 0 || !relCoveredByFk(p, d->zDbTable, d->zSrcCol)) {
+      if (d->zThrough == 0 || !relCoveredByFk(p, &fk, d->zDbTable, d->zSrcCol)) {
         rc = relCtxAddEdge(p, i, 1, d->zDbTable, d->zSrcCol, d->zModel,
                            d->zSrcKey, ON_CASCADE, d->bDbConstraint);
       }
       if (rc == SQLITE_OK &&
-          (d->zThrough == 0 || !relCoveredByFk(p, d->zDbTable, d->zDstCol))) {
+          (d->zThrough == 0 ||
+           !relCoveredByFk(p, &fk, d->zDbTable, d->zDstCol))) {
         rc = relCtxAddEdge(p, i, 2, d->zDbTable, d->zDstCol, d->zTarget,
                            d->zDstKey, ON_CASCADE, d->bDbConstraint);
       }
     }
   }
+  relIndexHashClear(&fk);
   /* Keep the hash positive and non-zero so it prints as a plain integer. */
   p->iGen = (sqlite3_int64)(h >> 2) + 1;
   if (rc == SQLITE_OK) rc = relRulesDerive(p);
@@ -724,6 +773,32 @@ int relIsIdentifier(const char *z, int bPlus) {
 ** also when a probe failed: *pRc says so. Fills in the keys of an M2M's
 ** ends ("rowid" for an end whose table is gone). m remembers the probes
 ** of the definitions checked before it in the same pass. */
+/* The keys of M2M d's ends: the primary key of each end's table, "rowid"
+** for an end whose table is gone (bM, bT: whether they exist). */
+static int relDefKeysOf(RelSchemaMemo *m, sqlite3 *db, RelDef *d, int bM,
+                        int bT) {
+  int rc = SQLITE_OK;
+  sqlite3_free(d->zSrcKey);
+  sqlite3_free(d->zDstKey);
+  d->zSrcKey = d->zDstKey = 0;
+  if (bM) rc = relMemoPkColumn(m, db, d->zModel, &d->zSrcKey);
+  if (rc == SQLITE_OK && bT)
+    rc = relMemoPkColumn(m, db, d->zTarget, &d->zDstKey);
+  if (rc == SQLITE_OK && d->zSrcKey == 0) d->zSrcKey = relStrdup("rowid");
+  if (rc == SQLITE_OK && d->zDstKey == 0) d->zDstKey = relStrdup("rowid");
+  if (rc == SQLITE_OK && (!d->zSrcKey || !d->zDstKey)) rc = SQLITE_NOMEM;
+  return rc;
+}
+
+int relDefKeys(RelSchemaMemo *m, sqlite3 *db, RelDef *d) {
+  int bM = 0, bT = 0, rc;
+  if (d->eKind != REL_M2M) return SQLITE_OK;
+  rc = relMemoTableExists(m, db, d->zModel, &bM);
+  if (rc == SQLITE_OK) rc = relMemoTableExists(m, db, d->zTarget, &bT);
+  if (rc == SQLITE_OK) rc = relDefKeysOf(m, db, d, bM, bT);
+  return rc;
+}
+
 const char *relDefCheckSchema(RelSchemaMemo *m, sqlite3 *db, RelDef *d,
                               int *pRc) {
   int bM = 0, bT = 0, bJ = 0, bA = 0, bB = 0, bU = 0, rc;
@@ -731,17 +806,8 @@ const char *relDefCheckSchema(RelSchemaMemo *m, sqlite3 *db, RelDef *d,
   if (rc == SQLITE_OK) rc = relMemoTableExists(m, db, d->zTarget, &bT);
   if (rc == SQLITE_OK && d->eKind == REL_M2M)
     rc = relMemoTableExists(m, db, d->zDbTable, &bJ);
-  if (rc == SQLITE_OK && d->eKind == REL_M2M) {
-    sqlite3_free(d->zSrcKey);
-    sqlite3_free(d->zDstKey);
-    d->zSrcKey = d->zDstKey = 0;
-    if (bM) rc = relMemoPkColumn(m, db, d->zModel, &d->zSrcKey);
-    if (rc == SQLITE_OK && bT)
-      rc = relMemoPkColumn(m, db, d->zTarget, &d->zDstKey);
-    if (rc == SQLITE_OK && d->zSrcKey == 0) d->zSrcKey = relStrdup("rowid");
-    if (rc == SQLITE_OK && d->zDstKey == 0) d->zDstKey = relStrdup("rowid");
-    if (rc == SQLITE_OK && (!d->zSrcKey || !d->zDstKey)) rc = SQLITE_NOMEM;
-  }
+  if (rc == SQLITE_OK && d->eKind == REL_M2M)
+    rc = relDefKeysOf(m, db, d, bM, bT);
   *pRc = rc;
   if (rc) return 0;
   if (!bM) return "its model table is missing";
@@ -930,7 +996,9 @@ int relCatalogRead(RelCtx *p, char **pzBad) {
   sqlite3 *db = p->db;
   sqlite3_stmt *pStmt = 0;
   sqlite3_uint64 h = 1469598103934665603ULL;
-  int rc, i;
+  RelIndexHash seen; /* the definitions read so far, by name */
+  int rc, i, nAlloc = 0;
+  memset(&seen, 0, sizeof(seen));
   relCtxClearDefs(p);
   p->bCatalog = 0;
   p->iCatHash = 0;
@@ -950,19 +1018,23 @@ int relCatalogRead(RelCtx *p, char **pzBad) {
     return rc;
   }
   while (sqlite3_step(pStmt) == SQLITE_ROW) {
-    RelDef *a =
-        sqlite3_realloc64(p->aDef, sizeof(RelDef) * (size_t)(p->nDef + 1));
+    RelDef *a = p->aDef;
     char *zErr = 0;
-    if (a == 0) {
-      rc = SQLITE_NOMEM;
-      break;
+    if (p->nDef == nAlloc) {
+      int nNew = nAlloc ? 2 * nAlloc : 16;
+      a = sqlite3_realloc64(p->aDef, sizeof(RelDef) * (size_t)nNew);
+      if (a == 0) {
+        rc = SQLITE_NOMEM;
+        break;
+      }
+      p->aDef = a;
+      nAlloc = nNew;
     }
-    p->aDef = a;
     for (i = 0; i < REL_CATALOG_NCOL; i++)
       relHashColumn(&h, pStmt, i);
     rc = relLoadRecord(db, pStmt, &a[p->nDef], &zErr);
-    if (rc == SQLITE_OK &&
-        relCtxFindDef(p, a[p->nDef].zModel, a[p->nDef].zField) >= 0) {
+    if (rc == SQLITE_OK && relFindDefIn(p->aDef, &seen, a[p->nDef].zModel,
+                                        a[p->nDef].zField) >= 0) {
       rc = relError(&zErr, SQLITE_CORRUPT,
                     "relext: bad record in relext_relations "
                     "(model=%Q, field=%Q): defined twice",
@@ -981,9 +1053,18 @@ int relCatalogRead(RelCtx *p, char **pzBad) {
       continue;
     }
     sqlite3_free(zErr);
-    if (rc) break;
+    if (rc == SQLITE_OK)
+      rc = relIndexHashAdd(&seen,
+                           relNameHash(relNameHash(0, a[p->nDef].zModel),
+                                       a[p->nDef].zField),
+                           p->nDef);
+    if (rc) {
+      if (rc == SQLITE_NOMEM) relDefClear(&a[p->nDef]);
+      break;
+    }
     p->nDef++;
   }
+  relIndexHashClear(&seen);
   if (rc == SQLITE_OK) {
     rc = sqlite3_finalize(pStmt);
     if (rc) rc = relError(pzBad, rc, "%s", sqlite3_errmsg(db));

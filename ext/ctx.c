@@ -99,6 +99,7 @@ void relCtxUnref(void *pArg) {
     if (pSlot->pHooks && pSlot->pHooks->xFree) pSlot->pHooks->xFree(p, pState);
   }
   relCtxClearDefs(p);
+  relStoredFree(p);
   sqlite3_free(p->zTamper);
   for (i = 0; i < p->nRebuild; i++)
     sqlite3_free(p->azRebuild[i]);

@@ -663,16 +663,19 @@ static void relTriggerSql(RelCtx *p, int t, RelTempList *pList) {
 ** which write both rows themselves; a row created on its own
 ** (Friendship.objects.create()) stays one-way. Every column is qualified
 ** by its table, so a renamed one is an error, never a string literal. */
-static void relJunctionSql(RelCtx *p, const RelDef *d, RelTempList *pList) {
+static void relJunctionSql(RelCtx *p, const RelDef *d, char **azIgnore,
+                           int nIgnore, RelTempList *pList) {
   const char *zJ = d->zDbTable;
   int t = relCtxTable(p, zJ);
   char *zName, *zHead;
   if (t < 0 || p->aTab[t].bMissing || p->aTab[t].zBlock || d->zWhy) return;
   if (d->zThrough == 0) {
-    int bIgnore = 0;
-    int rc = relTableDeclLike(p->db, zJ, "%ON CONFLICT IGNORE%", &bIgnore);
-    if (rc && pList->rc == SQLITE_OK) pList->rc = rc;
-    if (rc == SQLITE_OK && !bIgnore) {
+    /* azIgnore: the tables created with ON CONFLICT IGNORE. */
+    int bIgnore = 0, k;
+    for (k = 0; k < nIgnore; k++) {
+      if (sqlite3_stricmp(azIgnore[k], zJ) == 0) bIgnore = 1;
+    }
+    if (!bIgnore) {
       zName = sqlite3_mprintf("relext_dup_%s", zJ);
       zHead = sqlite3_mprintf(
           "CREATE TEMP TRIGGER \"%w\" BEFORE INSERT ON main.\"%w\" WHEN EXISTS "
@@ -877,6 +880,8 @@ static int relGuardInstall(RelCtx *p, void *pState, char **pzErr) {
   sqlite3 *db = p->db;
   RelTempList want;
   RelTempHave *aHave = 0;
+  char **azIgnore = 0;
+  int nIgnore = 0;
   int nHave = 0, rc = SQLITE_OK, i, j, t, bCurrent = 1;
   unsigned char *aStale = 0;
   RelStr s = {0};
@@ -899,8 +904,18 @@ static int relGuardInstall(RelCtx *p, void *pState, char **pzErr) {
   for (t = 0; t < p->nTable; t++)
     relTriggerSql(p, t, &want);
   for (i = 0; i < p->nDef; i++) {
-    if (p->aDef[i].eKind == REL_M2M) relJunctionSql(p, &p->aDef[i], &want);
+    if (p->aDef[i].eKind == REL_M2M && p->aDef[i].zThrough == 0) break;
   }
+  if (i < p->nDef) {
+    /* The junctions made with ON CONFLICT IGNORE, in one read. */
+    rc = relTablesDeclLike(db, "%ON CONFLICT IGNORE%", &azIgnore, &nIgnore);
+    if (rc) want.rc = rc;
+  }
+  for (i = 0; want.rc == SQLITE_OK && i < p->nDef; i++) {
+    if (p->aDef[i].eKind == REL_M2M)
+      relJunctionSql(p, &p->aDef[i], azIgnore, nIgnore, &want);
+  }
+  relColumnNamesFree(azIgnore, nIgnore);
   rc = want.rc;
   if (rc == SQLITE_OK) rc = relTempRead(db, &aHave, &nHave);
   if (rc == SQLITE_OK) {

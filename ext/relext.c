@@ -11,7 +11,9 @@
 **   3. reads the catalog and installs this connection's TEMP triggers and
 **      accessor tables (relCtxReload), so every declared rule is in force.
 **   Loading twice finds the first context and only reloads the catalog. A
-**   bad catalog fails the load before anything is registered.
+**   TEMP object that would hide an accessor fails the load before anything
+**   is registered (a catalog edited by hand or BROKEN loads all the same;
+**   see stored.c).
 **
 ** MECHANISM
 **   A failed load takes back everything it registered (aRegistered, which
@@ -121,16 +123,23 @@ static int relUnregisterAll(RelCtx *p) {
 ** the same name hides. Checked before anything is registered: a load that
 ** fails afterwards cannot always take its registrations back (see
 ** relUnregisterAll). A connection rarely has TEMP tables when it loads
-** relext, and then this reads nothing. */
+** relext, and then this reads nothing, and the catalog is not read here
+** (the load after registration reads it: reading it twice was a third
+** of loading at 1,000 relationships). */
 static int relTempClash(RelCtx *p, char **pzErr) {
   sqlite3_stmt *pStmt = 0;
-  int rc, i;
-  if (p->nDef == 0) return SQLITE_OK;
+  int rc, i, bRead = 0;
   rc = sqlite3_prepare_v2(p->db,
                           "SELECT name FROM temp.sqlite_schema WHERE "
                           "type IN ('table', 'view') AND name GLOB '*__*'",
                           -1, &pStmt, 0);
   while (rc == SQLITE_OK && sqlite3_step(pStmt) == SQLITE_ROW) {
+    if (!bRead) {
+      /* (A catalog that is edited or BROKEN loads all the same: see
+      ** stored.c.) */
+      bRead = 1;
+      rc = relStoredLoad(p, 0, pzErr);
+    }
     const char *zTemp = (const char *)sqlite3_column_text(pStmt, 0);
     for (i = 0; zTemp && rc == SQLITE_OK && i < p->nDef * 2; i++) {
       const RelDef *d = &p->aDef[i / 2];
@@ -237,13 +246,12 @@ __declspec(dllexport)
   memset(p, 0, sizeof(*p));
   p->db = db;
   p->nRef = 1; /* held by this function until the end */
-  /* Read before anything is registered, for relTempClash (a catalog that
-  ** is edited or BROKEN loads all the same: see stored.c). */
-  rc = relStoredLoad(p, 0, &zErr);
-  if (rc == SQLITE_OK) rc = relTempClash(p, &zErr);
+  /* Checked before anything is registered. */
+  rc = relTempClash(p, &zErr);
   if (rc != SQLITE_OK) {
     rc = relInitError(pzErrMsg, rc, zErr);
     relCtxClearDefs(p);
+    relStoredFree(p);
     sqlite3_free(p);
     return rc;
   }

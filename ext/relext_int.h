@@ -127,6 +127,24 @@ char *relStrdup(const char *z);
 ** bytes that are not UTF-8 stay as they are. NULL when out of memory. */
 char *relLowerName(const char *z);
 int relStrICmp(const char *a, const char *b);
+
+/* A map from names to small integers (indexes into an array the caller
+** keeps), for lookups that must not scan: the caller hashes its key with
+** relNameHash (names as SQLite compares them: ASCII case-insensitive;
+** chain calls for a key of several names), adds (h, v) pairs, and checks
+** each candidate relIndexHashNext gives against its own array. */
+typedef struct RelIndexSlot RelIndexSlot;
+typedef struct RelIndexHash RelIndexHash;
+struct RelIndexHash {
+  RelIndexSlot *a; /* a power of two slots, at most half of them used */
+  int nSlot;
+  int nUsed;
+};
+unsigned relNameHash(unsigned h, const char *z); /* h: 0 to start */
+int relIndexHashAdd(RelIndexHash *p, unsigned h, int v); /* v >= 0 */
+/* The next value added with hash h: *pi is -1 at first; -1 at the end. */
+int relIndexHashNext(const RelIndexHash *p, unsigned h, int *pi);
+void relIndexHashClear(RelIndexHash *p);
 int relStrEq(const char *a, const char *b); /* NULL-safe, case-sensitive */
 
 /* A value: a literal from Django syntax (default=, SET(...)), or a key
@@ -235,6 +253,10 @@ int relTablesEndingWith(sqlite3 *db, const char *zSuffix, char **pzFirst,
 /* Does the CREATE TABLE text of zTab match the LIKE pattern zLike? */
 int relTableDeclLike(sqlite3 *db, const char *zTab, const char *zLike,
                      int *pbLike);
+/* The names of the tables of main whose CREATE TABLE text matches the
+** LIKE pattern zLike (one read for all; free with relColumnNamesFree). */
+int relTablesDeclLike(sqlite3 *db, const char *zLike, char ***pazName,
+                      int *pnName);
 /* Rows of zTab according to sqlite_stat1, or SQLite's default estimate
 ** (also when the database was never analyzed). */
 int relTableRows(sqlite3 *db, const char *zTab, double *pnRow);
@@ -278,6 +300,13 @@ int relMemoColumnUnique(RelSchemaMemo *m, sqlite3 *db, const char *zTab,
                         const char *zCol, int *pbUnique);
 int relMemoPkColumn(RelSchemaMemo *m, sqlite3 *db, const char *zTab,
                     char **pzCol);
+/* Keep a memo from one pass to the next: relSchemaMemoRefresh, at the
+** start of a pass, reads sqlite_schema once and forgets the facts of each
+** table whose rows there (its own, its indexes') changed since they were
+** read; relSchemaMemoRelease, at its end, finalizes the memo's statements
+** (no statement of relext's stays prepared between passes). */
+int relSchemaMemoRefresh(RelSchemaMemo *m, sqlite3 *db);
+void relSchemaMemoRelease(RelSchemaMemo *m);
 /* The names of the columns of zTab, in order (free with
 ** relColumnNamesFree). */
 int relColumnNames(sqlite3 *db, const char *zTab, char ***pazName, int *pnName);
@@ -499,6 +528,8 @@ int relCatalogRead(RelCtx *p, char **pzBad);
 ** in an M2M's end keys. m: a memo for a pass over every definition. */
 const char *relDefCheckSchema(RelSchemaMemo *m, sqlite3 *db, RelDef *d,
                               int *pRc);
+/* Only the M2M end keys relDefCheckSchema fills in (a no-op for a FK). */
+int relDefKeys(RelSchemaMemo *m, sqlite3 *db, RelDef *d);
 int relCatalogInsert(sqlite3 *db, const RelDef *pDef, char **pzErr);
 int relCatalogDelete(sqlite3 *db, const char *zModel, const char *zField,
                      char **pzErr);
@@ -587,6 +618,8 @@ int relStoredFingerprint(sqlite3 *db, int bCatalog, sqlite3_uint64 *pH);
 ** gets the new index of old edge i, or -1. Fails only on I/O and memory
 ** errors. */
 int relStoredLoad(RelCtx *p, int *aMap, char **pzErr);
+/* Free what loading keeps in p from load to load (p->pMemo). */
+void relStoredFree(RelCtx *p);
 
 /* ------------------------------------------------------------------ */
 /* ctx.c                                                               */
@@ -632,6 +665,10 @@ struct RelCtx {
   int nEdge;
   char **azTable; /* every table that appears in an edge */
   int nTable;
+  RelIndexHash tabHash; /* azTable by name (relCtxTable) */
+  RelIndexHash defHash; /* aDef by model and field (relCtxFindDef): made
+                        ** by relCtxDerive, gone with the derived state
+                        ** (names of aDef change between the two) */
   RelTable *aTab;     /* per table of azTable: its rules */
   int *aGenHash;      /* open-addressing map iGen -> table index + 1 */
   int nGenHash;       /* slots in aGenHash (a power of two) */
@@ -671,6 +708,8 @@ struct RelCtx {
   int nLoading;              /* >0 while a load runs (no sync nests) */
   int bInfra;                /* relext's TEMP tables (relext_txn, ...) are
                              ** there: notes can be taken (guard.c) */
+  RelSchemaMemo *pMemo;      /* the facts of main's tables, kept from
+                             ** load to load (stored.c) */
   int bRestoring;            /* a load inside the CREATE INDEX of a guard
                              ** (a dump being restored): guards not made
                              ** yet are neither refused nor evidence */

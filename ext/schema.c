@@ -101,6 +101,19 @@ static int relProbe(sqlite3_stmt *pStmt, int *pbRow, char **pz) {
   return rc;
 }
 
+/* A copy of column iCol of pStmt's row into *pz (NULL for an SQL NULL):
+** SQLITE_NOMEM when out of memory. */
+static int relColumnDup(sqlite3_stmt *pStmt, int iCol, char **pz) {
+  const char *z = (const char *)sqlite3_column_text(pStmt, iCol);
+  *pz = 0;
+  if (z == 0) {
+    return sqlite3_column_type(pStmt, iCol) == SQLITE_NULL ? SQLITE_OK
+                                                           : SQLITE_NOMEM;
+  }
+  *pz = relStrdup(z);
+  return *pz ? SQLITE_OK : SQLITE_NOMEM;
+}
+
 /* Prepare zSql with ?1 = z1 and ?2 = z2 (when not NULL). */
 static int relProbePrepare(sqlite3 *db, const char *zSql, const char *z1,
                            const char *z2, sqlite3_stmt **ppStmt) {
@@ -208,6 +221,41 @@ int relTableDeclLike(sqlite3 *db, const char *zTab, const char *zLike,
   *pbLike = z && strcmp(z, "1") == 0;
   sqlite3_free(z);
   return rc;
+}
+
+int relTablesDeclLike(sqlite3 *db, const char *zLike, char ***pazName,
+                      int *pnName) {
+  sqlite3_stmt *pStmt = 0;
+  char **az = 0;
+  int n = 0, rc;
+  *pazName = 0;
+  *pnName = 0;
+  rc = relProbePrepare(db,
+                       "SELECT name FROM main.sqlite_schema WHERE "
+                       "type='table' AND sql LIKE ?1",
+                       zLike, 0, &pStmt);
+  if (rc) return rc;
+  while (rc == SQLITE_OK && sqlite3_step(pStmt) == SQLITE_ROW) {
+    char **a = sqlite3_realloc64(az, sizeof(char *) * (size_t)(n + 1));
+    if (a == 0) {
+      rc = SQLITE_NOMEM;
+      break;
+    }
+    az = a;
+    rc = relColumnDup(pStmt, 0, &az[n]);
+    if (rc == SQLITE_OK && az[n]) n++;
+  }
+  if (rc == SQLITE_OK)
+    rc = sqlite3_finalize(pStmt);
+  else
+    sqlite3_finalize(pStmt);
+  if (rc) {
+    relColumnNamesFree(az, n);
+    return rc;
+  }
+  *pazName = az;
+  *pnName = n;
+  return SQLITE_OK;
 }
 
 int relTableRows(sqlite3 *db, const char *zTab, double *pnRow) {
@@ -486,14 +534,201 @@ static int relTableStrictFlag(sqlite3 *db, const char *zTab, int *pbStrict) {
   return rc;
 }
 
-/* Loading calls this once per definition, so it prepares only simple
-** statements (preparing is most of a probe's cost): the columns in one,
-** the indexes in one, each index's columns in one statement reset per
-** index; the rest is decided here. */
-int relColumnInfo(sqlite3 *db, const char *zTab, const char *zCol,
-                  RelColumn *p) {
-  sqlite3_stmt *pStmt = 0, *pXinfo = 0;
-  int rc, nPk = 0, bPk = 0, bPkIndex = 0;
+/* What relColumnInfo decides from: one table's columns (pragma_table_info)
+** and its indexes that are not partial (pragma_index_list, and the first
+** column and key count of each from pragma_index_xinfo). Read in a few
+** statements for the whole table, so that a memo reads each table once. */
+typedef struct RelFactCol RelFactCol;
+struct RelFactCol {
+  char *zName; /* NULL: a column whose name could not be read */
+  char *zType; /* declared type ("" when none) */
+  int pk;      /* position in the primary key, 0 when not in it */
+  int bDflt;   /* declared with a DEFAULT */
+};
+typedef struct RelFactIdx RelFactIdx;
+struct RelFactIdx {
+  char *zName; /* the index */
+  int bUnique;
+  int bXinfo;   /* zFirst, zColl and nKey are read (relFactXinfo) */
+  char *zFirst; /* its first column (NULL: an expression) */
+  char *zColl;  /* that column's collation in the index (NULL: none read) */
+  int nKey;     /* its key columns */
+};
+typedef struct RelFacts RelFacts;
+struct RelFacts {
+  RelFactCol *aCol;
+  int nCol;
+  int nPk;      /* columns in the primary key */
+  int bIdxRead; /* aIdx and bPkIndex are read */
+  RelFactIdx *aIdx; /* the indexes that are not partial */
+  int nIdx;
+  int bPkIndex; /* an index of origin 'pk' (no INTEGER PRIMARY KEY rowid) */
+};
+
+static void relFactsClear(RelFacts *f) {
+  int i;
+  for (i = 0; i < f->nCol; i++) {
+    sqlite3_free(f->aCol[i].zName);
+    sqlite3_free(f->aCol[i].zType);
+  }
+  sqlite3_free(f->aCol);
+  for (i = 0; i < f->nIdx; i++) {
+    sqlite3_free(f->aIdx[i].zName);
+    sqlite3_free(f->aIdx[i].zFirst);
+    sqlite3_free(f->aIdx[i].zColl);
+  }
+  sqlite3_free(f->aIdx);
+  memset(f, 0, sizeof(*f));
+}
+
+/* The statements that read the facts, prepared when first needed (a memo
+** keeps them for its pass; relColumnInfo for one call). */
+typedef struct RelFactStmts RelFactStmts;
+struct RelFactStmts {
+  sqlite3_stmt *pCols;  /* pragma_table_info(?1) */
+  sqlite3_stmt *pIdx;   /* pragma_index_list(?1) */
+  sqlite3_stmt *pXinfo; /* pragma_index_xinfo(?1) */
+};
+
+static void relFactStmtsFree(RelFactStmts *s) {
+  sqlite3_finalize(s->pCols);
+  sqlite3_finalize(s->pIdx);
+  sqlite3_finalize(s->pXinfo);
+  memset(s, 0, sizeof(*s));
+}
+
+/* Prepare *pp from zSql unless it is prepared, and bind ?1 to z. */
+static int relFactPrepare(sqlite3 *db, sqlite3_stmt **pp, const char *zSql,
+                          const char *z) {
+  if (*pp == 0) {
+    int rc = sqlite3_prepare_v2(db, zSql, -1, pp, 0);
+    if (rc) {
+      sqlite3_finalize(*pp);
+      *pp = 0;
+      return rc;
+    }
+  }
+  return sqlite3_bind_text(*pp, 1, z, -1, SQLITE_STATIC);
+}
+
+/* Finish a statement's run: its error (or rc's), ready for the next. */
+static int relFactDone(sqlite3_stmt *pStmt, int rc) {
+  int rc2 = sqlite3_reset(pStmt);
+  sqlite3_clear_bindings(pStmt);
+  return rc ? rc : rc2;
+}
+
+/* The columns of zTab into f (which is empty). */
+static int relFactsReadCols(sqlite3 *db, RelFactStmts *s, const char *zTab,
+                            RelFacts *f) {
+  int rc = relFactPrepare(db, &s->pCols,
+                          "SELECT name, type, pk, dflt_value IS NOT NULL FROM "
+                          "pragma_table_info(?1, 'main')",
+                          zTab);
+  int nAlloc = 0;
+  if (rc) return rc;
+  while (rc == SQLITE_OK && sqlite3_step(s->pCols) == SQLITE_ROW) {
+    RelFactCol *c;
+    if (f->nCol == nAlloc) {
+      int nNew = nAlloc ? 2 * nAlloc : 8;
+      RelFactCol *a =
+          sqlite3_realloc64(f->aCol, sizeof(RelFactCol) * (size_t)nNew);
+      if (a == 0) {
+        rc = SQLITE_NOMEM;
+        break;
+      }
+      f->aCol = a;
+      nAlloc = nNew;
+    }
+    c = &f->aCol[f->nCol++];
+    memset(c, 0, sizeof(*c));
+    c->pk = sqlite3_column_int(s->pCols, 2);
+    c->bDflt = sqlite3_column_int(s->pCols, 3);
+    if (c->pk > 0) f->nPk++;
+    rc = relColumnDup(s->pCols, 0, &c->zName);
+    if (rc == SQLITE_OK) rc = relColumnDup(s->pCols, 1, &c->zType);
+  }
+  return relFactDone(s->pCols, rc);
+}
+
+/* The indexes of zTab into f: the list only (relFactXinfo reads an
+** index's columns when a question needs them). */
+static int relFactsReadIdx(sqlite3 *db, RelFactStmts *s, const char *zTab,
+                           RelFacts *f) {
+  int nAlloc = 0, i;
+  int rc = relFactPrepare(db, &s->pIdx,
+                          "SELECT name, \"unique\", origin='pk', partial FROM "
+                          "pragma_index_list(?1, 'main')",
+                          zTab);
+  if (rc) return rc;
+  f->bIdxRead = 1;
+  while (rc == SQLITE_OK && sqlite3_step(s->pIdx) == SQLITE_ROW) {
+    RelFactIdx *x;
+    if (sqlite3_column_int(s->pIdx, 2)) f->bPkIndex = 1;
+    if (sqlite3_column_int(s->pIdx, 3)) continue;
+    if (f->nIdx == nAlloc) {
+      int nNew = nAlloc ? 2 * nAlloc : 4;
+      RelFactIdx *a =
+          sqlite3_realloc64(f->aIdx, sizeof(RelFactIdx) * (size_t)nNew);
+      if (a == 0) {
+        rc = SQLITE_NOMEM;
+        break;
+      }
+      f->aIdx = a;
+      nAlloc = nNew;
+    }
+    x = &f->aIdx[f->nIdx++];
+    memset(x, 0, sizeof(*x));
+    x->bUnique = sqlite3_column_int(s->pIdx, 1);
+    rc = relColumnDup(s->pIdx, 0, &x->zName);
+    if (rc == SQLITE_OK && x->zName == 0) rc = SQLITE_NOMEM;
+  }
+  rc = relFactDone(s->pIdx, rc);
+  if (rc) {
+    /* Not remembered: the next question reads them again. */
+    for (i = 0; i < f->nIdx; i++)
+      sqlite3_free(f->aIdx[i].zName);
+    sqlite3_free(f->aIdx);
+    f->aIdx = 0;
+    f->nIdx = 0;
+    f->bIdxRead = 0;
+    f->bPkIndex = 0;
+  }
+  return rc;
+}
+
+/* The first column and the key columns of index x (once). */
+static int relFactXinfo(sqlite3 *db, RelFactStmts *s, RelFactIdx *x) {
+  int iRow = 0;
+  int rc = relFactPrepare(db, &s->pXinfo,
+                          "SELECT name, coll, key FROM "
+                          "pragma_index_xinfo(?1, 'main') ORDER BY seqno",
+                          x->zName);
+  if (rc) return rc;
+  while (rc == SQLITE_OK && sqlite3_step(s->pXinfo) == SQLITE_ROW) {
+    if (iRow++ == 0) {
+      rc = relColumnDup(s->pXinfo, 0, &x->zFirst);
+      if (rc == SQLITE_OK) rc = relColumnDup(s->pXinfo, 1, &x->zColl);
+    }
+    if (sqlite3_column_int(s->pXinfo, 2)) x->nKey++;
+  }
+  rc = relFactDone(s->pXinfo, rc);
+  if (rc) {
+    sqlite3_free(x->zFirst);
+    sqlite3_free(x->zColl);
+    x->zFirst = x->zColl = 0;
+    x->nKey = 0;
+  } else {
+    x->bXinfo = 1;
+  }
+  return rc;
+}
+
+/* relColumnInfo's answer for zCol from the facts of zTab (its indexes read
+** by relColumnFacts when the column is found and f has none yet). */
+static int relColumnFacts(sqlite3 *db, RelFactStmts *s, const char *zTab,
+                          const char *zCol, RelFacts *f, RelColumn *p) {
+  int rc = SQLITE_OK, i, bPk = 0;
   memset(p, 0, sizeof(*p));
   p->zAff = "";
   if (relIsRowid(zCol)) {
@@ -507,39 +742,18 @@ int relColumnInfo(sqlite3 *db, const char *zTab, const char *zCol,
     }
     return SQLITE_OK;
   }
-  /* The columns: the first named zCol (NOCASE, as SQLite names columns),
-  ** and how many make the primary key. */
-  rc = relProbePrepare(db,
-                       "SELECT name, type, pk, dflt_value IS NOT NULL FROM "
-                       "pragma_table_info(?1, 'main')",
-                       zTab, 0, &pStmt);
-  if (rc) return rc;
-  while (rc == SQLITE_OK && sqlite3_step(pStmt) == SQLITE_ROW) {
-    int pk = sqlite3_column_int(pStmt, 2);
-    const char *zName;
-    if (pk > 0) nPk++;
-    if (p->zName) continue;
-    zName = (const char *)sqlite3_column_text(pStmt, 0);
-    if (zName == 0) {
-      if (sqlite3_column_type(pStmt, 0) != SQLITE_NULL) rc = SQLITE_NOMEM;
-      continue;
-    }
-    if (sqlite3_stricmp(zName, zCol) == 0) {
-      const char *zType = (const char *)sqlite3_column_text(pStmt, 1);
-      p->zName = relStrdup(zName);
-      p->zType = relStrdup(zType ? zType : "");
-      if (zType == 0 && sqlite3_column_type(pStmt, 1) != SQLITE_NULL)
-        rc = SQLITE_NOMEM;
-      p->bDefault = sqlite3_column_int(pStmt, 3);
-      bPk = pk == 1;
+  /* The first column named zCol (NOCASE, as SQLite names columns). */
+  for (i = 0; i < f->nCol; i++) {
+    const RelFactCol *c = &f->aCol[i];
+    if (c->zName && sqlite3_stricmp(c->zName, zCol) == 0) {
+      p->zName = relStrdup(c->zName);
+      p->zType = relStrdup(c->zType ? c->zType : "");
+      p->bDefault = c->bDflt;
+      bPk = c->pk == 1;
       if (!p->zName || !p->zType) rc = SQLITE_NOMEM;
+      break;
     }
   }
-  if (rc == SQLITE_OK)
-    rc = sqlite3_finalize(pStmt);
-  else
-    sqlite3_finalize(pStmt);
-  pStmt = 0;
   if (rc == SQLITE_OK && p->zName) {
     /* ANY in a STRICT table: no affinity (elsewhere NUMERIC) */
     int bStrict = 0;
@@ -554,74 +768,53 @@ int relColumnInfo(sqlite3 *db, const char *zTab, const char *zCol,
     p->bIndexed = bPk;
   }
   if (rc == SQLITE_OK && p->zName) rc = relColumnCollation(db, zTab, p);
-  if (rc == SQLITE_OK && p->zName) {
-    /* Indexes: unique on exactly this column under the column's own
-    ** collation (the primary key's index of a WITHOUT ROWID table, or of
-    ** "INTEGER PRIMARY KEY DESC", is among them); any leading with it. A
-    ** partial index serves neither. An index of origin 'pk' also says
-    ** that an INTEGER PRIMARY KEY is no rowid. */
-    rc = relProbePrepare(db,
-                         "SELECT name, \"unique\", origin='pk', partial FROM "
-                         "pragma_index_list(?1, 'main')",
-                         zTab, 0, &pStmt);
-    if (rc == SQLITE_OK)
-      rc = sqlite3_prepare_v2(db,
-                              "SELECT name, coll, key FROM "
-                              "pragma_index_xinfo(?1, 'main') ORDER BY seqno",
-                              -1, &pXinfo, 0);
-    while (rc == SQLITE_OK && sqlite3_step(pStmt) == SQLITE_ROW) {
-      const char *zIdx = (const char *)sqlite3_column_text(pStmt, 0);
-      int bIdxUnique = sqlite3_column_int(pStmt, 1);
-      int bLeads = 0, nKey = 0, iRow = 0;
-      char *zIdxColl = 0;
-      if (sqlite3_column_int(pStmt, 2)) bPkIndex = 1;
-      if (sqlite3_column_int(pStmt, 3)) continue;
-      if (zIdx == 0) {
-        rc = SQLITE_NOMEM;
-        break;
-      }
-      sqlite3_bind_text(pXinfo, 1, zIdx, -1, SQLITE_STATIC);
-      while (sqlite3_step(pXinfo) == SQLITE_ROW) {
-        if (iRow++ == 0) {
-          const char *zName = (const char *)sqlite3_column_text(pXinfo, 0);
-          const char *zC = (const char *)sqlite3_column_text(pXinfo, 1);
-          bLeads = zName && sqlite3_stricmp(zName, p->zName) == 0;
-          if (bLeads && zC) {
-            zIdxColl = relStrdup(zC);
-            if (zIdxColl == 0) rc = SQLITE_NOMEM;
-          }
-        }
-        if (sqlite3_column_int(pXinfo, 2)) nKey++;
-      }
-      if (rc == SQLITE_OK)
-        rc = sqlite3_reset(pXinfo);
-      else
-        sqlite3_reset(pXinfo);
-      if (rc == SQLITE_OK && bLeads) {
-        p->bIndexed = 1;
-        if (bIdxUnique && nKey == 1 && !p->bCollUnknown &&
-            sqlite3_stricmp(zIdxColl ? zIdxColl : "BINARY",
-                            p->zColl ? p->zColl : "BINARY") == 0)
-          p->bUnique = 1;
-      }
-      sqlite3_free(zIdxColl);
-    }
-    sqlite3_finalize(pXinfo);
-    if (rc == SQLITE_OK)
-      rc = sqlite3_finalize(pStmt);
-    else
-      sqlite3_finalize(pStmt);
-  }
-  if (rc == SQLITE_OK && p->zName && bPk && nPk == 1 &&
-      sqlite3_stricmp(p->zType, "INTEGER") == 0 && !bPkIndex) {
-    /* INTEGER PRIMARY KEY: the rowid */
+  if (rc == SQLITE_OK && p->zName && !f->bIdxRead)
+    rc = relFactsReadIdx(db, s, zTab, f);
+  if (rc == SQLITE_OK && p->zName && bPk && f->nPk == 1 &&
+      sqlite3_stricmp(p->zType, "INTEGER") == 0 && !f->bPkIndex) {
+    /* INTEGER PRIMARY KEY: the rowid (indexed and unique, whatever the
+    ** indexes below say) */
     p->bRowid = 1;
     p->bUnique = 1;
+  }
+  /* Indexes: unique on exactly this column under the column's own
+  ** collation (the primary key's index of a WITHOUT ROWID table, or of
+  ** "INTEGER PRIMARY KEY DESC", is among them); any leading with it. A
+  ** partial index serves neither. An index of origin 'pk' also says that
+  ** an INTEGER PRIMARY KEY is no rowid. */
+  for (i = 0; rc == SQLITE_OK && p->zName && !p->bRowid && i < f->nIdx; i++) {
+    RelFactIdx *x = &f->aIdx[i];
+    if (!x->bXinfo) rc = relFactXinfo(db, s, x);
+    if (rc) break;
+    if (x->zFirst == 0 || sqlite3_stricmp(x->zFirst, p->zName) != 0) continue;
+    p->bIndexed = 1;
+    if (x->bUnique && x->nKey == 1 && !p->bCollUnknown &&
+        sqlite3_stricmp(x->zColl ? x->zColl : "BINARY",
+                        p->zColl ? p->zColl : "BINARY") == 0)
+      p->bUnique = 1;
   }
   if (rc) relColumnClear(p);
   return rc;
 }
 
+/* Loading asks this once per definition: a memo (below) reads each table
+** once, in statements prepared once for its pass. */
+int relColumnInfo(sqlite3 *db, const char *zTab, const char *zCol,
+                  RelColumn *p) {
+  RelFactStmts s;
+  RelFacts f;
+  int rc = SQLITE_OK;
+  memset(&s, 0, sizeof(s));
+  memset(&f, 0, sizeof(f));
+  if (!relIsRowid(zCol)) rc = relFactsReadCols(db, &s, zTab, &f);
+  if (rc == SQLITE_OK)
+    rc = relColumnFacts(db, &s, zTab, zCol, &f, p);
+  else
+    memset(p, 0, sizeof(*p));
+  relFactsClear(&f);
+  relFactStmtsFree(&s);
+  return rc;
+}
 /* The affinity SQLite gives a column declared with type zType (section 3.1
 ** of datatype3.html), as the name of a type: INTEGER, TEXT, REAL, NUMERIC,
 ** or "" (BLOB). Never the declared text itself, which is the user's. */
@@ -872,16 +1065,25 @@ int relTableIsStrict(sqlite3 *db, const char *zTab, int *pbStrict) {
 /* ------------------------------------------------------------------ */
 /* A memo for one pass over many definitions                           */
 
-typedef struct RelMemoEntry RelMemoEntry;
-struct RelMemoEntry {
-  char *zKey;  /* kind, table, '\001', column; ASCII lower-cased */
-  int bYes;    /* the table or column exists / the column is unique */
-  char *zVal;  /* relPkColumn's answer */
+/* Per table: whether it is a table of main, and its facts, each read once
+** and only when asked. */
+typedef struct RelMemoTab RelMemoTab;
+struct RelMemoTab {
+  char *zKey; /* its name, ASCII lower-cased (SQLite compares so) */
+  int bTable; /* listed as a table of main (virtual tables included) */
+  int bVirtual; /* a virtual table: its facts come from its module */
+  int bRead;  /* f holds its columns (and its indexes once f.bIdxRead) */
+  RelFacts f;
+  sqlite3_uint64 iSql; /* hash of its rows of sqlite_schema (table and
+                       ** indexes) when f was read */
+  sqlite3_uint64 iNew; /* the same, being computed (relSchemaMemoRefresh) */
 };
 struct RelSchemaMemo {
-  RelMemoEntry *a; /* open addressing, a power of two slots */
+  RelMemoTab *a; /* open addressing, a power of two slots */
   int nSlot;
   int nUsed;
+  int bListed;    /* every table of main is in a (bTable) */
+  RelFactStmts s; /* the statements that read facts, kept for the pass */
 };
 
 void relSchemaMemoFree(RelSchemaMemo *m) {
@@ -889,39 +1091,60 @@ void relSchemaMemoFree(RelSchemaMemo *m) {
   if (m == 0) return;
   for (i = 0; i < m->nSlot; i++) {
     sqlite3_free(m->a[i].zKey);
-    sqlite3_free(m->a[i].zVal);
+    relFactsClear(&m->a[i].f);
   }
   sqlite3_free(m->a);
+  relFactStmtsFree(&m->s);
   sqlite3_free(m);
 }
 
-/* The slot of key (kind, zTab, zCol) in m, made if absent: *pbNew says
-** so. NULL when out of memory. */
-static RelMemoEntry *relMemoSlot(RelSchemaMemo *m, char cKind, const char *zTab,
-                                 const char *zCol, int *pbNew) {
-  char *zKey = sqlite3_mprintf("%c%s\001%s", cKind, zTab, zCol ? zCol : "");
+int relSchemaMemoNew(RelSchemaMemo **pm) {
+  *pm = sqlite3_malloc64(sizeof(RelSchemaMemo));
+  if (*pm == 0) return SQLITE_NOMEM;
+  memset(*pm, 0, sizeof(RelSchemaMemo));
+  return SQLITE_OK;
+}
+
+static unsigned relMemoHash(const char *z) {
   unsigned h = 0;
-  char *q;
+  for (; *z; z++)
+    h = h * 31 + (unsigned char)*z;
+  return h;
+}
+
+/* The entry of table zTab, made if absent. NULL when out of memory. */
+static RelMemoTab *relMemoTab(RelSchemaMemo *m, const char *zTab) {
+  unsigned h = 0;
+  const char *q;
+  char *zKey, *z;
   int i;
+  /* Found without a copy (most calls); the key is made only when new. */
+  for (q = zTab; *q; q++) {
+    char c = *q;
+    if (c >= 'A' && c <= 'Z') c = (char)(c + 32);
+    h = h * 31 + (unsigned char)c;
+  }
+  for (i = m->nSlot ? (int)(h & (unsigned)(m->nSlot - 1)) : 0;
+       m->nSlot && m->a[i].zKey; i = (i + 1) & (m->nSlot - 1)) {
+    if (sqlite3_stricmp(m->a[i].zKey, zTab) == 0) return &m->a[i];
+  }
+  zKey = relStrdup(zTab);
   if (zKey == 0) return 0;
-  for (q = zKey; *q; q++) {
-    if (*q >= 'A' && *q <= 'Z') *q = (char)(*q + 32);
-    h = h * 31 + (unsigned char)*q;
+  for (z = zKey; *z; z++) {
+    if (*z >= 'A' && *z <= 'Z') *z = (char)(*z + 32);
   }
   if (2 * (m->nUsed + 1) > m->nSlot) {
     int nNew = m->nSlot ? 2 * m->nSlot : 64, j;
-    RelMemoEntry *aNew = sqlite3_malloc64(sizeof(RelMemoEntry) * (size_t)nNew);
+    RelMemoTab *aNew = sqlite3_malloc64(sizeof(RelMemoTab) * (size_t)nNew);
     if (aNew == 0) {
       sqlite3_free(zKey);
       return 0;
     }
-    memset(aNew, 0, sizeof(RelMemoEntry) * (size_t)nNew);
+    memset(aNew, 0, sizeof(RelMemoTab) * (size_t)nNew);
     for (j = 0; j < m->nSlot; j++) {
-      unsigned g = 0;
-      const char *k = m->a[j].zKey;
-      if (k == 0) continue;
-      while (*k)
-        g = g * 31 + (unsigned char)*k++;
+      unsigned g;
+      if (m->a[j].zKey == 0) continue;
+      g = relMemoHash(m->a[j].zKey);
       while (aNew[g & (unsigned)(nNew - 1)].zKey)
         g++;
       aNew[g & (unsigned)(nNew - 1)] = m->a[j];
@@ -932,96 +1155,226 @@ static RelMemoEntry *relMemoSlot(RelSchemaMemo *m, char cKind, const char *zTab,
   }
   for (i = (int)(h & (unsigned)(m->nSlot - 1)); m->a[i].zKey;
        i = (i + 1) & (m->nSlot - 1)) {
-    if (strcmp(m->a[i].zKey, zKey) == 0) {
-      sqlite3_free(zKey);
-      *pbNew = 0;
-      return &m->a[i];
-    }
   }
   m->a[i].zKey = zKey;
+  m->a[i].iNew = 1469598103934665603ULL; /* as if refreshed: no rows */
   m->nUsed++;
-  *pbNew = 1;
   return &m->a[i];
 }
 
-int relSchemaMemoNew(RelSchemaMemo **pm) {
-  *pm = sqlite3_malloc64(sizeof(RelSchemaMemo));
-  if (*pm == 0) return SQLITE_NOMEM;
-  memset(*pm, 0, sizeof(RelSchemaMemo));
+static void relMemoHashText(sqlite3_uint64 *pH, const unsigned char *z,
+                            int n) {
+  sqlite3_uint64 h = *pH;
+  int i;
+  for (i = 0; i < n; i++) {
+    h ^= z[i];
+    h *= 1099511628211ULL;
+  }
+  h ^= 0xff;
+  h *= 1099511628211ULL;
+  *pH = h;
+}
+
+/* Forget every table (a refresh that failed). */
+static void relMemoForget(RelSchemaMemo *m) {
+  int i;
+  for (i = 0; i < m->nSlot; i++) {
+    sqlite3_free(m->a[i].zKey);
+    relFactsClear(&m->a[i].f);
+  }
+  sqlite3_free(m->a);
+  m->a = 0;
+  m->nSlot = m->nUsed = 0;
+  m->bListed = 0;
+}
+
+int relSchemaMemoRefresh(RelSchemaMemo *m, sqlite3 *db) {
+  sqlite3_stmt *pStmt = 0;
+  int rc, i;
+  /* Every table of main and the text of its table and index rows: a
+  ** table is what sqlite_schema lists as one (as pragma_table_list:
+  ** plain, shadow and virtual tables), and its facts stay while that text
+  ** does (ALTER TABLE rewrites it; CREATE and DROP INDEX add and remove
+  ** rows), except a virtual table's, which its module gives. A memo that
+  ** holds nothing yet (a connection's first load) need not read them: it
+  ** lists the tables when asked, and facts read without a hash of their
+  ** rows are read again at the next refresh. */
+  if (m->nUsed == 0) return SQLITE_OK;
+  for (i = 0; i < m->nSlot; i++) {
+    m->a[i].bTable = 0;
+    m->a[i].iNew = 1469598103934665603ULL;
+  }
+  m->bListed = 0;
+  rc = sqlite3_prepare_v2(db,
+                          "SELECT type='table', tbl_name, name, sql FROM "
+                          "main.sqlite_schema WHERE type IN ('table','index','view')",
+                          -1, &pStmt, 0);
+  while (rc == SQLITE_OK && sqlite3_step(pStmt) == SQLITE_ROW) {
+    const char *zTbl = (const char *)sqlite3_column_text(pStmt, 1);
+    const unsigned char *zName = sqlite3_column_text(pStmt, 2);
+    const unsigned char *zSql = sqlite3_column_text(pStmt, 3);
+    int bTable = sqlite3_column_int(pStmt, 0);
+    RelMemoTab *t;
+    if (zTbl == 0 || zName == 0 ||
+        (zSql == 0 && sqlite3_column_type(pStmt, 3) != SQLITE_NULL)) {
+      rc = SQLITE_NOMEM;
+      break;
+    }
+    t = relMemoTab(m, zTbl);
+    if (t == 0) {
+      rc = SQLITE_NOMEM;
+      break;
+    }
+    if (bTable) {
+      t->bTable = 1;
+      t->bVirtual = zSql && sqlite3_strnicmp((const char *)zSql,
+                                             "CREATE VIRTUAL", 14) == 0;
+    }
+    relMemoHashText(&t->iNew, zName, sqlite3_column_bytes(pStmt, 2));
+    if (zSql) relMemoHashText(&t->iNew, zSql, sqlite3_column_bytes(pStmt, 3));
+  }
+  if (rc == SQLITE_OK)
+    rc = sqlite3_finalize(pStmt);
+  else
+    sqlite3_finalize(pStmt);
+  if (rc) {
+    relMemoForget(m);
+    return rc;
+  }
+  for (i = 0; i < m->nSlot; i++) {
+    RelMemoTab *t = &m->a[i];
+    if (t->zKey == 0) continue;
+    if (t->iNew != t->iSql || t->bVirtual) {
+      relFactsClear(&t->f);
+      t->bRead = 0;
+    }
+  }
+  m->bListed = 1;
   return SQLITE_OK;
 }
 
-/* Each answer is probed once; a probe that fails is not remembered. */
+void relSchemaMemoRelease(RelSchemaMemo *m) {
+  if (m) relFactStmtsFree(&m->s);
+}
+
+/* Every table of main, in one read (relTableName's REL_TABLE_ANY: plain,
+** shadow and virtual tables). A read that fails is read again next time;
+** what it listed stays listed (it is true). */
+static int relMemoList(RelSchemaMemo *m, sqlite3 *db) {
+  sqlite3_stmt *pStmt = 0;
+  int rc;
+  if (m->bListed) return SQLITE_OK;
+  rc = sqlite3_prepare_v2(db,
+                          "SELECT name FROM pragma_table_list WHERE "
+                          "schema='main' AND type IN ('table','shadow',"
+                          "'virtual') AND name<>'sqlite_schema'",
+                          -1, &pStmt, 0);
+  while (rc == SQLITE_OK && sqlite3_step(pStmt) == SQLITE_ROW) {
+    const char *z = (const char *)sqlite3_column_text(pStmt, 0);
+    RelMemoTab *t;
+    if (z == 0) {
+      rc = SQLITE_NOMEM;
+      break;
+    }
+    t = relMemoTab(m, z);
+    if (t == 0) {
+      rc = SQLITE_NOMEM;
+      break;
+    }
+    t->bTable = 1;
+  }
+  if (rc == SQLITE_OK)
+    rc = sqlite3_finalize(pStmt);
+  else
+    sqlite3_finalize(pStmt);
+  if (rc == SQLITE_OK) m->bListed = 1;
+  return rc;
+}
+
+/* The entry of zTab with its columns read (a read that fails is not
+** remembered). */
+static int relMemoFacts(RelSchemaMemo *m, sqlite3 *db, const char *zTab,
+                        RelMemoTab **ppT) {
+  RelMemoTab *t = relMemoTab(m, zTab);
+  int rc;
+  *ppT = 0;
+  if (t == 0) return SQLITE_NOMEM;
+  if (!t->bRead) {
+    rc = relFactsReadCols(db, &m->s, zTab, &t->f);
+    if (rc) {
+      relFactsClear(&t->f);
+      return rc;
+    }
+    t->bRead = 1;
+    t->iSql = t->iNew;
+  }
+  *ppT = t;
+  return SQLITE_OK;
+}
+
 int relMemoTableExists(RelSchemaMemo *m, sqlite3 *db, const char *zTab,
                        int *pbExists) {
-  int bNew, rc;
-  RelMemoEntry *e = relMemoSlot(m, 't', zTab, 0, &bNew);
-  if (e == 0) return SQLITE_NOMEM;
-  if (!bNew) {
-    *pbExists = e->bYes;
-    return SQLITE_OK;
-  }
-  rc = relTableExists(db, zTab, pbExists);
-  e->bYes = *pbExists;
-  if (rc) e->zKey[0] = 'x'; /* never matches again */
-  return rc;
+  RelMemoTab *t;
+  int rc;
+  *pbExists = 0;
+  if (zTab == 0) return SQLITE_OK;
+  rc = relMemoList(m, db);
+  if (rc) return rc;
+  t = relMemoTab(m, zTab);
+  if (t == 0) return SQLITE_NOMEM;
+  *pbExists = t->bTable;
+  return SQLITE_OK;
 }
 
 int relMemoColumnExists(RelSchemaMemo *m, sqlite3 *db, const char *zTab,
                         const char *zCol, int *pbExists) {
-  int bNew, rc;
-  RelMemoEntry *e = relMemoSlot(m, 'c', zTab, zCol, &bNew);
-  if (e == 0) return SQLITE_NOMEM;
-  if (!bNew) {
-    *pbExists = e->bYes;
+  RelMemoTab *t;
+  int rc, i;
+  *pbExists = 0;
+  if (relIsRowid(zCol)) {
+    *pbExists = 1;
     return SQLITE_OK;
   }
-  rc = relColumnExists(db, zTab, zCol, pbExists);
-  e->bYes = *pbExists;
-  if (rc) e->zKey[0] = 'x';
-  return rc;
+  rc = relMemoFacts(m, db, zTab, &t);
+  if (rc) return rc;
+  for (i = 0; i < t->f.nCol; i++) {
+    if (t->f.aCol[i].zName && sqlite3_stricmp(t->f.aCol[i].zName, zCol) == 0)
+      *pbExists = 1;
+  }
+  return SQLITE_OK;
 }
 
 int relMemoColumnUnique(RelSchemaMemo *m, sqlite3 *db, const char *zTab,
                         const char *zCol, int *pbUnique) {
-  int bNew, rc;
+  RelMemoTab *t;
   RelColumn col;
-  RelMemoEntry *e = relMemoSlot(m, 'u', zTab, zCol, &bNew);
-  if (e == 0) return SQLITE_NOMEM;
-  if (!bNew) {
-    *pbUnique = e->bYes;
-    return SQLITE_OK;
-  }
-  rc = relColumnInfo(db, zTab, zCol, &col);
+  int rc;
+  *pbUnique = 0;
+  rc = relMemoFacts(m, db, zTab, &t);
+  if (rc) return rc;
+  rc = relColumnFacts(db, &m->s, zTab, zCol, &t->f, &col);
   *pbUnique = rc == SQLITE_OK && col.bUnique;
   relColumnClear(&col);
-  e->bYes = *pbUnique;
-  if (rc) e->zKey[0] = 'x';
   return rc;
 }
 
 int relMemoPkColumn(RelSchemaMemo *m, sqlite3 *db, const char *zTab,
                     char **pzCol) {
-  int bNew, rc;
-  RelMemoEntry *e = relMemoSlot(m, 'p', zTab, 0, &bNew);
+  RelMemoTab *t;
+  const char *zPk = "rowid";
+  int rc, i;
   *pzCol = 0;
-  if (e == 0) return SQLITE_NOMEM;
-  if (!bNew) {
-    if (e->zVal) {
-      *pzCol = relStrdup(e->zVal);
-      if (*pzCol == 0) return SQLITE_NOMEM;
+  rc = relMemoFacts(m, db, zTab, &t);
+  if (rc) return rc;
+  /* As relPkColumn: the single primary key column, else "rowid". */
+  if (t->f.nPk == 1) {
+    for (i = 0; i < t->f.nCol; i++) {
+      if (t->f.aCol[i].pk > 0) {
+        zPk = t->f.aCol[i].zName;
+        break;
+      }
     }
-    return SQLITE_OK;
   }
-  rc = relPkColumn(db, zTab, pzCol);
-  if (rc == SQLITE_OK && *pzCol) {
-    e->zVal = relStrdup(*pzCol);
-    if (e->zVal == 0) rc = SQLITE_NOMEM;
-  }
-  if (rc) {
-    e->zKey[0] = 'x';
-    sqlite3_free(*pzCol);
-    *pzCol = 0;
-  }
-  return rc;
+  *pzCol = relStrdup(zPk ? zPk : "");
+  return *pzCol ? SQLITE_OK : SQLITE_NOMEM;
 }

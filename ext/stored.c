@@ -107,15 +107,19 @@ static char *relSqlIdent(const char **pz, int *pRc) {
       cEnd = *z == '[' ? ']' : *z;
       z++;
       while (*z) {
-        if (*z == cEnd && cEnd != ']' && z[1] == cEnd) {
+        /* A run up to the next quote, then the quote: doubled (one of
+        ** it is the name's), or the end. */
+        const char *zRun = z;
+        while (*z && *z != cEnd)
+          z++;
+        relStrAppend(&s, zRun, (size_t)(z - zRun));
+        if (*z == 0) break;
+        if (cEnd != ']' && z[1] == cEnd) {
           relStrAppend(&s, z, 1);
           z += 2;
-        } else if (*z == cEnd) {
+        } else {
           z++;
           break;
-        } else {
-          relStrAppend(&s, z, 1);
-          z++;
         }
       }
     } else if ((*z >= 'a' && *z <= 'z') || (*z >= 'A' && *z <= 'Z') ||
@@ -190,17 +194,18 @@ static int relStoredCallArgs(RelStoredObj *pObj, const char **pz) {
     }
     if (iArg++ == 0) {
       char *zCol = relSqlIdent(&z, &rc);
-      int *aPos = sqlite3_realloc64(pObj->aPos,
-                                    sizeof(int) * (size_t)(pObj->nArg + 1));
-      char **az = aPos ? sqlite3_realloc64(pObj->azCol,
-                                           sizeof(char *) *
-                                               (size_t)(pObj->nArg + 1))
-                       : 0;
-      if (aPos) pObj->aPos = aPos;
-      if (az) pObj->azCol = az;
-      if (aPos == 0 || az == 0) {
-        sqlite3_free(zCol);
-        return SQLITE_NOMEM;
+      if ((pObj->nArg & (pObj->nArg - 1)) == 0) {
+        /* Grown by doubling: at 1, 2, 4, ... arguments. */
+        size_t nNew = pObj->nArg ? 2 * (size_t)pObj->nArg : 1;
+        int *aPos = sqlite3_realloc64(pObj->aPos, sizeof(int) * nNew);
+        char **az =
+            aPos ? sqlite3_realloc64(pObj->azCol, sizeof(char *) * nNew) : 0;
+        if (aPos) pObj->aPos = aPos;
+        if (az) pObj->azCol = az;
+        if (aPos == 0 || az == 0) {
+          sqlite3_free(zCol);
+          return SQLITE_NOMEM;
+        }
       }
       pObj->aPos[pObj->nArg] = iPos;
       pObj->azCol[pObj->nArg] = zCol;
@@ -267,12 +272,16 @@ int relStoredRead(sqlite3 *db, const char *zDb, RelStoredSet *pSet) {
       rc = SQLITE_NOMEM;
       break;
     }
-    aNew = sqlite3_realloc64(pSet->a, sizeof(RelStoredObj) * (size_t)(pSet->n + 1));
-    if (aNew == 0) {
-      rc = SQLITE_NOMEM;
-      break;
+    if ((pSet->n & (pSet->n - 1)) == 0) {
+      /* Grown by doubling: at 1, 2, 4, ... objects. */
+      aNew = sqlite3_realloc64(
+          pSet->a, sizeof(RelStoredObj) * (size_t)(pSet->n ? 2 * pSet->n : 1));
+      if (aNew == 0) {
+        rc = SQLITE_NOMEM;
+        break;
+      }
+      pSet->a = aNew;
     }
-    pSet->a = aNew;
     o = &pSet->a[pSet->n++];
     memset(o, 0, sizeof(*o));
     o->zName = relStrdup(zName);
@@ -362,15 +371,18 @@ int relStoredFingerprint(sqlite3 *db, int bCatalog, sqlite3_uint64 *pH) {
 /* The table catalog name zCat is called now, when SQLite renamed it since
 ** relext wrote its guards: the table a guard object written for zCat
 ** sits on. NULL when not renamed. */
-static const char *relFollowTable(const RelStoredSet *pSet, const char *zCat) {
-  int i;
-  for (i = 0; i < pSet->n; i++) {
+static const char *relFollowTable(const RelStoredSet *pSet,
+                                  const RelIndexHash *pFor, const char *zCat) {
+  int i, k = -1, iBest = -1;
+  /* The first in pSet's order, as a scan would find it. */
+  while ((i = relIndexHashNext(pFor, relNameHash(0, zCat), &k)) >= 0) {
     const RelStoredObj *o = &pSet->a[i];
     if (o->eKind < REL_OBJ_INDEX || o->eKind > REL_OBJ_AFTER) continue;
     if (sqlite3_stricmp(o->zFor, zCat) != 0) continue;
-    if (sqlite3_stricmp(o->zTbl, zCat) != 0) return o->zTbl;
+    if (sqlite3_stricmp(o->zTbl, zCat) != 0 && (iBest < 0 || i < iBest))
+      iBest = i;
   }
-  return 0;
+  return iBest < 0 ? 0 : pSet->a[iBest].zTbl;
 }
 
 /* Replace *pz by zNew (a copy) when it names zOld (as SQLite compares
@@ -385,15 +397,40 @@ static int relRenameName(char **pz, const char *zOld, const char *zNew) {
   return SQLITE_OK;
 }
 
-/* The stored guard index carrying generation iGen, or NULL. */
-static const RelStoredObj *relFindIndex(const RelStoredSet *pSet,
-                                        sqlite3_int64 iGen) {
-  int i;
-  for (i = 0; i < pSet->n; i++) {
-    if (pSet->a[i].eKind == REL_OBJ_INDEX && pSet->a[i].iGen == iGen)
-      return &pSet->a[i];
+/* The hash of generation iGen in a RelIndexHash. */
+static unsigned relGenHash(sqlite3_int64 iGen) {
+  sqlite3_uint64 u = (sqlite3_uint64)iGen * 0x9E3779B97F4A7C15ULL;
+  return (unsigned)(u >> 32);
+}
+
+/* The guard objects of pSet by the table their names are for (zFor), and
+** its guard indexes by generation: built once per load. */
+static int relStoredIndex(const RelStoredSet *pSet, RelIndexHash *pFor,
+                          RelIndexHash *pGen) {
+  int i, rc = SQLITE_OK;
+  for (i = 0; rc == SQLITE_OK && i < pSet->n; i++) {
+    const RelStoredObj *o = &pSet->a[i];
+    if (o->eKind < REL_OBJ_INDEX || o->eKind > REL_OBJ_AFTER) continue;
+    rc = relIndexHashAdd(pFor, relNameHash(0, o->zFor), i);
+    if (rc == SQLITE_OK && o->eKind == REL_OBJ_INDEX)
+      rc = relIndexHashAdd(pGen, relGenHash(o->iGen), i);
   }
-  return 0;
+  return rc;
+}
+
+/* The stored guard index carrying generation iGen, or NULL (pGen: the
+** guard indexes of pSet by generation). */
+static const RelStoredObj *relFindIndex(const RelStoredSet *pSet,
+                                        const RelIndexHash *pGen,
+                                        sqlite3_int64 iGen) {
+  int i, k = -1, iBest = -1;
+  /* The first in pSet's order, as a scan would find it. */
+  while ((i = relIndexHashNext(pGen, relGenHash(iGen), &k)) >= 0) {
+    if (pSet->a[i].eKind == REL_OBJ_INDEX && pSet->a[i].iGen == iGen &&
+        (iBest < 0 || i < iBest))
+      iBest = i;
+  }
+  return iBest < 0 ? 0 : &pSet->a[iBest];
 }
 
 /* A column rename found in a guard index: the column of definition iDef
@@ -407,10 +444,11 @@ struct RelColRename {
 /* The column renames that the guard index of table t (written for
 ** generation iGen) shows: appended to *paRen. zTab is the table's name
 ** now. */
-static int relFindColRenames(RelCtx *p, const RelStoredSet *pSet, int t,
+static int relFindColRenames(RelCtx *p, const RelStoredSet *pSet,
+                             const RelIndexHash *pGen, int t,
                              const char *zTab, RelColRename **paRen,
                              int *pnRen) {
-  const RelStoredObj *o = relFindIndex(pSet, p->aTab[t].iGen);
+  const RelStoredObj *o = relFindIndex(pSet, pGen, p->aTab[t].iGen);
   const RelTable *pT = &p->aTab[t];
   int i, rc = SQLITE_OK;
   if (o == 0) return SQLITE_OK;
@@ -564,7 +602,8 @@ static int relRebuildMark(RelCtx *p) {
 }
 
 /* Is the catalog what relext wrote? Sets p->zTamper when not. */
-static int relCheckTrust(RelCtx *p, const RelStoredSet *pSet, char *zBad) {
+static int relCheckTrust(RelCtx *p, const RelStoredSet *pSet,
+                         const RelIndexHash *pGen, char *zBad) {
   int i, t, bGuards = 0;
   char *zWhy = 0;
   for (i = 0; i < pSet->n; i++) {
@@ -597,7 +636,7 @@ static int relCheckTrust(RelCtx *p, const RelStoredSet *pSet, char *zBad) {
     for (t = 0; zWhy == 0 && !p->bRestoring && t < p->nTable; t++) {
       /* (A dump being restored makes the guards one after the other, and
       ** the witness last: the next load judges, once it is done.) */
-      if (!p->aTab[t].bMissing && relFindIndex(pSet, p->aTab[t].iGen) == 0) {
+      if (!p->aTab[t].bMissing && relFindIndex(pSet, pGen, p->aTab[t].iGen) == 0) {
         zWhy = sqlite3_mprintf("relext: relext_relations cannot be verified "
                                "(relext's guards of %s are missing)",
                                p->azTable[t]);
@@ -631,9 +670,12 @@ static int relStoredLoadInner(RelCtx *p, int bFollow, char **pzErr) {
   char **azNew = 0; /* per table: its name now, when renamed */
   RelColRename *aRen = 0;
   RelSchemaMemo *pMemo = 0;
+  RelIndexHash byFor, byGen; /* set's guard objects (relStoredIndex) */
   int nRen = 0, nTab = 0, rc, i, t;
 
   memset(&set, 0, sizeof(set));
+  memset(&byFor, 0, sizeof(byFor));
+  memset(&byGen, 0, sizeof(byGen));
   sqlite3_free(p->zTamper);
   p->zTamper = 0;
   p->bRenamed = 0;
@@ -641,6 +683,7 @@ static int relStoredLoadInner(RelCtx *p, int bFollow, char **pzErr) {
   p->iWitness = 0;
   rc = relCatalogRead(p, &zBad);
   if (rc == SQLITE_OK) rc = relStoredRead(db, "main", &set);
+  if (rc == SQLITE_OK) rc = relStoredIndex(&set, &byFor, &byGen);
   for (i = 0; rc == SQLITE_OK && i < set.n; i++) {
     if (set.a[i].eKind == REL_OBJ_CATALOG) {
       if (p->bWitness && p->iWitness != set.a[i].iGen) p->iWitness = 0;
@@ -648,15 +691,20 @@ static int relStoredLoadInner(RelCtx *p, int bFollow, char **pzErr) {
       p->bWitness = 1;
     }
   }
-  /* The generations, from the catalog's own names (an M2M end's key does
-  ** not count: see relRulesDerive). */
-  for (i = 0; rc == SQLITE_OK && i < p->nDef; i++) {
-    RelDef *d = &p->aDef[i];
-    if (d->eKind != REL_M2M) continue;
-    if (d->zSrcKey == 0) d->zSrcKey = relStrdup("rowid");
-    if (d->zDstKey == 0) d->zDstKey = relStrdup("rowid");
-    if (!d->zSrcKey || !d->zDstKey) rc = SQLITE_NOMEM;
+  /* The schema as it stands (which does not change during the pass: each
+  ** table is read once, and not again at the next load unless it
+  ** changed). */
+  if (rc == SQLITE_OK && p->pMemo == 0) rc = relSchemaMemoNew(&p->pMemo);
+  if (rc == SQLITE_OK) {
+    pMemo = p->pMemo;
+    rc = relSchemaMemoRefresh(pMemo, db);
   }
+  /* The generations, from the catalog's own names (an M2M end's key does
+  ** not count: see relRulesDerive). The keys are those the check below
+  ** gives when nothing was renamed, so that the rules derived now stand
+  ** then. */
+  for (i = 0; rc == SQLITE_OK && i < p->nDef; i++)
+    rc = relDefKeys(pMemo, db, &p->aDef[i]);
   if (rc == SQLITE_OK) rc = relCtxDerive(p);
   nTab = p->nTable;
   if (rc == SQLITE_OK && nTab > 0) {
@@ -668,7 +716,7 @@ static int relStoredLoadInner(RelCtx *p, int bFollow, char **pzErr) {
   /* Renames: tables first (by the names of their guard objects), then
   ** columns (by the arguments of the guard index of each table). */
   for (t = 0; rc == SQLITE_OK && t < nTab; t++) {
-    const char *zNow = bFollow ? relFollowTable(&set, p->azTable[t]) : 0;
+    const char *zNow = bFollow ? relFollowTable(&set, &byFor, p->azTable[t]) : 0;
     int bExists = 0;
     aGen[t] = p->aTab[t].iGen;
     azNew[t] = 0;
@@ -678,8 +726,8 @@ static int relStoredLoadInner(RelCtx *p, int bFollow, char **pzErr) {
       if (azNew[t] == 0) rc = SQLITE_NOMEM;
     }
     if (rc == SQLITE_OK && bFollow) {
-      rc = relFindColRenames(p, &set, t, azNew[t] ? azNew[t] : p->azTable[t],
-                             &aRen, &nRen);
+      rc = relFindColRenames(p, &set, &byGen, t,
+                             azNew[t] ? azNew[t] : p->azTable[t], &aRen, &nRen);
     }
   }
   if (rc == SQLITE_OK && nTab > 0) {
@@ -717,9 +765,8 @@ static int relStoredLoadInner(RelCtx *p, int bFollow, char **pzErr) {
       sqlite3_free(azOld[t]);
     sqlite3_free(azOld);
   }
-  /* Each definition against the schema as it stands (which does not
-  ** change during the pass: each table and column is probed once). */
-  if (rc == SQLITE_OK) rc = relSchemaMemoNew(&pMemo);
+  /* Each definition against the schema, and then whether each table
+  ** exists. */
   for (i = 0; rc == SQLITE_OK && i < p->nDef; i++) {
     RelDef *d = &p->aDef[i];
     const char *zWhy = relDefCheckSchema(pMemo, db, d, &rc);
@@ -728,9 +775,10 @@ static int relStoredLoadInner(RelCtx *p, int bFollow, char **pzErr) {
       if (d->zWhy == 0) rc = SQLITE_NOMEM;
     }
   }
-  relSchemaMemoFree(pMemo);
-  pMemo = 0;
-  if (rc == SQLITE_OK) {
+  if (rc == SQLITE_OK && p->bRenamed) {
+    /* Derived again under the names found (unrenamed, nothing that the
+    ** rules are derived from changed since: the check fills the M2M keys
+    ** as relDefKeys did). */
     relCtxClearDerived(p);
     rc = relCtxDerive(p);
   }
@@ -742,7 +790,7 @@ static int relStoredLoadInner(RelCtx *p, int bFollow, char **pzErr) {
   if (rc == SQLITE_OK && nTab > 0) rc = relCtxSetGens(p, aGen);
   for (t = 0; rc == SQLITE_OK && t < p->nTable; t++) {
     int bExists = 0;
-    rc = relTableExists(db, p->azTable[t], &bExists);
+    rc = relMemoTableExists(pMemo, db, p->azTable[t], &bExists);
     p->aTab[t].bMissing = !bExists;
   }
   /* The tables being rebuilt (ddl.c) come first: their definitions are
@@ -756,21 +804,31 @@ static int relStoredLoadInner(RelCtx *p, int bFollow, char **pzErr) {
   }
   /* A catalog relext is writing (rel_define, ...) is trusted: its witness
   ** is rewritten with it. */
-  if (rc == SQLITE_OK && !p->bCatalogOpen) rc = relCheckTrust(p, &set, zBad);
+  if (rc == SQLITE_OK && !p->bCatalogOpen) rc = relCheckTrust(p, &set, &byGen, zBad);
   for (t = 0; azNew && t < nTab; t++)
     sqlite3_free(azNew[t]);
   sqlite3_free(azNew);
   sqlite3_free(aGen);
   sqlite3_free(aRen);
   sqlite3_free(zBad);
+  relSchemaMemoRelease(pMemo);
+  relIndexHashClear(&byFor);
+  relIndexHashClear(&byGen);
   relStoredClear(&set);
   if (rc) relCtxClearDefs(p);
   return rc;
 }
 
+void relStoredFree(RelCtx *p) {
+  relSchemaMemoFree(p->pMemo);
+  p->pMemo = 0;
+}
+
 int relStoredLoad(RelCtx *p, int *aMap, char **pzErr) {
   RelCtx old;
-  int rc, i, j;
+  RelIndexHash byField;
+  int rc, rc2 = SQLITE_OK, i, j;
+  memset(&byField, 0, sizeof(byField));
   /* The old definitions stay aside while the new ones load. */
   memset(&old, 0, sizeof(old));
   old.aDef = p->aDef;
@@ -782,6 +840,10 @@ int relStoredLoad(RelCtx *p, int *aMap, char **pzErr) {
   old.aTab = p->aTab;
   old.aGenHash = p->aGenHash;
   old.nGenHash = p->nGenHash;
+  old.tabHash = p->tabHash;
+  old.defHash = p->defHash;
+  memset(&p->tabHash, 0, sizeof(p->tabHash));
+  memset(&p->defHash, 0, sizeof(p->defHash));
   p->aDef = 0;
   p->aEdge = 0;
   p->azTable = 0;
@@ -791,12 +853,30 @@ int relStoredLoad(RelCtx *p, int *aMap, char **pzErr) {
   rc = relStoredLoadInner(p, 1, pzErr);
   if (rc == SQLITE_DONE) rc = relStoredLoadInner(p, 0, pzErr);
   /* An edge stays the same edge when it is the same end of the same
-  ** definition, under whatever names (renames followed). */
+  ** definition, under whatever names (renames followed): the new edges
+  ** by field and end, so that this is linear. */
+  if (aMap && old.nEdge > 0) {
+    for (j = 0; rc2 == SQLITE_OK && j < p->nEdge; j++) {
+      const RelEdge *pN = &p->aEdge[j];
+      char zEnd[2] = {(char)('0' + pN->eEnd), 0};
+      rc2 = relIndexHashAdd(
+          &byField, relNameHash(relNameHash(0, p->aDef[pN->iDef].zField), zEnd),
+          j);
+    }
+    if (rc2 && rc == SQLITE_OK) {
+      /* (A load fails whole.) */
+      rc = rc2;
+      relCtxClearDefs(p);
+    }
+  }
   for (i = 0; aMap && i < old.nEdge; i++) {
     const RelEdge *pO = &old.aEdge[i];
     const RelDef *dO = &old.aDef[pO->iDef];
+    char zEnd[2] = {(char)('0' + pO->eEnd), 0};
+    int k = -1;
+    unsigned h = relNameHash(relNameHash(0, dO->zField), zEnd);
     aMap[i] = -1;
-    for (j = 0; j < p->nEdge; j++) {
+    while (rc2 == SQLITE_OK && (j = relIndexHashNext(&byField, h, &k)) >= 0) {
       const RelEdge *pN = &p->aEdge[j];
       const RelDef *dN = &p->aDef[pN->iDef];
       if (pN->eEnd == pO->eEnd && strcmp(dN->zField, dO->zField) == 0 &&
@@ -808,6 +888,7 @@ int relStoredLoad(RelCtx *p, int *aMap, char **pzErr) {
       }
     }
   }
+  relIndexHashClear(&byField);
   relCtxClearDefs(&old);
   return rc;
 }

@@ -112,6 +112,69 @@ int relStrICmp(const char *a, const char *b) {
   return sqlite3_stricmp(a, b);
 }
 
+struct RelIndexSlot {
+  unsigned h; /* the key's hash */
+  int v;      /* the value + 1; 0: an empty slot */
+};
+
+unsigned relNameHash(unsigned h, const char *z) {
+  h = h * 0x01000193u ^ 0x9e3779b9u;
+  if (z == 0) return h ^ 0x5bd1e995u;
+  for (; *z; z++) {
+    unsigned char c = (unsigned char)*z;
+    if (c >= 'A' && c <= 'Z') c = (unsigned char)(c + 32);
+    h = (h ^ c) * 0x01000193u;
+  }
+  return h;
+}
+
+int relIndexHashAdd(RelIndexHash *p, unsigned h, int v) {
+  unsigned m, k;
+  if (2 * (p->nUsed + 1) > p->nSlot) {
+    int nNew = p->nSlot ? 2 * p->nSlot : 32, j;
+    RelIndexSlot *aNew = sqlite3_malloc64(sizeof(RelIndexSlot) * (size_t)nNew);
+    if (aNew == 0) return SQLITE_NOMEM;
+    memset(aNew, 0, sizeof(RelIndexSlot) * (size_t)nNew);
+    m = (unsigned)nNew - 1;
+    for (j = 0; j < p->nSlot; j++) {
+      if (p->a[j].v == 0) continue;
+      for (k = p->a[j].h & m; aNew[k].v; k = (k + 1) & m) {
+      }
+      aNew[k] = p->a[j];
+    }
+    sqlite3_free(p->a);
+    p->a = aNew;
+    p->nSlot = nNew;
+  }
+  m = (unsigned)p->nSlot - 1;
+  for (k = h & m; p->a[k].v; k = (k + 1) & m) {
+  }
+  p->a[k].h = h;
+  p->a[k].v = v + 1;
+  p->nUsed++;
+  return SQLITE_OK;
+}
+
+int relIndexHashNext(const RelIndexHash *p, unsigned h, int *pi) {
+  unsigned m, k;
+  if (p->nSlot == 0) return -1;
+  m = (unsigned)p->nSlot - 1;
+  k = *pi < 0 ? (h & m) : (((unsigned)*pi + 1) & m);
+  for (; p->a[k].v; k = (k + 1) & m) {
+    if (p->a[k].h == h) {
+      *pi = (int)k;
+      return p->a[k].v - 1;
+    }
+  }
+  *pi = (int)k;
+  return -1;
+}
+
+void relIndexHashClear(RelIndexHash *p) {
+  sqlite3_free(p->a);
+  memset(p, 0, sizeof(*p));
+}
+
 int relStrEq(const char *a, const char *b) {
   if (a == 0 || b == 0) return a == b;
   return strcmp(a, b) == 0;
