@@ -1018,18 +1018,13 @@ int relCatalogRead(RelCtx *p, char **pzBad) {
     return rc;
   }
   while (sqlite3_step(pStmt) == SQLITE_ROW) {
-    RelDef *a = p->aDef;
+    RelDef *a = relGrow(p->aDef, sizeof(RelDef), p->nDef, &nAlloc, 16);
     char *zErr = 0;
-    if (p->nDef == nAlloc) {
-      int nNew = nAlloc ? 2 * nAlloc : 16;
-      a = sqlite3_realloc64(p->aDef, sizeof(RelDef) * (size_t)nNew);
-      if (a == 0) {
-        rc = SQLITE_NOMEM;
-        break;
-      }
-      p->aDef = a;
-      nAlloc = nNew;
+    if (a == 0) {
+      rc = SQLITE_NOMEM;
+      break;
     }
+    p->aDef = a;
     for (i = 0; i < REL_CATALOG_NCOL; i++)
       relHashColumn(&h, pStmt, i);
     rc = relLoadRecord(db, pStmt, &a[p->nDef], &zErr);

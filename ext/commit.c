@@ -289,12 +289,10 @@ static int noteAddValue(RelCommit *c, int iEdge, int eKind, const RelValue *pV,
     if (bGone) pN->bGone = 1;
     return SQLITE_OK;
   }
-  if (c->nNote >= c->nNoteAlloc) {
-    int nNew = c->nNoteAlloc ? c->nNoteAlloc * 2 : 16;
-    RelNote *a = sqlite3_realloc64(c->aNote, sizeof(RelNote) * (size_t)nNew);
+  {
+    RelNote *a = relGrow(c->aNote, sizeof(RelNote), c->nNote, &c->nNoteAlloc, 16);
     if (a == 0) return SQLITE_NOMEM;
     c->aNote = a;
-    c->nNoteAlloc = nNew;
   }
   pN = &c->aNote[c->nNote];
   memset(pN, 0, sizeof(*pN));
@@ -474,12 +472,10 @@ int relGoneAdd(RelCtx *p, int iEdge, sqlite3_value *pKey, int iLevel) {
   RelCommit *c = relCommit(p);
   RelGone *pG;
   if (c == 0 || sqlite3_value_type(pKey) == SQLITE_NULL) return SQLITE_OK;
-  if (c->nGone >= c->nGoneAlloc) {
-    int nNew = c->nGoneAlloc ? 2 * c->nGoneAlloc : 8;
-    RelGone *a = sqlite3_realloc64(c->aGone, sizeof(RelGone) * (size_t)nNew);
+  {
+    RelGone *a = relGrow(c->aGone, sizeof(RelGone), c->nGone, &c->nGoneAlloc, 8);
     if (a == 0) return SQLITE_NOMEM;
     c->aGone = a;
-    c->nGoneAlloc = nNew;
   }
   pG = &c->aGone[c->nGone];
   memset(pG, 0, sizeof(*pG));

@@ -122,6 +122,11 @@ char *relStrFinish(RelStr *p); /* hand over the text (caller frees) */
 void relStrReset(RelStr *p);
 
 char *relStrdup(const char *z);
+/* Room for one more element in array a (n used, *pnAlloc allocated, each
+** szElem bytes): the allocation doubles, starting at nFirst. Returns the
+** array, perhaps moved, or NULL when out of memory (a is then unchanged
+** and still the caller's). */
+void *relGrow(void *a, size_t szElem, int n, int *pnAlloc, int nFirst);
 /* z lower-cased as Python's str.lower() does it (full Unicode case
 ** mapping: 'CAFÉ' gives 'café'), as Django lower-cases a model's name;
 ** bytes that are not UTF-8 stay as they are. NULL when out of memory. */

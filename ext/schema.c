@@ -629,17 +629,12 @@ static int relFactsReadCols(sqlite3 *db, RelFactStmts *s, const char *zTab,
   if (rc) return rc;
   while (rc == SQLITE_OK && sqlite3_step(s->pCols) == SQLITE_ROW) {
     RelFactCol *c;
-    if (f->nCol == nAlloc) {
-      int nNew = nAlloc ? 2 * nAlloc : 8;
-      RelFactCol *a =
-          sqlite3_realloc64(f->aCol, sizeof(RelFactCol) * (size_t)nNew);
-      if (a == 0) {
-        rc = SQLITE_NOMEM;
-        break;
-      }
-      f->aCol = a;
-      nAlloc = nNew;
+    RelFactCol *a = relGrow(f->aCol, sizeof(RelFactCol), f->nCol, &nAlloc, 8);
+    if (a == 0) {
+      rc = SQLITE_NOMEM;
+      break;
     }
+    f->aCol = a;
     c = &f->aCol[f->nCol++];
     memset(c, 0, sizeof(*c));
     c->pk = sqlite3_column_int(s->pCols, 2);
@@ -666,17 +661,12 @@ static int relFactsReadIdx(sqlite3 *db, RelFactStmts *s, const char *zTab,
     RelFactIdx *x;
     if (sqlite3_column_int(s->pIdx, 2)) f->bPkIndex = 1;
     if (sqlite3_column_int(s->pIdx, 3)) continue;
-    if (f->nIdx == nAlloc) {
-      int nNew = nAlloc ? 2 * nAlloc : 4;
-      RelFactIdx *a =
-          sqlite3_realloc64(f->aIdx, sizeof(RelFactIdx) * (size_t)nNew);
-      if (a == 0) {
-        rc = SQLITE_NOMEM;
-        break;
-      }
-      f->aIdx = a;
-      nAlloc = nNew;
+    RelFactIdx *a = relGrow(f->aIdx, sizeof(RelFactIdx), f->nIdx, &nAlloc, 4);
+    if (a == 0) {
+      rc = SQLITE_NOMEM;
+      break;
     }
+    f->aIdx = a;
     x = &f->aIdx[f->nIdx++];
     memset(x, 0, sizeof(*x));
     x->bUnique = sqlite3_column_int(s->pIdx, 1);

@@ -97,6 +97,15 @@ void relStrReset(RelStr *p) {
   memset(p, 0, sizeof(*p));
 }
 
+void *relGrow(void *a, size_t szElem, int n, int *pnAlloc, int nFirst) {
+  int nNew;
+  if (n < *pnAlloc) return a;
+  nNew = *pnAlloc ? 2 * *pnAlloc : nFirst;
+  a = sqlite3_realloc64(a, szElem * (size_t)nNew);
+  if (a) *pnAlloc = nNew;
+  return a;
+}
+
 char *relStrdup(const char *z) {
   char *zNew;
   size_t n;
