@@ -22,7 +22,10 @@
 **     key: a key that goes is a suspect too). The function (admit.c) notes
 **     the keys for the COMMIT check. One index per table: each index costs
 **     every statement a cursor.
-**   - relext_guard_d_<t> BEFORE DELETE: in plain mode (catalog.c,
+**   - relext_guard_d_<t> BEFORE DELETE (this and the next are named with
+**     REL_MISSING_HINT at the end: they name other tables, and SQLite's
+**     refusal of a rename while one is missing names the trigger): in
+**     plain mode (catalog.c,
 **     relRulesPlain: the order of deletion cannot matter) the checks, one
 **     counting probe per PROTECT/RESTRICT edge that calls relext_fail; else
 **     only the refusal of a connection that does not hold t's rules.
@@ -332,11 +335,13 @@ static void relPlainBody(RelCtx *p, int t, int bChecks, RelStr *pBody) {
 static char *relGuardIndexName(const char *zT) {
   return sqlite3_mprintf("relext_guard_i_%s", zT);
 }
+/* (The delete triggers name other tables: their names end in the hint a
+** refused rename shows; see REL_MISSING_HINT.) */
 static char *relGuardDeleteName(const char *zT) {
-  return sqlite3_mprintf("relext_guard_d_%s", zT);
+  return sqlite3_mprintf("relext_guard_d_%s" REL_MISSING_HINT, zT);
 }
 static char *relGuardAfterName(const char *zT) {
-  return sqlite3_mprintf("relext_guard_a_%s", zT);
+  return sqlite3_mprintf("relext_guard_a_%s" REL_MISSING_HINT, zT);
 }
 
 /* The blocked form of table t's stored guards, for a table that a BROKEN
@@ -1024,10 +1029,7 @@ static int relGuardInstall(RelCtx *p, void *pState, char **pzErr) {
 ** refusal reads "error in trigger <name>: no such table: main.<t>", so
 ** the trigger's name is the explanation (REL_WITNESS_TABLES). Appended
 ** to s. */
-#define REL_WITNESS_TABLES                                                     \
-  "relext_catalog_tables (relext: a table the rules name is missing; "       \
-  "restore it, rel_undefine its relationships, or rebuild it between "       \
-  "rel_rebuild_begin() and rel_rebuild_end())"
+#define REL_WITNESS_TABLES "relext_catalog_tables" REL_MISSING_HINT
 static void relWitnessSql(RelCtx *p, RelStr *s) {
   static const char *azEvent[] = {"INSERT", "UPDATE", "DELETE"};
   static const char *azName[] = {"relext_catalog_i", "relext_catalog_u",

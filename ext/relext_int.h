@@ -591,13 +591,24 @@ char *relAccessorReverse(const RelDef *p);
 #define REL_OBJ_AFTER 3   /* relext_guard_a_<t>: AFTER DELETE trigger */
 #define REL_OBJ_CATALOG 4 /* relext_catalog_<x>: the catalog's witness */
 #define REL_OBJ_OTHER 5   /* a relext_guard_* object of no known form */
+/* The end of the name of every stored trigger that names another table
+** (the delete guards, the catalog's table witness). SQLite refuses an
+** ALTER TABLE ... RENAME while such a trigger names a missing table, with
+** "error in trigger <name>: no such table: ...": the name is the only part
+** of that message relext words, so it says what to do (guard.c). */
+#define REL_MISSING_HINT                                                       \
+  " (relext: a table the rules name is missing; restore it, rel_undefine "    \
+  "its relationships, or rebuild it between rel_rebuild_begin() and "         \
+  "rel_rebuild_end())"
 typedef struct RelStoredObj RelStoredObj;
 struct RelStoredObj {
   int eKind;          /* REL_OBJ_xxx */
   int bIndex;         /* an index (else a trigger) */
   char *zName;        /* its name */
   char *zTbl;         /* the table it is on, as SQLite now names it */
-  const char *zFor;   /* the table named in its name (into zName) */
+  const char *zFor;   /* the table named in its name (into zName, or
+                      ** zForBuf when the name ends in REL_MISSING_HINT) */
+  char *zForBuf;
   char *zSql;         /* its SQL */
   sqlite3_int64 iGen; /* the generation (witness: the catalog hash) it
                       ** carries, or 0 */

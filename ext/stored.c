@@ -6,7 +6,8 @@
 **
 ** WHAT IS STORED (guard.c writes it; see there for the SQL)
 **   - Per governed table t: the guard index relext_guard_i_<t> and the
-**     delete triggers relext_guard_d_<t> / relext_guard_a_<t>. Each carries
+**     delete triggers relext_guard_d_<t> / relext_guard_a_<t> (their names
+**     end in REL_MISSING_HINT; older ones may not). Each carries
 **     t's generation T (RelTable.iGen): "relext_must_be_loaded(T, ..." in
 **     the index, a closing comment "relext T" in a trigger ("relext T
 **     blocked" in the blocked form, which refuses every DELETE). The
@@ -244,6 +245,7 @@ void relStoredClear(RelStoredSet *p) {
     sqlite3_free(o->zName);
     sqlite3_free(o->zTbl);
     sqlite3_free(o->zSql);
+    sqlite3_free(o->zForBuf);
     for (k = 0; k < o->nArg; k++)
       sqlite3_free(o->azCol[k]);
     sqlite3_free(o->azCol);
@@ -297,8 +299,16 @@ int relStoredRead(sqlite3 *db, const char *zDb, RelStoredSet *pSet) {
       size_t n = strlen(azPrefix[e]);
       if (strncmp(zName, azPrefix[e], n) == 0 &&
           strcmp(zType, e == REL_OBJ_INDEX ? "index" : "trigger") == 0) {
+        size_t nName = strlen(o->zName), nHint = strlen(REL_MISSING_HINT);
         o->eKind = e;
         o->zFor = &o->zName[n];
+        if (nName >= n + nHint &&
+            strcmp(&o->zName[nName - nHint], REL_MISSING_HINT) == 0) {
+          o->zForBuf = sqlite3_mprintf("%.*s", (int)(nName - nHint - n),
+                                       o->zFor);
+          if (o->zForBuf == 0) rc = SQLITE_NOMEM;
+          o->zFor = o->zForBuf ? o->zForBuf : "";
+        }
         break;
       }
     }
