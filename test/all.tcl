@@ -23,6 +23,11 @@ set pass 0
 set fail 0
 set skip 0
 set skips {}
+set failures {}   ;# every failure line, repeated before the totals
+proc failline {line} {
+  puts $line
+  lappend ::failures $line
+}
 # The files to run: all, or those whose name contains a FILTER. A FILTER that
 # matches no file is a failure, not an empty run that passes.
 set files {}
@@ -34,7 +39,7 @@ foreach f [lsort [glob -directory $dir *.test]] {
 }
 foreach pat $filters {
   if {![llength [lsearch -all -glob [lmap f $files {file tail $f}] *$pat*]]} {
-    puts "! no test file matches \"$pat\""
+    failline "! no test file matches \"$pat\""
     incr fail
   }
 }
@@ -54,13 +59,15 @@ foreach f $files {
       foreach n $l { lappend where($n) [file tail $f] }
     } elseif {[regexp {^@@SKIP (.*)$} $line -> s]} {
       lappend skips [list [file tail $f] {*}$s]
+    } elseif {[string match "! *" $line]} {
+      failline "[file tail $f]: $line"
     } else {
       puts $line
     }
   }
   if {!$found || ($rc && [lindex [dict get $opts -errorcode] 0] eq "CHILDSTATUS")} {
-    if {!$found} { puts "! [file tail $f]: did not finish" }
-    if {$rc} { puts "! [file tail $f]: exit status [lindex [dict get $opts -errorcode] 2]" }
+    if {!$found} { failline "! [file tail $f]: did not finish" }
+    if {$rc} { failline "! [file tail $f]: exit status [lindex [dict get $opts -errorcode] 2]" }
     incr fail
   }
 }
@@ -68,7 +75,7 @@ file delete -force $tmp
 # Test names are unique across the suite (within a file, tester.tcl checks).
 foreach n [lsort [array names where]] {
   if {[llength $where($n)] > 1} {
-    puts "! test name $n is used by [join $where($n) { and }]"
+    failline "! test name $n is used by [join $where($n) { and }]"
     incr fail
   }
 }
@@ -80,5 +87,9 @@ foreach s $skips {
     puts "skipped: $file: $name: $why"
   }
 }
+# A CI log often shows only its tail: name every failure again, just above the
+# totals (the first 40; the full lines are above).
+foreach line [lrange $failures 0 39] { puts "failed: [string range $line 0 299]" }
+if {[llength $failures] > 40} { puts "failed: ... and [expr {[llength $failures] - 40}] more" }
 puts "$pass passed, $fail failed, $skip skipped"
 exit [expr {$fail ? 1 : 0}]
