@@ -211,7 +211,7 @@ static int relCtxMark(RelCtx *p) {
   if (rc == SQLITE_OK) {
     p->nProbe = n;
     p->bDataVersion = relCtxDataVersion(p, &p->uDataVersion);
-    rc = relStoredFingerprint(p->db, p->bCatalog, &p->iStateHash);
+    rc = relStoredFingerprint(p->db, &p->iStateHash);
   }
   relCtxProbeKeep(p);
   if (rc) p->bSyncForce = 1;
@@ -270,7 +270,7 @@ int relCtxSync(RelCtx *p, int eMode, char **pzErr) {
   }
   /* The schema changed (or a rollback undid a change): did anything relext
   ** reads? */
-  rc = relStoredFingerprint(p->db, p->bCatalog, &h);
+  rc = relStoredFingerprint(p->db, &h);
   if (rc) return relError(pzErr, rc, "%s", sqlite3_errmsg(p->db));
   if (!p->bSyncForce && h == p->iStateHash) {
     if (p->pProbe) p->nProbe = n;

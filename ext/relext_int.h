@@ -627,7 +627,7 @@ int relStoredRead(sqlite3 *db, const char *zDb, RelStoredSet *pSet);
 void relStoredClear(RelStoredSet *pSet);
 /* A hash of relext's stored objects, its TEMP objects and (bCatalog) the
 ** catalog's rows: equal hashes, nothing relext reads changed. */
-int relStoredFingerprint(sqlite3 *db, int bCatalog, sqlite3_uint64 *pH);
+int relStoredFingerprint(sqlite3 *db, sqlite3_uint64 *pH);
 /* Load the catalog into p as the database holds it now: renames followed,
 ** BROKEN definitions and their tables' refusals, the catalog's
 ** legitimacy (p->zTamper); aMap[i] (one per edge loaded before, or NULL)

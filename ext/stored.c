@@ -336,8 +336,10 @@ int relStoredRead(sqlite3 *db, const char *zDb, RelStoredSet *pSet) {
 
 /* A hash of everything relext's view of the database depends on: its
 ** stored objects, the catalog's rows, and this connection's TEMP objects.
-** Two equal hashes mean nothing relext reads changed. */
-int relStoredFingerprint(sqlite3 *db, int bCatalog, sqlite3_uint64 *pH) {
+** Two equal hashes mean nothing relext reads changed. Whether the catalog
+** exists is read here, not taken from the last load: a ROLLBACK TO may
+** have removed the catalog a load inside the savepoint saw. */
+int relStoredFingerprint(sqlite3 *db, sqlite3_uint64 *pH) {
   static const char *azSql[] = {
       "SELECT type, name, tbl_name, sql FROM main.sqlite_schema WHERE name "
       "GLOB 'relext_*'",
@@ -345,7 +347,7 @@ int relStoredFingerprint(sqlite3 *db, int bCatalog, sqlite3_uint64 *pH) {
       "GLOB 'relext_*' OR sql GLOB 'CREATE VIRTUAL TABLE * USING relext_*'",
       "SELECT * FROM main.relext_relations"};
   sqlite3_uint64 h = 1469598103934665603ULL;
-  int rc = SQLITE_OK;
+  int rc = SQLITE_OK, bCatalog = 0;
   size_t k;
   for (k = 0; rc == SQLITE_OK && k < sizeof(azSql) / sizeof(azSql[0]); k++) {
     sqlite3_stmt *pStmt = 0;
@@ -353,6 +355,11 @@ int relStoredFingerprint(sqlite3 *db, int bCatalog, sqlite3_uint64 *pH) {
     rc = sqlite3_prepare_v2(db, azSql[k], -1, &pStmt, 0);
     while (rc == SQLITE_OK && sqlite3_step(pStmt) == SQLITE_ROW) {
       int i, n = sqlite3_column_count(pStmt);
+      if (k == 0 && sqlite3_stricmp((const char *)sqlite3_column_text(pStmt, 1),
+                                    "relext_relations") == 0 &&
+          sqlite3_stricmp((const char *)sqlite3_column_text(pStmt, 0),
+                          "table") == 0)
+        bCatalog = 1;
       for (i = 0; i < n; i++) {
         const unsigned char *z = sqlite3_column_text(pStmt, i);
         int m = sqlite3_column_bytes(pStmt, i), j;
