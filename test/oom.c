@@ -155,6 +155,14 @@ static Scenario aScenario[] = {
      "on_delete=models.PROTECT, null=True, related_name=\"articles\")')"},
     {"define_m2m_self", SETUP_SCHEMA, 0,
      "SELECT rel_define('author.friends', 'm2m', 'self')"},
+    /* several at once: each item's objects, then one load */
+    {"define_many", SETUP_SCHEMA, 0,
+     "SELECT rel_define_many('["
+     "[\"article.category\", \"fk\", \"category\", \"on_delete=CASCADE, "
+     "null=True\"],"
+     "[\"article\", \"tags = models.ManyToManyField(\\\"tag\\\")\"],"
+     "[\"profile.user\", \"o2o\", \"author\", \"on_delete=SET_NULL, "
+     "null=True\"]]')"},
     {"undefine", SETUP_FULL, 0, "SELECT rel_undefine('article.tags')"},
     {"cascade", SETUP_FULL, 0, "DELETE FROM category WHERE id = 1"},
     {"set_null_o2o", SETUP_FULL, 0, "DELETE FROM author WHERE id = 3"},

@@ -3,7 +3,7 @@
 # test/scale.test.
 #
 #   tclsh tool/schemagen.tcl ?-rels N? ?-tables N? ?-rows N? ?-references?
-#                            ?-part schema|define|data|all|summary|edges?
+#                            ?-part schema|define|json|data|all|summary|edges?
 #
 # Writes to standard output, deterministically (no randomness: the same
 # arguments give the same text):
@@ -25,6 +25,8 @@
 #            but PROTECT, RESTRICT and DO_NOTHING keys at the last row, so
 #            that deleting row 1 anywhere cascades without refusal (nor a
 #            key left dangling) and deleting the last row is refused;
+#   json     the same relationships as one `SELECT rel_define_many(...)`
+#            (one JSON array of rel_define's arguments);
 #   all      schema, define, data;
 #   summary  what the relationships are, as a Tcl dict, for exact
 #            expectations (test/scale.test): rels, rows, tables, models, apps,
@@ -72,7 +74,7 @@ for {set i 0} {$i < [llength $argv]} {incr i} {
       set opt($a) [lindex $argv $i]
     }
     default {
-      puts stderr "usage: tclsh tool/schemagen.tcl ?-rels N? ?-tables N? ?-rows N? ?-references? ?-part schema|define|data|all|summary|edges?"
+      puts stderr "usage: tclsh tool/schemagen.tcl ?-rels N? ?-tables N? ?-rows N? ?-references? ?-part schema|define|json|data|all|summary|edges?"
       exit 1
     }
   }
@@ -309,6 +311,15 @@ if {"define" in $parts} {
     lassign $r model field kind target options
     puts "SELECT rel_define('$model.$field', '$kind', '$target', '$options');"
   }
+}
+if {"json" in $parts} {
+  proc jstr {s} { return "\"[string map {\\ \\\\ \" \\\"} $s]\"" }
+  set items {}
+  foreach r $rels {
+    lassign $r model field kind target options
+    lappend items "\[[jstr $model.$field], [jstr $kind], [jstr $target], [jstr $options]\]"
+  }
+  puts "SELECT rel_define_many('\[[join $items {, }]\]');"
 }
 if {"insert" in $parts} {
   set t [model 1]
