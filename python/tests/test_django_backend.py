@@ -230,6 +230,65 @@ class BackendTests(unittest.TestCase):
         dish = [d for d in decls if d.field.name == 'dish'][0]
         self.assertIn('to_field="dname"', dish.options)
 
+    def test_4c_many_in_one_call(self):
+        """The relations of a schema editor's models are declared by one
+        rel_define_many call; when it fails, one by one, so that the error
+        is rel_define's own."""
+        class Shelf(models.Model):
+            owner = models.ForeignKey(Author, models.CASCADE, related_name='shelves')
+            code = models.OneToOneField(Code, models.PROTECT)
+            books = models.ManyToManyField(Book, related_name='shelves')
+
+            class Meta:
+                app_label = 'backend_app'
+
+        statements = []
+
+        def record(execute, sql, params, many, context):
+            statements.append(sql)
+            return execute(sql, params, many, context)
+
+        with connection.execute_wrapper(record):
+            with connection.schema_editor() as editor:
+                editor.create_model(Shelf)
+        calls = [s for s in statements if 'rel_define' in s]
+        self.assertEqual(calls, ['SELECT rel_define_many(%s)'])
+        self.assertEqual([r[0] for r in catalog() if 'shelf' in r[0]],
+                         ['backend_app_shelf.books', 'backend_app_shelf.code',
+                          'backend_app_shelf.owner'])
+        raw('INSERT INTO backend_app_author(id, name) VALUES (70, %s)' % "'x'")
+        raw("INSERT INTO backend_app_code(code) VALUES ('c70')")
+        raw("INSERT INTO backend_app_shelf(id, owner_id, code_id) VALUES (1, 70, 'c70')")
+        raw('DELETE FROM backend_app_author WHERE id = 70')
+        self.assertEqual(raw('SELECT count(*) FROM backend_app_shelf'), [(0,)])
+        with connection.schema_editor() as editor:
+            editor.delete_model(Shelf)
+
+        class Crate(models.Model):
+            owner = models.ForeignKey(Author, models.CASCADE, related_name='crates')
+            # clashes with Book.author's reverse accessor: relext refuses it
+            other = models.ForeignKey(Author, models.CASCADE, related_name='books')
+
+            class Meta:
+                app_label = 'backend_app'
+
+        statements.clear()
+        with self.assertRaises(Exception) as cm:
+            with connection.execute_wrapper(record):
+                with connection.schema_editor() as editor:
+                    editor.create_model(Crate)
+        self.assertTrue(str(cm.exception).startswith('relext: backend_app_crate.other: '),
+                        str(cm.exception))
+        self.assertNotIn('rel_define_many', str(cm.exception))
+        self.assertEqual([s for s in statements if 'rel_define' in s],
+                         ['SELECT rel_define_many(%s)', 'SELECT rel_define(%s, %s, %s, %s)',
+                          'SELECT rel_define(%s, %s, %s, %s)'])
+        # The schema editor's transaction is rolled back, the table with it.
+        self.assertFalse([r for r in catalog() if 'crate' in r[0]])
+        self.assertEqual(raw("SELECT count(*) FROM sqlite_master WHERE name = 'backend_app_crate'"),
+                         [(0,)])
+        self.assertFalse(connection.in_atomic_block)
+
     def test_5_flush(self):
         a = Author.objects.create(name='a')
         Book.objects.create(author=a)

@@ -27,6 +27,11 @@ declarations in step with the models.
   rows are rewritten here at once, so the schema editor's own catalog reads
   see the new names.
 
+Several declarations pending at once (a migration that creates many models)
+are made by one rel_define_many call, which reloads relext's catalog once
+instead of once per relation; when it fails, nothing of it is left, and
+they are made one by one, so that each error is the one rel_define gives.
+
 With collect_sql (sqlmigrate), the rel_define/rel_undefine statements are
 collected with Django's own.
 
@@ -35,6 +40,7 @@ OperationalError, with relext's message), unless the RELEXT_DECLARE_ERRORS
 setting is 'warn': then it is logged on the 'relext.django' logger and kept
 in connection.relext_declare_errors.
 """
+import json
 import logging
 import re
 import os
@@ -78,12 +84,18 @@ class DatabaseSchemaEditor(SQLiteSchemaEditor):
 
     def __exit__(self, exc_type, exc_value, traceback):
         if exc_type is None:
-            # Django's deferred SQL first: its indexes on key columns exist
-            # before relext looks for one.
-            for sql in self.deferred_sql:
-                self.execute(sql)
-            self.deferred_sql = []
-            self.relext_declare_pending(final=True)
+            try:
+                # Django's deferred SQL first: its indexes on key columns
+                # exist before relext looks for one.
+                for sql in self.deferred_sql:
+                    self.execute(sql)
+                self.deferred_sql = []
+                self.relext_declare_pending(final=True)
+            except Exception as e:
+                # As an error inside the block would: the atomic block
+                # (the migration's transaction) is left, and rolled back.
+                super().__exit__(type(e), e, e.__traceback__)
+                raise
         super().__exit__(exc_type, exc_value, traceback)
 
     # -- the catalog ------------------------------------------------------
@@ -157,6 +169,7 @@ class DatabaseSchemaEditor(SQLiteSchemaEditor):
         pending = list(self.relext_pending.values())
         pending.sort(key=lambda d: d.kind == 'ManyToManyField')
         self.relext_pending = {}
+        todo = []
         for decl in pending:
             if not self.collect_sql and not all(self._table_exists(t) for t in decl.tables()):
                 if not final:
@@ -175,7 +188,32 @@ class DatabaseSchemaEditor(SQLiteSchemaEditor):
                         raise
                 self._relext_touched()
                 self.execute('SELECT rel_undefine(%s)', (decl.label,))
+            todo.append(decl)
+        if len(todo) > 1 and not self.collect_sql and self.relext_define_many(todo):
+            return
+        for decl in todo:
             self.relext_define(decl.params())
+
+    def relext_define_many(self, decls):
+        """
+        Declare decls in one rel_define_many call. False if it failed
+        (nothing of it is left: the caller declares them one by one).
+        """
+        self._relext_touched()
+        started = time.perf_counter()
+        try:
+            # A savepoint of our own: a failure inside Django's atomic()
+            # must not mark the whole transaction as needing a rollback.
+            with transaction.atomic(using=self.connection.alias):
+                self.execute('SELECT rel_define_many(%s)',
+                             (json.dumps([list(d.params()) for d in decls]),))
+        except DatabaseError as e:
+            logger.debug('relext: rel_define_many failed, one by one: %s', e)
+            return False
+        if _TRACE:
+            with open(_TRACE, 'a') as f:
+                f.write('%.4f rel_define_many of %d\n' % (time.perf_counter() - started, len(decls)))
+        return True
 
     # -- the guards around a table rebuild ----------------------------------
 
