@@ -1073,19 +1073,63 @@ static int relGuardsSync(RelCtx *p, int bWrite, int *pbCurrent,
   RelStoredSet set;
   int t, i, rc;
   unsigned char *aStale = 0, *aUsed = 0;
+  /* Per table: guards found (nHave), and which of them are current
+  ** (REL_HAVE_xxx bits). */
+  int *anHave = 0;
+  unsigned char *aHave = 0;
   RelStr s = {0}, w = {0};
   *pbCurrent = 0;
   rc = relStoredRead(p->db, "main", &set);
   if (rc) return relError(pzErr, rc, "%s", sqlite3_errmsg(p->db));
-  if (p->nTable > 0) aStale = sqlite3_malloc64((size_t)p->nTable);
+  if (p->nTable > 0) {
+    aStale = sqlite3_malloc64((size_t)p->nTable);
+    aHave = sqlite3_malloc64((size_t)p->nTable);
+    anHave = sqlite3_malloc64(sizeof(int) * (size_t)p->nTable);
+  }
   if (set.n > 0) aUsed = sqlite3_malloc64((size_t)set.n);
-  if ((p->nTable > 0 && aStale == 0) || (set.n > 0 && aUsed == 0))
+  if ((p->nTable > 0 && (aStale == 0 || aHave == 0 || anHave == 0)) ||
+      (set.n > 0 && aUsed == 0))
     rc = SQLITE_NOMEM;
   if (aUsed) memset(aUsed, 0, (size_t)set.n);
+  if (aHave) memset(aHave, 0, (size_t)p->nTable);
+  if (anHave) memset(anHave, 0, sizeof(int) * (size_t)p->nTable);
   *pbCurrent = 1;
+  /* The stored objects, each to its table (one pass: a scan of the
+  ** objects per table made a load at 1,000 relationships compare names
+  ** 300,000 times). The last object of a kind decides, as in set order. */
+#define REL_HAVE_IDX 1
+#define REL_HAVE_BEF 2
+#define REL_HAVE_AFT 4
+  for (i = 0; rc == SQLITE_OK && i < set.n; i++) {
+    const RelStoredObj *o = &set.a[i];
+    const RelTable *pT;
+    unsigned char m = 0, v = 0;
+    if (o->eKind == REL_OBJ_CATALOG) continue;
+    t = relCtxTable(p, o->zTbl);
+    if (t < 0) continue;
+    pT = &p->aTab[t];
+    if (pT->bMissing || relCtxRebuilding(p, t)) continue;
+    aUsed[i] = 1;
+    anHave[t]++;
+    if (o->iGen != pT->iGen) continue;
+    /* A trigger written by a relext that named main (its database then
+    ** failed to attach under another name): written again. */
+    if (!o->bIndex && strstr(o->zSql, "FROM main.") != 0) continue;
+    if (o->eKind == REL_OBJ_INDEX) {
+      m = REL_HAVE_IDX;
+      v = o->bBlocked == pT->bBlocked;
+    } else if (o->eKind == REL_OBJ_BEFORE) {
+      m = REL_HAVE_BEF;
+      v = o->bBlocked == pT->bBlocked;
+    } else if (o->eKind == REL_OBJ_AFTER) {
+      m = REL_HAVE_AFT;
+      v = !o->bBlocked;
+    }
+    aHave[t] = (unsigned char)((aHave[t] & ~m) | (v ? m : 0));
+  }
   for (t = 0; rc == SQLITE_OK && t < p->nTable; t++) {
     const RelTable *pT = &p->aTab[t];
-    int bD, bA, nHave = 0, bIdx = 0, bBef = 0, bAft = 0;
+    int bD, bA;
     aStale[t] = 0;
     if (pT->bMissing || relCtxRebuilding(p, t)) continue;
     relGuardTriggers(p, t, &bD, &bA);
@@ -1093,23 +1137,14 @@ static int relGuardsSync(RelCtx *p, int bWrite, int *pbCurrent,
       bD = 1;
       bA = 0;
     }
-    for (i = 0; i < set.n; i++) {
-      const RelStoredObj *o = &set.a[i];
-      if (o->eKind == REL_OBJ_CATALOG) continue;
-      if (sqlite3_stricmp(o->zTbl, p->azTable[t]) != 0) continue;
-      aUsed[i] = 1;
-      nHave++;
-      if (o->iGen != pT->iGen) continue;
-      /* A trigger written by a relext that named main (its database then
-      ** failed to attach under another name): written again. */
-      if (!o->bIndex && strstr(o->zSql, "FROM main.") != 0) continue;
-      if (o->eKind == REL_OBJ_INDEX) bIdx = o->bBlocked == pT->bBlocked;
-      if (o->eKind == REL_OBJ_BEFORE) bBef = o->bBlocked == pT->bBlocked;
-      if (o->eKind == REL_OBJ_AFTER) bAft = !o->bBlocked;
-    }
-    aStale[t] = !bIdx || (bD && !bBef) || (bA && !bAft) || nHave != 1 + bD + bA;
+    aStale[t] = !(aHave[t] & REL_HAVE_IDX) ||
+                (bD && !(aHave[t] & REL_HAVE_BEF)) ||
+                (bA && !(aHave[t] & REL_HAVE_AFT)) || anHave[t] != 1 + bD + bA;
     if (aStale[t]) *pbCurrent = 0;
   }
+#undef REL_HAVE_IDX
+#undef REL_HAVE_BEF
+#undef REL_HAVE_AFT
   /* The witness wanted, against the one stored. */
   if (rc == SQLITE_OK && p->bCatalog && p->nDef > 0) relWitnessSql(p, &w);
   if (rc == SQLITE_OK && w.eRc) rc = w.eRc;
@@ -1165,6 +1200,8 @@ static int relGuardsSync(RelCtx *p, int bWrite, int *pbCurrent,
     memcpy(aStaleOut, aStale, (size_t)p->nTable);
   sqlite3_free(aStale);
   sqlite3_free(aUsed);
+  sqlite3_free(aHave);
+  sqlite3_free(anHave);
   relStrReset(&s);
   relStrReset(&w);
   if (rc == SQLITE_NOMEM) rc = relError(pzErr, rc, "out of memory");
