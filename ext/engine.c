@@ -684,6 +684,34 @@ static void relPlansFree(RelEngine *e) {
   e->nPlan = 0;
 }
 
+/* Append to s the term of the closure that follows CASCADE edge pE: from
+** the deleted root, by its key (bRoot: the root row is gone, so its keys
+** ?2, ... stand for it), or from the rows collected in v.
+** bRowidParent: the edge's parent key is the rowid. */
+static void relCollectTerm(RelStr *s, RelCtx *p, const RelEngine *e,
+                           const RelEdge *pE, int bRoot, int bRowidParent) {
+  if (bRoot) {
+    relStrPrintf(s,
+                 "SELECT %d, c.%s FROM main.\"%w\" AS c WHERE c.\"%w\"=?%d",
+                 pE->iChild, relRow(e, pE->iChild), p->azTable[pE->iChild],
+                 pE->zChildCol, 2 + pE->iKey);
+  } else if (bRowidParent) {
+    relStrPrintf(s,
+                 "SELECT %d, c.%s FROM v JOIN main.\"%w\" AS c "
+                 "ON c.\"%w\"=v.r WHERE v.t=%d",
+                 pE->iChild, relRow(e, pE->iChild), p->azTable[pE->iChild],
+                 pE->zChildCol, pE->iParent);
+  } else {
+    relStrPrintf(s,
+                 "SELECT %d, c.%s FROM v JOIN main.\"%w\" AS p "
+                 "ON p.%s=v.r JOIN main.\"%w\" AS c ON c.\"%w\"=p.\"%w\" "
+                 "WHERE v.t=%d",
+                 pE->iChild, relRow(e, pE->iChild), p->azTable[pE->iParent],
+                 relRow(e, pE->iParent), p->azTable[pE->iChild],
+                 pE->zChildCol, pE->zParentCol, pE->iParent);
+  }
+}
+
 /* The closure CTE from a deleted row of table t: its rowid ?1 and its keys
 ** ?2, ... seed it (the row itself is gone), then every CASCADE edge whose
 ** parent the plan reaches is followed from the rows collected (the others
@@ -702,30 +730,14 @@ static char *relCollectSql(RelCtx *p, const RelEngine *e, int t,
   for (k = 0; k < pT->nParent; k++) {
     const RelEdge *pE = &p->aEdge[pT->aParent[k]];
     if (pE->eRule != ON_CASCADE) continue;
-    relStrPrintf(&s,
-                 " UNION SELECT %d, c.%s FROM main.\"%w\" AS c WHERE "
-                 "c.\"%w\"=?%d",
-                 pE->iChild, relRow(e, pE->iChild), p->azTable[pE->iChild],
-                 pE->zChildCol, 2 + pE->iKey);
+    relStrPrintf(&s, " UNION ");
+    relCollectTerm(&s, p, e, pE, 1, 0);
   }
   for (i = 0; i < p->nEdge; i++) {
     const RelEdge *pE = &p->aEdge[i];
     if (pE->eRule != ON_CASCADE || !aIn[pE->iParent]) continue;
-    if (aRowidParent[i]) {
-      relStrPrintf(&s,
-                   " UNION SELECT %d, c.%s FROM v JOIN main.\"%w\" AS c "
-                   "ON c.\"%w\"=v.r WHERE v.t=%d",
-                   pE->iChild, relRow(e, pE->iChild), p->azTable[pE->iChild],
-                   pE->zChildCol, pE->iParent);
-    } else {
-      relStrPrintf(&s,
-                   " UNION SELECT %d, c.%s FROM v JOIN main.\"%w\" AS p "
-                   "ON p.%s=v.r JOIN main.\"%w\" AS c ON c.\"%w\"=p.\"%w\" "
-                   "WHERE v.t=%d",
-                   pE->iChild, relRow(e, pE->iChild), p->azTable[pE->iParent],
-                   relRow(e, pE->iParent), p->azTable[pE->iChild],
-                   pE->zChildCol, pE->zParentCol, pE->iParent);
-    }
+    relStrPrintf(&s, " UNION ");
+    relCollectTerm(&s, p, e, pE, 0, aRowidParent[i]);
   }
   relStrPrintf(&s, ") INSERT OR IGNORE INTO temp.relext_victim(t, r) "
                    "SELECT t, r FROM v");
