@@ -1008,25 +1008,41 @@ static char *relTreeSql(RelCtx *p, const RelEngine *e, const RelPlan *pPlan,
   return relStrFinish(&s);
 }
 
+/* Append to s the probes of table pT's edges aParent[lo..hi) ORed as a
+** balanced tree, "(A OR B)" nested, so that its depth grows as the log of
+** their number: SQLite refuses an expression deeper than
+** SQLITE_LIMIT_EXPR_DEPTH (1000), which a chain of a thousand ORs (a
+** table a thousand ForeignKeys point at) reached. Evaluated left to
+** right, as the chain was. */
+static void relAnyTerms(RelStr *s, RelCtx *p, const RelTable *pT, int lo,
+                        int hi) {
+  if (hi - lo == 1) {
+    const RelEdge *pE = &p->aEdge[pT->aParent[lo]];
+    /* (c."col", not "col": a column renamed under the cached statement
+    ** must be an error, not the string 'col', which matches nothing.) */
+    relStrPrintf(s,
+                 "EXISTS (SELECT 1 FROM main.\"%w\" AS c WHERE "
+                 "c.\"%w\"=?%d)",
+                 p->azTable[pE->iChild], pE->zChildCol, 2 + pE->iKey);
+  } else {
+    int mid = lo + (hi - lo) / 2;
+    relStrPrintf(s, "(");
+    relAnyTerms(s, p, pT, lo, mid);
+    relStrPrintf(s, " OR ");
+    relAnyTerms(s, p, pT, mid, hi);
+    relStrPrintf(s, ")");
+  }
+}
+
 /* A query with a row when any row references the deleted row of table t
 ** (its keys ?2, ...), through any relationship; NULL (with *pRc unchanged)
 ** when t is no parent. */
 static char *relAnySql(RelCtx *p, int t, int *pRc) {
   const RelTable *pT = &p->aTab[t];
   RelStr s = {0};
-  int k;
   if (pT->nParent == 0) return 0;
   relStrPrintf(&s, "SELECT 1 WHERE ");
-  for (k = 0; k < pT->nParent; k++) {
-    const RelEdge *pE = &p->aEdge[pT->aParent[k]];
-    /* (c."col", not "col": a column renamed under the cached statement
-    ** must be an error, not the string 'col', which matches nothing.) */
-    relStrPrintf(&s,
-                 "%sEXISTS (SELECT 1 FROM main.\"%w\" AS c WHERE "
-                 "c.\"%w\"=?%d)",
-                 k ? " OR " : "", p->azTable[pE->iChild], pE->zChildCol,
-                 2 + pE->iKey);
-  }
+  relAnyTerms(&s, p, pT, 0, pT->nParent);
   if (s.eRc) *pRc = s.eRc;
   return relStrFinish(&s);
 }
