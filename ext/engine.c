@@ -714,24 +714,29 @@ static void relPlansFree(RelEngine *e) {
 /* Append to s the term of the closure that follows CASCADE edge pE: from
 ** the deleted root, by its key (bRoot: the root row is gone, so its keys
 ** ?2, ... stand for it), or from the rows collected in v.
-** bRowidParent: the edge's parent key is the rowid. */
+** bRowidParent: the edge's parent key is the rowid. Each names its row
+** COLLATE BINARY: the UNION of a recursive CTE compares rows with the
+** collation of the first recursive term that has one, and a NOCASE key of
+** one table would make rows 'x' and 'X' of another table one, and leave
+** one of them behind. */
 static void relCollectTerm(RelStr *s, RelCtx *p, const RelEngine *e,
                            const RelEdge *pE, int bRoot, int bRowidParent) {
   if (bRoot) {
     relStrPrintf(s,
-                 "SELECT %d, c.%s FROM main.\"%w\" AS c WHERE c.\"%w\"=?%d",
+                 "SELECT %d, c.%s COLLATE BINARY FROM main.\"%w\" AS c "
+                 "WHERE c.\"%w\"=?%d",
                  pE->iChild, relRow(e, pE->iChild), p->azTable[pE->iChild],
                  pE->zChildCol, 2 + pE->iKey);
   } else if (bRowidParent) {
     relStrPrintf(s,
-                 "SELECT %d, c.%s FROM v JOIN main.\"%w\" AS c "
-                 "ON c.\"%w\"=v.r WHERE v.t=%d",
+                 "SELECT %d, c.%s COLLATE BINARY FROM v JOIN main.\"%w\" "
+                 "AS c ON c.\"%w\"=v.r WHERE v.t=%d",
                  pE->iChild, relRow(e, pE->iChild), p->azTable[pE->iChild],
                  pE->zChildCol, pE->iParent);
   } else {
     relStrPrintf(s,
-                 "SELECT %d, c.%s FROM v JOIN main.\"%w\" AS p "
-                 "ON p.%s=v.r JOIN main.\"%w\" AS c ON c.\"%w\"=p.\"%w\" "
+                 "SELECT %d, c.%s COLLATE BINARY FROM v JOIN main.\"%w\" "
+                 "AS p ON p.%s=v.r JOIN main.\"%w\" AS c ON c.\"%w\"=p.\"%w\" "
                  "WHERE v.t=%d",
                  pE->iChild, relRow(e, pE->iChild), p->azTable[pE->iParent],
                  relRow(e, pE->iParent), p->azTable[pE->iChild],
