@@ -30,6 +30,20 @@
 **   statements are prepared once per table (RelPlan) and kept while
 **   relext_close lets them.
 **
+**   The CTE has one term per CASCADE edge it may follow, and SQLite
+**   allows a compound SELECT at most SQLITE_LIMIT_COMPOUND_SELECT terms
+**   (500 by default; an application or the shell's .limit may lower it;
+**   relCompoundMax). When the edges do not fit in one CTE (a table at the
+**   root of thousands of relationships, or a lowered limit), the closure
+**   is collected in rounds (relCollectPrepare): statements seeded with the
+**   deleted row and its keys run once, then CTEs of at most limit-1 edges,
+**   each starting from the rows already collected of its edges' parents,
+**   run in turn until a whole round adds no row (the sum of their
+**   sqlite3_changes is 0). The closure is the same: every row collected
+**   is reached from the root, and when a round adds nothing no edge leads
+**   out of the rows collected. Plans are made for the limit of the moment
+**   and made again when it changes.
+**
 **   A RESTRICT is refused at once when no later row of the statement can
 **   delete the referencing rows (their table is not reached from the
 **   statement's through CASCADE). Otherwise it waits for the end of the
@@ -53,6 +67,10 @@
 **     is cleared after each row.
 **
 ** LIMITS
+**   - A compound limit of 1 leaves no room for the engine's statements:
+**     SQLite refuses them ("too many terms in compound SELECT"). Rounds
+**     cost one pass over the collected rows of the parents per CTE and
+**     round: a closure deep across many CTEs takes that many rounds.
 **   - Without foreign keys on, inside a transaction, a RESTRICT that may
 **     still be lifted is left to the COMMIT check; so is one found by an
 **     accessor's own statement (accessor.c writes row by row).
@@ -74,12 +92,15 @@ typedef struct RelPlan RelPlan;
 struct RelPlan {
   int *aReach; /* tables reached through CASCADE, deepest first */
   int nReach;
-  sqlite3_stmt *pCollect; /* the closure CTE from a row of this table */
-  sqlite3_stmt **apDel;   /* DELETE ... rowid IN victims, per aReach entry */
-  sqlite3_stmt *pTree;    /* or, for a self-referencing tree, one DELETE */
-  sqlite3_stmt *pAny;     /* a row if anything references the keys ?2.. */
-  int bCareful;           /* an application trigger fires on rows it writes */
-  int nReprepare;         /* pAny's re-preparations when bCareful was set */
+  sqlite3_stmt **apCollect; /* the closure from a row of this table: the
+                            ** seeds, then the rounds (relCollectPrepare) */
+  int nCollect;             /* entries in apCollect */
+  int nSeed;                /* of which the first nSeed run once */
+  sqlite3_stmt **apDel;     /* DELETE ... rowid IN victims, per aReach entry */
+  sqlite3_stmt *pTree;      /* or, for a self-referencing tree, one DELETE */
+  sqlite3_stmt *pAny;       /* a row if anything references the keys ?2.. */
+  int bCareful;             /* an application trigger fires on rows it writes */
+  int nReprepare;           /* pAny's re-preparations when bCareful was set */
 };
 
 /* The state of this file, one per connection (REL_SLOT_ENGINE): the
@@ -101,6 +122,7 @@ struct RelEngine {
   int iLevel;              /* the savepoint depth of the statement running
                            ** the engine (relext_gone) */
   sqlite3_stmt *pVictim;   /* is row ?2 of table ?1 collected? */
+  int nCompound;           /* relCompoundMax when the plans were made */
 };
 
 static RelEngine *relEngine(RelCtx *p) {
@@ -337,6 +359,8 @@ static int relEngineCarefulRun(RelCtx *p, int iRoot, sqlite3_value *pRow,
                                int nKey, sqlite3_value **apKey, char **pzErr);
 static int relEngineRunX(RelCtx *p, int iRoot, sqlite3_value *pRow, int nKey,
                          sqlite3_value **apKey, int bCareful, char **pzErr);
+static int relCollectRun(sqlite3 *db, const RelPlan *pPlan, sqlite3_value *pRow,
+                         int nKey, sqlite3_value **apKey, char **pzErr);
 
 static int relEngineRun(RelCtx *p, int iRoot, sqlite3_value *pRow, int nKey,
                         sqlite3_value **apKey, char **pzErr) {
@@ -354,6 +378,9 @@ static int relEngineRunX(RelCtx *p, int iRoot, sqlite3_value *pRow, int nKey,
   int i, pass, bDoomed = 0;
 
   if (e == 0) return SQLITE_OK;
+  /* Plans made for another compound limit (sqlite3_limit) might not
+  ** prepare again when SQLite re-prepares them: made anew. */
+  if (e->bPrepared && e->nCompound != relCompoundMax(db)) e->bPrepared = 0;
   if (!e->bPrepared) {
     relCloseHook(p);
     rc = relEnginePrepare(p, pzErr);
@@ -412,9 +439,7 @@ static int relEngineRunX(RelCtx *p, int iRoot, sqlite3_value *pRow, int nKey,
   }
 
   /* 1. Collect the closure of CASCADE edges into temp.relext_victim. */
-  sqlite3_bind_value(pPlan->pCollect, 1, pRow);
-  relBindKeys(pPlan->pCollect, 2, nKey, apKey);
-  rc = relStepDone(db, pPlan->pCollect, pzErr);
+  rc = relCollectRun(db, pPlan, pRow, nKey, apKey, pzErr);
 
   /* 2. PROTECT first (it wins over RESTRICT), then RESTRICT, then SET_*,
   **    then DO_NOTHING notes. */
@@ -675,7 +700,9 @@ static void relPlansFree(RelEngine *e) {
       sqlite3_finalize(e->aPlan[i].apDel[j]);
     sqlite3_free(e->aPlan[i].apDel);
     sqlite3_free(e->aPlan[i].aReach);
-    sqlite3_finalize(e->aPlan[i].pCollect);
+    for (j = 0; e->aPlan[i].apCollect && j < e->aPlan[i].nCollect; j++)
+      sqlite3_finalize(e->aPlan[i].apCollect[j]);
+    sqlite3_free(e->aPlan[i].apCollect);
     sqlite3_finalize(e->aPlan[i].pTree);
     sqlite3_finalize(e->aPlan[i].pAny);
   }
@@ -684,53 +711,160 @@ static void relPlansFree(RelEngine *e) {
   e->nPlan = 0;
 }
 
-/* The closure CTE from a deleted row of table t: its rowid ?1 and its keys
-** ?2, ... seed it (the row itself is gone), then every CASCADE edge whose
-** parent the plan reaches is followed from the rows collected (the others
-** can never fire: each is a term of the compound SELECT, of which SQLite
-** allows 500). aRowidParent[i]: edge i's parent key is the rowid. */
-static char *relCollectSql(RelCtx *p, const RelEngine *e, int t,
-                           const RelPlan *pPlan, const int *aRowidParent) {
-  const RelTable *pT = &p->aTab[t];
-  RelStr s = {0};
-  int i, k;
-  char *aIn = sqlite3_malloc64((size_t)p->nTable + 1);
-  if (aIn == 0) return 0;
-  memset(aIn, 0, (size_t)p->nTable + 1);
-  for (i = 0; i < pPlan->nReach; i++) aIn[pPlan->aReach[i]] = 1;
-  relStrPrintf(&s, "WITH RECURSIVE v(t, r) AS (VALUES(%d, ?1)", t);
-  for (k = 0; k < pT->nParent; k++) {
-    const RelEdge *pE = &p->aEdge[pT->aParent[k]];
-    if (pE->eRule != ON_CASCADE) continue;
-    relStrPrintf(&s,
-                 " UNION SELECT %d, c.%s FROM main.\"%w\" AS c WHERE "
-                 "c.\"%w\"=?%d",
+/* Append to s the term of the closure that follows CASCADE edge pE: from
+** the deleted root, by its key (bRoot: the root row is gone, so its keys
+** ?2, ... stand for it), or from the rows collected in v.
+** bRowidParent: the edge's parent key is the rowid. Each names its row
+** COLLATE BINARY: the UNION of a recursive CTE compares rows with the
+** collation of the first recursive term that has one, and a NOCASE key of
+** one table would make rows 'x' and 'X' of another table one, and leave
+** one of them behind. */
+static void relCollectTerm(RelStr *s, RelCtx *p, const RelEngine *e,
+                           const RelEdge *pE, int bRoot, int bRowidParent) {
+  if (bRoot) {
+    relStrPrintf(s,
+                 "SELECT %d, c.%s COLLATE BINARY FROM main.\"%w\" AS c "
+                 "WHERE c.\"%w\"=?%d",
                  pE->iChild, relRow(e, pE->iChild), p->azTable[pE->iChild],
                  pE->zChildCol, 2 + pE->iKey);
+  } else if (bRowidParent) {
+    relStrPrintf(s,
+                 "SELECT %d, c.%s COLLATE BINARY FROM v JOIN main.\"%w\" "
+                 "AS c ON c.\"%w\"=v.r WHERE v.t=%d",
+                 pE->iChild, relRow(e, pE->iChild), p->azTable[pE->iChild],
+                 pE->zChildCol, pE->iParent);
+  } else {
+    relStrPrintf(s,
+                 "SELECT %d, c.%s COLLATE BINARY FROM v JOIN main.\"%w\" "
+                 "AS p ON p.%s=v.r JOIN main.\"%w\" AS c ON c.\"%w\"=p.\"%w\" "
+                 "WHERE v.t=%d",
+                 pE->iChild, relRow(e, pE->iChild), p->azTable[pE->iParent],
+                 relRow(e, pE->iParent), p->azTable[pE->iChild],
+                 pE->zChildCol, pE->zParentCol, pE->iParent);
   }
+}
+
+/* The statements that collect the closure from a deleted row of table t
+** into temp.relext_victim (pPlan->apCollect). Its rowid ?1 and its keys
+** ?2, ... seed it (the row itself is gone), then every CASCADE edge whose
+** parent the plan reaches is followed from the rows collected (the others
+** can never fire). aRowidParent[i]: edge i's parent key is the rowid.
+**
+** Each edge is a term of a compound SELECT, of which SQLite allows nMax
+** (relCompoundMax). When the seed and every edge fit, one recursive CTE
+** collects it all (nSeed = nCollect = 1). Otherwise the seed and the edges
+** from the root's keys go in statements of at most nMax terms, run once
+** (the first nSeed); then the edges from collected rows, at most nMax-1
+** to a recursive CTE whose first term is the rows already collected of
+** those edges' parent tables. Those run in rounds until a round collects
+** no new row: then no edge leads out of the rows collected, which are all
+** reached from the root, so they are the closure the one CTE collects. */
+static int relCollectPrepare(RelCtx *p, const RelEngine *e, int t,
+                             RelPlan *pPlan, const int *aRowidParent, int nMax,
+                             char **pzErr) {
+  const RelTable *pT = &p->aTab[t];
+  char *aIn = sqlite3_malloc64((size_t)p->nTable + 1);
+  int *aTerm = sqlite3_malloc64(sizeof(int) *
+                                ((size_t)pT->nParent + (size_t)p->nEdge + 1));
+  int nRoot = 0, nTerm = 0, nStmt, iStmt, i, k, rc = SQLITE_OK;
+  if (aIn == 0 || aTerm == 0) {
+    rc = SQLITE_NOMEM;
+    goto collect_done;
+  }
+  memset(aIn, 0, (size_t)p->nTable + 1);
+  for (i = 0; i < pPlan->nReach; i++) aIn[pPlan->aReach[i]] = 1;
+  /* The terms: the edges from the root's keys, then from collected rows. */
+  for (k = 0; k < pT->nParent; k++) {
+    if (p->aEdge[pT->aParent[k]].eRule == ON_CASCADE)
+      aTerm[nTerm++] = pT->aParent[k];
+  }
+  nRoot = nTerm;
   for (i = 0; i < p->nEdge; i++) {
-    const RelEdge *pE = &p->aEdge[i];
-    if (pE->eRule != ON_CASCADE || !aIn[pE->iParent]) continue;
-    if (aRowidParent[i]) {
-      relStrPrintf(&s,
-                   " UNION SELECT %d, c.%s FROM v JOIN main.\"%w\" AS c "
-                   "ON c.\"%w\"=v.r WHERE v.t=%d",
-                   pE->iChild, relRow(e, pE->iChild), p->azTable[pE->iChild],
-                   pE->zChildCol, pE->iParent);
-    } else {
-      relStrPrintf(&s,
-                   " UNION SELECT %d, c.%s FROM v JOIN main.\"%w\" AS p "
-                   "ON p.%s=v.r JOIN main.\"%w\" AS c ON c.\"%w\"=p.\"%w\" "
-                   "WHERE v.t=%d",
-                   pE->iChild, relRow(e, pE->iChild), p->azTable[pE->iParent],
-                   relRow(e, pE->iParent), p->azTable[pE->iChild],
-                   pE->zChildCol, pE->zParentCol, pE->iParent);
-    }
+    if (p->aEdge[i].eRule == ON_CASCADE && aIn[p->aEdge[i].iParent])
+      aTerm[nTerm++] = i;
   }
-  relStrPrintf(&s, ") INSERT OR IGNORE INTO temp.relext_victim(t, r) "
-                   "SELECT t, r FROM v");
+  if (1 + nTerm <= nMax) {
+    nStmt = pPlan->nSeed = 1;
+  } else {
+    pPlan->nSeed = nRoot ? (nRoot + nMax - 2) / (nMax - 1) : 1;
+    nStmt = pPlan->nSeed + (nTerm - nRoot + nMax - 2) / (nMax - 1);
+  }
+  pPlan->apCollect = sqlite3_malloc64(sizeof(sqlite3_stmt *) * (size_t)nStmt);
+  if (pPlan->apCollect == 0) {
+    rc = SQLITE_NOMEM;
+    goto collect_done;
+  }
+  memset(pPlan->apCollect, 0, sizeof(sqlite3_stmt *) * (size_t)nStmt);
+  pPlan->nCollect = nStmt;
+  for (iStmt = 0; rc == SQLITE_OK && iStmt < nStmt; iStmt++) {
+    RelStr s = {0};
+    int lo, hi, bSeed = iStmt < pPlan->nSeed;
+    char *zSql;
+    if (nStmt == 1) {
+      lo = 0;
+      hi = nTerm;
+    } else if (bSeed) {
+      lo = iStmt * (nMax - 1);
+      hi = lo + nMax - 1 < nRoot ? lo + nMax - 1 : nRoot;
+    } else {
+      lo = nRoot + (iStmt - pPlan->nSeed) * (nMax - 1);
+      hi = lo + nMax - 1 < nTerm ? lo + nMax - 1 : nTerm;
+    }
+    if (bSeed) {
+      relStrPrintf(&s, "WITH RECURSIVE v(t, r) AS (VALUES(%d, ?1)", t);
+    } else {
+      /* A round starts from the rows collected of the parent tables. */
+      relStrPrintf(&s, "WITH RECURSIVE v(t, r) AS (SELECT t, r FROM "
+                       "temp.relext_victim WHERE t IN (");
+      for (i = lo; i < hi; i++) {
+        int iParent = p->aEdge[aTerm[i]].iParent;
+        for (k = lo; k < i && p->aEdge[aTerm[k]].iParent != iParent; k++) {
+        }
+        if (k == i) relStrPrintf(&s, "%s%d", i > lo ? ", " : "", iParent);
+      }
+      relStrPrintf(&s, ")");
+    }
+    for (i = lo; i < hi; i++) {
+      relStrPrintf(&s, " UNION ");
+      relCollectTerm(&s, p, e, &p->aEdge[aTerm[i]], i < nRoot,
+                     aRowidParent[aTerm[i]]);
+    }
+    relStrPrintf(&s, ") INSERT OR IGNORE INTO temp.relext_victim(t, r) "
+                     "SELECT t, r FROM v");
+    zSql = relStrFinish(&s);
+    if (zSql == 0) {
+      rc = SQLITE_NOMEM;
+      break;
+    }
+    rc = relPreparef(p->db, &pPlan->apCollect[iStmt], pzErr, "%s", zSql);
+    sqlite3_free(zSql);
+  }
+collect_done:
   sqlite3_free(aIn);
-  return relStrFinish(&s);
+  sqlite3_free(aTerm);
+  return rc;
+}
+
+/* Collect the closure of plan pPlan from the deleted row pRow (its keys
+** apKey): the seeds once, then the rounds until one adds no row (see
+** relCollectPrepare). */
+static int relCollectRun(sqlite3 *db, const RelPlan *pPlan, sqlite3_value *pRow,
+                         int nKey, sqlite3_value **apKey, char **pzErr) {
+  int i, nNew, rc = SQLITE_OK;
+  for (i = 0; rc == SQLITE_OK && i < pPlan->nSeed; i++) {
+    sqlite3_bind_value(pPlan->apCollect[i], 1, pRow);
+    relBindKeys(pPlan->apCollect[i], 2, nKey, apKey);
+    rc = relStepDone(db, pPlan->apCollect[i], pzErr);
+  }
+  if (pPlan->nCollect == pPlan->nSeed) return rc;
+  do {
+    nNew = 0;
+    for (i = pPlan->nSeed; rc == SQLITE_OK && i < pPlan->nCollect; i++) {
+      rc = relStepDone(db, pPlan->apCollect[i], pzErr);
+      if (rc == SQLITE_OK) nNew += sqlite3_changes(db);
+    }
+  } while (rc == SQLITE_OK && nNew > 0);
+  return rc;
 }
 
 /* Prepare the rule statement of edge i (NULL for CASCADE). The keys of
@@ -824,17 +958,20 @@ static int relEdgeStmt(RelCtx *p, const RelEngine *e, int i,
 ** is gone or compares otherwise (a NOCASE column, a unique index BINARY),
 ** or when affinity makes '1' and '01' both equal 1 (a hand-edited
 ** catalog), and UNION ALL would then walk forever. Returns the SQL, or
-** NULL (with *pRc unchanged) when t's plan is not a tree.
+** NULL (with *pRc unchanged) when t's plan is not a tree, or when its
+** edges and seed are more terms than a compound SELECT may have (nMax:
+** then the general plan collects the closure in rounds).
 */
 static char *relTreeSql(RelCtx *p, const RelEngine *e, const RelPlan *pPlan,
-                        int t, int *pRc) {
+                        int t, int nMax, int *pRc) {
   const RelTable *pT = &p->aTab[t];
   const char *zT = p->azTable[t];
   const char *zRow = relRow(e, t);
   RelStr s = {0};
   int k, j;
   int bAll = 0;
-  if (pPlan->nReach != 1 || pT->nParent == 0) return 0;
+  if (pPlan->nReach != 1 || pT->nParent == 0 || 1 + pT->nParent > nMax)
+    return 0;
   for (k = 0; k < pT->nParent; k++) {
     const RelEdge *pE = &p->aEdge[pT->aParent[k]];
     if (pE->eRule != ON_CASCADE || pE->iChild != t) return 0;
@@ -876,25 +1013,41 @@ static char *relTreeSql(RelCtx *p, const RelEngine *e, const RelPlan *pPlan,
   return relStrFinish(&s);
 }
 
+/* Append to s the probes of table pT's edges aParent[lo..hi) ORed as a
+** balanced tree, "(A OR B)" nested, so that its depth grows as the log of
+** their number: SQLite refuses an expression deeper than
+** SQLITE_LIMIT_EXPR_DEPTH (1000), which a chain of a thousand ORs (a
+** table a thousand ForeignKeys point at) reached. Evaluated left to
+** right, as the chain was. */
+static void relAnyTerms(RelStr *s, RelCtx *p, const RelTable *pT, int lo,
+                        int hi) {
+  if (hi - lo == 1) {
+    const RelEdge *pE = &p->aEdge[pT->aParent[lo]];
+    /* (c."col", not "col": a column renamed under the cached statement
+    ** must be an error, not the string 'col', which matches nothing.) */
+    relStrPrintf(s,
+                 "EXISTS (SELECT 1 FROM main.\"%w\" AS c WHERE "
+                 "c.\"%w\"=?%d)",
+                 p->azTable[pE->iChild], pE->zChildCol, 2 + pE->iKey);
+  } else {
+    int mid = lo + (hi - lo) / 2;
+    relStrPrintf(s, "(");
+    relAnyTerms(s, p, pT, lo, mid);
+    relStrPrintf(s, " OR ");
+    relAnyTerms(s, p, pT, mid, hi);
+    relStrPrintf(s, ")");
+  }
+}
+
 /* A query with a row when any row references the deleted row of table t
 ** (its keys ?2, ...), through any relationship; NULL (with *pRc unchanged)
 ** when t is no parent. */
 static char *relAnySql(RelCtx *p, int t, int *pRc) {
   const RelTable *pT = &p->aTab[t];
   RelStr s = {0};
-  int k;
   if (pT->nParent == 0) return 0;
   relStrPrintf(&s, "SELECT 1 WHERE ");
-  for (k = 0; k < pT->nParent; k++) {
-    const RelEdge *pE = &p->aEdge[pT->aParent[k]];
-    /* (c."col", not "col": a column renamed under the cached statement
-    ** must be an error, not the string 'col', which matches nothing.) */
-    relStrPrintf(&s,
-                 "%sEXISTS (SELECT 1 FROM main.\"%w\" AS c WHERE "
-                 "c.\"%w\"=?%d)",
-                 k ? " OR " : "", p->azTable[pE->iChild], pE->zChildCol,
-                 2 + pE->iKey);
-  }
+  relAnyTerms(&s, p, pT, 0, pT->nParent);
   if (s.eRc) *pRc = s.eRc;
   return relStrFinish(&s);
 }
@@ -938,19 +1091,14 @@ static int relBuildPlans(RelCtx *p, RelEngine *e, const int *aRowidParent,
       if (rc) return rc;
     }
     {
-      char *zTree = relTreeSql(p, e, pPlan, t, &rc);
+      char *zTree = relTreeSql(p, e, pPlan, t, e->nCompound, &rc);
       if (zTree) rc = relPreparef(p->db, &pPlan->pTree, pzErr, "%s", zTree);
       sqlite3_free(zTree);
       if (rc) return rc;
       if (pPlan->pTree) continue;
     }
-    {
-      char *zCollect = relCollectSql(p, e, t, pPlan, aRowidParent);
-      if (zCollect == 0) return SQLITE_NOMEM;
-      rc = relPreparef(p->db, &pPlan->pCollect, pzErr, "%s", zCollect);
-      sqlite3_free(zCollect);
-      if (rc) return rc;
-    }
+    rc = relCollectPrepare(p, e, t, pPlan, aRowidParent, e->nCompound, pzErr);
+    if (rc) return rc;
     pPlan->apDel = sqlite3_malloc64(sizeof(sqlite3_stmt *) * (size_t)nQ);
     if (pPlan->apDel == 0) return SQLITE_NOMEM;
     memset(pPlan->apDel, 0, sizeof(sqlite3_stmt *) * (size_t)nQ);
@@ -978,6 +1126,7 @@ static int relEnginePrepare(RelCtx *p, char **pzErr) {
   int rc = SQLITE_OK, i;
   int *aRowidParent;
   relCtxStmtsFree(p);
+  e->nCompound = relCompoundMax(db);
   e->azRow = sqlite3_malloc64(sizeof(char *) * (size_t)(p->nTable + 1));
   if (e->azRow == 0) return SQLITE_NOMEM;
   memset(e->azRow, 0, sizeof(char *) * (size_t)(p->nTable + 1));

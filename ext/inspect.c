@@ -29,12 +29,14 @@
 ** How rel_check works: UNION ALL queries (dangling keys, NULL keys where
 ** null=False, duplicate one-to-one keys, links of a symmetrical M2M
 ** without their mirror, definitions that cannot be enforced: BROKEN), each
-** of at most CHECK_CHUNK terms (SQLite allows 500 terms in a compound
-** SELECT), run one after the other in the order of the relationships'
-** names, so that their ORDER BY orders the whole answer; no state. A
-** catalog edited by hand is the one answer (nothing is checked against
-** it). It answers for the rules as the database now has them (relCtxSync
-** first).
+** of at most CHECK_CHUNK terms, fewer when SQLite's limit on the terms of
+** a compound SELECT is lower (500 by default; sqlite3_limit or the shell's
+** .limit may lower it), run one after the other in the order of the
+** relationships' names, so that their ORDER BY orders the whole answer; no
+** state. A relationship's checks (three at most) stay in one query: below
+** a limit of 3, SQLite refuses a relationship with three. A catalog edited
+** by hand is the one answer (nothing is checked against it). It answers
+** for the rules as the database now has them (relCtxSync first).
 **
 ** Invariants: nothing here changes the user's tables; rel_collect leaves
 ** its TEMP table empty. Limits: rel_collect reads the whole answer into
@@ -430,8 +432,8 @@ static sqlite3_module collectModule = {
 #define CHECK_KEY 2
 #define CHECK_PROBLEM 3
 
-/* The most terms in one of rel_check's queries (SQLite's limit on the terms
-** of a compound SELECT is 500 by default). */
+/* The most terms in one of rel_check's queries, unless SQLite's limit on
+** the terms of a compound SELECT is lower (relCompoundMax). */
 #define CHECK_CHUNK 100
 
 /* What one item of rel_check checks (CheckEdge.eKind). */
@@ -506,11 +508,15 @@ static int checkEdgeCmp(const void *a, const void *b) {
 }
 
 /* The SQL of the checks of the edges from pCur->iNext on, at most
-** CHECK_CHUNK terms, never splitting a relationship (its terms must be
-** ordered together), or NULL with *pRc set (SQLITE_OK: no edges left). */
+** CHECK_CHUNK terms or the compound limit, never splitting a relationship
+** (its terms, three at most, must be ordered together), or NULL with *pRc
+** set (SQLITE_OK: no edges left). */
 static char *checkSql(RelCtx *p, CheckCursor *pCur, int *pRc) {
   RelStr s = {0};
   int n = 0;
+  int nChunk = relCompoundMax(p->db);
+  if (nChunk > CHECK_CHUNK) nChunk = CHECK_CHUNK;
+  if (nChunk < 3) nChunk = 3;
   *pRc = SQLITE_OK;
   for (; pCur->iNext < pCur->nEdge; pCur->iNext++) {
     const CheckEdge *pItem = &pCur->aEdge[pCur->iNext];
@@ -585,7 +591,7 @@ static char *checkSql(RelCtx *p, CheckCursor *pCur, int *pRc) {
       sqlite3_free(zKey);
       sqlite3_free(zParentKey);
     }
-    if (n + 3 > CHECK_CHUNK && pCur->iNext + 1 < pCur->nEdge &&
+    if (n + 3 > nChunk && pCur->iNext + 1 < pCur->nEdge &&
         strcmp(pCur->aEdge[pCur->iNext + 1].zName,
                pCur->aEdge[pCur->iNext].zName) != 0) {
       pCur->iNext++;

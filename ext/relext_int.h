@@ -190,6 +190,11 @@ int relExecf(sqlite3 *db, char **pzErr, const char *zFmt, ...);
 /* Prepare SQL built like relExecf. */
 int relPreparef(sqlite3 *db, sqlite3_stmt **pp, char **pzErr, const char *zFmt,
                 ...);
+/* The most SELECTs relext puts in one compound SELECT on db: SQLite's
+** limit (SQLITE_LIMIT_COMPOUND_SELECT, which an application or the shell's
+** .limit may lower), 500 when it is 0 (none) or above 500, and never below
+** 2 (a limit of 1 leaves SQLite to refuse relext's statements). */
+int relCompoundMax(sqlite3 *db);
 /* Drop every object of schema zDb of type zType (table, trigger, index)
 ** for which the SQL condition zCond (a trusted fragment, its values quoted
 ** by the caller) holds on sqlite_schema. */

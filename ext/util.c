@@ -406,6 +406,12 @@ int relPreparef(sqlite3 *db, sqlite3_stmt **pp, char **pzErr, const char *zFmt,
   return rc;
 }
 
+int relCompoundMax(sqlite3 *db) {
+  int n = sqlite3_limit(db, SQLITE_LIMIT_COMPOUND_SELECT, -1);
+  if (n <= 0 || n > 500) n = 500;
+  return n < 2 ? 2 : n;
+}
+
 int relDropObjects(sqlite3 *db, const char *zDb, const char *zType,
                    const char *zCond, char **pzErr) {
   sqlite3_stmt *pStmt = 0;

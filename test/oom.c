@@ -131,6 +131,8 @@ struct Scenario {
   int eSetup;
   int bInjectOpen; /* injection starts before sqlite3_open_v2 */
   const char *zSql;
+  int nCompound; /* SQLITE_LIMIT_COMPOUND_SELECT of the connection running
+                 ** zSql (0: SQLite's default) */
 };
 
 static const char *zSchemaData =
@@ -143,18 +145,18 @@ static const char *zSchemaData =
 static Scenario aScenario[] = {
     {"define_fk", SETUP_SCHEMA, 0,
      "SELECT rel_define('article.category', 'ForeignKey', 'category', "
-     "'on_delete=models.CASCADE, related_name=\"articles\", null=True')"},
+     "'on_delete=models.CASCADE, related_name=\"articles\", null=True')", 0},
     {"define_o2o", SETUP_SCHEMA, 0,
      "SELECT rel_define('profile.user', 'OneToOneField', 'author', "
-     "'on_delete=SET_NULL, null=True')"},
+     "'on_delete=SET_NULL, null=True')", 0},
     {"define_m2m", SETUP_SCHEMA, 0,
      "SELECT rel_define('article.tags', 'ManyToManyField', 'tag', "
-     "'related_name=\"articles\"')"},
+     "'related_name=\"articles\"')", 0},
     {"define_pasted", SETUP_SCHEMA, 0,
      "SELECT rel_define('article', 'author = models.ForeignKey(\"author\", "
-     "on_delete=models.PROTECT, null=True, related_name=\"articles\")')"},
+     "on_delete=models.PROTECT, null=True, related_name=\"articles\")')", 0},
     {"define_m2m_self", SETUP_SCHEMA, 0,
-     "SELECT rel_define('author.friends', 'm2m', 'self')"},
+     "SELECT rel_define('author.friends', 'm2m', 'self')", 0},
     /* several at once: each item's objects, then one load */
     {"define_many", SETUP_SCHEMA, 0,
      "SELECT rel_define_many('["
@@ -162,37 +164,37 @@ static Scenario aScenario[] = {
      "null=True\"],"
      "[\"article\", \"tags = models.ManyToManyField(\\\"tag\\\")\"],"
      "[\"profile.user\", \"o2o\", \"author\", \"on_delete=SET_NULL, "
-     "null=True\"]]')"},
-    {"undefine", SETUP_FULL, 0, "SELECT rel_undefine('article.tags')"},
-    {"cascade", SETUP_FULL, 0, "DELETE FROM category WHERE id = 1"},
-    {"set_null_o2o", SETUP_FULL, 0, "DELETE FROM author WHERE id = 3"},
-    {"protect", SETUP_FULL, 0, "DELETE FROM author WHERE id = 1"},
-    {"restrict", SETUP_FULL, 0, "DELETE FROM category WHERE id = 3"},
+     "null=True\"]]')", 0},
+    {"undefine", SETUP_FULL, 0, "SELECT rel_undefine('article.tags')", 0},
+    {"cascade", SETUP_FULL, 0, "DELETE FROM category WHERE id = 1", 0},
+    {"set_null_o2o", SETUP_FULL, 0, "DELETE FROM author WHERE id = 3", 0},
+    {"protect", SETUP_FULL, 0, "DELETE FROM author WHERE id = 1", 0},
+    {"restrict", SETUP_FULL, 0, "DELETE FROM category WHERE id = 3", 0},
     {"dangling_commit", SETUP_FULL, 0,
      "BEGIN; INSERT INTO article(id, title, category_id) VALUES (100, 'x', 999);"
-     " DELETE FROM category WHERE id = 4; COMMIT"},
+     " DELETE FROM category WHERE id = 4; COMMIT", 0},
     {"txn_commit", SETUP_FULL, 0,
      "BEGIN; INSERT INTO article(id, title, category_id) VALUES (100, 'x', 5);"
      " INSERT INTO category(id, title) VALUES (5, 'late');"
-     " DELETE FROM category WHERE id = 2; COMMIT"},
+     " DELETE FROM category WHERE id = 2; COMMIT", 0},
     {"m2m_add", SETUP_FULL, 0,
-     "INSERT INTO article_tags(article_id, tag_id) VALUES (2,1),(1,1),(9,4)"},
+     "INSERT INTO article_tags(article_id, tag_id) VALUES (2,1),(1,1),(9,4)", 0},
     {"m2m_symmetrical", SETUP_FULL, 0,
-     "INSERT INTO author_friends(from_author_id, to_author_id) VALUES (2,3)"},
+     "INSERT INTO author_friends(from_author_id, to_author_id) VALUES (2,3)", 0},
     {"m2m_accessor", SETUP_FULL, 0,
-     "INSERT INTO article__tags(article, id) VALUES (2, 3)"},
-    {"reopen", SETUP_FULL, 1, "DELETE FROM category WHERE id = 1"},
+     "INSERT INTO article__tags(article, id) VALUES (2, 3)", 0},
+    {"reopen", SETUP_FULL, 1, "DELETE FROM category WHERE id = 1", 0},
     /* RESTRICT decided at the end of the statement, inside a transaction:
     ** refused (comment 13 replies to 1), then lifted by another row of the
     ** same statement */
     {"restrict_stmt", SETUP_FULL, 0,
-     "BEGIN; DELETE FROM comment WHERE id = 1; COMMIT"},
+     "BEGIN; DELETE FROM comment WHERE id = 1; COMMIT", 0},
     {"restrict_lift", SETUP_FULL, 0,
-     "BEGIN; DELETE FROM comment WHERE id IN (1, 13); COMMIT"},
+     "BEGIN; DELETE FROM comment WHERE id IN (1, 13); COMMIT", 0},
     /* rel_flush: every table, PROTECT and RESTRICT among them */
     {"flush", SETUP_FULL, 0,
      "SELECT rel_flush('category', 'author', 'article', 'tag', 'comment', "
-     "'profile', '[\"article_tags\", \"author_friends\"]')"},
+     "'profile', '[\"article_tags\", \"author_friends\"]')", 0},
     /* the first uses of accessors, whose xConnect reads the listed tables
     ** (at first use), inside a transaction whose schema change an OOM rolls
     ** back: the schema being parsed must survive it */
@@ -200,13 +202,13 @@ static Scenario aScenario[] = {
      "BEGIN; CREATE TABLE scratch(x); "
      "INSERT INTO article__tags(article, id) VALUES (2, 3); "
      "INSERT INTO scratch SELECT count(*) FROM category__articles(1) "
-     "JOIN tag__articles(1) ON 1; COMMIT"},
+     "JOIN tag__articles(1) ON 1; COMMIT", 0},
     /* an accessor read with guarded conditions (=, IN, < on a TEXT
     ** column with values that are not constants) feeding a write */
     {"accessor_guarded", SETUP_FULL, 0,
      "INSERT INTO author(id, name) SELECT DISTINCT 100 + t.id, t.name "
      "FROM tag AS g JOIN article__tags AS t ON t.name = g.name "
-     "WHERE t.name IN ('x', 'y', 'q') AND t.name < g.name || 'z'"},
+     "WHERE t.name IN ('x', 'y', 'q') AND t.name < g.name || 'z'", 0},
     /* ON CONFLICT on accessor writes: REPLACE deletes with the rules
     ** (article 1's comments cascade), IGNORE skips */
     {"accessor_conflict", SETUP_FULL, 0,
@@ -215,7 +217,12 @@ static Scenario aScenario[] = {
      " INSERT OR REPLACE INTO author__profile(author, id, bio) "
      "VALUES (1, 9, 'new');"
      " INSERT OR IGNORE INTO category__articles(category, id, title) "
-     "VALUES (1, 2, 'dup'), (1, 30, 'n30'); COMMIT"},
+     "VALUES (1, 2, 'dup'), (1, 30, 'n30'); COMMIT", 0},
+    /* the cascade of "cascade" with SQLite's compound SELECT limit at 2:
+    ** the engine collects the closure in rounds of one edge per CTE
+    ** (engine.c, relCollectPrepare), every statement of every round
+    ** under OOM */
+    {"cascade_rounds", SETUP_FULL, 0, "DELETE FROM category WHERE id = 1", 2},
 };
 #define N_SCENARIO ((int)(sizeof(aScenario) / sizeof(aScenario[0])))
 
@@ -279,6 +286,8 @@ static int runScenario(const Scenario *s, int bPersist, int nStride,
   rf_unlink_db(zWork);
   rf_copy_file(zTmpl, zWork);
   sqlite3_open(zWork, &db);
+  if (s->nCompound)
+    sqlite3_limit(db, SQLITE_LIMIT_COMPOUND_SELECT, s->nCompound);
   cleanRc = runSql(db, s->zSql, &zCleanErr);
   sqlite3_close(db);
   db = 0;
@@ -317,6 +326,8 @@ static int runScenario(const Scenario *s, int bPersist, int nStride,
     if (s->bInjectOpen) oomArm(n, bPersist);
     rcOpen = sqlite3_open_v2(zWork, &db, SQLITE_OPEN_READWRITE, 0);
     if (!s->bInjectOpen) oomArm(n, bPersist);
+    if (rcOpen == SQLITE_OK && s->nCompound)
+      sqlite3_limit(db, SQLITE_LIMIT_COMPOUND_SELECT, s->nCompound);
     if (rcOpen == SQLITE_OK) {
       rc = runSql(db, s->zSql, &zErr);
     } else {
