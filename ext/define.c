@@ -1276,11 +1276,16 @@ static int relDefineReady(RelCtx *pCtx, char **pzErr) {
 /* The definitions a rel_define_many call has written so far (appended to
 ** the connection's aDef, so that later items see earlier ones), or none
 ** for a single rel_define. */
+typedef struct RelBatchItem RelBatchItem;
+struct RelBatchItem {
+  int nArg;         /* 2 to 4 */
+  char *azArg[4];   /* rel_define's arguments, as text */
+};
 typedef struct RelBatch RelBatch;
 struct RelBatch {
-  int nItem;        /* items */
-  int *anArg;       /* arguments of item i */
-  char ***aazArg;   /* the arguments, as text */
+  RelBatchItem *aItem; /* the items, in order */
+  int nItem;
+  int nItemAlloc;
   int nAlloc;       /* aDef's allocated size, as relGrow counts it */
   RelStr sum;       /* the summaries so far, one per line */
 };
@@ -1408,12 +1413,10 @@ static void relDefineFunc(sqlite3_context *ctx, int argc,
 static void relBatchClear(RelBatch *b) {
   int i, j;
   for (i = 0; i < b->nItem; i++) {
-    for (j = 0; b->aazArg && b->aazArg[i] && j < b->anArg[i]; j++)
-      sqlite3_free(b->aazArg[i][j]);
-    if (b->aazArg) sqlite3_free(b->aazArg[i]);
+    for (j = 0; j < b->aItem[i].nArg; j++)
+      sqlite3_free(b->aItem[i].azArg[j]);
   }
-  sqlite3_free(b->aazArg);
-  sqlite3_free(b->anArg);
+  sqlite3_free(b->aItem);
   relStrReset(&b->sum);
   memset(b, 0, sizeof(*b));
 }
@@ -1431,7 +1434,7 @@ static int relBatchRead(sqlite3 *db, sqlite3_value *pArg, RelBatch *b,
                         char **pzErr) {
   sqlite3_stmt *pStmt = 0;
   const char *zJson = (const char *)sqlite3_value_text(pArg);
-  int rc, nAlloc = 0, iCur = -1;
+  int rc, iCur = -1;
   if (zJson == 0) {
     if (sqlite3_value_type(pArg) != SQLITE_NULL) return SQLITE_NOMEM;
     return relError(pzErr, SQLITE_ERROR, "%s", REL_MANY_SHAPE);
@@ -1454,6 +1457,7 @@ static int relBatchRead(sqlite3 *db, sqlite3_value *pArg, RelBatch *b,
     int iItem = sqlite3_column_int(pStmt, 0);
     const char *zType = (const char *)sqlite3_column_text(pStmt, 1);
     const char *zIn = (const char *)sqlite3_column_text(pStmt, 3);
+    RelBatchItem *pItem;
     if (iItem < 0) {
       if (zType == 0 || strcmp(zType, "array") != 0)
         rc = relError(pzErr, SQLITE_ERROR, "%s", REL_MANY_SHAPE);
@@ -1461,36 +1465,23 @@ static int relBatchRead(sqlite3 *db, sqlite3_value *pArg, RelBatch *b,
     }
     if (iItem != iCur) {
       /* A new item. */
-      int *an;
-      char ***aaz;
-      iCur = iItem;
-      if (b->nItem >= nAlloc) {
-        int nNew = nAlloc ? 2 * nAlloc : 16;
-        an = sqlite3_realloc64(b->anArg, sizeof(int) * (size_t)nNew);
-        if (an) b->anArg = an;
-        aaz = an ? sqlite3_realloc64(b->aazArg, sizeof(char **) * (size_t)nNew)
-                 : 0;
-        if (aaz == 0) {
-          rc = SQLITE_NOMEM;
-          break;
-        }
-        b->aazArg = aaz;
-        nAlloc = nNew;
-      }
-      b->anArg[b->nItem] = 0;
-      b->aazArg[b->nItem] = sqlite3_malloc64(sizeof(char *) * 4);
-      if (b->aazArg[b->nItem] == 0) {
+      RelBatchItem *a = relGrow(b->aItem, sizeof(RelBatchItem), b->nItem,
+                                &b->nItemAlloc, 16);
+      if (a == 0) {
         rc = SQLITE_NOMEM;
         break;
       }
-      b->nItem++;
+      b->aItem = a;
+      memset(&a[b->nItem++], 0, sizeof(RelBatchItem));
+      iCur = iItem;
       if (zType == 0 || strcmp(zType, "array") != 0 || zIn == 0) {
         rc = relError(pzErr, SQLITE_ERROR, "%s (item %d is not)",
                       REL_MANY_SHAPE, iItem + 1);
         break;
       }
     }
-    if (strcmp(zIn, "text") != 0 || b->anArg[b->nItem - 1] >= 4) {
+    pItem = &b->aItem[b->nItem - 1];
+    if (strcmp(zIn, "text") != 0 || pItem->nArg >= 4) {
       rc = relError(pzErr, SQLITE_ERROR, "%s (item %d is not)", REL_MANY_SHAPE,
                     iItem + 1);
       break;
@@ -1500,7 +1491,7 @@ static int relBatchRead(sqlite3 *db, sqlite3_value *pArg, RelBatch *b,
         rc = SQLITE_NOMEM;
         break;
       }
-      b->aazArg[b->nItem - 1][b->anArg[b->nItem - 1]++] = z;
+      pItem->azArg[pItem->nArg++] = z;
     }
   }
   if (rc == SQLITE_OK) {
@@ -1515,7 +1506,7 @@ static int relBatchRead(sqlite3 *db, sqlite3_value *pArg, RelBatch *b,
     sqlite3_finalize(pStmt);
   }
   for (iCur = 0; rc == SQLITE_OK && iCur < b->nItem; iCur++) {
-    if (b->anArg[iCur] < 2) {
+    if (b->aItem[iCur].nArg < 2) {
       rc = relError(pzErr, SQLITE_ERROR, "%s (item %d is not)", REL_MANY_SHAPE,
                     iCur + 1);
     }
@@ -1530,7 +1521,8 @@ static int relBatchWork(RelCtx *pCtx, void *pArg, char **pzErr) {
   int i, rc = relCatalogEnsure(pCtx->db, pzErr);
   for (i = 0; rc == SQLITE_OK && i < b->nItem; i++) {
     char *zSum = 0, *zErr = 0;
-    rc = relDefineOne(pCtx, b->anArg[i], (const char *const *)b->aazArg[i], b,
+    rc = relDefineOne(pCtx, b->aItem[i].nArg,
+                      (const char *const *)b->aItem[i].azArg, b,
                       &zSum, &zErr);
     if (rc == SQLITE_OK) {
       relStrPrintf(&b->sum, "%s%s", i ? "\n" : "", zSum);
