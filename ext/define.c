@@ -1546,6 +1546,27 @@ static int relBatchReady(RelCtx *pCtx, char **pzErr) {
   int rc = relDefineReady(pCtx, pzErr);
   int bCatalog = 0;
   sqlite3_stmt *pStmt = 0;
+  /* Under journal_mode=OFF, ROLLBACK TO undoes nothing: the items before
+  ** a failing one would stay (rel_define checks all before it writes). */
+  if (rc == SQLITE_OK) {
+    rc = relPreparef(pCtx->db, &pStmt, pzErr, "PRAGMA main.journal_mode");
+    if (rc == SQLITE_OK) {
+      int bOff = sqlite3_step(pStmt) == SQLITE_ROW &&
+                 sqlite3_stricmp((const char *)sqlite3_column_text(pStmt, 0),
+                                 "off") == 0;
+      rc = sqlite3_finalize(pStmt);
+      pStmt = 0;
+      if (rc) {
+        rc = relError(pzErr, rc, "%s", sqlite3_errmsg(pCtx->db));
+      } else if (bOff) {
+        rc = relError(pzErr, SQLITE_ERROR,
+                      "relext: rel_define_many: PRAGMA journal_mode is OFF, "
+                      "so a failing item could not undo the items before it; "
+                      "call rel_define for each, or use journal_mode=DELETE, "
+                      "TRUNCATE, PERSIST, MEMORY or WAL");
+      }
+    }
+  }
   if (rc == SQLITE_OK) rc = relTableExists(pCtx->db, "relext_relations", &bCatalog);
   if (rc == SQLITE_OK && bCatalog) {
     rc = relPreparef(pCtx->db, &pStmt, pzErr,
