@@ -193,6 +193,9 @@ struct AccCursor {
   sqlite3_stmt *pStmt;      /* the inner SELECT */
   char *zSql;               /* the idxStr pStmt was prepared from */
   int bEof;                 /* no current row; then pStmt is reset */
+  AccCursor *pNextOpen;     /* the next open cursor of the table */
+  int bRowid;               /* xRowid has been asked since xOpen */
+  sqlite3_int64 iMaxRowid;  /* the largest rowid it has given */
 };
 
 /* ------------------------------------------------------------------ */
@@ -899,8 +902,27 @@ static int accOpen(sqlite3_vtab *pVtab, sqlite3_vtab_cursor **ppCur) {
     memset(pCur, 0, sizeof(*pCur));
     pCur->bEof = 1;
   }
+  pCur->bRowid = 0;
+  pCur->pNextOpen = pTab->pOpen;
+  pTab->pOpen = pCur;
   *ppCur = &pCur->base;
   return SQLITE_OK;
+}
+
+/* Is iRowid the largest rowid an open cursor of pTab has given (xRowid)?
+** SQLite deletes from a virtual table in two passes: the rowids of the
+** rows to delete are read first (the scan's cursor stays open), then
+** xUpdate is called for each, in ascending order (a RowSet). So at the
+** xUpdate of that rowid no later one can come (see accwrite.c). */
+int accLastRowid(AccVtab *pTab, sqlite3_int64 iRowid) {
+  AccCursor *pCur;
+  int bAny = 0;
+  for (pCur = pTab->pOpen; pCur; pCur = pCur->pNextOpen) {
+    if (!pCur->bRowid) continue;
+    if (pCur->iMaxRowid > iRowid) return 0;
+    if (pCur->iMaxRowid == iRowid) bAny = 1;
+  }
+  return bAny;
 }
 
 /* xClose: the cursor, with its statement, becomes the table's spare (a
@@ -913,6 +935,9 @@ static int accOpen(sqlite3_vtab *pVtab, sqlite3_vtab_cursor **ppCur) {
 static int accClose(sqlite3_vtab_cursor *cur) {
   AccCursor *pCur = (AccCursor *)cur;
   AccVtab *pTab = (AccVtab *)cur->pVtab;
+  AccCursor **pp = &pTab->pOpen;
+  while (*pp && *pp != pCur) pp = &(*pp)->pNextOpen;
+  if (*pp) *pp = pCur->pNextOpen;
   if (pTab->pSpare == 0) {
     if (pCur->pStmt && !pCur->bEof) sqlite3_reset(pCur->pStmt);
     pCur->bEof = 1;
@@ -1252,6 +1277,10 @@ static int accColumn(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int i) {
 static int accRowid(sqlite3_vtab_cursor *cur, sqlite3_int64 *pRowid) {
   AccCursor *pCur = (AccCursor *)cur;
   *pRowid = pCur->pStmt ? sqlite3_column_int64(pCur->pStmt, ACC_STMT_ROWID) : 0;
+  if (!pCur->bRowid || *pRowid > pCur->iMaxRowid) {
+    pCur->bRowid = 1;
+    pCur->iMaxRowid = *pRowid;
+  }
   return SQLITE_OK;
 }
 

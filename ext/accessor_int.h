@@ -74,6 +74,7 @@ struct AccVtab {
   char *zDecl;       /* the CREATE TABLE given to sqlite3_declare_vtab */
   int eConflict;     /* in xUpdate: sqlite3_vtab_on_conflict(); else 0 */
   AccCursor *pSpare; /* a closed cursor kept with its inner SELECT */
+  AccCursor *pOpen;  /* its open cursors (accLastRowid) */
 };
 
 typedef struct AccState AccState;
@@ -121,6 +122,9 @@ static inline int accGone(AccVtab *pTab) {
   return SQLITE_OK;
 }
 
+/* Is iRowid the largest rowid an open cursor of pTab has given (so the
+** last row of a DELETE)? (accessor.c) */
+int accLastRowid(AccVtab *pTab, sqlite3_int64 iRowid);
 /* xUpdate of every accessor table (accwrite.c). */
 int accUpdateMethod(sqlite3_vtab *pVtab, int argc, sqlite3_value **argv,
                     sqlite3_int64 *pRowid);

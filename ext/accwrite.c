@@ -137,13 +137,45 @@ done:
 /* ------------------------------------------------------------------ */
 /* Writes                                                              */
 
+/* DELETE of the accessor row with rowid pRowid by zSql (freed here), which
+** deletes a row of a real table. Inside a transaction, a RESTRICT that a
+** later row of the application's statement may lift waits for its last
+** row (engine.c notes it with the statement's tag, relAccTag): at the row
+** with the largest rowid the statement read (accLastRowid), it is refused
+** if it still stands, and SQLite undoes the whole statement. A statement
+** whose last row is not that one (its condition names the rowid, or it
+** reads this accessor table twice) leaves it to the COMMIT check. */
+static int accDeleteRow(AccVtab *pTab, char *zSql, sqlite3_value *pRowid) {
+  RelCtx *p = pTab->pCtx;
+  unsigned iTag = 0;
+  int rc = SQLITE_OK;
+  if (p && p->nNested == 0) rc = relAccTag(p, &iTag);
+  if (rc) {
+    sqlite3_free(zSql);
+    return relError(&pTab->base.zErrMsg, rc, "%s", sqlite3_errmsg(pTab->db));
+  }
+  if (p) p->iAccTag = iTag;
+  rc = accRun(pTab, zSql, 1, &pRowid, 0, 0);
+  if (p) p->iAccTag = 0;
+  if (rc == SQLITE_OK && p && relAccWaiting(p, iTag) &&
+      accLastRowid(pTab, sqlite3_value_int64(pRowid))) {
+    char *zErr = 0;
+    rc = relAccDecide(p, iTag, &zErr);
+    if (rc) {
+      sqlite3_free(pTab->base.zErrMsg);
+      pTab->base.zErrMsg = zErr;
+    }
+  }
+  return rc;
+}
+
 /* DELETE of the accessor row with rowid pRowid. */
 static int accDelete(AccVtab *pTab, sqlite3_value *pRowid) {
   if (pTab->eAcc == ACC_M2M) {
-    return accRun(pTab,
-                  sqlite3_mprintf("DELETE FROM main.\"%w\" WHERE rowid=?1",
-                                  pTab->zJunction),
-                  1, &pRowid, 0, 0);
+    return accDeleteRow(pTab,
+                        sqlite3_mprintf("DELETE FROM main.\"%w\" WHERE rowid=?1",
+                                        pTab->zJunction),
+                        pRowid);
   }
   if (pTab->bNull) {
     return accRun(pTab,
@@ -152,10 +184,10 @@ static int accDelete(AccVtab *pTab, sqlite3_value *pRowid) {
                                   pTab->zListed, pTab->zKeyCol),
                   1, &pRowid, 0, 0);
   }
-  return accRun(
+  return accDeleteRow(
       pTab,
       sqlite3_mprintf("DELETE FROM main.\"%w\" WHERE rowid=?1", pTab->zListed),
-      1, &pRowid, 0, 0);
+      pRowid);
 }
 
 /* Where relext_acc_conflict() notes the row an INSERT conflicts with. */

@@ -364,7 +364,16 @@ int relNoteRestrict(RelCtx *p, int iEdge, sqlite3_value *pKey,
       if (pN->zMsg == 0) rc = SQLITE_NOMEM;
     }
     if (pN && bCertain) pN->bCertain = 1;
-    if (pN && bPending && !pN->bPending) {
+    if (pN && bPending == REL_PENDING_ACC) {
+      if (c->iAccTag != p->iAccTag) {
+        c->iAccTag = p->iAccTag;
+        c->nAcc = 0;
+      }
+      if (pN->iAcc != p->iAccTag) {
+        pN->iAcc = p->iAccTag;
+        c->nAcc++;
+      }
+    } else if (pN && bPending && !pN->bPending) {
       pN->bPending = 1;
       c->bAnyPending = 1;
     }
@@ -410,48 +419,102 @@ int relFkImmediate(sqlite3 *db) {
   return !bDefer;
 }
 
+/* Does RESTRICT note pN still stand: refused whatever happens, or its key
+** still referenced by a row of the edge's child table? */
+static int relNoteStands(RelCtx *p, const RelNote *pN, int *pbStands,
+                         char **pzErr) {
+  const RelEdge *pE = &p->aEdge[pN->iEdge];
+  sqlite3_stmt *pStmt = 0;
+  int rc;
+  *pbStands = 1;
+  if (pN->bCertain) return SQLITE_OK;
+  rc = relPreparef(p->db, &pStmt, pzErr,
+                   "SELECT 1 FROM main.\"%w\" AS c WHERE c.\"%w\"=?1",
+                   p->azTable[pE->iChild], pE->zChildCol);
+  if (rc) return rc;
+  relValueBind(pStmt, 1, &pN->key);
+  *pbStands = sqlite3_step(pStmt) == SQLITE_ROW;
+  rc = sqlite3_finalize(pStmt);
+  if (rc) rc = relError(pzErr, rc, "%s", sqlite3_errmsg(p->db));
+  return rc;
+}
+
 /* How many pending RESTRICT notes are still referenced (each probed once
 ** more; a note no row references any more is lifted). The message of the
 ** first one left becomes rel_last_error(). */
 int relPendingCount(RelCtx *p, int *pnLeft, char **pzErr) {
   RelCommit *c = relCommit(p);
-  int i, rc = SQLITE_OK, n = 0;
+  int i, rc = SQLITE_OK, n = 0, bStands;
   const char *zFirst = 0;
   *pnLeft = 0;
   if (c == 0 || !c->bAnyPending) return SQLITE_OK;
   for (i = 0; rc == SQLITE_OK && i < c->nNote; i++) {
     RelNote *pN = &c->aNote[i];
-    const RelEdge *pE;
-    sqlite3_stmt *pStmt = 0;
     if (!pN->bPending) continue;
     if (pN->iEdge < 0 || pN->iEdge >= p->nEdge) {
       pN->bPending = 0;
       continue;
     }
-    pE = &p->aEdge[pN->iEdge];
-    if (pN->bCertain) {
+    rc = relNoteStands(p, pN, &bStands, pzErr);
+    if (rc == SQLITE_OK && bStands) {
       n++;
       if (zFirst == 0) zFirst = pN->zMsg;
-      continue;
-    }
-    rc = relPreparef(p->db, &pStmt, pzErr,
-                     "SELECT 1 FROM main.\"%w\" AS c WHERE c.\"%w\"=?1",
-                     p->azTable[pE->iChild], pE->zChildCol);
-    if (rc == SQLITE_OK) {
-      relValueBind(pStmt, 1, &pN->key);
-      if (sqlite3_step(pStmt) == SQLITE_ROW) {
-        n++;
-        if (zFirst == 0) zFirst = pN->zMsg;
-      } else {
-        pN->bPending = 0;
-      }
-      rc = sqlite3_finalize(pStmt);
-      if (rc) rc = relError(pzErr, rc, "%s", sqlite3_errmsg(p->db));
+    } else if (rc == SQLITE_OK) {
+      pN->bPending = 0;
     }
   }
   if (n == 0) c->bAnyPending = 0;
   if (zFirst) relCtxSetLastError(p, zFirst);
   *pnLeft = n;
+  return rc;
+}
+
+/*
+** RESTRICT at the end of an accessor's DELETE. The accessor deletes row by
+** row, each with a statement of its own (accwrite.c), so SQLite's counter
+** of the application's statement is out of reach; but the accessor can
+** fail that statement from its last row, and SQLite then undoes all of it.
+** A RESTRICT that a later row may lift is noted with the tag of the
+** application's statement (the savepoint relext_txn was given when it
+** began, so a note left by an earlier statement is never taken for one of
+** this); the accessor asks relAccDecide at the row it knows to be the
+** last.
+*/
+int relAccTag(RelCtx *p, unsigned *piTag) {
+  RelCommit *c = relCommit(p);
+  int rc;
+  *piTag = 0;
+  if (c == 0 || sqlite3_get_autocommit(p->db)) return SQLITE_OK;
+  rc = relCommitEnrol(p);
+  if (rc == SQLITE_OK && c->nMark > 0) *piTag = c->aMarkTag[c->nMark - 1];
+  return rc;
+}
+
+int relAccWaiting(RelCtx *p, unsigned iTag) {
+  RelCommit *c = relCommit(p);
+  return c && iTag && c->iAccTag == iTag && c->nAcc > 0;
+}
+
+int relAccDecide(RelCtx *p, unsigned iTag, char **pzErr) {
+  RelCommit *c = relCommit(p);
+  int i, rc = SQLITE_OK, bStands;
+  if (!relAccWaiting(p, iTag)) return SQLITE_OK;
+  for (i = 0; rc == SQLITE_OK && i < c->nNote; i++) {
+    RelNote *pN = &c->aNote[i];
+    if (pN->iAcc != iTag) continue;
+    if (pN->iEdge < 0 || pN->iEdge >= p->nEdge) {
+      pN->iAcc = 0;
+      continue;
+    }
+    rc = relNoteStands(p, pN, &bStands, pzErr);
+    if (rc == SQLITE_OK && bStands) {
+      if (pN->zMsg == 0) return SQLITE_NOMEM; /* relNoteRestrict failed */
+      relCtxSetLastError(p, pN->zMsg);
+      return relError(pzErr, SQLITE_CONSTRAINT, "%s", pN->zMsg);
+    }
+    pN->iAcc = 0;
+  }
+  if (rc == SQLITE_OK) c->nAcc = 0;
   return rc;
 }
 
@@ -1338,18 +1401,32 @@ static int txnCommit(sqlite3_vtab *pVtab) {
   return SQLITE_OK;
 }
 
+/* A tag no savepoint of this connection had before (never 0). */
+static unsigned relMarkTag(RelCommit *c) {
+  if (++c->iMarkTag == 0) c->iMarkTag = 1;
+  return c->iMarkTag;
+}
+
 static int txnSavepoint(sqlite3_vtab *pVtab, int iSave) {
   TxnVtab *pTab = (TxnVtab *)pVtab;
   RelCommit *c = relCommit(pTab->pCtx);
   if (c == 0 || iSave < 0) return SQLITE_OK;
   if (iSave >= c->nMark) {
     int *a = sqlite3_realloc64(c->aMark, sizeof(int) * (size_t)(iSave + 1));
+    unsigned *aTag;
     if (a == 0) return SQLITE_NOMEM;
     c->aMark = a;
-    while (c->nMark <= iSave)
+    aTag = sqlite3_realloc64(c->aMarkTag,
+                             sizeof(unsigned) * (size_t)(iSave + 1));
+    if (aTag == 0) return SQLITE_NOMEM;
+    c->aMarkTag = aTag;
+    while (c->nMark <= iSave) {
+      c->aMarkTag[c->nMark] = relMarkTag(c);
       c->aMark[c->nMark++] = c->nNote;
+    }
   }
   c->aMark[iSave] = c->nNote;
+  c->aMarkTag[iSave] = relMarkTag(c);
   return SQLITE_OK;
 }
 
@@ -1699,6 +1776,7 @@ static void relCommitFree(RelCtx *p, void *pState) {
   sqlite3_free(c->zDoom);
   sqlite3_free(c->aNote);
   sqlite3_free(c->aMark);
+  sqlite3_free(c->aMarkTag);
   sqlite3_free(c->aHash);
   sqlite3_free(c->aLast);
   relPlainForget(c);

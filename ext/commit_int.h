@@ -26,7 +26,9 @@ struct RelNote {
   int bPending; /* NOTE_RESTRICT: fails the statement while referenced */
   int bCertain; /* NOTE_RESTRICT: refused whatever happens (only waiting
                 ** for a PROTECT of a later row to win over it) */
-  char *zMsg;   /* bPending: the refusal, for rel_last_error() */
+  unsigned iAcc; /* NOTE_RESTRICT: waits for the last row of the accessor
+                 ** DELETE of this tag (REL_PENDING_ACC), or 0 */
+  char *zMsg;   /* bPending, iAcc: the refusal, for rel_last_error() */
   RelValue key;
 };
 
@@ -46,7 +48,12 @@ struct RelCommit {
   RelNote *aNote; /* the notes of this transaction */
   int nNote, nNoteAlloc;
   int *aMark; /* aMark[i]: nNote when savepoint i was opened */
+  unsigned *aMarkTag; /* aMarkTag[i]: a tag no other savepoint or statement
+                      ** of this connection had (relAccTag) */
   int nMark;
+  unsigned iMarkTag;  /* the last tag given */
+  unsigned iAccTag;   /* the tag of the accessor DELETE notes wait for */
+  int nAcc;           /* notes that may wait for it (an upper bound) */
   int bHooked;            /* relext_close is connected (see there) */
   sqlite3_stmt **apCheck; /* the COMMIT check's statements, REL_CHECK_SLOTS
                           ** per edge (see relCheckStmt, relBatchCheck) */

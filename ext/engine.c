@@ -197,6 +197,7 @@ static int relGoneCheck(RelCtx *p, RelEngine *e, int iEdge, int iRoot,
 #define REL_WHEN_NOW 0       /* at once: nothing can lift it any more */
 #define REL_WHEN_STATEMENT 1 /* at the end of the statement (commit.c) */
 #define REL_WHEN_COMMIT 2    /* by the COMMIT check */
+#define REL_WHEN_ACCESSOR 3  /* at the last row of an accessor's DELETE */
 
 /* When to decide a RESTRICT of edge pE, found while deleting a row of the
 ** plan's table. A later row of the same statement can delete a referencing
@@ -204,8 +205,9 @@ static int relGoneCheck(RelCtx *p, RelEngine *e, int iEdge, int iRoot,
 ** plan's own table included): else the refusal is certain now. If it may
 ** be lifted: in autocommit the statement's end is the COMMIT check; in a
 ** transaction, SQLite's immediate foreign-key counter fails the statement
-** at its end (commit.c), when foreign keys are on and not deferred; else
-** the COMMIT check decides. */
+** at its end (commit.c), when foreign keys are on and not deferred; the
+** statement of an accessor's DELETE (p->iAccTag), at its last row, where
+** the accessor can fail it (accwrite.c); else the COMMIT check decides. */
 static int relRestrictWhen(RelCtx *p, int iRoot, const RelPlan *pPlan,
                            const RelEdge *pE, int *pbCertain) {
   *pbCertain = !relPlanHas(pPlan, pE->iChild);
@@ -214,6 +216,7 @@ static int relRestrictWhen(RelCtx *p, int iRoot, const RelPlan *pPlan,
   if (*pbCertain && !p->aTab[iRoot].bDoomable) return REL_WHEN_NOW;
   if (sqlite3_get_autocommit(p->db)) return REL_WHEN_COMMIT;
   if (p->nNested == 0 && relFkImmediate(p->db)) return REL_WHEN_STATEMENT;
+  if (p->nNested == 1 && p->iAccTag) return REL_WHEN_ACCESSOR;
   return *pbCertain ? REL_WHEN_NOW : REL_WHEN_COMMIT;
 }
 
@@ -520,6 +523,9 @@ static int relEngineRunX(RelCtx *p, int iRoot, sqlite3_value *pRow, int nKey,
             break;
           case REL_WHEN_STATEMENT:
             rc = relNoteRestrict(p, i, pKey, zMsg, 1, bCertain);
+            break;
+          case REL_WHEN_ACCESSOR:
+            rc = relNoteRestrict(p, i, pKey, zMsg, REL_PENDING_ACC, bCertain);
             break;
           default: /* at COMMIT: the end of an autocommit statement */
             rc = relNoteRestrict(p, i, pKey, zMsg, 0, bCertain);

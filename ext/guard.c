@@ -160,11 +160,18 @@ static void relFailFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     if (bYes) return;
   }
   /* A RESTRICT of a table that may meet a PROTECT at a later row of the
-  ** statement waits for its end (Django's order: PROTECT wins), unless
-  ** only the COMMIT check could then decide it. */
+  ** statement waits for its end (Django's order: PROTECT wins): the COMMIT
+  ** check of an autocommit statement, the last row of an accessor's
+  ** DELETE, or SQLite's foreign-key counter; not the COMMIT check of a
+  ** transaction. */
   if (eKind == 3 && p->aTab[t].bDoomable) {
     bAuto = sqlite3_get_autocommit(p->db);
-    bDefer = bAuto || relFkImmediate(p->db);
+    if (bAuto)
+      bDefer = 1;
+    else if (p->nNested == 1 && p->iAccTag)
+      bDefer = REL_PENDING_ACC; /* the accessor's last row decides */
+    else if (p->nNested == 0 && relFkImmediate(p->db))
+      bDefer = 1;
   }
   /* An error path that W4 of make bench measures: the message is put
   ** together on the stack, without printf. */
@@ -210,7 +217,7 @@ static void relFailFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   if (bDefer) {
     int rc = bAuto ? relCommitDoom(p, zErr)
                    : relNoteRestrict(p, p->aTab[t].aParent[iEdge], argv[3],
-                                     zErr, 1, 1);
+                                     zErr, bDefer, 1);
     if (rc)
       relResultError(ctx, rc, 0);
     else

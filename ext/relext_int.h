@@ -61,7 +61,7 @@
 **   define          guard, catalog, ctx, options, schema, util
 **   ddl             guard, commit, catalog, ctx, schema, util
 **   flush           commit, catalog, ctx, schema, util
-**   accwrite        schema, util
+**   accwrite        commit, schema, util
 **   accessor        accwrite, catalog, ctx, schema, util
 **   inspect, lookup  catalog, ctx, schema, util, vtab
 **   relext          every file above (registering each module, load)
@@ -69,7 +69,9 @@
 ** (RelHooks), not by being called from above. The per-row paths stay
 ** inside their own file: the guard function (admit.c) calls out of it
 ** only to take a note (commit.c), relext_fail (guard.c) only for what
-** util.c did for it before; the engine calls commit.c only to take a note.
+** util.c did for it before; the engine calls commit.c only to take a note,
+** and an accessor's DELETE only to decide the RESTRICTs its rows left
+** for its last row.
 */
 #ifndef RELEXT_INT_H
 #define RELEXT_INT_H
@@ -751,6 +753,10 @@ struct RelCtx {
   char *zLastError;          /* relext's last refusal (rel_last_error) */
   size_t nLastError;         /* bytes allocated for it */
   int nNested;               /* >0 while an accessor runs its own writes */
+  unsigned iAccTag; /* while an accessor DELETE's own statement runs inside
+                    ** a transaction: the tag of the application's statement
+                    ** (relAccTag), so that a RESTRICT another row of it may
+                    ** lift waits for its last row (engine.c, accwrite.c) */
   int nCareful; /* >0 while the engine runs in careful mode: application
                 ** triggers fire on the rows it writes (engine.c) */
   unsigned char *aFlush; /* while rel_flush deletes (flush.c): per table of
@@ -876,6 +882,17 @@ int relNoteRestrict(RelCtx *p, int iEdge, sqlite3_value *pKey,
                     const char *zMsg, int bPending, int bCertain);
 /* How many such RESTRICTs are still standing (*pnLeft). */
 int relPendingCount(RelCtx *p, int *pnLeft, char **pzErr);
+/* bPending of relNoteRestrict: the note waits for the last row of the
+** accessor DELETE tagged p->iAccTag (relAccDecide), not for SQLite. */
+#define REL_PENDING_ACC 2
+/* The tag of the statement running at this savepoint depth (enrols
+** relext_txn first); 0 if it has none (no transaction). */
+int relAccTag(RelCtx *p, unsigned *piTag);
+/* May notes tagged iTag stand? Then relAccDecide refuses with the first
+** one still standing (SQLITE_CONSTRAINT, *pzErr its message, which also
+** becomes rel_last_error()) and forgets the lifted ones. */
+int relAccWaiting(RelCtx *p, unsigned iTag);
+int relAccDecide(RelCtx *p, unsigned iTag, char **pzErr);
 /* Enrol relext_txn in the write transaction (so that its COMMIT check
 ** runs), for a note taken outside relext's TEMP triggers. */
 int relCommitEnrol(RelCtx *p);
