@@ -15,7 +15,10 @@
 **           NULL there cannot be told apart and gets the default too).
 **   DELETE  M2M: the junction row goes (remove()); reverse FK/O2O with
 **           null=True: the key becomes NULL; without: the row is deleted
-**           with its own on_delete rules.
+**           with its own on_delete rules. Inside a transaction, a RESTRICT
+**           that a later row of the statement may lift waits for its last
+**           row (accDeleteRow), which fails the whole statement if it still
+**           stands: SQLite undoes every row of it.
 **   UPDATE  the listed row's changed columns (only those: SQLite tells
 **           unchanged ones through sqlite3_vtab_nochange). Changing the
 **           hidden column moves the row to another owner: a reverse FK/O2O
@@ -31,6 +34,11 @@
 **   UPDATE OR REPLACE runs as on the table.
 **
 ** LIMITS
+**   - The last row of a DELETE is the one with the largest rowid an open
+**     cursor of the table gave: when the statement's condition reads the
+**     rowid of a row it keeps, or it reads the table twice, a RESTRICT
+**     that waits may be left to the COMMIT check (refused there, with the
+**     whole transaction).
 **   - Tables WITHOUT ROWID can be listed but their accessors are read-only.
 **   - An M2M target keyed by its rowid only (no primary key column) cannot
 **     be linked by INSERT: every INSERT creates a new row.

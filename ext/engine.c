@@ -72,8 +72,9 @@
 **     cost one pass over the collected rows of the parents per CTE and
 **     round: a closure deep across many CTEs takes that many rounds.
 **   - Without foreign keys on, inside a transaction, a RESTRICT that may
-**     still be lifted is left to the COMMIT check; so is one found by an
-**     accessor's own statement (accessor.c writes row by row).
+**     still be lifted is left to the COMMIT check. One found by an
+**     accessor's DELETE waits for its last row (accwrite.c); an accessor
+**     nested in another accessor's write leaves it to the COMMIT check.
 **   - In careful mode a row of an engine-mode table deleted by an
 **     application trigger is refused: the engine runs one closure at a
 **     time.

@@ -191,6 +191,12 @@ static Scenario aScenario[] = {
      "BEGIN; DELETE FROM comment WHERE id = 1; COMMIT", 0},
     {"restrict_lift", SETUP_FULL, 0,
      "BEGIN; DELETE FROM comment WHERE id IN (1, 13); COMMIT", 0},
+    /* the same through an accessor: decided at its last row */
+    {"restrict_acc", SETUP_FULL, 0,
+     "BEGIN; DELETE FROM article__comment_set WHERE article = 2 AND id = 1; "
+     "COMMIT", 0},
+    {"restrict_acc_lift", SETUP_FULL, 0,
+     "BEGIN; DELETE FROM article__comment_set WHERE article = 2; COMMIT", 0},
     /* rel_flush: every table, PROTECT and RESTRICT among them */
     {"flush", SETUP_FULL, 0,
      "SELECT rel_flush('category', 'author', 'article', 'tag', 'comment', "
