@@ -91,17 +91,33 @@ SQLITE_EXTENSION_INIT3
 
 /* Integer keys each edge remembers as noted (a direct-mapped cache in
 ** front of the note hash): the keys of a bulk write repeat, in runs (the
-** articles of one category) or among a few (the tags of M2M links). */
-#define REL_LAST_N 1024
+** articles of one category) or among a few (the tags of M2M links). An
+** edge's cache is made when it first notes such a key, so a connection
+** pays only for the edges it writes (a stream of keys of one edge does not
+** evict the few keys another repeats). A power of two. */
+#define REL_LAST_BITS 10
+#define REL_LAST_N (1 << REL_LAST_BITS)
 
 /* Forget every remembered key: O(1), a new generation. */
 static void relLastClear(RelCommit *c) {
   if (++c->iLastGen == 0) {
-    if (c->aLastGen)
-      memset(c->aLastGen, 0,
-             (size_t)(c->nLast + 1) * REL_LAST_N * sizeof(unsigned));
+    int i;
+    for (i = 0; c->apLast && i <= c->nLast; i++) {
+      if (c->apLast[i]) memset(c->apLast[i], 0, REL_LAST_N * sizeof(RelLast));
+    }
     c->iLastGen = 1;
   }
+}
+
+/* The per-edge arrays, and the caches they point to. */
+static void relEdgeArraysFree(RelCommit *c) {
+  int i;
+  for (i = 0; c->apLast && i <= c->nLast; i++) sqlite3_free(c->apLast[i]);
+  sqlite3_free(c->aCount);
+  c->aCount = 0;
+  c->aBulk = 0;
+  c->apLast = 0;
+  c->nLast = 0;
 }
 
 static unsigned relNoteHash(int iEdge, int eKind, const RelValue *pV);
@@ -149,10 +165,11 @@ static void relPlainForget(RelCommit *c) {
 ** large one. */
 static void relBulkReset(RelCommit *c) {
   c->bBulkAll = 0;
-  if (c->aCount) {
+  if (c->aCount && c->bCounted) {
     memset(c->aCount, 0, sizeof(int) * (size_t)(c->nLast + 1));
     memset(c->aBulk, 0, (size_t)(c->nLast + 1));
   }
+  c->bCounted = 0;
   if (c->nNote == 0 && c->nNoteAlloc > 4096) {
     sqlite3_free(c->aNote);
     sqlite3_free(c->aHash);
@@ -253,27 +270,18 @@ static RelNote *relNoteSeen(RelCommit *c, int iEdge, int eKind,
 /* Size the per-edge arrays for nEdge edges (and clear them). */
 static int relEdgeArrays(RelCommit *c, int nEdge) {
   size_t n = (size_t)(nEdge + 1);
-  size_t nByte = n * (REL_LAST_N * (sizeof(sqlite3_int64) + sizeof(unsigned)) +
-                      sizeof(int) + 1);
+  size_t nByte = n * (sizeof(RelLast *) + sizeof(int) + 1);
   char *a;
-  if (c->nLast == nEdge && c->aLast) return SQLITE_OK;
-  sqlite3_free(c->aLast);
-  c->aLast = 0;
-  c->aCount = 0;
-  c->aLastGen = 0;
-  c->aBulk = 0;
-  c->nLast = 0;
-  c->iLastGen = 1;
+  if (c->nLast == nEdge && c->aCount) return SQLITE_OK;
+  relEdgeArraysFree(c);
+  c->bCounted = 0;
+  if (c->iLastGen == 0) c->iLastGen = 1;
   a = sqlite3_malloc64(nByte);
   if (a == 0) return SQLITE_NOMEM;
   memset(a, 0, nByte);
-  c->aLast = (sqlite3_int64 *)a;
-  a += n * REL_LAST_N * sizeof(sqlite3_int64);
-  c->aCount = (int *)a;
-  a += n * sizeof(int);
-  c->aLastGen = (unsigned *)a;
-  a += n * REL_LAST_N * sizeof(unsigned);
-  c->aBulk = (unsigned char *)a;
+  c->aCount = (int *)a; /* first: the block is freed through it */
+  c->apLast = (RelLast **)(a + n * sizeof(int));
+  c->aBulk = (unsigned char *)(a + n * (sizeof(int) + sizeof(RelLast *)));
   c->nLast = nEdge;
   return SQLITE_OK;
 }
@@ -303,9 +311,9 @@ static int noteAddValue(RelCommit *c, int iEdge, int eKind, const RelValue *pV,
   if (rc) return rc;
   relHashPut(c, c->nNote);
   c->nNote++;
-  if (c->aCount && iEdge >= 0 && iEdge < c->nLast &&
-      ++c->aCount[iEdge] > REL_BULK_NOTES) {
-    c->aBulk[iEdge] = 1;
+  if (c->aCount && iEdge >= 0 && iEdge < c->nLast) {
+    c->bCounted = 1;
+    if (++c->aCount[iEdge] > REL_BULK_NOTES) c->aBulk[iEdge] = 1;
   }
   return SQLITE_OK;
 }
@@ -605,7 +613,7 @@ static void relCommitRemap(RelCtx *p, void *pState, const int *aMap, int nOld) {
       return;
     }
     memcpy(aOld, c->aBulk, (size_t)nLast);
-    c->nLast = -1; /* reallocate */
+    relEdgeArraysFree(c); /* made again for the new numbers */
     if (relEdgeArrays(c, p->nEdge) != SQLITE_OK) {
       c->bBulkAll = 1;
     } else {
@@ -1599,14 +1607,19 @@ int relGuardNote(RelCtx *p, int iEdge, int bGone, sqlite3_value *pKey,
     return noteAdd(c, iEdge, NOTE_NULL, pRow, 0);
   if (sqlite3_value_type(pKey) == SQLITE_INTEGER && !bGone) {
     sqlite3_int64 k = sqlite3_value_int64(pKey);
-    int iSlot = iEdge * REL_LAST_N +
-                (int)(((sqlite3_uint64)k * 0x9E3779B97F4A7C15ULL) >> 54);
-    if (c->aLastGen[iSlot] == c->iLastGen && c->aLast[iSlot] == k)
-      return SQLITE_OK;
+    RelLast *pL = c->apLast[iEdge];
+    if (pL == 0) {
+      pL = sqlite3_malloc64(REL_LAST_N * sizeof(RelLast));
+      if (pL == 0) return SQLITE_NOMEM;
+      memset(pL, 0, REL_LAST_N * sizeof(RelLast));
+      c->apLast[iEdge] = pL;
+    }
+    pL += ((sqlite3_uint64)k * 0x9E3779B97F4A7C15ULL) >> (64 - REL_LAST_BITS);
+    if (pL->iGen == c->iLastGen && pL->k == k) return SQLITE_OK;
     rc = noteAdd(c, iEdge, NOTE_DANGLING, pKey, 0);
     if (rc == SQLITE_OK) {
-      c->aLast[iSlot] = k;
-      c->aLastGen[iSlot] = c->iLastGen;
+      pL->k = k;
+      pL->iGen = c->iLastGen;
     }
     return rc;
   }
@@ -1778,7 +1791,7 @@ static void relCommitFree(RelCtx *p, void *pState) {
   sqlite3_free(c->aMark);
   sqlite3_free(c->aMarkTag);
   sqlite3_free(c->aHash);
-  sqlite3_free(c->aLast);
+  relEdgeArraysFree(c);
   relPlainForget(c);
   sqlite3_free(c);
 }

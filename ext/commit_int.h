@@ -18,6 +18,14 @@
 #pragma GCC visibility push(hidden)
 #endif
 
+/* A slot of an edge's cache of integer keys noted (commit.c,
+** relGuardNote). */
+typedef struct RelLast RelLast;
+struct RelLast {
+  sqlite3_int64 k; /* the key */
+  unsigned iGen;   /* valid while RelCommit.iLastGen has this value */
+};
+
 typedef struct RelNote RelNote;
 struct RelNote {
   int iEdge; /* the edge (index into RelCtx.aEdge) */
@@ -70,10 +78,11 @@ struct RelCommit {
   RelGone *aGone;         /* keys protecting rows deleted in this statement */
   int nGone, nGoneAlloc;
   sqlite3_stmt *pEnroll;  /* enrols relext_txn in the transaction */
-  sqlite3_int64 *aLast;   /* per edge: REL_LAST_N integer keys noted */
+  RelLast **apLast;       /* per edge: REL_LAST_N integer keys noted, made
+                          ** at the edge's first such note */
   int nLast;              /* edges the per-edge arrays are sized for */
-  unsigned *aLastGen;     /* per slot of aLast: valid if == iLastGen */
   unsigned iLastGen;      /* generation of the valid slots (never 0) */
+  int bCounted;           /* aCount has counted in this transaction */
   int *aCount;            /* per edge: notes taken this transaction */
   unsigned char *aBulk;   /* per edge: too many notes, check it whole */
   sqlite3_stmt *pJournal; /* PRAGMA main.journal_mode */
