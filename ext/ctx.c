@@ -223,6 +223,7 @@ int relCtxLoad(RelCtx *p, int eMode, char **pzErr) {
   p->eLoad = eMode;
   p->bSyncForce = 0;
   p->nLoading++;
+  p->bGuardsCurrent = 0;
   rc = relCtxReloadDefs(p, pzErr);
   if (rc == SQLITE_OK && eMode == REL_SYNC_WRITE && p->xRepair)
     rc = p->xRepair(p, pzErr);
@@ -233,6 +234,7 @@ int relCtxLoad(RelCtx *p, int eMode, char **pzErr) {
   }
   p->eLoad = eSave;
   p->nLoading--;
+  p->bGuardsCurrent = 0;
   if (rc == SQLITE_OK)
     rc = relCtxMark(p);
   else

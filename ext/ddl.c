@@ -71,10 +71,16 @@ static int ddlRepair(RelCtx *p, char **pzErr) {
   int bCurrent = 0, rc;
   char *zErr = 0;
   if (p->zTamper) return SQLITE_OK; /* nothing is written for it */
-  if (!p->bRenamed) {
+  /* Compared first, so that a load whose guards are current opens no
+  ** savepoint; not after rel_define and the like changed the catalog
+  ** (bCatalogOpen): they are not, and relGuardsWrite compares anyway. */
+  if (!p->bRenamed && !p->bCatalogOpen) {
     rc = relGuardsCurrent(p, &bCurrent);
     if (rc) return relError(pzErr, rc, "%s", sqlite3_errmsg(db));
-    if (bCurrent) return SQLITE_OK;
+    if (bCurrent) {
+      p->bGuardsCurrent = 1;
+      return SQLITE_OK;
+    }
   }
   if (sqlite3_db_readonly(db, "main") == 1) return SQLITE_OK;
   rc = relSavepointOpen(db, "relext_ddl", &sp, &zErr);
@@ -87,6 +93,7 @@ static int ddlRepair(RelCtx *p, char **pzErr) {
       rc = relSavepointClose(db, &sp, 1, &zErr);
     else
       relSavepointClose(db, &sp, 0, &zErr);
+    if (rc == SQLITE_OK) p->bGuardsCurrent = 1;
   }
   if (rc && p->bRepairSoft && rc != SQLITE_NOMEM) {
     /* Loading: the database could not be written (locked, ...); the

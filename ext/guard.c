@@ -901,7 +901,8 @@ static int relGuardInstall(RelCtx *p, void *pState, char **pzErr) {
   (void)pState;
   memset(&want, 0, sizeof(want));
   /* Stored guards out of step: refused until they are written again. */
-  if (p->nTable > 0 && !p->zTamper && !p->bRestoring) {
+  if (p->nTable > 0 && !p->zTamper && !p->bRestoring &&
+      !p->bGuardsCurrent) {
     aStale = sqlite3_malloc64((size_t)p->nTable);
     if (aStale == 0) return SQLITE_NOMEM;
     rc = relGuardsSync(p, 0, &bCurrent, aStale, pzErr);

@@ -740,6 +740,9 @@ struct RelCtx {
   ** the catalog, guards repaired): set by the module that can (ddl.c),
   ** called by relCtxLoad in REL_SYNC_WRITE mode. */
   int (*xRepair)(RelCtx *p, char **pzErr);
+  int bGuardsCurrent; /* in a load: the repair found or made the stored
+                      ** guards those of the rules (relGuardInstall need
+                      ** not compare them again) */
   int bRepairSoft; /* a repair that fails leaves the tables concerned
                    ** refusing writes instead of failing (loading) */
   /* Cached statements (ctx.c). */
