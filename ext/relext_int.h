@@ -148,6 +148,9 @@ struct RelIndexHash {
   int nUsed;
 };
 unsigned relNameHash(unsigned h, const char *z); /* h: 0 to start */
+/* h folded with the n bytes of z (in-memory hashes only). */
+sqlite3_uint64 relHashBytes(sqlite3_uint64 h, const unsigned char *z,
+                            size_t n);
 int relIndexHashAdd(RelIndexHash *p, unsigned h, int v); /* v >= 0 */
 /* The next value added with hash h: *pi is -1 at first; -1 at the end. */
 int relIndexHashNext(const RelIndexHash *p, unsigned h, int *pi);

@@ -1154,12 +1154,7 @@ static RelMemoTab *relMemoTab(RelSchemaMemo *m, const char *zTab) {
 
 static void relMemoHashText(sqlite3_uint64 *pH, const unsigned char *z,
                             int n) {
-  sqlite3_uint64 h = *pH;
-  int i;
-  for (i = 0; i < n; i++) {
-    h ^= z[i];
-    h *= 1099511628211ULL;
-  }
+  sqlite3_uint64 h = relHashBytes(*pH, z, n > 0 ? (size_t)n : 0);
   h ^= 0xff;
   h *= 1099511628211ULL;
   *pH = h;

@@ -339,25 +339,6 @@ int relStoredRead(sqlite3 *db, const char *zDb, RelStoredSet *pSet) {
 ** Two equal hashes mean nothing relext reads changed. Whether the catalog
 ** exists is read here, not taken from the last load: a ROLLBACK TO may
 ** have removed the catalog a load inside the savepoint saw. */
-/* Fold n bytes of z into h, eight at a time (the texts run to megabytes at
-** a thousand relationships; a byte at a time cost 13 M instructions a
-** load). The hash lives only in this connection's memory. */
-static sqlite3_uint64 relHashBytes(sqlite3_uint64 h, const unsigned char *z,
-                                   size_t n) {
-  size_t j = 0;
-  for (; j + 8 <= n; j += 8) {
-    sqlite3_uint64 w;
-    memcpy(&w, z + j, 8);
-    h = (h ^ w) * 0x9E3779B97F4A7C15ULL;
-    h ^= h >> 29;
-  }
-  for (; j < n; j++) {
-    h ^= z[j];
-    h *= 1099511628211ULL;
-  }
-  return h;
-}
-
 int relStoredFingerprint(sqlite3 *db, sqlite3_uint64 *pH) {
   static const char *azSql[] = {
       "SELECT type, name, tbl_name, sql FROM main.sqlite_schema WHERE name "

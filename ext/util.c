@@ -126,6 +126,25 @@ struct RelIndexSlot {
   int v;      /* the value + 1; 0: an empty slot */
 };
 
+/* Fold n bytes of z into h, eight at a time (relext hashes texts that run
+** to megabytes at a thousand relationships). Hashes made with it live only
+** in a connection's memory: they may change from one version to the next. */
+sqlite3_uint64 relHashBytes(sqlite3_uint64 h, const unsigned char *z,
+                            size_t n) {
+  size_t j = 0;
+  for (; j + 8 <= n; j += 8) {
+    sqlite3_uint64 w;
+    memcpy(&w, z + j, 8);
+    h = (h ^ w) * 0x9E3779B97F4A7C15ULL;
+    h ^= h >> 29;
+  }
+  for (; j < n; j++) {
+    h ^= z[j];
+    h *= 1099511628211ULL;
+  }
+  return h;
+}
+
 unsigned relNameHash(unsigned h, const char *z) {
   h = h * 0x01000193u ^ 0x9e3779b9u;
   if (z == 0) return h ^ 0x5bd1e995u;
