@@ -157,7 +157,11 @@ static int accDeleteRow(AccVtab *pTab, char *zSql, sqlite3_value *pRowid) {
   RelCtx *p = pTab->pCtx;
   unsigned iTag = 0;
   int rc = SQLITE_OK;
-  if (p && p->nNested == 0) rc = relAccTag(p, &iTag);
+  /* Only the application's own statement (an accessor written from inside
+  ** another's nested statement leaves its RESTRICTs to the COMMIT check,
+  ** and the outer one's tag in place). */
+  if (p && p->nNested > 0) p = 0;
+  if (p) rc = relAccTag(p, &iTag);
   if (rc) {
     sqlite3_free(zSql);
     return relError(&pTab->base.zErrMsg, rc, "%s", sqlite3_errmsg(pTab->db));
