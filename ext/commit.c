@@ -113,7 +113,7 @@ static void relLastClear(RelCommit *c) {
 static void relEdgeArraysFree(RelCommit *c) {
   int i;
   for (i = 0; c->apLast && i <= c->nLast; i++) sqlite3_free(c->apLast[i]);
-  sqlite3_free(c->aCount);
+  sqlite3_free(c->apLast); /* the block of all three */
   c->aCount = 0;
   c->aBulk = 0;
   c->apLast = 0;
@@ -279,9 +279,10 @@ static int relEdgeArrays(RelCommit *c, int nEdge) {
   a = sqlite3_malloc64(nByte);
   if (a == 0) return SQLITE_NOMEM;
   memset(a, 0, nByte);
-  c->aCount = (int *)a; /* first: the block is freed through it */
-  c->apLast = (RelLast **)(a + n * sizeof(int));
-  c->aBulk = (unsigned char *)(a + n * (sizeof(int) + sizeof(RelLast *)));
+  /* Pointers first, then the ints, then the bytes: each aligned. */
+  c->apLast = (RelLast **)a;
+  c->aCount = (int *)(a + n * sizeof(RelLast *));
+  c->aBulk = (unsigned char *)(a + n * (sizeof(RelLast *) + sizeof(int)));
   c->nLast = nEdge;
   return SQLITE_OK;
 }
