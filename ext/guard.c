@@ -44,8 +44,10 @@
 **   AFTER DELETE on a table whose rules are not plain SQL calls the delete
 **   engine (engine.c), and keeps a statement's pending row in step
 **   (REL_PENDING_SQL, commit.c); relext_gone_<t> tells the engine of a
-**   deleted row that protected another (engine.c); M2M junctions get their
-**   duplicate and mirror triggers.
+**   deleted row that protected another (engine.c), as the first part of
+**   relext_del_<t> when the table has both (one trigger fewer: SQLite
+**   scans temp.sqlite_schema for each one created); M2M junctions get
+**   their duplicate and mirror triggers.
 **
 ** CONNECTIONS WITHOUT RELEXT: every write that could break a rule meets a
 **   relext function -- in a guard index (compiled into the statement, so
@@ -626,15 +628,18 @@ static void relTriggerSql(RelCtx *p, int t, RelTempList *pList) {
     relStrPrintf(&body, "SELECT relext_gone(%lld, %d, OLD.\"%w\"); ", pT->iGen,
                  k, pE->zChildCol);
   }
-  if (nGone) {
+  /* A table that also gets relext_del_<t> gets one trigger for both, the
+  ** gone part first: every CREATE TEMP TRIGGER makes SQLite scan
+  ** temp.sqlite_schema, so the count of triggers costs its square. */
+  if (nGone && (pT->nParent == 0 || (pT->bPlain && !pT->bDoomable))) {
     zName = sqlite3_mprintf("relext_gone_%s", zT);
     zHead = sqlite3_mprintf("CREATE TEMP TRIGGER \"%w\" AFTER DELETE ON main.\"%w\"",
                             zName ? zName : "", zT);
     relTempAdd(p, pList, t, zName ? zName : "", "gone", zHead, relStrFinish(&body));
     sqlite3_free(zName);
     sqlite3_free(zHead);
+    relStrReset(&body);
   }
-  relStrReset(&body);
   if (pT->nParent == 0) return;
   if (pT->bPlain && !pT->bDoomable) return;
   if (pT->bPlain) {
@@ -661,7 +666,8 @@ static void relTriggerSql(RelCtx *p, int t, RelTempList *pList) {
   zName = sqlite3_mprintf("relext_del_%s", zT);
   zHead = sqlite3_mprintf("CREATE TEMP TRIGGER \"%w\" AFTER DELETE ON main.\"%w\"",
                           zName ? zName : "", zT);
-  relTempAdd(p, pList, t, zName ? zName : "", "del", zHead, relStrFinish(&body));
+  relTempAdd(p, pList, t, zName ? zName : "", nGone ? "delgone" : "del", zHead,
+             relStrFinish(&body));
   sqlite3_free(zName);
   sqlite3_free(zHead);
   relStrReset(&body);
