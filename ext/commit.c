@@ -428,6 +428,17 @@ int relFkImmediate(sqlite3 *db) {
   return !bDefer;
 }
 
+/* Where a RESTRICT found now can wait for the end of its statement: the
+** one decision engine.c and relext_fail (guard.c) both need. An accessor's
+** own nested statement (nNested 1, tagged) waits for the accessor's last
+** row; the application's statement (nNested 0) for SQLite's counter. */
+int relRestrictWait(RelCtx *p) {
+  if (sqlite3_get_autocommit(p->db)) return REL_WAIT_COMMIT;
+  if (p->nNested == 1 && p->iAccTag) return REL_WAIT_ACCESSOR;
+  if (p->nNested == 0 && relFkImmediate(p->db)) return REL_WAIT_STATEMENT;
+  return REL_WAIT_NONE;
+}
+
 /* Does RESTRICT note pN still stand: refused whatever happens, or its key
 ** still referenced by a row of the edge's child table? */
 static int relNoteStands(RelCtx *p, const RelNote *pN, int *pbStands,

@@ -215,9 +215,14 @@ static int relRestrictWhen(RelCtx *p, int iRoot, const RelPlan *pPlan,
   /* A certain RESTRICT still waits for the end of the statement when a
   ** later row of it may meet a PROTECT, which Django reports instead. */
   if (*pbCertain && !p->aTab[iRoot].bDoomable) return REL_WHEN_NOW;
-  if (sqlite3_get_autocommit(p->db)) return REL_WHEN_COMMIT;
-  if (p->nNested == 0 && relFkImmediate(p->db)) return REL_WHEN_STATEMENT;
-  if (p->nNested == 1 && p->iAccTag) return REL_WHEN_ACCESSOR;
+  switch (relRestrictWait(p)) {
+  case REL_WAIT_COMMIT:
+    return REL_WHEN_COMMIT;
+  case REL_WAIT_STATEMENT:
+    return REL_WHEN_STATEMENT;
+  case REL_WAIT_ACCESSOR:
+    return REL_WHEN_ACCESSOR;
+  }
   return *pbCertain ? REL_WHEN_NOW : REL_WHEN_COMMIT;
 }
 

@@ -167,13 +167,9 @@ static void relFailFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   ** DELETE, or SQLite's foreign-key counter; not the COMMIT check of a
   ** transaction. */
   if (eKind == 3 && p->aTab[t].bDoomable) {
-    bAuto = sqlite3_get_autocommit(p->db);
-    if (bAuto)
-      bDefer = 1;
-    else if (p->nNested == 1 && p->iAccTag)
-      bDefer = REL_PENDING_ACC; /* the accessor's last row decides */
-    else if (p->nNested == 0 && relFkImmediate(p->db))
-      bDefer = 1;
+    int eWait = relRestrictWait(p);
+    bAuto = eWait == REL_WAIT_COMMIT;
+    bDefer = eWait == REL_WAIT_ACCESSOR ? REL_PENDING_ACC : eWait != REL_WAIT_NONE;
   }
   /* An error path that W4 of make bench measures: the message is put
   ** together on the stack, without printf. */

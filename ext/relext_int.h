@@ -907,6 +907,13 @@ int relCommitDoom(RelCtx *p, const char *zMsg);
 /* Foreign keys on and immediate: a statement's violations fail it at its
 ** end (SQLite's counter; see commit.c's pending notes). */
 int relFkImmediate(sqlite3 *db);
+/* Where a RESTRICT that must wait for the end of the running statement
+** can wait (relRestrictWait): */
+#define REL_WAIT_NONE 0      /* nowhere: decide it now or at COMMIT */
+#define REL_WAIT_COMMIT 1    /* autocommit: the statement's COMMIT check */
+#define REL_WAIT_STATEMENT 2 /* SQLite's foreign-key counter (commit.c) */
+#define REL_WAIT_ACCESSOR 3  /* the last row of an accessor's DELETE */
+int relRestrictWait(RelCtx *p);
 /* The savepoint depth relext_txn is at (the running statement's). */
 int relCommitLevel(RelCtx *p);
 /* A row on the child side of PROTECT edge iEdge with key pKey was deleted
