@@ -59,7 +59,11 @@
 **   is an immediate foreign-key violation that SQLite counts for the
 **   statement and fails it with at its end, undoing only that statement
 **   (relext_pending() recounts them as rows go). In autocommit, relCommitDoom
-**   makes the COMMIT check refuse the statement first thing. rel_last_error
+**   makes the COMMIT check refuse the statement first thing. An accessor's
+**   DELETE, which writes through nested statements, has its notes tagged
+**   with the application's statement (relAccTag) and decides them at its
+**   last row (relAccDecide); relRestrictWait says which of these waits
+**   applies. rel_last_error
 **   gives relext's message of a refusal SQLite words itself. relext_gone
 **   keeps, until the statement ends, the keys that rows it deleted
 **   protected (engine.c's PROTECT).
@@ -77,7 +81,12 @@
 **
 ** LIMITS
 **   - The statement's end needs PRAGMA foreign_keys on and not deferred;
-**     otherwise a pending RESTRICT is checked at COMMIT.
+**     otherwise a pending RESTRICT is checked at COMMIT (not one of an
+**     accessor's DELETE, whose last row decides).
+**   - This file holds two concerns: the note set and COMMIT check, and the
+**     refusals at a statement's end (pending RESTRICTs, relCommitDoom, the
+**     accessor tags, relext_gone's keys). The second is the candidate for
+**     a file of its own, behind commit_int.h's note lookup.
 **   - NOT NULL (null=False) is checked with the other keys, at COMMIT.
 */
 #include "relext_int.h"
