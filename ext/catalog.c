@@ -496,7 +496,7 @@ static int relRulesPlain(const RelCtx *p, int t, int *aState, int *aStack,
 ** from t through CASCADE edges (t itself included), as the RESTRICT's
 ** parent is: then the engine may have to decide at the end of the
 ** statement. On the way, a PROTECT edge whose both ends are reached is
-** marked bGoneTracked (commit.c: relGoneAdd), and t bDoomable when both a
+** marked bGoneTracked (stmtend.c: relGoneAdd), and t bDoomable when both a
 ** PROTECT and a RESTRICT can be met (engine.c). aSeen and aQueue are
 ** scratch arrays of nTable entries. */
 static int relRulesLiftable(RelCtx *p, int t, int *aSeen, int *aQueue) {

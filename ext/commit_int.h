@@ -1,13 +1,16 @@
 /*
-** commit_int.h -- commit.c's state, shared with admit.c.
+** commit_int.h -- commit.c's state, shared with stmtend.c and admit.c.
 **
 ** One RelCommit per connection (REL_SLOT_COMMIT): the notes of the
-** transaction and what the COMMIT check keeps prepared (commit.c), and
-** what the admission of a write remembers for the transaction (admit.c:
-** bTxnReady, bQuiet, the journal-mode statement, the attached databases
-** found without guards). commit.c owns its life: it makes it, resets it
-** at the end of each transaction, and frees it. Only commit.c and admit.c
-** include this header.
+** transaction and what the COMMIT check keeps prepared (commit.c), what
+** waits for the end of a statement (stmtend.c: pending notes, accessor
+** tags, the refusal of a doomed autocommit statement, relext_gone's
+** keys), and what the admission of a write remembers for the transaction
+** (admit.c: bTxnReady, bQuiet, the journal-mode statement, the attached
+** databases found without guards). commit.c owns its life: it makes it,
+** resets it at the end of each transaction, and frees it; stmtend.c takes
+** its notes with commit.c's note set (declared below). Only commit.c,
+** stmtend.c and admit.c include this header.
 */
 #ifndef RELEXT_COMMIT_INT_H
 #define RELEXT_COMMIT_INT_H
@@ -101,6 +104,15 @@ struct RelCommit {
 static inline RelCommit *relCommit(RelCtx *p) {
   return (RelCommit *)p->aSlot[REL_SLOT_COMMIT].pState;
 }
+
+/* The note set (commit.c), for stmtend.c's RESTRICT notes: */
+/* Make the hash set hold every note, with room for one more. */
+int relHashReady(RelCommit *c);
+/* The note taken already with these values, or NULL (hash set ready). */
+RelNote *relNoteSeen(RelCommit *c, int iEdge, int eKind, const RelValue *pV);
+/* Take a note once (bGone: a key a parent gave up; a hint for the check). */
+int noteAddValue(RelCommit *c, int iEdge, int eKind, const RelValue *pV,
+                 int bGone);
 
 /* Note what a guard index saw of edge iEdge: key pKey (NULL: pRow, the
 ** row's key, when the edge has null=False); bGone: the guard of the edge's

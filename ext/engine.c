@@ -49,7 +49,7 @@
 **   statement's through CASCADE). Otherwise it waits for the end of the
 **   statement (relRestrictWhen): the COMMIT check of an autocommit
 **   statement, or, inside a transaction, SQLite's immediate foreign-key
-**   counter through temp.relext_pending (commit.c). A table whose delete
+**   counter through temp.relext_pending (stmtend.c). A table whose delete
 **   may meet both a RESTRICT and a PROTECT lets even a certain RESTRICT
 **   wait, so that a later row's PROTECT wins, and then skips the row's own
 **   updates and deletes, so that no other error pre-empts the refusal.
@@ -196,7 +196,7 @@ static int relGoneCheck(RelCtx *p, RelEngine *e, int iEdge, int iRoot,
 
 /* When a RESTRICT found while deleting a row is decided. */
 #define REL_WHEN_NOW 0       /* at once: nothing can lift it any more */
-#define REL_WHEN_STATEMENT 1 /* at the end of the statement (commit.c) */
+#define REL_WHEN_STATEMENT 1 /* at the end of the statement (stmtend.c) */
 #define REL_WHEN_COMMIT 2    /* by the COMMIT check */
 #define REL_WHEN_ACCESSOR 3  /* at the last row of an accessor's DELETE */
 
@@ -206,7 +206,7 @@ static int relGoneCheck(RelCtx *p, RelEngine *e, int iEdge, int iRoot,
 ** plan's own table included): else the refusal is certain now. If it may
 ** be lifted: in autocommit the statement's end is the COMMIT check; in a
 ** transaction, SQLite's immediate foreign-key counter fails the statement
-** at its end (commit.c), when foreign keys are on and not deferred; the
+** at its end (stmtend.c), when foreign keys are on and not deferred; the
 ** statement of an accessor's DELETE (p->iAccTag), at its last row, where
 ** the accessor can fail it (accwrite.c); else the COMMIT check decides. */
 static int relRestrictWhen(RelCtx *p, int iRoot, const RelPlan *pPlan,
@@ -686,7 +686,7 @@ static void relGoneFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
 
 /* relext_pending(): how many RESTRICTs of this statement are still
 ** standing; the engine's TEMP trigger program keeps one row in
-** temp.relext_pending while there are any (see commit.c). */
+** temp.relext_pending while there are any (see stmtend.c). */
 static void relPendingFunc(sqlite3_context *ctx, int argc,
                            sqlite3_value **argv) {
   RelCtx *p = (RelCtx *)sqlite3_user_data(ctx);

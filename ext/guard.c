@@ -43,7 +43,7 @@
 ** THE TEMP TRIGGERS (relGuardInstall), per connection: relext_del_<t>
 **   AFTER DELETE on a table whose rules are not plain SQL calls the delete
 **   engine (engine.c), and keeps a statement's pending row in step
-**   (REL_PENDING_SQL, commit.c); relext_gone_<t> tells the engine of a
+**   (REL_PENDING_SQL, stmtend.c); relext_gone_<t> tells the engine of a
 **   deleted row that protected another (engine.c), as the first part of
 **   relext_del_<t> when the table has both (one trigger fewer: SQLite
 **   scans temp.sqlite_schema for each one created); M2M junctions get
@@ -503,7 +503,7 @@ static void relGuardTableSql(RelCtx *p, int t, RelStr *s) {
 
 /* A RESTRICT left to the end of the statement (engine.c, relext_fail):
 ** one row in relext_pending while any stands, so that SQLite's foreign-key
-** counter fails the statement (commit.c). The trigger program itself
+** counter fails the statement (stmtend.c). The trigger program itself
 ** writes it: a nested statement's count would not be the statement's. */
 #define REL_PENDING_SQL                                                        \
   "INSERT INTO relext_txn(e, k) SELECT -1, NULL WHERE 0; "                     \
@@ -613,7 +613,7 @@ static void relTriggerSql(RelCtx *p, int t, RelTempList *pList) {
   }
   /* A deleted row that protected another through a PROTECT edge both of
   ** whose ends one statement can delete: the engine must know, until the
-  ** statement ends (commit.c, relGoneAdd). Created first: TEMP triggers
+  ** statement ends (stmtend.c, relGoneAdd). Created first: TEMP triggers
   ** fire in the order of their creation, and the engine's own of this row
   ** must see it. */
   for (k = 0; k < pT->nChild; k++) {

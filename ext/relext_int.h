@@ -25,7 +25,11 @@
 **               the database (relCtxSync), cached statements
 **   commit.c    the notes, keys settled at the row, and the COMMIT check
 **               (relext_txn, relext_notes, relext_close); commit_int.h:
-**               its state, shared with admit.c
+**               its state, shared with stmtend.c and admit.c
+**   stmtend.c   the refusals at a statement's end: pending RESTRICTs,
+**               an autocommit statement doomed, the accessor tags,
+**               relext_gone's keys (relRestrictWait: where a RESTRICT
+**               waits)
 **   admit.c     the admission of a write: which rules a guard names and
 **               whether the write may proceed (relext_must_be_loaded,
 **               relGuardFire)
@@ -47,21 +51,22 @@
 **
 ** WHO MAY CALL WHOM: a file calls only files above it in this list, never
 ** one below, so the module graph has no cycle. Data flows one way: the
-** catalog, then the rules derived from it, then enforcement (commit, admit,
-** engine, guard) and the readers (accessor, inspect, lookup).
+** catalog, then the rules derived from it, then enforcement (commit,
+** stmtend, admit, engine, guard) and the readers (accessor, inspect, lookup).
 **   util, vtab      nothing of relext
 **   schema, options  util
 **   catalog         schema, options, util
 **   stored          catalog, schema, util
 **   ctx             stored, catalog, util
 **   commit          ctx, schema, util, vtab
+**   stmtend         commit, ctx, util
 **   admit           commit, ctx, util
-**   engine          admit, commit, catalog, ctx, schema, util
-**   guard           admit, commit, catalog, ctx, schema, stored, util
+**   engine          admit, commit, stmtend, catalog, ctx, schema, util
+**   guard           admit, commit, stmtend, catalog, ctx, schema, stored, util
 **   define          guard, catalog, ctx, options, schema, util
 **   ddl             guard, commit, catalog, ctx, schema, util
 **   flush           commit, catalog, ctx, schema, util
-**   accwrite        commit, schema, util
+**   accwrite        stmtend, schema, util
 **   accessor        accwrite, catalog, ctx, schema, util
 **   inspect, lookup  catalog, ctx, schema, util, vtab
 **   relext          every file above (registering each module, load)
@@ -69,9 +74,9 @@
 ** (RelHooks), not by being called from above. The per-row paths stay
 ** inside their own file: the guard function (admit.c) calls out of it
 ** only to take a note (commit.c), relext_fail (guard.c) only for what
-** util.c did for it before; the engine calls commit.c only to take a note,
-** and an accessor's DELETE only to decide the RESTRICTs its rows left
-** for its last row.
+** util.c did for it before; the engine calls commit.c and stmtend.c only
+** to take a note, and an accessor's DELETE calls stmtend.c only to decide
+** the RESTRICTs its rows left for its last row.
 */
 #ifndef RELEXT_INT_H
 #define RELEXT_INT_H
@@ -857,7 +862,7 @@ static inline void relCtxLeave(RelCtx *p) {
 }
 
 /* ------------------------------------------------------------------ */
-/* Enforcement: commit.c, admit.c, engine.c, guard.c                  */
+/* Enforcement: commit.c, stmtend.c, admit.c, engine.c, guard.c      */
 
 /* The message of every refusal of a connection whose definitions are
 ** older than the stored guards. */
@@ -882,6 +887,19 @@ int relRegisterCommit(sqlite3 *db, RelCtx *p);
 int relNoteAdd(RelCtx *p, int iEdge, int eKind, sqlite3_value *v, int bGone);
 int relNoteAddValue(RelCtx *p, int iEdge, int eKind, const RelValue *pV,
                     int bGone);
+/* Enrol relext_txn in the write transaction (so that its COMMIT check
+** runs), for a note taken outside relext's TEMP triggers. */
+int relCommitEnrol(RelCtx *p);
+/* Connect relext_close so that statements may be cached across
+** transactions; 1 when it is connected. */
+int relCloseHook(RelCtx *p);
+/* Take no notes (bOn 1) or notes again (bOn 0), while guards are made. */
+void relCommitQuiet(RelCtx *p, int bOn);
+/* Check edge iEdge whole at the COMMIT of this transaction (rows were
+** written that the guards took no notes of: rel_flush, a table rebuilt). */
+int relCommitWhole(RelCtx *p, int iEdge);
+
+/* stmtend.c */
 /* A RESTRICT note carrying its refusal zMsg: for the end of the statement
 ** (bPending) or the COMMIT check; bCertain: refused whatever happens. */
 int relNoteRestrict(RelCtx *p, int iEdge, sqlite3_value *pKey,
@@ -899,19 +917,16 @@ int relAccTag(RelCtx *p, unsigned *piTag);
 ** becomes rel_last_error()) and forgets the lifted ones. */
 int relAccWaiting(RelCtx *p, unsigned iTag);
 int relAccDecide(RelCtx *p, unsigned iTag, char **pzErr);
-/* Enrol relext_txn in the write transaction (so that its COMMIT check
-** runs), for a note taken outside relext's TEMP triggers. */
-int relCommitEnrol(RelCtx *p);
 /* Refuse the running autocommit statement with zMsg when it ends. */
 int relCommitDoom(RelCtx *p, const char *zMsg);
 /* Foreign keys on and immediate: a statement's violations fail it at its
-** end (SQLite's counter; see commit.c's pending notes). */
+** end (SQLite's counter; see stmtend.c's pending notes). */
 int relFkImmediate(sqlite3 *db);
 /* Where a RESTRICT that must wait for the end of the running statement
 ** can wait (relRestrictWait): */
 #define REL_WAIT_NONE 0      /* nowhere: decide it now or at COMMIT */
 #define REL_WAIT_COMMIT 1    /* autocommit: the statement's COMMIT check */
-#define REL_WAIT_STATEMENT 2 /* SQLite's foreign-key counter (commit.c) */
+#define REL_WAIT_STATEMENT 2 /* SQLite's foreign-key counter (stmtend.c) */
 #define REL_WAIT_ACCESSOR 3  /* the last row of an accessor's DELETE */
 int relRestrictWait(RelCtx *p);
 /* The savepoint depth relext_txn is at (the running statement's). */
@@ -921,14 +936,6 @@ int relCommitLevel(RelCtx *p);
 ** so protected (*piPos from 0; NULL at the end). */
 int relGoneAdd(RelCtx *p, int iEdge, sqlite3_value *pKey, int iLevel);
 const RelValue *relGoneNext(RelCtx *p, int iEdge, int *piPos);
-/* Connect relext_close so that statements may be cached across
-** transactions; 1 when it is connected. */
-int relCloseHook(RelCtx *p);
-/* Take no notes (bOn 1) or notes again (bOn 0), while guards are made. */
-void relCommitQuiet(RelCtx *p, int bOn);
-/* Check edge iEdge whole at the COMMIT of this transaction (rows were
-** written that the guards took no notes of: rel_flush, a table rebuilt). */
-int relCommitWhole(RelCtx *p, int iEdge);
 
 /* admit.c */
 int relRegisterAdmit(sqlite3 *db, RelCtx *p);
