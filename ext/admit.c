@@ -97,6 +97,21 @@ static int relSchemaGuarded(RelCtx *p, const char *zDb, sqlite3_int64 iGen) {
   return bYes;
 }
 
+/* Does schema zDb hold a table named relext_txn? SQLite finds it before
+** relext's eponymous relext_txn (commit.c), which the TEMP triggers name
+** unqualified (a trigger may not qualify the table it writes). */
+static int relSchemaShadows(RelCtx *p, const char *zDb) {
+  sqlite3_stmt *pStmt = 0;
+  int bYes = 0;
+  if (relPreparef(p->db, &pStmt, 0,
+                  "SELECT 1 FROM \"%w\".sqlite_schema WHERE name = "
+                  "'relext_txn' COLLATE NOCASE",
+                  zDb) == SQLITE_OK)
+    bYes = sqlite3_step(pStmt) == SQLITE_ROW;
+  sqlite3_finalize(pStmt);
+  return bYes;
+}
+
 /* The message for a guard of generation iGen that this connection does
 ** not hold (in *pzErr), after it caught up with the database. */
 static int relUnknownGen(RelCtx *p, sqlite3_int64 iGen, char **pzErr) {
@@ -160,16 +175,21 @@ static int relGenTable(RelCtx *p, sqlite3_int64 iGen, char **pzErr) {
 ** transaction: its guards would be taken for main's. Returns its name (a
 ** writer of it is refused), or NULL. Databases found without guards are
 ** remembered for the transaction. */
-static const char *relAttachedWriting(RelCtx *p) {
+static const char *relAttachedWriting(RelCtx *p, int *pbShadow) {
   RelCommit *c = relCommit(p);
   const char *zDb;
   int i, k;
+  *pbShadow = 0;
   for (i = 2; (zDb = sqlite3_db_name(p->db, i)) != 0; i++) {
     if (sqlite3_txn_state(p->db, zDb) != SQLITE_TXN_WRITE) continue;
     for (k = 0; c && k < c->nPlain; k++) {
       if (strcmp(c->azPlain[k], zDb) == 0) break;
     }
     if (c && k < c->nPlain) continue;
+    if (relSchemaShadows(p, zDb)) {
+      *pbShadow = 1;
+      return zDb;
+    }
     if (relSchemaGuarded(p, zDb, 0)) return zDb;
     if (c) {
       char **az = sqlite3_realloc64(c->azPlain,
@@ -193,7 +213,18 @@ int relGuardFire(RelCtx *p, sqlite3_int64 iGen, char **pzErr) {
   t = relCtxTableByGen(p, iGen);
   if (t < 0 || p->aTab[t].zBlock) t = relGenTable(p, iGen, pzErr);
   if (t >= 0 && sqlite3_db_name(p->db, 2) != 0) {
-    const char *zDb = relAttachedWriting(p);
+    int bShadow = 0;
+    const char *zDb = relAttachedWriting(p, &bShadow);
+    if (bShadow) {
+      /* Its table took the write relext's TEMP triggers meant for the
+      ** eponymous relext_txn (a table is found first). */
+      relError(pzErr, SQLITE_CONSTRAINT,
+               "relext: the database attached as '%s' has a table named "
+               "relext_txn, which hides relext's own (the name is relext's): "
+               "detach it to write governed tables",
+               zDb);
+      return -1;
+    }
     if (zDb && sqlite3_txn_state(p->db, "main") != SQLITE_TXN_WRITE) {
       /* Only the attached database is written: the row is its. */
       relError(pzErr, SQLITE_CONSTRAINT,

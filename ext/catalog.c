@@ -72,6 +72,17 @@ const char *relCatalogSchema =
     "  PRIMARY KEY(model, field)\n"
     ")";
 
+/* The tables that fail a statement at its end while a RESTRICT of it
+** stands (stmtend.c): a row in relext_pending, whose REFERENCES to the
+** always empty relext_nowhere SQLite counts as an immediate foreign-key
+** violation of the statement. In main, beside the catalog: the DELETE
+** that writes them has a write transaction on main already, where TEMP
+** ones cost every DELETE of such a table a transaction on temp. */
+const char *relPendingSchema =
+    "CREATE TABLE IF NOT EXISTS main.relext_nowhere(id INTEGER PRIMARY KEY);\n"
+    "CREATE TABLE IF NOT EXISTS main.relext_pending(k INTEGER PRIMARY KEY, "
+    "n INTEGER REFERENCES relext_nowhere(id))";
+
 /* ------------------------------------------------------------------ */
 /* Definition rules: kinds and on_delete rules                         */
 
@@ -185,7 +196,7 @@ int relDefCompare(const RelDef *a, const RelDef *b) {
 }
 
 int relCatalogEnsure(sqlite3 *db, char **pzErr) {
-  return relExecf(db, pzErr, "%s", relCatalogSchema);
+  return relExecf(db, pzErr, "%s;\n%s", relCatalogSchema, relPendingSchema);
 }
 
 int relCatalogInsert(sqlite3 *db, const RelDef *p, char **pzErr) {

@@ -23,7 +23,11 @@
 **     value a SET rule wrote;
 **   - TEMP triggers (guard.c) writing to relext_txn.
 **
-**   Notes go to relext_txn, a TEMP virtual table. Statements that can fire
+**   Notes go to relext_txn, an eponymous virtual table (xCreate is NULL:
+**   it lives in main, made by no statement, so that enrolling it costs a
+**   statement no transaction on the temp database, as a TEMP table did; a
+**   table named relext_txn would be found first, and is refused: guard.c,
+**   admit.c). Statements that can fire
 **   some of relext's TEMP triggers enrol it in their transaction (the
 **   triggers write to it); the guard function, and the delete engine when
 **   it has a row to act on, enrol it with a nested statement the first
@@ -911,19 +915,7 @@ static int txnConnect(sqlite3 *db, void *pAux, int argc,
   return SQLITE_OK;
 }
 
-/* A distinct xCreate keeps relext_txn from being eponymous: it exists only
-** as the TEMP table relext creates. */
 static int txnBegin(sqlite3_vtab *pVtab);
-static int txnCreate(sqlite3 *db, void *pAux, int argc, const char *const *argv,
-                     sqlite3_vtab **ppVtab, char **pzErr) {
-  int rc = txnConnect(db, pAux, argc, argv, ppVtab, pzErr);
-  /* SQLite enrols a virtual table created inside a transaction in that
-  ** transaction without calling xBegin (its xSync and xCommit follow):
-  ** begin here. (Found: BEGIN; rel_define; a write; COMMIT on a new
-  ** connection took no notes.) */
-  if (rc == SQLITE_OK) rc = txnBegin(*ppVtab);
-  return rc;
-}
 
 /* The cached statements go with any disconnect (they are prepared again on
 ** the next use); at close, relext_close's comes first (see there). */
@@ -1225,7 +1217,7 @@ static int txnRollbackTo(sqlite3_vtab *pVtab, int iSave) {
 
 static sqlite3_module txnModule = {
     2,             /* iVersion: 2 for the savepoint methods */
-    txnCreate,     /* xCreate */
+    0,             /* xCreate: eponymous only (main.relext_txn) */
     txnConnect,    /* xConnect */
     txnBestIndex,  /* xBestIndex */
     txnDisconnect, /* xDisconnect */
@@ -1339,7 +1331,7 @@ int relCommitEnrol(RelCtx *p) {
   if (c->pEnroll == 0) {
     relCloseHook(p);
     rc = sqlite3_prepare_v2(p->db,
-                            "INSERT INTO temp.relext_txn(e, k) "
+                            "INSERT INTO main.relext_txn(e, k) "
                             "SELECT -1, NULL WHERE 0",
                             -1, &c->pEnroll, 0);
   }

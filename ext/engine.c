@@ -49,7 +49,7 @@
 **   statement's through CASCADE). Otherwise it waits for the end of the
 **   statement (relRestrictWhen): the COMMIT check of an autocommit
 **   statement, or, inside a transaction, SQLite's immediate foreign-key
-**   counter through temp.relext_pending (stmtend.c). A table whose delete
+**   counter through relext_pending (stmtend.c). A table whose delete
 **   may meet both a RESTRICT and a PROTECT lets even a certain RESTRICT
 **   wait, so that a later row's PROTECT wins, and then skips the row's own
 **   updates and deletes, so that no other error pre-empts the refusal.
@@ -686,7 +686,7 @@ static void relGoneFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
 
 /* relext_pending(): how many RESTRICTs of this statement are still
 ** standing; the engine's TEMP trigger program keeps one row in
-** temp.relext_pending while there are any (see stmtend.c). */
+** relext_pending while there are any (see stmtend.c). */
 static void relPendingFunc(sqlite3_context *ctx, int argc,
                            sqlite3_value **argv) {
   RelCtx *p = (RelCtx *)sqlite3_user_data(ctx);

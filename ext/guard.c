@@ -43,7 +43,7 @@
 ** THE TEMP TRIGGERS (relGuardInstall), per connection: relext_del_<t>
 **   AFTER DELETE on a table whose rules are not plain SQL calls the delete
 **   engine (engine.c), and keeps a statement's pending row in step
-**   (REL_PENDING_SQL, stmtend.c); relext_gone_<t> tells the engine of a
+**   (REL_PENDING_FMT, stmtend.c); relext_gone_<t> tells the engine of a
 **   deleted row that protected another (engine.c), as the first part of
 **   relext_del_<t> when the table has both (one trigger fewer: SQLite
 **   scans temp.sqlite_schema for each one created); M2M junctions get
@@ -504,11 +504,14 @@ static void relGuardTableSql(RelCtx *p, int t, RelStr *s) {
 /* A RESTRICT left to the end of the statement (engine.c, relext_fail):
 ** one row in relext_pending while any stands, so that SQLite's foreign-key
 ** counter fails the statement (stmtend.c). The trigger program itself
-** writes it: a nested statement's count would not be the statement's. */
-#define REL_PENDING_SQL                                                        \
+** writes it: a nested statement's count would not be the statement's.
+** The row's key is this connection's own (RelCtx.iPendingKey, twice): a
+** row some other writer left in the table is neither taken for it (the
+** count would not move) nor deleted (its delete would move it down). */
+#define REL_PENDING_FMT                                                        \
   "INSERT INTO relext_txn(e, k) SELECT -1, NULL WHERE 0; "                     \
-  "INSERT OR IGNORE INTO relext_pending(k, n) SELECT 1, 1 WHERE "              \
-  "relext_pending() > 0; DELETE FROM relext_pending WHERE "                    \
+  "INSERT OR IGNORE INTO relext_pending(k, n) SELECT %lld, 1 WHERE "           \
+  "relext_pending() > 0; DELETE FROM relext_pending WHERE k = %lld AND "       \
   "relext_pending() = 0; "
 
 /* ------------------------------------------------------------------ */
@@ -641,7 +644,7 @@ static void relTriggerSql(RelCtx *p, int t, RelTempList *pList) {
   if (pT->bPlain) {
     /* A plain-mode table whose RESTRICT may wait for a PROTECT of a later
     ** row (relext_fail) keeps the statement's pending row in step. */
-    relStrPrintf(&body, "%s", REL_PENDING_SQL);
+    relStrPrintf(&body, REL_PENDING_FMT, p->iPendingKey, p->iPendingKey);
   } else {
     char *zRow = 0;
     int rc = relRowKey(p->db, zT, &zRow);
@@ -657,7 +660,7 @@ static void relTriggerSql(RelCtx *p, int t, RelTempList *pList) {
     }
     /* (The engine enrols relext_txn when it has something to do.) */
     relStrPrintf(&body, "); ");
-    if (pT->bLiftable || pT->bDoomable) relStrPrintf(&body, "%s", REL_PENDING_SQL);
+    if (pT->bLiftable || pT->bDoomable) relStrPrintf(&body, REL_PENDING_FMT, p->iPendingKey, p->iPendingKey);
   }
   zName = sqlite3_mprintf("relext_del_%s", zT);
   zHead = sqlite3_mprintf("CREATE TEMP TRIGGER \"%w\" AFTER DELETE ON main.\"%w\"",
@@ -766,7 +769,8 @@ static void relJunctionSql(RelCtx *p, const RelDef *d, char **azIgnore,
 ** needs SQLite's foreign keys (engine.c). Turned on when that changes
 ** nothing else: outside a transaction (where the setting can change), with
 ** relationships declared, and when no table of the schema declares a
-** REFERENCES clause of its own, which would then be enforced too. An
+** REFERENCES clause of its own, which would then be enforced too
+** (relext_pending's is relext's: relCatalogEnsure). An
 ** application that turns them off gets the COMMIT check for such a
 ** RESTRICT instead. */
 int relGuardForeignKeys(RelCtx *p, char **pzErr) {
@@ -778,7 +782,8 @@ int relGuardForeignKeys(RelCtx *p, char **pzErr) {
   if (bOn) return SQLITE_OK;
   if (sqlite3_prepare_v2(db,
                          "SELECT count(*) FROM main.sqlite_schema WHERE "
-                         "type='table' AND sql LIKE '%REFERENCES%'",
+                         "type='table' AND sql LIKE '%REFERENCES%' AND "
+                         "name <> 'relext_pending'",
                          -1, &pStmt, 0) == SQLITE_OK &&
       sqlite3_step(pStmt) == SQLITE_ROW)
     bRefs = sqlite3_column_int(pStmt, 0) > 0;
@@ -866,6 +871,13 @@ static void relTempHaveFree(RelTempHave *a, int n) {
   "(another connection, a dump restored, a rename elsewhere): run SELECT "    \
   "rel_reload() first"
 
+/* The message of a table while a table named relext_txn hides relext's
+** (relGuardInstall; admit.c words the same for an attached database). */
+#define REL_TXN_SHADOW_MSG                                                     \
+  "relext: cannot write %s: a table named relext_txn in the main or temp "    \
+  "database hides relext's own (the name is relext's): drop or rename it, "   \
+  "then run SELECT rel_reload()"
+
 /* Refuse writes to table t (zFmt names it), unless refused already. */
 static int relTableBlock(RelCtx *p, int t, int eBlock, const char *zFmt) {
   if (t < 0 || t >= p->nTable || p->aTab[t].zBlock) return SQLITE_OK;
@@ -897,6 +909,7 @@ static int relGuardInstall(RelCtx *p, void *pState, char **pzErr) {
   char **azIgnore = 0;
   int nIgnore = 0;
   int nHave = 0, rc = SQLITE_OK, i, j, t, bCurrent = 1;
+  int bMainPending = 0, bTempPending = 0, bShadow = 0;
   unsigned char *aStale = 0;
   RelStr s = {0};
 
@@ -937,17 +950,35 @@ static int relGuardInstall(RelCtx *p, void *pState, char **pzErr) {
     /* The TEMP tables relext's notes need (made by a load that may). */
     int bTxn = 0;
     sqlite3_stmt *pStmt = 0;
-    rc = sqlite3_prepare_v2(db,
-                            "SELECT 1 FROM temp.sqlite_schema WHERE "
-                            "name='relext_txn'",
-                            -1, &pStmt, 0);
-    if (rc == SQLITE_OK) bTxn = sqlite3_step(pStmt) == SQLITE_ROW;
+    /* And where relext_pending is: main's (relCatalogEnsure) once a
+    ** rel_define made them; TEMP ones for a database declared before. */
+    rc = sqlite3_prepare_v2(
+        db,
+        "SELECT (SELECT count(*) FROM temp.sqlite_schema WHERE "
+        "name='relext_victim'), (SELECT count(*) FROM main.sqlite_schema "
+        "WHERE type='table' AND name IN ('relext_pending', "
+        "'relext_nowhere')), (SELECT count(*) FROM temp.sqlite_schema WHERE "
+        "name IN ('relext_pending', 'relext_nowhere')), (SELECT count(*) "
+        "FROM main.sqlite_schema WHERE name='relext_txn' COLLATE NOCASE) + "
+        "(SELECT count(*) FROM temp.sqlite_schema WHERE name='relext_txn' "
+        "COLLATE NOCASE)",
+        -1, &pStmt, 0);
+    if (rc == SQLITE_OK && sqlite3_step(pStmt) == SQLITE_ROW) {
+      bTxn = sqlite3_column_int(pStmt, 0) > 0;
+      bMainPending = sqlite3_column_int(pStmt, 1) == 2;
+      bTempPending = sqlite3_column_int(pStmt, 2) > 0;
+      bShadow = sqlite3_column_int(pStmt, 3) > 0;
+    }
     if (rc == SQLITE_OK)
       rc = sqlite3_finalize(pStmt);
     else
       sqlite3_finalize(pStmt);
     p->bInfra = bTxn;
   }
+  /* A table named relext_txn would take the notes relext's TEMP triggers
+  ** address to its own (an eponymous table, found after every table). */
+  for (t = 0; rc == SQLITE_OK && bShadow && t < p->nTable; t++)
+    rc = relTableBlock(p, t, REL_BLOCK_TEMP, REL_TXN_SHADOW_MSG);
   /* What is there already and wanted stays. */
   for (i = 0; rc == SQLITE_OK && i < want.n; i++) {
     RelTemp *w = &want.a[i];
@@ -993,14 +1024,21 @@ static int relGuardInstall(RelCtx *p, void *pState, char **pzErr) {
       relStrPrintf(&s,
                    "CREATE TEMP TABLE IF NOT EXISTS relext_victim(t INTEGER "
                    "NOT NULL, r NOT NULL, PRIMARY KEY(t, r)) WITHOUT ROWID;\n"
-                   "CREATE VIRTUAL TABLE IF NOT EXISTS temp.relext_txn USING "
-                   "relext_txn;\n"
                    "CREATE VIRTUAL TABLE IF NOT EXISTS temp.relext_close USING "
-                   "relext_close;\n"
-                   "CREATE TEMP TABLE IF NOT EXISTS relext_nowhere(id INTEGER "
-                   "PRIMARY KEY);\n"
-                   "CREATE TEMP TABLE IF NOT EXISTS relext_pending(k INTEGER "
-                   "PRIMARY KEY, n INTEGER REFERENCES relext_nowhere(id));\n");
+                   "relext_close;\n");
+      /* The TEMP trigger programs name relext_pending unqualified: TEMP
+      ** first, then main. */
+      if (!bMainPending) {
+        relStrPrintf(&s,
+                     "CREATE TEMP TABLE IF NOT EXISTS relext_nowhere(id "
+                     "INTEGER PRIMARY KEY);\n"
+                     "CREATE TEMP TABLE IF NOT EXISTS relext_pending(k "
+                     "INTEGER PRIMARY KEY, n INTEGER REFERENCES "
+                     "relext_nowhere(id));\n");
+      } else if (bTempPending) {
+        relStrPrintf(&s, "DROP TABLE IF EXISTS temp.relext_pending;\n"
+                         "DROP TABLE IF EXISTS temp.relext_nowhere;\n");
+      }
     }
     for (i = 0; i < want.n; i++) {
       /* A trigger of the same name left over (made for other rules): it
@@ -1205,6 +1243,25 @@ static int relGuardsSync(RelCtx *p, int bWrite, int *pbCurrent,
       relCommitQuiet(p, 0);
     }
     if (rc == SQLITE_OK) *pbCurrent = 1;
+  }
+  if (rc == SQLITE_OK && bWrite && !p->bCatalog) {
+    /* No catalog (rel_approve of one dropped): relext_pending and
+    ** relext_nowhere (relCatalogEnsure) go with it. */
+    sqlite3_stmt *pStmt = 0;
+    int bThere = 0;
+    rc = sqlite3_prepare_v2(p->db,
+                            "SELECT 1 FROM main.sqlite_schema WHERE type = "
+                            "'table' AND name IN ('relext_pending', "
+                            "'relext_nowhere')",
+                            -1, &pStmt, 0);
+    if (rc == SQLITE_OK) bThere = sqlite3_step(pStmt) == SQLITE_ROW;
+    sqlite3_finalize(pStmt);
+    if (rc == SQLITE_OK && bThere)
+      rc = relExecf(p->db, pzErr,
+                    "DROP TABLE IF EXISTS main.relext_pending; "
+                    "DROP TABLE IF EXISTS main.relext_nowhere;");
+    if (rc && rc != SQLITE_NOMEM && pzErr && *pzErr == 0)
+      rc = relError(pzErr, rc, "%s", sqlite3_errmsg(p->db));
   }
   if (aStaleOut && aStale && p->nTable > 0)
     memcpy(aStaleOut, aStale, (size_t)p->nTable);

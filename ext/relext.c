@@ -246,6 +246,8 @@ __declspec(dllexport)
   memset(p, 0, sizeof(*p));
   p->db = db;
   p->nRef = 1; /* held by this function until the end */
+  sqlite3_randomness((int)sizeof(p->iPendingKey), &p->iPendingKey);
+  p->iPendingKey = (p->iPendingKey & 0x3fffffffffffffffLL) | 1;
   /* Checked before anything is registered. */
   rc = relTempClash(p, &zErr);
   if (rc != SQLITE_OK) {

@@ -535,6 +535,7 @@ struct RelTable {
 
 /* The SQL that creates the catalog table. */
 extern const char *relCatalogSchema;
+extern const char *relPendingSchema;
 int relCatalogEnsure(sqlite3 *db, char **pzErr);
 /* Read the definitions of relext_relations into p (replacing what it
 ** had; nothing derived yet), and the hash of its rows exactly as stored
@@ -733,11 +734,15 @@ struct RelCtx {
   int bSyncForce;            /* next relCtxSync reloads whatever it finds */
   int bSyncCheck;            /* relCtxSync compares fingerprints whatever
                              ** the probe says */
+  sqlite3_int64 iPendingKey; /* this connection's row of relext_pending
+                              ** (guard.c's REL_PENDING_FMT): random, so
+                              ** that a row another writer left there is
+                              ** never taken for it */
   int bCloseHooked;          /* relext_close is connected (commit.c): the
                              ** probe may stay prepared */
   int eLoad;                 /* REL_SYNC_xxx of the (re)load running */
   int nLoading;              /* >0 while a load runs (no sync nests) */
-  int bInfra;                /* relext's TEMP tables (relext_txn, ...) are
+  int bInfra;                /* relext's TEMP tables (relext_victim, ...) are
                              ** there: notes can be taken (guard.c) */
   RelSchemaMemo *pMemo;      /* the facts of main's tables, kept from
                              ** load to load (stored.c) */

@@ -18,7 +18,7 @@
 **   The end of a statement. A RESTRICT that a later row of the same
 **   statement may still lift (engine.c decides which) is a pending note;
 **   while any stands, the engine's TEMP trigger program keeps one row in
-**   temp.relext_pending, whose REFERENCES to the empty temp.relext_nowhere
+**   relext_pending, whose REFERENCES to the empty relext_nowhere
 **   is an immediate foreign-key violation that SQLite counts for the
 **   statement and fails it with at its end, undoing only that statement
 **   (relext_pending() recounts them as rows go). In autocommit, relCommitDoom
@@ -30,6 +30,13 @@
 **   of a refusal SQLite words itself. relext_gone keeps, until the
 **   statement ends, the keys that rows it deleted protected (engine.c's
 **   PROTECT).
+**
+**   Both tables are in main (catalog.c, relCatalogEnsure), where the
+**   DELETE that writes them has its write transaction already; a database
+**   declared before they moved there gets TEMP ones (guard.c). The row's
+**   key is the connection's own random one (RelCtx.iPendingKey), so that a
+**   row another writer left in the table can neither stand in for it nor
+**   cancel it.
 **
 **   What waits lives in commit.c's RelCommit (commit_int.h): a pending
 **   RESTRICT is a note of the COMMIT check's set (NOTE_RESTRICT, with
@@ -63,8 +70,8 @@ SQLITE_EXTENSION_INIT3
 ** RESTRICT at the end of the statement. A RESTRICT that a later row of the
 ** same statement could still lift (the engine decides which, engine.c) is
 ** a pending note: while it is still referenced, the TEMP trigger program
-** of the engine keeps a row in temp.relext_pending, whose REFERENCES to
-** the empty temp.relext_nowhere counts as an immediate foreign-key
+** of the engine keeps a row in relext_pending, whose REFERENCES to
+** the empty relext_nowhere counts as an immediate foreign-key
 ** violation of the statement; SQLite fails the statement at its end
 ** ("FOREIGN KEY constraint failed") unless the row is gone by then, and
 ** rel_last_error() says which RESTRICT it was. A failed statement forgets
