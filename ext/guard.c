@@ -505,12 +505,14 @@ static void relGuardTableSql(RelCtx *p, int t, RelStr *s) {
 ** one row in relext_pending while any stands, so that SQLite's foreign-key
 ** counter fails the statement (stmtend.c). The trigger program itself
 ** writes it: a nested statement's count would not be the statement's.
-** The row's key is this connection's own (RelCtx.iPendingKey, twice): a
-** row some other writer left in the table is neither taken for it (the
-** count would not move) nor deleted (its delete would move it down). */
+** The row's key, and the missing parent it names, are this connection's
+** own (RelCtx.iPendingKey, thrice): a row some other writer left in the
+** table is neither taken for it (the count would not move) nor deleted
+** (its delete would move it down), and a row written into relext_nowhere
+** cannot make it a row with a parent. */
 #define REL_PENDING_FMT                                                        \
   "INSERT INTO relext_txn(e, k) SELECT -1, NULL WHERE 0; "                     \
-  "INSERT OR IGNORE INTO relext_pending(k, n) SELECT %lld, 1 WHERE "           \
+  "INSERT OR IGNORE INTO relext_pending(k, n) SELECT %lld, %lld WHERE "        \
   "relext_pending() > 0; DELETE FROM relext_pending WHERE k = %lld AND "       \
   "relext_pending() = 0; "
 
@@ -644,7 +646,8 @@ static void relTriggerSql(RelCtx *p, int t, RelTempList *pList) {
   if (pT->bPlain) {
     /* A plain-mode table whose RESTRICT may wait for a PROTECT of a later
     ** row (relext_fail) keeps the statement's pending row in step. */
-    relStrPrintf(&body, REL_PENDING_FMT, p->iPendingKey, p->iPendingKey);
+    relStrPrintf(&body, REL_PENDING_FMT, p->iPendingKey, p->iPendingKey,
+                 p->iPendingKey);
   } else {
     char *zRow = 0;
     int rc = relRowKey(p->db, zT, &zRow);
@@ -660,7 +663,9 @@ static void relTriggerSql(RelCtx *p, int t, RelTempList *pList) {
     }
     /* (The engine enrols relext_txn when it has something to do.) */
     relStrPrintf(&body, "); ");
-    if (pT->bLiftable || pT->bDoomable) relStrPrintf(&body, REL_PENDING_FMT, p->iPendingKey, p->iPendingKey);
+    if (pT->bLiftable || pT->bDoomable)
+      relStrPrintf(&body, REL_PENDING_FMT, p->iPendingKey, p->iPendingKey,
+                   p->iPendingKey);
   }
   zName = sqlite3_mprintf("relext_del_%s", zT);
   zHead = sqlite3_mprintf("CREATE TEMP TRIGGER \"%w\" AFTER DELETE ON main.\"%w\"",
@@ -1001,7 +1006,8 @@ static int relGuardInstall(RelCtx *p, void *pState, char **pzErr) {
   } else if (rc == SQLITE_OK && p->eLoad == REL_SYNC_MEM) {
     /* Nothing may change now: refuse writes to the tables concerned (all
     ** of them while the TEMP tables of the notes are missing). */
-    for (t = 0; rc == SQLITE_OK && !p->bInfra && p->nDef > 0 && t < p->nTable;
+    for (t = 0; rc == SQLITE_OK && p->nDef > 0 && t < p->nTable &&
+                (!p->bInfra || (!bMainPending && !bTempPending));
          t++)
       rc = relTableBlock(p, t, REL_BLOCK_TEMP, REL_TEMP_STALE_MSG);
     for (i = 0; rc == SQLITE_OK && i < want.n; i++) {
