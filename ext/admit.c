@@ -263,7 +263,7 @@ static int relJournalOff(RelCtx *p, int *pbOff, char **pzErr) {
   sqlite3_file *pJournal = 0;
   int rc = SQLITE_OK;
   *pbOff = 0;
-  if (sqlite3_file_control(p->db, "main", SQLITE_FCNTL_JOURNAL_POINTER,
+  if (sqlite3_file_control(p->db, 0, SQLITE_FCNTL_JOURNAL_POINTER,
                            &pJournal) == SQLITE_OK &&
       pJournal && pJournal->pMethods) {
     return SQLITE_OK;

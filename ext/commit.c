@@ -1415,7 +1415,7 @@ int relGuardSettle(RelCtx *p, int t, int argc, sqlite3_value **argv,
   *pbAll = 0;
   /* (Not inside the delete engine: what it deletes next is its own.) */
   if (c == 0 || c->bQuiet || c->bBulkAll || p->nBusy > 0) return SQLITE_OK;
-  if (sqlite3_file_control(p->db, "main", SQLITE_FCNTL_DATA_VERSION, &uDv) !=
+  if (sqlite3_file_control(p->db, 0, SQLITE_FCNTL_DATA_VERSION, &uDv) !=
       SQLITE_OK)
     return SQLITE_OK;
   /* The data version moves at each COMMIT: a new transaction. */
