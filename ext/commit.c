@@ -1360,8 +1360,10 @@ int relGuardNote(RelCtx *p, int iEdge, int bGone, sqlite3_value *pKey,
     return SQLITE_OK;
   if (sqlite3_value_type(pKey) != SQLITE_NULL && !p->aEdge[iEdge].bConstraint)
     return SQLITE_OK;
-  rc = relCommitEnrol(p);
-  if (rc == SQLITE_OK) rc = relEdgeArrays(c, p->nEdge);
+  /* (The calls only when there is something to do: this runs per row.) */
+  if (!c->bInTxn) rc = relCommitEnrol(p);
+  if (rc == SQLITE_OK && (c->nLast != p->nEdge || c->aCount == 0))
+    rc = relEdgeArrays(c, p->nEdge);
   if (rc == SQLITE_OK && c->aBulk[iEdge]) return SQLITE_OK; /* whole */
   if (rc) return rc;
   if (sqlite3_value_type(pKey) == SQLITE_NULL)
