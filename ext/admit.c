@@ -105,7 +105,7 @@ static int relSchemaShadows(RelCtx *p, const char *zDb) {
   int bYes = 0;
   if (relPreparef(p->db, &pStmt, 0,
                   "SELECT 1 FROM \"%w\".sqlite_schema WHERE name = "
-                  "'relext_txn' COLLATE NOCASE",
+                  "'relext_txn' COLLATE NOCASE AND type IN ('table', 'view')",
                   zDb) == SQLITE_OK)
     bYes = sqlite3_step(pStmt) == SQLITE_ROW;
   sqlite3_finalize(pStmt);

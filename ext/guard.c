@@ -876,8 +876,9 @@ static void relTempHaveFree(RelTempHave *a, int n) {
   "(another connection, a dump restored, a rename elsewhere): run SELECT "    \
   "rel_reload() first"
 
-/* The message of a table while a table named relext_txn hides relext's
-** (relGuardInstall; admit.c words the same for an attached database). */
+/* The message of a table while a table (or view) named relext_txn hides
+** relext's (relGuardInstall; admit.c words the same for an attached
+** database). */
 #define REL_TXN_SHADOW_MSG                                                     \
   "relext: cannot write %s: a table named relext_txn in the main or temp "    \
   "database hides relext's own (the name is relext's): drop or rename it, "   \
@@ -964,9 +965,10 @@ static int relGuardInstall(RelCtx *p, void *pState, char **pzErr) {
         "WHERE type='table' AND name IN ('relext_pending', "
         "'relext_nowhere')), (SELECT count(*) FROM temp.sqlite_schema WHERE "
         "name IN ('relext_pending', 'relext_nowhere')), (SELECT count(*) "
-        "FROM main.sqlite_schema WHERE name='relext_txn' COLLATE NOCASE) + "
-        "(SELECT count(*) FROM temp.sqlite_schema WHERE name='relext_txn' "
-        "COLLATE NOCASE)",
+        "FROM main.sqlite_schema WHERE name='relext_txn' COLLATE NOCASE "
+        "AND type IN ('table', 'view')) + (SELECT count(*) FROM "
+        "temp.sqlite_schema WHERE name='relext_txn' COLLATE NOCASE AND type "
+        "IN ('table', 'view'))",
         -1, &pStmt, 0);
     if (rc == SQLITE_OK && sqlite3_step(pStmt) == SQLITE_ROW) {
       bTxn = sqlite3_column_int(pStmt, 0) > 0;
