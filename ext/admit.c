@@ -97,19 +97,38 @@ static int relSchemaGuarded(RelCtx *p, const char *zDb, sqlite3_int64 iGen) {
   return bYes;
 }
 
-/* Does schema zDb hold a table named relext_txn? SQLite finds it before
-** relext's eponymous relext_txn (commit.c), which the TEMP triggers name
-** unqualified (a trigger may not qualify the table it writes). */
-static int relSchemaShadows(RelCtx *p, const char *zDb) {
-  sqlite3_stmt *pStmt = 0;
-  int bYes = 0;
-  if (relPreparef(p->db, &pStmt, 0,
-                  "SELECT 1 FROM \"%w\".sqlite_schema WHERE name = "
-                  "'relext_txn' COLLATE NOCASE AND type IN ('table', 'view')",
-                  zDb) == SQLITE_OK)
-    bYes = sqlite3_step(pStmt) == SQLITE_ROW;
-  sqlite3_finalize(pStmt);
-  return bYes;
+/* The attached database written now that holds a table (or view) named
+** relext_txn, or NULL: SQLite finds it before relext's eponymous
+** relext_txn (commit.c), which the TEMP triggers name unqualified (a
+** trigger may not qualify the table it writes). Asked at every call, not
+** remembered with azPlain: such a table can be made in the middle of the
+** transaction. One statement for all of them, kept prepared. */
+static const char *relSchemaShadows(RelCtx *p) {
+  RelCommit *c = relCommit(p);
+  const char *zDb = 0;
+  int i;
+  if (c == 0) return 0;
+  if (c->pShadow == 0) {
+    relCloseHook(p);
+    if (sqlite3_prepare_v2(p->db,
+                           "SELECT schema FROM pragma_table_list('relext_txn') "
+                           "WHERE schema NOT IN ('main', 'temp')",
+                           -1, &c->pShadow, 0) != SQLITE_OK)
+      return 0;
+  }
+  while (zDb == 0 && sqlite3_step(c->pShadow) == SQLITE_ROW) {
+    const char *z = (const char *)sqlite3_column_text(c->pShadow, 0);
+    const char *zName;
+    for (i = 2; z && (zName = sqlite3_db_name(p->db, i)) != 0; i++) {
+      if (sqlite3_stricmp(zName, z) == 0 &&
+          sqlite3_txn_state(p->db, zName) == SQLITE_TXN_WRITE) {
+        zDb = zName;
+        break;
+      }
+    }
+  }
+  sqlite3_reset(c->pShadow);
+  return zDb;
 }
 
 /* The message for a guard of generation iGen that this connection does
@@ -181,15 +200,19 @@ static const char *relAttachedWriting(RelCtx *p, int *pbShadow) {
   int i, k;
   *pbShadow = 0;
   for (i = 2; (zDb = sqlite3_db_name(p->db, i)) != 0; i++) {
+    if (sqlite3_txn_state(p->db, zDb) == SQLITE_TXN_WRITE) break;
+  }
+  if (zDb == 0) return 0;
+  if ((zDb = relSchemaShadows(p)) != 0) {
+    *pbShadow = 1;
+    return zDb;
+  }
+  for (i = 2; (zDb = sqlite3_db_name(p->db, i)) != 0; i++) {
     if (sqlite3_txn_state(p->db, zDb) != SQLITE_TXN_WRITE) continue;
     for (k = 0; c && k < c->nPlain; k++) {
       if (strcmp(c->azPlain[k], zDb) == 0) break;
     }
     if (c && k < c->nPlain) continue;
-    if (relSchemaShadows(p, zDb)) {
-      *pbShadow = 1;
-      return zDb;
-    }
     if (relSchemaGuarded(p, zDb, 0)) return zDb;
     if (c) {
       char **az = sqlite3_realloc64(c->azPlain,

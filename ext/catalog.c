@@ -78,10 +78,17 @@ const char *relCatalogSchema =
 ** violation of the statement. In main, beside the catalog: the DELETE
 ** that writes them has a write transaction on main already, where TEMP
 ** ones cost every DELETE of such a table a transaction on temp. */
+#define REL_NOWHERE_COLS "(id INTEGER PRIMARY KEY)"
+#define REL_PENDING_COLS                                                       \
+  "(k INTEGER PRIMARY KEY, n INTEGER REFERENCES relext_nowhere(id))"
 const char *relPendingSchema =
-    "CREATE TABLE IF NOT EXISTS main.relext_nowhere(id INTEGER PRIMARY KEY);\n"
-    "CREATE TABLE IF NOT EXISTS main.relext_pending(k INTEGER PRIMARY KEY, "
-    "n INTEGER REFERENCES relext_nowhere(id))";
+    "CREATE TABLE IF NOT EXISTS main.relext_nowhere" REL_NOWHERE_COLS ";\n"
+    "CREATE TABLE IF NOT EXISTS main.relext_pending" REL_PENDING_COLS;
+/* Their column lists, as "CREATE TABLE relext_nowhere" and "CREATE TABLE
+** relext_pending" must continue their text in sqlite_schema for relext to
+** use them (guard.c), and as TEMP ones are made. */
+const char *relNowhereCols = REL_NOWHERE_COLS;
+const char *relPendingCols = REL_PENDING_COLS;
 
 /* ------------------------------------------------------------------ */
 /* Definition rules: kinds and on_delete rules                         */

@@ -1540,6 +1540,8 @@ static void relCommitStmtsFree(RelCtx *p, void *pState) {
   relCheckStmtsFree(c);
   sqlite3_finalize(c->pEnroll);
   c->pEnroll = 0;
+  sqlite3_finalize(c->pShadow);
+  c->pShadow = 0;
 }
 
 /* xFree: the context dies (its statements are gone already). */

@@ -81,6 +81,8 @@ struct RelCommit {
   RelGone *aGone;         /* keys protecting rows deleted in this statement */
   int nGone, nGoneAlloc;
   sqlite3_stmt *pEnroll;  /* enrols relext_txn in the transaction */
+  sqlite3_stmt *pShadow;  /* the attached databases holding a table named
+                          ** relext_txn (admit.c, relSchemaShadows) */
   RelLast **apLast;       /* per edge: REL_LAST_N integer keys noted, made
                           ** at the edge's first such note */
   int nLast;              /* edges the per-edge arrays are sized for */

@@ -957,19 +957,32 @@ static int relGuardInstall(RelCtx *p, void *pState, char **pzErr) {
     int bTxn = 0;
     sqlite3_stmt *pStmt = 0;
     /* And where relext_pending is: main's (relCatalogEnsure) once a
-    ** rel_define made them; TEMP ones for a database declared before. */
+    ** rel_define made them, if they are still what relext made (the text
+    ** relext wrote, no trigger on either: another writer could have made
+    ** the REFERENCES deferred, or a trigger swallow the row); else TEMP
+    ** ones, which SQLite finds first. */
     rc = sqlite3_prepare_v2(
         db,
         "SELECT (SELECT count(*) FROM temp.sqlite_schema WHERE "
         "name='relext_victim'), (SELECT count(*) FROM main.sqlite_schema "
-        "WHERE type='table' AND name IN ('relext_pending', "
-        "'relext_nowhere')), (SELECT count(*) FROM temp.sqlite_schema WHERE "
+        "WHERE type='table' AND ((name='relext_nowhere' AND sql = 'CREATE "
+        "TABLE relext_nowhere' || ?1) OR (name='relext_pending' AND sql = "
+        "'CREATE TABLE relext_pending' || ?2))) - (SELECT count(*) FROM "
+        "main.sqlite_schema WHERE type='trigger' AND tbl_name IN "
+        "('relext_pending', 'relext_nowhere') COLLATE NOCASE) - (SELECT "
+        "count(*) FROM temp.sqlite_schema WHERE type='trigger' AND tbl_name "
+        "IN ('relext_pending', 'relext_nowhere') COLLATE NOCASE), (SELECT "
+        "count(*) FROM temp.sqlite_schema WHERE "
         "name IN ('relext_pending', 'relext_nowhere')), (SELECT count(*) "
         "FROM main.sqlite_schema WHERE name='relext_txn' COLLATE NOCASE "
         "AND type IN ('table', 'view')) + (SELECT count(*) FROM "
         "temp.sqlite_schema WHERE name='relext_txn' COLLATE NOCASE AND type "
         "IN ('table', 'view'))",
         -1, &pStmt, 0);
+    if (rc == SQLITE_OK) {
+      sqlite3_bind_text(pStmt, 1, relNowhereCols, -1, SQLITE_STATIC);
+      sqlite3_bind_text(pStmt, 2, relPendingCols, -1, SQLITE_STATIC);
+    }
     if (rc == SQLITE_OK && sqlite3_step(pStmt) == SQLITE_ROW) {
       bTxn = sqlite3_column_int(pStmt, 0) > 0;
       bMainPending = sqlite3_column_int(pStmt, 1) == 2;
@@ -1038,11 +1051,9 @@ static int relGuardInstall(RelCtx *p, void *pState, char **pzErr) {
       ** first, then main. */
       if (!bMainPending) {
         relStrPrintf(&s,
-                     "CREATE TEMP TABLE IF NOT EXISTS relext_nowhere(id "
-                     "INTEGER PRIMARY KEY);\n"
-                     "CREATE TEMP TABLE IF NOT EXISTS relext_pending(k "
-                     "INTEGER PRIMARY KEY, n INTEGER REFERENCES "
-                     "relext_nowhere(id));\n");
+                     "CREATE TEMP TABLE IF NOT EXISTS relext_nowhere%s;\n"
+                     "CREATE TEMP TABLE IF NOT EXISTS relext_pending%s;\n",
+                     relNowhereCols, relPendingCols);
       } else if (bTempPending) {
         relStrPrintf(&s, "DROP TABLE IF EXISTS temp.relext_pending;\n"
                          "DROP TABLE IF EXISTS temp.relext_nowhere;\n");

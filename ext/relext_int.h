@@ -536,6 +536,8 @@ struct RelTable {
 /* The SQL that creates the catalog table. */
 extern const char *relCatalogSchema;
 extern const char *relPendingSchema;
+extern const char *relNowhereCols;
+extern const char *relPendingCols;
 int relCatalogEnsure(sqlite3 *db, char **pzErr);
 /* Read the definitions of relext_relations into p (replacing what it
 ** had; nothing derived yet), and the hash of its rows exactly as stored

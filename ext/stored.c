@@ -335,16 +335,23 @@ int relStoredRead(sqlite3 *db, const char *zDb, RelStoredSet *pSet) {
 }
 
 /* A hash of everything relext's view of the database depends on: its
-** stored objects, the catalog's rows, and this connection's TEMP objects.
+** stored objects, the catalog's rows, and this connection's TEMP objects
+** (by name in any letter case, and whatever is made on one of its tables:
+** a table named Relext_Txn hides the eponymous relext_txn, a trigger on
+** relext_pending could swallow its row; neither LIKE, which PRAGMA
+** case_sensitive_like changes, nor GLOB would see the first).
 ** Two equal hashes mean nothing relext reads changed. Whether the catalog
 ** exists is read here, not taken from the last load: a ROLLBACK TO may
 ** have removed the catalog a load inside the savepoint saw. */
 int relStoredFingerprint(sqlite3 *db, sqlite3_uint64 *pH) {
   static const char *azSql[] = {
-      "SELECT type, name, tbl_name, sql FROM main.sqlite_schema WHERE name "
-      "GLOB 'relext_*'",
-      "SELECT type, name, tbl_name, sql FROM temp.sqlite_schema WHERE name "
-      "GLOB 'relext_*' OR sql GLOB 'CREATE VIRTUAL TABLE * USING relext_*'",
+      "SELECT type, name, tbl_name, sql FROM main.sqlite_schema WHERE "
+      "substr(name, 1, 7) = 'relext_' COLLATE NOCASE OR substr(tbl_name, 1, "
+      "7) = 'relext_' COLLATE NOCASE",
+      "SELECT type, name, tbl_name, sql FROM temp.sqlite_schema WHERE "
+      "substr(name, 1, 7) = 'relext_' COLLATE NOCASE OR substr(tbl_name, 1, "
+      "7) = 'relext_' COLLATE NOCASE OR sql GLOB 'CREATE VIRTUAL TABLE * "
+      "USING relext_*'",
       "SELECT * FROM main.relext_relations"};
   sqlite3_uint64 h = 1469598103934665603ULL;
   int rc = SQLITE_OK, bCatalog = 0;
