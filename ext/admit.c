@@ -102,11 +102,13 @@ static int relSchemaGuarded(RelCtx *p, const char *zDb, sqlite3_int64 iGen) {
 ** relext_txn (commit.c), which the TEMP triggers name unqualified (a
 ** trigger may not qualify the table it writes). Asked at every call, not
 ** remembered with azPlain: such a table can be made in the middle of the
-** transaction. One statement for all of them, kept prepared. */
+** transaction. One statement for all of them, kept prepared. When it
+** cannot be asked (out of memory), "?": the write is refused, not let
+** through unchecked. */
 static const char *relSchemaShadows(RelCtx *p) {
   RelCommit *c = relCommit(p);
   const char *zDb = 0;
-  int i;
+  int i, rc;
   if (c == 0) return 0;
   if (c->pShadow == 0) {
     relCloseHook(p);
@@ -114,7 +116,7 @@ static const char *relSchemaShadows(RelCtx *p) {
                            "SELECT schema FROM pragma_table_list('relext_txn') "
                            "WHERE schema NOT IN ('main', 'temp')",
                            -1, &c->pShadow, 0) != SQLITE_OK)
-      return 0;
+      return "?";
   }
   while (zDb == 0 && sqlite3_step(c->pShadow) == SQLITE_ROW) {
     const char *z = (const char *)sqlite3_column_text(c->pShadow, 0);
@@ -127,8 +129,8 @@ static const char *relSchemaShadows(RelCtx *p) {
       }
     }
   }
-  sqlite3_reset(c->pShadow);
-  return zDb;
+  rc = sqlite3_reset(c->pShadow);
+  return zDb ? zDb : rc == SQLITE_OK ? 0 : "?";
 }
 
 /* The message for a guard of generation iGen that this connection does
@@ -238,6 +240,13 @@ int relGuardFire(RelCtx *p, sqlite3_int64 iGen, char **pzErr) {
   if (t >= 0 && sqlite3_db_name(p->db, 2) != 0) {
     int bShadow = 0;
     const char *zDb = relAttachedWriting(p, &bShadow);
+    if (bShadow && strcmp(zDb, "?") == 0) {
+      relError(pzErr, SQLITE_CONSTRAINT,
+               "relext: cannot check the attached databases for a table "
+               "named relext_txn (%s): the write is refused",
+               sqlite3_errmsg(p->db));
+      return -1;
+    }
     if (bShadow) {
       /* Its table took the write relext's TEMP triggers meant for the
       ** eponymous relext_txn (a table is found first). */
