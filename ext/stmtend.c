@@ -33,7 +33,9 @@
 **
 **   Both tables are in main (catalog.c, relCatalogEnsure), where the
 **   DELETE that writes them has its write transaction already; a database
-**   declared before they moved there gets TEMP ones (guard.c). The row's
+**   declared before they moved there, or whose tables are no longer what
+**   relext made (another SQL, a trigger on one), gets TEMP ones (guard.c,
+**   relGuardInstall), which SQLite finds first. The row's
 **   key is the connection's own random one (RelCtx.iPendingKey), so that a
 **   row another writer left in the table can neither stand in for it nor
 **   cancel it.
