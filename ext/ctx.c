@@ -237,6 +237,7 @@ int relCtxLoad(RelCtx *p, int eMode, char **pzErr) {
   p->eLoad = eSave;
   p->nLoading--;
   p->bGuardsCurrent = 0;
+  relStoredLoadDone(p);
   if (rc == SQLITE_OK)
     rc = relCtxMark(p);
   else

@@ -88,6 +88,12 @@ static void relFormatInt(char *z, sqlite3_int64 x) {
   z[i] = 0;
 }
 
+/* relRowKey of table zT, from the load's schema memo when there is one. */
+static int relCtxRowKey(RelCtx *p, const char *zT, char **pzKey) {
+  if (p->pMemo) return relMemoRowKey(p->pMemo, p->db, zT, pzKey);
+  return relRowKey(p->db, zT, pzKey);
+}
+
 /* Is the row of table t whose referenced column of edge pE holds pKey
 ** one the running delete engine collected? */
 static int relGuardCollected(RelCtx *p, int t, const RelEdge *pE,
@@ -430,7 +436,7 @@ static void relGuardTableSql(RelCtx *p, int t, RelStr *s) {
     char *zRow = 0;
     if (d->eKind != REL_M2M && !d->bNull) {
       /* null=False: the row's key comes along, for the NOT NULL check. */
-      int rcRow = relRowKey(p->db, zT, &zRow);
+      int rcRow = relCtxRowKey(p, zT, &zRow);
       if (rcRow) rc = rcRow;
     }
     relGuardArgsNext(&args, &nArg, 3, pT->iGen);
@@ -650,7 +656,7 @@ static void relTriggerSql(RelCtx *p, int t, RelTempList *pList) {
                  p->iPendingKey);
   } else {
     char *zRow = 0;
-    int rc = relRowKey(p->db, zT, &zRow);
+    int rc = relCtxRowKey(p, zT, &zRow);
     if (rc && pList->rc == SQLITE_OK) pList->rc = rc;
     relStrPrintf(&body, "SELECT relext_on_delete(%lld, OLD.%s", pT->iGen,
                  zRow ? zRow : "rowid");
@@ -1085,31 +1091,38 @@ static int relGuardInstall(RelCtx *p, void *pState, char **pzErr) {
 /* ------------------------------------------------------------------ */
 /* The stored guards and the catalog's witness                        */
 
-/* The witness of the catalog: triggers on relext_relations that carry G,
-** the hash of its rows as relext wrote them (p->iCatHash), for the next
-** load to compare. Three (_i, _u, _d) refuse any write to it but relext's
-** own (relext_catalog_open() is 1 only while rel_define, rel_undefine or
-** a repair writes). The fourth never runs (WHEN 0): it names every
+/* The witness of the catalog: triggers on relext_relations. Three (_i,
+** _u, _d) refuse any write to it but relext's own (relext_catalog_open()
+** is 1 only while rel_define, rel_undefine or a repair writes) and carry
+** G, the hash of its rows as relext wrote them (p->iCatHash), for the
+** next load to compare. The fourth never runs (WHEN 0): it names every
 ** governed table, so that a raw DROP TABLE of one makes SQLite refuse
 ** every later ALTER TABLE ... RENAME (a table rebuild) until the table is
 ** back, rel_rebuild_begin() names it, or the definition goes. SQLite's
 ** refusal reads "error in trigger <name>: no such table: main.<t>", so
-** the trigger's name is the explanation (REL_WITNESS_TABLES). Appended
-** to s. */
+** the trigger's name is the explanation (REL_WITNESS_TABLES). It carries
+** no G: it changes only when the governed tables do, so that declaring a
+** relationship between tables already governed rewrites three small
+** triggers, not one that names every table (each CREATE and DROP of a
+** stored trigger scans sqlite_schema). aW[k] gets the k-th trigger's
+** SQL, without the closing semicolon (as sqlite_schema keeps it). */
 #define REL_WITNESS_TABLES "relext_catalog_tables" REL_MISSING_HINT
-static void relWitnessSql(RelCtx *p, RelStr *s) {
+#define REL_N_WITNESS 4
+static const char *const azWitnessName[REL_N_WITNESS] = {
+    "relext_catalog_i", "relext_catalog_u", "relext_catalog_d",
+    REL_WITNESS_TABLES};
+static void relWitnessSql(RelCtx *p, RelStr *aW) {
   static const char *azEvent[] = {"INSERT", "UPDATE", "DELETE"};
-  static const char *azName[] = {"relext_catalog_i", "relext_catalog_u",
-                                 "relext_catalog_d"};
+  RelStr *s = &aW[3];
   int k, t;
   for (k = 0; k < 3; k++) {
-    relStrPrintf(s,
+    relStrPrintf(&aW[k],
                  "CREATE TRIGGER %s BEFORE %s ON relext_relations BEGIN "
                  "SELECT RAISE(ABORT, 'relext: relext_relations is written "
                  "only by rel_define, rel_undefine and rel_approve') WHERE "
                  "relext_catalog_open() = 0; "
-                 "/* relext catalog %lld */ END;\n",
-                 azName[k], azEvent[k], p->iCatHash);
+                 "/* relext catalog %lld */ END",
+                 azWitnessName[k], azEvent[k], p->iCatHash);
   }
   relStrPrintf(s,
                "CREATE TRIGGER \"%w\" BEFORE DELETE ON relext_relations "
@@ -1121,7 +1134,7 @@ static void relWitnessSql(RelCtx *p, RelStr *s) {
   }
   for (t = 0; t < p->nRebuild; t++)
     relStrPrintf(s, "/* relext rebuild \"%w\" */ ", p->azRebuild[t]);
-  relStrPrintf(s, "/* relext catalog %lld */ END;\n", p->iCatHash);
+  relStrPrintf(s, "END");
 }
 
 /*
@@ -1144,9 +1157,12 @@ static int relGuardsSync(RelCtx *p, int bWrite, int *pbCurrent,
   ** (REL_HAVE_xxx bits). */
   int *anHave = 0;
   unsigned char *aHave = 0;
-  RelStr s = {0}, w = {0};
+  RelStr s = {0}, wNew = {0};
+  RelStr aW[REL_N_WITNESS];
+  int k;
+  memset(aW, 0, sizeof(aW));
   *pbCurrent = 0;
-  rc = relStoredRead(p->db, "main", &set);
+  rc = relStoredReadMain(p, &set);
   if (rc) return relError(pzErr, rc, "%s", sqlite3_errmsg(p->db));
   if (p->nTable > 0) {
     aStale = sqlite3_malloc64((size_t)p->nTable);
@@ -1212,25 +1228,30 @@ static int relGuardsSync(RelCtx *p, int bWrite, int *pbCurrent,
 #undef REL_HAVE_IDX
 #undef REL_HAVE_BEF
 #undef REL_HAVE_AFT
-  /* The witness wanted, against the one stored. */
-  if (rc == SQLITE_OK && p->bCatalog && p->nDef > 0) relWitnessSql(p, &w);
-  if (rc == SQLITE_OK && w.eRc) rc = w.eRc;
+  /* The witness wanted, against the one stored, trigger by trigger. */
+  if (rc == SQLITE_OK && p->bCatalog && p->nDef > 0) relWitnessSql(p, aW);
+  for (k = 0; rc == SQLITE_OK && k < REL_N_WITNESS; k++) {
+    if (aW[k].eRc) rc = aW[k].eRc;
+  }
   if (rc == SQLITE_OK) {
-    int nWit = 0, bSame = 1;
+    unsigned char aWitHave[REL_N_WITNESS] = {0};
     for (i = 0; i < set.n; i++) {
-      if (set.a[i].eKind != REL_OBJ_CATALOG) continue;
-      nWit++;
-      /* Each stored trigger's text must be found, whole, in the wanted
-      ** SQL (they are written in one piece). */
-      if (w.z == 0 || strstr(w.z, set.a[i].zSql) == 0) bSame = 0;
-    }
-    if (nWit != (w.n > 0 ? 4 : 0) || !bSame) {
-      *pbCurrent = 0;
-      for (i = 0; i < set.n; i++) {
-        if (set.a[i].eKind == REL_OBJ_CATALOG)
-          relStrPrintf(&s, "DROP TRIGGER IF EXISTS main.\"%w\";\n", set.a[i].zName);
+      const RelStoredObj *o = &set.a[i];
+      if (o->eKind != REL_OBJ_CATALOG) continue;
+      for (k = 0; k < REL_N_WITNESS; k++) {
+        if (strcmp(o->zName, azWitnessName[k]) == 0) break;
       }
-      if (w.n > 0) relStrPrintf(&s, "%s", w.z);
+      if (k < REL_N_WITNESS && aW[k].n > 0 && strcmp(aW[k].z, o->zSql) == 0) {
+        aWitHave[k] = 1;
+        continue;
+      }
+      *pbCurrent = 0;
+      relStrPrintf(&s, "DROP TRIGGER IF EXISTS main.\"%w\";\n", o->zName);
+    }
+    for (k = 0; k < REL_N_WITNESS; k++) {
+      if (aW[k].n == 0 || aWitHave[k]) continue;
+      *pbCurrent = 0;
+      relStrPrintf(&wNew, "%s;\n", aW[k].z);
     }
   }
   /* Guards on tables no longer governed (or of a governed table that is
@@ -1246,6 +1267,10 @@ static int relGuardsSync(RelCtx *p, int bWrite, int *pbCurrent,
                  o->bIndex ? "INDEX" : "TRIGGER", o->zName);
   }
   relStoredClear(&set);
+  /* The witness's new triggers come after every DROP: a drop above may be
+  ** of a trigger of the same name. */
+  if (rc == SQLITE_OK && wNew.eRc) rc = wNew.eRc;
+  if (rc == SQLITE_OK && wNew.n > 0) relStrPrintf(&s, "%s", wNew.z);
   if (rc == SQLITE_OK && bWrite && !*pbCurrent) {
     RelStr c = {0};
     for (t = 0; t < p->nTable; t++) {
@@ -1289,7 +1314,8 @@ static int relGuardsSync(RelCtx *p, int bWrite, int *pbCurrent,
   sqlite3_free(aHave);
   sqlite3_free(anHave);
   relStrReset(&s);
-  relStrReset(&w);
+  relStrReset(&wNew);
+  for (k = 0; k < REL_N_WITNESS; k++) relStrReset(&aW[k]);
   if (rc == SQLITE_NOMEM) rc = relError(pzErr, rc, "out of memory");
   return rc;
 }

@@ -318,6 +318,9 @@ int relMemoColumnExists(RelSchemaMemo *m, sqlite3 *db, const char *zTab,
                         const char *zCol, int *pbExists);
 int relMemoColumnUnique(RelSchemaMemo *m, sqlite3 *db, const char *zTab,
                         const char *zCol, int *pbUnique);
+/* relRowKey's answer, kept while the table's facts are. */
+int relMemoRowKey(RelSchemaMemo *m, sqlite3 *db, const char *zTab,
+                  char **pzKey);
 int relMemoPkColumn(RelSchemaMemo *m, sqlite3 *db, const char *zTab,
                     char **pzCol);
 /* Keep a memo from one pass to the next: relSchemaMemoRefresh, at the
@@ -654,6 +657,13 @@ int relStoredFingerprint(sqlite3 *db, sqlite3_uint64 *pH);
 int relStoredLoad(RelCtx *p, int *aMap, char **pzErr);
 /* Free what loading keeps in p from load to load (p->pMemo). */
 void relStoredFree(RelCtx *p);
+/* The objects of main as relStoredRead gives them: those the load running
+** read (p->loadSet, handed over: each is read once per load, not once to
+** derive the rules and again to compare the guards), else read now. */
+int relStoredReadMain(RelCtx *p, RelStoredSet *pSet);
+/* Forget the load's objects (relext is about to write the schema, or the
+** load is over). */
+void relStoredLoadDone(RelCtx *p);
 
 /* ------------------------------------------------------------------ */
 /* ctx.c                                                               */
@@ -748,6 +758,9 @@ struct RelCtx {
                              ** there: notes can be taken (guard.c) */
   RelSchemaMemo *pMemo;      /* the facts of main's tables, kept from
                              ** load to load (stored.c) */
+  RelStoredSet loadSet;      /* in a load, until relext writes the schema:
+                             ** main's objects as relStoredLoad read them
+                             ** (relStoredReadMain) */
   int bRestoring;            /* a load inside the CREATE INDEX of a guard
                              ** (a dump being restored): guards not made
                              ** yet are neither refused nor evidence */

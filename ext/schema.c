@@ -1064,6 +1064,8 @@ struct RelMemoTab {
   int bVirtual; /* a virtual table: its facts come from its module */
   int bRead;  /* f holds its columns (and its indexes once f.bIdxRead) */
   RelFacts f;
+  int bRowKey;    /* (while bRead) zRowKey is relRowKey's answer */
+  char *zRowKey;
   sqlite3_uint64 iSql; /* hash of its rows of sqlite_schema (table and
                        ** indexes) when f was read */
   sqlite3_uint64 iNew; /* the same, being computed (relSchemaMemoRefresh) */
@@ -1076,12 +1078,20 @@ struct RelSchemaMemo {
   RelFactStmts s; /* the statements that read facts, kept for the pass */
 };
 
+/* Forget what was read of a table (its facts and row key). */
+static void relMemoTabForget(RelMemoTab *t) {
+  relFactsClear(&t->f);
+  sqlite3_free(t->zRowKey);
+  t->zRowKey = 0;
+  t->bRowKey = 0;
+}
+
 void relSchemaMemoFree(RelSchemaMemo *m) {
   int i;
   if (m == 0) return;
   for (i = 0; i < m->nSlot; i++) {
     sqlite3_free(m->a[i].zKey);
-    relFactsClear(&m->a[i].f);
+    relMemoTabForget(&m->a[i]);
   }
   sqlite3_free(m->a);
   relFactStmtsFree(&m->s);
@@ -1165,7 +1175,7 @@ static void relMemoForget(RelSchemaMemo *m) {
   int i;
   for (i = 0; i < m->nSlot; i++) {
     sqlite3_free(m->a[i].zKey);
-    relFactsClear(&m->a[i].f);
+    relMemoTabForget(&m->a[i]);
   }
   sqlite3_free(m->a);
   m->a = 0;
@@ -1230,7 +1240,7 @@ int relSchemaMemoRefresh(RelSchemaMemo *m, sqlite3 *db) {
     RelMemoTab *t = &m->a[i];
     if (t->zKey == 0) continue;
     if (t->iNew != t->iSql || t->bVirtual) {
-      relFactsClear(&t->f);
+      relMemoTabForget(t);
       t->bRead = 0;
     }
   }
@@ -1341,6 +1351,27 @@ int relMemoColumnUnique(RelSchemaMemo *m, sqlite3 *db, const char *zTab,
   *pbUnique = rc == SQLITE_OK && col.bUnique;
   relColumnClear(&col);
   return rc;
+}
+
+int relMemoRowKey(RelSchemaMemo *m, sqlite3 *db, const char *zTab,
+                  char **pzKey) {
+  RelMemoTab *t = relMemoTab(m, zTab);
+  int rc;
+  *pzKey = 0;
+  if (t == 0) return SQLITE_NOMEM;
+  /* Kept only beside facts read since the last refresh, which forgets
+  ** both when the table's rows of sqlite_schema change. */
+  if (!t->bRead) return relRowKey(db, zTab, pzKey);
+  if (!t->bRowKey) {
+    rc = relRowKey(db, zTab, &t->zRowKey);
+    if (rc) return rc;
+    t->bRowKey = 1;
+  }
+  if (t->zRowKey) {
+    *pzKey = relStrdup(t->zRowKey);
+    if (*pzKey == 0) return SQLITE_NOMEM;
+  }
+  return SQLITE_OK;
 }
 
 int relMemoPkColumn(RelSchemaMemo *m, sqlite3 *db, const char *zTab,

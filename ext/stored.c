@@ -706,7 +706,9 @@ static int relStoredLoadInner(RelCtx *p, int bFollow, char **pzErr) {
   if (rc == SQLITE_OK) rc = relStoredRead(db, "main", &set);
   if (rc == SQLITE_OK) rc = relStoredIndex(&set, &byFor, &byGen);
   for (i = 0; rc == SQLITE_OK && i < set.n; i++) {
-    if (set.a[i].eKind == REL_OBJ_CATALOG) {
+    /* (relext_catalog_tables carries no G since it changes only with the
+    ** governed tables; one an earlier relext wrote does.) */
+    if (set.a[i].eKind == REL_OBJ_CATALOG && set.a[i].iGen != 0) {
       if (p->bWitness && p->iWitness != set.a[i].iGen) p->iWitness = 0;
       if (!p->bWitness) p->iWitness = set.a[i].iGen;
       p->bWitness = 1;
@@ -835,12 +837,30 @@ static int relStoredLoadInner(RelCtx *p, int bFollow, char **pzErr) {
   relSchemaMemoRelease(pMemo);
   relIndexHashClear(&byFor);
   relIndexHashClear(&byGen);
-  relStoredClear(&set);
+  relStoredLoadDone(p);
+  if (rc == SQLITE_OK && p->nLoading > 0)
+    p->loadSet = set;
+  else
+    relStoredClear(&set);
   if (rc) relCtxClearDefs(p);
   return rc;
 }
 
+void relStoredLoadDone(RelCtx *p) {
+  relStoredClear(&p->loadSet);
+}
+
+int relStoredReadMain(RelCtx *p, RelStoredSet *pSet) {
+  if (p->nLoading > 0 && p->loadSet.a) {
+    *pSet = p->loadSet;
+    memset(&p->loadSet, 0, sizeof(p->loadSet));
+    return SQLITE_OK;
+  }
+  return relStoredRead(p->db, "main", pSet);
+}
+
 void relStoredFree(RelCtx *p) {
+  relStoredLoadDone(p);
   relSchemaMemoFree(p->pMemo);
   p->pMemo = 0;
 }
