@@ -86,10 +86,9 @@ static int ddlRepair(RelCtx *p, char **pzErr) {
   rc = relSavepointOpen(db, "relext_ddl", &sp, &zErr);
   if (rc == SQLITE_OK) {
     p->bCatalogOpen++;
-    if (p->bRenamed) {
-      relStoredLoadDone(p); /* (the renames are written first) */
-      rc = ddlWriteRenames(p, &zErr);
-    }
+    /* (The renames are catalog rows, not stored objects: the load's set
+    ** of those, relStoredReadMain, stays true; the reload reads it anew.) */
+    if (p->bRenamed) rc = ddlWriteRenames(p, &zErr);
     if (rc == SQLITE_OK) rc = relGuardsWrite(p, &zErr);
     p->bCatalogOpen--;
     if (rc == SQLITE_OK)
