@@ -40,6 +40,11 @@
 **       case where Django must load rows
 **   W9, W10  one-row transactions (every Django save() is one)
 **
+** Their targets (issue 15's, from the physical floors measured): W1, W2,
+** W5 A/C <= 1.30; W3 A/B <= 1.10; W4 A/B <= 0.75 (native foreign keys
+** refuse after the row is gone, relext before); W6 A/C <= 1.30; W7 per
+** row <= 2x W1's per row; W9, W10 A/B <= 1.25 (wall clock, like all).
+**
 ** Scale rows (hundreds of models, a connection per request), on
 ** tool/schemagen.tcl's Django-shaped schema; see "Scale rows" below:
 **
@@ -869,21 +874,21 @@ static Workload aWorkload[] = {
   {"W3", "insert children, keys checked at commit", w3_setup, w3_op, w3_check,
    TARGET_AB, 1.10, 0, 0, 0, 0},
   {"W4", "refused deletes (PROTECT/RESTRICT)", w4_setup, w4_op, w4_check, TARGET_AB,
-   0.50, 0, 0, 0, 0},
+   0.75, 0, 0, 0, 0},
   {"W5", "M2M link inserts, 1 in 10 a repeat", w5_setup, w5_op, w5_check, TARGET_AC,
    1.30, 0, 0, 0, 0},
   {"W6", "point reads of the reverse accessor", w6_setup, w6_op, w6_check, TARGET_AC,
-   1.20, 0, 0, 0, 0},
+   1.30, 0, 0, 0, 0},
   {"W7a", "self-referencing chain from the root", w7_setup, w7_op, w7_check, TARGET_ROW,
    2.0, 1, 0, 0, 0},
   {"W7b", "self-referencing chain from the root", w7_setup, w7_op, w7_check, TARGET_ROW,
    2.0, 1, 0, 1, 0},
   {"W8", "cascade whose children have SET_NULL children", w8_setup, w8_op, w8_check,
    TARGET_NONE, 0, 0, 1, 0, 0},
-  {"W9", "one-row transactions: inserts", w9_setup, w9_op, w9_check, TARGET_NONE, 0, 0,
+  {"W9", "one-row transactions: inserts", w9_setup, w9_op, w9_check, TARGET_AB, 1.25, 0,
    0, 0, 0},
   {"W10", "one-row transactions: tree deletes", w10_setup, w10_op, w10_check,
-   TARGET_NONE, 0, 0, 0, 0, 0},
+   TARGET_AB, 1.25, 0, 0, 0, 0},
   /* iParam: L, R, M: the fixture (0: 100 relationships, 1: 1,000); D: 0
   ** autocommit, 1 one transaction, 2 one rel_define_many; T: the workload (W1, W9) */
   {"L100", "connection per request: open, load, one INSERT, COMMIT, close", 0, 0, 0,
