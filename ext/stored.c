@@ -14,11 +14,12 @@
 **     index's arguments name, in order, the key column of each of t's
 **     edges: "k, col, row" for its k-th edge as a child, "-1-k, col" for
 **     its k-th edge as a parent.
-**   - The catalog's witness: triggers relext_catalog_i/_u/_d and
-**     relext_catalog_tables (...) on relext_relations, each carrying G
-**     ("relext catalog G"), the hash of the catalog's rows exactly as
-**     relext wrote them; the last one names the governed tables and the
-**     tables being rebuilt.
+**   - The catalog's witness: triggers relext_catalog_i/_u/_d on
+**     relext_relations, each carrying G ("relext catalog G"), the hash of
+**     the catalog's rows exactly as relext wrote them, and
+**     relext_catalog_tables (...), which names the governed tables and the
+**     tables being rebuilt and carries no G (an earlier relext's does: a
+**     G, wherever it is, must agree with the others).
 **
 ** LOADING (relStoredLoad)
 **   1. The catalog is read (catalog.c); a record relext could not have

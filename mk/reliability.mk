@@ -37,6 +37,13 @@ $(REL_DIR)/concurrency: test/concurrency.c $(REL_DEPS)
 	@mkdir -p $(REL_DIR)
 	$(CC) $(REL_CFLAGS) -o $@ test/concurrency.c $(SRC) -lsqlite3
 
+## build/rel/sqlretry: what SQLite does with SQLITE_SCHEMA from a function
+## (test/sqlretry.c; no relext)
+$(REL_DIR)/sqlretry: test/sqlretry.c
+	@mkdir -p $(REL_DIR)
+	$(CC) -std=c11 -Wall -Wextra -Werror -Wno-deprecated-declarations -o $@ \
+	  test/sqlretry.c -lsqlite3
+
 ## build/rel/asan-oom: the out-of-memory driver under ASan + UBSan
 $(REL_DIR)/asan-oom: test/oom.c $(REL_DEPS)
 	@mkdir -p $(REL_DIR)
