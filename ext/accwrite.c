@@ -615,6 +615,16 @@ int accUpdateMethod(sqlite3_vtab *pVtab, int argc, sqlite3_value **argv,
                     sqlite3_int64 *pRowid) {
   AccVtab *pTab = (AccVtab *)pVtab;
   int rc;
+  /* Its own statements write the tables: the TEMP triggers they may need
+  ** are made first, before anything is written (guard.c). */
+  if (pTab->pCtx && (pTab->pCtx->bLazyWant || pTab->pCtx->bLazyTxn ||
+                     pTab->pCtx->bSyncForce)) {
+    sqlite3_free(pVtab->zErrMsg);
+    pVtab->zErrMsg = 0;
+    rc = relLazyCatchUp(pTab->pCtx, &pVtab->zErrMsg);
+    if (rc == SQLITE_OK) rc = relLazyBounce(pTab->pCtx, -1, &pVtab->zErrMsg);
+    if (rc) return rc;
+  }
   pTab->eConflict = sqlite3_vtab_on_conflict(pTab->db);
   rc = accWrite(pTab, argc, argv, pRowid);
   pTab->eConflict = 0;

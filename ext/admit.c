@@ -337,6 +337,13 @@ static void relMustBeLoadedFunc(sqlite3_context *ctx, int argc,
     sqlite3_result_int(ctx, 0);
     return;
   }
+  if (p->bLazyTxn) {
+    char *zErr = 0;
+    if (relLazyCatchUp(p, &zErr) != SQLITE_OK) {
+      relResultError(ctx, zErr ? SQLITE_ERROR : SQLITE_NOMEM, zErr);
+      return;
+    }
+  }
   /* The stored trigger of a table whose delete needs this connection's
   ** TEMP trigger (the engine's): in step with the database first (another
   ** connection's rename leaves the TEMP trigger on the old name). */
@@ -357,6 +364,13 @@ static void relMustBeLoadedFunc(sqlite3_context *ctx, int argc,
       return;
     }
   }
+  /* A write that needs this connection's TEMP triggers before they are
+  ** made (guard.c): the stored BEFORE DELETE guard's call (argc 1) of a
+  ** table whose deletes need them, any row of a junction. */
+  if (p->bLazyWant && p->aTab[t].eLazy &&
+      (argc == 1 || p->aTab[t].eLazy == REL_LAZY_WRITE) &&
+      relLazyBounceResult(p, t, ctx))
+    return;
   sqlite3_result_int(ctx, 0); /* never indexed: the index stays empty */
   if (argc == 1) return;
   if (argc == 2) {

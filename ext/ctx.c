@@ -16,6 +16,13 @@
 **     the entry point call it; no module calls up into relext.c.
 **   - A registry of live contexts, one per connection, lets a second load
 **     on the same connection find the first one.
+**   - TEMP triggers left to the first write that needs them (guard.c,
+**     relLazyLeave): relLazyBounce sends that write's statement back
+**     (SQLITE_SCHEMA: sqlite3_step rolls it back, prepares it again and
+**     runs it again) and sets the legacy profile callback, which makes
+**     them (a reload) when the run halts and nothing writes; the run after
+**     has them. relLazyCatchUp, before a write, while they were made in a
+**     transaction not seen to end: a ROLLBACK (TO) may have taken them.
 **
 ** MECHANISM
 **   Statements relext keeps prepared (the engine's, the COMMIT check's)
@@ -33,6 +40,10 @@
 ** LIMITS
 **   - The registry knows connections by address: the entry point checks
 **     that a context it finds belongs to a live load (see relext.c).
+**   - The profile callback slot is the application's too (a deprecated
+**     one): relext takes it for the instant between two runs, and cannot
+**     give back what was there. A statement prepared with the legacy
+**     sqlite3_prepare is not run again by SQLite: it fails twice first.
 */
 #include "relext_int.h"
 SQLITE_EXTENSION_INIT3
@@ -100,6 +111,9 @@ void relCtxUnref(void *pArg) {
   }
   relCtxClearDefs(p);
   relStoredFree(p);
+  /* The profile callback names p (guard.c, relLazyProfile). */
+  if (p->bLazyProfile) sqlite3_profile(p->db, 0, 0);
+  sqlite3_free(p->zLazyErr);
   sqlite3_free(p->zTamper);
   for (i = 0; i < p->nRebuild; i++)
     sqlite3_free(p->azRebuild[i]);
@@ -312,6 +326,147 @@ void relCtxSyncCommitting(RelCtx *p) {
   } else {
     p->bDataVersion = 0;
   }
+}
+
+/* ------------------------------------------------------------------ */
+/* TEMP triggers made at the first write that needs them (guard.c leaves
+** them, relLazyLeave; the writes that need them come here)            */
+
+/* Can this SQLite call relext back between two runs of a statement? The
+** legacy profile callback (sqlite3_profile) does; a library built with
+** SQLITE_OMIT_DEPRECATED has none, and relext then makes every TEMP
+** trigger at load. */
+int relLazyAvailable(void) {
+#ifdef SQLITE_CORE
+  return 1;
+#else
+  return sqlite3_api->profile != 0;
+#endif
+}
+
+static void relLazyProfile(void *pArg, const char *zSql, sqlite3_uint64 ns);
+
+static void relLazyProfileSet(RelCtx *p, int bOn) {
+  if (bOn == p->bLazyProfile) return;
+  p->bLazyProfile = bOn;
+  sqlite3_profile(p->db, bOn ? relLazyProfile : 0, bOn ? (void *)p : 0);
+}
+
+/* The statements of the connection running now that may write; *ppLast
+** (may be NULL) gets one of them. */
+static int relWritersBusy(sqlite3 *db, sqlite3_stmt **ppLast) {
+  sqlite3_stmt *pStmt;
+  int n = 0;
+  if (ppLast) *ppLast = 0;
+  for (pStmt = sqlite3_next_stmt(db, 0); pStmt;
+       pStmt = sqlite3_next_stmt(db, pStmt)) {
+    if (sqlite3_stmt_busy(pStmt) && !sqlite3_stmt_readonly(pStmt)) {
+      n++;
+      if (ppLast) *ppLast = pStmt;
+    }
+  }
+  return n;
+}
+
+/* The profile callback, set by relLazyBounce: SQLite calls it when a
+** statement ends, after the run that relLazyBounce sent back has halted
+** (rolled back, nothing of it running) and before sqlite3_step prepares
+** it again; there the TEMP triggers can be made: a load that makes them
+** (committed on its own in autocommit, part of the transaction
+** otherwise). Not while relext or another writer runs (the next end of a
+** statement tries again). */
+static void relLazyProfile(void *pArg, const char *zSql, sqlite3_uint64 ns) {
+  RelCtx *p = (RelCtx *)pArg;
+  char *zErr = 0;
+  int rc;
+  (void)zSql;
+  (void)ns;
+  if (!p->bLazyWant || p->bLazyBusy || p->nBusy > 0 || p->nNested > 0 ||
+      p->nLoading > 0 || p->zBroken || relWritersBusy(p->db, 0) > 0)
+    return;
+  p->bLazyBusy = 1;
+  p->nLazyTries = 0; /* (tries count the runs sent back since) */
+  relLazyProfileSet(p, 0);
+  rc = relCtxLoad(p, REL_SYNC_TEMP, &zErr);
+  p->bLazyBusy = 0;
+  if (rc == SQLITE_OK) {
+    p->nLazyTries = 0;
+    if (!sqlite3_get_autocommit(p->db)) p->bLazyTxn = 1;
+    sqlite3_free(zErr);
+  } else {
+    /* The statement that needs them fails with the reason
+    ** (relLazyBounce). */
+    sqlite3_free(p->zLazyErr);
+    p->zLazyErr = zErr ? zErr : sqlite3_mprintf("relext: out of memory");
+    p->rcLazy = zErr ? rc : SQLITE_NOMEM;
+  }
+}
+
+int relLazyBounce(RelCtx *p, int t, char **pzErr) {
+  sqlite3_stmt *pWriter = 0;
+  int nWriters, nRepr;
+  if (!p->bLazyWant) return SQLITE_OK;
+  if (t >= 0 && (t >= p->nTable || p->aTab[t].eLazy == 0)) return SQLITE_OK;
+  /* The statement sent back (the same one when SQLite runs it again):
+  ** tries and a failure to make the triggers count for it alone. */
+  nWriters = relWritersBusy(p->db, &pWriter);
+  nRepr = pWriter ? sqlite3_stmt_status(pWriter, SQLITE_STMTSTATUS_REPREPARE, 0)
+                  : 0;
+  /* (A failure is this statement's when SQLite prepared it once since it
+  ** was sent back: a new statement at the same address is not.) */
+  if (pWriter != p->pLazyStmt ||
+      (p->zLazyErr && nRepr != p->iLazyRepr + 1)) {
+    p->pLazyStmt = pWriter;
+    p->nLazyTries = 0;
+    sqlite3_free(p->zLazyErr);
+    p->zLazyErr = 0;
+  }
+  if (p->zLazyErr) {
+    /* Making them failed (out of memory, ...): this statement fails with
+    ** the reason; the next write that needs them tries again. */
+    int rc = relError(pzErr, p->rcLazy ? p->rcLazy : SQLITE_ERROR, "%s",
+                      p->zLazyErr);
+    sqlite3_free(p->zLazyErr);
+    p->zLazyErr = 0;
+    p->nLazyTries = 0;
+    p->pLazyStmt = 0;
+    return rc;
+  }
+  /* Sent back at most twice per statement (once for SQLite to start
+  ** calling the profile callback, once for it to run): a third time means
+  ** the callback is not called (the application took the profile slot,
+  ** or a sqlite3_prepare v1 statement). Inside relext's own statements or
+  ** another writer's, the run cannot end before this one. */
+  if (p->nBusy > 0 || p->nNested > 0 || p->nLoading > 0 ||
+      p->nLazyTries >= 3 || nWriters > 1) {
+    return relError(pzErr, SQLITE_CONSTRAINT, REL_TEMP_STALE_MSG,
+                    t >= 0 ? p->azTable[t] : "the tables");
+  }
+  relLazyProfileSet(p, 1);
+  p->nLazyTries++;
+  p->iLazyRepr = nRepr;
+  return relError(pzErr, SQLITE_SCHEMA,
+                  "relext: this connection makes its triggers first; the "
+                  "statement runs again");
+}
+
+int relLazyCatchUp(RelCtx *p, char **pzErr) {
+  int rc;
+  if ((!p->bLazyTxn && !p->bSyncForce) || p->nBusy > 0 || p->nNested > 0 ||
+      p->nLoading > 0)
+    return SQLITE_OK;
+  rc = relCtxSync(p, REL_SYNC_MEM, pzErr);
+  /* In autocommit that transaction has ended, and the sync saw how. */
+  if (rc == SQLITE_OK && sqlite3_get_autocommit(p->db)) p->bLazyTxn = 0;
+  return rc;
+}
+
+int relLazyBounceResult(RelCtx *p, int t, sqlite3_context *ctx) {
+  char *zErr = 0;
+  int rc = relLazyBounce(p, t, &zErr);
+  if (rc == SQLITE_OK) return 0;
+  relResultError(ctx, zErr ? rc : SQLITE_NOMEM, zErr);
+  return 1;
 }
 
 /* ------------------------------------------------------------------ */

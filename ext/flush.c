@@ -334,6 +334,14 @@ static void relFlushFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     sqlite3_result_error(ctx, p->zBroken, -1);
     return;
   }
+  /* Its own statements delete: the TEMP triggers first (guard.c). */
+  if (relLazyCatchUp(p, &zErr) != SQLITE_OK) {
+    relResultError(ctx, zErr ? SQLITE_ERROR : SQLITE_NOMEM, zErr);
+    return;
+  }
+  if (relLazyBounceResult(p, -1, ctx)) {
+    return;
+  }
   if (p->aFlush || p->nBusy > 0) {
     sqlite3_result_error(ctx,
                          "relext: rel_flush cannot run while relext deletes "

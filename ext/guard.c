@@ -47,7 +47,11 @@
 **   deleted row that protected another (engine.c), as the first part of
 **   relext_del_<t> when the table has both (one trigger fewer: SQLite
 **   scans temp.sqlite_schema for each one created); M2M junctions get
-**   their duplicate and mirror triggers.
+**   their duplicate and mirror triggers. A load that finds none there (a
+**   connection's first; a rollback took them back) leaves them to the
+**   first write that needs them (relLazyLeave, RelTable.eLazy; ctx.c's
+**   relLazyBounce sends that write back until they are made): until then
+**   no engine runs, so no gone trigger is missed.
 **
 ** CONNECTIONS WITHOUT RELEXT: every write that could break a rule meets a
 **   relext function -- in a guard index (compiled into the statement, so
@@ -177,6 +181,10 @@ static void relFailFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     bAuto = eWait == REL_WAIT_COMMIT;
     bDefer = eWait == REL_WAIT_ACCESSOR ? REL_PENDING_ACC : eWait != REL_WAIT_NONE;
   }
+  /* Waiting in a transaction needs the TEMP trigger that keeps the
+  ** statement's pending row: made first (relLazyBounce). */
+  if (bDefer && !bAuto && p->aTab[t].eLazy && relLazyBounceResult(p, t, ctx))
+    return;
   /* An error path that W4 of make bench measures: the message is put
   ** together on the stack, without printf. */
   if (sqlite3_value_type(argv[3]) == SQLITE_INTEGER) {
@@ -875,13 +883,6 @@ static void relTempHaveFree(RelTempHave *a, int n) {
   sqlite3_free(a);
 }
 
-/* The message of a table whose TEMP triggers this connection cannot
-** install now. */
-#define REL_TEMP_STALE_MSG                                                     \
-  "relext: the rules of %s changed since this connection set them up "        \
-  "(another connection, a dump restored, a rename elsewhere): run SELECT "    \
-  "rel_reload() first"
-
 /* The message of a table while a table (or view) named relext_txn hides
 ** relext's (relGuardInstall; admit.c words the same for an attached
 ** database). */
@@ -908,6 +909,45 @@ static int relTableBlock(RelCtx *p, int t, int eBlock, const char *zFmt) {
 static int relGuardsSync(RelCtx *p, int bWrite, int *pbCurrent,
                          unsigned char *aStale, char **pzErr);
 
+/* ------------------------------------------------------------------ */
+/* TEMP triggers made at the first write that needs them              */
+
+/* Leave the TEMP triggers wanted (want, TEMP triggers there: nHave) to the
+** first write that needs them, if each is one relLazyBounce can stand in
+** for: a table's delete engine and its gone part (its stored BEFORE
+** DELETE guard calls relext_must_be_loaded(T) for every row; before they
+** are made, no engine runs, so no gone trigger has anything to tell), a
+** plain table's pending row (relext_fail of a RESTRICT that waits), a
+** junction's own triggers (every write). Only when none is there yet (a
+** connection's first load, or a rollback that took them all back). 1: left
+** (RelTable.eLazy set, p->bLazyWant). */
+static int relLazyLeave(RelCtx *p, const RelTempList *pWant, int nHave) {
+  int i, t, bAny = 0;
+  if (!p->bLazyLoad || nHave > 0 || !relLazyAvailable() || p->zBroken)
+    return 0;
+  for (i = 0; i < pWant->n; i++) {
+    const char *z = pWant->a[i].zRole;
+    if (strcmp(z, "del") != 0 && strcmp(z, "delgone") != 0 &&
+        strcmp(z, "gone") != 0 && strcmp(z, "dup") != 0 &&
+        strcmp(z, "symi") != 0 && strcmp(z, "symd") != 0 &&
+        strcmp(z, "symu") != 0)
+      return 0;
+  }
+  for (t = 0; t < p->nTable; t++)
+    p->aTab[t].eLazy = 0;
+  for (i = 0; i < pWant->n; i++) {
+    const RelTemp *w = &pWant->a[i];
+    RelTable *pT = &p->aTab[w->iTab];
+    int e = w->zRole[0] == 'd' && w->zRole[1] == 'e' ? REL_LAZY_DELETE
+            : w->zRole[0] == 'g'                     ? 0
+                                                     : REL_LAZY_WRITE;
+    if (e > pT->eLazy) pT->eLazy = e;
+    bAny = 1;
+  }
+  p->bLazyWant = bAny;
+  return bAny;
+}
+
 /* xLoaded: make this connection's TEMP triggers and tables those of the
 ** loaded rules, changing only what differs. In REL_SYNC_MEM mode (a load
 ** inside a running statement, a COMMIT) nothing is changed: the tables
@@ -927,6 +967,8 @@ static int relGuardInstall(RelCtx *p, void *pState, char **pzErr) {
 
   (void)pState;
   memset(&want, 0, sizeof(want));
+  /* (p->bLazyWant changes only when this load succeeds: a failed one
+  ** leaves the writes that need TEMP triggers sent back.) */
   /* Stored guards out of step: refused until they are written again. */
   if (p->nTable > 0 && !p->zTamper && !p->bRestoring &&
       !p->bGuardsCurrent) {
@@ -999,7 +1041,8 @@ static int relGuardInstall(RelCtx *p, void *pState, char **pzErr) {
       rc = sqlite3_finalize(pStmt);
     else
       sqlite3_finalize(pStmt);
-    p->bInfra = bTxn;
+    /* (A read that failed says nothing: the load fails.) */
+    if (rc == SQLITE_OK) p->bInfra = bTxn;
   }
   /* A table named relext_txn would take the notes relext's TEMP triggers
   ** address to its own (an eponymous table, found after every table). */
@@ -1026,12 +1069,19 @@ static int relGuardInstall(RelCtx *p, void *pState, char **pzErr) {
     ** load, once the restore is done, judges. */
   } else if (rc == SQLITE_OK && p->eLoad == REL_SYNC_MEM) {
     /* Nothing may change now: refuse writes to the tables concerned (all
-    ** of them while the TEMP tables of the notes are missing). */
+    ** of them while the TEMP tables of the notes are missing), unless the
+    ** TEMP triggers, none of them there (a rollback took them back), can
+    ** wait for the first write that needs them. */
+    int bLazy;
     for (t = 0; rc == SQLITE_OK && p->nDef > 0 && t < p->nTable &&
                 (!p->bInfra || (!bMainPending && !bTempPending));
          t++)
       rc = relTableBlock(p, t, REL_BLOCK_TEMP, REL_TEMP_STALE_MSG);
-    for (i = 0; rc == SQLITE_OK && i < want.n; i++) {
+    p->bLazyLoad++;
+    bLazy = rc == SQLITE_OK && relLazyLeave(p, &want, nHave);
+    p->bLazyLoad--;
+    if (rc == SQLITE_OK && !bLazy) p->bLazyWant = 0; /* refused instead */
+    for (i = 0; rc == SQLITE_OK && !bLazy && i < want.n; i++) {
       if (want.a[i].zSql)
         rc = relTableBlock(p, want.a[i].iTab, REL_BLOCK_TEMP, REL_TEMP_STALE_MSG);
     }
@@ -1065,7 +1115,11 @@ static int relGuardInstall(RelCtx *p, void *pState, char **pzErr) {
                          "DROP TABLE IF EXISTS temp.relext_nowhere;\n");
       }
     }
-    for (i = 0; i < want.n; i++) {
+    /* The TEMP triggers may wait for the first write that needs them (a
+    ** connection's first load: one that only reads, or only inserts into
+    ** tables whose triggers are their deletes', never makes them). */
+    int bLeave = relLazyLeave(p, &want, nHave);
+    for (i = 0; !bLeave && i < want.n; i++) {
       /* A trigger of the same name left over (made for other rules): it
       ** went above; one on another table that has the name is dropped
       ** first. */
@@ -1075,12 +1129,38 @@ static int relGuardInstall(RelCtx *p, void *pState, char **pzErr) {
       }
     }
     if (s.eRc) rc = s.eRc;
-    if (rc == SQLITE_OK && s.n > 0) {
+    if (rc == SQLITE_OK && s.n > 0 && p->bLazyBusy) {
+      /* Made for the write that needs them (ctx.c, relLazyProfile): all
+      ** or none, so that a failure leaves none there, and the next write
+      ** that needs them tries again. */
+      RelSavepoint sp;
+      relCtxStmtsRelease(p);
+      rc = relSavepointOpen(db, "relext_temp", &sp, pzErr);
+      if (rc == SQLITE_OK) {
+        rc = relExecf(db, pzErr, "%s", s.z);
+        if (rc == SQLITE_OK)
+          rc = relSavepointClose(db, &sp, 1, pzErr);
+        else
+          relSavepointClose(db, &sp, 0, 0);
+      }
+    } else if (rc == SQLITE_OK && s.n > 0) {
       relCtxStmtsRelease(p);
       rc = relExecf(db, pzErr, "%s", s.z);
     }
     if (rc == SQLITE_OK && p->nDef > 0) p->bInfra = 1;
     if (rc == SQLITE_OK && p->nDef > 0) rc = relGuardForeignKeys(p, pzErr);
+    if (rc == SQLITE_OK && !bLeave) {
+      p->bLazyWant = 0;
+      /* Made: a failure to make them before is over. Made inside a
+      ** transaction, a ROLLBACK (TO) may take them back: writes catch up
+      ** with the database first until it is seen to end. */
+      sqlite3_free(p->zLazyErr);
+      p->zLazyErr = 0;
+      p->nLazyTries = 0;
+      for (i = 0; i < want.n && want.a[i].zSql == 0; i++) {
+      }
+      if (i < want.n && !sqlite3_get_autocommit(db)) p->bLazyTxn = 1;
+    }
   }
   relStrReset(&s);
   relTempHaveFree(aHave, nHave);

@@ -184,10 +184,13 @@ static int relInitError(char **pzErrMsg, int rc, char *zErr) {
 static int relCtxLoadAtOpen(RelCtx *p, char **pzErr) {
   int rc;
   p->bRepairSoft = 1;
+  /* The TEMP triggers wait for the first write that needs them. */
+  p->bLazyLoad = 1;
   rc = relCtxLoad(p,
                   sqlite3_db_readonly(p->db, "main") == 0 ? REL_SYNC_WRITE
                                                           : REL_SYNC_TEMP,
                   pzErr);
+  p->bLazyLoad = 0;
   p->bRepairSoft = 0;
   return rc;
 }

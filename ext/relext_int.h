@@ -22,7 +22,9 @@
 **               BROKEN definitions, whether the catalog is trusted
 **   ctx.c       the RelCtx's life: references, the registry, the modules'
 **               state slots and hooks, (re)load and keeping in step with
-**               the database (relCtxSync), cached statements
+**               the database (relCtxSync), cached statements, the TEMP
+**               triggers made at the first write that needs them
+**               (relLazyBounce)
 **   commit.c    the notes, keys settled at the row, and the COMMIT check
 **               (relext_txn, relext_notes, relext_close); commit_int.h:
 **               its state, shared with stmtend.c and admit.c
@@ -66,7 +68,7 @@
 **   define          guard, catalog, ctx, options, schema, util
 **   ddl             guard, commit, catalog, ctx, schema, util
 **   flush           commit, catalog, ctx, schema, util
-**   accwrite        stmtend, schema, util
+**   accwrite        stmtend, ctx, schema, util
 **   accessor        accwrite, catalog, ctx, schema, util
 **   inspect, lookup  catalog, ctx, schema, util, vtab
 **   relext          every file above (registering each module, load)
@@ -527,7 +529,16 @@ struct RelTable {
                  ** definition, guards that cannot be repaired now, TEMP
                  ** triggers this connection cannot install now */
   int eBlock;    /* REL_BLOCK_xxx: the kind of zBlock */
+  int eLazy;     /* REL_LAZY_xxx: its TEMP triggers are not made yet
+                 ** (guard.c): which of its writes make them first */
 };
+
+/* Which writes of a table make this connection's TEMP triggers first
+** (RelTable.eLazy; guard.c, relLazyBounce). */
+#define REL_LAZY_DELETE 1 /* a DELETE that needs them: the stored BEFORE
+                          ** DELETE guard's call, or a RESTRICT waiting
+                          ** for the statement's end */
+#define REL_LAZY_WRITE 2  /* every write (a junction's own triggers) */
 
 /* Why a table refuses writes (RelTable.eBlock). */
 #define REL_BLOCK_BROKEN 1  /* a definition of it is BROKEN */
@@ -771,6 +782,22 @@ struct RelCtx {
   int bGuardsCurrent; /* in a load: the repair found or made the stored
                       ** guards those of the rules (relGuardInstall need
                       ** not compare them again) */
+  /* TEMP triggers made at the first write that needs them (guard.c) */
+  int bLazyLoad;   /* this load may leave them to that write (the load at
+                   ** open, a load inside a statement) */
+  int bLazyWant;   /* some table's are not made (RelTable.eLazy) */
+  int bLazyBusy;   /* the profile callback is making them */
+  int bLazyProfile; /* relext's profile callback is set */
+  int nLazyTries;  /* times pLazyStmt was sent back */
+  sqlite3_stmt *pLazyStmt; /* the statement sent back last (compared,
+                   ** never used: it may be gone) */
+  int iLazyRepr;   /* its SQLITE_STMTSTATUS_REPREPARE then */
+  int bLazyTxn;    /* made inside a transaction not seen to end yet: a
+                   ** ROLLBACK (TO) may take them back, so writes catch
+                   ** up with the database first (relLazyCatchUp) */
+  char *zLazyErr;  /* why making them failed: the statement that needed
+                   ** them fails with it (and rcLazy) */
+  int rcLazy;
   int bRepairSoft; /* a repair that fails leaves the tables concerned
                    ** refusing writes instead of failing (loading) */
   /* Cached statements (ctx.c). */
@@ -838,6 +865,24 @@ RelCtx *relCtxRef(RelCtx *p);
 int relCtxLoad(RelCtx *p, int eMode, char **pzErr);
 /* relCtxLoad(p, REL_SYNC_TEMP, ...). */
 int relCtxReload(RelCtx *p, char **pzErr);
+/* A write that needs this connection's TEMP triggers while they are not
+** made (RelTable.eLazy: table t, or -1 for any, as relext's own writes
+** through an accessor or rel_flush): SQLITE_SCHEMA, which has SQLite
+** re-prepare and run the statement again once the profile callback made
+** them; SQLITE_CONSTRAINT with the reason where that cannot be (*pzErr);
+** SQLITE_OK when the write needs nothing. */
+int relLazyBounce(RelCtx *p, int t, char **pzErr);
+/* The same as a function's result: 1 when ctx has the error. */
+int relLazyBounceResult(RelCtx *p, int t, sqlite3_context *ctx);
+/* Can SQLite call relext back between two runs of a statement (the
+** legacy profile callback)? */
+int relLazyAvailable(void);
+/* Before a write that may need the TEMP triggers, while they were made in
+** a transaction not seen to end (p->bLazyTxn), or after a load failed
+** (p->bSyncForce): in step with the database (a rollback took them back:
+** they are left to that write again). Not inside relext's own
+** statements. */
+int relLazyCatchUp(RelCtx *p, char **pzErr);
 /* Only the definitions: stored.c's load, the edges renumbered for the
 ** modules (xRemap). For p->xRepair, which writes and reads again. */
 int relCtxReloadDefs(RelCtx *p, char **pzErr);
@@ -889,6 +934,13 @@ static inline void relCtxLeave(RelCtx *p) {
 #define REL_STALE_MSG                                                          \
   "relext: relationship definitions changed in another connection; "           \
   "run SELECT rel_reload() first"
+
+/* The message of a table whose TEMP triggers this connection cannot
+** install now. */
+#define REL_TEMP_STALE_MSG                                                     \
+  "relext: the rules of %s changed since this connection set them up "        \
+  "(another connection, a dump restored, a rename elsewhere): run SELECT "    \
+  "rel_reload() first"
 
 /* The refusal of a write this connection cannot check yet. */
 #define REL_TEMP_STALE_MSG_ANY                                                 \
