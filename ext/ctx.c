@@ -114,6 +114,7 @@ void relCtxUnref(void *pArg) {
   /* The profile callback names p (guard.c, relLazyProfile). */
   if (p->bLazyProfile) sqlite3_profile(p->db, 0, 0);
   sqlite3_free(p->zLazyErr);
+  sqlite3_free(p->zLazySql);
   sqlite3_free(p->zTamper);
   for (i = 0; i < p->nRebuild; i++)
     sqlite3_free(p->azRebuild[i]);
@@ -353,18 +354,23 @@ static void relLazyProfileSet(RelCtx *p, int bOn) {
 }
 
 /* The statements of the connection running now that may write; *ppLast
-** (may be NULL) gets one of them. */
+** (may be NULL) gets one of them, or, when none may, one that runs (a
+** SELECT rel_flush(...)). */
 static int relWritersBusy(sqlite3 *db, sqlite3_stmt **ppLast) {
-  sqlite3_stmt *pStmt;
+  sqlite3_stmt *pStmt, *pReader = 0;
   int n = 0;
   if (ppLast) *ppLast = 0;
   for (pStmt = sqlite3_next_stmt(db, 0); pStmt;
        pStmt = sqlite3_next_stmt(db, pStmt)) {
-    if (sqlite3_stmt_busy(pStmt) && !sqlite3_stmt_readonly(pStmt)) {
+    if (!sqlite3_stmt_busy(pStmt)) continue;
+    if (!sqlite3_stmt_readonly(pStmt)) {
       n++;
       if (ppLast) *ppLast = pStmt;
+    } else if (pReader == 0) {
+      pReader = pStmt;
     }
   }
+  if (ppLast && *ppLast == 0) *ppLast = pReader;
   return n;
 }
 
@@ -379,10 +385,13 @@ static void relLazyProfile(void *pArg, const char *zSql, sqlite3_uint64 ns) {
   RelCtx *p = (RelCtx *)pArg;
   char *zErr = 0;
   int rc;
-  (void)zSql;
   (void)ns;
+  /* Only at the end of a run of the statement sent back: the callback
+  ** also comes when relext finalizes or resets statements of its own,
+  ** with relext's code running (an accessor's cursor, say). */
   if (!p->bLazyWant || p->bLazyBusy || p->nBusy > 0 || p->nNested > 0 ||
-      p->nLoading > 0 || p->zBroken || relWritersBusy(p->db, 0) > 0)
+      p->nLoading > 0 || p->zBroken || p->zLazySql == 0 || zSql == 0 ||
+      strcmp(zSql, p->zLazySql) != 0 || relWritersBusy(p->db, 0) > 0)
     return;
   p->bLazyBusy = 1;
   p->nLazyTries = 0; /* (tries count the runs sent back since) */
@@ -441,6 +450,14 @@ int relLazyBounce(RelCtx *p, int t, char **pzErr) {
       p->nLazyTries >= 3 || nWriters > 1) {
     return relError(pzErr, SQLITE_CONSTRAINT, REL_TEMP_STALE_MSG,
                     t >= 0 ? p->azTable[t] : "the tables");
+  }
+  /* The text of the statement sent back: the profile callback acts at the
+  ** end of its run only. */
+  if (pWriter && sqlite3_sql(pWriter) &&
+      (p->zLazySql == 0 || strcmp(p->zLazySql, sqlite3_sql(pWriter)) != 0)) {
+    sqlite3_free(p->zLazySql);
+    p->zLazySql = relStrdup(sqlite3_sql(pWriter));
+    if (p->zLazySql == 0) return relError(pzErr, SQLITE_NOMEM, "out of memory");
   }
   relLazyProfileSet(p, 1);
   p->nLazyTries++;

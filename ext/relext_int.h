@@ -792,6 +792,8 @@ struct RelCtx {
   sqlite3_stmt *pLazyStmt; /* the statement sent back last (compared,
                    ** never used: it may be gone) */
   int iLazyRepr;   /* its SQLITE_STMTSTATUS_REPREPARE then */
+  char *zLazySql;  /* its text: the profile callback acts at the end of
+                   ** its run only */
   int bLazyTxn;    /* made inside a transaction not seen to end yet: a
                    ** ROLLBACK (TO) may take them back, so writes catch
                    ** up with the database first (relLazyCatchUp) */
