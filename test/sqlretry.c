@@ -1,10 +1,9 @@
 /*
 ** sqlretry.c -- what SQLite does when a function fails a statement with
 ** SQLITE_SCHEMA, measured on the host's SQLite (test/sqlretry.test compares
-** the output line by line). No relext here: these are the facts a
-** connection could build on to make its TEMP triggers at its first write
-** that needs them instead of at load (doc/performance.md, "What limits
-** L1000 and R1000").
+** the output line by line). No relext here: these are the facts relext
+** builds on to make a connection's TEMP triggers at its first write that
+** needs them instead of at load (ctx.c, relLazyBounce).
 **
 **   1. A statement prepared with sqlite3_prepare_v2 whose function
 **      returns the error code SQLITE_SCHEMA is rolled back (the rows it
