@@ -111,7 +111,7 @@ void relCtxUnref(void *pArg) {
   }
   relCtxClearDefs(p);
   relStoredFree(p);
-  /* The profile callback names p (guard.c, relLazyProfile). */
+  /* The profile callback names p (relLazyProfile). */
   if (p->bLazyProfile) sqlite3_profile(p->db, 0, 0);
   sqlite3_free(p->zLazyErr);
   sqlite3_free(p->zLazySql);
@@ -347,6 +347,27 @@ int relLazyAvailable(void) {
 
 static void relLazyProfile(void *pArg, const char *zSql, sqlite3_uint64 ns);
 
+int relLazyJournalOff(sqlite3 *db) {
+  sqlite3_stmt *pStmt = 0;
+  int bOff = 0;
+  /* (Rare: a load that leaves the triggers, a statement sent back. An
+  ** error reads as OFF: the triggers are then made at load, or the write
+  ** refused, never run twice unguarded.) */
+  if (sqlite3_prepare_v2(db, "PRAGMA main.journal_mode", -1, &pStmt, 0) !=
+      SQLITE_OK) {
+    sqlite3_finalize(pStmt);
+    return 1;
+  }
+  if (sqlite3_step(pStmt) == SQLITE_ROW) {
+    const char *z = (const char *)sqlite3_column_text(pStmt, 0);
+    bOff = z == 0 || sqlite3_stricmp(z, "off") == 0;
+  } else {
+    bOff = 1;
+  }
+  sqlite3_finalize(pStmt);
+  return bOff;
+}
+
 static void relLazyProfileSet(RelCtx *p, int bOn) {
   if (bOn == p->bLazyProfile) return;
   p->bLazyProfile = bOn;
@@ -449,6 +470,17 @@ int relLazyBounce(RelCtx *p, int t, char **pzErr) {
   if (p->nBusy > 0 || p->nNested > 0 || p->nLoading > 0 ||
       p->nLazyTries >= 3 || nWriters > 1) {
     return relError(pzErr, SQLITE_CONSTRAINT, REL_TEMP_STALE_MSG,
+                    t >= 0 ? p->azTable[t] : "the tables");
+  }
+  /* Without a journal SQLite cannot undo what the statement did before
+  ** this row (an application trigger's insert, a parent a plain rule
+  ** deleted): run again, that would happen twice. */
+  if (relLazyJournalOff(p->db)) {
+    return relError(pzErr, SQLITE_CONSTRAINT,
+                    "relext: PRAGMA journal_mode is OFF: this connection "
+                    "cannot make its TEMP triggers for %s in the middle of "
+                    "a write (SQLite could not undo it to run it again); "
+                    "run SELECT rel_reload() first",
                     t >= 0 ? p->azTable[t] : "the tables");
   }
   /* The text of the statement sent back: the profile callback acts at the

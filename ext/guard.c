@@ -923,7 +923,8 @@ static int relGuardsSync(RelCtx *p, int bWrite, int *pbCurrent,
 ** (RelTable.eLazy set, p->bLazyWant). */
 static int relLazyLeave(RelCtx *p, const RelTempList *pWant, int nHave) {
   int i, t, bAny = 0;
-  if (!p->bLazyLoad || nHave > 0 || !relLazyAvailable() || p->zBroken)
+  if (!p->bLazyLoad || nHave > 0 || !relLazyAvailable() || p->zBroken ||
+      pWant->n == 0)
     return 0;
   for (i = 0; i < pWant->n; i++) {
     const char *z = pWant->a[i].zRole;
@@ -933,6 +934,8 @@ static int relLazyLeave(RelCtx *p, const RelTempList *pWant, int nHave) {
         strcmp(z, "symu") != 0)
       return 0;
   }
+  /* Without a journal, a write could not be sent back: made now. */
+  if (relLazyJournalOff(p->db)) return 0;
   for (t = 0; t < p->nTable; t++)
     p->aTab[t].eLazy = 0;
   for (i = 0; i < pWant->n; i++) {

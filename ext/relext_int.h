@@ -879,6 +879,9 @@ int relLazyBounceResult(RelCtx *p, int t, sqlite3_context *ctx);
 /* Can SQLite call relext back between two runs of a statement (the
 ** legacy profile callback)? */
 int relLazyAvailable(void);
+/* Is main's journal_mode OFF (or unknown)? Then a statement cannot be sent
+** back: SQLite could not undo it. */
+int relLazyJournalOff(sqlite3 *db);
 /* Before a write that may need the TEMP triggers, while they were made in
 ** a transaction not seen to end (p->bLazyTxn), or after a load failed
 ** (p->bSyncForce): in step with the database (a rollback took them back:
